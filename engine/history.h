@@ -1,0 +1,91 @@
+/* history.h — the client history: every client operation with its simulated time.
+ *
+ * This is the only thing the checker reads (DESIGN.md rule 2). In memory it is a stream
+ * of compact `hist_record`s in simulated-time order; on disk it is history.jsonl, one
+ * JSON object per record (format below, a public contract: extend by adding fields,
+ * never change a field's meaning). Names (nodes, topics, groups, fault targets) are
+ * interned once in a `hist_names` table and records refer to them by index.
+ *
+ * JSONL fields, times in integer microseconds:
+ *   common:  t, node, f, type
+ *   send     invoke: msg, key, seq, topic, intended_t      (key null = no key)
+ *   send     ok: msg, partition, offset (offset -1 for acks=0)   fail/info: msg
+ *   deliver  ok: msg, group, partition, offset, redelivered (bool)
+ *   dedup    ok: msg, group
+ *   process  ok: msg, group
+ *   commit   invoke/ok/fail/info: group, partition, offset
+ *   fault    info: kind, target, phase ("start"/"stop")
+ *   request  invoke: req, intended_t     ok: req          (producer application, C01)
+ *   subscribe ok: group, topic          (a consumer joins its group's subscription)
+ */
+#ifndef BL_HISTORY_H
+#define BL_HISTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define HIST_NAMES_MAX 4096
+#define HIST_NAME_LEN 96
+#define HIST_NONE (-1)
+
+typedef enum hist_fn {
+    HIST_SEND = 0,
+    HIST_DELIVER,
+    HIST_DEDUP,
+    HIST_PROCESS,
+    HIST_COMMIT,
+    HIST_FAULT,
+    HIST_REQUEST,
+    HIST_SUBSCRIBE,
+    HIST_FN_COUNT,
+} hist_fn;
+
+typedef enum hist_type { HIST_INVOKE = 0, HIST_OK, HIST_FAIL, HIST_INFO, HIST_TYPE_COUNT } hist_type;
+
+typedef enum hist_phase { HIST_PHASE_START = 0, HIST_PHASE_STOP } hist_phase;
+
+typedef struct hist_record {
+    int64_t t_us;
+    int64_t intended_t_us;  /* send/request invoke; else HIST_NONE */
+    int64_t offset;         /* send ok, deliver, commit; else HIST_NONE */
+    uint64_t msg;           /* send/deliver/dedup/process: message id (>= 1);
+                               request: request id (>= 1); else 0 */
+    int64_t key;            /* send invoke: key >= 0, or HIST_NONE for no key */
+    uint32_t seq;           /* send invoke: per (producer node, key) sequence from 0 */
+    int32_t partition;      /* send ok, deliver, commit; else HIST_NONE */
+    uint16_t node;          /* name index of the client or "nemesis" */
+    uint16_t topic;         /* send invoke, subscribe: name index */
+    uint16_t group;         /* deliver, dedup, process, commit, subscribe: name index */
+    uint16_t fault_kind;    /* fault: name index of the kind ("crash", ...) */
+    uint16_t fault_target;  /* fault: name index of the target ("broker/1", ...) */
+    uint8_t fn;             /* hist_fn */
+    uint8_t type;           /* hist_type */
+    uint8_t redelivered;    /* deliver: 0/1 */
+    uint8_t phase;          /* fault: hist_phase */
+} hist_record;
+
+typedef struct hist_names {
+    char names[HIST_NAMES_MAX][HIST_NAME_LEN];
+    uint32_t count;
+} hist_names;
+
+/* Returns the index of `name`, adding it if new. Asserts the table is not full. */
+uint16_t hist_names_intern(hist_names *names, const char *name);
+/* Returns the index of `name` or -1. */
+int32_t hist_names_find(const hist_names *names, const char *name);
+
+const char *hist_fn_name(hist_fn fn);       /* "send", "deliver", ... */
+const char *hist_type_name(hist_type type); /* "invoke", "ok", "fail", "info" */
+
+/* Writes one record as a JSON line (with '\n') into buf; returns its length. buf must
+ * hold HIST_LINE_MAX bytes. The same function serves the writer and the tests. */
+#define HIST_LINE_MAX 1024
+size_t hist_format_line(const hist_record *rec, const hist_names *names, char *buf);
+
+/* Parses one JSON line back into a record, interning names. Returns true on success;
+ * on failure writes a reason into why. Used by `brokerlab check` and the tests. */
+bool hist_parse_line(const char *line, hist_record *rec, hist_names *names, char why[160]);
+
+#endif

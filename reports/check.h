@@ -1,0 +1,100 @@
+/* check.h — the independent checker: turns a client history into measured anomalies.
+ *
+ * It reads only `hist_record`s (never a broker) and is fed in simulated-time order, one
+ * record at a time, so a run of any length needs memory proportional to its message
+ * count, not its history size. Definitions (DESIGN.md, per consumer group):
+ *   consumed      messages of the group's topic with at least one `process`
+ *   lost          `send ok` and never processed by the group
+ *   unacked_lost  send outcome fail/info/none and never processed
+ *   duplicated    messages processed two or more times
+ *   deduplicated  `dedup` records (redeliveries the idempotent consumer skipped)
+ *   reordered     first `process` of a message whose seq is below one already processed
+ *                 for the same (producer node, key); reordered_partition: whose offset
+ *                 is below one already processed in the same partition
+ *   latency.ack   `send ok` t - intended_t;  latency.e2e: first `process` t - intended_t
+ *   unavailable_s whole seconds in which a send (by intended_t) failed, ended unknown,
+ *                 or was acknowledged later than `unavailable_after`
+ *   peak_backlog  max over time of (acked messages of the topic - consumed by the group);
+ *   drain_s       time from that peak until the backlog is <= max(1, peak/1000)
+ * A group's topic is known from its `subscribe` records. */
+#ifndef BL_CHECK_H
+#define BL_CHECK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../engine/history.h"
+
+#define CHECK_GROUPS_MAX 16
+#define CHECK_PRODUCERS_MAX 1024   /* producer nodes */
+#define CHECK_EXAMPLES_MAX 8       /* example message ids kept per anomaly kind */
+
+typedef struct check_percentiles {
+    uint64_t count;
+    double p50_s, p99_s, p999_s, max_s, mean_s;
+} check_percentiles;
+
+/* One second of the run (by simulated time), for plots. */
+typedef struct check_second {
+    uint64_t sent;        /* send invokes with intended_t in this second */
+    uint64_t acked;       /* send ok records in this second */
+    uint64_t consumed;    /* first process records in this second (this group) */
+    uint64_t backlog;     /* at the end of the second (this group) */
+    double e2e_p50_s, e2e_p99_s, e2e_max_s; /* of first processes in this second; 0 if none */
+} check_second;
+
+typedef enum check_anomaly_kind {
+    CHECK_LOST = 0,
+    CHECK_UNACKED_LOST,
+    CHECK_DUPLICATED,
+    CHECK_REORDERED,
+    CHECK_ANOMALY_KINDS,
+} check_anomaly_kind;
+
+typedef struct check_group {
+    char name[HIST_NAME_LEN];
+    char topic[HIST_NAME_LEN];
+    uint64_t produced, acked;          /* of this group's topic */
+    uint64_t consumed, lost, unacked_lost, duplicated, deduplicated;
+    uint64_t reordered, reordered_partition;
+    uint64_t redelivered;              /* deliver records with redelivered=true */
+    check_percentiles latency_ack, latency_e2e;
+    double unavailable_s;
+    uint64_t peak_backlog;
+    double peak_backlog_at_s;
+    double drain_s;                    /* -1 if the backlog never drained */
+    uint64_t examples[CHECK_ANOMALY_KINDS][CHECK_EXAMPLES_MAX]; /* smallest message ids */
+    uint32_t example_count[CHECK_ANOMALY_KINDS];
+    check_second *seconds;             /* second_count entries, owned */
+    uint32_t second_count;
+} check_group;
+
+typedef struct check_producer {
+    char name[HIST_NAME_LEN];          /* node name, e.g. "producer/checkout/0" */
+    uint64_t sent, acked, failed, unknown, requests;
+    check_percentiles latency_ack;
+    check_percentiles latency_request; /* request ok - request intended_t (C01) */
+} check_producer;
+
+typedef struct check_results {
+    check_group groups[CHECK_GROUPS_MAX];
+    uint32_t group_count;
+    check_producer *producers;         /* producer_count entries, owned */
+    uint32_t producer_count;
+    uint64_t produced, acked, failed, unknown; /* over all topics */
+    uint64_t records;                  /* history records read */
+    double end_s;                      /* time of the last record */
+} check_results;
+
+typedef struct check_state check_state;   /* opaque, streaming */
+
+/* `unavailable_after_us` > 0. Returns NULL only on out-of-memory (asserted). */
+check_state *check_begin(int64_t unavailable_after_us);
+/* Records must come in nondecreasing t; asserted. `names` is the table the records
+ * index into; it may grow between calls. */
+void check_feed(check_state *state, const hist_record *rec, const hist_names *names);
+/* Computes the results and frees the state. */
+void check_end(check_state *state, const hist_names *names, check_results *out);
+void check_results_free(check_results *results);
+
+#endif

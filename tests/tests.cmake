@@ -1,0 +1,14 @@
+# Test registration: every tests/test_*.c is a cmocka unit-test executable; scenario,
+# determinism and error-path tests drive the brokerlab binary (tests/*.sh).
+file(GLOB BL_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/test_*.c)
+foreach(test_source ${BL_UNIT_TESTS})
+  get_filename_component(test_name ${test_source} NAME_WE)
+  add_executable(${test_name} ${test_source})
+  target_link_libraries(${test_name} PRIVATE bl_models bl_reports PkgConfig::CMOCKA)
+  target_compile_definitions(${test_name} PRIVATE BL_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+  add_test(NAME unit.${test_name} COMMAND ${test_name})
+endforeach()
+
+if(EXISTS ${CMAKE_SOURCE_DIR}/tests/scenario_tests.cmake)
+  include(${CMAKE_SOURCE_DIR}/tests/scenario_tests.cmake)
+endif()
