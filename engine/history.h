@@ -88,4 +88,34 @@ size_t hist_format_line(const hist_record *rec, const hist_names *names, char *b
  * on failure writes a reason into why. Used by `brokerlab check` and the tests. */
 bool hist_parse_line(const char *line, hist_record *rec, hist_names *names, char why[160]);
 
+/* ---- the recorder (engine/history.c) ----
+ * Nodes write records into streams. Stream 0 takes records stamped with the current
+ * time; a node that knows now when a future operation will happen (a worker finishing a
+ * message, a producer's next scheduled send) writes it ahead into a stream of its own,
+ * in nondecreasing time, and may cancel its tail if the process dies first. The
+ * recorder merges the streams in (t, emission order) and passes each record, once its
+ * time has passed, to the JSONL file (with a running SHA-256) and to the sink (the
+ * checker). */
+typedef void (*hist_sink_fn)(void *ctx, const hist_record *rec, const hist_names *names);
+
+#define HIST_STREAM_NOW 0u
+
+/* `out` may be NULL (no file). The sink may be NULL. */
+void hist_open(FILE *out, hist_sink_fn sink, void *sink_ctx);
+hist_names *hist_names_table(void);
+uint32_t hist_stream_open(void);
+/* rec->t_us must be >= the stream's last record and >= what was already flushed. */
+void hist_emit(uint32_t stream, const hist_record *rec);
+/* Drops the stream's records with t > t_us (a process died before they happened). */
+void hist_cancel_after(uint32_t stream, int64_t t_us);
+/* Passes on every record with t < t_us. */
+void hist_flush_before(int64_t t_us);
+/* Flushes what is due once enough records wait (call after every wake-up). */
+void hist_maybe_flush(int64_t now_us);
+/* Flushes everything; returns the history's SHA-256 (hex) and record count. */
+void hist_close(char sha256_hex[65], uint64_t *record_count);
+
+/* A record with every optional field set to "none". */
+hist_record hist_record_init(hist_fn fn, hist_type type, uint16_t node, int64_t t_us);
+
 #endif

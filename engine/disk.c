@@ -1,0 +1,172 @@
+/* disk.c — page cache, fsync, writeback and capacity of one host (see disk.h). */
+#include "disk.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bl_assert.h"
+
+#define DISK_DIRTY_BACKGROUND_PERCENT 10
+
+void disk_init(disk *d, const scn_disk *options, const scn_os *os)
+{
+    BL_ASSERT(options->write_bandwidth_bytes_per_s > 0);
+    BL_ASSERT(os->page_cache_bytes > 0 && os->dirty_expire_us > 0);
+    memset(d, 0, sizeof *d);
+    d->options = *options;
+    d->os = *os;
+    d->slow_factor = 1;
+}
+
+void disk_free(disk *d)
+{
+    for (uint32_t i = 0; i < d->file_count; i++) {
+        free(d->files[i]->dirty);
+        free(d->files[i]);
+    }
+    d->file_count = 0;
+}
+
+disk_file *disk_open(disk *d)
+{
+    BL_ASSERT(d->file_count < DISK_FILES_MAX);
+    disk_file *file = calloc(1, sizeof *file);
+    BL_ASSERT(file != NULL);
+    d->files[d->file_count++] = file;
+    return file;
+}
+
+static disk_chunk *dirty_at(disk_file *file, uint32_t i)
+{
+    return &file->dirty[(file->dirty_head + i) % file->dirty_capacity];
+}
+
+static void dirty_push(disk_file *file, uint64_t end_bytes, int64_t now_us)
+{
+    if (file->dirty_count > 0) {
+        disk_chunk *last = dirty_at(file, file->dirty_count - 1);
+        if (last->written_us == now_us) { /* same instant: one chunk */
+            last->end_bytes = end_bytes;
+            return;
+        }
+    }
+    if (file->dirty_count == file->dirty_capacity) {
+        uint32_t capacity = file->dirty_capacity ? file->dirty_capacity * 2 : 16;
+        disk_chunk *chunks = malloc((size_t)capacity * sizeof *chunks);
+        BL_ASSERT(chunks != NULL);
+        for (uint32_t i = 0; i < file->dirty_count; i++) chunks[i] = *dirty_at(file, i);
+        free(file->dirty);
+        file->dirty = chunks;
+        file->dirty_capacity = capacity;
+        file->dirty_head = 0;
+    }
+    file->dirty_count++;
+    *dirty_at(file, file->dirty_count - 1) = (disk_chunk){.end_bytes = end_bytes, .written_us = now_us};
+}
+
+/* Marks the file durable up to upto_bytes and forgets the dirty chunks it covers. */
+static void make_durable(disk *d, disk_file *file, uint64_t upto_bytes)
+{
+    if (upto_bytes > file->size_bytes) upto_bytes = file->size_bytes;
+    if (upto_bytes <= file->durable_bytes) return;
+    BL_ASSERT(d->dirty_bytes >= upto_bytes - file->durable_bytes);
+    d->dirty_bytes -= upto_bytes - file->durable_bytes;
+    file->durable_bytes = upto_bytes;
+    while (file->dirty_count > 0 && dirty_at(file, 0)->end_bytes <= upto_bytes) {
+        file->dirty_head = (file->dirty_head + 1) % file->dirty_capacity;
+        file->dirty_count--;
+    }
+}
+
+bool disk_append(disk *d, disk_file *file, uint64_t size_bytes, int64_t now_us)
+{
+    if (d->full) return false;
+    if (d->options.capacity_bytes > 0 && d->used_bytes + size_bytes > d->options.capacity_bytes)
+        return false;
+    d->used_bytes += size_bytes;
+    d->dirty_bytes += size_bytes;
+    file->size_bytes += size_bytes;
+    dirty_push(file, file->size_bytes, now_us);
+    return true;
+}
+
+int64_t disk_fsync_start(disk *d, disk_file *file, int64_t now_us)
+{
+    uint64_t dirty_bytes = file->size_bytes - file->durable_bytes;
+    uint64_t bandwidth = d->options.write_bandwidth_bytes_per_s / d->slow_factor;
+    if (bandwidth == 0) bandwidth = 1;
+    int64_t start_us = d->busy_until_us > now_us ? d->busy_until_us : now_us;
+    int64_t duration_us = d->options.fsync_latency_us * d->slow_factor +
+                          (int64_t)(dirty_bytes * 1000000ULL / bandwidth);
+    d->busy_until_us = start_us + duration_us;
+    return d->busy_until_us;
+}
+
+void disk_fsync_done(disk *d, disk_file *file, uint64_t upto_bytes)
+{
+    make_durable(d, file, upto_bytes);
+}
+
+void disk_writeback(disk *d, int64_t now_us)
+{
+    int64_t expired_before_us = now_us - d->os.dirty_expire_us;
+    for (uint32_t i = 0; i < d->file_count; i++) {
+        disk_file *file = d->files[i];
+        uint64_t upto = file->durable_bytes;
+        for (uint32_t k = 0; k < file->dirty_count; k++) {
+            const disk_chunk *chunk = dirty_at(file, k);
+            if (chunk->written_us > expired_before_us) break;
+            upto = chunk->end_bytes;
+        }
+        make_durable(d, file, upto);
+    }
+    /* Background writeback: too much dirty data goes out oldest file chunk first. */
+    uint64_t limit = d->os.page_cache_bytes / 100 * DISK_DIRTY_BACKGROUND_PERCENT;
+    for (uint32_t i = 0; i < d->file_count && d->dirty_bytes > limit; i++) {
+        disk_file *file = d->files[i];
+        while (file->dirty_count > 0 && d->dirty_bytes > limit)
+            make_durable(d, file, dirty_at(file, 0)->end_bytes);
+    }
+}
+
+void disk_power_loss(disk *d)
+{
+    for (uint32_t i = 0; i < d->file_count; i++) {
+        disk_file *file = d->files[i];
+        uint64_t lost = file->size_bytes - file->durable_bytes;
+        BL_ASSERT(d->used_bytes >= lost);
+        d->used_bytes -= lost;
+        file->size_bytes = file->durable_bytes;
+        file->dirty_count = 0;
+        file->dirty_head = 0;
+    }
+    d->dirty_bytes = 0;
+    d->busy_until_us = 0;
+}
+
+void disk_release_front(disk *d, disk_file *file, uint64_t new_start_bytes)
+{
+    BL_ASSERT(new_start_bytes >= file->start_bytes && new_start_bytes <= file->durable_bytes);
+    d->used_bytes -= new_start_bytes - file->start_bytes;
+    file->start_bytes = new_start_bytes;
+}
+
+void disk_truncate(disk *d, disk_file *file, uint64_t new_size_bytes)
+{
+    BL_ASSERT(new_size_bytes <= file->size_bytes && new_size_bytes >= file->start_bytes);
+    /* Dirty data past the cut disappears with it; a chunk straddling the cut ends there. */
+    uint64_t durable_kept = file->durable_bytes < new_size_bytes ? file->durable_bytes : new_size_bytes;
+    uint64_t dirty_dropped = file->size_bytes - (file->durable_bytes > new_size_bytes ? file->durable_bytes : new_size_bytes);
+    BL_ASSERT(d->dirty_bytes >= dirty_dropped);
+    d->dirty_bytes -= dirty_dropped;
+    d->used_bytes -= file->size_bytes - new_size_bytes;
+    file->durable_bytes = durable_kept;
+    file->size_bytes = new_size_bytes;
+    while (file->dirty_count > 0 && dirty_at(file, file->dirty_count - 1)->end_bytes > new_size_bytes)
+        file->dirty_count--;
+    if (file->dirty_count > 0 || new_size_bytes > file->durable_bytes) {
+        if (file->size_bytes > file->durable_bytes &&
+            (file->dirty_count == 0 || dirty_at(file, file->dirty_count - 1)->end_bytes < new_size_bytes))
+            dirty_push(file, new_size_bytes, 0);
+    }
+}

@@ -1,0 +1,64 @@
+/* disk.h — a host's storage: page cache in front of a disk, fsync, writeback, capacity.
+ *
+ * A write (append) lands in the page cache and is durable only once written back: by an
+ * fsync the model asks for (K4 flush policy), or by the OS flusher, which every
+ * writeback_interval writes data dirty for longer than dirty_expire (Linux defaults 5 s
+ * and 30 s), and early when dirty data exceeds 10% of the page cache. Power loss drops
+ * everything not yet durable (each file is cut back to its durable size); kill -9 keeps
+ * the page cache. Files only grow at the end and shrink at the front (retention), like
+ * log segments. */
+#ifndef BL_DISK_H
+#define BL_DISK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "scenario.h"
+
+#define DISK_FILES_MAX 4096
+
+typedef struct disk_chunk {
+    uint64_t end_bytes;   /* file size after this append */
+    int64_t written_us;   /* when it entered the page cache */
+} disk_chunk;
+
+typedef struct disk_file {
+    uint64_t start_bytes;    /* bytes deleted from the front (retention) */
+    uint64_t size_bytes;     /* end of the file, page cache included */
+    uint64_t durable_bytes;  /* end of what is on the disk */
+    disk_chunk *dirty;       /* ring of appends not yet durable, oldest first */
+    uint32_t dirty_head, dirty_count, dirty_capacity;
+} disk_file;
+
+typedef struct disk {
+    scn_disk options;
+    scn_os os;
+    uint64_t used_bytes;      /* live file bytes, against capacity */
+    uint64_t dirty_bytes;     /* in the page cache, not yet durable */
+    bool full;                /* disk_full fault */
+    uint32_t slow_factor;     /* slow_disk fault: 1 = normal */
+    int64_t busy_until_us;    /* the device serialises fsyncs */
+    disk_file *files[DISK_FILES_MAX];
+    uint32_t file_count;
+} disk;
+
+void disk_init(disk *d, const scn_disk *options, const scn_os *os);
+void disk_free(disk *d);
+disk_file *disk_open(disk *d);
+
+/* Appends size_bytes at now. Returns false (nothing written) if the disk is full. */
+bool disk_append(disk *d, disk_file *file, uint64_t size_bytes, int64_t now_us);
+/* Starts an fsync of everything appended so far; returns when it completes. The caller
+ * calls disk_fsync_done(file, size_at_start) then (a power loss before that loses it). */
+int64_t disk_fsync_start(disk *d, disk_file *file, int64_t now_us);
+void disk_fsync_done(disk *d, disk_file *file, uint64_t upto_bytes);
+/* The OS flusher; call every os.writeback_interval. */
+void disk_writeback(disk *d, int64_t now_us);
+/* Power loss: every file is cut to its durable size. */
+void disk_power_loss(disk *d);
+/* Retention: drop bytes at the front of a file. */
+void disk_release_front(disk *d, disk_file *file, uint64_t new_start_bytes);
+/* Truncates the end of a file (log recovery after power loss cuts at batch boundaries). */
+void disk_truncate(disk *d, disk_file *file, uint64_t new_size_bytes);
+
+#endif

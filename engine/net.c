@@ -1,0 +1,199 @@
+/* net.c — arrival-time computation, fault rules and the delivery check (see net.h). */
+#include "net.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "bl_assert.h"
+#include "rng.h"
+
+typedef struct net_rule {
+    bool active;
+    net_rule_kind kind;
+    bool one_way;
+    double drop_probability;
+    int64_t extra_latency_us;
+    uint8_t *in_a; /* node id -> member of side a */
+    uint8_t *in_b;
+} net_rule;
+
+static struct {
+    gsl_rng *rng;
+    uint32_t node_count;       /* matrices below are node_count x node_count */
+    int64_t *connection_last_arrival_us;
+    int64_t *nic_free_at_us;
+    net_rule rules[NET_RULES_MAX];
+    uint32_t active_rule_count;
+    uint64_t packets_delivered;
+    int64_t latency_us;        /* the star platform gives every pair the same route */
+    uint64_t bandwidth_bytes_per_s;
+} g_net;
+
+void net_init(uint64_t seed)
+{
+    memset(&g_net, 0, sizeof g_net);
+    g_net.rng = rng_stream(seed, "net");
+}
+
+void net_shutdown(void)
+{
+    net_remove_all_rules();
+    gsl_rng_free(g_net.rng);
+    free(g_net.connection_last_arrival_us);
+    free(g_net.nic_free_at_us);
+    memset(&g_net, 0, sizeof g_net);
+}
+
+static void ensure_tables(void)
+{
+    if (g_net.node_count != 0) return;
+    uint32_t n = sim_node_count();
+    BL_ASSERT(n > 0);
+    g_net.node_count = n;
+    g_net.connection_last_arrival_us = calloc((size_t)n * n, sizeof(int64_t));
+    g_net.nic_free_at_us = calloc(n, sizeof(int64_t));
+    BL_ASSERT(g_net.connection_last_arrival_us != NULL && g_net.nic_free_at_us != NULL);
+    BL_ASSERT(n >= 2);
+    g_net.latency_us = sim_route_latency_us(sim_node_by_id(0), sim_node_by_id(1));
+    g_net.bandwidth_bytes_per_s = sim_route_bandwidth_bytes_per_s(sim_node_by_id(0), sim_node_by_id(1));
+    BL_ASSERT(g_net.latency_us >= 0 && g_net.bandwidth_bytes_per_s > 0);
+}
+
+/* Does rule apply to a packet from src to dst? */
+static bool rule_matches(const net_rule *rule, uint32_t src, uint32_t dst)
+{
+    if (rule->in_a[src] && rule->in_b[dst]) return true;
+    return !rule->one_way && rule->in_b[src] && rule->in_a[dst];
+}
+
+static bool is_cut(uint32_t src, uint32_t dst)
+{
+    if (g_net.active_rule_count == 0) return false;
+    for (uint32_t i = 0; i < NET_RULES_MAX; i++) {
+        const net_rule *rule = &g_net.rules[i];
+        if (rule->active && rule->kind == NET_RULE_CUT && rule_matches(rule, src, dst)) return true;
+    }
+    return false;
+}
+
+/* Extra delay from slow links plus TCP retransmissions on lossy links. Returns -1 if
+ * the connection gives up (too many drops in a row). */
+static int64_t fault_delay_us(uint32_t src, uint32_t dst)
+{
+    if (g_net.active_rule_count == 0) return 0;
+    int64_t delay_us = 0;
+    for (uint32_t i = 0; i < NET_RULES_MAX; i++) {
+        const net_rule *rule = &g_net.rules[i];
+        if (!rule->active || !rule_matches(rule, src, dst)) continue;
+        if (rule->kind == NET_RULE_SLOW) delay_us += rule->extra_latency_us;
+        if (rule->kind != NET_RULE_LOSSY) continue;
+        int64_t rto_us = NET_RTO_MIN_US;
+        uint32_t drops = 0;
+        while (gsl_rng_uniform(g_net.rng) < rule->drop_probability) {
+            if (++drops > NET_RETRANSMITS_MAX) return -1;
+            delay_us += rto_us;
+            rto_us *= 2;
+        }
+    }
+    return delay_us;
+}
+
+static void send_reset(sim_node *to, const sim_node *about, int64_t latency_us)
+{
+    if (!to->process_up) return;
+    sim_schedule(to, sim_now_us() + latency_us, SIM_EVENT_NET_RESET, about->id, to->incarnation, NULL);
+}
+
+void net_send(sim_node *src, sim_node *dst, uint32_t size_bytes, void *payload)
+{
+    BL_ASSERT(src != dst && payload != NULL);
+    BL_ASSERT(src->process_up);
+    ensure_tables();
+    int64_t now_us = sim_now_us();
+    int64_t latency_us = g_net.latency_us;
+    if (is_cut(src->id, dst->id)) {
+        dst->ops->free_payload(payload);
+        return;
+    }
+    int64_t extra_us = fault_delay_us(src->id, dst->id);
+    if (extra_us < 0) {
+        dst->ops->free_payload(payload);
+        send_reset(src, dst, 0);
+        return;
+    }
+    uint64_t bandwidth = g_net.bandwidth_bytes_per_s;
+    int64_t *nic_free_us = &g_net.nic_free_at_us[src->id];
+    int64_t tx_start_us = *nic_free_us > now_us ? *nic_free_us : now_us;
+    int64_t tx_end_us = tx_start_us + (int64_t)(((uint64_t)size_bytes * 1000000ULL) / bandwidth);
+    *nic_free_us = tx_end_us;
+    int64_t arrival_us = tx_end_us + latency_us + extra_us;
+    int64_t *last_us = &g_net.connection_last_arrival_us[(size_t)src->id * g_net.node_count + dst->id];
+    if (arrival_us < *last_us) arrival_us = *last_us; /* TCP: in order per connection */
+    *last_us = arrival_us;
+    uint64_t token = ((uint64_t)dst->incarnation << 32) | src->incarnation;
+    sim_schedule(dst, arrival_us, SIM_EVENT_PACKET, src->id, token, payload);
+}
+
+bool net_accept_delivery(sim_node *dst, const sim_event *ev)
+{
+    BL_ASSERT(ev->kind == SIM_EVENT_PACKET);
+    sim_node *src = sim_node_by_id(ev->arg);
+    uint32_t incarnation = (uint32_t)(ev->token >> 32);
+    bool cut = is_cut(src->id, dst->id);
+    if (!cut && dst->process_up && incarnation == dst->incarnation) {
+        g_net.packets_delivered++;
+        return true;
+    }
+    dst->ops->free_payload(ev->data);
+    /* A powered host whose process is gone (or restarted) answers with a reset. */
+    if (!cut && dst->host_up) send_reset(src, dst, g_net.latency_us);
+    return false;
+}
+
+uint32_t net_add_rule(net_rule_kind kind, const uint32_t *side_a, uint32_t count_a,
+                      const uint32_t *side_b, uint32_t count_b, bool one_way,
+                      double drop_probability, int64_t extra_latency_us)
+{
+    ensure_tables();
+    for (uint32_t i = 0; i < NET_RULES_MAX; i++) {
+        net_rule *rule = &g_net.rules[i];
+        if (rule->active) continue;
+        rule->in_a = calloc(g_net.node_count, 1);
+        rule->in_b = calloc(g_net.node_count, 1);
+        BL_ASSERT(rule->in_a != NULL && rule->in_b != NULL);
+        for (uint32_t k = 0; k < count_a; k++) rule->in_a[side_a[k]] = 1;
+        for (uint32_t k = 0; k < count_b; k++) rule->in_b[side_b[k]] = 1;
+        rule->active = true;
+        rule->kind = kind;
+        rule->one_way = one_way;
+        rule->drop_probability = drop_probability;
+        rule->extra_latency_us = extra_latency_us;
+        g_net.active_rule_count++;
+        return i;
+    }
+    BL_ASSERTF(false, "more than %d simultaneous network fault rules", NET_RULES_MAX);
+    return 0;
+}
+
+void net_remove_rule(uint32_t rule_id)
+{
+    BL_ASSERT(rule_id < NET_RULES_MAX);
+    net_rule *rule = &g_net.rules[rule_id];
+    if (!rule->active) return;
+    free(rule->in_a);
+    free(rule->in_b);
+    memset(rule, 0, sizeof *rule);
+    g_net.active_rule_count--;
+}
+
+void net_remove_all_rules(void)
+{
+    for (uint32_t i = 0; i < NET_RULES_MAX; i++) net_remove_rule(i);
+}
+
+uint64_t net_packets_delivered(void)
+{
+    return g_net.packets_delivered;
+}

@@ -1,0 +1,54 @@
+/* net.h — the simulated network between nodes: latency, NIC bandwidth, per-connection
+ * FIFO order, partitions (two-way and one-way), lossy and slow links.
+ *
+ * A send computes the packet's arrival time itself (serialisation behind earlier
+ * packets on the sender's NIC at the platform's bandwidth, then the route latency read
+ * from the SimGrid platform, never earlier than the previous packet on the same
+ * connection: TCP keeps order) and schedules it as an event on the receiver. This is
+ * DESIGN.md's "network layer of the engine's own": one wake-up per delivery instead of a
+ * SimGrid comm, at the price of SimGrid's bandwidth sharing (a NIC here is FIFO).
+ *
+ * Faults: a cut between two nodes drops packets sent while it holds and packets that
+ * arrive while it holds (silence: the sender only learns through its own timeouts). A
+ * lossy link drops each transmission with a probability drawn from the network's RNG
+ * stream; TCP retransmits after an RTO (200 ms, doubling), so a drop is a delay; after
+ * NET_RETRANSMITS_MAX drops in a row the connection is reset and the packet is lost, and
+ * the sender is told (SIM_EVENT_NET_RESET). A packet for a process that is down on a
+ * powered host, or for an older incarnation of it, is answered by a reset; a powered-off
+ * host answers nothing. */
+#ifndef BL_NET_H
+#define BL_NET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sim.h"
+
+#define NET_RETRANSMITS_MAX 6
+#define NET_RTO_MIN_US 200000
+#define NET_RULES_MAX 256
+
+typedef enum net_rule_kind { NET_RULE_CUT = 0, NET_RULE_LOSSY, NET_RULE_SLOW } net_rule_kind;
+
+void net_init(uint64_t seed);
+void net_shutdown(void);
+
+/* Sends `payload` (size_bytes on the wire) from src to dst. Payload ownership passes to
+ * the network: it reaches dst's on_event or is freed with dst's free_payload. */
+void net_send(sim_node *src, sim_node *dst, uint32_t size_bytes, void *payload);
+
+/* Fault rules between node sets (arrays of node ids). A rule holds until removed.
+ * Returns a rule id. */
+uint32_t net_add_rule(net_rule_kind kind, const uint32_t *side_a, uint32_t count_a,
+                      const uint32_t *side_b, uint32_t count_b, bool one_way,
+                      double drop_probability, int64_t extra_latency_us);
+void net_remove_rule(uint32_t rule_id);
+void net_remove_all_rules(void);
+
+/* Called by sim.c for every packet event before the model sees it: false = dropped
+ * (and freed; a reset is sent back where a real host would send one). */
+bool net_accept_delivery(sim_node *dst, const sim_event *ev);
+
+uint64_t net_packets_delivered(void);
+
+#endif

@@ -1,0 +1,121 @@
+/* sim.h — the simulation substrate: nodes as SimGrid actors driven by per-node event
+ * queues.
+ *
+ * Every simulated process (broker, producer, consumer, the fault injector) is a node:
+ * one SimGrid host, one actor, and a min-heap of timed events (its own timers and the
+ * packets the network delivers to it). The actor sleeps on a semaphore until its next
+ * event is due, then hands every due event to the model's handler. A run therefore
+ * costs one actor wake-up per distinct (node, time) with work, not one per message.
+ *
+ * Time is integer microseconds (`*_us`) everywhere in the models; SimGrid's double
+ * seconds are converted only here. Ties are broken by a global sequence number, so the
+ * order of events is a pure function of the scenario and seed. */
+#ifndef BL_SIM_H
+#define BL_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIM_NODES_MAX 2048
+#define SIM_TIME_NEVER INT64_MAX
+
+/* Event kinds below SIM_EVENT_MODEL_BASE belong to the engine. */
+enum {
+    SIM_EVENT_PACKET = 0,   /* data: the payload delivered by net.c */
+    SIM_EVENT_NET_RESET,    /* the connection to node `arg` was reset (peer process gone) */
+    SIM_EVENT_MODEL_BASE = 16,
+};
+
+typedef struct sim_event {
+    int64_t t_us;
+    uint64_t seq;        /* global tie-break, assigned by sim_schedule */
+    uint32_t kind;
+    uint32_t arg;
+    uint64_t token;      /* model-defined, e.g. a generation that makes stale timers ignorable */
+    void *data;
+} sim_event;
+
+typedef struct sim_node sim_node;
+
+/* What a model provides for its node. Handlers run inside the node's actor; they may
+ * schedule events, send packets and write history, but never block. */
+typedef struct sim_node_ops {
+    /* One due event. Packets: the handler owns ev->data afterwards. */
+    void (*on_event)(sim_node *node, const sim_event *ev);
+    /* Called once after all due events of one wake-up were handled (flush coalesced
+     * output here). May be NULL. */
+    void (*on_wake_end)(sim_node *node);
+    /* The process stops: kill9 (host up, page cache kept) or power loss (crash). The
+     * engine has already dropped the node's pending events (packets are freed with
+     * free_payload). May be NULL. */
+    void (*on_stop)(sim_node *node, bool power_loss);
+    /* The process starts again after a stop. */
+    void (*on_start)(sim_node *node);
+    /* Frees a packet payload the model will never see. */
+    void (*free_payload)(void *payload);
+} sim_node_ops;
+
+typedef enum sim_role { SIM_ROLE_BROKER = 0, SIM_ROLE_PRODUCER, SIM_ROLE_CONSUMER, SIM_ROLE_NEMESIS } sim_role;
+
+typedef struct sim_event_heap {
+    sim_event *items;
+    uint32_t count;
+    uint32_t capacity;
+} sim_event_heap;
+
+struct sim_node {
+    uint32_t id;                 /* index in the world's node table */
+    char name[64];               /* "broker/0", "producer/checkout/1", ... */
+    sim_role role;
+    uint16_t hist_name;          /* interned history name */
+    const sim_node_ops *ops;
+    void *model;                 /* the model's state */
+    bool process_up;             /* the process runs */
+    bool host_up;                /* the host has power */
+    uint32_t incarnation;        /* +1 at every start; packets to an old one are dropped */
+    sim_event_heap events;
+    int64_t sleeping_until_us;   /* the wake time the actor waits for, or -1 if runnable */
+    bool wake_pending;           /* a sem release is outstanding */
+    void *sg_host;               /* sg_host_t */
+    void *sg_sem;                /* sg_sem_t */
+    uint64_t wakes;              /* actor wake-ups, for the benchmark */
+};
+
+/* The simulation: call in this order. */
+typedef struct sim_config {
+    uint32_t node_count;             /* number of nodes that will be added */
+    int64_t latency_us;              /* one-way network latency between any two hosts */
+    uint64_t bandwidth_bytes_per_s;  /* per host NIC */
+    int64_t end_us;                  /* the run stops at this simulated time */
+} sim_config;
+
+/* Initialises SimGrid (quiet logging, exact latency) and builds the platform: one host
+ * per node, each on its own NIC link in a star. */
+void sim_init(const sim_config *config);
+sim_node *sim_add_node(const char *name, sim_role role, const sim_node_ops *ops, void *model);
+sim_node *sim_node_by_id(uint32_t id);
+uint32_t sim_node_count(void);
+/* Runs until config.end_us. The on_start of every node is called at time 0. */
+void sim_run(void);
+void sim_shutdown(void);
+
+int64_t sim_now_us(void);
+/* Schedules an event on `node` at t_us >= now. Returns the assigned sequence number. */
+uint64_t sim_schedule(sim_node *node, int64_t t_us, uint32_t kind, uint32_t arg, uint64_t token,
+                      void *data);
+
+/* Stops / starts a node's process (fault injector). */
+void sim_stop_node(sim_node *node, bool power_loss);
+void sim_start_node(sim_node *node);
+
+/* Route facts read from the SimGrid platform. */
+int64_t sim_route_latency_us(const sim_node *src, const sim_node *dst);
+uint64_t sim_route_bandwidth_bytes_per_s(const sim_node *src, const sim_node *dst);
+
+/* Wake-ups of all node actors so far (the engine's event count). */
+uint64_t sim_total_wakes(void);
+/* Called by the engine after each wake-up; lets the history writer flush (may be NULL). */
+void sim_set_tick_hook(void (*hook)(int64_t now_us, void *ctx), void *ctx);
+
+#endif

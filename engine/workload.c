@@ -1,0 +1,128 @@
+/* workload.c — rate schedules and arrival/key draws (see workload.h). */
+#include "workload.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bl_assert.h"
+#include "rng.h"
+
+double wl_rate_at(const scn_rate *rate, int64_t t_us)
+{
+    for (uint32_t i = 0; i < rate->spike_count; i++) {
+        const scn_spike *spike = &rate->spikes[i];
+        if (t_us >= spike->at_us && t_us < spike->at_us + spike->for_us) return spike->rate_per_s;
+    }
+    double base = rate->base_per_s;
+    for (uint32_t i = 0; i < rate->ramp_count; i++) { /* ramps are sorted and disjoint */
+        const scn_ramp *ramp = &rate->ramps[i];
+        if (t_us < ramp->at_us) break;
+        if (t_us >= ramp->at_us + ramp->for_us) {
+            base = ramp->to_per_s;
+            continue;
+        }
+        double progress = (double)(t_us - ramp->at_us) / (double)ramp->for_us;
+        return base + (ramp->to_per_s - base) * progress;
+    }
+    return base;
+}
+
+/* The earliest time >= t_us at which the rate changes (a spike or ramp edge). */
+static int64_t next_rate_edge(const scn_rate *rate, int64_t t_us)
+{
+    int64_t edge = INT64_MAX;
+    for (uint32_t i = 0; i < rate->spike_count; i++) {
+        int64_t a = rate->spikes[i].at_us, b = a + rate->spikes[i].for_us;
+        if (a > t_us && a < edge) edge = a;
+        if (b > t_us && b < edge) edge = b;
+    }
+    for (uint32_t i = 0; i < rate->ramp_count; i++) {
+        int64_t a = rate->ramps[i].at_us, b = a + rate->ramps[i].for_us;
+        if (a > t_us && a < edge) edge = a;
+        if (b > t_us && b < edge) edge = b;
+    }
+    return edge;
+}
+
+static int64_t draw_key(wl_generator *gen)
+{
+    switch (gen->keys.kind) {
+    case SCN_KEYS_NONE: return -1;
+    case SCN_KEYS_UNIFORM: return (int64_t)gsl_rng_uniform_int(gen->rng_keys, gen->keys.count);
+    case SCN_KEYS_SEQUENTIAL: return (int64_t)(gen->sequential_next++ % gen->keys.count);
+    case SCN_KEYS_ZIPF: return (int64_t)gsl_ran_discrete(gen->rng_keys, gen->zipf_table);
+    }
+    BL_ASSERT(false);
+    return -1;
+}
+
+/* Next arrival strictly after t_us (or at it for the very first), honouring rate
+ * changes: with a zero rate, skip to the next edge; Poisson draws restart at an edge
+ * (memoryless, so this is exact for piecewise constant rates). */
+static int64_t draw_arrival_after(wl_generator *gen, int64_t t_us)
+{
+    for (;;) {
+        if (t_us >= gen->end_us) return INT64_MAX;
+        double rate = wl_rate_at(gen->rate, t_us);
+        int64_t edge = next_rate_edge(gen->rate, t_us);
+        if (rate <= 0) {
+            if (edge == INT64_MAX) return INT64_MAX;
+            t_us = edge;
+            continue;
+        }
+        double gap_s = gen->arrival == SCN_ARRIVAL_POISSON
+                           ? gsl_ran_exponential(gen->rng_arrivals, 1.0 / rate)
+                           : 1.0 / rate;
+        int64_t gap_us = (int64_t)llround(gap_s * 1e6);
+        if (gap_us < 1) gap_us = 1;
+        int64_t next = t_us + gap_us;
+        if (gen->arrival == SCN_ARRIVAL_POISSON && next > edge) {
+            t_us = edge;
+            continue;
+        }
+        return next < gen->end_us ? next : INT64_MAX;
+    }
+}
+
+void wl_init(wl_generator *gen, const scn_producer *producer, int64_t end_us, uint64_t seed,
+             const char *stream_name)
+{
+    char name[160];
+    gen->rate = &producer->rate;
+    gen->arrival = producer->arrival;
+    gen->keys = producer->keys;
+    gen->end_us = end_us;
+    gen->sequential_next = 0;
+    gen->zipf_table = NULL;
+    snprintf(name, sizeof name, "%s/arrivals", stream_name);
+    gen->rng_arrivals = rng_stream(seed, name);
+    snprintf(name, sizeof name, "%s/keys", stream_name);
+    gen->rng_keys = rng_stream(seed, name);
+    if (gen->keys.kind == SCN_KEYS_ZIPF) {
+        double *weights = malloc(gen->keys.count * sizeof *weights);
+        BL_ASSERT(weights != NULL);
+        for (uint32_t k = 0; k < gen->keys.count; k++) weights[k] = 1.0 / pow(k + 1.0, gen->keys.zipf_s);
+        gen->zipf_table = gsl_ran_discrete_preproc(gen->keys.count, weights);
+        free(weights);
+        BL_ASSERT(gen->zipf_table != NULL);
+    }
+    /* The first arrival: at 0 if the rate is positive there, else at the first edge. */
+    gen->next_us = wl_rate_at(gen->rate, 0) > 0 ? 0 : draw_arrival_after(gen, 0);
+    if (gen->arrival == SCN_ARRIVAL_POISSON && gen->next_us == 0) gen->next_us = draw_arrival_after(gen, 0);
+    gen->next_key = gen->next_us == INT64_MAX ? -1 : draw_key(gen);
+}
+
+void wl_advance(wl_generator *gen)
+{
+    BL_ASSERT(gen->next_us != INT64_MAX);
+    gen->next_us = draw_arrival_after(gen, gen->next_us);
+    gen->next_key = gen->next_us == INT64_MAX ? -1 : draw_key(gen);
+}
+
+void wl_free(wl_generator *gen)
+{
+    gsl_rng_free(gen->rng_arrivals);
+    gsl_rng_free(gen->rng_keys);
+    if (gen->zipf_table != NULL) gsl_ran_discrete_free(gen->zipf_table);
+}

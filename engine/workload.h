@@ -1,0 +1,39 @@
+/* workload.h — the traffic a producer instance is asked to send: when (rate schedule
+ * with ramps and spikes, constant or Poisson arrivals) and with which key.
+ *
+ * A generator is a pure function of the scenario and its RNG stream: `wl_next` returns
+ * the next intended send time at or after the previous one. It never looks at the
+ * broker, so back-pressure cannot thin the offered load (latency is measured from these
+ * intended times: no coordinated omission). */
+#ifndef BL_WORKLOAD_H
+#define BL_WORKLOAD_H
+
+#include <stdint.h>
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include "scenario.h"
+
+typedef struct wl_generator {
+    const scn_rate *rate;
+    scn_arrival arrival;
+    scn_keys keys;
+    int64_t end_us;           /* no arrivals at or after this time */
+    int64_t next_us;          /* the next intended send time, or INT64_MAX when done */
+    int64_t next_key;         /* its key, or -1 */
+    uint64_t sequential_next;
+    gsl_rng *rng_arrivals;
+    gsl_rng *rng_keys;
+    gsl_ran_discrete_t *zipf_table;
+} wl_generator;
+
+void wl_init(wl_generator *gen, const scn_producer *producer, int64_t end_us, uint64_t seed,
+             const char *stream_name);
+void wl_free(wl_generator *gen);
+/* The rate in messages per second at time t. */
+double wl_rate_at(const scn_rate *rate, int64_t t_us);
+/* Consumes the current arrival and draws the next one. */
+void wl_advance(wl_generator *gen);
+
+#endif

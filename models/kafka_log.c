@@ -1,0 +1,124 @@
+/* kafka_log.c — partition log storage, recovery and retention (see kafka_log.h). */
+#include "kafka_log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../engine/bl_assert.h"
+
+void kafka_log_init(kafka_log *log, disk *d)
+{
+    memset(log, 0, sizeof *log);
+    log->file = disk_open(d);
+}
+
+void kafka_log_free(kafka_log *log)
+{
+    free(log->msg_ids);
+    free(log->keys);
+    free(log->batches);
+    memset(log, 0, sizeof *log);
+}
+
+/* Makes room for `extra` more records, compacting away the retained-out front first. */
+static void reserve_records(kafka_log *log, uint64_t extra)
+{
+    uint64_t used = (uint64_t)(log->end_offset - log->array_base);
+    if (used + extra <= log->capacity) return;
+    uint64_t dead = (uint64_t)(log->start_offset - log->array_base);
+    if (dead > 0 && dead >= used / 2) {
+        memmove(log->msg_ids, log->msg_ids + dead, (used - dead) * sizeof *log->msg_ids);
+        memmove(log->keys, log->keys + dead, (used - dead) * sizeof *log->keys);
+        log->array_base = log->start_offset;
+        used -= dead;
+        if (used + extra <= log->capacity) return;
+    }
+    uint64_t capacity = log->capacity ? log->capacity * 2 : 1024;
+    while (capacity < used + extra) capacity *= 2;
+    log->msg_ids = realloc(log->msg_ids, capacity * sizeof *log->msg_ids);
+    log->keys = realloc(log->keys, capacity * sizeof *log->keys);
+    BL_ASSERTF(log->msg_ids != NULL && log->keys != NULL, "out of memory for a log of %llu",
+               (unsigned long long)capacity);
+    log->capacity = capacity;
+}
+
+static void push_batch(kafka_log *log, const kafka_log_batch *batch)
+{
+    if (log->batch_head + log->batch_count == log->batch_capacity) {
+        if (log->batch_head > 0) {
+            memmove(log->batches, log->batches + log->batch_head, log->batch_count * sizeof *log->batches);
+            log->batch_head = 0;
+        }
+        if (log->batch_count == log->batch_capacity) {
+            log->batch_capacity = log->batch_capacity ? log->batch_capacity * 2 : 256;
+            log->batches = realloc(log->batches, log->batch_capacity * sizeof *log->batches);
+            BL_ASSERT(log->batches != NULL);
+        }
+    }
+    log->batches[log->batch_head + log->batch_count++] = *batch;
+}
+
+int64_t kafka_log_append(kafka_log *log, disk *d, const uint64_t *msg_ids, const int32_t *keys,
+                         uint32_t count, uint64_t size_bytes, int64_t now_us)
+{
+    BL_ASSERT(count > 0);
+    if (!disk_append(d, log->file, size_bytes, now_us)) return -1;
+    reserve_records(log, count);
+    uint64_t index = (uint64_t)(log->end_offset - log->array_base);
+    memcpy(log->msg_ids + index, msg_ids, count * sizeof *msg_ids);
+    memcpy(log->keys + index, keys, count * sizeof *keys);
+    int64_t base = log->end_offset;
+    log->end_offset += count;
+    kafka_log_batch batch = {.base_offset = base, .count = count, .end_bytes = log->file->size_bytes,
+                             .append_us = now_us};
+    push_batch(log, &batch);
+    BL_ASSERT(log->end_offset - log->array_base <= (int64_t)log->capacity);
+    return base;
+}
+
+void kafka_log_recover(kafka_log *log, disk *d)
+{
+    uint64_t durable = log->file->size_bytes; /* after disk_power_loss: the durable end */
+    while (log->batch_count > 0) {
+        const kafka_log_batch *last = &log->batches[log->batch_head + log->batch_count - 1];
+        if (last->end_bytes <= durable) break;
+        log->end_offset = last->base_offset;
+        log->batch_count--;
+    }
+    uint64_t end_bytes = log->batch_count > 0
+                             ? log->batches[log->batch_head + log->batch_count - 1].end_bytes
+                             : log->file->start_bytes;
+    if (end_bytes < log->file->size_bytes) disk_truncate(d, log->file, end_bytes);
+    if (log->end_offset < log->start_offset) log->start_offset = log->end_offset;
+    BL_ASSERT(log->end_offset >= log->start_offset);
+}
+
+void kafka_log_retain(kafka_log *log, disk *d, int64_t cutoff_us, uint64_t max_bytes)
+{
+    uint64_t new_start_bytes = log->file->start_bytes;
+    while (log->batch_count > 1) { /* the active (last) batch's segment is never deleted */
+        const kafka_log_batch *first = &log->batches[log->batch_head];
+        uint64_t live_bytes = log->file->size_bytes - new_start_bytes;
+        bool too_old = first->append_us < cutoff_us;
+        bool too_big = max_bytes > 0 && live_bytes > max_bytes;
+        if (!(too_old || too_big) || first->end_bytes > log->file->durable_bytes) break;
+        new_start_bytes = first->end_bytes;
+        log->start_offset = first->base_offset + first->count;
+        log->batch_head++;
+        log->batch_count--;
+    }
+    if (new_start_bytes != log->file->start_bytes) disk_release_front(d, log->file, new_start_bytes);
+}
+
+uint64_t kafka_log_msg(const kafka_log *log, int64_t offset)
+{
+    BL_ASSERTF(offset >= log->start_offset && offset < log->end_offset, "read of offset %lld outside [%lld, %lld)",
+               (long long)offset, (long long)log->start_offset, (long long)log->end_offset);
+    return log->msg_ids[offset - log->array_base];
+}
+
+int32_t kafka_log_key(const kafka_log *log, int64_t offset)
+{
+    BL_ASSERT(offset >= log->start_offset && offset < log->end_offset);
+    return log->keys[offset - log->array_base];
+}

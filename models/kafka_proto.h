@@ -1,0 +1,85 @@
+/* kafka_proto.h — the messages Kafka-style clients and brokers exchange, and the
+ * cluster metadata every node shares (partition leaders, group coordinators).
+ *
+ * Every packet is one `kafka_msg`: a request or response of one API, with its arrays
+ * allocated alongside. Sizes on the wire are the payload bytes plus a fixed overhead per
+ * request and per batch, so bandwidth is charged for what a broker would really send. */
+#ifndef BL_KAFKA_PROTO_H
+#define BL_KAFKA_PROTO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../engine/scenario.h"
+#include "../engine/sim.h"
+
+#define KAFKA_REQUEST_OVERHEAD_BYTES 64
+#define KAFKA_BATCH_OVERHEAD_BYTES 61
+#define KAFKA_RECORD_OVERHEAD_BYTES 8
+
+typedef enum kafka_api {
+    KAFKA_PRODUCE_REQUEST = 0,
+    KAFKA_PRODUCE_RESPONSE,
+    KAFKA_FETCH_REQUEST,
+    KAFKA_FETCH_RESPONSE,
+    KAFKA_HEARTBEAT_REQUEST,
+    KAFKA_HEARTBEAT_RESPONSE,
+    KAFKA_COMMIT_REQUEST,
+    KAFKA_COMMIT_RESPONSE,
+} kafka_api;
+
+typedef enum kafka_error {
+    KAFKA_OK = 0,
+    KAFKA_NOT_LEADER,          /* retriable */
+    KAFKA_STORAGE_ERROR,       /* disk full: retriable */
+    KAFKA_UNKNOWN_MEMBER,      /* heartbeat/commit from a member the group does not know */
+    KAFKA_NOT_OWNER,           /* commit for a partition the member does not own */
+    KAFKA_OFFSET_OUT_OF_RANGE,
+} kafka_error;
+
+/* One partition's part of a request or response. */
+typedef struct kafka_part {
+    uint16_t topic;
+    uint32_t partition;
+    int64_t offset;        /* produce resp: base offset; fetch req: fetch offset;
+                              fetch resp: offset of records[0]; commit: offset */
+    int64_t high_watermark;
+    uint32_t batch_id;     /* produce: the producer's batch id */
+    uint16_t error;        /* kafka_error */
+    uint32_t count;        /* records */
+    uint64_t *msg_ids;     /* produce req / fetch resp: count ids */
+    int32_t *keys;         /* produce req / fetch resp: count keys (-1 = none) */
+    uint32_t record_size_bytes;
+} kafka_part;
+
+typedef struct kafka_msg {
+    kafka_api api;
+    uint32_t correlation_id;
+    uint16_t group;        /* heartbeat/commit: consumer entry index */
+    uint32_t member_id;    /* heartbeat/commit */
+    uint32_t generation;
+    uint16_t error;        /* whole-request error (heartbeat/commit) */
+    int64_t max_wait_us;   /* fetch */
+    uint32_t part_count;
+    kafka_part *parts;     /* part_count entries */
+} kafka_msg;
+
+kafka_msg *kafka_msg_new(kafka_api api, uint32_t part_count);
+void kafka_msg_free(void *payload);
+/* Bytes on the wire. */
+uint32_t kafka_msg_size_bytes(const kafka_msg *msg);
+
+/* Cluster-wide facts. With replication factor 1 (this model's scope) a partition's
+ * leader is fixed: partition p of topic t lives on broker (t + p) mod brokers. */
+typedef struct kafka_cluster {
+    const scn_scenario *scenario;
+    sim_node *brokers[SCN_BROKERS_MAX];
+    uint32_t broker_count;
+} kafka_cluster;
+
+uint32_t kafka_leader_of(const kafka_cluster *cluster, uint32_t topic, uint32_t partition);
+uint32_t kafka_coordinator_of(const kafka_cluster *cluster, uint32_t group);
+/* Kafka's default partitioner for keyed records: murmur2 of the key, mod partitions. */
+uint32_t kafka_partition_for_key(int64_t key, uint32_t partition_count);
+
+#endif

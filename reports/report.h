@@ -1,0 +1,45 @@
+/* report.h — writers of a run's results: results.json (a public contract, DESIGN.md)
+ * and the human summary printed by `brokerlab run`. They read the checker's results and
+ * the run's facts, never a model. */
+#ifndef BL_REPORT_H
+#define BL_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../engine/scenario.h"
+#include "check.h"
+
+typedef struct report_expectation {
+    scn_expect_kind kind;
+    const char *expr;
+    bool held;
+    double lhs;         /* observed value of the left-hand side */
+    double rhs;         /* value of the right-hand side */
+} report_expectation;
+
+typedef struct report_run {
+    const scn_scenario *scenario;
+    const char *scenario_path;   /* as given on the command line */
+    uint64_t seed;
+    double sim_time_s;           /* duration + drain actually simulated */
+    double wall_time_s;          /* the only wall-clock figure: excluded from determinism */
+    char history_sha256[65];     /* lowercase hex of history.jsonl's bytes */
+    uint64_t events;             /* SimGrid-level wake-ups of node actors */
+    uint64_t packets;            /* network packets delivered */
+    uint64_t history_records;
+    const report_expectation *expectations;
+    uint32_t expectation_count;
+} report_run;
+
+/* Writes results.json. Returns 0, or -1 with errno set if the file cannot be written.
+ * Key order is fixed, numbers are printed with a fixed format, so equal inputs give
+ * equal bytes (but wall_time_s). */
+int report_write_json(const char *path, const report_run *run, const check_results *results);
+
+/* Prints the readable summary (per group: counts, anomalies, latency, availability,
+ * backlog; then expectations with PASS/FAIL). */
+void report_print_summary(FILE *out, const report_run *run, const check_results *results);
+
+#endif
