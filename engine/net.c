@@ -114,12 +114,12 @@ void net_send(sim_node *src, sim_node *dst, uint32_t size_bytes, void *payload)
     int64_t now_us = sim_now_us();
     int64_t latency_us = g_net.latency_us;
     if (is_cut(src->id, dst->id)) {
-        dst->ops->free_payload(payload);
+        dst->ops->free_data(SIM_EVENT_PACKET, payload);
         return;
     }
     int64_t extra_us = fault_delay_us(src->id, dst->id);
     if (extra_us < 0) {
-        dst->ops->free_payload(payload);
+        dst->ops->free_data(SIM_EVENT_PACKET, payload);
         send_reset(src, dst, 0);
         return;
     }
@@ -146,7 +146,7 @@ bool net_accept_delivery(sim_node *dst, const sim_event *ev)
         g_net.packets_delivered++;
         return true;
     }
-    dst->ops->free_payload(ev->data);
+    dst->ops->free_data(SIM_EVENT_PACKET, ev->data);
     /* A powered host whose process is gone (or restarted) answers with a reset. */
     if (!cut && dst->host_up) send_reset(src, dst, g_net.latency_us);
     return false;

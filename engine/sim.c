@@ -124,7 +124,7 @@ sim_node *sim_add_node(const char *name, sim_role role, const sim_node_ops *ops,
     BL_ASSERT(!g_sim.running);
     BL_ASSERTF(g_sim.node_count < g_sim.config.node_count, "more nodes than declared (%u)",
                g_sim.config.node_count);
-    BL_ASSERT(ops != NULL && ops->on_event != NULL && ops->on_start != NULL);
+    BL_ASSERT(ops != NULL && ops->on_event != NULL && ops->on_start != NULL && ops->free_data != NULL);
     sim_node *node = calloc(1, sizeof *node);
     BL_ASSERT(node != NULL);
     node->id = g_sim.node_count;
@@ -153,7 +153,7 @@ static void drop_pending_events(sim_node *node)
 {
     while (node->events.count > 0) {
         sim_event ev = heap_pop(&node->events);
-        if (ev.kind == SIM_EVENT_PACKET && ev.data != NULL) node->ops->free_payload(ev.data);
+        if (ev.data != NULL) node->ops->free_data(ev.kind, ev.data);
     }
 }
 

@@ -52,8 +52,9 @@ typedef struct sim_node_ops {
     void (*on_stop)(sim_node *node, bool power_loss);
     /* The process starts again after a stop. */
     void (*on_start)(sim_node *node);
-    /* Frees a packet payload the model will never see. */
-    void (*free_payload)(void *payload);
+    /* Frees an event's data the model will never see (a packet dropped by the network
+     * or pending when the process stopped, or a timer's payload). */
+    void (*free_data)(uint32_t kind, void *data);
 } sim_node_ops;
 
 typedef enum sim_role { SIM_ROLE_BROKER = 0, SIM_ROLE_PRODUCER, SIM_ROLE_CONSUMER, SIM_ROLE_NEMESIS } sim_role;

@@ -50,6 +50,7 @@ typedef struct kafka_part {
     uint64_t *msg_ids;     /* produce req / fetch resp: count ids */
     int32_t *keys;         /* produce req / fetch resp: count keys (-1 = none) */
     uint32_t record_size_bytes;
+    uint32_t max_bytes;    /* fetch req: max.partition.fetch.bytes */
 } kafka_part;
 
 typedef struct kafka_msg {
@@ -60,6 +61,7 @@ typedef struct kafka_msg {
     uint32_t generation;
     uint16_t error;        /* whole-request error (heartbeat/commit) */
     int64_t max_wait_us;   /* fetch */
+    uint8_t acks;          /* produce: 0, 1, or 2 = all */
     uint32_t part_count;
     kafka_part *parts;     /* part_count entries */
 } kafka_msg;

@@ -1,0 +1,563 @@
+/* kafka_producer.c — a Kafka-style producer client and the application in front of it.
+ *
+ * The application offers messages at the workload's intended times (engine/workload.c).
+ * The client appends them to one open batch per partition (key hash, or round robin
+ * without key), closes a batch when it is full (batch_size) or has lingered (linger),
+ * and sends, per broker connection and wake-up, one request holding at most one batch
+ * per partition, with at most max_in_flight requests per connection (K21, K22). A
+ * failed or timed-out batch goes back to the head of its partition's queue after an
+ * exponential backoff (K20, KIP-580, no jitter) while later batches may already be
+ * written: that is how retries reorder and duplicate. A batch whose delivery timeout
+ * passes, or whose retries run out, ends `info` if an attempt may have been written,
+ * else `fail`. acks=0 completes at send with offset -1 (K19).
+ *
+ * Cost: the producer wakes once per batch window, not per message. Sends the
+ * application will make before the next wake-up are drawn ahead and written into the
+ * producer's own history stream at their exact times (engine/history.h); a kill -9
+ * cancels the part of that stream that had not happened. */
+#include "kafka_producer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "../engine/bl_assert.h"
+#include "../engine/history.h"
+#include "../engine/net.h"
+#include "../engine/rng.h"
+
+#define PRODUCER_MAX_BLOCK_US (60LL * 1000000LL) /* max.block.ms */
+
+enum {
+    PRODUCER_TIMER_WAKE = SIM_EVENT_MODEL_BASE,
+    PRODUCER_TIMER_REQUEST_TIMEOUT,   /* arg: broker, token: request id */
+    PRODUCER_TIMER_REQUEST_DONE,      /* sync application requests: token: request id */
+};
+
+/* ---- small helpers ---- */
+
+static int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+static uint32_t producer_topic(const kafka_producer *producer)
+{
+    return producer->config->topic_index;
+}
+
+static uint32_t partition_count(const kafka_producer *producer)
+{
+    return producer->cluster->scenario->topics[producer_topic(producer)].partition_count;
+}
+
+static kafka_batch *batch_new(kafka_producer *producer, uint32_t partition, int64_t created_us)
+{
+    kafka_batch *batch = calloc(1, sizeof *batch);
+    BL_ASSERT(batch != NULL);
+    batch->id = ++producer->next_batch_id;
+    batch->partition = partition;
+    batch->created_us = created_us;
+    return batch;
+}
+
+static void batch_free(kafka_batch *batch)
+{
+    free(batch->msg_ids);
+    free(batch->keys);
+    free(batch);
+}
+
+static void batch_add(kafka_batch *batch, uint64_t msg_id, int32_t key)
+{
+    if (batch->count == batch->capacity) {
+        batch->capacity = batch->capacity ? batch->capacity * 2 : 16;
+        batch->msg_ids = realloc(batch->msg_ids, batch->capacity * sizeof *batch->msg_ids);
+        batch->keys = realloc(batch->keys, batch->capacity * sizeof *batch->keys);
+        BL_ASSERT(batch->msg_ids != NULL && batch->keys != NULL);
+    }
+    batch->msg_ids[batch->count] = msg_id;
+    batch->keys[batch->count] = key;
+    batch->count++;
+}
+
+static uint64_t batch_bytes(const kafka_producer *producer, const kafka_batch *batch)
+{
+    return (uint64_t)batch->count * producer->config->message_size_bytes;
+}
+
+/* Partition queue: batches closed and waiting to be (re)sent, oldest first. */
+static void queue_push_back(kafka_part_queue *queue, kafka_batch *batch)
+{
+    batch->next = NULL;
+    if (queue->tail != NULL) queue->tail->next = batch;
+    else queue->head = batch;
+    queue->tail = batch;
+}
+
+static void queue_push_front(kafka_part_queue *queue, kafka_batch *batch)
+{
+    batch->next = queue->head;
+    queue->head = batch;
+    if (queue->tail == NULL) queue->tail = batch;
+}
+
+static kafka_batch *queue_pop_front(kafka_part_queue *queue)
+{
+    kafka_batch *batch = queue->head;
+    if (batch == NULL) return NULL;
+    queue->head = batch->next;
+    if (queue->head == NULL) queue->tail = NULL;
+    batch->next = NULL;
+    return batch;
+}
+
+/* ---- history ---- */
+
+static void record_send_invoke(kafka_producer *producer, uint32_t stream, int64_t t_us, uint64_t msg_id,
+                               int64_t intended_us, int32_t key)
+{
+    hist_record rec = hist_record_init(HIST_SEND, HIST_INVOKE, producer->node->hist_name, t_us);
+    rec.msg = msg_id;
+    rec.key = key;
+    rec.intended_t_us = intended_us;
+    rec.topic = producer->hist_topic;
+    uint32_t slot = key >= 0 ? (uint32_t)key : 0;
+    rec.seq = producer->key_seq[slot]++;
+    hist_emit(stream, &rec);
+}
+
+static void record_request(kafka_producer *producer, uint32_t stream, hist_type type, int64_t t_us,
+                           uint64_t request_id, int64_t intended_us)
+{
+    hist_record rec = hist_record_init(HIST_REQUEST, type, producer->node->hist_name, t_us);
+    rec.msg = request_id;
+    rec.intended_t_us = type == HIST_INVOKE ? intended_us : HIST_NONE;
+    hist_emit(stream, &rec);
+}
+
+static void record_outcome(kafka_producer *producer, const kafka_batch *batch, hist_type type, int64_t base_offset)
+{
+    int64_t now_us = sim_now_us();
+    bool publish_requests = producer->config->request.enabled;
+    for (uint32_t i = 0; i < batch->count; i++) {
+        hist_record rec = hist_record_init(HIST_SEND, type, producer->node->hist_name, now_us);
+        rec.msg = batch->msg_ids[i];
+        if (type == HIST_OK) {
+            rec.partition = (int32_t)batch->partition;
+            rec.offset = base_offset < 0 ? -1 : base_offset + i;
+        }
+        hist_emit(HIST_STREAM_NOW, &rec);
+        if (publish_requests) record_request(producer, HIST_STREAM_NOW, type, now_us, batch->msg_ids[i], 0);
+    }
+}
+
+/* ---- the application: offering messages ---- */
+
+static void append_message(kafka_producer *producer, uint64_t msg_id, int32_t key, int64_t intended_us)
+{
+    uint32_t partitions = partition_count(producer);
+    uint32_t partition = key >= 0 ? kafka_partition_for_key(key, partitions)
+                                  : producer->round_robin_next++ % partitions;
+    kafka_part_queue *queue = &producer->queues[partition];
+    if (queue->open == NULL) queue->open = batch_new(producer, partition, intended_us);
+    batch_add(queue->open, msg_id, key);
+    queue->open->last_us = intended_us;
+    producer->buffered_bytes += producer->config->message_size_bytes;
+}
+
+/* Takes the generator's next arrival into the client at time t_us (its intended time,
+ * or later if the application was blocked on buffer memory). */
+static void offer_next(kafka_producer *producer, int64_t t_us, uint32_t stream)
+{
+    wl_generator *gen = &producer->generator;
+    int64_t arrival_us = gen->next_us;
+    int32_t key = (int32_t)gen->next_key;
+    wl_advance(gen);
+    uint64_t msg_id = ++*producer->next_msg_id;
+    const scn_request *request = &producer->config->request;
+    if (request->enabled) {
+        record_request(producer, producer->request_stream, HIST_INVOKE, t_us, msg_id, arrival_us);
+        if (!request->publish) {
+            int64_t done_us = t_us + request->local_us;
+            for (uint32_t c = 0; c < request->call_count; c++)
+                done_us += kafka_draw_duration(&request->calls[c], producer->rng_calls);
+            sim_schedule(producer->node, done_us, PRODUCER_TIMER_REQUEST_DONE, 0, msg_id, NULL);
+            return;
+        }
+    }
+    int64_t send_us = t_us + (request->enabled ? request->local_us : 0);
+    int64_t intended_us = arrival_us + (request->enabled ? request->local_us : 0);
+    if (send_us - intended_us > PRODUCER_MAX_BLOCK_US) { /* send() threw after max.block.ms */
+        record_send_invoke(producer, stream, send_us, msg_id, intended_us, key);
+        hist_record rec = hist_record_init(HIST_SEND, HIST_FAIL, producer->node->hist_name, send_us);
+        rec.msg = msg_id;
+        hist_emit(stream, &rec);
+        return;
+    }
+    record_send_invoke(producer, stream, send_us, msg_id, intended_us, key);
+    append_message(producer, msg_id, key, send_us);
+}
+
+/* The earliest time something is due without new arrivals: an open batch lingered, a
+ * retry backoff ended, a delivery deadline. */
+static int64_t next_due_us(const kafka_producer *producer, int64_t now_us)
+{
+    const scn_producer *config = producer->config;
+    int64_t due_us = SIM_TIME_NEVER;
+    for (uint32_t p = 0; p < partition_count(producer); p++) {
+        const kafka_part_queue *queue = &producer->queues[p];
+        if (queue->open != NULL) {
+            bool full = batch_bytes(producer, queue->open) >= config->batch_size_bytes;
+            due_us = min_i64(due_us, full ? queue->open->last_us : queue->open->created_us + config->linger_us);
+        }
+        for (const kafka_batch *b = queue->head; b != NULL; b = b->next) {
+            due_us = min_i64(due_us, b->created_us + config->delivery_timeout_us);
+            if (b == queue->head && b->retry_at_us > now_us) due_us = min_i64(due_us, b->retry_at_us);
+        }
+    }
+    return due_us;
+}
+
+/* Draws the application's sends up to the next wake-up and writes them ahead. */
+static void offer_ahead(kafka_producer *producer, int64_t now_us)
+{
+    wl_generator *gen = &producer->generator;
+    /* Blocked sends first (buffer memory was full): they happen now, late. */
+    while (gen->next_us <= now_us && producer->buffered_bytes < producer->config->buffer_memory_bytes)
+        offer_next(producer, now_us, HIST_STREAM_NOW);
+    for (;;) {
+        int64_t due_us = next_due_us(producer, now_us);
+        if (gen->next_us == INT64_MAX || producer->buffered_bytes >= producer->config->buffer_memory_bytes) break;
+        int64_t arrival_us = gen->next_us;
+        int64_t linger_close_us = arrival_us + producer->config->linger_us;
+        if (arrival_us > due_us) break;
+        BL_MAYBE(linger_close_us > due_us);
+        offer_next(producer, arrival_us, producer->send_stream);
+    }
+}
+
+/* ---- the client: closing, sending, completing batches ---- */
+
+static void complete_batch(kafka_producer *producer, kafka_batch *batch, hist_type type, int64_t base_offset)
+{
+    record_outcome(producer, batch, type, base_offset);
+    BL_ASSERT(producer->buffered_bytes >= batch_bytes(producer, batch));
+    producer->buffered_bytes -= batch_bytes(producer, batch);
+    batch_free(batch);
+}
+
+static void fail_or_retry(kafka_producer *producer, kafka_batch *batch, bool maybe_written)
+{
+    int64_t now_us = sim_now_us();
+    const scn_producer *config = producer->config;
+    batch->maybe_written |= maybe_written;
+    batch->attempts++;
+    bool expired = now_us >= batch->created_us + config->delivery_timeout_us;
+    bool exhausted = config->retries != SCN_RETRIES_MAX && batch->attempts > config->retries;
+    if (expired || exhausted) {
+        complete_batch(producer, batch, batch->maybe_written ? HIST_INFO : HIST_FAIL, -1);
+        return;
+    }
+    int64_t backoff_us = config->retry_backoff_us;
+    for (uint32_t i = 1; i < batch->attempts && backoff_us < config->retry_backoff_max_us; i++) backoff_us *= 2;
+    batch->retry_at_us = now_us + min_i64(backoff_us, config->retry_backoff_max_us);
+    queue_push_front(&producer->queues[batch->partition], batch); /* K22: back to the head */
+}
+
+static void close_due_batches(kafka_producer *producer, int64_t now_us)
+{
+    const scn_producer *config = producer->config;
+    for (uint32_t p = 0; p < partition_count(producer); p++) {
+        kafka_part_queue *queue = &producer->queues[p];
+        kafka_batch *open = queue->open;
+        if (open == NULL) continue;
+        bool full = batch_bytes(producer, open) >= config->batch_size_bytes;
+        if ((full && open->last_us <= now_us) || open->created_us + config->linger_us <= now_us) {
+            queue_push_back(queue, open);
+            queue->open = NULL;
+        }
+        /* Queued batches past their delivery timeout expire before being sent. */
+        while (queue->head != NULL && queue->head->created_us + config->delivery_timeout_us <= now_us) {
+            kafka_batch *expired = queue_pop_front(queue);
+            complete_batch(producer, expired, expired->maybe_written ? HIST_INFO : HIST_FAIL, -1);
+        }
+    }
+}
+
+static kafka_inflight *inflight_slot(kafka_producer *producer, uint32_t broker)
+{
+    kafka_connection *connection = &producer->connections[broker];
+    for (uint32_t i = 0; i < KAFKA_IN_FLIGHT_MAX; i++)
+        if (connection->requests[i].request_id == 0) return &connection->requests[i];
+    BL_ASSERT(false);
+    return NULL;
+}
+
+/* Builds and sends one request to `broker` with the head batch of each of its
+ * partitions that is ready. Returns false if nothing was ready. */
+static bool send_one_request(kafka_producer *producer, uint32_t broker, int64_t now_us)
+{
+    const scn_producer *config = producer->config;
+    uint32_t topic = producer_topic(producer);
+    kafka_batch *chosen[SCN_PARTITIONS_MAX];
+    uint32_t count = 0;
+    for (uint32_t p = 0; p < partition_count(producer); p++) {
+        kafka_part_queue *queue = &producer->queues[p];
+        if (kafka_leader_of(producer->cluster, topic, p) != broker) continue;
+        if (queue->head == NULL || queue->head->retry_at_us > now_us) continue;
+        chosen[count++] = queue_pop_front(queue);
+    }
+    if (count == 0) return false;
+    kafka_msg *request = kafka_msg_new(KAFKA_PRODUCE_REQUEST, count);
+    request->correlation_id = ++producer->next_request_id;
+    request->acks = (uint8_t)config->acks;
+    for (uint32_t i = 0; i < count; i++) {
+        kafka_batch *batch = chosen[i];
+        kafka_part *part = &request->parts[i];
+        part->topic = (uint16_t)topic;
+        part->partition = batch->partition;
+        part->batch_id = batch->id;
+        part->count = batch->count;
+        part->record_size_bytes = (uint32_t)config->message_size_bytes;
+        part->msg_ids = malloc(batch->count * sizeof *part->msg_ids);
+        part->keys = malloc(batch->count * sizeof *part->keys);
+        BL_ASSERT(part->msg_ids != NULL && part->keys != NULL);
+        memcpy(part->msg_ids, batch->msg_ids, batch->count * sizeof *part->msg_ids);
+        memcpy(part->keys, batch->keys, batch->count * sizeof *part->keys);
+    }
+    uint32_t request_id = request->correlation_id;
+    net_send(producer->node, producer->cluster->brokers[broker], kafka_msg_size_bytes(request), request);
+    if (config->acks == SCN_ACKS_0) { /* done once handed to the socket (K19) */
+        for (uint32_t i = 0; i < count; i++) complete_batch(producer, chosen[i], HIST_OK, -1);
+        return true;
+    }
+    kafka_inflight *slot = inflight_slot(producer, broker);
+    slot->request_id = request_id;
+    slot->batch_count = count;
+    memcpy(slot->batches, chosen, count * sizeof *chosen);
+    producer->connections[broker].in_flight++;
+    sim_schedule(producer->node, now_us + config->request_timeout_us, PRODUCER_TIMER_REQUEST_TIMEOUT, broker,
+                 request_id, NULL);
+    return true;
+}
+
+static void send_ready(kafka_producer *producer, int64_t now_us)
+{
+    for (uint32_t b = 0; b < producer->cluster->broker_count; b++) {
+        kafka_connection *connection = &producer->connections[b];
+        while (connection->in_flight < producer->config->max_in_flight && send_one_request(producer, b, now_us)) {
+        }
+    }
+}
+
+static void schedule_wake(kafka_producer *producer, int64_t now_us)
+{
+    int64_t due_us = next_due_us(producer, now_us);
+    BL_ASSERT(due_us > now_us);
+    if (producer->generator.next_us != INT64_MAX &&
+        producer->buffered_bytes < producer->config->buffer_memory_bytes)
+        due_us = min_i64(due_us, producer->generator.next_us);
+    if (due_us == SIM_TIME_NEVER || due_us == producer->wake_at_us) return;
+    producer->wake_at_us = due_us;
+    sim_schedule(producer->node, due_us, PRODUCER_TIMER_WAKE, 0, ++producer->wake_token, NULL);
+}
+
+/* One pass of the client after any event: offer, close, send, sleep. */
+static void producer_pump(sim_node *node)
+{
+    kafka_producer *producer = node->model;
+    int64_t now_us = sim_now_us();
+    offer_ahead(producer, now_us);
+    close_due_batches(producer, now_us);
+    send_ready(producer, now_us);
+    offer_ahead(producer, now_us);
+    schedule_wake(producer, now_us);
+}
+
+/* ---- responses and failures ---- */
+
+static kafka_inflight *find_inflight(kafka_producer *producer, uint32_t broker, uint32_t request_id)
+{
+    kafka_connection *connection = &producer->connections[broker];
+    for (uint32_t i = 0; i < KAFKA_IN_FLIGHT_MAX; i++)
+        if (connection->requests[i].request_id == request_id) return &connection->requests[i];
+    return NULL;
+}
+
+static void release_inflight(kafka_producer *producer, uint32_t broker, kafka_inflight *slot)
+{
+    memset(slot, 0, sizeof *slot);
+    BL_ASSERT(producer->connections[broker].in_flight > 0);
+    producer->connections[broker].in_flight--;
+}
+
+static uint32_t broker_index_of_node(const kafka_producer *producer, uint32_t node_id)
+{
+    for (uint32_t b = 0; b < producer->cluster->broker_count; b++)
+        if (producer->cluster->brokers[b]->id == node_id) return b;
+    BL_ASSERTF(false, "node %u is not a broker", node_id);
+    return 0;
+}
+
+static void on_produce_response(kafka_producer *producer, kafka_msg *response, uint32_t source)
+{
+    uint32_t broker = broker_index_of_node(producer, source);
+    kafka_inflight *slot = find_inflight(producer, broker, response->correlation_id);
+    if (slot == NULL) return; /* already timed out: its batches were retried */
+    for (uint32_t i = 0; i < response->part_count; i++) {
+        const kafka_part *part = &response->parts[i];
+        kafka_batch *batch = NULL;
+        for (uint32_t k = 0; k < slot->batch_count; k++)
+            if (slot->batches[k] != NULL && slot->batches[k]->id == part->batch_id) batch = slot->batches[k];
+        BL_ASSERT(batch != NULL);
+        if (part->error == KAFKA_OK) complete_batch(producer, batch, HIST_OK, part->offset);
+        else fail_or_retry(producer, batch, false); /* a definite error: not written */
+    }
+    release_inflight(producer, broker, slot);
+}
+
+/* A request that timed out or whose connection broke: written or not, nobody knows. */
+static void fail_inflight(kafka_producer *producer, uint32_t broker, kafka_inflight *slot)
+{
+    for (uint32_t k = slot->batch_count; k-- > 0;) fail_or_retry(producer, slot->batches[k], true);
+    release_inflight(producer, broker, slot);
+}
+
+static void producer_on_event(sim_node *node, const sim_event *ev)
+{
+    kafka_producer *producer = node->model;
+    switch (ev->kind) {
+    case SIM_EVENT_PACKET: {
+        kafka_msg *msg = ev->data;
+        BL_ASSERT(msg->api == KAFKA_PRODUCE_RESPONSE);
+        on_produce_response(producer, msg, ev->arg);
+        kafka_msg_free(msg);
+        return;
+    }
+    case SIM_EVENT_NET_RESET: {
+        uint32_t broker = broker_index_of_node(producer, ev->arg);
+        kafka_connection *connection = &producer->connections[broker];
+        for (uint32_t i = 0; i < KAFKA_IN_FLIGHT_MAX; i++)
+            if (connection->requests[i].request_id != 0) fail_inflight(producer, broker, &connection->requests[i]);
+        return;
+    }
+    case PRODUCER_TIMER_WAKE:
+        if (ev->token == producer->wake_token) producer->wake_at_us = 0;
+        return;
+    case PRODUCER_TIMER_REQUEST_TIMEOUT: {
+        kafka_inflight *slot = find_inflight(producer, ev->arg, (uint32_t)ev->token);
+        if (slot != NULL) fail_inflight(producer, ev->arg, slot);
+        return;
+    }
+    case PRODUCER_TIMER_REQUEST_DONE:
+        record_request(producer, HIST_STREAM_NOW, HIST_OK, sim_now_us(), ev->token, 0);
+        return;
+    default: BL_ASSERTF(false, "producer event kind %u", ev->kind);
+    }
+}
+
+/* ---- process life ---- */
+
+static void producer_reset(kafka_producer *producer)
+{
+    for (uint32_t p = 0; p < partition_count(producer); p++) {
+        kafka_part_queue *queue = &producer->queues[p];
+        if (queue->open != NULL) batch_free(queue->open);
+        kafka_batch *batch;
+        while ((batch = queue_pop_front(queue)) != NULL) batch_free(batch);
+        queue->open = NULL;
+    }
+    for (uint32_t b = 0; b < producer->cluster->broker_count; b++) {
+        kafka_connection *connection = &producer->connections[b];
+        for (uint32_t i = 0; i < KAFKA_IN_FLIGHT_MAX; i++)
+            for (uint32_t k = 0; k < connection->requests[i].batch_count; k++)
+                batch_free(connection->requests[i].batches[k]);
+        memset(connection, 0, sizeof *connection);
+    }
+    producer->buffered_bytes = 0;
+    producer->wake_at_us = 0;
+}
+
+static void producer_on_stop(sim_node *node, bool power_loss)
+{
+    kafka_producer *producer = node->model;
+    int64_t now_us = sim_now_us();
+    hist_cancel_after(producer->send_stream, now_us);
+    hist_cancel_after(producer->request_stream, now_us);
+    producer_reset(producer);
+    BL_MAYBE(power_loss);
+}
+
+static void producer_on_start(sim_node *node)
+{
+    kafka_producer *producer = node->model;
+    int64_t now_us = sim_now_us();
+    /* Arrivals while the process was down were never offered. */
+    while (producer->generator.next_us < now_us) wl_advance(&producer->generator);
+    producer_pump(node);
+}
+
+static void producer_free_data(uint32_t kind, void *data)
+{
+    BL_ASSERT(kind == SIM_EVENT_PACKET);
+    kafka_msg_free(data);
+}
+
+static const sim_node_ops producer_ops = {
+    .on_event = producer_on_event,
+    .on_wake_end = producer_pump,
+    .on_stop = producer_on_stop,
+    .on_start = producer_on_start,
+    .free_data = producer_free_data,
+};
+
+int64_t kafka_draw_duration(const scn_dist *dist, gsl_rng *rng)
+{
+    double value_us = 0;
+    switch (dist->kind) {
+    case SCN_DIST_CONST: return dist->a_us;
+    case SCN_DIST_EXP: value_us = gsl_ran_exponential(rng, (double)dist->a_us); break;
+    case SCN_DIST_UNIFORM: value_us = gsl_ran_flat(rng, (double)dist->a_us, (double)dist->b_us); break;
+    case SCN_DIST_NORMAL: value_us = (double)dist->a_us + gsl_ran_gaussian(rng, (double)dist->b_us); break;
+    }
+    return value_us < 0 ? 0 : (int64_t)(value_us + 0.5);
+}
+
+kafka_producer *kafka_producer_create(const kafka_cluster *cluster, uint32_t entry, uint32_t instance,
+                                      uint64_t *next_msg_id)
+{
+    const scn_scenario *scenario = cluster->scenario;
+    const scn_producer *config = &scenario->producers[entry];
+    kafka_producer *producer = calloc(1, sizeof *producer);
+    BL_ASSERT(producer != NULL);
+    producer->cluster = cluster;
+    producer->config = config;
+    producer->next_msg_id = next_msg_id;
+    char name[64];
+    snprintf(name, sizeof name, "producer/%s/%u", config->name, instance);
+    wl_init(&producer->generator, config, scenario->duration_us, scenario->seed, name);
+    char rng_name[96];
+    snprintf(rng_name, sizeof rng_name, "%s/calls", name);
+    producer->rng_calls = rng_stream(scenario->seed, rng_name);
+    uint32_t partitions = scenario->topics[config->topic_index].partition_count;
+    producer->queues = calloc(partitions, sizeof *producer->queues);
+    uint32_t slots = config->keys.kind == SCN_KEYS_NONE ? 1 : config->keys.count;
+    producer->key_seq = calloc(slots, sizeof *producer->key_seq);
+    BL_ASSERT(producer->queues != NULL && producer->key_seq != NULL);
+    producer->node = sim_add_node(name, SIM_ROLE_PRODUCER, &producer_ops, producer);
+    producer->node->hist_name = hist_names_intern(hist_names_table(), name);
+    producer->hist_topic = hist_names_intern(hist_names_table(), scenario->topics[config->topic_index].name);
+    producer->send_stream = hist_stream_open();
+    producer->request_stream = hist_stream_open();
+    return producer;
+}
+
+void kafka_producer_free(kafka_producer *producer)
+{
+    producer_reset(producer);
+    wl_free(&producer->generator);
+    gsl_rng_free(producer->rng_calls);
+    free(producer->queues);
+    free(producer->key_seq);
+    free(producer);
+}

@@ -1,0 +1,70 @@
+/* kafka_producer.h — a Kafka-style producer node (see kafka_producer.c). */
+#ifndef BL_KAFKA_PRODUCER_H
+#define BL_KAFKA_PRODUCER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "../engine/workload.h"
+#include "kafka_proto.h"
+
+#define KAFKA_IN_FLIGHT_MAX 100 /* upper bound of max_in_flight */
+
+typedef struct kafka_batch {
+    uint32_t id;
+    uint32_t partition;
+    uint32_t count, capacity;
+    uint64_t *msg_ids;
+    int32_t *keys;
+    int64_t created_us;     /* first record appended: the delivery timeout starts here */
+    int64_t last_us;        /* last record appended */
+    int64_t retry_at_us;
+    uint32_t attempts;
+    bool maybe_written;     /* an attempt ended without a definite answer */
+    struct kafka_batch *next;
+} kafka_batch;
+
+typedef struct kafka_part_queue {
+    kafka_batch *open;      /* being filled */
+    kafka_batch *head, *tail; /* closed, waiting to be (re)sent */
+} kafka_part_queue;
+
+typedef struct kafka_inflight {
+    uint32_t request_id;    /* 0 = free slot */
+    uint32_t batch_count;
+    kafka_batch *batches[SCN_PARTITIONS_MAX];
+} kafka_inflight;
+
+typedef struct kafka_connection {
+    uint32_t in_flight;
+    kafka_inflight requests[KAFKA_IN_FLIGHT_MAX];
+} kafka_connection;
+
+typedef struct kafka_producer {
+    const kafka_cluster *cluster;
+    const scn_producer *config;
+    sim_node *node;
+    wl_generator generator;
+    gsl_rng *rng_calls;
+    uint64_t *next_msg_id;           /* shared: message ids are unique in the run */
+    uint32_t *key_seq;               /* per key (or one slot without keys) */
+    kafka_part_queue *queues;        /* per partition */
+    kafka_connection connections[SCN_BROKERS_MAX];
+    uint64_t buffered_bytes;         /* buffer.memory in use */
+    uint32_t round_robin_next;
+    uint32_t next_batch_id, next_request_id;
+    uint64_t wake_token;
+    int64_t wake_at_us;
+    uint32_t send_stream, request_stream;   /* history streams written ahead */
+    uint16_t hist_topic;
+} kafka_producer;
+
+kafka_producer *kafka_producer_create(const kafka_cluster *cluster, uint32_t entry, uint32_t instance,
+                                      uint64_t *next_msg_id);
+void kafka_producer_free(kafka_producer *producer);
+/* Draws a duration from a scenario distribution (also used by consumers). */
+int64_t kafka_draw_duration(const scn_dist *dist, gsl_rng *rng);
+
+#endif
