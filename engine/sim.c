@@ -188,7 +188,7 @@ static void run_due_events(sim_node *node, int64_t now_us)
     }
 }
 
-static int node_actor_main(int argc, char **argv)
+static void node_actor_main(int argc, char **argv)
 {
     sim_node *node = sg_actor_self_get_data();
     int64_t end_us = g_sim.config.end_us;
@@ -209,7 +209,6 @@ static int node_actor_main(int argc, char **argv)
         if (node->process_up && node->ops->on_wake_end != NULL) node->ops->on_wake_end(node);
         if (g_sim.tick_hook != NULL) g_sim.tick_hook(now_us, g_sim.tick_ctx);
     }
-    return 0;
 }
 
 void sim_run(void)

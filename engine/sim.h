@@ -67,7 +67,7 @@ typedef struct sim_event_heap {
 
 struct sim_node {
     uint32_t id;                 /* index in the world's node table */
-    char name[64];               /* "broker/0", "producer/checkout/1", ... */
+    char name[96];               /* "broker/0", "producer/checkout/1", ... */
     sim_role role;
     uint16_t hist_name;          /* interned history name */
     const sim_node_ops *ops;

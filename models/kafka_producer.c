@@ -334,6 +334,8 @@ static bool send_one_request(kafka_producer *producer, uint32_t broker, int64_t 
     kafka_inflight *slot = inflight_slot(producer, broker);
     slot->request_id = request_id;
     slot->batch_count = count;
+    slot->batches = malloc(count * sizeof *slot->batches);
+    BL_ASSERT(slot->batches != NULL);
     memcpy(slot->batches, chosen, count * sizeof *chosen);
     producer->connections[broker].in_flight++;
     sim_schedule(producer->node, now_us + config->request_timeout_us, PRODUCER_TIMER_REQUEST_TIMEOUT, broker,
@@ -386,6 +388,7 @@ static kafka_inflight *find_inflight(kafka_producer *producer, uint32_t broker, 
 
 static void release_inflight(kafka_producer *producer, uint32_t broker, kafka_inflight *slot)
 {
+    free(slot->batches);
     memset(slot, 0, sizeof *slot);
     BL_ASSERT(producer->connections[broker].in_flight > 0);
     producer->connections[broker].in_flight--;
@@ -470,8 +473,10 @@ static void producer_reset(kafka_producer *producer)
     for (uint32_t b = 0; b < producer->cluster->broker_count; b++) {
         kafka_connection *connection = &producer->connections[b];
         for (uint32_t i = 0; i < KAFKA_IN_FLIGHT_MAX; i++)
-            for (uint32_t k = 0; k < connection->requests[i].batch_count; k++)
+            for (uint32_t k = 0; k < connection->requests[i].batch_count; k++) {
                 batch_free(connection->requests[i].batches[k]);
+                if (k + 1 == connection->requests[i].batch_count) free(connection->requests[i].batches);
+            }
         memset(connection, 0, sizeof *connection);
     }
     producer->buffered_bytes = 0;
@@ -532,11 +537,13 @@ kafka_producer *kafka_producer_create(const kafka_cluster *cluster, uint32_t ent
     BL_ASSERT(producer != NULL);
     producer->cluster = cluster;
     producer->config = config;
+    producer->entry = entry;
+    producer->instance = instance;
     producer->next_msg_id = next_msg_id;
-    char name[64];
+    char name[96];
     snprintf(name, sizeof name, "producer/%s/%u", config->name, instance);
     wl_init(&producer->generator, config, scenario->duration_us, scenario->seed, name);
-    char rng_name[96];
+    char rng_name[128];
     snprintf(rng_name, sizeof rng_name, "%s/calls", name);
     producer->rng_calls = rng_stream(scenario->seed, rng_name);
     uint32_t partitions = scenario->topics[config->topic_index].partition_count;

@@ -34,7 +34,7 @@ typedef struct kafka_part_queue {
 typedef struct kafka_inflight {
     uint32_t request_id;    /* 0 = free slot */
     uint32_t batch_count;
-    kafka_batch *batches[SCN_PARTITIONS_MAX];
+    kafka_batch **batches;  /* batch_count entries, owned */
 } kafka_inflight;
 
 typedef struct kafka_connection {
@@ -45,6 +45,7 @@ typedef struct kafka_connection {
 typedef struct kafka_producer {
     const kafka_cluster *cluster;
     const scn_producer *config;
+    uint32_t entry, instance;  /* producer entry in the scenario, instance within it */
     sim_node *node;
     wl_generator generator;
     gsl_rng *rng_calls;

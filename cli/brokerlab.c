@@ -1,0 +1,241 @@
+/* brokerlab.c — the command line: `run`, `validate`, `--help`.
+ *
+ * Exit codes (a contract for CI): 0 ran and every expectation held, 1 an expectation
+ * failed, 2 bad input or usage, 3 internal error (a violated invariant, bl_panic). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "../engine/bl_assert.h"
+#include "../engine/history.h"
+#include "../engine/scenario.h"
+#include "../models/world.h"
+#include "../reports/check.h"
+#include "../reports/expect.h"
+#include "../reports/report.h"
+
+static const char usage_main[] =
+    "usage: brokerlab COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  run SCENARIO [--seed N] [--out DIR]   simulate, check, write DIR/results.json and\n"
+    "                                        DIR/history.jsonl, print a summary\n"
+    "  run --default [--seed N] [--out DIR]  the built-in peak-shaving scenario\n"
+    "  validate SCENARIO...                  parse and check scenario files only\n"
+    "\n"
+    "exit codes: 0 ok, 1 an expectation failed, 2 bad input or usage, 3 internal error\n"
+    "`brokerlab COMMAND --help` describes a command.\n";
+
+static const char usage_run[] =
+    "usage: brokerlab run (SCENARIO | --default) [--seed N] [--out DIR]\n"
+    "\n"
+    "Simulates the scenario with its seed (or N), checks the client history and prints a\n"
+    "summary. Writes DIR/history.jsonl and DIR/results.json (DIR defaults to\n"
+    "out/<scenario name>). Exit 0 if every expectation held, 1 if one failed (the replay\n"
+    "command is printed), 2 on bad input, 3 on an internal error.\n";
+
+static const char usage_validate[] =
+    "usage: brokerlab validate SCENARIO...\n"
+    "\n"
+    "Parses and checks each scenario file (keys, types, units, ranges, references,\n"
+    "expectations). Prints FILE: ok, or FILE:LINE:COL: what is wrong. Exit 0 if all are\n"
+    "valid, 2 otherwise.\n";
+
+static int usage_error(const char *message, const char *usage)
+{
+    fprintf(stderr, "brokerlab: %s\n\n%s", message, usage);
+    return BL_EXIT_BAD_INPUT;
+}
+
+static bool is_help(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+static bool parse_u64(const char *text, uint64_t *out)
+{
+    if (text == NULL || *text < '0' || *text > '9') return false;
+    errno = 0;
+    char *end = NULL;
+    unsigned long long value = strtoull(text, &end, 10);
+    if (errno != 0 || *end != '\0') return false;
+    *out = value;
+    return true;
+}
+
+/* Loads and fully validates one scenario (including expectations). */
+static int load_scenario(const char *path, bool builtin, scn_scenario *scenario)
+{
+    char error[SCN_ERROR_LEN];
+    int rc = builtin ? scn_load_string("<default>", scn_default_yaml, scenario, error)
+                     : scn_load(path, scenario, error);
+    if (rc == 0) rc = expect_validate(scenario, error);
+    if (rc != 0) fprintf(stderr, "%s\n", error);
+    return rc;
+}
+
+static int cmd_validate(int argc, char **argv)
+{
+    if (argc < 1) return usage_error("validate needs at least one scenario file", usage_validate);
+    if (is_help(argv[0])) {
+        fputs(usage_validate, stdout);
+        return BL_EXIT_OK;
+    }
+    int rc = BL_EXIT_OK;
+    scn_scenario *scenario = malloc(sizeof *scenario);
+    BL_ASSERT(scenario != NULL);
+    for (int i = 0; i < argc; i++) {
+        if (load_scenario(argv[i], false, scenario) != 0) rc = BL_EXIT_BAD_INPUT;
+        else printf("%s: ok\n", argv[i]);
+    }
+    free(scenario);
+    return rc;
+}
+
+static int make_dir(const char *path)
+{
+    char buf[SCN_PATH_LEN];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p != '\0'; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static void feed_checker(void *ctx, const hist_record *rec, const hist_names *names)
+{
+    check_feed(ctx, rec, names);
+}
+
+typedef struct run_options {
+    const char *path;
+    bool builtin;
+    bool seed_given;
+    uint64_t seed;
+    const char *out_dir;
+} run_options;
+
+static int parse_run_options(int argc, char **argv, run_options *options)
+{
+    memset(options, 0, sizeof *options);
+    for (int i = 0; i < argc; i++) {
+        if (is_help(argv[i])) return -1;
+        if (strcmp(argv[i], "--default") == 0) options->builtin = true;
+        else if (strcmp(argv[i], "--seed") == 0) {
+            if (i + 1 >= argc || !parse_u64(argv[++i], &options->seed))
+                return usage_error("--seed needs an unsigned integer", usage_run);
+            options->seed_given = true;
+        } else if (strcmp(argv[i], "--out") == 0) {
+            if (i + 1 >= argc) return usage_error("--out needs a directory", usage_run);
+            options->out_dir = argv[++i];
+        } else if (argv[i][0] == '-') {
+            char message[160];
+            snprintf(message, sizeof message, "unknown option '%s'", argv[i]);
+            return usage_error(message, usage_run);
+        } else if (options->path != NULL) {
+            return usage_error("run takes one scenario file", usage_run);
+        } else {
+            options->path = argv[i];
+        }
+    }
+    if ((options->path == NULL) == !options->builtin)
+        return usage_error("run needs a scenario file or --default (not both)", usage_run);
+    return 0;
+}
+
+static void evaluate_expectations(const scn_scenario *scenario, const check_results *results,
+                                  report_expectation *out, bool *all_held)
+{
+    *all_held = true;
+    for (uint32_t i = 0; i < scenario->expect_count; i++) {
+        out[i].kind = scenario->expects[i].kind;
+        out[i].expr = scenario->expects[i].expr;
+        out[i].held = expect_evaluate(scenario, i, results, &out[i].lhs, &out[i].rhs);
+        *all_held &= out[i].held;
+    }
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    run_options options;
+    int rc = parse_run_options(argc, argv, &options);
+    if (rc < 0) {
+        fputs(usage_run, stdout);
+        return BL_EXIT_OK;
+    }
+    if (rc != 0) return rc;
+    scn_scenario *scenario = malloc(sizeof *scenario);
+    BL_ASSERT(scenario != NULL);
+    if (load_scenario(options.path, options.builtin, scenario) != 0) {
+        free(scenario);
+        return BL_EXIT_BAD_INPUT;
+    }
+    uint64_t seed = options.seed_given ? options.seed : scenario->seed;
+    char out_dir[SCN_PATH_LEN], history_path[SCN_PATH_LEN + 32], results_path[SCN_PATH_LEN + 32];
+    snprintf(out_dir, sizeof out_dir, "%s", options.out_dir ? options.out_dir : "out");
+    if (options.out_dir == NULL) snprintf(out_dir, sizeof out_dir, "out/%s", scenario->name);
+    snprintf(history_path, sizeof history_path, "%s/history.jsonl", out_dir);
+    snprintf(results_path, sizeof results_path, "%s/results.json", out_dir);
+    FILE *history = make_dir(out_dir) == 0 ? fopen(history_path, "w") : NULL;
+    if (history == NULL) {
+        fprintf(stderr, "brokerlab: cannot write %s: %s\n", history_path, strerror(errno));
+        free(scenario);
+        return BL_EXIT_BAD_INPUT;
+    }
+    static char history_buffer[1 << 20];
+    setvbuf(history, history_buffer, _IOFBF, sizeof history_buffer);
+    struct timespec wall_start, wall_end;
+    clock_gettime(CLOCK_MONOTONIC, &wall_start); /* reported only, never simulated */
+    check_state *checker = check_begin(scenario->unavailable_after_us);
+    hist_open(history, feed_checker, checker);
+    world_stats stats;
+    world_run(scenario, seed, &stats);
+    report_run run = {.scenario = scenario, .scenario_path = options.builtin ? "<default>" : options.path,
+                      .seed = seed, .sim_time_s = stats.sim_time_s, .events = stats.wakes,
+                      .packets = stats.packets};
+    hist_close(run.history_sha256, &run.history_records);
+    BL_ASSERTF(fclose(history) == 0, "cannot close %s", history_path);
+    check_results results;
+    check_end(checker, hist_names_table(), &results);
+    clock_gettime(CLOCK_MONOTONIC, &wall_end);
+    run.wall_time_s = (double)(wall_end.tv_sec - wall_start.tv_sec) + (double)(wall_end.tv_nsec - wall_start.tv_nsec) / 1e9;
+    report_expectation expectations[SCN_EXPECT_MAX];
+    bool all_held = true;
+    evaluate_expectations(scenario, &results, expectations, &all_held);
+    run.expectations = expectations;
+    run.expectation_count = scenario->expect_count;
+    if (report_write_json(results_path, &run, &results) != 0) {
+        fprintf(stderr, "brokerlab: cannot write %s: %s\n", results_path, strerror(errno));
+        return BL_EXIT_BAD_INPUT;
+    }
+    report_print_summary(stdout, &run, &results);
+    printf("wrote %s and %s\n", results_path, history_path);
+    if (!all_held) {
+        printf("an expectation failed; replay exactly this run with:\n  brokerlab run %s --seed %llu\n",
+               options.builtin ? "--default" : options.path, (unsigned long long)seed);
+    }
+    check_results_free(&results);
+    free(hist_names_table());
+    free(scenario);
+    return all_held ? BL_EXIT_OK : BL_EXIT_EXPECTATION;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) return usage_error("missing command", usage_main);
+    if (is_help(argv[1])) {
+        fputs(usage_main, stdout);
+        return BL_EXIT_OK;
+    }
+    if (strcmp(argv[1], "run") == 0) return cmd_run(argc - 2, argv + 2);
+    if (strcmp(argv[1], "validate") == 0) return cmd_validate(argc - 2, argv + 2);
+    char message[160];
+    snprintf(message, sizeof message, "unknown command '%s'", argv[1]);
+    return usage_error(message, usage_main);
+}

@@ -1,0 +1,650 @@
+/* kafka_consumer.c — a Kafka-style consumer client and the application behind it.
+ *
+ * Client: heartbeats to the group coordinator every heartbeat_interval (K25); owns the
+ * partitions the coordinator grants, releases revoked ones (auto-committing them first,
+ * K27), prefetches from each partition leader with one long-polling fetch per broker
+ * connection, resolves a missing committed offset by auto_offset_reset (K31).
+ * Application: a poll loop returning up to max_poll_records; each record is recorded
+ * `deliver` when poll returns it and `process` when a worker finishes it. Without an
+ * internal buffer the next poll waits for the batch; with one, polling continues while
+ * the buffer has room. Workers take records in order (shared) or by hash(key) (C27).
+ * Commits: auto (at poll start every interval, value = position: records returned by
+ * poll, processed or not, K28), after processing (the contiguous processed prefix), or
+ * before processing (right after poll: at-most-once, K29). The idempotent consumer checks
+ * the group's dedup store before processing and records `dedup` instead.
+ *
+ * Cost: one wake-up per poll, fetch response and heartbeat; processing completions are
+ * computed when records are handed to workers and written ahead into each worker's
+ * history stream; a kill -9 cancels those not yet reached. */
+#include "kafka_consumer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../engine/bl_assert.h"
+#include "../engine/history.h"
+#include "../engine/net.h"
+#include "../engine/rng.h"
+#include "kafka_producer.h"
+
+enum {
+    CONSUMER_TIMER_POLL = SIM_EVENT_MODEL_BASE,
+    CONSUMER_TIMER_HEARTBEAT,
+};
+
+/* ---- dedup store ---- */
+
+static uint64_t dedup_hash(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+
+bool kafka_dedup_contains(const kafka_dedup_store *store, uint64_t msg_id)
+{
+    if (store->capacity == 0) return false;
+    for (uint64_t i = dedup_hash(msg_id) & (store->capacity - 1);; i = (i + 1) & (store->capacity - 1)) {
+        if (store->slots[i] == msg_id) return true;
+        if (store->slots[i] == 0) return false;
+    }
+}
+
+void kafka_dedup_insert(kafka_dedup_store *store, uint64_t msg_id)
+{
+    BL_ASSERT(msg_id != 0);
+    if ((store->count + 1) * 2 > store->capacity) {
+        kafka_dedup_store bigger = {.capacity = store->capacity ? store->capacity * 2 : 1024};
+        bigger.slots = calloc(bigger.capacity, sizeof *bigger.slots);
+        BL_ASSERT(bigger.slots != NULL);
+        for (uint64_t i = 0; i < store->capacity; i++)
+            if (store->slots[i] != 0) kafka_dedup_insert(&bigger, store->slots[i]);
+        free(store->slots);
+        *store = bigger;
+    }
+    uint64_t i = dedup_hash(msg_id) & (store->capacity - 1);
+    while (store->slots[i] != 0) {
+        if (store->slots[i] == msg_id) return;
+        i = (i + 1) & (store->capacity - 1);
+    }
+    store->slots[i] = msg_id;
+    store->count++;
+}
+
+void kafka_dedup_remove(kafka_dedup_store *store, uint64_t msg_id)
+{
+    if (store->capacity == 0) return;
+    uint64_t mask = store->capacity - 1, i = dedup_hash(msg_id) & mask;
+    while (store->slots[i] != msg_id) {
+        if (store->slots[i] == 0) return;
+        i = (i + 1) & mask;
+    }
+    store->slots[i] = 0;
+    store->count--;
+    for (uint64_t j = (i + 1) & mask; store->slots[j] != 0; j = (j + 1) & mask) {
+        uint64_t home = dedup_hash(store->slots[j]) & mask;
+        bool movable = (j > i) ? (home <= i || home > j) : (home <= i && home > j);
+        if (!movable) continue;
+        store->slots[i] = store->slots[j];
+        store->slots[j] = 0;
+        i = j;
+    }
+}
+
+void kafka_dedup_free(kafka_dedup_store *store)
+{
+    free(store->slots);
+    memset(store, 0, sizeof *store);
+}
+
+/* ---- per-partition rings ---- */
+
+static void fetched_push(kafka_owned *part, uint64_t msg_id, int32_t key)
+{
+    if (part->fetched_count == part->fetched_capacity) {
+        uint32_t capacity = part->fetched_capacity ? part->fetched_capacity * 2 : 256;
+        uint64_t *ids = malloc(capacity * sizeof *ids);
+        int32_t *keys = malloc(capacity * sizeof *keys);
+        BL_ASSERT(ids != NULL && keys != NULL);
+        for (uint32_t i = 0; i < part->fetched_count; i++) {
+            uint32_t k = (part->fetched_head + i) % part->fetched_capacity;
+            ids[i] = part->fetched_ids[k];
+            keys[i] = part->fetched_keys[k];
+        }
+        free(part->fetched_ids);
+        free(part->fetched_keys);
+        part->fetched_ids = ids;
+        part->fetched_keys = keys;
+        part->fetched_capacity = capacity;
+        part->fetched_head = 0;
+    }
+    uint32_t k = (part->fetched_head + part->fetched_count++) % part->fetched_capacity;
+    part->fetched_ids[k] = msg_id;
+    part->fetched_keys[k] = key;
+}
+
+static void dispatched_push(kafka_owned *part, const kafka_dispatched *record)
+{
+    if (part->dispatched_count == part->dispatched_capacity) {
+        uint32_t capacity = part->dispatched_capacity ? part->dispatched_capacity * 2 : 256;
+        kafka_dispatched *ring = malloc(capacity * sizeof *ring);
+        BL_ASSERT(ring != NULL);
+        for (uint32_t i = 0; i < part->dispatched_count; i++)
+            ring[i] = part->dispatched[(part->dispatched_head + i) % part->dispatched_capacity];
+        free(part->dispatched);
+        part->dispatched = ring;
+        part->dispatched_capacity = capacity;
+        part->dispatched_head = 0;
+    }
+    part->dispatched[(part->dispatched_head + part->dispatched_count++) % part->dispatched_capacity] = *record;
+}
+
+static kafka_dispatched *dispatched_at(kafka_owned *part, uint32_t i)
+{
+    return &part->dispatched[(part->dispatched_head + i) % part->dispatched_capacity];
+}
+
+/* Forgets records whose processing is over by now_us; returns the offset after the
+ * contiguous processed prefix, or -1 if nothing new finished. */
+static int64_t dispatched_settle(kafka_owned *part, int64_t now_us)
+{
+    int64_t done_offset = -1;
+    while (part->dispatched_count > 0 && dispatched_at(part, 0)->done_us <= now_us) {
+        done_offset = dispatched_at(part, 0)->offset + 1;
+        part->dispatched_head = (part->dispatched_head + 1) % part->dispatched_capacity;
+        part->dispatched_count--;
+    }
+    return done_offset;
+}
+
+static void owned_clear(kafka_owned *part)
+{
+    part->owned = false;
+    part->fetched_head = part->fetched_count = 0;
+    part->dispatched_head = part->dispatched_count = 0;
+}
+
+/* ---- commits ---- */
+
+static void record_commit(kafka_consumer *consumer, hist_type type, uint32_t partition, int64_t offset)
+{
+    hist_record rec = hist_record_init(HIST_COMMIT, type, consumer->node->hist_name, sim_now_us());
+    rec.group = consumer->hist_group;
+    rec.partition = (int32_t)partition;
+    rec.offset = offset;
+    hist_emit(HIST_STREAM_NOW, &rec);
+}
+
+static void send_commit(kafka_consumer *consumer, const uint32_t *partitions, const int64_t *offsets,
+                        uint32_t count)
+{
+    if (count == 0) return;
+    kafka_pending_commit *pending = &consumer->commits[consumer->next_correlation % KAFKA_PENDING_COMMITS_MAX];
+    if (pending->correlation_id != 0) { /* never answered: outcome unknown */
+        for (uint32_t i = 0; i < pending->part_count; i++)
+            record_commit(consumer, HIST_INFO, pending->partitions[i], pending->offsets[i]);
+        free(pending->partitions);
+        free(pending->offsets);
+    }
+    kafka_msg *request = kafka_msg_new(KAFKA_COMMIT_REQUEST, count);
+    request->correlation_id = ++consumer->next_correlation;
+    request->group = (uint16_t)consumer->group_index;
+    request->member_id = consumer->member_id;
+    request->generation = consumer->generation;
+    pending->correlation_id = request->correlation_id;
+    pending->part_count = count;
+    pending->partitions = malloc(count * sizeof *pending->partitions);
+    pending->offsets = malloc(count * sizeof *pending->offsets);
+    BL_ASSERT(pending->partitions != NULL && pending->offsets != NULL);
+    for (uint32_t i = 0; i < count; i++) {
+        request->parts[i].topic = (uint16_t)consumer->config->topic_index;
+        request->parts[i].partition = partitions[i];
+        request->parts[i].offset = offsets[i];
+        pending->partitions[i] = partitions[i];
+        pending->offsets[i] = offsets[i];
+        consumer->partitions[partitions[i]].committed_sent = offsets[i];
+        record_commit(consumer, HIST_INVOKE, partitions[i], offsets[i]);
+    }
+    sim_node *coordinator = consumer->cluster->brokers[kafka_coordinator_of(consumer->cluster, consumer->group_index)];
+    net_send(consumer->node, coordinator, kafka_msg_size_bytes(request), request);
+}
+
+/* Commits, for every owned partition (or only `only` if >= 0), the position (auto /
+ * before processing) or the processed prefix (after processing). */
+static void commit_owned(kafka_consumer *consumer, int64_t only)
+{
+    uint32_t partitions[SCN_PARTITIONS_MAX];
+    int64_t offsets[SCN_PARTITIONS_MAX];
+    uint32_t count = 0;
+    int64_t now_us = sim_now_us();
+    for (uint32_t p = 0; p < consumer->partition_count; p++) {
+        kafka_owned *part = &consumer->partitions[p];
+        if (!part->owned || (only >= 0 && p != (uint32_t)only)) continue;
+        int64_t offset = part->position;
+        if (consumer->config->commit == SCN_COMMIT_AFTER_PROCESSING) {
+            dispatched_settle(part, now_us);
+            offset = part->dispatched_count > 0 ? dispatched_at(part, 0)->offset : part->position;
+        }
+        if (offset < 0 || offset <= part->committed_sent) continue;
+        partitions[count] = p;
+        offsets[count++] = offset;
+    }
+    send_commit(consumer, partitions, offsets, count);
+}
+
+static void on_commit_response(kafka_consumer *consumer, const kafka_msg *response)
+{
+    kafka_pending_commit *pending = &consumer->commits[response->correlation_id % KAFKA_PENDING_COMMITS_MAX];
+    if (pending->correlation_id != response->correlation_id) return;
+    hist_type type = response->error == KAFKA_OK ? HIST_OK : HIST_FAIL;
+    for (uint32_t i = 0; i < pending->part_count; i++) record_commit(consumer, type, pending->partitions[i], pending->offsets[i]);
+    free(pending->partitions);
+    free(pending->offsets);
+    memset(pending, 0, sizeof *pending);
+}
+
+/* ---- processing ---- */
+
+static uint32_t pick_worker(kafka_consumer *consumer, int32_t key)
+{
+    uint32_t workers = consumer->config->workers;
+    if (consumer->config->routing == SCN_ROUTING_KEY_HASH)
+        return key >= 0 ? kafka_partition_for_key(key, workers) : consumer->round_robin_next++ % workers;
+    uint32_t best = 0;
+    for (uint32_t w = 1; w < workers; w++)
+        if (consumer->worker_free_us[w] < consumer->worker_free_us[best]) best = w;
+    return best;
+}
+
+static void emit_for_group(kafka_consumer *consumer, uint32_t stream, hist_fn fn, int64_t t_us, uint64_t msg_id)
+{
+    hist_record rec = hist_record_init(fn, HIST_OK, consumer->node->hist_name, t_us);
+    rec.msg = msg_id;
+    rec.group = consumer->hist_group;
+    hist_emit(stream, &rec);
+}
+
+/* Hands one polled record to a worker; returns when it will be done. */
+static int64_t dispatch(kafka_consumer *consumer, uint32_t partition, int64_t offset, uint64_t msg_id, int32_t key,
+                        int64_t now_us)
+{
+    uint32_t w = pick_worker(consumer, key);
+    int64_t start_us = consumer->worker_free_us[w];
+    if (start_us < now_us) start_us = now_us;
+    if (start_us < consumer->stall_until_us) start_us = consumer->stall_until_us;
+    kafka_dispatched record = {.offset = offset, .start_us = start_us, .msg_id = msg_id};
+    if (consumer->dedup != NULL && kafka_dedup_contains(consumer->dedup, msg_id)) {
+        emit_for_group(consumer, consumer->worker_streams[w], HIST_DEDUP, start_us, msg_id);
+        record.done_us = start_us;
+    } else {
+        record.done_us = start_us + kafka_draw_duration(&consumer->config->processing, consumer->rng_processing);
+        emit_for_group(consumer, consumer->worker_streams[w], HIST_PROCESS, record.done_us, msg_id);
+        if (consumer->dedup != NULL) {
+            kafka_dedup_insert(consumer->dedup, msg_id);
+            record.inserted = true;
+        }
+    }
+    consumer->worker_free_us[w] = record.done_us;
+    dispatched_push(&consumer->partitions[partition], &record);
+    return record.done_us;
+}
+
+static int compare_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Records in the internal buffer (handed over, not yet started) at now_us, and the time
+ * at which at most `allowed` remain. */
+static int64_t buffer_room_at(kafka_consumer *consumer, int64_t now_us, uint32_t allowed, uint32_t *occupancy)
+{
+    uint32_t count = 0, capacity = consumer->config->buffer_messages + consumer->config->max_poll_records + 1;
+    int64_t *starts = malloc(capacity * sizeof *starts);
+    BL_ASSERT(starts != NULL);
+    for (uint32_t p = 0; p < consumer->partition_count; p++) {
+        kafka_owned *part = &consumer->partitions[p];
+        for (uint32_t i = 0; i < part->dispatched_count; i++) {
+            int64_t start_us = dispatched_at(part, i)->start_us;
+            if (start_us > now_us) {
+                BL_ASSERT(count < capacity);
+                starts[count++] = start_us;
+            }
+        }
+    }
+    *occupancy = count;
+    int64_t at_us = now_us;
+    if (count > allowed) {
+        qsort(starts, count, sizeof *starts, compare_i64);
+        at_us = starts[count - allowed - 1];
+    }
+    free(starts);
+    return at_us;
+}
+
+static void schedule_poll(kafka_consumer *consumer, int64_t at_us)
+{
+    if (consumer->poll_scheduled) return;
+    consumer->poll_scheduled = true;
+    consumer->poll_waiting = false;
+    sim_schedule(consumer->node, at_us, CONSUMER_TIMER_POLL, 0, consumer->node->incarnation, NULL);
+}
+
+static void on_poll(kafka_consumer *consumer)
+{
+    const scn_consumer *config = consumer->config;
+    int64_t now_us = sim_now_us();
+    consumer->poll_scheduled = false;
+    if (config->commit == SCN_COMMIT_AUTO && now_us >= consumer->next_auto_commit_us) {
+        commit_owned(consumer, -1);
+        consumer->next_auto_commit_us = now_us + config->commit_interval_us;
+    }
+    if (config->commit == SCN_COMMIT_AFTER_PROCESSING) commit_owned(consumer, -1);
+    uint32_t room = config->max_poll_records, occupancy = 0;
+    if (config->buffer_messages > 0) {
+        buffer_room_at(consumer, now_us, config->buffer_messages, &occupancy);
+        room = occupancy >= config->buffer_messages ? 0 : config->buffer_messages - occupancy;
+        if (room > config->max_poll_records) room = config->max_poll_records;
+    }
+    uint32_t taken = 0;
+    int64_t last_done_us = now_us;
+    for (bool progress = true; progress && taken < room;) {
+        progress = false;
+        for (uint32_t p = 0; p < consumer->partition_count && taken < room; p++) {
+            kafka_owned *part = &consumer->partitions[p];
+            if (!part->owned || part->fetched_count == 0) continue;
+            uint32_t k = part->fetched_head;
+            uint64_t msg_id = part->fetched_ids[k];
+            int32_t key = part->fetched_keys[k];
+            part->fetched_head = (k + 1) % part->fetched_capacity;
+            part->fetched_count--;
+            int64_t offset = part->position++;
+            hist_record rec = hist_record_init(HIST_DELIVER, HIST_OK, consumer->node->hist_name, now_us);
+            rec.msg = msg_id;
+            rec.group = consumer->hist_group;
+            rec.partition = (int32_t)p;
+            rec.offset = offset;
+            hist_emit(HIST_STREAM_NOW, &rec);
+            int64_t done_us = dispatch(consumer, p, offset, msg_id, key, now_us);
+            if (done_us > last_done_us) last_done_us = done_us;
+            taken++;
+            progress = true;
+        }
+    }
+    if (config->commit == SCN_COMMIT_BEFORE_PROCESSING && taken > 0) commit_owned(consumer, -1);
+    if (taken == 0 && room > 0) {
+        consumer->poll_waiting = true;
+        return;
+    }
+    if (config->buffer_messages == 0) {
+        schedule_poll(consumer, last_done_us);
+        return;
+    }
+    uint32_t allowed = config->buffer_messages > config->max_poll_records
+                           ? config->buffer_messages - config->max_poll_records : 0;
+    int64_t next_us = buffer_room_at(consumer, now_us, allowed, &occupancy);
+    schedule_poll(consumer, next_us > now_us ? next_us : now_us);
+}
+
+/* ---- fetching ---- */
+
+static void send_fetches(kafka_consumer *consumer)
+{
+    uint32_t topic = consumer->config->topic_index;
+    for (uint32_t b = 0; b < consumer->cluster->broker_count; b++) {
+        if (consumer->fetch_in_flight[b]) continue;
+        uint32_t wanted[SCN_PARTITIONS_MAX], count = 0;
+        for (uint32_t p = 0; p < consumer->partition_count; p++) {
+            kafka_owned *part = &consumer->partitions[p];
+            if (!part->owned || kafka_leader_of(consumer->cluster, topic, p) != b) continue;
+            if (part->fetched_count >= consumer->config->max_poll_records) continue;
+            wanted[count++] = p;
+        }
+        if (count == 0) continue;
+        kafka_msg *request = kafka_msg_new(KAFKA_FETCH_REQUEST, count);
+        request->correlation_id = ++consumer->next_correlation;
+        request->max_wait_us = consumer->config->fetch_max_wait_us;
+        for (uint32_t i = 0; i < count; i++) {
+            kafka_owned *part = &consumer->partitions[wanted[i]];
+            request->parts[i].topic = (uint16_t)topic;
+            request->parts[i].partition = wanted[i];
+            request->parts[i].offset = part->fetch_offset;
+            request->parts[i].max_bytes = (uint32_t)consumer->config->fetch_max_bytes;
+        }
+        consumer->fetch_in_flight[b] = true;
+        consumer->fetch_sent_us[b] = sim_now_us();
+        net_send(consumer->node, consumer->cluster->brokers[b], kafka_msg_size_bytes(request), request);
+    }
+}
+
+static void on_fetch_response(kafka_consumer *consumer, const kafka_msg *response, uint32_t broker)
+{
+    consumer->fetch_in_flight[broker] = false;
+    for (uint32_t i = 0; i < response->part_count; i++) {
+        const kafka_part *got = &response->parts[i];
+        kafka_owned *part = &consumer->partitions[got->partition];
+        if (!part->owned) continue;
+        if (got->error == KAFKA_OFFSET_OUT_OF_RANGE) { /* K31: reset by policy */
+            int64_t reset = consumer->config->offset_reset == SCN_RESET_EARLIEST ? got->offset : got->high_watermark;
+            if (part->fetch_offset == -1 || part->fetch_offset < got->offset || part->fetch_offset > got->high_watermark) {
+                part->fetch_offset = part->position = reset;
+                part->fetched_count = 0;
+            }
+            continue;
+        }
+        if (got->error != KAFKA_OK || got->offset != part->fetch_offset) continue;
+        for (uint32_t k = 0; k < got->count; k++) fetched_push(part, got->msg_ids[k], got->keys[k]);
+        part->fetch_offset += got->count;
+    }
+    if (consumer->poll_waiting) schedule_poll(consumer, sim_now_us());
+}
+
+/* ---- membership ---- */
+
+static void send_heartbeat(kafka_consumer *consumer)
+{
+    uint32_t owned = 0;
+    for (uint32_t p = 0; p < consumer->partition_count; p++) owned += consumer->partitions[p].owned;
+    kafka_msg *request = kafka_msg_new(KAFKA_HEARTBEAT_REQUEST, owned);
+    request->correlation_id = ++consumer->next_correlation;
+    request->group = (uint16_t)consumer->group_index;
+    request->member_id = consumer->member_id;
+    request->generation = consumer->generation;
+    uint32_t i = 0;
+    for (uint32_t p = 0; p < consumer->partition_count; p++)
+        if (consumer->partitions[p].owned) request->parts[i++].partition = p;
+    sim_node *coordinator = consumer->cluster->brokers[kafka_coordinator_of(consumer->cluster, consumer->group_index)];
+    net_send(consumer->node, coordinator, kafka_msg_size_bytes(request), request);
+}
+
+static bool in_response(const kafka_msg *response, uint32_t partition)
+{
+    for (uint32_t i = 0; i < response->part_count; i++)
+        if (response->parts[i].partition == partition) return true;
+    return false;
+}
+
+static void on_heartbeat_response(kafka_consumer *consumer, const kafka_msg *response)
+{
+    consumer->generation = response->generation;
+    bool released = false;
+    for (uint32_t p = 0; p < consumer->partition_count; p++) {
+        kafka_owned *part = &consumer->partitions[p];
+        if (!part->owned || in_response(response, p)) continue;
+        if (consumer->config->commit != SCN_COMMIT_BEFORE_PROCESSING) commit_owned(consumer, p);
+        owned_clear(part);
+        released = true;
+    }
+    for (uint32_t i = 0; i < response->part_count; i++) {
+        const kafka_part *grant = &response->parts[i];
+        kafka_owned *part = &consumer->partitions[grant->partition];
+        if (grant->error != KAFKA_OK || part->owned) continue;
+        owned_clear(part);
+        part->owned = true;
+        part->position = part->fetch_offset = grant->offset; /* -1: resolve by reset policy */
+        part->committed_sent = grant->offset;
+    }
+    if (released) send_heartbeat(consumer);
+}
+
+/* ---- node callbacks ---- */
+
+static void consumer_on_event(sim_node *node, const sim_event *ev)
+{
+    kafka_consumer *consumer = node->model;
+    switch (ev->kind) {
+    case SIM_EVENT_PACKET: {
+        kafka_msg *msg = ev->data;
+        if (msg->api == KAFKA_FETCH_RESPONSE) {
+            for (uint32_t b = 0; b < consumer->cluster->broker_count; b++)
+                if (consumer->cluster->brokers[b]->id == ev->arg) on_fetch_response(consumer, msg, b);
+        } else if (msg->api == KAFKA_HEARTBEAT_RESPONSE) {
+            on_heartbeat_response(consumer, msg);
+        } else {
+            BL_ASSERT(msg->api == KAFKA_COMMIT_RESPONSE);
+            on_commit_response(consumer, msg);
+        }
+        kafka_msg_free(msg);
+        return;
+    }
+    case SIM_EVENT_NET_RESET:
+        for (uint32_t b = 0; b < consumer->cluster->broker_count; b++)
+            if (consumer->cluster->brokers[b]->id == ev->arg) consumer->fetch_in_flight[b] = false;
+        return;
+    case CONSUMER_TIMER_POLL: on_poll(consumer); return;
+    case CONSUMER_TIMER_HEARTBEAT:
+        send_heartbeat(consumer);
+        /* a fetch unanswered past max wait + request timeout is lost: send another */
+        for (uint32_t b = 0; b < consumer->cluster->broker_count; b++)
+            if (consumer->fetch_in_flight[b] &&
+                sim_now_us() - consumer->fetch_sent_us[b] > consumer->config->fetch_max_wait_us + KAFKA_REQUEST_TIMEOUT_US)
+                consumer->fetch_in_flight[b] = false;
+        sim_schedule(node, sim_now_us() + consumer->config->heartbeat_interval_us, CONSUMER_TIMER_HEARTBEAT, 0, 0, NULL);
+        return;
+    default: BL_ASSERTF(false, "consumer event kind %u", ev->kind);
+    }
+}
+
+static void consumer_on_wake_end(sim_node *node)
+{
+    kafka_consumer *consumer = node->model;
+    send_fetches(consumer);
+    if (consumer->poll_waiting) {
+        for (uint32_t p = 0; p < consumer->partition_count; p++)
+            if (consumer->partitions[p].owned && consumer->partitions[p].fetched_count > 0) {
+                schedule_poll(consumer, sim_now_us());
+                break;
+            }
+    }
+}
+
+static void consumer_on_stop(sim_node *node, bool power_loss)
+{
+    kafka_consumer *consumer = node->model;
+    int64_t now_us = sim_now_us();
+    for (uint32_t w = 0; w < consumer->config->workers; w++) {
+        hist_cancel_after(consumer->worker_streams[w], now_us);
+        consumer->worker_free_us[w] = 0;
+    }
+    for (uint32_t p = 0; p < consumer->partition_count; p++) {
+        kafka_owned *part = &consumer->partitions[p];
+        for (uint32_t i = 0; i < part->dispatched_count; i++) {
+            kafka_dispatched *record = dispatched_at(part, i);
+            if (record->done_us > now_us && record->inserted) kafka_dedup_remove(consumer->dedup, record->msg_id);
+        }
+        owned_clear(part);
+    }
+    for (uint32_t i = 0; i < KAFKA_PENDING_COMMITS_MAX; i++) {
+        free(consumer->commits[i].partitions);
+        free(consumer->commits[i].offsets);
+    }
+    memset(consumer->commits, 0, sizeof consumer->commits);
+    memset(consumer->fetch_in_flight, 0, sizeof consumer->fetch_in_flight);
+    consumer->poll_waiting = consumer->poll_scheduled = false;
+    BL_MAYBE(power_loss);
+}
+
+static void consumer_on_start(sim_node *node)
+{
+    kafka_consumer *consumer = node->model;
+    int64_t now_us = sim_now_us();
+    consumer->member_id = node->id << 12 | (node->incarnation & 0xfff); /* a new member per process */
+    consumer->generation = 0;
+    consumer->next_auto_commit_us = now_us + consumer->config->commit_interval_us;
+    hist_record rec = hist_record_init(HIST_SUBSCRIBE, HIST_OK, node->hist_name, now_us);
+    rec.group = consumer->hist_group;
+    rec.topic = consumer->hist_topic;
+    hist_emit(HIST_STREAM_NOW, &rec);
+    send_heartbeat(consumer);
+    sim_schedule(node, now_us + consumer->config->heartbeat_interval_us, CONSUMER_TIMER_HEARTBEAT, 0, 0, NULL);
+    consumer->poll_waiting = true;
+}
+
+static void consumer_free_data(uint32_t kind, void *data)
+{
+    BL_ASSERT(kind == SIM_EVENT_PACKET);
+    kafka_msg_free(data);
+}
+
+static const sim_node_ops consumer_ops = {
+    .on_event = consumer_on_event,
+    .on_wake_end = consumer_on_wake_end,
+    .on_stop = consumer_on_stop,
+    .on_start = consumer_on_start,
+    .free_data = consumer_free_data,
+};
+
+kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t group_index, uint32_t instance,
+                                      kafka_dedup_store *dedup)
+{
+    const scn_scenario *scenario = cluster->scenario;
+    const scn_consumer *config = &scenario->consumers[group_index];
+    kafka_consumer *consumer = calloc(1, sizeof *consumer);
+    BL_ASSERT(consumer != NULL);
+    consumer->cluster = cluster;
+    consumer->config = config;
+    consumer->group_index = group_index;
+    consumer->instance = instance;
+    consumer->dedup = config->dedup ? dedup : NULL;
+    consumer->partition_count = scenario->topics[config->topic_index].partition_count;
+    consumer->partitions = calloc(consumer->partition_count, sizeof *consumer->partitions);
+    consumer->worker_free_us = calloc(config->workers, sizeof *consumer->worker_free_us);
+    consumer->worker_streams = calloc(config->workers, sizeof *consumer->worker_streams);
+    BL_ASSERT(consumer->partitions && consumer->worker_free_us && consumer->worker_streams);
+    char name[96];
+    snprintf(name, sizeof name, "consumer/%s/%u", config->group, instance);
+    char rng_name[128];
+    snprintf(rng_name, sizeof rng_name, "%s/processing", name);
+    consumer->rng_processing = rng_stream(scenario->seed, rng_name);
+    consumer->node = sim_add_node(name, SIM_ROLE_CONSUMER, &consumer_ops, consumer);
+    consumer->node->hist_name = hist_names_intern(hist_names_table(), name);
+    consumer->hist_group = hist_names_intern(hist_names_table(), config->group);
+    consumer->hist_topic = hist_names_intern(hist_names_table(), scenario->topics[config->topic_index].name);
+    for (uint32_t w = 0; w < config->workers; w++) consumer->worker_streams[w] = hist_stream_open();
+    return consumer;
+}
+
+void kafka_consumer_free(kafka_consumer *consumer)
+{
+    for (uint32_t p = 0; p < consumer->partition_count; p++) {
+        free(consumer->partitions[p].fetched_ids);
+        free(consumer->partitions[p].fetched_keys);
+        free(consumer->partitions[p].dispatched);
+    }
+    for (uint32_t i = 0; i < KAFKA_PENDING_COMMITS_MAX; i++) {
+        free(consumer->commits[i].partitions);
+        free(consumer->commits[i].offsets);
+    }
+    gsl_rng_free(consumer->rng_processing);
+    free(consumer->partitions);
+    free(consumer->worker_free_us);
+    free(consumer->worker_streams);
+    free(consumer);
+}
+
+void kafka_consumer_stall(kafka_consumer *consumer, int64_t until_us)
+{
+    if (until_us > consumer->stall_until_us) consumer->stall_until_us = until_us;
+}

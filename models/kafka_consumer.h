@@ -1,0 +1,90 @@
+/* kafka_consumer.h — a Kafka-style consumer node and its application (see
+ * kafka_consumer.c), plus the group's idempotence store. */
+#ifndef BL_KAFKA_CONSUMER_H
+#define BL_KAFKA_CONSUMER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "kafka_proto.h"
+
+/* The idempotent consumer's store of processed message ids (a database unique key):
+ * outside the consumer process, so it survives kill -9. Open addressing, linear probing,
+ * backward-shift deletion; 0 is the empty slot (message ids start at 1). */
+typedef struct kafka_dedup_store {
+    uint64_t *slots;
+    uint64_t capacity;   /* power of two */
+    uint64_t count;
+} kafka_dedup_store;
+
+bool kafka_dedup_contains(const kafka_dedup_store *store, uint64_t msg_id);
+void kafka_dedup_insert(kafka_dedup_store *store, uint64_t msg_id);
+void kafka_dedup_remove(kafka_dedup_store *store, uint64_t msg_id);
+void kafka_dedup_free(kafka_dedup_store *store);
+
+/* A record handed to a worker, until the commit-after-processing logic or a kill has
+ * looked at it. */
+typedef struct kafka_dispatched {
+    int64_t offset;
+    int64_t start_us, done_us;
+    uint64_t msg_id;
+    bool inserted;       /* this instance put msg_id into the dedup store */
+} kafka_dispatched;
+
+typedef struct kafka_owned {
+    bool owned;
+    int64_t position;        /* next offset poll() returns */
+    int64_t fetch_offset;    /* next offset to fetch; -1 = resolve by auto_offset_reset */
+    int64_t committed_sent;  /* last offset sent in a commit */
+    uint64_t *fetched_ids;   /* fetched, not yet polled: offsets position .. */
+    int32_t *fetched_keys;
+    uint32_t fetched_head, fetched_count, fetched_capacity;
+    kafka_dispatched *dispatched; /* ring, dispatch order */
+    uint32_t dispatched_head, dispatched_count, dispatched_capacity;
+} kafka_owned;
+
+typedef struct kafka_pending_commit {
+    uint32_t correlation_id;  /* 0 = free */
+    uint32_t part_count;
+    uint32_t *partitions;
+    int64_t *offsets;
+} kafka_pending_commit;
+
+#define KAFKA_PENDING_COMMITS_MAX 64
+#define KAFKA_REQUEST_TIMEOUT_US (30LL * 1000000LL) /* consumer request.timeout.ms */
+
+typedef struct kafka_consumer {
+    const kafka_cluster *cluster;
+    const scn_consumer *config;
+    uint32_t group_index;
+    uint32_t instance;
+    sim_node *node;
+    kafka_dedup_store *dedup;      /* shared by the group; NULL unless dedup */
+    gsl_rng *rng_processing;
+    uint32_t member_id;
+    uint32_t generation;
+    uint32_t partition_count;
+    kafka_owned *partitions;
+    bool fetch_in_flight[SCN_BROKERS_MAX];
+    int64_t fetch_sent_us[SCN_BROKERS_MAX];
+    int64_t *worker_free_us;
+    uint32_t *worker_streams;
+    uint32_t round_robin_next;
+    bool poll_waiting;             /* poll found nothing: a fetch response polls again */
+    bool poll_scheduled;
+    int64_t next_auto_commit_us;
+    int64_t stall_until_us;
+    uint32_t next_correlation;
+    kafka_pending_commit commits[KAFKA_PENDING_COMMITS_MAX];
+    uint16_t hist_group, hist_topic;
+} kafka_consumer;
+
+kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t group_index, uint32_t instance,
+                                      kafka_dedup_store *dedup);
+void kafka_consumer_free(kafka_consumer *consumer);
+/* The consumer's processing cannot start before until_us (its database is down). */
+void kafka_consumer_stall(kafka_consumer *consumer, int64_t until_us);
+
+#endif

@@ -1,0 +1,22 @@
+/* world.h — one run: the cluster, clients and fault injector built from a scenario,
+ * simulated to the end of the drain phase. The history goes to the recorder opened by
+ * the caller (engine/history.h). */
+#ifndef BL_WORLD_H
+#define BL_WORLD_H
+
+#include <stdint.h>
+
+#include "../engine/scenario.h"
+
+typedef struct world_stats {
+    double sim_time_s;
+    uint64_t wakes;       /* node actor wake-ups */
+    uint64_t packets;     /* packets delivered */
+    uint64_t messages;    /* message ids handed out */
+} world_stats;
+
+/* Runs the scenario with `seed` (overriding scenario->seed). Call once per process
+ * (SimGrid initialises once). */
+void world_run(const scn_scenario *scenario, uint64_t seed, world_stats *stats);
+
+#endif
