@@ -24,6 +24,9 @@ static struct {
     uint32_t node_count;       /* matrices below are node_count x node_count */
     int64_t *connection_last_arrival_us;
     int64_t *nic_free_at_us;
+    uint8_t *reset_on_restart;   /* [dst][src]: src sent into dst's power-off silence */
+    uint32_t *connected_incarnation; /* [src][dst]: the dst process src's connection
+                                        reaches; 0 = none yet (reconnect on next send) */
     net_rule rules[NET_RULES_MAX];
     uint32_t active_rule_count;
     uint64_t packets_delivered;
@@ -43,6 +46,8 @@ void net_shutdown(void)
     gsl_rng_free(g_net.rng);
     free(g_net.connection_last_arrival_us);
     free(g_net.nic_free_at_us);
+    free(g_net.reset_on_restart);
+    free(g_net.connected_incarnation);
     memset(&g_net, 0, sizeof g_net);
 }
 
@@ -54,6 +59,9 @@ static void ensure_tables(void)
     g_net.node_count = n;
     g_net.connection_last_arrival_us = calloc((size_t)n * n, sizeof(int64_t));
     g_net.nic_free_at_us = calloc(n, sizeof(int64_t));
+    g_net.reset_on_restart = calloc((size_t)n * n, 1);
+    g_net.connected_incarnation = calloc((size_t)n * n, sizeof(uint32_t));
+    BL_ASSERT(g_net.reset_on_restart != NULL && g_net.connected_incarnation != NULL);
     BL_ASSERT(g_net.connection_last_arrival_us != NULL && g_net.nic_free_at_us != NULL);
     BL_ASSERT(n >= 2);
     g_net.latency_us = sim_route_latency_us(sim_node_by_id(0), sim_node_by_id(1));
@@ -102,6 +110,7 @@ static int64_t fault_delay_us(uint32_t src, uint32_t dst)
 
 static void send_reset(sim_node *to, const sim_node *about, int64_t latency_us)
 {
+    g_net.connected_incarnation[(size_t)to->id * g_net.node_count + about->id] = 0;
     if (!to->process_up) return;
     sim_schedule(to, sim_now_us() + latency_us, SIM_EVENT_NET_RESET, about->id, to->incarnation, NULL);
 }
@@ -132,7 +141,9 @@ void net_send(sim_node *src, sim_node *dst, uint32_t size_bytes, void *payload)
     int64_t *last_us = &g_net.connection_last_arrival_us[(size_t)src->id * g_net.node_count + dst->id];
     if (arrival_us < *last_us) arrival_us = *last_us; /* TCP: in order per connection */
     *last_us = arrival_us;
-    uint64_t token = ((uint64_t)dst->incarnation << 32) | src->incarnation;
+    uint32_t *connected = &g_net.connected_incarnation[(size_t)src->id * g_net.node_count + dst->id];
+    if (*connected == 0) *connected = dst->incarnation; /* (re)connect */
+    uint64_t token = ((uint64_t)*connected << 32) | src->incarnation;
     sim_schedule(dst, arrival_us, SIM_EVENT_PACKET, src->id, token, payload);
 }
 
@@ -147,8 +158,11 @@ bool net_accept_delivery(sim_node *dst, const sim_event *ev)
         return true;
     }
     dst->ops->free_data(SIM_EVENT_PACKET, ev->data);
-    /* A powered host whose process is gone (or restarted) answers with a reset. */
+    /* A powered host whose process is gone (or restarted) answers with a reset. A host
+     * without power answers nothing; the sender's TCP keeps retransmitting, and the
+     * first retransmission to reach the host once it is back draws the reset. */
     if (!cut && dst->host_up) send_reset(src, dst, g_net.latency_us);
+    if (!cut && !dst->host_up) g_net.reset_on_restart[(size_t)dst->id * g_net.node_count + src->id] = 1;
     return false;
 }
 
@@ -191,6 +205,17 @@ void net_remove_rule(uint32_t rule_id)
 void net_remove_all_rules(void)
 {
     for (uint32_t i = 0; i < NET_RULES_MAX; i++) net_remove_rule(i);
+}
+
+void net_on_node_start(sim_node *node)
+{
+    if (g_net.node_count == 0) return;
+    uint8_t *row = &g_net.reset_on_restart[(size_t)node->id * g_net.node_count];
+    for (uint32_t src = 0; src < g_net.node_count; src++) {
+        if (!row[src]) continue;
+        row[src] = 0;
+        send_reset(sim_node_by_id(src), node, g_net.latency_us);
+    }
 }
 
 uint64_t net_packets_delivered(void)

@@ -49,6 +49,10 @@ void net_remove_all_rules(void);
  * (and freed; a reset is sent back where a real host would send one). */
 bool net_accept_delivery(sim_node *dst, const sim_event *ev);
 
+/* Called by sim.c when a node's process starts: peers that sent into its power-off
+ * silence get their connection reset. */
+void net_on_node_start(sim_node *node);
+
 uint64_t net_packets_delivered(void);
 
 #endif

@@ -173,6 +173,7 @@ void sim_start_node(sim_node *node)
     node->process_up = true;
     node->host_up = true;
     node->incarnation++;
+    net_on_node_start(node);
     node->ops->on_start(node);
 }
 

@@ -181,7 +181,8 @@ static void send_commit(kafka_consumer *consumer, const uint32_t *partitions, co
                         uint32_t count)
 {
     if (count == 0) return;
-    kafka_pending_commit *pending = &consumer->commits[consumer->next_correlation % KAFKA_PENDING_COMMITS_MAX];
+    uint32_t correlation_id = ++consumer->next_correlation;
+    kafka_pending_commit *pending = &consumer->commits[correlation_id % KAFKA_PENDING_COMMITS_MAX];
     if (pending->correlation_id != 0) { /* never answered: outcome unknown */
         for (uint32_t i = 0; i < pending->part_count; i++)
             record_commit(consumer, HIST_INFO, pending->partitions[i], pending->offsets[i]);
@@ -189,7 +190,7 @@ static void send_commit(kafka_consumer *consumer, const uint32_t *partitions, co
         free(pending->offsets);
     }
     kafka_msg *request = kafka_msg_new(KAFKA_COMMIT_REQUEST, count);
-    request->correlation_id = ++consumer->next_correlation;
+    request->correlation_id = correlation_id;
     request->group = (uint16_t)consumer->group_index;
     request->member_id = consumer->member_id;
     request->generation = consumer->generation;
