@@ -4,9 +4,10 @@
  * JSON by hand: literal field names copied with memcpy, integers by a two-digits-at-a-
  * time conversion, names escaped in one pass; no printf. Field order is fixed (t, node,
  * f, type, then the fields history.h lists for that f/type, in that order), which is
- * what makes equal histories byte-identical. hist_parse_line reads a line back with
- * jansson (`brokerlab check`, tests); format → parse gives the same record back, and
- * unknown fields are ignored so the format can grow by adding fields. */
+ * what makes equal histories byte-identical. hist_parse_line reads a line back
+ * (`brokerlab check`, tests) with a flat-object scanner, jansson being the fallback for
+ * anything unusual; format → parse gives the same record back, and unknown fields are
+ * ignored so the format can grow by adding fields. */
 #include "history.h"
 
 #include <stdio.h>
@@ -199,167 +200,373 @@ size_t hist_format_line(const hist_record *rec, const hist_names *names, char *b
     return length;
 }
 
-/* ---- reader ---- */
+/* ---- reader ----
+ * A line is first read into a table of the fields this format knows (unknown fields are
+ * skipped). The fast path scans the canonical shape the writer produces (a flat object
+ * of integers, null, booleans and ASCII strings without \u escapes, whitespace
+ * anywhere); anything else (nested values, reals, \u escapes, non-ASCII, malformed
+ * JSON) goes through jansson, which fills the same table or explains the error. The
+ * checks below then run on the table, whichever path filled it. */
 
-static bool fail_why(char why[HIST_WHY_LEN], const char *what, const char *key)
+enum {
+    FIELD_T = 0, FIELD_NODE, FIELD_F, FIELD_TYPE, FIELD_MSG, FIELD_KEY, FIELD_SEQ, FIELD_TOPIC,
+    FIELD_INTENDED_T, FIELD_PARTITION, FIELD_OFFSET, FIELD_GROUP, FIELD_REDELIVERED,
+    FIELD_KIND, FIELD_TARGET, FIELD_PHASE, FIELD_REQ, FIELD_COUNT,
+};
+static const char *const g_field_names[FIELD_COUNT] = {
+    "t",      "node",        "f",         "type",        "msg",  "key",   "seq",
+    "topic",  "intended_t",  "partition", "offset",      "group", "redelivered",
+    "kind",   "target",      "phase",     "req",
+};
+
+typedef enum { VALUE_INT = 0, VALUE_STRING, VALUE_NULL, VALUE_BOOL, VALUE_OTHER } value_type;
+
+typedef struct line_field {
+    bool present;
+    value_type type;
+    int64_t integer;         /* VALUE_INT; VALUE_BOOL: 0/1 */
+    const char *text;        /* VALUE_STRING: NUL-terminated */
+    size_t length;
+} line_field;
+
+#define LINE_STRINGS_LEN 2048
+
+typedef struct line_fields {
+    line_field field[FIELD_COUNT];
+    char strings[LINE_STRINGS_LEN];  /* decoded strings of the fast path */
+    size_t strings_used;
+    json_t *root;                    /* the jansson path's document, or NULL */
+} line_fields;
+
+static int field_index(const char *key, size_t length)
 {
-    snprintf(why, HIST_WHY_LEN, "field \"%s\": %s", key, what);
+    for (int i = 0; i < FIELD_COUNT; i++) {
+        if (strncmp(g_field_names[i], key, length) == 0 && g_field_names[i][length] == '\0') {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static const char *skip_space(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
+    return p;
+}
+
+/* A string after its opening quote; decoded into the table when `field` is set. Returns
+ * the position after the closing quote, or NULL to leave the line to jansson. */
+static const char *fast_string(const char *p, line_fields *out, line_field *field)
+{
+    char *to = out->strings + out->strings_used;
+    const char *end = out->strings + LINE_STRINGS_LEN - 1;
+    const char *start = to;
+    for (;; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"') break;
+        if (c < 0x20u || c >= 0x80u) return NULL;
+        if (c == '\\') {
+            static const char escapes[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
+            const char *e = p[1] != '\0' ? strchr(escapes, p[1]) : NULL;
+            if (e == NULL || (e - escapes) % 2 != 0) return NULL; /* \u and errors */
+            c = (unsigned char)e[1];
+            p++;
+        }
+        if (field != NULL) {
+            if (to >= end) return NULL;
+            *to++ = (char)c;
+        }
+    }
+    if (field != NULL) {
+        *to++ = '\0';
+        field->type = VALUE_STRING;
+        field->text = start;
+        field->length = (size_t)(to - start) - 1;
+        out->strings_used += (size_t)(to - start);
+    }
+    return p + 1;
+}
+
+/* An integer (no fraction or exponent, no leading zero, fits int64), else NULL. */
+static const char *fast_integer(const char *p, line_field *field)
+{
+    bool negative = *p == '-';
+    if (negative) p++;
+    if (*p < '0' || *p > '9' || (*p == '0' && p[1] >= '0' && p[1] <= '9')) return NULL;
+    uint64_t value = 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (value > (UINT64_MAX - 9) / 10) return NULL;
+        value = value * 10 + (uint64_t)(*p - '0');
+    }
+    if (*p == '.' || *p == 'e' || *p == 'E') return NULL;
+    if (value > (uint64_t)INT64_MAX + (negative ? 1u : 0u)) return NULL;
+    if (field != NULL) {
+        field->type = VALUE_INT;
+        field->integer = negative ? (int64_t)(0 - value) : (int64_t)value;
+    }
+    return p;
+}
+
+static const char *fast_literal(const char *p, line_field *field)
+{
+    static const struct { const char *text; value_type type; int64_t value; } literals[] = {
+        {"null", VALUE_NULL, 0}, {"true", VALUE_BOOL, 1}, {"false", VALUE_BOOL, 0}};
+    for (int i = 0; i < 3; i++) {
+        size_t length = strlen(literals[i].text);
+        if (strncmp(p, literals[i].text, length) != 0) continue;
+        if (field != NULL) {
+            field->type = literals[i].type;
+            field->integer = literals[i].value;
+        }
+        return p + length;
+    }
+    return NULL;
+}
+
+static const char *fast_value(const char *p, line_fields *out, line_field *field)
+{
+    if (*p == '"') return fast_string(p + 1, out, field);
+    if (*p == '-' || (*p >= '0' && *p <= '9')) return fast_integer(p, field);
+    return fast_literal(p, field); /* nested values: jansson */
+}
+
+/* The fast path; false leaves the line to jansson (which also explains errors). */
+static bool fast_fields(const char *line, line_fields *out)
+{
+    const char *p = skip_space(line);
+    if (*p++ != '{') return false;
+    p = skip_space(p);
+    if (*p == '}') return *skip_space(p + 1) == '\0';
+    for (;;) {
+        if (*p++ != '"') return false;
+        const char *key = p;
+        while (*p != '"' && (unsigned char)*p >= 0x20u && (unsigned char)*p < 0x80u &&
+               *p != '\\') {
+            p++;
+        }
+        if (*p != '"') return false;
+        int index = field_index(key, (size_t)(p - key));
+        p = skip_space(p + 1);
+        if (*p++ != ':') return false;
+        line_field *field = index >= 0 ? &out->field[index] : NULL;
+        if (field != NULL && field->present) return false; /* duplicate: jansson says so */
+        p = fast_value(skip_space(p), out, field);
+        if (p == NULL) return false;
+        if (field != NULL) field->present = true;
+        p = skip_space(p);
+        if (*p == '}') break;
+        if (*p++ != ',') return false;
+        p = skip_space(p);
+    }
+    return *skip_space(p + 1) == '\0';
+}
+
+static bool jansson_fields(const char *line, line_fields *out, char why[HIST_WHY_LEN])
+{
+    memset(out->field, 0, sizeof out->field);
+    json_error_t error;
+    out->root = json_loads(line, JSON_REJECT_DUPLICATES, &error);
+    if (out->root == NULL) {
+        snprintf(why, HIST_WHY_LEN, "not a JSON object: %.100s (column %d)", error.text,
+                 error.column);
+        return false;
+    }
+    if (!json_is_object(out->root)) {
+        snprintf(why, HIST_WHY_LEN, "expected a JSON object");
+        return false;
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach(out->root, key, value) {
+        int index = field_index(key, strlen(key));
+        if (index < 0) continue;
+        line_field *field = &out->field[index];
+        field->present = true;
+        field->type = VALUE_OTHER;
+        if (json_is_integer(value)) {
+            field->type = VALUE_INT;
+            field->integer = (int64_t)json_integer_value(value);
+        } else if (json_is_string(value)) {
+            field->type = VALUE_STRING;
+            field->text = json_string_value(value);
+            field->length = json_string_length(value);
+        } else if (json_is_null(value)) {
+            field->type = VALUE_NULL;
+        } else if (json_is_boolean(value)) {
+            field->type = VALUE_BOOL;
+            field->integer = json_is_true(value) ? 1 : 0;
+        }
+    }
+    return true;
+}
+
+/* ---- checks on the field table ---- */
+
+static bool fail_why(char why[HIST_WHY_LEN], const char *what, int index)
+{
+    snprintf(why, HIST_WHY_LEN, "field \"%s\": %s", g_field_names[index], what);
     return false;
 }
 
-static bool get_int(json_t *obj, const char *key, int64_t min, int64_t max, int64_t *out,
+static bool get_int(const line_fields *in, int index, int64_t min, int64_t max, int64_t *out,
                     char why[HIST_WHY_LEN])
 {
-    json_t *value = json_object_get(obj, key);
-    if (value == NULL) return fail_why(why, "missing", key);
-    if (!json_is_integer(value)) return fail_why(why, "expected an integer", key);
-    json_int_t v = json_integer_value(value);
-    if (v < min || v > max) return fail_why(why, "out of range", key);
-    *out = (int64_t)v;
+    const line_field *field = &in->field[index];
+    if (!field->present) return fail_why(why, "missing", index);
+    if (field->type != VALUE_INT) return fail_why(why, "expected an integer", index);
+    if (field->integer < min || field->integer > max) return fail_why(why, "out of range", index);
+    *out = field->integer;
     return true;
 }
 
-static bool get_name(json_t *obj, const char *key, hist_names *names, uint16_t *out,
+static bool get_string(const line_fields *in, int index, const line_field **out,
+                       char why[HIST_WHY_LEN])
+{
+    *out = &in->field[index];
+    if (!(*out)->present) return fail_why(why, "missing", index);
+    if ((*out)->type != VALUE_STRING) return fail_why(why, "expected a string", index);
+    return true;
+}
+
+static bool get_name(const line_fields *in, int index, hist_names *names, uint16_t *out,
                      char why[HIST_WHY_LEN])
 {
-    json_t *value = json_object_get(obj, key);
-    if (value == NULL) return fail_why(why, "missing", key);
-    if (!json_is_string(value)) return fail_why(why, "expected a string", key);
-    const char *text = json_string_value(value);
-    size_t length = json_string_length(value);
-    if (length == 0 || length >= HIST_NAME_LEN) return fail_why(why, "bad name length", key);
-    for (size_t i = 0; i < length; i++) {
-        if ((unsigned char)text[i] < 0x20u) return fail_why(why, "control character", key);
+    const line_field *field;
+    if (!get_string(in, index, &field, why)) return false;
+    if (field->length == 0 || field->length >= HIST_NAME_LEN) {
+        return fail_why(why, "bad name length", index);
     }
-    if (hist_names_find(names, text) < 0 && names->count >= HIST_NAMES_MAX) {
-        return fail_why(why, "too many distinct names", key);
+    for (size_t i = 0; i < field->length; i++) {
+        if ((unsigned char)field->text[i] < 0x20u) return fail_why(why, "control character", index);
     }
-    *out = hist_names_intern(names, text);
+    if (hist_names_find(names, field->text) < 0 && names->count >= HIST_NAMES_MAX) {
+        return fail_why(why, "too many distinct names", index);
+    }
+    *out = hist_names_intern(names, field->text);
     return true;
 }
 
-static bool get_enum(json_t *obj, const char *key, const char *const *choices, int count,
+static bool get_enum(const line_fields *in, int index, const char *const *choices, int count,
                      int *out, char why[HIST_WHY_LEN])
 {
-    json_t *value = json_object_get(obj, key);
-    if (value == NULL) return fail_why(why, "missing", key);
-    if (!json_is_string(value)) return fail_why(why, "expected a string", key);
+    const line_field *field;
+    if (!get_string(in, index, &field, why)) return false;
     for (int i = 0; i < count; i++) {
-        if (strcmp(json_string_value(value), choices[i]) == 0) {
+        if (strlen(choices[i]) == field->length && strcmp(field->text, choices[i]) == 0) {
             *out = i;
             return true;
         }
     }
-    return fail_why(why, "unknown value", key);
+    return fail_why(why, "unknown value", index);
 }
 
-static bool get_msg(json_t *obj, const char *key, hist_record *rec, char why[HIST_WHY_LEN])
+static bool get_msg(const line_fields *in, int index, hist_record *rec, char why[HIST_WHY_LEN])
 {
     int64_t msg;
-    if (!get_int(obj, key, 1, INT64_MAX, &msg, why)) return false;
+    if (!get_int(in, index, 1, INT64_MAX, &msg, why)) return false;
     rec->msg = (uint64_t)msg;
     return true;
 }
 
-static bool get_partition_offset(json_t *obj, hist_record *rec, char why[HIST_WHY_LEN])
+static bool get_partition_offset(const line_fields *in, hist_record *rec, char why[HIST_WHY_LEN])
 {
     int64_t partition;
-    if (!get_int(obj, "partition", INT32_MIN, INT32_MAX, &partition, why)) return false;
+    if (!get_int(in, FIELD_PARTITION, INT32_MIN, INT32_MAX, &partition, why)) return false;
     rec->partition = (int32_t)partition;
-    return get_int(obj, "offset", INT64_MIN, INT64_MAX, &rec->offset, why);
+    return get_int(in, FIELD_OFFSET, INT64_MIN, INT64_MAX, &rec->offset, why);
 }
 
-static bool parse_send(json_t *obj, hist_record *rec, hist_names *names, char why[HIST_WHY_LEN])
+static bool parse_send(const line_fields *in, hist_record *rec, hist_names *names,
+                       char why[HIST_WHY_LEN])
 {
-    if (!get_msg(obj, "msg", rec, why)) return false;
-    if (rec->type == HIST_OK) return get_partition_offset(obj, rec, why);
+    if (!get_msg(in, FIELD_MSG, rec, why)) return false;
+    if (rec->type == HIST_OK) return get_partition_offset(in, rec, why);
     if (rec->type != HIST_INVOKE) return true;
-    json_t *key = json_object_get(obj, "key");
-    if (key == NULL) return fail_why(why, "missing", "key");
-    if (json_is_null(key)) {
+    const line_field *key = &in->field[FIELD_KEY];
+    if (key->present && key->type == VALUE_NULL) {
         rec->key = HIST_NONE;
-    } else if (!get_int(obj, "key", 0, INT64_MAX, &rec->key, why)) {
+    } else if (!get_int(in, FIELD_KEY, 0, INT64_MAX, &rec->key, why)) {
         return false;
     }
     int64_t seq;
-    if (!get_int(obj, "seq", 0, UINT32_MAX, &seq, why)) return false;
+    if (!get_int(in, FIELD_SEQ, 0, UINT32_MAX, &seq, why)) return false;
     rec->seq = (uint32_t)seq;
-    if (!get_name(obj, "topic", names, &rec->topic, why)) return false;
-    return get_int(obj, "intended_t", 0, INT64_MAX, &rec->intended_t_us, why);
+    if (!get_name(in, FIELD_TOPIC, names, &rec->topic, why)) return false;
+    return get_int(in, FIELD_INTENDED_T, 0, INT64_MAX, &rec->intended_t_us, why);
 }
 
-static bool parse_deliver(json_t *obj, hist_record *rec, hist_names *names,
+static bool parse_deliver(const line_fields *in, hist_record *rec, hist_names *names,
                           char why[HIST_WHY_LEN])
 {
-    if (!get_msg(obj, "msg", rec, why)) return false;
-    if (!get_name(obj, "group", names, &rec->group, why)) return false;
-    if (!get_partition_offset(obj, rec, why)) return false;
-    json_t *redelivered = json_object_get(obj, "redelivered");
-    if (redelivered == NULL) return fail_why(why, "missing", "redelivered");
-    if (!json_is_boolean(redelivered)) return fail_why(why, "expected true or false", "redelivered");
-    rec->redelivered = json_is_true(redelivered) ? 1 : 0;
+    if (!get_msg(in, FIELD_MSG, rec, why)) return false;
+    if (!get_name(in, FIELD_GROUP, names, &rec->group, why)) return false;
+    if (!get_partition_offset(in, rec, why)) return false;
+    const line_field *redelivered = &in->field[FIELD_REDELIVERED];
+    if (!redelivered->present) return fail_why(why, "missing", FIELD_REDELIVERED);
+    if (redelivered->type != VALUE_BOOL) {
+        return fail_why(why, "expected true or false", FIELD_REDELIVERED);
+    }
+    rec->redelivered = (uint8_t)redelivered->integer;
     return true;
 }
 
-static bool parse_fault(json_t *obj, hist_record *rec, hist_names *names, char why[HIST_WHY_LEN])
+static bool parse_fault(const line_fields *in, hist_record *rec, hist_names *names,
+                        char why[HIST_WHY_LEN])
 {
     static const char *const phases[] = {"start", "stop"};
     int phase;
-    if (!get_name(obj, "kind", names, &rec->fault_kind, why)) return false;
-    if (!get_name(obj, "target", names, &rec->fault_target, why)) return false;
-    if (!get_enum(obj, "phase", phases, 2, &phase, why)) return false;
+    if (!get_name(in, FIELD_KIND, names, &rec->fault_kind, why)) return false;
+    if (!get_name(in, FIELD_TARGET, names, &rec->fault_target, why)) return false;
+    if (!get_enum(in, FIELD_PHASE, phases, 2, &phase, why)) return false;
     rec->phase = (uint8_t)phase;
     return true;
 }
 
-static bool parse_fields(json_t *obj, hist_record *rec, hist_names *names,
+static bool parse_fields(const line_fields *in, hist_record *rec, hist_names *names,
                          char why[HIST_WHY_LEN])
 {
     switch ((hist_fn)rec->fn) {
-    case HIST_SEND: return parse_send(obj, rec, names, why);
-    case HIST_DELIVER: return parse_deliver(obj, rec, names, why);
+    case HIST_SEND: return parse_send(in, rec, names, why);
+    case HIST_DELIVER: return parse_deliver(in, rec, names, why);
     case HIST_DEDUP:
     case HIST_PROCESS:
-        return get_msg(obj, "msg", rec, why) && get_name(obj, "group", names, &rec->group, why);
+        return get_msg(in, FIELD_MSG, rec, why) &&
+               get_name(in, FIELD_GROUP, names, &rec->group, why);
     case HIST_COMMIT:
-        return get_name(obj, "group", names, &rec->group, why) &&
-               get_partition_offset(obj, rec, why);
-    case HIST_FAULT: return parse_fault(obj, rec, names, why);
+        return get_name(in, FIELD_GROUP, names, &rec->group, why) &&
+               get_partition_offset(in, rec, why);
+    case HIST_FAULT: return parse_fault(in, rec, names, why);
     case HIST_REQUEST:
-        if (!get_msg(obj, "req", rec, why)) return false;
+        if (!get_msg(in, FIELD_REQ, rec, why)) return false;
         if (rec->type != HIST_INVOKE) return true;
-        return get_int(obj, "intended_t", 0, INT64_MAX, &rec->intended_t_us, why);
+        return get_int(in, FIELD_INTENDED_T, 0, INT64_MAX, &rec->intended_t_us, why);
     case HIST_SUBSCRIBE:
-        return get_name(obj, "group", names, &rec->group, why) &&
-               get_name(obj, "topic", names, &rec->topic, why);
+        return get_name(in, FIELD_GROUP, names, &rec->group, why) &&
+               get_name(in, FIELD_TOPIC, names, &rec->topic, why);
     case HIST_FN_COUNT: break;
     }
-    return fail_why(why, "unknown value", "f");
+    return fail_why(why, "unknown value", FIELD_F);
 }
 
-static bool parse_object(json_t *obj, hist_record *out, hist_names *names,
+static bool parse_record(const line_fields *in, hist_record *out, hist_names *names,
                          char why[HIST_WHY_LEN])
 {
     static const char *const fns[HIST_FN_COUNT] = {"send",   "deliver", "dedup",   "process",
                                                    "commit", "fault",   "request", "subscribe"};
     static const char *const types[HIST_TYPE_COUNT] = {"invoke", "ok", "fail", "info"};
-    if (!json_is_object(obj)) {
-        snprintf(why, HIST_WHY_LEN, "expected a JSON object");
-        return false;
-    }
     int64_t t_us;
     uint16_t node;
     int fn, type;
-    if (!get_int(obj, "t", 0, INT64_MAX, &t_us, why)) return false;
-    if (!get_name(obj, "node", names, &node, why)) return false;
-    if (!get_enum(obj, "f", fns, HIST_FN_COUNT, &fn, why)) return false;
-    if (!get_enum(obj, "type", types, HIST_TYPE_COUNT, &type, why)) return false;
+    if (!get_int(in, FIELD_T, 0, INT64_MAX, &t_us, why)) return false;
+    if (!get_name(in, FIELD_NODE, names, &node, why)) return false;
+    if (!get_enum(in, FIELD_F, fns, HIST_FN_COUNT, &fn, why)) return false;
+    if (!get_enum(in, FIELD_TYPE, types, HIST_TYPE_COUNT, &type, why)) return false;
     if (!(g_allowed_types[fn] & (1u << type))) {
         snprintf(why, HIST_WHY_LEN, "\"%s\" has no type \"%s\"", fns[fn], types[type]);
         return false;
     }
     hist_record rec = hist_record_init((hist_fn)fn, (hist_type)type, node, t_us);
-    if (!parse_fields(obj, &rec, names, why)) return false;
+    if (!parse_fields(in, &rec, names, why)) return false;
     *out = rec;
     return true;
 }
@@ -368,14 +575,12 @@ bool hist_parse_line(const char *line, hist_record *rec, hist_names *names,
                      char why[HIST_WHY_LEN])
 {
     BL_ASSERT(line != NULL && rec != NULL && names != NULL && why != NULL);
-    json_error_t error;
-    json_t *root = json_loads(line, JSON_REJECT_DUPLICATES, &error);
-    if (root == NULL) {
-        snprintf(why, HIST_WHY_LEN, "not a JSON object: %.100s (column %d)", error.text,
-                 error.column);
-        return false;
-    }
-    bool ok = parse_object(root, rec, names, why);
-    json_decref(root);
+    line_fields in;
+    memset(in.field, 0, sizeof in.field);
+    in.strings_used = 0;
+    in.root = NULL;
+    bool ok = fast_fields(line, &in) || jansson_fields(line, &in, why);
+    ok = ok && parse_record(&in, rec, names, why);
+    json_decref(in.root);
     return ok;
 }

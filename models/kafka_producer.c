@@ -166,8 +166,9 @@ static void append_message(kafka_producer *producer, uint64_t msg_id, int32_t ke
 }
 
 /* Takes the generator's next arrival into the client at time t_us (its intended time,
- * or later if the application was blocked on buffer memory). */
-static void offer_next(kafka_producer *producer, int64_t t_us, uint32_t stream)
+ * or later if the application was blocked on buffer memory). Its records go into the
+ * producer's own streams: t_us may be ahead of now, and never decreases. */
+static void offer_next(kafka_producer *producer, int64_t t_us)
 {
     wl_generator *gen = &producer->generator;
     int64_t arrival_us = gen->next_us;
@@ -188,13 +189,13 @@ static void offer_next(kafka_producer *producer, int64_t t_us, uint32_t stream)
     int64_t send_us = t_us + (request->enabled ? request->local_us : 0);
     int64_t intended_us = arrival_us + (request->enabled ? request->local_us : 0);
     if (send_us - intended_us > PRODUCER_MAX_BLOCK_US) { /* send() threw after max.block.ms */
-        record_send_invoke(producer, stream, send_us, msg_id, intended_us, key);
+        record_send_invoke(producer, producer->send_stream, send_us, msg_id, intended_us, key);
         hist_record rec = hist_record_init(HIST_SEND, HIST_FAIL, producer->node->hist_name, send_us);
         rec.msg = msg_id;
-        hist_emit(stream, &rec);
+        hist_emit(producer->send_stream, &rec);
         return;
     }
-    record_send_invoke(producer, stream, send_us, msg_id, intended_us, key);
+    record_send_invoke(producer, producer->send_stream, send_us, msg_id, intended_us, key);
     append_message(producer, msg_id, key, send_us);
 }
 
@@ -224,7 +225,7 @@ static void offer_ahead(kafka_producer *producer, int64_t now_us)
     wl_generator *gen = &producer->generator;
     /* Blocked sends first (buffer memory was full): they happen now, late. */
     while (gen->next_us <= now_us && producer->buffered_bytes < producer->config->buffer_memory_bytes)
-        offer_next(producer, now_us, HIST_STREAM_NOW);
+        offer_next(producer, now_us);
     for (;;) {
         int64_t due_us = next_due_us(producer, now_us);
         if (gen->next_us == INT64_MAX || producer->buffered_bytes >= producer->config->buffer_memory_bytes) break;
@@ -232,7 +233,7 @@ static void offer_ahead(kafka_producer *producer, int64_t now_us)
         int64_t linger_close_us = arrival_us + producer->config->linger_us;
         if (arrival_us > due_us) break;
         BL_MAYBE(linger_close_us > due_us);
-        offer_next(producer, arrival_us, producer->send_stream);
+        offer_next(producer, arrival_us);
     }
 }
 

@@ -1,0 +1,496 @@
+/* check.c — the streaming checker: reads history records one at a time, in simulated-
+ * time order, and keeps per message only what the definitions of check.h need.
+ *
+ * It never looks inside a broker (DESIGN.md rule 2). What it remembers per message is in
+ * check_internal.h; per consumer group it keeps process counts, the highest sequence
+ * processed per (producer node, key), the highest offset processed per partition, the
+ * partition/offset of deliveries not yet processed, the e2e histogram and the backlog
+ * peak. Violations of the history's contract (records out of time order, a second
+ * completion of one send, a process before its deliver or before its group subscribed)
+ * are programmer errors of the recording side and abort via BL_ASSERT. check_end.c turns
+ * the state into check_results. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../engine/bl_assert.h"
+#include "check_internal.h"
+
+static const char *name_or_index(const hist_names *names, uint16_t index)
+{
+    static char buf[16];
+    if (names != NULL && index < names->count) return names->names[index];
+    snprintf(buf, sizeof buf, "#%u", (unsigned)index);
+    return buf;
+}
+
+check_state *check_begin(int64_t unavailable_after_us)
+{
+    BL_ASSERT(unavailable_after_us > 0);
+    check_state *state = calloc(1, sizeof *state);
+    BL_ASSERTF(state != NULL, "out of memory (checker state)");
+    state->unavailable_after_us = unavailable_after_us;
+    memset(state->topic_of_name, 0xff, sizeof state->topic_of_name);
+    memset(state->group_of_name, 0xff, sizeof state->group_of_name);
+    memset(state->producer_of_name, 0xff, sizeof state->producer_of_name);
+    return state;
+}
+
+/* ---- shared helpers (also used by check_end.c) ---- */
+
+void check_grow(void **array, size_t *capacity, size_t needed, size_t element_size)
+{
+    if (needed <= *capacity) return;
+    size_t grown = *capacity ? *capacity : 16;
+    while (grown < needed) grown *= 2;
+    void *bigger = realloc(*array, grown * element_size);
+    BL_ASSERTF(bigger != NULL, "out of memory (checker: %zu elements of %zu bytes)", grown,
+               element_size);
+    memset((char *)bigger + *capacity * element_size, 0, (grown - *capacity) * element_size);
+    *array = bigger;
+    *capacity = grown;
+}
+
+void check_example_add(check_group_state *group, check_anomaly_kind kind, uint64_t id)
+{
+    uint64_t *ids = group->examples[kind];
+    uint32_t count = group->example_count[kind];
+    uint32_t at = 0;
+    while (at < count && ids[at] < id) at++;
+    if (at < count && ids[at] == id) return;
+    if (at >= CHECK_EXAMPLES_MAX) return;
+    uint32_t last = count < CHECK_EXAMPLES_MAX ? count : CHECK_EXAMPLES_MAX - 1;
+    memmove(&ids[at + 1], &ids[at], (last - at) * sizeof ids[0]);
+    ids[at] = id;
+    if (count < CHECK_EXAMPLES_MAX) group->example_count[kind] = count + 1;
+}
+
+static void series_add(check_state *state, check_series *series, int64_t second, uint64_t n)
+{
+    BL_ASSERT(second >= 0);
+    check_grow((void **)&series->values, &series->capacity, (size_t)second + 1,
+               sizeof series->values[0]);
+    series->values[second] += n;
+    if ((size_t)second + 1 > state->second_count) state->second_count = (size_t)second + 1;
+}
+
+void check_mark_unavailable(check_state *state, check_topic *topic, int64_t second)
+{
+    BL_ASSERT(second >= 0);
+    size_t word = (size_t)second / 64;
+    check_grow((void **)&topic->unavailable_bits, &topic->unavailable_words, word + 1,
+               sizeof topic->unavailable_bits[0]);
+    topic->unavailable_bits[word] |= (uint64_t)1 << ((uint64_t)second % 64);
+    if ((size_t)second + 1 > state->second_count) state->second_count = (size_t)second + 1;
+}
+
+/* ---- slots: topics, groups, producers, streams, messages ---- */
+
+static check_topic *topic_for(check_state *state, uint16_t name)
+{
+    BL_ASSERT(name < HIST_NAMES_MAX);
+    if (state->topic_of_name[name] < 0) {
+        check_grow((void **)&state->topics, &state->topic_capacity, state->topic_count + 1,
+                   sizeof state->topics[0]);
+        check_topic *topic = &state->topics[state->topic_count];
+        memset(topic, 0, sizeof *topic);
+        topic->name = name;
+        state->topic_of_name[name] = (int16_t)state->topic_count++;
+    }
+    return &state->topics[state->topic_of_name[name]];
+}
+
+static check_producer_state *producer_for(check_state *state, uint16_t node)
+{
+    BL_ASSERT(node < HIST_NAMES_MAX);
+    if (state->producer_of_name[node] < 0) {
+        BL_ASSERTF(state->producer_count < CHECK_PRODUCERS_MAX, "more than %d producer nodes",
+                   CHECK_PRODUCERS_MAX);
+        check_grow((void **)&state->producers, &state->producer_capacity,
+                   state->producer_count + 1, sizeof state->producers[0]);
+        check_producer_state *producer = &state->producers[state->producer_count];
+        memset(producer, 0, sizeof *producer);
+        producer->node = node;
+        state->producer_of_name[node] = (int16_t)state->producer_count++;
+    }
+    return &state->producers[state->producer_of_name[node]];
+}
+
+static uint32_t stream_for(check_state *state, check_producer_state *producer, int64_t key)
+{
+    BL_ASSERTF(key >= 0 || key == HIST_NONE, "send key %lld", (long long)key);
+    check_map_entry *entry = check_map_get(&producer->streams, (uint64_t)key + 2u);
+    if (entry != NULL) return (uint32_t)entry->a;
+    BL_ASSERT(state->stream_count < UINT32_MAX);
+    check_grow((void **)&state->streams, &state->stream_capacity,
+               (size_t)state->stream_count + 1, sizeof state->streams[0]);
+    uint32_t stream = state->stream_count++;
+    state->streams[stream] = (check_stream){
+        .producer = (uint16_t)state->producer_of_name[producer->node],
+        .keyed = key != HIST_NONE,
+    };
+    check_map_put(&producer->streams, (uint64_t)key + 2u)->a = stream;
+    return stream;
+}
+
+/* Dense index of message `id`, or -1 if no send invoke introduced it. */
+static int64_t message_find(const check_state *state, uint64_t id)
+{
+    if (id >= 1 && id <= state->msg_count && state->msgs[id - 1].natural) return (int64_t)(id - 1);
+    check_map_entry *entry = check_map_get(&state->ids, id);
+    return entry != NULL ? entry->a : -1;
+}
+
+static uint64_t message_of(const check_state *state, const hist_record *rec,
+                           const hist_names *names)
+{
+    BL_ASSERT(rec->msg >= 1);
+    int64_t dense = message_find(state, rec->msg);
+    BL_ASSERTF(dense >= 0, "%s %s of msg %llu by %s without a send invoke",
+               hist_fn_name((hist_fn)rec->fn), hist_type_name((hist_type)rec->type),
+               (unsigned long long)rec->msg, name_or_index(names, rec->node));
+    return (uint64_t)dense;
+}
+
+/* The group of a deliver/dedup/process record; it must have subscribed to the topic of
+ * the message. */
+static check_group_state *group_of(check_state *state, const hist_record *rec, uint64_t dense,
+                                   const hist_names *names)
+{
+    BL_ASSERT(rec->group < HIST_NAMES_MAX);
+    int16_t slot = state->group_of_name[rec->group];
+    BL_ASSERTF(slot >= 0, "%s of msg %llu by group %s, which has no subscribe record",
+               hist_fn_name((hist_fn)rec->fn), (unsigned long long)rec->msg,
+               name_or_index(names, rec->group));
+    check_group_state *group = &state->groups[slot];
+    BL_ASSERTF(state->msgs[dense].topic == group->topic,
+               "%s of msg %llu (topic %s) by group %s (subscribed to %s)",
+               hist_fn_name((hist_fn)rec->fn), (unsigned long long)rec->msg,
+               name_or_index(names, state->topics[state->msgs[dense].topic].name),
+               name_or_index(names, rec->group),
+               name_or_index(names, state->topics[group->topic].name));
+    return group;
+}
+
+/* ---- backlog ---- */
+
+static uint64_t group_backlog(const check_state *state, const check_group_state *group)
+{
+    uint64_t acked = state->topics[group->topic].acked;
+    return acked > group->consumed ? acked - group->consumed : 0;
+}
+
+/* Called whenever the backlog may have changed at t_us: tracks the peak and the first
+ * time after it that the backlog is <= max(1, peak / 1000). */
+static void backlog_changed(const check_state *state, check_group_state *group, int64_t t_us)
+{
+    uint64_t backlog = group_backlog(state, group);
+    if (backlog > group->peak_backlog) {
+        group->peak_backlog = backlog;
+        group->peak_backlog_at_us = t_us;
+        group->drained_at_us = -1;
+    }
+    if (group->drained_at_us < 0 && (backlog <= 1 || backlog <= group->peak_backlog / 1000)) {
+        group->drained_at_us = t_us;
+    }
+}
+
+/* ---- per-second e2e ---- */
+
+static int compare_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static check_group_second *group_second(check_group_state *group, int64_t second)
+{
+    BL_ASSERT(second >= 0);
+    check_grow((void **)&group->seconds, &group->seconds_capacity, (size_t)second + 1,
+               sizeof group->seconds[0]);
+    return &group->seconds[second];
+}
+
+/* Exact p50/p99/max of the first processes of the group in `second` (a sort of that
+ * second's values). */
+static void group_second_close(check_group_state *group, int64_t second)
+{
+    if (group->second_e2e_count == 0) return;
+    int64_t *values = group->second_e2e_us;
+    size_t count = group->second_e2e_count;
+    qsort(values, count, sizeof values[0], compare_i64);
+    check_group_second *slot = group_second(group, second);
+    slot->e2e_p50_us = values[check_rank(count, 500) - 1];
+    slot->e2e_p99_us = values[check_rank(count, 990) - 1];
+    slot->e2e_max_us = values[count - 1];
+    group->second_e2e_count = 0;
+}
+
+void check_close_second(check_state *state)
+{
+    for (uint32_t g = 0; g < state->group_count; g++) {
+        group_second_close(&state->groups[g], state->second_now);
+    }
+}
+
+static void advance_to(check_state *state, int64_t t_us)
+{
+    BL_ASSERTF(t_us >= state->last_t_us, "history record out of time order: t=%lld after %lld",
+               (long long)t_us, (long long)state->last_t_us);
+    int64_t second = t_us / CHECK_US_PER_S;
+    if (second != state->second_now) {
+        check_close_second(state);
+        state->second_now = second;
+    }
+    if ((size_t)second + 1 > state->second_count) state->second_count = (size_t)second + 1;
+    state->last_t_us = t_us;
+}
+
+/* ---- sends ---- */
+
+static void on_send_invoke(check_state *state, const hist_record *rec, const hist_names *names)
+{
+    BL_ASSERT(rec->msg >= 1 && rec->intended_t_us >= 0);
+    BL_ASSERTF(message_find(state, rec->msg) < 0, "second send invoke of msg %llu (by %s)",
+               (unsigned long long)rec->msg, name_or_index(names, rec->node));
+    check_producer_state *producer = producer_for(state, rec->node);
+    check_topic *topic = topic_for(state, rec->topic);
+    uint32_t stream = stream_for(state, producer, rec->key);
+    uint64_t dense = state->msg_count;
+    check_grow((void **)&state->msgs, &state->msg_capacity, dense + 1, sizeof state->msgs[0]);
+    bool natural = rec->msg == dense + 1;
+    state->msgs[dense] = (check_msg){
+        .intended_t_us = rec->intended_t_us,
+        .stream = stream,
+        .seq = rec->seq,
+        .topic = (uint16_t)state->topic_of_name[rec->topic],
+        .outcome = CHECK_OUTCOME_NONE,
+        .natural = natural,
+    };
+    if (!natural) check_map_put(&state->ids, rec->msg)->a = (int64_t)dense;
+    state->msg_count++;
+    producer->sent++;
+    topic->produced++;
+    state->produced++;
+    series_add(state, &topic->sent_by_second, rec->intended_t_us / CHECK_US_PER_S, 1);
+}
+
+static void on_send_ok(check_state *state, check_producer_state *producer, check_msg *msg,
+                       const hist_record *rec)
+{
+    check_topic *topic = &state->topics[msg->topic];
+    int64_t latency_us = rec->t_us - msg->intended_t_us;
+    BL_ASSERTF(latency_us >= 0, "send ok of msg %llu before its intended time",
+               (unsigned long long)rec->msg);
+    producer->acked++;
+    state->acked++;
+    topic->acked++;
+    topic->last_ack_t_us = rec->t_us;
+    check_hist_add(&topic->latency_ack, latency_us);
+    check_hist_add(&producer->latency_ack, latency_us);
+    series_add(state, &topic->acked_by_second, rec->t_us / CHECK_US_PER_S, 1);
+    if (latency_us > state->unavailable_after_us) {
+        check_mark_unavailable(state, topic, msg->intended_t_us / CHECK_US_PER_S);
+    }
+    for (uint32_t g = 0; g < state->group_count; g++) {
+        if (state->groups[g].topic != msg->topic) continue;
+        backlog_changed(state, &state->groups[g], rec->t_us);
+    }
+}
+
+static void on_send_completion(check_state *state, const hist_record *rec,
+                               const hist_names *names)
+{
+    check_msg *msg = &state->msgs[message_of(state, rec, names)];
+    check_producer_state *producer = producer_for(state, rec->node);
+    BL_ASSERTF(state->streams[msg->stream].producer == state->producer_of_name[rec->node],
+               "send %s of msg %llu by %s, which did not invoke it",
+               hist_type_name((hist_type)rec->type), (unsigned long long)rec->msg,
+               name_or_index(names, rec->node));
+    BL_ASSERTF(msg->outcome == CHECK_OUTCOME_NONE, "second completion of send msg %llu",
+               (unsigned long long)rec->msg);
+    check_topic *topic = &state->topics[msg->topic];
+    if (rec->type == HIST_OK) {
+        msg->outcome = CHECK_OUTCOME_OK;
+        on_send_ok(state, producer, msg, rec);
+    } else if (rec->type == HIST_FAIL) {
+        msg->outcome = CHECK_OUTCOME_FAIL;
+        producer->failed++;
+        state->failed++;
+        check_mark_unavailable(state, topic, msg->intended_t_us / CHECK_US_PER_S);
+    } else {
+        BL_ASSERT(rec->type == HIST_INFO);
+        msg->outcome = CHECK_OUTCOME_INFO;
+        producer->unknown++;
+        state->unknown++;
+        check_mark_unavailable(state, topic, msg->intended_t_us / CHECK_US_PER_S);
+    }
+}
+
+/* ---- consumers ---- */
+
+static void on_subscribe(check_state *state, const hist_record *rec, const hist_names *names)
+{
+    BL_ASSERT(rec->group < HIST_NAMES_MAX);
+    check_topic *topic = topic_for(state, rec->topic);
+    uint16_t topic_slot = (uint16_t)state->topic_of_name[rec->topic];
+    int16_t slot = state->group_of_name[rec->group];
+    if (slot >= 0) {
+        BL_ASSERTF(state->groups[slot].topic == topic_slot,
+                   "group %s subscribes to %s after %s: one topic per group",
+                   name_or_index(names, rec->group), name_or_index(names, rec->topic),
+                   name_or_index(names, state->topics[state->groups[slot].topic].name));
+        return;
+    }
+    BL_ASSERTF(state->group_count < CHECK_GROUPS_MAX, "more than %d consumer groups",
+               CHECK_GROUPS_MAX);
+    check_group_state *group = &state->groups[state->group_count];
+    memset(group, 0, sizeof *group);
+    group->name = rec->group;
+    group->topic = topic_slot;
+    group->drained_at_us = -1;
+    state->group_of_name[rec->group] = (int16_t)state->group_count++;
+    /* Before it subscribed the group had consumed nothing: its backlog was the topic's
+     * acked count, which last grew at the topic's latest ack. */
+    if (topic->acked > 0) backlog_changed(state, group, topic->last_ack_t_us);
+}
+
+static void on_deliver(check_state *state, const hist_record *rec, const hist_names *names)
+{
+    uint64_t dense = message_of(state, rec, names);
+    check_group_state *group = group_of(state, rec, dense, names);
+    BL_ASSERTF(rec->partition >= 0 && rec->partition < CHECK_PARTITIONS_MAX,
+               "deliver of msg %llu with partition %d", (unsigned long long)rec->msg,
+               (int)rec->partition);
+    if (rec->redelivered) group->redelivered++;
+    bool processed = dense < group->process_counts_capacity && group->process_counts[dense] > 0;
+    if (processed) return; /* only a first process needs its delivery's position */
+    check_map_entry *entry = check_map_put(&group->delivered, dense + 1);
+    entry->a = rec->partition;
+    entry->b = rec->offset;
+}
+
+static void on_dedup(check_state *state, const hist_record *rec, const hist_names *names)
+{
+    uint64_t dense = message_of(state, rec, names);
+    check_group_state *group = group_of(state, rec, dense, names);
+    group->deduplicated++;
+}
+
+/* Per-key and per-partition order of a first process; returns whether it is reordered
+ * in either (counting each in its own counter). */
+static bool check_order(check_state *state, check_group_state *group, const check_msg *msg,
+                        int32_t partition, int64_t offset)
+{
+    bool reordered = false;
+    if (state->streams[msg->stream].keyed) {
+        check_grow((void **)&group->stream_next_seq, &group->stream_capacity,
+                   (size_t)msg->stream + 1, sizeof group->stream_next_seq[0]);
+        uint64_t *next_seq = &group->stream_next_seq[msg->stream];
+        if ((uint64_t)msg->seq + 1 < *next_seq) {
+            group->reordered++;
+            reordered = true;
+        } else {
+            *next_seq = (uint64_t)msg->seq + 1;
+        }
+    }
+    size_t old_capacity = group->partition_capacity;
+    check_grow((void **)&group->partition_max_offset, &group->partition_capacity,
+               (size_t)partition + 1, sizeof group->partition_max_offset[0]);
+    for (size_t p = old_capacity; p < group->partition_capacity; p++) {
+        group->partition_max_offset[p] = INT64_MIN;
+    }
+    int64_t *max_offset = &group->partition_max_offset[partition];
+    if (offset < *max_offset) {
+        group->reordered_partition++;
+        reordered = true;
+    } else {
+        *max_offset = offset;
+    }
+    return reordered;
+}
+
+static void first_process(check_state *state, check_group_state *group, uint64_t dense,
+                          const hist_record *rec)
+{
+    const check_msg *msg = &state->msgs[dense];
+    check_map_entry *delivery = check_map_get(&group->delivered, dense + 1);
+    BL_ASSERTF(delivery != NULL, "first process of msg %llu without a deliver to its group",
+               (unsigned long long)rec->msg);
+    int32_t partition = (int32_t)delivery->a;
+    int64_t offset = delivery->b;
+    check_map_remove(&group->delivered, dense + 1);
+    int64_t e2e_us = rec->t_us - msg->intended_t_us;
+    BL_ASSERTF(e2e_us >= 0, "process of msg %llu before its intended send time",
+               (unsigned long long)rec->msg);
+    group->consumed++;
+    group_second(group, rec->t_us / CHECK_US_PER_S)->consumed++;
+    check_hist_add(&group->latency_e2e, e2e_us);
+    check_grow((void **)&group->second_e2e_us, &group->second_e2e_capacity,
+               group->second_e2e_count + 1, sizeof group->second_e2e_us[0]);
+    group->second_e2e_us[group->second_e2e_count++] = e2e_us;
+    if (check_order(state, group, msg, partition, offset)) {
+        check_example_add(group, CHECK_REORDERED, rec->msg);
+    }
+    backlog_changed(state, group, rec->t_us);
+}
+
+static void on_process(check_state *state, const hist_record *rec, const hist_names *names)
+{
+    uint64_t dense = message_of(state, rec, names);
+    check_group_state *group = group_of(state, rec, dense, names);
+    check_grow((void **)&group->process_counts, &group->process_counts_capacity,
+               state->msg_capacity, sizeof group->process_counts[0]);
+    uint8_t count = group->process_counts[dense];
+    if (count < UINT8_MAX) group->process_counts[dense] = (uint8_t)(count + 1);
+    if (count == 0) first_process(state, group, dense, rec);
+}
+
+/* ---- requests (the producer application, C01) ---- */
+
+static void on_request(check_state *state, const hist_record *rec, const hist_names *names)
+{
+    check_producer_state *producer = producer_for(state, rec->node);
+    BL_ASSERT(rec->msg >= 1);
+    if (rec->type == HIST_INVOKE) {
+        BL_ASSERT(rec->intended_t_us >= 0);
+        BL_ASSERTF(check_map_get(&producer->pending_requests, rec->msg) == NULL,
+                   "second invoke of request %llu by %s", (unsigned long long)rec->msg,
+                   name_or_index(names, rec->node));
+        producer->requests++;
+        check_map_put(&producer->pending_requests, rec->msg)->a = rec->intended_t_us;
+        return;
+    }
+    check_map_entry *pending = check_map_get(&producer->pending_requests, rec->msg);
+    BL_ASSERTF(pending != NULL, "request %s of request %llu by %s without an invoke",
+               hist_type_name((hist_type)rec->type), (unsigned long long)rec->msg,
+               name_or_index(names, rec->node));
+    if (rec->type == HIST_OK) {
+        int64_t latency_us = rec->t_us - pending->a;
+        BL_ASSERT(latency_us >= 0);
+        check_hist_add(&producer->latency_request, latency_us);
+    }
+    check_map_remove(&producer->pending_requests, rec->msg);
+}
+
+void check_feed(check_state *state, const hist_record *rec, const hist_names *names)
+{
+    BL_ASSERT(state != NULL && rec != NULL);
+    advance_to(state, rec->t_us);
+    state->records++;
+    switch ((hist_fn)rec->fn) {
+    case HIST_SEND:
+        if (rec->type == HIST_INVOKE) on_send_invoke(state, rec, names);
+        else on_send_completion(state, rec, names);
+        return;
+    case HIST_DELIVER: on_deliver(state, rec, names); return;
+    case HIST_DEDUP: on_dedup(state, rec, names); return;
+    case HIST_PROCESS: on_process(state, rec, names); return;
+    case HIST_REQUEST: on_request(state, rec, names); return;
+    case HIST_SUBSCRIBE: on_subscribe(state, rec, names); return;
+    case HIST_COMMIT:
+    case HIST_FAULT: return; /* for timelines and explanations, not for the checker */
+    case HIST_FN_COUNT: break;
+    }
+    BL_ASSERTF(false, "history record with unknown f %u", (unsigned)rec->fn);
+}

@@ -1,0 +1,232 @@
+/* report_json.c — writes results.json, the public contract read by users, CI and the
+ * report writers (DESIGN.md "The two contracts").
+ *
+ * Keys come out in a fixed order (jansson keeps insertion order with
+ * JSON_PRESERVE_ORDER), counts are integers, times are seconds rounded to the
+ * microsecond and printed with 9 significant digits, so equal results give equal bytes
+ * (wall_time_s aside). A value that is not a number (an expectation over a group that
+ * never subscribed) is written as null. */
+#include "report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "../engine/bl_assert.h"
+
+#define REPORT_FORMAT_VERSION 1
+
+static void set(json_t *object, const char *key, json_t *value)
+{
+    BL_ASSERTF(value != NULL, "cannot build results.json value %s", key);
+    BL_ASSERT(json_object_set_new(object, key, value) == 0);
+}
+
+static void append(json_t *array, json_t *value)
+{
+    BL_ASSERT(value != NULL && json_array_append_new(array, value) == 0);
+}
+
+static json_t *count_json(uint64_t value)
+{
+    BL_ASSERTF(value <= (uint64_t)INT64_MAX, "count %llu too large for JSON",
+               (unsigned long long)value);
+    return json_integer((json_int_t)value);
+}
+
+static json_t *seconds_json(double seconds)
+{
+    if (!isfinite(seconds)) return json_null();
+    double rounded = round(seconds * 1e6) / 1e6;
+    return json_real(rounded == 0 ? 0.0 : rounded); /* never "-0.0" */
+}
+
+static json_t *percentiles_json(const check_percentiles *p)
+{
+    json_t *object = json_object();
+    set(object, "count", count_json(p->count));
+    set(object, "p50", seconds_json(p->p50_s));
+    set(object, "p99", seconds_json(p->p99_s));
+    set(object, "p999", seconds_json(p->p999_s));
+    set(object, "max", seconds_json(p->max_s));
+    set(object, "mean", seconds_json(p->mean_s));
+    return object;
+}
+
+static json_t *examples_json(const check_group *group)
+{
+    static const char *const kinds[CHECK_ANOMALY_KINDS] = {
+        [CHECK_LOST] = "lost",
+        [CHECK_UNACKED_LOST] = "unacked_lost",
+        [CHECK_DUPLICATED] = "duplicated",
+        [CHECK_REORDERED] = "reordered",
+    };
+    json_t *object = json_object();
+    for (int kind = 0; kind < CHECK_ANOMALY_KINDS; kind++) {
+        json_t *ids = json_array();
+        BL_ASSERT(group->example_count[kind] <= CHECK_EXAMPLES_MAX);
+        for (uint32_t i = 0; i < group->example_count[kind]; i++) {
+            append(ids, count_json(group->examples[kind][i]));
+        }
+        set(object, kinds[kind], ids);
+    }
+    return object;
+}
+
+static json_t *timeseries_json(const check_group *group)
+{
+    static const char *const keys[] = {"t_s",     "sent",      "acked",     "consumed",
+                                       "backlog", "e2e_p50_s", "e2e_p99_s", "e2e_max_s"};
+    enum { SERIES = sizeof keys / sizeof keys[0] };
+    json_t *arrays[SERIES];
+    for (int k = 0; k < SERIES; k++) arrays[k] = json_array();
+    for (uint32_t s = 0; s < group->second_count; s++) {
+        const check_second *second = &group->seconds[s];
+        append(arrays[0], count_json(s));
+        append(arrays[1], count_json(second->sent));
+        append(arrays[2], count_json(second->acked));
+        append(arrays[3], count_json(second->consumed));
+        append(arrays[4], count_json(second->backlog));
+        append(arrays[5], seconds_json(second->e2e_p50_s));
+        append(arrays[6], seconds_json(second->e2e_p99_s));
+        append(arrays[7], seconds_json(second->e2e_max_s));
+    }
+    json_t *object = json_object();
+    for (int k = 0; k < SERIES; k++) set(object, keys[k], arrays[k]);
+    return object;
+}
+
+static json_t *group_json(const check_group *group)
+{
+    json_t *object = json_object();
+    set(object, "topic", json_string(group->topic));
+    set(object, "produced", count_json(group->produced));
+    set(object, "acked", count_json(group->acked));
+    set(object, "consumed", count_json(group->consumed));
+    set(object, "lost", count_json(group->lost));
+    set(object, "unacked_lost", count_json(group->unacked_lost));
+    set(object, "duplicated", count_json(group->duplicated));
+    set(object, "deduplicated", count_json(group->deduplicated));
+    set(object, "reordered", count_json(group->reordered));
+    set(object, "reordered_partition", count_json(group->reordered_partition));
+    set(object, "redelivered", count_json(group->redelivered));
+    json_t *latency = json_object();
+    set(latency, "ack", percentiles_json(&group->latency_ack));
+    set(latency, "e2e", percentiles_json(&group->latency_e2e));
+    set(object, "latency", latency);
+    set(object, "unavailable_s", seconds_json(group->unavailable_s));
+    set(object, "peak_backlog", count_json(group->peak_backlog));
+    set(object, "peak_backlog_at_s", seconds_json(group->peak_backlog_at_s));
+    set(object, "drain_s", seconds_json(group->drain_s));
+    set(object, "examples", examples_json(group));
+    set(object, "timeseries", timeseries_json(group));
+    return object;
+}
+
+static json_t *producer_json(const check_producer *producer)
+{
+    json_t *object = json_object();
+    set(object, "sent", count_json(producer->sent));
+    set(object, "acked", count_json(producer->acked));
+    set(object, "failed", count_json(producer->failed));
+    set(object, "unknown", count_json(producer->unknown));
+    set(object, "requests", count_json(producer->requests));
+    json_t *latency = json_object();
+    set(latency, "ack", percentiles_json(&producer->latency_ack));
+    set(latency, "request", percentiles_json(&producer->latency_request));
+    set(object, "latency", latency);
+    return object;
+}
+
+static json_t *expectations_json(const report_run *run)
+{
+    json_t *array = json_array();
+    for (uint32_t i = 0; i < run->expectation_count; i++) {
+        const report_expectation *e = &run->expectations[i];
+        json_t *object = json_object();
+        set(object, "expr", json_string(e->expr));
+        set(object, "kind", json_string(e->kind == SCN_EXPECT_ALWAYS ? "always" : "sometimes"));
+        set(object, "held", json_boolean(e->held));
+        set(object, "observed", isfinite(e->lhs) ? json_real(e->lhs) : json_null());
+        set(object, "against", isfinite(e->rhs) ? json_real(e->rhs) : json_null());
+        append(array, object);
+    }
+    return array;
+}
+
+static json_t *run_header_json(const report_run *run)
+{
+    json_t *root = json_object();
+    set(root, "brokerlab", json_integer(REPORT_FORMAT_VERSION));
+    set(root, "scenario", json_string(run->scenario->name));
+    set(root, "scenario_path",
+        json_string(run->scenario_path != NULL ? run->scenario_path : run->scenario->path));
+    if (run->seed <= (uint64_t)INT64_MAX) {
+        set(root, "seed", json_integer((json_int_t)run->seed));
+    } else { /* JSON parsers commonly stop at int64: keep every digit as text */
+        char digits[24];
+        snprintf(digits, sizeof digits, "%llu", (unsigned long long)run->seed);
+        set(root, "seed", json_string(digits));
+    }
+    set(root, "sim_time_s", seconds_json(run->sim_time_s));
+    set(root, "wall_time_s", seconds_json(run->wall_time_s));
+    set(root, "history_sha256", json_string(run->history_sha256));
+    set(root, "history_records", count_json(run->history_records));
+    set(root, "events", count_json(run->events));
+    set(root, "packets", count_json(run->packets));
+    return root;
+}
+
+static json_t *results_json(const report_run *run, const check_results *results)
+{
+    json_t *root = run_header_json(run);
+    json_t *totals = json_object();
+    set(totals, "produced", count_json(results->produced));
+    set(totals, "acked", count_json(results->acked));
+    set(totals, "failed", count_json(results->failed));
+    set(totals, "unknown", count_json(results->unknown));
+    set(root, "totals", totals);
+    json_t *groups = json_object();
+    for (uint32_t g = 0; g < results->group_count; g++) {
+        set(groups, results->groups[g].name, group_json(&results->groups[g]));
+    }
+    set(root, "groups", groups);
+    json_t *producers = json_object();
+    for (uint32_t p = 0; p < results->producer_count; p++) {
+        set(producers, results->producers[p].name, producer_json(&results->producers[p]));
+    }
+    set(root, "producers", producers);
+    set(root, "expectations", expectations_json(run));
+    return root;
+}
+
+int report_write_json(const char *path, const report_run *run, const check_results *results)
+{
+    BL_ASSERT(path != NULL && run != NULL && run->scenario != NULL && results != NULL);
+    BL_ASSERT(run->expectation_count == 0 || run->expectations != NULL);
+    json_t *root = results_json(run, results);
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
+    json_decref(root);
+    BL_ASSERTF(text != NULL, "cannot serialise results.json");
+    FILE *file = fopen(path, "w");
+    if (file == NULL) {
+        int saved = errno;
+        free(text);
+        errno = saved;
+        return -1;
+    }
+    bool written = fputs(text, file) >= 0 && fputc('\n', file) != EOF;
+    int saved = errno;
+    free(text);
+    if (fclose(file) != 0 && written) {
+        return -1;
+    }
+    if (!written) {
+        errno = saved;
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,146 @@
+/* report_text.c — the readable summary `brokerlab run` prints: one header line, a few
+ * aligned lines per consumer group (counts, anomalies, latency, availability, backlog),
+ * the producers, then every expectation with PASS/FAIL and what was observed.
+ * It prints only simulated figures (no wall time), so the summary is deterministic. */
+#include "report.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "../engine/bl_assert.h"
+
+#define DURATION_TEXT_LEN 32
+
+/* Seconds for humans: 42us, 2.10ms, 1.500s, 95.2s. */
+static const char *format_seconds(double seconds, char buf[DURATION_TEXT_LEN])
+{
+    if (!isfinite(seconds)) {
+        snprintf(buf, DURATION_TEXT_LEN, "n/a");
+    } else if (seconds < 0) {
+        snprintf(buf, DURATION_TEXT_LEN, "%.3fs", seconds);
+    } else if (seconds < 1e-3) {
+        snprintf(buf, DURATION_TEXT_LEN, "%.0fus", seconds * 1e6);
+    } else if (seconds < 1) {
+        snprintf(buf, DURATION_TEXT_LEN, "%.2fms", seconds * 1e3);
+    } else if (seconds < 100) {
+        snprintf(buf, DURATION_TEXT_LEN, "%.3fs", seconds);
+    } else {
+        snprintf(buf, DURATION_TEXT_LEN, "%.1fs", seconds);
+    }
+    return buf;
+}
+
+static void print_latency(FILE *out, const char *label, const check_percentiles *p)
+{
+    char p50[DURATION_TEXT_LEN], p99[DURATION_TEXT_LEN], p999[DURATION_TEXT_LEN];
+    char max[DURATION_TEXT_LEN], mean[DURATION_TEXT_LEN];
+    if (p->count == 0) {
+        fprintf(out, "  %-13s none\n", label);
+        return;
+    }
+    fprintf(out, "  %-13s p50 %-9s p99 %-9s p999 %-9s max %-9s mean %-9s n=%llu\n", label,
+            format_seconds(p->p50_s, p50), format_seconds(p->p99_s, p99),
+            format_seconds(p->p999_s, p999), format_seconds(p->max_s, max),
+            format_seconds(p->mean_s, mean), (unsigned long long)p->count);
+}
+
+static void print_backlog(FILE *out, const check_group *group)
+{
+    char at[DURATION_TEXT_LEN], drain[DURATION_TEXT_LEN];
+    fprintf(out, "  %-13s unavailable %.0fs", "availability", group->unavailable_s);
+    if (group->peak_backlog == 0) {
+        fprintf(out, "   no backlog\n");
+    } else if (group->drain_s < 0) {
+        fprintf(out, "   peak backlog %llu at %s, never drained\n",
+                (unsigned long long)group->peak_backlog,
+                format_seconds(group->peak_backlog_at_s, at));
+    } else {
+        fprintf(out, "   peak backlog %llu at %s, drained in %s\n",
+                (unsigned long long)group->peak_backlog,
+                format_seconds(group->peak_backlog_at_s, at),
+                format_seconds(group->drain_s, drain));
+    }
+}
+
+static void print_group(FILE *out, const check_group *group)
+{
+    fprintf(out, "group %s (topic %s)\n", group->name, group->topic);
+    fprintf(out, "  %-13s produced %llu   acked %llu   consumed %llu\n", "messages",
+            (unsigned long long)group->produced, (unsigned long long)group->acked,
+            (unsigned long long)group->consumed);
+    fprintf(out,
+            "  %-13s lost %llu   unacked-lost %llu   duplicated %llu   deduplicated %llu   "
+            "reordered %llu (partition %llu)   redelivered %llu\n",
+            "anomalies", (unsigned long long)group->lost, (unsigned long long)group->unacked_lost,
+            (unsigned long long)group->duplicated, (unsigned long long)group->deduplicated,
+            (unsigned long long)group->reordered, (unsigned long long)group->reordered_partition,
+            (unsigned long long)group->redelivered);
+    print_latency(out, "latency ack", &group->latency_ack);
+    print_latency(out, "latency e2e", &group->latency_e2e);
+    print_backlog(out, group);
+}
+
+static void print_producers(FILE *out, const check_results *results)
+{
+    if (results->producer_count == 0) return;
+    int width = 0;
+    for (uint32_t p = 0; p < results->producer_count; p++) {
+        int length = (int)strlen(results->producers[p].name);
+        if (length > width) width = length;
+    }
+    fprintf(out, "producers\n");
+    for (uint32_t p = 0; p < results->producer_count; p++) {
+        const check_producer *producer = &results->producers[p];
+        char p50[DURATION_TEXT_LEN], p99[DURATION_TEXT_LEN];
+        fprintf(out, "  %-*s  sent %llu   acked %llu   failed %llu   unknown %llu", width,
+                producer->name, (unsigned long long)producer->sent,
+                (unsigned long long)producer->acked, (unsigned long long)producer->failed,
+                (unsigned long long)producer->unknown);
+        if (producer->latency_ack.count > 0) {
+            fprintf(out, "   ack p50 %s p99 %s", format_seconds(producer->latency_ack.p50_s, p50),
+                    format_seconds(producer->latency_ack.p99_s, p99));
+        }
+        if (producer->requests > 0) {
+            fprintf(out, "   requests %llu", (unsigned long long)producer->requests);
+            if (producer->latency_request.count > 0) {
+                fprintf(out, " p50 %s p99 %s",
+                        format_seconds(producer->latency_request.p50_s, p50),
+                        format_seconds(producer->latency_request.p99_s, p99));
+            }
+        }
+        fputc('\n', out);
+    }
+}
+
+static void print_expectations(FILE *out, const report_run *run)
+{
+    if (run->expectation_count == 0) return;
+    int width = 0;
+    for (uint32_t i = 0; i < run->expectation_count; i++) {
+        int length = (int)strlen(run->expectations[i].expr);
+        if (length > width) width = length;
+    }
+    fprintf(out, "expectations\n");
+    for (uint32_t i = 0; i < run->expectation_count; i++) {
+        const report_expectation *e = &run->expectations[i];
+        fprintf(out, "  %s  %-9s  %-*s  observed %.6g against %.6g\n", e->held ? "PASS" : "FAIL",
+                e->kind == SCN_EXPECT_ALWAYS ? "always" : "sometimes", width, e->expr, e->lhs,
+                e->rhs);
+    }
+}
+
+void report_print_summary(FILE *out, const report_run *run, const check_results *results)
+{
+    BL_ASSERT(out != NULL && run != NULL && run->scenario != NULL && results != NULL);
+    char simulated[DURATION_TEXT_LEN];
+    fprintf(out, "scenario %s   seed %llu   simulated %s   history %llu records   "
+                 "produced %llu acked %llu failed %llu unknown %llu\n",
+            run->scenario->name, (unsigned long long)run->seed,
+            format_seconds(run->sim_time_s, simulated),
+            (unsigned long long)run->history_records, (unsigned long long)results->produced,
+            (unsigned long long)results->acked, (unsigned long long)results->failed,
+            (unsigned long long)results->unknown);
+    for (uint32_t g = 0; g < results->group_count; g++) print_group(out, &results->groups[g]);
+    print_producers(out, results);
+    print_expectations(out, run);
+}

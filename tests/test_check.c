@@ -1,0 +1,675 @@
+/* test_check.c — unit tests of the streaming checker (reports/check.h) on hand-built
+ * histories whose anomalies, latencies and backlog are known exactly.
+ *
+ * Records are added in any order and fed sorted by time (stable: records with equal
+ * times keep the order they were added in), as the recorder would merge them. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../engine/bl_assert.h"
+#include "../engine/history.h"
+#include "../reports/check.h"
+
+#define MS 1000
+#define S 1000000
+
+static hist_names *g_names;
+static hist_record *g_records;
+static size_t g_record_count, g_record_capacity;
+
+static uint16_t name(const char *text)
+{
+    return hist_names_intern(g_names, text);
+}
+
+static void add(hist_record rec)
+{
+    if (g_record_count == g_record_capacity) {
+        g_record_capacity = g_record_capacity ? g_record_capacity * 2 : 256;
+        g_records = realloc(g_records, g_record_capacity * sizeof *g_records);
+        assert_non_null(g_records);
+    }
+    g_records[g_record_count++] = rec;
+}
+
+static void send_invoke(int64_t t, const char *node, uint64_t msg, int64_t key, uint32_t seq,
+                        const char *topic, int64_t intended_t)
+{
+    hist_record rec = hist_record_init(HIST_SEND, HIST_INVOKE, name(node), t);
+    rec.msg = msg;
+    rec.key = key;
+    rec.seq = seq;
+    rec.topic = name(topic);
+    rec.intended_t_us = intended_t;
+    add(rec);
+}
+
+static void send_done(int64_t t, const char *node, uint64_t msg, hist_type type,
+                      int32_t partition, int64_t offset)
+{
+    hist_record rec = hist_record_init(HIST_SEND, type, name(node), t);
+    rec.msg = msg;
+    if (type == HIST_OK) {
+        rec.partition = partition;
+        rec.offset = offset;
+    }
+    add(rec);
+}
+
+/* A send invoked at its intended time t, acknowledged at t + ack_us (ack_us < 0: no
+ * completion at all). */
+static void send(int64_t t, const char *node, uint64_t msg, int64_t key, uint32_t seq,
+                 const char *topic, int64_t ack_us, int32_t partition, int64_t offset)
+{
+    send_invoke(t, node, msg, key, seq, topic, t);
+    if (ack_us >= 0) send_done(t + ack_us, node, msg, HIST_OK, partition, offset);
+}
+
+static void subscribe(int64_t t, const char *node, const char *group, const char *topic)
+{
+    hist_record rec = hist_record_init(HIST_SUBSCRIBE, HIST_OK, name(node), t);
+    rec.group = name(group);
+    rec.topic = name(topic);
+    add(rec);
+}
+
+static void deliver(int64_t t, const char *node, uint64_t msg, const char *group,
+                    int32_t partition, int64_t offset, bool redelivered)
+{
+    hist_record rec = hist_record_init(HIST_DELIVER, HIST_OK, name(node), t);
+    rec.msg = msg;
+    rec.group = name(group);
+    rec.partition = partition;
+    rec.offset = offset;
+    rec.redelivered = redelivered;
+    add(rec);
+}
+
+static void msg_group_record(hist_fn fn, int64_t t, const char *node, uint64_t msg,
+                             const char *group)
+{
+    hist_record rec = hist_record_init(fn, HIST_OK, name(node), t);
+    rec.msg = msg;
+    rec.group = name(group);
+    add(rec);
+}
+
+static void process(int64_t t, const char *node, uint64_t msg, const char *group)
+{
+    msg_group_record(HIST_PROCESS, t, node, msg, group);
+}
+
+/* deliver at t, process at t + process_us */
+static void consume(int64_t t, const char *node, uint64_t msg, const char *group,
+                    int32_t partition, int64_t offset, int64_t process_us)
+{
+    deliver(t, node, msg, group, partition, offset, false);
+    process(t + process_us, node, msg, group);
+}
+
+static void request(int64_t t, const char *node, uint64_t req, hist_type type)
+{
+    hist_record rec = hist_record_init(HIST_REQUEST, type, name(node), t);
+    rec.msg = req;
+    if (type == HIST_INVOKE) rec.intended_t_us = t;
+    add(rec);
+}
+
+static int compare_records(const void *a, const void *b)
+{
+    const hist_record *x = *(const hist_record *const *)a, *y = *(const hist_record *const *)b;
+    if (x->t_us != y->t_us) return x->t_us < y->t_us ? -1 : 1;
+    return x < y ? -1 : x > y; /* equal times: the order they were added in */
+}
+
+static void run_check(int64_t unavailable_after_us, check_results *results)
+{
+    const hist_record **order = malloc((g_record_count + 1) * sizeof *order);
+    assert_non_null(order);
+    for (size_t i = 0; i < g_record_count; i++) order[i] = &g_records[i];
+    qsort(order, g_record_count, sizeof *order, compare_records);
+    check_state *state = check_begin(unavailable_after_us);
+    for (size_t i = 0; i < g_record_count; i++) check_feed(state, order[i], g_names);
+    check_end(state, g_names, results);
+    free(order);
+    assert_int_equal(results->records, g_record_count);
+}
+
+static int setup(void **unused)
+{
+    (void)unused;
+    g_names = calloc(1, sizeof *g_names);
+    g_record_count = 0;
+    return g_names == NULL;
+}
+
+static int teardown(void **unused)
+{
+    (void)unused;
+    free(g_names);
+    free(g_records);
+    g_records = NULL;
+    g_record_capacity = 0;
+    return 0;
+}
+
+static void assert_seconds(double actual, double expected)
+{
+    if (fabs(actual - expected) > 1e-9) fail_msg("expected %.9f s, got %.9f s", expected, actual);
+}
+
+static const check_group *group_named(const check_results *results, const char *group)
+{
+    for (uint32_t g = 0; g < results->group_count; g++) {
+        if (strcmp(results->groups[g].name, group) == 0) return &results->groups[g];
+    }
+    fail_msg("no group %s in the results", group);
+    return NULL;
+}
+
+static void assert_examples(const check_group *group, check_anomaly_kind kind, uint32_t count,
+                            const uint64_t *ids)
+{
+    assert_int_equal(group->example_count[kind], count);
+    for (uint32_t i = 0; i < count; i++) assert_int_equal(group->examples[kind][i], ids[i]);
+}
+
+static void assert_no_anomalies(const check_group *group)
+{
+    assert_int_equal(group->lost, 0);
+    assert_int_equal(group->unacked_lost, 0);
+    assert_int_equal(group->duplicated, 0);
+    assert_int_equal(group->deduplicated, 0);
+    assert_int_equal(group->reordered, 0);
+    assert_int_equal(group->reordered_partition, 0);
+    for (int kind = 0; kind < CHECK_ANOMALY_KINDS; kind++) {
+        assert_int_equal(group->example_count[kind], 0);
+    }
+}
+
+#define P "producer/checkout/0"
+#define C "consumer/billing/0"
+
+/* Three keyed messages, acked after 500/700/900 us, processed in order with e2e
+ * latencies below 2048 us (where percentiles are exact): no anomaly, exact latencies,
+ * and the backlog's peak and drain known to the microsecond. */
+static void test_clean_history(void **unused)
+{
+    (void)unused;
+    subscribe(0, C, "billing", "orders");
+    send(1 * MS, P, 1, 7, 0, "orders", 500, 0, 0);
+    send(2 * MS, P, 2, 7, 1, "orders", 700, 0, 1);
+    send(3 * MS, P, 3, 7, 2, "orders", 900, 0, 2);
+    consume(3000, C, 1, "billing", 0, 0, 0);     /* e2e 2000 us */
+    consume(3950, C, 2, "billing", 0, 1, 0);     /* e2e 1950 us */
+    consume(4500, C, 3, "billing", 0, 2, 0);     /* e2e 1500 us */
+    check_results results;
+    run_check(1 * S, &results);
+    assert_int_equal(results.group_count, 1);
+    const check_group *group = &results.groups[0];
+    assert_string_equal(group->name, "billing");
+    assert_string_equal(group->topic, "orders");
+    assert_int_equal(group->produced, 3);
+    assert_int_equal(group->acked, 3);
+    assert_int_equal(group->consumed, 3);
+    assert_no_anomalies(group);
+    assert_int_equal(group->redelivered, 0);
+    assert_int_equal(group->latency_ack.count, 3);
+    assert_seconds(group->latency_ack.p50_s, 0.0007);
+    assert_seconds(group->latency_ack.p99_s, 0.0009);
+    assert_seconds(group->latency_ack.max_s, 0.0009);
+    assert_seconds(group->latency_ack.mean_s, 0.0007);
+    assert_int_equal(group->latency_e2e.count, 3);
+    assert_seconds(group->latency_e2e.p50_s, 0.00195);
+    assert_seconds(group->latency_e2e.p999_s, 0.002);
+    assert_seconds(group->latency_e2e.max_s, 0.002);
+    assert_seconds(group->latency_e2e.mean_s, (0.002 + 0.00195 + 0.0015) / 3);
+    assert_seconds(group->unavailable_s, 0);
+    /* acks at 1.5, 2.7, 3.9 ms and processes at 3, 3.95, 4.5 ms: the backlog peaks at 2
+     * at 2.7 ms and is back to 1 at 3 ms */
+    assert_int_equal(group->peak_backlog, 2);
+    assert_seconds(group->peak_backlog_at_s, 0.0027);
+    assert_seconds(group->drain_s, 0.0003);
+    assert_int_equal(results.produced, 3);
+    assert_int_equal(results.acked, 3);
+    assert_int_equal(results.failed + results.unknown, 0);
+    assert_int_equal(results.producer_count, 1);
+    assert_string_equal(results.producers[0].name, P);
+    assert_int_equal(results.producers[0].sent, 3);
+    assert_int_equal(results.producers[0].acked, 3);
+    assert_seconds(results.producers[0].latency_ack.mean_s, 0.0007);
+    assert_int_equal(group->second_count, 1);
+    assert_int_equal(group->seconds[0].sent, 3);
+    assert_int_equal(group->seconds[0].acked, 3);
+    assert_int_equal(group->seconds[0].consumed, 3);
+    assert_int_equal(group->seconds[0].backlog, 0);
+    assert_seconds(group->seconds[0].e2e_p50_s, 0.00195);
+    assert_seconds(group->seconds[0].e2e_max_s, 0.002);
+    assert_seconds(results.end_s, 0.0045);
+    check_results_free(&results);
+}
+
+/* Message 2 is acknowledged and never processed: lost. */
+static void test_lost(void **unused)
+{
+    (void)unused;
+    subscribe(0, C, "billing", "orders");
+    send(1 * MS, P, 1, HIST_NONE, 0, "orders", 100, 0, 0);
+    send(2 * MS, P, 2, HIST_NONE, 1, "orders", 100, 0, 1);
+    send(3 * MS, P, 3, HIST_NONE, 2, "orders", 100, 0, 2);
+    consume(5 * MS, C, 1, "billing", 0, 0, 10);
+    consume(5 * MS, C, 3, "billing", 0, 2, 20);
+    check_results results;
+    run_check(1 * S, &results);
+    const check_group *group = &results.groups[0];
+    assert_int_equal(group->consumed, 2);
+    assert_int_equal(group->lost, 1);
+    assert_examples(group, CHECK_LOST, 1, (const uint64_t[]){2});
+    assert_int_equal(group->unacked_lost, 0);
+    assert_int_equal(group->duplicated, 0);
+    assert_int_equal(group->reordered_partition, 0);
+    check_results_free(&results);
+}
+
+/* Send info, send fail and a send with no completion, none processed: unacked-lost, not
+ * lost. An info send that was processed (message 4) is neither. */
+static void test_unacked_lost(void **unused)
+{
+    (void)unused;
+    subscribe(0, C, "billing", "orders");
+    send_invoke(1 * MS, P, 1, HIST_NONE, 0, "orders", 1 * MS);
+    send_done(2 * MS, P, 1, HIST_INFO, 0, 0);
+    send_invoke(3 * MS, P, 2, HIST_NONE, 1, "orders", 3 * MS);
+    send_done(4 * MS, P, 2, HIST_FAIL, 0, 0);
+    send_invoke(5 * MS, P, 3, HIST_NONE, 2, "orders", 5 * MS);
+    send_invoke(6 * MS, P, 4, HIST_NONE, 3, "orders", 6 * MS);
+    send_done(7 * MS, P, 4, HIST_INFO, 0, 0);
+    consume(8 * MS, C, 4, "billing", 0, 0, 0);
+    check_results results;
+    run_check(1 * S, &results);
+    const check_group *group = &results.groups[0];
+    assert_int_equal(group->produced, 4);
+    assert_int_equal(group->acked, 0);
+    assert_int_equal(group->consumed, 1);
+    assert_int_equal(group->lost, 0);
+    assert_int_equal(group->unacked_lost, 3);
+    assert_examples(group, CHECK_UNACKED_LOST, 3, (const uint64_t[]){1, 2, 3});
+    assert_int_equal(results.failed, 1);
+    assert_int_equal(results.unknown, 3); /* two info, one without completion */
+    assert_int_equal(results.producers[0].failed, 1);
+    assert_int_equal(results.producers[0].unknown, 3);
+    assert_int_equal(group->peak_backlog, 0);
+    assert_seconds(group->drain_s, 0);
+    check_results_free(&results);
+}
+
+/* Message 1 processed twice, 3 three times: two duplicated messages, each consumed once,
+ * e2e latency from the first process only. */
+static void test_duplicate(void **unused)
+{
+    (void)unused;
+    subscribe(0, C, "billing", "orders");
+    subscribe(0, "consumer/billing/1", "billing", "orders");
+    for (uint64_t m = 1; m <= 3; m++) {
+        send(0, P, m, 1, (uint32_t)m - 1, "orders", 10, 0, (int64_t)m - 1);
+    }
+    consume(1 * MS, C, 1, "billing", 0, 0, 0);
+    consume(1 * MS, C, 2, "billing", 0, 1, 0);
+    consume(1 * MS, C, 3, "billing", 0, 2, 0);
+    deliver(5 * MS, "consumer/billing/1", 1, "billing", 0, 0, true);
+    process(6 * MS, "consumer/billing/1", 1, "billing");
+    deliver(5 * MS, "consumer/billing/1", 3, "billing", 0, 2, true);
+    process(6 * MS, "consumer/billing/1", 3, "billing");
+    deliver(7 * MS, C, 3, "billing", 0, 2, true);
+    process(7 * MS, C, 3, "billing");
+    check_results results;
+    run_check(1 * S, &results);
+    const check_group *group = &results.groups[0];
+    assert_int_equal(group->consumed, 3);
+    assert_int_equal(group->duplicated, 2);
+    assert_examples(group, CHECK_DUPLICATED, 2, (const uint64_t[]){1, 3});
+    assert_int_equal(group->redelivered, 3);
+    assert_int_equal(group->reordered, 0);
+    assert_int_equal(group->reordered_partition, 0);
+    assert_int_equal(group->latency_e2e.count, 3);
+    assert_seconds(group->latency_e2e.max_s, 0.001);
+    check_results_free(&results);
+}
+
+/* Redeliveries the idempotent consumer skipped are counted as deduplicated. */
+static void test_dedup(void **unused)
+{
+    (void)unused;
+    subscribe(0, C, "billing", "orders");
+    send(0, P, 1, HIST_NONE, 0, "orders", 10, 0, 0);
+    consume(1 * MS, C, 1, "billing", 0, 0, 0);
+    deliver(2 * MS, C, 1, "billing", 0, 0, true);
+    msg_group_record(HIST_DEDUP, 2 * MS, C, 1, "billing");
+    deliver(3 * MS, C, 1, "billing", 0, 0, true);
+    msg_group_record(HIST_DEDUP, 3 * MS, C, 1, "billing");
+    check_results results;
+    run_check(1 * S, &results);
+    const check_group *group = &results.groups[0];
+    assert_int_equal(group->deduplicated, 2);
+    assert_int_equal(group->duplicated, 0);
+    assert_int_equal(group->redelivered, 2);
+    assert_int_equal(group->consumed, 1);
+    check_results_free(&results);
+}
+
+/* Key 5: seqs 0, 2, 1 processed in that order: one per-key and one per-partition
+ * reorder (message 2). Keyless messages 4, 5 processed 5 then 4: a partition reorder
+ * only. A second producer's key 5 is its own stream. A redelivered duplicate of message
+ * 1 after all of them is not a reorder. */
+static void test_reorder(void **unused)
+{
+    (void)unused;
+    subscribe(0, C, "billing", "orders");
+    send(0, P, 1, 5, 0, "orders", 10, 0, 0);
+    send(0, P, 2, 5, 1, "orders", 10, 0, 1);
+    send(0, P, 3, 5, 2, "orders", 10, 0, 2);
+    send(0, P, 4, HIST_NONE, 0, "orders", 10, 1, 0);
+    send(0, P, 5, HIST_NONE, 1, "orders", 10, 1, 1);
+    send(0, "producer/checkout/1", 6, 5, 0, "orders", 10, 2, 0);
+    consume(1 * MS, C, 1, "billing", 0, 0, 0);
+    consume(2 * MS, C, 3, "billing", 0, 2, 0);
+    consume(3 * MS, C, 2, "billing", 0, 1, 0);
+    consume(4 * MS, C, 5, "billing", 1, 1, 0);
+    consume(5 * MS, C, 4, "billing", 1, 0, 0);
+    consume(6 * MS, C, 6, "billing", 2, 0, 0);
+    deliver(7 * MS, C, 1, "billing", 0, 0, true);
+    process(7 * MS, C, 1, "billing");
+    check_results results;
+    run_check(1 * S, &results);
+    const check_group *group = &results.groups[0];
+    assert_int_equal(group->reordered, 1);
+    assert_int_equal(group->reordered_partition, 2);
+    assert_examples(group, CHECK_REORDERED, 2, (const uint64_t[]){2, 4});
+    assert_int_equal(group->duplicated, 1);
+    assert_int_equal(group->redelivered, 1);
+    assert_int_equal(group->consumed, 6);
+    assert_int_equal(results.producer_count, 2);
+    assert_string_equal(results.producers[1].name, "producer/checkout/1");
+    check_results_free(&results);
+}
+
+/* Two groups on one topic: billing consumes everything, audit loses message 3 and
+ * processes message 2 twice. Groups come out sorted by name. */
+static void test_two_groups_one_topic(void **unused)
+{
+    (void)unused;
+    subscribe(0, C, "billing", "orders");
+    subscribe(0, "consumer/audit/0", "audit", "orders");
+    for (uint64_t m = 1; m <= 3; m++) {
+        send(0, P, m, 1, (uint32_t)m - 1, "orders", 10, 0, (int64_t)m - 1);
+    }
+    for (uint64_t m = 1; m <= 3; m++) consume(1 * MS, C, m, "billing", 0, (int64_t)m - 1, 0);
+    consume(1 * MS, "consumer/audit/0", 1, "audit", 0, 0, 0);
+    consume(1 * MS, "consumer/audit/0", 2, "audit", 0, 1, 0);
+    consume(2 * MS, "consumer/audit/0", 2, "audit", 0, 1, 0);
+    check_results results;
+    run_check(1 * S, &results);
+    assert_int_equal(results.group_count, 2);
+    assert_string_equal(results.groups[0].name, "audit");
+    assert_string_equal(results.groups[1].name, "billing");
+    const check_group *billing = group_named(&results, "billing");
+    const check_group *audit = group_named(&results, "audit");
+    assert_no_anomalies(billing);
+    assert_int_equal(billing->consumed, 3);
+    assert_int_equal(audit->consumed, 2);
+    assert_int_equal(audit->lost, 1);
+    assert_examples(audit, CHECK_LOST, 1, (const uint64_t[]){3});
+    assert_int_equal(audit->duplicated, 1);
+    assert_examples(audit, CHECK_DUPLICATED, 1, (const uint64_t[]){2});
+    assert_int_equal(audit->produced, 3);
+    assert_int_equal(billing->produced, 3);
+    check_results_free(&results);
+}
+
+/* Two topics with a group each: message 3 (payments) is never processed; it is lost
+ * for ledger only. */
+static void test_two_topics(void **unused)
+{
+    (void)unused;
+    subscribe(0, C, "billing", "orders");
+    subscribe(0, "consumer/ledger/0", "ledger", "payments");
+    send(0, P, 1, HIST_NONE, 0, "orders", 10, 0, 0);
+    send(0, P, 2, HIST_NONE, 1, "orders", 10, 0, 1);
+    send(0, "producer/pay/0", 3, HIST_NONE, 0, "payments", 10, 0, 0);
+    consume(1 * MS, C, 1, "billing", 0, 0, 0);
+    consume(1 * MS, C, 2, "billing", 0, 1, 0);
+    check_results results;
+    run_check(1 * S, &results);
+    const check_group *billing = group_named(&results, "billing");
+    const check_group *ledger = group_named(&results, "ledger");
+    assert_no_anomalies(billing);
+    assert_int_equal(billing->produced, 2);
+    assert_int_equal(billing->peak_backlog, 2);
+    assert_int_equal(ledger->produced, 1);
+    assert_int_equal(ledger->lost, 1);
+    assert_examples(ledger, CHECK_LOST, 1, (const uint64_t[]){3});
+    assert_string_equal(ledger->topic, "payments");
+    assert_int_equal(ledger->peak_backlog, 1);
+    assert_seconds(ledger->drain_s, 0); /* a backlog of 1 is drained by definition */
+    assert_int_equal(results.produced, 3);
+    check_results_free(&results);
+}
+
+/* e2e latencies of 1..1000 us are exact; ack latencies of 1.001 .. 2.000 s are within
+ * 1/1024 (never below the true value), with exact max and mean. */
+static void test_latency_percentiles(void **unused)
+{
+    (void)unused;
+    subscribe(0, C, "billing", "orders");
+    for (uint64_t i = 1; i <= 1000; i++) {
+        int64_t t = (int64_t)i * 10 * MS;
+        send(t, P, i, HIST_NONE, (uint32_t)i, "orders", 1 * S + (int64_t)i * MS, 0, (int64_t)i);
+        consume(t + (int64_t)i - 1, C, i, "billing", 0, (int64_t)i, 1);
+    }
+    check_results results;
+    run_check(10 * S, &results);
+    const check_group *group = &results.groups[0];
+    assert_int_equal(group->latency_e2e.count, 1000);
+    assert_seconds(group->latency_e2e.p50_s, 500e-6);
+    assert_seconds(group->latency_e2e.p99_s, 990e-6);
+    assert_seconds(group->latency_e2e.p999_s, 999e-6);
+    assert_seconds(group->latency_e2e.max_s, 1000e-6);
+    assert_seconds(group->latency_e2e.mean_s, 500.5e-6);
+    const double truth[3] = {1.5, 1.99, 1.999};
+    const double reported[3] = {group->latency_ack.p50_s, group->latency_ack.p99_s,
+                                group->latency_ack.p999_s};
+    for (int i = 0; i < 3; i++) {
+        assert_true(reported[i] >= truth[i] - 1e-12);
+        assert_true(reported[i] <= truth[i] * (1 + 1.0 / 1024) + 1e-12);
+    }
+    assert_seconds(group->latency_ack.max_s, 2.0);
+    assert_seconds(group->latency_ack.mean_s, 1.5005);
+    assert_int_equal(group->reordered_partition, 0);
+    check_results_free(&results);
+}
+
+/* unavailable_after = 1 s. Second 0: fast ack. Second 1: two failed sends (counted
+ * once). Second 2: ack after exactly 1 s (available). Second 3: ack after 1 s + 1 us.
+ * Second 4: info. Second 5: no completion. Second 6: fast ack, and a failed send of
+ * another topic (not this group's). Unavailable: seconds 1, 3, 4, 5. */
+static void test_unavailable_seconds(void **unused)
+{
+    (void)unused;
+    subscribe(0, C, "billing", "orders");
+    send(100 * MS, P, 1, HIST_NONE, 0, "orders", 1 * MS, 0, 0);
+    send_invoke(1 * S, P, 2, HIST_NONE, 1, "orders", 1 * S);
+    send_done(1 * S + 500 * MS, P, 2, HIST_FAIL, 0, 0);
+    send_invoke(1 * S + 500 * MS, P, 3, HIST_NONE, 2, "orders", 1 * S + 500 * MS);
+    send_done(1 * S + 600 * MS, P, 3, HIST_FAIL, 0, 0);
+    send(2 * S, P, 4, HIST_NONE, 3, "orders", 1 * S, 0, 1);
+    send(3 * S, P, 5, HIST_NONE, 4, "orders", 1 * S + 1, 0, 2);
+    send_invoke(4 * S + 999999, P, 6, HIST_NONE, 5, "orders", 4 * S + 999999);
+    send_done(9 * S, P, 6, HIST_INFO, 0, 0);
+    send(5 * S, P, 7, HIST_NONE, 6, "orders", -1, 0, 0);
+    send(6 * S, P, 8, HIST_NONE, 7, "orders", 10, 0, 3);
+    send_invoke(6 * S, "producer/pay/0", 9, HIST_NONE, 0, "payments", 6 * S);
+    send_done(6 * S + 1, "producer/pay/0", 9, HIST_FAIL, 0, 0);
+    check_results results;
+    run_check(1 * S, &results);
+    const check_group *group = &results.groups[0];
+    assert_seconds(group->unavailable_s, 4);
+    assert_int_equal(group->produced, 8);
+    assert_int_equal(group->acked, 4);
+    assert_int_equal(group->unacked_lost, 4);
+    assert_int_equal(group->lost, 4);
+    assert_int_equal(results.failed, 3);
+    assert_int_equal(results.unknown, 2);
+    check_results_free(&results);
+}
+
+/* 3000 messages acked at k ms (k = 0..2999), processed at 2k ms + 1 us: the backlog is
+ * floor(k/2) + 1 after ack k, so it first peaks at 1500 at 2.998 s; it is <= max(1,
+ * 1500/1000) once message 2999 (k = 2998) is processed at 5.996001 s. */
+static void test_peak_backlog_and_drain(void **unused)
+{
+    (void)unused;
+    subscribe(0, C, "billing", "orders");
+    for (int64_t k = 0; k < 3000; k++) {
+        send(k * MS, P, (uint64_t)k + 1, HIST_NONE, (uint32_t)k, "orders", 0, 0, k);
+        consume(2 * k * MS, C, (uint64_t)k + 1, "billing", 0, k, 1);
+    }
+    check_results results;
+    run_check(1 * S, &results);
+    const check_group *group = &results.groups[0];
+    assert_int_equal(group->peak_backlog, 1500);
+    assert_seconds(group->peak_backlog_at_s, 2.998);
+    assert_seconds(group->drain_s, 5.996001 - 2.998);
+    assert_no_anomalies(group);
+    assert_int_equal(group->second_count, 6);
+    const uint64_t backlog[6] = {500, 1000, 1500, 1000, 500, 0};
+    for (int s = 0; s < 6; s++) {
+        assert_int_equal(group->seconds[s].sent, s < 3 ? 1000 : 0);
+        assert_int_equal(group->seconds[s].acked, s < 3 ? 1000 : 0);
+        assert_int_equal(group->seconds[s].consumed, 500);
+        assert_int_equal(group->seconds[s].backlog, backlog[s]);
+    }
+    /* second 0: e2e of message j (0-based) is j ms + 1 us, j = 0..499 */
+    assert_seconds(group->seconds[0].e2e_p50_s, 0.249001);
+    assert_seconds(group->seconds[0].e2e_p99_s, 0.494001);
+    assert_seconds(group->seconds[0].e2e_max_s, 0.499001);
+    assert_seconds(group->seconds[5].e2e_max_s, 2.999001);
+    check_results_free(&results);
+}
+
+/* Requests: latencies 953, 953 and 3 ms, and one never answered. */
+static void test_producer_request_latency(void **unused)
+{
+    (void)unused;
+    const char *app = "producer/app/0";
+    request(0, app, 1, HIST_INVOKE);
+    request(1 * MS, app, 2, HIST_INVOKE);
+    request(2 * MS, app, 3, HIST_INVOKE);
+    request(3 * MS, app, 4, HIST_INVOKE);
+    request(953 * MS, app, 1, HIST_OK);
+    request(954 * MS, app, 2, HIST_OK);
+    request(5 * MS, app, 3, HIST_OK);
+    check_results results;
+    run_check(1 * S, &results);
+    assert_int_equal(results.producer_count, 1);
+    const check_producer *producer = &results.producers[0];
+    assert_string_equal(producer->name, app);
+    assert_int_equal(producer->requests, 4);
+    assert_int_equal(producer->latency_request.count, 3);
+    assert_seconds(producer->latency_request.p50_s, 0.953);
+    assert_seconds(producer->latency_request.max_s, 0.953);
+    assert_seconds(producer->latency_request.mean_s, (0.953 * 2 + 0.003) / 3);
+    assert_int_equal(producer->sent, 0);
+    assert_int_equal(results.group_count, 0);
+    check_results_free(&results);
+}
+
+/* Producers sort with instance numbers compared as numbers. */
+static void test_producer_order(void **unused)
+{
+    (void)unused;
+    send(0, "producer/checkout/10", 1, HIST_NONE, 0, "orders", 10, 0, 0);
+    send(0, "producer/checkout/2", 2, HIST_NONE, 0, "orders", 10, 0, 1);
+    send(0, "producer/app/0", 3, HIST_NONE, 0, "orders", 10, 0, 2);
+    check_results results;
+    run_check(1 * S, &results);
+    assert_int_equal(results.producer_count, 3);
+    assert_string_equal(results.producers[0].name, "producer/app/0");
+    assert_string_equal(results.producers[1].name, "producer/checkout/2");
+    assert_string_equal(results.producers[2].name, "producer/checkout/10");
+    check_results_free(&results);
+}
+
+/* Arbitrary uint64 message ids (some equal to their send order, most not) work like
+ * the simulator's dense ones. */
+static void test_sparse_ids(void **unused)
+{
+    (void)unused;
+    subscribe(0, C, "billing", "orders");
+    const uint64_t ids[5] = {1, UINT64_MAX - 1, 42, 4, 7};
+    for (int i = 0; i < 5; i++) send(0, P, ids[i], 1, (uint32_t)i, "orders", 10, 0, i);
+    for (int i = 0; i < 4; i++) consume(1 * MS, C, ids[i], "billing", 0, i, 0);
+    process(2 * MS, C, 42, "billing");
+    check_results results;
+    run_check(1 * S, &results);
+    const check_group *group = &results.groups[0];
+    assert_int_equal(group->consumed, 4);
+    assert_int_equal(group->lost, 1);
+    assert_examples(group, CHECK_LOST, 1, (const uint64_t[]){7});
+    assert_int_equal(group->duplicated, 1);
+    assert_examples(group, CHECK_DUPLICATED, 1, (const uint64_t[]){42});
+    assert_int_equal(group->reordered, 0);
+    check_results_free(&results);
+}
+
+/* A process by a group that never subscribed is a contract violation: exit code 3. */
+static void test_process_without_subscribe_aborts(void **unused)
+{
+    (void)unused;
+    send(0, P, 1, HIST_NONE, 0, "orders", 10, 0, 0);
+    consume(1 * MS, C, 1, "billing", 0, 0, 0);
+    fflush(NULL);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        if (freopen("/dev/null", "w", stderr) == NULL) _exit(99);
+        check_results results;
+        run_check(1 * S, &results);
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), BL_EXIT_INTERNAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_clean_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lost, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unacked_lost, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dedup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reorder, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_groups_one_topic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_topics, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_latency_percentiles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unavailable_seconds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peak_backlog_and_drain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_producer_request_latency, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_producer_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sparse_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_process_without_subscribe_aborts, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
