@@ -1,0 +1,33 @@
+# Scenario-level tests driving the brokerlab binary: every claim scenario must pass its
+# expectations; runs are deterministic; bad input fails with the documented message and
+# exit code 2; the CLI's usage errors exit 2.
+file(GLOB BL_CLAIM_SCENARIOS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/scenarios/claims/*.yaml)
+foreach(scenario ${BL_CLAIM_SCENARIOS})
+  get_filename_component(scenario_name ${scenario} NAME_WE)
+  add_test(NAME claim.${scenario_name}
+           COMMAND $<TARGET_FILE:brokerlab> run ${scenario} --out ${CMAKE_BINARY_DIR}/test-out/${scenario_name})
+  set_tests_properties(claim.${scenario_name} PROPERTIES LABELS "scenario")
+endforeach()
+
+# Smaller runs that the sanitizer build also does (thread contexts are slow).
+foreach(scenario_name c01-async-request-latency c26-kafka-thread-pool-reorders)
+  set_tests_properties(claim.${scenario_name} PROPERTIES LABELS "scenario;sanitize")
+endforeach()
+
+add_test(NAME cli.default-run
+         COMMAND $<TARGET_FILE:brokerlab> run --default --out ${CMAKE_BINARY_DIR}/test-out/default)
+set_tests_properties(cli.default-run PROPERTIES LABELS "scenario;sanitize")
+
+add_test(NAME cli.determinism
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/determinism.sh $<TARGET_FILE:brokerlab> ${CMAKE_BINARY_DIR}/test-out/determinism)
+set_tests_properties(cli.determinism PROPERTIES LABELS "scenario")
+
+add_test(NAME cli.scenario-errors
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/scenario_errors.sh $<TARGET_FILE:brokerlab>
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli.scenario-errors PROPERTIES LABELS "scenario;sanitize")
+
+add_test(NAME cli.usage
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/cli_usage.sh $<TARGET_FILE:brokerlab> ${CMAKE_BINARY_DIR}/test-out/usage
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli.usage PROPERTIES LABELS "scenario;sanitize")
