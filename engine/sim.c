@@ -243,6 +243,7 @@ void sim_shutdown(void)
         sim_node *node = g_sim.nodes[i];
         drop_pending_events(node);
         free(node->events.items);
+        if (node->sg_sem != NULL) sg_sem_destroy((sg_sem_t)node->sg_sem);
         free(node);
         g_sim.nodes[i] = NULL;
     }

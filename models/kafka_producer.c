@@ -411,9 +411,13 @@ static void on_produce_response(kafka_producer *producer, kafka_msg *response, u
     for (uint32_t i = 0; i < response->part_count; i++) {
         const kafka_part *part = &response->parts[i];
         kafka_batch *batch = NULL;
-        for (uint32_t k = 0; k < slot->batch_count; k++)
-            if (slot->batches[k] != NULL && slot->batches[k]->id == part->batch_id) batch = slot->batches[k];
-        BL_ASSERT(batch != NULL);
+        for (uint32_t k = 0; k < slot->batch_count && batch == NULL; k++) {
+            if (slot->batches[k] == NULL || slot->batches[k]->id != part->batch_id) continue;
+            batch = slot->batches[k];
+            slot->batches[k] = NULL; /* answered: completed or requeued below */
+        }
+        BL_ASSERTF(batch != NULL, "response for batch %u that request %u did not carry", part->batch_id,
+                   response->correlation_id);
         if (part->error == KAFKA_OK) complete_batch(producer, batch, HIST_OK, part->offset);
         else fail_or_retry(producer, batch, false); /* a definite error: not written */
     }
@@ -423,7 +427,8 @@ static void on_produce_response(kafka_producer *producer, kafka_msg *response, u
 /* A request that timed out or whose connection broke: written or not, nobody knows. */
 static void fail_inflight(kafka_producer *producer, uint32_t broker, kafka_inflight *slot)
 {
-    for (uint32_t k = slot->batch_count; k-- > 0;) fail_or_retry(producer, slot->batches[k], true);
+    for (uint32_t k = slot->batch_count; k-- > 0;)
+        if (slot->batches[k] != NULL) fail_or_retry(producer, slot->batches[k], true);
     release_inflight(producer, broker, slot);
 }
 
@@ -474,10 +479,9 @@ static void producer_reset(kafka_producer *producer)
     for (uint32_t b = 0; b < producer->cluster->broker_count; b++) {
         kafka_connection *connection = &producer->connections[b];
         for (uint32_t i = 0; i < KAFKA_IN_FLIGHT_MAX; i++)
-            for (uint32_t k = 0; k < connection->requests[i].batch_count; k++) {
-                batch_free(connection->requests[i].batches[k]);
-                if (k + 1 == connection->requests[i].batch_count) free(connection->requests[i].batches);
-            }
+            for (uint32_t k = 0; k < connection->requests[i].batch_count; k++)
+                if (connection->requests[i].batches[k] != NULL) batch_free(connection->requests[i].batches[k]);
+        for (uint32_t i = 0; i < KAFKA_IN_FLIGHT_MAX; i++) free(connection->requests[i].batches);
         memset(connection, 0, sizeof *connection);
     }
     producer->buffered_bytes = 0;
