@@ -153,7 +153,7 @@ static void record_outcome(kafka_producer *producer, const kafka_batch *batch, h
 
 /* ---- the application: offering messages ---- */
 
-static void append_message(kafka_producer *producer, uint64_t msg_id, int32_t key, int64_t intended_us)
+static uint32_t append_message(kafka_producer *producer, uint64_t msg_id, int32_t key, int64_t intended_us)
 {
     uint32_t partitions = partition_count(producer);
     uint32_t partition = key >= 0 ? kafka_partition_for_key(key, partitions)
@@ -163,12 +163,15 @@ static void append_message(kafka_producer *producer, uint64_t msg_id, int32_t ke
     batch_add(queue->open, msg_id, key);
     queue->open->last_us = intended_us;
     producer->buffered_bytes += producer->config->message_size_bytes;
+    return partition;
 }
 
 /* Takes the generator's next arrival into the client at time t_us (its intended time,
  * or later if the application was blocked on buffer memory). Its records go into the
- * producer's own streams: t_us may be ahead of now, and never decreases. */
-static void offer_next(kafka_producer *producer, int64_t t_us)
+ * producer's own streams: t_us may be ahead of now, and never decreases. Returns the
+ * partition the message was appended to, or -1 if none (a synchronous request, or a
+ * send that gave up after max.block.ms). */
+static int32_t offer_next(kafka_producer *producer, int64_t t_us)
 {
     wl_generator *gen = &producer->generator;
     int64_t arrival_us = gen->next_us;
@@ -183,7 +186,7 @@ static void offer_next(kafka_producer *producer, int64_t t_us)
             for (uint32_t c = 0; c < request->call_count; c++)
                 done_us += kafka_draw_duration(&request->calls[c], producer->rng_calls);
             sim_schedule(producer->node, done_us, PRODUCER_TIMER_REQUEST_DONE, 0, msg_id, NULL);
-            return;
+            return -1;
         }
     }
     int64_t send_us = t_us + (request->enabled ? request->local_us : 0);
@@ -193,28 +196,36 @@ static void offer_next(kafka_producer *producer, int64_t t_us)
         hist_record rec = hist_record_init(HIST_SEND, HIST_FAIL, producer->node->hist_name, send_us);
         rec.msg = msg_id;
         hist_emit(producer->send_stream, &rec);
-        return;
+        return -1;
     }
     record_send_invoke(producer, producer->send_stream, send_us, msg_id, intended_us, key);
-    append_message(producer, msg_id, key, send_us);
+    return (int32_t)append_message(producer, msg_id, key, send_us);
 }
 
 /* The earliest time something is due without new arrivals: an open batch lingered, a
  * retry backoff ended, a delivery deadline. */
+/* When an open batch must close: once full, at its last record; else after linger. */
+static int64_t open_batch_due_us(const kafka_producer *producer, const kafka_batch *open)
+{
+    bool full = batch_bytes(producer, open) >= producer->config->batch_size_bytes;
+    return full ? open->last_us : open->created_us + producer->config->linger_us;
+}
+
+/* The earliest time something is due without new arrivals: an open batch closes, a
+ * retry backoff ends, a delivery deadline passes. Queued batches are in creation order
+ * (a retried one goes back to the head, and is older than those behind it), so only
+ * each queue's head is looked at: O(partitions). */
 static int64_t next_due_us(const kafka_producer *producer, int64_t now_us)
 {
     const scn_producer *config = producer->config;
     int64_t due_us = SIM_TIME_NEVER;
     for (uint32_t p = 0; p < partition_count(producer); p++) {
         const kafka_part_queue *queue = &producer->queues[p];
-        if (queue->open != NULL) {
-            bool full = batch_bytes(producer, queue->open) >= config->batch_size_bytes;
-            due_us = min_i64(due_us, full ? queue->open->last_us : queue->open->created_us + config->linger_us);
-        }
-        for (const kafka_batch *b = queue->head; b != NULL; b = b->next) {
-            due_us = min_i64(due_us, b->created_us + config->delivery_timeout_us);
-            if (b == queue->head && b->retry_at_us > now_us) due_us = min_i64(due_us, b->retry_at_us);
-        }
+        if (queue->open != NULL) due_us = min_i64(due_us, open_batch_due_us(producer, queue->open));
+        const kafka_batch *head = queue->head;
+        if (head == NULL) continue;
+        due_us = min_i64(due_us, head->created_us + config->delivery_timeout_us);
+        if (head->retry_at_us > now_us) due_us = min_i64(due_us, head->retry_at_us);
     }
     return due_us;
 }
@@ -223,17 +234,13 @@ static int64_t next_due_us(const kafka_producer *producer, int64_t now_us)
 static void offer_ahead(kafka_producer *producer, int64_t now_us)
 {
     wl_generator *gen = &producer->generator;
+    uint64_t buffer_bytes = producer->config->buffer_memory_bytes;
     /* Blocked sends first (buffer memory was full): they happen now, late. */
-    while (gen->next_us <= now_us && producer->buffered_bytes < producer->config->buffer_memory_bytes)
-        offer_next(producer, now_us);
-    for (;;) {
-        int64_t due_us = next_due_us(producer, now_us);
-        if (gen->next_us == INT64_MAX || producer->buffered_bytes >= producer->config->buffer_memory_bytes) break;
-        int64_t arrival_us = gen->next_us;
-        int64_t linger_close_us = arrival_us + producer->config->linger_us;
-        if (arrival_us > due_us) break;
-        BL_MAYBE(linger_close_us > due_us);
-        offer_next(producer, arrival_us);
+    while (gen->next_us <= now_us && producer->buffered_bytes < buffer_bytes) offer_next(producer, now_us);
+    int64_t due_us = next_due_us(producer, now_us);
+    while (gen->next_us != INT64_MAX && gen->next_us <= due_us && producer->buffered_bytes < buffer_bytes) {
+        int32_t partition = offer_next(producer, gen->next_us);
+        if (partition >= 0) due_us = min_i64(due_us, open_batch_due_us(producer, producer->queues[partition].open));
     }
 }
 
