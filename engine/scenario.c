@@ -1889,6 +1889,8 @@ static const scn_field scn_consumer_fields[] = {
     { SCN_AT("max_poll_records", SCN_T_U32, scn_consumer, max_poll_records), .min = 1,
       .max = 100000 },
     SCN_DURATION_FIELD("fetch_max_wait", scn_consumer, fetch_max_wait_us, 0),
+    { SCN_AT("fetch_min_bytes", SCN_T_SIZE, scn_consumer, fetch_min_bytes), .min = 1,
+      .max = 1024LL * 1024 * 1024 },
     { SCN_AT("fetch_max_bytes", SCN_T_SIZE, scn_consumer, fetch_max_bytes), .min = 1,
       .max = 1024LL * 1024 * 1024 },
     { SCN_AT("auto_offset_reset", SCN_T_ENUM, scn_consumer, offset_reset),
@@ -1938,6 +1940,7 @@ static void scn_consumer_init(void *item)
     consumer->heartbeat_interval_us = 3 * SCN_S_US;
     consumer->max_poll_records = 500;
     consumer->fetch_max_wait_us = 500 * 1000;
+    consumer->fetch_min_bytes = 1;
     consumer->fetch_max_bytes = 1024 * 1024;
     consumer->offset_reset = SCN_RESET_LATEST;
 }

@@ -212,6 +212,9 @@ typedef struct scn_consumer {
     int64_t heartbeat_interval_us;  /* consumers[].heartbeat_interval: default 3s, < session_timeout */
     uint32_t max_poll_records;      /* consumers[].max_poll_records: default 500, 1..100000 */
     int64_t fetch_max_wait_us;      /* consumers[].fetch_max_wait: default 500ms */
+    uint64_t fetch_min_bytes;       /* consumers[].fetch_min_bytes: the broker holds a fetch
+                                       until this much is available or fetch_max_wait passes
+                                       (fetch.min.bytes), default 1B */
     uint64_t fetch_max_bytes;       /* consumers[].fetch_max_bytes: per partition per fetch,
                                        default 1MiB (max.partition.fetch.bytes) */
     scn_offset_reset offset_reset;  /* consumers[].auto_offset_reset: latest (default) | earliest */

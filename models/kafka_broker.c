@@ -76,8 +76,6 @@ static void start_fsync(kafka_broker *broker, uint32_t log_index, kafka_msg *res
     broker->messages_since_flush = 0;
 }
 
-static void wake_parked_fetches(kafka_broker *broker);
-
 static void handle_produce(kafka_broker *broker, kafka_msg *request, uint32_t source)
 {
     bool acks0 = request->acks == 0;
@@ -110,7 +108,7 @@ static void handle_produce(kafka_broker *broker, kafka_msg *request, uint32_t so
     response != NULL ? (void)(response->correlation_id = request->correlation_id) : (void)0;
     if (fsync_log >= 0) start_fsync(broker, (uint32_t)fsync_log, response, source);
     else if (response != NULL) send_reply(broker, source, response);
-    wake_parked_fetches(broker);
+    broker->appended_since_wake = true;
 }
 
 /* ---- fetch ---- */
@@ -148,14 +146,22 @@ static bool fill_fetch_part(kafka_broker *broker, const kafka_part *want, uint64
     return true;
 }
 
-/* Answers the fetch if any partition has data (or an error), or if forced (timeout). */
+/* Answers the fetch if a partition has an error, or enough data is available
+ * (fetch.min.bytes), or if forced (its wait expired). */
 static bool try_answer_fetch(kafka_broker *broker, const kafka_msg *request, uint32_t source, bool force)
 {
     bool ready = force;
+    uint64_t available_bytes = 0;
+    uint64_t record_bytes = broker->record_size_bytes + KAFKA_RECORD_OVERHEAD_BYTES;
     for (uint32_t i = 0; i < request->part_count && !ready; i++) {
         const kafka_part *want = &request->parts[i];
         kafka_log *log = led_log(broker, want->topic, want->partition);
-        ready = log == NULL || want->offset != log->end_offset;
+        if (log == NULL || want->offset < log->start_offset || want->offset > log->end_offset) {
+            ready = true; /* an error to report */
+            break;
+        }
+        available_bytes += (uint64_t)(log->end_offset - want->offset) * record_bytes;
+        ready = available_bytes > 0 && available_bytes >= request->min_bytes;
     }
     if (!ready) return false;
     kafka_msg *response = kafka_msg_new(KAFKA_FETCH_RESPONSE, request->part_count);
@@ -197,9 +203,12 @@ static void answer_parked(kafka_broker *broker, bool expired_only)
     broker->parked_count = kept;
 }
 
-static void wake_parked_fetches(kafka_broker *broker)
+/* After all requests of one wake-up: appends may have satisfied parked fetches. */
+static void broker_on_wake_end(sim_node *node)
 {
-    if (broker->parked_count > 0) answer_parked(broker, false);
+    kafka_broker *broker = node->model;
+    if (broker->appended_since_wake && broker->parked_count > 0) answer_parked(broker, false);
+    broker->appended_since_wake = false;
 }
 
 /* ---- group coordination ---- */
@@ -355,6 +364,7 @@ static void broker_free_data(uint32_t kind, void *data)
 
 static const sim_node_ops broker_ops = {
     .on_event = broker_on_event,
+    .on_wake_end = broker_on_wake_end,
     .on_stop = broker_on_stop,
     .on_start = broker_on_start,
     .free_data = broker_free_data,

@@ -24,6 +24,7 @@ typedef struct kafka_broker {
     struct parked_fetch *parked;            /* long-polling fetches */
     uint32_t parked_count;
     uint64_t messages_since_flush;
+    bool appended_since_wake;               /* parked fetches to look at after this wake-up */
     uint32_t record_size_bytes;             /* of the last appended records, for fetch sizes */
 } kafka_broker;
 

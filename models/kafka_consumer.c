@@ -407,6 +407,7 @@ static void send_fetches(kafka_consumer *consumer)
         kafka_msg *request = kafka_msg_new(KAFKA_FETCH_REQUEST, count);
         request->correlation_id = ++consumer->next_correlation;
         request->max_wait_us = consumer->config->fetch_max_wait_us;
+        request->min_bytes = consumer->config->fetch_min_bytes;
         for (uint32_t i = 0; i < count; i++) {
             kafka_owned *part = &consumer->partitions[wanted[i]];
             request->parts[i].topic = (uint16_t)topic;

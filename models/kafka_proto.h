@@ -60,7 +60,8 @@ typedef struct kafka_msg {
     uint32_t member_id;    /* heartbeat/commit */
     uint32_t generation;
     uint16_t error;        /* whole-request error (heartbeat/commit) */
-    int64_t max_wait_us;   /* fetch */
+    int64_t max_wait_us;   /* fetch: fetch.max.wait.ms */
+    uint64_t min_bytes;    /* fetch: fetch.min.bytes */
     uint8_t acks;          /* produce: 0, 1, or 2 = all */
     uint32_t part_count;
     kafka_part *parts;     /* part_count entries */

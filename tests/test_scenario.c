@@ -95,6 +95,7 @@ static const char full_yaml[] =
     "    heartbeat_interval: 1s\n"
     "    max_poll_records: 100\n"
     "    fetch_max_wait: 100ms\n"
+    "    fetch_min_bytes: 64KiB\n"
     "    fetch_max_bytes: 2MiB\n"
     "    auto_offset_reset: earliest\n"
     "  - { group: audit, topic: Payments.v2, commit: auto, commit_interval: 1s,"
@@ -289,6 +290,7 @@ static void check_full_consumers(const scn_scenario *s)
     assert_int_equal(c->heartbeat_interval_us, 1 * S);
     assert_int_equal(c->max_poll_records, 100);
     assert_int_equal(c->fetch_max_wait_us, 100 * MS);
+    assert_true(c->fetch_min_bytes == 64 * 1024);
     assert_true(c->fetch_max_bytes == 2 * MIB);
     assert_int_equal(c->offset_reset, SCN_RESET_EARLIEST);
     const scn_consumer *audit = &s->consumers[1];
@@ -321,9 +323,9 @@ static void check_full_faults_a(const scn_scenario *s)
     assert_int_equal(f[1].side_b.count, 2);
     assert_selector(&f[1].side_b.selectors[0], SCN_SEL_ALL_BROKERS, 0, 0, false);
     assert_selector(&f[1].side_b.selectors[1], SCN_SEL_ALL_CLIENTS, 0, 0, false);
-    assert_int_equal(f[1].mark.line, 82);
+    assert_int_equal(f[1].mark.line, 83);
     assert_int_equal(f[1].mark.column, 5);
-    assert_int_equal(f[1].side_b.selectors[1].mark.line, 82);
+    assert_int_equal(f[1].side_b.selectors[1].mark.line, 83);
     assert_int_equal(f[1].side_b.selectors[1].mark.column, 51);
     assert_int_equal(f[2].kind, SCN_FAULT_PARTITION);
     assert_true(f[2].one_way);
@@ -386,11 +388,11 @@ static void check_full_expects(const scn_scenario *s)
     assert_int_equal(s->expect_count, 3);
     assert_int_equal(s->expects[0].kind, SCN_EXPECT_ALWAYS);
     assert_string_equal(s->expects[0].expr, "billing.lost == 0");
-    assert_int_equal(s->expects[0].mark.line, 93);
+    assert_int_equal(s->expects[0].mark.line, 94);
     assert_int_equal(s->expects[0].mark.column, 13);
     assert_int_equal(s->expects[1].kind, SCN_EXPECT_SOMETIMES);
     assert_string_equal(s->expects[1].expr, "duplicated > 0");
-    assert_int_equal(s->expects[1].mark.line, 94);
+    assert_int_equal(s->expects[1].mark.line, 95);
     assert_int_equal(s->expects[1].mark.column, 17); /* after the quote */
     assert_int_equal(s->expects[2].kind, SCN_EXPECT_ALWAYS);
     assert_string_equal(s->expects[2].expr, "producer(checkout).latency.ack.p99 < 2s");
@@ -491,6 +493,7 @@ static void test_client_defaults(void **state)
     assert_int_equal(c->heartbeat_interval_us, 3 * S);
     assert_int_equal(c->max_poll_records, 500);
     assert_int_equal(c->fetch_max_wait_us, 500 * MS);
+    assert_true(c->fetch_min_bytes == 1);
     assert_true(c->fetch_max_bytes == MIB);
     assert_int_equal(c->offset_reset, SCN_RESET_LATEST);
     free(s);
