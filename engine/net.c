@@ -154,6 +154,8 @@ bool net_accept_delivery(sim_node *dst, const sim_event *ev)
     uint32_t incarnation = (uint32_t)(ev->token >> 32);
     bool cut = is_cut(src->id, dst->id);
     if (!cut && dst->process_up && incarnation == dst->incarnation) {
+        /* Replies travel back on the connection the request came in on. */
+        g_net.connected_incarnation[(size_t)dst->id * g_net.node_count + src->id] = (uint32_t)ev->token;
         g_net.packets_delivered++;
         return true;
     }
@@ -210,6 +212,9 @@ void net_remove_all_rules(void)
 void net_on_node_start(sim_node *node)
 {
     if (g_net.node_count == 0) return;
+    /* A new process has no connections of its own yet. */
+    memset(&g_net.connected_incarnation[(size_t)node->id * g_net.node_count], 0,
+           g_net.node_count * sizeof(uint32_t));
     uint8_t *row = &g_net.reset_on_restart[(size_t)node->id * g_net.node_count];
     for (uint32_t src = 0; src < g_net.node_count; src++) {
         if (!row[src]) continue;

@@ -28,6 +28,9 @@ static struct {
     bool running;
     void (*tick_hook)(int64_t now_us, void *ctx);
     void *tick_ctx;
+    sim_node *current;            /* the node whose model code runs now, or NULL */
+    uint32_t wake_list[SIM_NODES_MAX]; /* nodes to wake when `current` is done */
+    uint32_t wake_count;
 } g_sim;
 
 /* ---- event heap, ordered by (t_us, seq) ---- */
@@ -93,7 +96,10 @@ uint64_t sim_schedule(sim_node *node, int64_t t_us, uint32_t kind, uint32_t arg,
     heap_push(&node->events, &ev);
     if (node->sleeping_until_us > t_us && !node->wake_pending) {
         node->wake_pending = true;
-        sg_sem_release((sg_sem_t)node->sg_sem);
+        /* A semaphore release is a simcall, and SimGrid may run other actors inside it.
+         * Model code must run atomically, so releases wait until it is done. */
+        if (g_sim.current != NULL) g_sim.wake_list[g_sim.wake_count++] = node->id;
+        else sg_sem_release((sg_sem_t)node->sg_sem);
     }
     return ev.seq;
 }
@@ -189,6 +195,17 @@ static void run_due_events(sim_node *node, int64_t now_us)
     }
 }
 
+/* Wakes the nodes the finished activation scheduled earlier events on. Other actors
+ * may run during each release; the model state they see is consistent. */
+static void release_wake_list(void)
+{
+    uint32_t count = g_sim.wake_count;
+    uint32_t ids[SIM_NODES_MAX];
+    memcpy(ids, g_sim.wake_list, count * sizeof ids[0]);
+    g_sim.wake_count = 0;
+    for (uint32_t i = 0; i < count; i++) sg_sem_release((sg_sem_t)g_sim.nodes[ids[i]]->sg_sem);
+}
+
 static void node_actor_main(int argc, char **argv)
 {
     sim_node *node = sg_actor_self_get_data();
@@ -206,9 +223,13 @@ static void node_actor_main(int argc, char **argv)
             continue;
         }
         node->wakes++;
+        BL_ASSERT(g_sim.current == NULL && g_sim.wake_count == 0);
+        g_sim.current = node;
         run_due_events(node, now_us);
         if (node->process_up && node->ops->on_wake_end != NULL) node->ops->on_wake_end(node);
         if (g_sim.tick_hook != NULL) g_sim.tick_hook(now_us, g_sim.tick_ctx);
+        g_sim.current = NULL;
+        release_wake_list();
     }
 }
 

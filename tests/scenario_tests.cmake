@@ -31,3 +31,9 @@ add_test(NAME cli.usage
          COMMAND ${CMAKE_SOURCE_DIR}/tests/cli_usage.sh $<TARGET_FILE:brokerlab> ${CMAKE_BINARY_DIR}/test-out/usage
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli.usage PROPERTIES LABELS "scenario;sanitize")
+
+# Every fault kind once: the injector, network rules and disk faults under test.
+add_test(NAME scenario.every-fault
+         COMMAND $<TARGET_FILE:brokerlab> run ${CMAKE_SOURCE_DIR}/tests/scenarios/every-fault.yaml
+                 --out ${CMAKE_BINARY_DIR}/test-out/every-fault)
+set_tests_properties(scenario.every-fault PROPERTIES LABELS "scenario;sanitize")
