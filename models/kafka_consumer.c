@@ -584,18 +584,12 @@ static void consumer_on_start(sim_node *node)
     consumer->poll_waiting = true;
 }
 
-static void consumer_free_data(uint32_t kind, void *data)
-{
-    BL_ASSERT(kind == SIM_EVENT_PACKET);
-    kafka_msg_free(data);
-}
-
 static const sim_node_ops consumer_ops = {
     .on_event = consumer_on_event,
     .on_wake_end = consumer_on_wake_end,
     .on_stop = consumer_on_stop,
     .on_start = consumer_on_start,
-    .free_data = consumer_free_data,
+    .free_data = kafka_free_packet,
 };
 
 kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t group_index, uint32_t instance,

@@ -514,18 +514,12 @@ static void producer_on_start(sim_node *node)
     producer_pump(node);
 }
 
-static void producer_free_data(uint32_t kind, void *data)
-{
-    BL_ASSERT(kind == SIM_EVENT_PACKET);
-    kafka_msg_free(data);
-}
-
 static const sim_node_ops producer_ops = {
     .on_event = producer_on_event,
     .on_wake_end = producer_pump,
     .on_stop = producer_on_stop,
     .on_start = producer_on_start,
-    .free_data = producer_free_data,
+    .free_data = kafka_free_packet,
 };
 
 int64_t kafka_draw_duration(const scn_dist *dist, gsl_rng *rng)

@@ -29,6 +29,12 @@ void kafka_msg_free(void *payload)
     free(msg);
 }
 
+void kafka_free_packet(uint32_t kind, void *data)
+{
+    BL_ASSERTF(kind == SIM_EVENT_PACKET, "a client event of kind %u carries data", kind);
+    kafka_msg_free(data);
+}
+
 uint32_t kafka_msg_size_bytes(const kafka_msg *msg)
 {
     uint64_t size = KAFKA_REQUEST_OVERHEAD_BYTES;

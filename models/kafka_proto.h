@@ -69,6 +69,8 @@ typedef struct kafka_msg {
 
 kafka_msg *kafka_msg_new(kafka_api api, uint32_t part_count);
 void kafka_msg_free(void *payload);
+/* sim_node_ops.free_data of clients, whose only event data are packets. */
+void kafka_free_packet(uint32_t kind, void *data);
 /* Bytes on the wire. */
 uint32_t kafka_msg_size_bytes(const kafka_msg *msg);
 
