@@ -161,6 +161,8 @@ static void evaluate_expectations(const scn_scenario *scenario, const check_resu
     }
 }
 
+static const char *program_path = "brokerlab"; /* argv[0], for the replay line */
+
 static int cmd_run(int argc, char **argv)
 {
     run_options options;
@@ -217,8 +219,9 @@ static int cmd_run(int argc, char **argv)
     report_print_summary(stdout, &run, &results);
     printf("wrote %s and %s\n", results_path, history_path);
     if (!all_held) {
-        printf("an expectation failed; replay exactly this run with:\n  brokerlab run %s --seed %llu\n",
-               options.builtin ? "--default" : options.path, (unsigned long long)seed);
+        printf("an expectation failed; replay exactly this run with:\n  %s run %s --seed %llu%s%s\n",
+               program_path, options.builtin ? "--default" : options.path, (unsigned long long)seed,
+               options.out_dir != NULL ? " --out " : "", options.out_dir != NULL ? options.out_dir : "");
     }
     check_results_free(&results);
     free(hist_names_table());
@@ -233,6 +236,7 @@ int main(int argc, char **argv)
         fputs(usage_main, stdout);
         return BL_EXIT_OK;
     }
+    program_path = argv[0];
     if (strcmp(argv[1], "run") == 0) return cmd_run(argc - 2, argv + 2);
     if (strcmp(argv[1], "validate") == 0) return cmd_validate(argc - 2, argv + 2);
     char message[160];

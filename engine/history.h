@@ -85,7 +85,7 @@ const char *hist_type_name(hist_type type); /* "invoke", "ok", "fail", "info" */
 size_t hist_format_line(const hist_record *rec, const hist_names *names, char *buf);
 
 /* Parses one JSON line back into a record, interning names. Returns true on success;
- * on failure writes a reason into why. Used by `brokerlab check` and the tests. */
+ * on failure writes a reason into why. Used by the tests (and a future `check` command). */
 bool hist_parse_line(const char *line, hist_record *rec, hist_names *names, char why[160]);
 
 /* ---- the recorder (engine/history.c) ----

@@ -57,7 +57,8 @@ uint32_t kafka_leader_of(const kafka_cluster *cluster, uint32_t topic, uint32_t 
 
 uint32_t kafka_coordinator_of(const kafka_cluster *cluster, uint32_t group)
 {
-    /* Kafka: the leader of __consumer_offsets partition hash(group.id) mod 50. */
+    /* Kafka: the leader of __consumer_offsets partition hash(group.id) mod 50. Here the
+     * group's index in the scenario stands for its hash, spread over the brokers. */
     return (group * 7 + 1) % cluster->broker_count;
 }
 

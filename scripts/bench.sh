@@ -4,8 +4,9 @@
 # Builds a Release (-O2) brokerlab in build-bench/, runs scenarios/bench/reference.yaml
 # and a variant with every rate multiplied by 10, and prints for each run: simulated
 # messages, wall seconds, simulated messages per wall second, simulated/wall time ratio,
-# events (node actor wake-ups) per simulated second, wall µs per event, history records
-# and peak RSS; then the 10x/1x ratios that show how cost grows with the message count.
+# events (node actor wake-ups) per simulated second, wall µs per event, history records,
+# history size and peak RSS; then the 10x/1x ratios that show how cost grows with the
+# message count.
 #
 #   scripts/bench.sh           the full runs (1 h simulated each; the 10x one takes minutes)
 #   scripts/bench.sh --quick   the first 600 s only (spike, crash and kill moved inside)
@@ -106,6 +107,9 @@ run() {
     cat "$work/$tag.log" >&2
     exit 1
   fi
+  # The history is large (about 130 bytes a record): keep its size, free the disk.
+  wc -c <"$work/$tag/history.jsonl" >"$work/$tag.history-bytes"
+  rm -f "$work/$tag/history.jsonl"
 }
 
 run base
@@ -141,6 +145,7 @@ def figures(tag):
         "events_per_sim": events / sim,
         "us_per_event": wall * 1e6 / events if events else float("nan"),
         "records": r["history_records"],
+        "history_mib": int(open(f"{work}/{tag}.history-bytes").read()) / 2**20,
         "rss": rss,
     }
 
@@ -159,6 +164,7 @@ rows = [
     ("events / simulated s", lambda f: f"{f['events_per_sim']:,.0f}"),
     ("wall us / event", lambda f: f"{f['us_per_event']:.2f}"),
     ("history records", lambda f: f"{f['records']:,}"),
+    ("history.jsonl (MiB)", lambda f: f"{f['history_mib']:,.0f}"),
     ("peak RSS (MiB)", lambda f: "n/a" if f["rss"] is None else f"{f['rss']:,.0f}"),
 ]
 width = max(len(name) for name, _ in rows)
