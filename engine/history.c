@@ -5,12 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "bl_assert.h"
+#include "history_output.h"
 
 #define HIST_STREAMS_MAX 65536
-#define HIST_OUT_BUFFER 65536
 #define HIST_PENDING_FLUSH 4096
 
 typedef struct hist_entry {
@@ -35,8 +33,8 @@ static struct {
     uint64_t pending;
     int64_t flushed_before_us;
     uint64_t records;
-    EVP_MD_CTX *sha;
-    char *buffer;
+    hist_output *output;     /* hashing and writing, on a thread of its own */
+    char *buffer;            /* the output buffer being filled */
     size_t buffer_len;
 } g_hist;
 
@@ -63,10 +61,9 @@ void hist_open(FILE *out, hist_sink_fn sink, void *sink_ctx)
     g_hist.sink_ctx = sink_ctx;
     g_hist.names = calloc(1, sizeof *g_hist.names);
     g_hist.streams = calloc(HIST_STREAMS_MAX, sizeof *g_hist.streams);
-    g_hist.buffer = malloc(HIST_OUT_BUFFER + HIST_LINE_MAX);
-    g_hist.sha = EVP_MD_CTX_new();
-    BL_ASSERT(g_hist.names && g_hist.streams && g_hist.buffer && g_hist.sha);
-    BL_ASSERT(EVP_DigestInit_ex(g_hist.sha, EVP_sha256(), NULL) == 1);
+    g_hist.output = hist_output_open(out);
+    g_hist.buffer = hist_output_buffer(g_hist.output);
+    BL_ASSERT(g_hist.names && g_hist.streams);
     g_hist.stream_count = 1; /* HIST_STREAM_NOW */
 }
 
@@ -127,18 +124,14 @@ void hist_cancel_after(uint32_t stream_id, int64_t t_us)
 static void output_flush(void)
 {
     if (g_hist.buffer_len == 0) return;
-    BL_ASSERT(EVP_DigestUpdate(g_hist.sha, g_hist.buffer, g_hist.buffer_len) == 1);
-    if (g_hist.out != NULL) {
-        size_t written = fwrite(g_hist.buffer, 1, g_hist.buffer_len, g_hist.out);
-        BL_ASSERTF(written == g_hist.buffer_len, "cannot write the history file");
-    }
+    g_hist.buffer = hist_output_submit(g_hist.output, g_hist.buffer_len);
     g_hist.buffer_len = 0;
 }
 
 static void pass_on(const hist_record *rec)
 {
+    if (g_hist.buffer_len + HIST_LINE_MAX > HIST_OUTPUT_BUFFER_BYTES) output_flush();
     g_hist.buffer_len += hist_format_line(rec, g_hist.names, g_hist.buffer + g_hist.buffer_len);
-    if (g_hist.buffer_len >= HIST_OUT_BUFFER) output_flush();
     if (g_hist.sink != NULL) g_hist.sink(g_hist.sink_ctx, rec, g_hist.names);
     g_hist.records++;
 }
@@ -200,8 +193,7 @@ void hist_close(char sha256_hex[65], uint64_t *record_count)
     hist_flush_before(INT64_MAX);
     output_flush();
     unsigned char digest[32];
-    unsigned int digest_len = 0;
-    BL_ASSERT(EVP_DigestFinal_ex(g_hist.sha, digest, &digest_len) == 1 && digest_len == 32);
+    hist_output_close(g_hist.output, digest);
     for (int i = 0; i < 32; i++) {
         static const char hex[] = "0123456789abcdef";
         sha256_hex[2 * i] = hex[digest[i] >> 4];
@@ -209,9 +201,7 @@ void hist_close(char sha256_hex[65], uint64_t *record_count)
     }
     sha256_hex[64] = '\0';
     *record_count = g_hist.records;
-    EVP_MD_CTX_free(g_hist.sha);
     for (uint32_t s = 0; s < g_hist.stream_count; s++) free(g_hist.streams[s].ring);
     free(g_hist.streams);
-    free(g_hist.buffer);
     /* names stay alive: the caller's results refer to them until exit */
 }
