@@ -41,6 +41,7 @@ static struct {
     sim_node *nemesis;
     uint64_t next_msg_id;
     uint16_t hist_nemesis;
+    char rule_targets[NET_RULES_MAX][HIST_NAME_LEN]; /* what each network rule cuts */
 } g_world;
 
 /* ---- target resolution ---- */
@@ -138,6 +139,26 @@ static void apply_process_fault(const scn_fault *fault, uint32_t index, sim_node
     }
 }
 
+/* "broker/0 <-> broker/1,producer/shop/0" (-> when one-way), cut short to fit a
+ * history name. */
+static void describe_sides(const uint32_t *side_a, uint32_t count_a, const uint32_t *side_b, uint32_t count_b,
+                           bool one_way, char out[HIST_NAME_LEN])
+{
+    size_t used = 0;
+    const size_t room = HIST_NAME_LEN - 4; /* keeps space for "..." */
+    for (uint32_t side = 0; side < 2; side++) {
+        const uint32_t *ids = side == 0 ? side_a : side_b;
+        uint32_t count = side == 0 ? count_a : count_b;
+        if (side == 1) used += (size_t)snprintf(out + used, HIST_NAME_LEN - used, one_way ? " -> " : " <-> ");
+        for (uint32_t i = 0; i < count && used < room; i++)
+            used += (size_t)snprintf(out + used, HIST_NAME_LEN - used, "%s%s", i ? "," : "", sim_node_by_id(ids[i])->name);
+        if (used >= room) {
+            strcpy(out + room, "...");
+            return;
+        }
+    }
+}
+
 static void apply_link_fault(const scn_fault *fault, uint32_t index)
 {
     static uint32_t side_a[WORLD_TARGETS_MAX], side_b[WORLD_TARGETS_MAX];
@@ -147,7 +168,8 @@ static void apply_link_fault(const scn_fault *fault, uint32_t index)
                        : fault->kind == SCN_FAULT_LOSSY_LINK ? NET_RULE_LOSSY : NET_RULE_SLOW;
     uint32_t rule = net_add_rule(kind, side_a, count_a, side_b, count_b, fault->one_way, fault->drop_probability,
                                  fault->extra_latency_us);
-    record_fault(scn_fault_kind_name(fault->kind), fault->one_way ? "one-way" : "both-ways", HIST_PHASE_START);
+    describe_sides(side_a, count_a, side_b, count_b, fault->one_way, g_world.rule_targets[rule]);
+    record_fault(scn_fault_kind_name(fault->kind), g_world.rule_targets[rule], HIST_PHASE_START);
     if (fault->for_us > 0) sim_schedule(g_world.nemesis, sim_now_us() + fault->for_us, NEMESIS_UNDO, index, rule, NULL);
 }
 
@@ -193,7 +215,7 @@ static void undo_fault(uint32_t index, uint64_t token)
     const char *kind = scn_fault_kind_name(fault->kind);
     if (fault->kind == SCN_FAULT_PARTITION || fault->kind == SCN_FAULT_LOSSY_LINK || fault->kind == SCN_FAULT_SLOW_LINK) {
         net_remove_rule((uint32_t)token);
-        record_fault(kind, fault->one_way ? "one-way" : "both-ways", HIST_PHASE_STOP);
+        record_fault(kind, g_world.rule_targets[token], HIST_PHASE_STOP);
         return;
     }
     sim_node *node = sim_node_by_id((uint32_t)token);
