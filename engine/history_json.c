@@ -5,7 +5,7 @@
  * time conversion, names escaped in one pass; no printf. Field order is fixed (t, node,
  * f, type, then the fields history.h lists for that f/type, in that order), which is
  * what makes equal histories byte-identical. hist_parse_line reads a line back
- * (`brokerlab check`, tests) with a flat-object scanner, jansson being the fallback for
+ * (the tests; a future `check` command) with a flat-object scanner, jansson being the fallback for
  * anything unusual; format → parse gives the same record back, and unknown fields are
  * ignored so the format can grow by adding fields. */
 #include "history.h"

@@ -34,7 +34,7 @@ void net_init(uint64_t seed);
 void net_shutdown(void);
 
 /* Sends `payload` (size_bytes on the wire) from src to dst. Payload ownership passes to
- * the network: it reaches dst's on_event or is freed with dst's free_payload. */
+ * the network: it reaches dst's on_event or is freed with dst's free_data. */
 void net_send(sim_node *src, sim_node *dst, uint32_t size_bytes, void *payload);
 
 /* Fault rules between node sets (arrays of node ids). A rule holds until removed.

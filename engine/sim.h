@@ -48,7 +48,7 @@ typedef struct sim_node_ops {
     void (*on_wake_end)(sim_node *node);
     /* The process stops: kill9 (host up, page cache kept) or power loss (crash). The
      * engine has already dropped the node's pending events (packets are freed with
-     * free_payload). May be NULL. */
+     * free_data). May be NULL. */
     void (*on_stop)(sim_node *node, bool power_loss);
     /* The process starts again after a stop. */
     void (*on_start)(sim_node *node);
