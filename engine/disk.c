@@ -154,19 +154,9 @@ void disk_release_front(disk *d, disk_file *file, uint64_t new_start_bytes)
 void disk_truncate(disk *d, disk_file *file, uint64_t new_size_bytes)
 {
     BL_ASSERT(new_size_bytes <= file->size_bytes && new_size_bytes >= file->start_bytes);
-    /* Dirty data past the cut disappears with it; a chunk straddling the cut ends there. */
-    uint64_t durable_kept = file->durable_bytes < new_size_bytes ? file->durable_bytes : new_size_bytes;
-    uint64_t dirty_dropped = file->size_bytes - (file->durable_bytes > new_size_bytes ? file->durable_bytes : new_size_bytes);
-    BL_ASSERT(d->dirty_bytes >= dirty_dropped);
-    d->dirty_bytes -= dirty_dropped;
+    BL_ASSERTF(file->dirty_count == 0 && file->durable_bytes == file->size_bytes,
+               "truncating a file that still has dirty data");
     d->used_bytes -= file->size_bytes - new_size_bytes;
-    file->durable_bytes = durable_kept;
     file->size_bytes = new_size_bytes;
-    while (file->dirty_count > 0 && dirty_at(file, file->dirty_count - 1)->end_bytes > new_size_bytes)
-        file->dirty_count--;
-    if (file->dirty_count > 0 || new_size_bytes > file->durable_bytes) {
-        if (file->size_bytes > file->durable_bytes &&
-            (file->dirty_count == 0 || dirty_at(file, file->dirty_count - 1)->end_bytes < new_size_bytes))
-            dirty_push(file, new_size_bytes, 0);
-    }
+    file->durable_bytes = new_size_bytes;
 }

@@ -58,7 +58,8 @@ void disk_writeback(disk *d, int64_t now_us);
 void disk_power_loss(disk *d);
 /* Retention: drop bytes at the front of a file. */
 void disk_release_front(disk *d, disk_file *file, uint64_t new_start_bytes);
-/* Truncates the end of a file (log recovery after power loss cuts at batch boundaries). */
+/* Truncates the end of a file whose data is all durable: log recovery after a power
+ * loss cuts back to the last whole batch. */
 void disk_truncate(disk *d, disk_file *file, uint64_t new_size_bytes);
 
 #endif

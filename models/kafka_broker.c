@@ -105,7 +105,7 @@ static void handle_produce(kafka_broker *broker, kafka_msg *request, uint32_t so
                                               .offset = base, .batch_id = part->batch_id, .error = error};
         }
     }
-    response != NULL ? (void)(response->correlation_id = request->correlation_id) : (void)0;
+    if (response != NULL) response->correlation_id = request->correlation_id;
     if (fsync_log >= 0) start_fsync(broker, (uint32_t)fsync_log, response, source);
     else if (response != NULL) send_reply(broker, source, response);
     broker->appended_since_wake = true;
