@@ -1,24 +1,31 @@
-/* sim.c — SimGrid glue: nodes, their event heaps, their actors and the clock.
+/* sim.c — the event loop: nodes, their event heaps, the node scheduler and the clock.
  *
- * One actor per node runs `node_actor_main`: sleep on the node's semaphore until the
- * earliest event is due (or until someone schedules an earlier one and releases the
- * semaphore), then run every due event through the model, then let the model flush its
- * coalesced output. Stopped processes keep no events; packets for them are dropped by
- * the network layer's delivery check. */
+ * One loop in one thread runs every node's events. Each node keeps its own min-heap of
+ * events ordered by (t_us, seq); the scheduler is an indexed min-heap of nodes keyed by
+ * their earliest event, so the next activation is always the node holding the globally
+ * earliest (time, sequence number) event. An activation advances the clock to that time,
+ * runs every event of that node due at that instant (including those it schedules for
+ * the same instant), lets the model flush its coalesced output, then re-keys the node.
+ * Nothing else can run in between: model code is atomic by construction.
+ *
+ * SimGrid is not on this path: it builds the platform (hosts, links, routes) and the
+ * engine reads route latency and bandwidth from it (DESIGN.md, "Performance budget").
+ * The clock is an integer count of microseconds and never rounded. Stopped processes
+ * keep no events; packets for them are dropped by the network layer's delivery check. */
 #include "sim.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <simgrid/actor.h>
 #include <simgrid/engine.h>
 #include <simgrid/host.h>
-#include <simgrid/semaphore.h>
 
 #include "bl_assert.h"
 #include "net.h"
 #include "platform.h"
+
+#define SIM_NOT_SCHEDULED UINT32_MAX
 
 static struct {
     sim_config config;
@@ -26,11 +33,13 @@ static struct {
     uint32_t node_count;
     uint64_t next_seq;
     bool running;
+    int64_t now_us;               /* the clock: time of the activation that runs now */
     void (*tick_hook)(int64_t now_us, void *ctx);
     void *tick_ctx;
     sim_node *current;            /* the node whose model code runs now, or NULL */
-    uint32_t wake_list[SIM_NODES_MAX]; /* nodes to wake when `current` is done */
-    uint32_t wake_count;
+    sim_node *ready[SIM_NODES_MAX]; /* scheduler heap: nodes with events, by earliest */
+    uint32_t ready_count;
+    uint64_t activations;
 } g_sim;
 
 /* ---- event heap, ordered by (t_us, seq) ---- */
@@ -43,6 +52,8 @@ static bool event_before(const sim_event *a, const sim_event *b)
 static void heap_push(sim_event_heap *heap, const sim_event *ev)
 {
     if (heap->count == heap->capacity) {
+        BL_ASSERTF(heap->capacity < SIM_NODE_EVENTS_MAX, "more than %u pending events on one node",
+                   SIM_NODE_EVENTS_MAX);
         uint32_t capacity = heap->capacity ? heap->capacity * 2 : 64;
         sim_event *items = realloc(heap->items, (size_t)capacity * sizeof *items);
         BL_ASSERTF(items != NULL, "out of memory growing an event heap to %u", capacity);
@@ -78,29 +89,92 @@ static sim_event heap_pop(sim_event_heap *heap)
     return top;
 }
 
+/* ---- the scheduler: an indexed heap of nodes keyed by their earliest event ---- */
+
+static bool node_before(const sim_node *a, const sim_node *b)
+{
+    return event_before(&a->events.items[0], &b->events.items[0]);
+}
+
+static void ready_place(uint32_t i, sim_node *node)
+{
+    g_sim.ready[i] = node;
+    node->ready_index = i;
+}
+
+static void ready_sift_up(uint32_t i)
+{
+    sim_node *node = g_sim.ready[i];
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 2;
+        if (!node_before(node, g_sim.ready[parent])) break;
+        ready_place(i, g_sim.ready[parent]);
+        i = parent;
+    }
+    ready_place(i, node);
+}
+
+static void ready_sift_down(uint32_t i)
+{
+    sim_node *node = g_sim.ready[i];
+    for (;;) {
+        uint32_t child = 2 * i + 1;
+        if (child >= g_sim.ready_count) break;
+        if (child + 1 < g_sim.ready_count && node_before(g_sim.ready[child + 1], g_sim.ready[child])) child++;
+        if (!node_before(g_sim.ready[child], node)) break;
+        ready_place(i, g_sim.ready[child]);
+        i = child;
+    }
+    ready_place(i, node);
+}
+
+static void ready_remove(sim_node *node)
+{
+    uint32_t i = node->ready_index;
+    if (i == SIM_NOT_SCHEDULED) return;
+    BL_ASSERT(i < g_sim.ready_count && g_sim.ready[i] == node);
+    node->ready_index = SIM_NOT_SCHEDULED;
+    sim_node *last = g_sim.ready[--g_sim.ready_count];
+    if (last == node) return;
+    ready_place(i, last);
+    ready_sift_up(i);
+    ready_sift_down(last->ready_index);
+}
+
+/* The node's earliest event changed: put it where that event belongs. */
+static void ready_update(sim_node *node)
+{
+    if (node == g_sim.current) return; /* re-keyed when its activation ends */
+    if (node->events.count == 0) {
+        ready_remove(node);
+        return;
+    }
+    if (node->ready_index == SIM_NOT_SCHEDULED) {
+        BL_ASSERT(g_sim.ready_count < SIM_NODES_MAX);
+        node->ready_index = g_sim.ready_count++;
+        g_sim.ready[node->ready_index] = node;
+    }
+    ready_sift_up(node->ready_index);
+    ready_sift_down(node->ready_index);
+}
+
 /* ---- clock ---- */
 
 int64_t sim_now_us(void)
 {
-    return (int64_t)llround(simgrid_get_clock() * 1e6);
+    return g_sim.now_us;
 }
 
 uint64_t sim_schedule(sim_node *node, int64_t t_us, uint32_t kind, uint32_t arg, uint64_t token,
                       void *data)
 {
-    int64_t now_us = g_sim.running ? sim_now_us() : 0;
-    BL_ASSERTF(t_us >= now_us, "event in the past on %s: %lld < %lld", node->name,
-               (long long)t_us, (long long)now_us);
+    BL_ASSERTF(t_us >= g_sim.now_us, "event in the past on %s: %lld < %lld", node->name,
+               (long long)t_us, (long long)g_sim.now_us);
     sim_event ev = {.t_us = t_us, .seq = g_sim.next_seq++, .kind = kind, .arg = arg,
                     .token = token, .data = data};
+    bool was_earliest = node->events.count == 0 || event_before(&ev, &node->events.items[0]);
     heap_push(&node->events, &ev);
-    if (node->sleeping_until_us > t_us && !node->wake_pending) {
-        node->wake_pending = true;
-        /* A semaphore release is a simcall, and SimGrid may run other actors inside it.
-         * Model code must run atomically, so releases wait until it is done. */
-        if (g_sim.current != NULL) g_sim.wake_list[g_sim.wake_count++] = node->id;
-        else sg_sem_release((sg_sem_t)node->sg_sem);
-    }
+    if (was_earliest) ready_update(node);
     return ev.seq;
 }
 
@@ -115,13 +189,7 @@ void sim_init(const sim_config *config)
     int argc = 4;
     char arg0[] = "brokerlab", arg1[] = "--cfg=network/latency-factor:1",
          arg2[] = "--cfg=network/bandwidth-factor:1", arg3[] = "--log=root.thres:critical";
-#ifdef BL_SANITIZE_BUILD
-    char arg4[] = "--cfg=contexts/factory:thread";
-    char *argv[] = {arg0, arg1, arg2, arg3, arg4, NULL};
-    argc = 5;
-#else
     char *argv[] = {arg0, arg1, arg2, arg3, NULL};
-#endif
     simgrid_init(&argc, argv);
 }
 
@@ -139,7 +207,7 @@ sim_node *sim_add_node(const char *name, sim_role role, const sim_node_ops *ops,
     node->role = role;
     node->ops = ops;
     node->model = model;
-    node->sleeping_until_us = -1;
+    node->ready_index = SIM_NOT_SCHEDULED;
     g_sim.nodes[g_sim.node_count++] = node;
     return node;
 }
@@ -161,10 +229,12 @@ static void drop_pending_events(sim_node *node)
         sim_event ev = heap_pop(&node->events);
         if (ev.data != NULL) node->ops->free_data(ev.kind, ev.data);
     }
+    ready_update(node);
 }
 
 void sim_stop_node(sim_node *node, bool power_loss)
 {
+    BL_ASSERTF(node != g_sim.current, "%s stops itself", node->name);
     if (!node->process_up && !(power_loss && node->host_up)) return;
     bool was_up = node->process_up;
     drop_pending_events(node);
@@ -195,42 +265,22 @@ static void run_due_events(sim_node *node, int64_t now_us)
     }
 }
 
-/* Wakes the nodes the finished activation scheduled earlier events on. Other actors
- * may run during each release; the model state they see is consistent. */
-static void release_wake_list(void)
+/* One activation: the node holding the earliest event handles all it has due now. */
+static void activate(sim_node *node)
 {
-    uint32_t count = g_sim.wake_count;
-    uint32_t ids[SIM_NODES_MAX];
-    memcpy(ids, g_sim.wake_list, count * sizeof ids[0]);
-    g_sim.wake_count = 0;
-    for (uint32_t i = 0; i < count; i++) sg_sem_release((sg_sem_t)g_sim.nodes[ids[i]]->sg_sem);
-}
-
-static void node_actor_main(int argc, char **argv)
-{
-    sim_node *node = sg_actor_self_get_data();
-    int64_t end_us = g_sim.config.end_us;
-    for (;;) {
-        int64_t now_us = sim_now_us();
-        if (now_us >= end_us) break;
-        int64_t next_us = node->events.count > 0 ? node->events.items[0].t_us : SIM_TIME_NEVER;
-        if (next_us > now_us) {
-            int64_t target_us = next_us < end_us ? next_us : end_us;
-            node->sleeping_until_us = target_us;
-            sg_sem_acquire_timeout((sg_sem_t)node->sg_sem, (double)(target_us - now_us) / 1e6);
-            node->sleeping_until_us = -1;
-            node->wake_pending = false;
-            continue;
-        }
-        node->wakes++;
-        BL_ASSERT(g_sim.current == NULL && g_sim.wake_count == 0);
-        g_sim.current = node;
-        run_due_events(node, now_us);
-        if (node->process_up && node->ops->on_wake_end != NULL) node->ops->on_wake_end(node);
-        if (g_sim.tick_hook != NULL) g_sim.tick_hook(now_us, g_sim.tick_ctx);
-        g_sim.current = NULL;
-        release_wake_list();
-    }
+    int64_t now_us = node->events.items[0].t_us;
+    BL_ASSERTF(now_us >= g_sim.now_us, "clock would go back: %lld < %lld", (long long)now_us,
+               (long long)g_sim.now_us);
+    g_sim.now_us = now_us;
+    ready_remove(node);
+    g_sim.current = node;
+    node->wakes++;
+    g_sim.activations++;
+    run_due_events(node, now_us);
+    if (node->process_up && node->ops->on_wake_end != NULL) node->ops->on_wake_end(node);
+    if (g_sim.tick_hook != NULL) g_sim.tick_hook(now_us, g_sim.tick_ctx);
+    g_sim.current = NULL;
+    ready_update(node);
 }
 
 void sim_run(void)
@@ -242,19 +292,12 @@ void sim_run(void)
     platform_build(g_sim.node_count, names, (double)g_sim.config.latency_us / 1e6,
                    (double)g_sim.config.bandwidth_bytes_per_s, hosts);
     g_sim.running = true;
-    for (uint32_t i = 0; i < g_sim.node_count; i++) {
-        sim_node *node = g_sim.nodes[i];
-        node->sg_host = hosts[i];
-        node->sg_sem = sg_sem_init(0);
-        sim_start_node(node);
-    }
-    for (uint32_t i = 0; i < g_sim.node_count; i++) {
-        sim_node *node = g_sim.nodes[i];
-        sg_actor_t actor = sg_actor_init(node->name, (sg_host_t)node->sg_host);
-        sg_actor_set_data(actor, node);
-        sg_actor_start(actor, node_actor_main, 0, NULL);
-    }
-    simgrid_run();
+    g_sim.now_us = 0;
+    for (uint32_t i = 0; i < g_sim.node_count; i++) g_sim.nodes[i]->sg_host = hosts[i];
+    for (uint32_t i = 0; i < g_sim.node_count; i++) sim_start_node(g_sim.nodes[i]);
+    int64_t end_us = g_sim.config.end_us;
+    while (g_sim.ready_count > 0 && g_sim.ready[0]->events.items[0].t_us < end_us) activate(g_sim.ready[0]);
+    g_sim.now_us = end_us;
     g_sim.running = false;
 }
 
@@ -264,11 +307,11 @@ void sim_shutdown(void)
         sim_node *node = g_sim.nodes[i];
         drop_pending_events(node);
         free(node->events.items);
-        if (node->sg_sem != NULL) sg_sem_destroy((sg_sem_t)node->sg_sem);
         free(node);
         g_sim.nodes[i] = NULL;
     }
     g_sim.node_count = 0;
+    g_sim.ready_count = 0;
 }
 
 int64_t sim_route_latency_us(const sim_node *src, const sim_node *dst)
@@ -285,9 +328,7 @@ uint64_t sim_route_bandwidth_bytes_per_s(const sim_node *src, const sim_node *ds
 
 uint64_t sim_total_wakes(void)
 {
-    uint64_t total = 0;
-    for (uint32_t i = 0; i < g_sim.node_count; i++) total += g_sim.nodes[i]->wakes;
-    return total;
+    return g_sim.activations;
 }
 
 void sim_set_tick_hook(void (*hook)(int64_t now_us, void *ctx), void *ctx)

@@ -1,15 +1,15 @@
-/* sim.h — the simulation substrate: nodes as SimGrid actors driven by per-node event
- * queues.
+/* sim.h — the simulation substrate: one deterministic event loop over nodes.
  *
  * Every simulated process (broker, producer, consumer, the fault injector) is a node:
- * one SimGrid host, one actor, and a min-heap of timed events (its own timers and the
- * packets the network delivers to it). The actor sleeps on a semaphore until its next
- * event is due, then hands every due event to the model's handler. A run therefore
- * costs one actor wake-up per distinct (node, time) with work, not one per message.
+ * a state machine (`sim_node_ops`) with a SimGrid host for its place in the platform
+ * and a min-heap of timed events (its own timers and the packets the network delivers
+ * to it). One loop runs the node holding the earliest event; that activation hands
+ * every event of the node due at that instant to the model's handler. A run therefore
+ * costs one activation per distinct (node, time) with work, not one per message.
  *
- * Time is integer microseconds (`*_us`) everywhere in the models; SimGrid's double
- * seconds are converted only here. Ties are broken by a global sequence number, so the
- * order of events is a pure function of the scenario and seed. */
+ * Time is integer microseconds (`*_us`) everywhere; SimGrid's double seconds are
+ * converted only where routes are read. Ties are broken by a global sequence number,
+ * so the order of events is a pure function of the scenario and seed. */
 #ifndef BL_SIM_H
 #define BL_SIM_H
 
@@ -19,6 +19,7 @@
 
 #define SIM_NODES_MAX 2048
 #define SIM_TIME_NEVER INT64_MAX
+#define SIM_NODE_EVENTS_MAX (1u << 26) /* pending events on one node: a runaway model, not a load */
 
 /* Event kinds below SIM_EVENT_MODEL_BASE belong to the engine. */
 enum {
@@ -38,8 +39,8 @@ typedef struct sim_event {
 
 typedef struct sim_node sim_node;
 
-/* What a model provides for its node. Handlers run inside the node's actor; they may
- * schedule events, send packets and write history, but never block. */
+/* What a model provides for its node. Handlers run inside the node's activation; they
+ * may schedule events, send packets and write history, but never block. */
 typedef struct sim_node_ops {
     /* One due event. Packets: the handler owns ev->data afterwards. */
     void (*on_event)(sim_node *node, const sim_event *ev);
@@ -76,11 +77,9 @@ struct sim_node {
     bool host_up;                /* the host has power */
     uint32_t incarnation;        /* +1 at every start; packets to an old one are dropped */
     sim_event_heap events;
-    int64_t sleeping_until_us;   /* the wake time the actor waits for, or -1 if runnable */
-    bool wake_pending;           /* a sem release is outstanding */
-    void *sg_host;               /* sg_host_t */
-    void *sg_sem;                /* sg_sem_t */
-    uint64_t wakes;              /* actor wake-ups, for the benchmark */
+    uint32_t ready_index;        /* place in the scheduler's heap; UINT32_MAX = none */
+    void *sg_host;               /* sg_host_t: where the node sits in the platform */
+    uint64_t wakes;              /* activations of this node */
 };
 
 /* The simulation: call in this order. */
@@ -91,8 +90,8 @@ typedef struct sim_config {
     int64_t end_us;                  /* the run stops at this simulated time */
 } sim_config;
 
-/* Initialises SimGrid (quiet logging, exact latency) and builds the platform: one host
- * per node, each on its own NIC link in a star. */
+/* Initialises SimGrid (quiet logging, exact latency); sim_run builds the platform: one
+ * host per node, each on its own NIC link in a star. */
 void sim_init(const sim_config *config);
 sim_node *sim_add_node(const char *name, sim_role role, const sim_node_ops *ops, void *model);
 sim_node *sim_node_by_id(uint32_t id);
@@ -114,9 +113,9 @@ void sim_start_node(sim_node *node);
 int64_t sim_route_latency_us(const sim_node *src, const sim_node *dst);
 uint64_t sim_route_bandwidth_bytes_per_s(const sim_node *src, const sim_node *dst);
 
-/* Wake-ups of all node actors so far (the engine's event count). */
+/* Node activations so far (the engine's event count: one per (node, instant) with work). */
 uint64_t sim_total_wakes(void);
-/* Called by the engine after each wake-up; lets the history writer flush (may be NULL). */
+/* Called by the engine after each activation; lets the history writer flush (may be NULL). */
 void sim_set_tick_hook(void (*hook)(int64_t now_us, void *ctx), void *ctx);
 
 #endif

@@ -4,7 +4,7 @@
 # Builds a Release (-O2) brokerlab in build-bench/, runs scenarios/bench/reference.yaml
 # and a variant with every rate multiplied by 10, and prints for each run: simulated
 # messages, wall seconds, simulated messages per wall second, simulated/wall time ratio,
-# events (node actor wake-ups) per simulated second, wall µs per event, history records,
+# events (node activations) per simulated second, wall µs per event, history records,
 # history size and peak RSS; then the 10x/1x ratios that show how cost grows with the
 # message count.
 #

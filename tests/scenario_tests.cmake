@@ -9,14 +9,10 @@ foreach(scenario ${BL_CLAIM_SCENARIOS})
   set_tests_properties(claim.${scenario_name} PROPERTIES LABELS "scenario")
 endforeach()
 
-# Smaller runs that the sanitizer build also does (thread contexts are slow).
-foreach(scenario_name c01-async-request-latency c26-kafka-thread-pool-reorders)
-  set_tests_properties(claim.${scenario_name} PROPERTIES LABELS "scenario;sanitize")
-endforeach()
 
 add_test(NAME cli.default-run
          COMMAND $<TARGET_FILE:brokerlab> run --default --out ${CMAKE_BINARY_DIR}/test-out/default)
-set_tests_properties(cli.default-run PROPERTIES LABELS "scenario;sanitize")
+set_tests_properties(cli.default-run PROPERTIES LABELS "scenario")
 
 add_test(NAME cli.determinism
          COMMAND ${CMAKE_SOURCE_DIR}/tests/determinism.sh $<TARGET_FILE:brokerlab> ${CMAKE_BINARY_DIR}/test-out/determinism)
@@ -25,15 +21,15 @@ set_tests_properties(cli.determinism PROPERTIES LABELS "scenario")
 add_test(NAME cli.scenario-errors
          COMMAND ${CMAKE_SOURCE_DIR}/tests/scenario_errors.sh $<TARGET_FILE:brokerlab>
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
-set_tests_properties(cli.scenario-errors PROPERTIES LABELS "scenario;sanitize")
+set_tests_properties(cli.scenario-errors PROPERTIES LABELS "scenario")
 
 add_test(NAME cli.usage
          COMMAND ${CMAKE_SOURCE_DIR}/tests/cli_usage.sh $<TARGET_FILE:brokerlab> ${CMAKE_BINARY_DIR}/test-out/usage
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
-set_tests_properties(cli.usage PROPERTIES LABELS "scenario;sanitize")
+set_tests_properties(cli.usage PROPERTIES LABELS "scenario")
 
 # Every fault kind once: the injector, network rules and disk faults under test.
 add_test(NAME scenario.every-fault
          COMMAND $<TARGET_FILE:brokerlab> run ${CMAKE_SOURCE_DIR}/tests/scenarios/every-fault.yaml
                  --out ${CMAKE_BINARY_DIR}/test-out/every-fault)
-set_tests_properties(scenario.every-fault PROPERTIES LABELS "scenario;sanitize")
+set_tests_properties(scenario.every-fault PROPERTIES LABELS "scenario")

@@ -7,7 +7,7 @@ foreach(test_source ${BL_UNIT_TESTS})
   target_link_libraries(${test_name} PRIVATE bl_models bl_reports PkgConfig::CMOCKA)
   target_compile_definitions(${test_name} PRIVATE BL_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
   add_test(NAME unit.${test_name} COMMAND ${test_name})
-  set_tests_properties(unit.${test_name} PROPERTIES LABELS "unit;sanitize")
+  set_tests_properties(unit.${test_name} PROPERTIES LABELS "unit")
 endforeach()
 
 if(EXISTS ${CMAKE_SOURCE_DIR}/tests/scenario_tests.cmake)
