@@ -166,6 +166,26 @@ static void owned_clear(kafka_owned *part)
     part->dispatched_head = part->dispatched_count = 0;
 }
 
+/* The completed-fetch queue: partitions whose fetched records wait for poll(), in the
+ * order their data arrived (Kafka's FetchBuffer). A partition is queued at most once;
+ * one that was revoked or reset while queued is dropped when it reaches the head. */
+static void ready_push(kafka_consumer *consumer, uint32_t partition)
+{
+    kafka_owned *part = &consumer->partitions[partition];
+    if (part->queued) return;
+    BL_ASSERT(consumer->ready_count < consumer->partition_count);
+    consumer->ready[(consumer->ready_head + consumer->ready_count++) % consumer->partition_count] = partition;
+    part->queued = true;
+}
+
+static void ready_pop(kafka_consumer *consumer)
+{
+    BL_ASSERT(consumer->ready_count > 0);
+    consumer->partitions[consumer->ready[consumer->ready_head]].queued = false;
+    consumer->ready_head = (consumer->ready_head + 1) % consumer->partition_count;
+    consumer->ready_count--;
+}
+
 /* ---- commits ---- */
 
 static void record_commit(kafka_consumer *consumer, hist_type type, uint32_t partition, int64_t offset)
@@ -267,6 +287,17 @@ static void emit_for_group(kafka_consumer *consumer, uint32_t stream, hist_fn fn
     hist_emit(stream, &rec);
 }
 
+static void record_deliver(kafka_consumer *consumer, uint32_t partition, int64_t offset, uint64_t msg_id,
+                           int64_t now_us)
+{
+    hist_record rec = hist_record_init(HIST_DELIVER, HIST_OK, consumer->node->hist_name, now_us);
+    rec.msg = msg_id;
+    rec.group = consumer->hist_group;
+    rec.partition = (int32_t)partition;
+    rec.offset = offset;
+    hist_emit(HIST_STREAM_NOW, &rec);
+}
+
 /* Hands one polled record to a worker; returns when it will be done. */
 static int64_t dispatch(kafka_consumer *consumer, uint32_t partition, int64_t offset, uint64_t msg_id, int32_t key,
                         int64_t now_us)
@@ -338,6 +369,10 @@ static void on_poll(kafka_consumer *consumer)
     const scn_consumer *config = consumer->config;
     int64_t now_us = sim_now_us();
     consumer->poll_scheduled = false;
+    /* Records whose processing is over matter to nothing any more (not to a kill, not to
+     * the buffer): forget them in every commit mode, so the ring holds only what is in
+     * the workers' hands. */
+    for (uint32_t p = 0; p < consumer->partition_count; p++) dispatched_settle(&consumer->partitions[p], now_us);
     if (config->commit == SCN_COMMIT_AUTO && now_us >= consumer->next_auto_commit_us) {
         commit_owned(consumer, -1);
         consumer->next_auto_commit_us = now_us + config->commit_interval_us;
@@ -351,28 +386,27 @@ static void on_poll(kafka_consumer *consumer)
     }
     uint32_t taken = 0;
     int64_t last_done_us = now_us;
-    for (bool progress = true; progress && taken < room;) {
-        progress = false;
-        for (uint32_t p = 0; p < consumer->partition_count && taken < room; p++) {
-            kafka_owned *part = &consumer->partitions[p];
-            if (!part->owned || part->fetched_count == 0) continue;
+    /* Kafka's FetchCollector.collectFetch: drain the next-in-line completed fetch (one
+     * partition) up to the records remaining, then the next one, in arrival order. */
+    while (taken < room && consumer->ready_count > 0) {
+        uint32_t p = consumer->ready[consumer->ready_head];
+        kafka_owned *part = &consumer->partitions[p];
+        uint32_t run = part->owned ? part->fetched_count : 0;
+        if (run > room - taken) run = room - taken;
+        for (uint32_t i = 0; i < run; i++) {
             uint32_t k = part->fetched_head;
             uint64_t msg_id = part->fetched_ids[k];
             int32_t key = part->fetched_keys[k];
             part->fetched_head = (k + 1) % part->fetched_capacity;
             part->fetched_count--;
             int64_t offset = part->position++;
-            hist_record rec = hist_record_init(HIST_DELIVER, HIST_OK, consumer->node->hist_name, now_us);
-            rec.msg = msg_id;
-            rec.group = consumer->hist_group;
-            rec.partition = (int32_t)p;
-            rec.offset = offset;
-            hist_emit(HIST_STREAM_NOW, &rec);
+            record_deliver(consumer, p, offset, msg_id, now_us);
             int64_t done_us = dispatch(consumer, p, offset, msg_id, key, now_us);
             if (done_us > last_done_us) last_done_us = done_us;
-            taken++;
-            progress = true;
         }
+        taken += run;
+        if (part->owned && part->fetched_count > 0) break; /* room ran out mid-partition */
+        ready_pop(consumer);
     }
     if (config->commit == SCN_COMMIT_BEFORE_PROCESSING && taken > 0) commit_owned(consumer, -1);
     if (taken == 0 && room > 0) {
@@ -439,6 +473,7 @@ static void on_fetch_response(kafka_consumer *consumer, const kafka_msg *respons
         if (got->error != KAFKA_OK || got->offset != part->fetch_offset) continue;
         for (uint32_t k = 0; k < got->count; k++) fetched_push(part, got->msg_ids[k], got->keys[k]);
         part->fetch_offset += got->count;
+        if (part->fetched_count > 0) ready_push(consumer, got->partition);
     }
     if (consumer->poll_waiting) schedule_poll(consumer, sim_now_us());
 }
@@ -564,6 +599,7 @@ static void consumer_on_stop(sim_node *node, bool power_loss)
     }
     memset(consumer->commits, 0, sizeof consumer->commits);
     memset(consumer->fetch_in_flight, 0, sizeof consumer->fetch_in_flight);
+    while (consumer->ready_count > 0) ready_pop(consumer);
     consumer->poll_waiting = consumer->poll_scheduled = false;
     BL_MAYBE(power_loss);
 }
@@ -608,7 +644,8 @@ kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t gro
     consumer->partitions = calloc(consumer->partition_count, sizeof *consumer->partitions);
     consumer->worker_free_us = calloc(config->workers, sizeof *consumer->worker_free_us);
     consumer->worker_streams = calloc(config->workers, sizeof *consumer->worker_streams);
-    BL_ASSERT(consumer->partitions && consumer->worker_free_us && consumer->worker_streams);
+    consumer->ready = calloc(consumer->partition_count, sizeof *consumer->ready);
+    BL_ASSERT(consumer->partitions && consumer->worker_free_us && consumer->worker_streams && consumer->ready);
     char name[96];
     snprintf(name, sizeof name, "consumer/%s/%u", config->group, instance);
     char rng_name[128];
@@ -637,6 +674,7 @@ void kafka_consumer_free(kafka_consumer *consumer)
     free(consumer->partitions);
     free(consumer->worker_free_us);
     free(consumer->worker_streams);
+    free(consumer->ready);
     free(consumer);
 }
 

@@ -35,6 +35,7 @@ typedef struct kafka_dispatched {
 
 typedef struct kafka_owned {
     bool owned;
+    bool queued;             /* in the consumer's completed-fetch queue */
     int64_t position;        /* next offset poll() returns */
     int64_t fetch_offset;    /* next offset to fetch; -1 = resolve by auto_offset_reset */
     int64_t committed_sent;  /* last offset sent in a commit */
@@ -72,6 +73,8 @@ typedef struct kafka_consumer {
     int64_t *worker_free_us;
     uint32_t *worker_streams;
     uint32_t round_robin_next;
+    uint32_t *ready;               /* completed-fetch queue of partitions, a ring */
+    uint32_t ready_head, ready_count;
     bool poll_waiting;             /* poll found nothing: a fetch response polls again */
     bool poll_scheduled;
     int64_t next_auto_commit_us;
