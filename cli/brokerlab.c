@@ -1,4 +1,4 @@
-/* brokerlab.c — the command line: `run`, `validate`, `--help`.
+/* brokerlab.c — the command line: `run`, `validate`, `history`, `--help`.
  *
  * Exit codes (a contract for CI): 0 ran and every expectation held, 1 an expectation
  * failed, 2 bad input or usage, 3 internal error (a violated invariant, bl_panic). */
@@ -8,9 +8,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../engine/bl_assert.h"
 #include "../engine/history.h"
+#include "../engine/history_reader.h"
 #include "../engine/scenario.h"
 #include "../models/world.h"
 #include "../reports/check.h"
@@ -21,21 +23,36 @@ static const char usage_main[] =
     "usage: brokerlab COMMAND [ARGS]\n"
     "\n"
     "commands:\n"
-    "  run SCENARIO [--seed N] [--out DIR]   simulate, check, write DIR/results.json and\n"
-    "                                        DIR/history.jsonl, print a summary\n"
-    "  run --default [--seed N] [--out DIR]  the built-in peak-shaving scenario\n"
+    "  run SCENARIO [--seed N] [--out DIR] [--history FORMAT]\n"
+    "                                        simulate, check, write DIR/results.json and\n"
+    "                                        the history (DIR/history.blh), print a summary\n"
+    "  run --default [...]                   the built-in peak-shaving scenario\n"
     "  validate SCENARIO...                  parse and check scenario files only\n"
+    "  history RUN_DIR|FILE                  print a run's history as JSONL\n"
     "\n"
     "exit codes: 0 ok, 1 an expectation failed, 2 bad input or usage, 3 internal error\n"
     "`brokerlab COMMAND --help` describes a command.\n";
 
 static const char usage_run[] =
-    "usage: brokerlab run (SCENARIO | --default) [--seed N] [--out DIR]\n"
+    "usage: brokerlab run (SCENARIO | --default) [--seed N] [--out DIR] [--history FORMAT]\n"
     "\n"
     "Simulates the scenario with its seed (or N), checks the client history and prints a\n"
-    "summary. Writes DIR/history.jsonl and DIR/results.json (DIR defaults to\n"
-    "out/<scenario name>). Exit 0 if every expectation held, 1 if one failed (the replay\n"
-    "command is printed), 2 on bad input, 3 on an internal error.\n";
+    "summary. Writes DIR/results.json and the history (DIR defaults to\n"
+    "out/<scenario name>). FORMAT is one of\n"
+    "  binary     DIR/history.blh: compact and zstd-compressed (the default); read it with\n"
+    "             `brokerlab history DIR`, which prints the JSONL\n"
+    "  jsonl      DIR/history.jsonl: the documented JSONL, one record per line\n"
+    "  jsonl.zst  DIR/history.jsonl.zst: the same, zstd-compressed (read with zstdcat)\n"
+    "  none       no history file (results.json still has the history digest)\n"
+    "Exit 0 if every expectation held, 1 if one failed (the replay command is printed),\n"
+    "2 on bad input, 3 on an internal error.\n";
+
+static const char usage_history[] =
+    "usage: brokerlab history RUN_DIR|FILE\n"
+    "\n"
+    "Prints a history as JSONL on standard output: RUN_DIR/history.blh (what `run` writes\n"
+    "by default) or a .blh file, expanded into the lines `run --history jsonl` writes, byte\n"
+    "for byte. Exit 0, or 2 if the file is missing, unreadable or corrupt.\n";
 
 static const char usage_validate[] =
     "usage: brokerlab validate SCENARIO...\n"
@@ -119,7 +136,20 @@ typedef struct run_options {
     bool seed_given;
     uint64_t seed;
     const char *out_dir;
+    hist_format history_format;
 } run_options;
+
+static const struct {
+    const char *name;       /* --history value, and results.json history_format */
+    const char *file;       /* in the run directory; NULL = none */
+    hist_format format;
+} g_history_formats[] = {
+    {"binary", "history.blh", HIST_FORMAT_BINARY},
+    {"jsonl", "history.jsonl", HIST_FORMAT_JSONL},
+    {"jsonl.zst", "history.jsonl.zst", HIST_FORMAT_JSONL_ZST},
+    {"none", NULL, HIST_FORMAT_NONE},
+};
+#define HISTORY_FORMAT_COUNT (sizeof g_history_formats / sizeof g_history_formats[0])
 
 static int parse_run_options(int argc, char **argv, run_options *options)
 {
@@ -134,6 +164,13 @@ static int parse_run_options(int argc, char **argv, run_options *options)
         } else if (strcmp(argv[i], "--out") == 0) {
             if (i + 1 >= argc) return usage_error("--out needs a directory", usage_run);
             options->out_dir = argv[++i];
+        } else if (strcmp(argv[i], "--history") == 0) {
+            const char *value = i + 1 < argc ? argv[++i] : "";
+            uint32_t f = 0;
+            while (f < HISTORY_FORMAT_COUNT && strcmp(g_history_formats[f].name, value) != 0) f++;
+            if (f == HISTORY_FORMAT_COUNT)
+                return usage_error("--history needs binary, jsonl, jsonl.zst or none", usage_run);
+            options->history_format = g_history_formats[f].format;
         } else if (argv[i][0] == '-') {
             char message[160];
             snprintf(message, sizeof message, "unknown option '%s'", argv[i]);
@@ -179,30 +216,64 @@ static int cmd_run(int argc, char **argv)
         return BL_EXIT_BAD_INPUT;
     }
     uint64_t seed = options.seed_given ? options.seed : scenario->seed;
+    uint32_t f = 0;
+    while (g_history_formats[f].format != options.history_format) f++;
+    const char *history_file = g_history_formats[f].file;
     char out_dir[SCN_PATH_LEN], history_path[SCN_PATH_LEN + 32], results_path[SCN_PATH_LEN + 32];
     snprintf(out_dir, sizeof out_dir, "%s", options.out_dir ? options.out_dir : "out");
     if (options.out_dir == NULL) snprintf(out_dir, sizeof out_dir, "out/%s", scenario->name);
-    snprintf(history_path, sizeof history_path, "%s/history.jsonl", out_dir);
+    snprintf(history_path, sizeof history_path, "%s/%s", out_dir, history_file != NULL ? history_file : "");
     snprintf(results_path, sizeof results_path, "%s/results.json", out_dir);
-    FILE *history = make_dir(out_dir) == 0 ? fopen(history_path, "w") : NULL;
-    if (history == NULL) {
+    if (make_dir(out_dir) != 0) {
+        fprintf(stderr, "brokerlab: cannot create %s: %s\n", out_dir, strerror(errno));
+        free(scenario);
+        return BL_EXIT_BAD_INPUT;
+    }
+    /* A history file of another format from an earlier run would not match this one. */
+    for (uint32_t k = 0; k < HISTORY_FORMAT_COUNT; k++) {
+        if (g_history_formats[k].file == NULL || g_history_formats[k].file == history_file) continue;
+        char stale[SCN_PATH_LEN + 32];
+        snprintf(stale, sizeof stale, "%s/%s", out_dir, g_history_formats[k].file);
+        if (unlink(stale) != 0 && errno != ENOENT) {
+            fprintf(stderr, "brokerlab: cannot remove %s: %s\n", stale, strerror(errno));
+            free(scenario);
+            return BL_EXIT_BAD_INPUT;
+        }
+    }
+    FILE *history = history_file != NULL ? fopen(history_path, "w") : NULL;
+    if (history_file != NULL && history == NULL) {
         fprintf(stderr, "brokerlab: cannot write %s: %s\n", history_path, strerror(errno));
         free(scenario);
         return BL_EXIT_BAD_INPUT;
     }
     static char history_buffer[1 << 20];
-    setvbuf(history, history_buffer, _IOFBF, sizeof history_buffer);
+    if (history != NULL) setvbuf(history, history_buffer, _IOFBF, sizeof history_buffer);
     struct timespec wall_start, wall_end;
     clock_gettime(CLOCK_MONOTONIC, &wall_start); /* reported only, never simulated */
     check_state *checker = check_begin(scenario->unavailable_after_us);
-    hist_open(history, feed_checker, checker);
+    hist_options history_options = {.format = options.history_format, .out = history,
+                                     .sink = feed_checker, .sink_ctx = checker};
+    hist_open(&history_options);
     world_stats stats;
     world_run(scenario, seed, &stats);
     report_run run = {.scenario = scenario, .scenario_path = options.builtin ? "<default>" : options.path,
                       .seed = seed, .sim_time_s = stats.sim_time_s, .events = stats.wakes,
-                      .packets = stats.packets};
-    hist_close(run.history_sha256, &run.history_records);
-    BL_ASSERTF(fclose(history) == 0, "cannot close %s", history_path);
+                      .packets = stats.packets, .nodes = stats.nodes, .history_format = g_history_formats[f].name,
+                      .history_file = history_file};
+    hist_summary summary;
+    hist_close(&summary);
+    int write_errno = summary.write_errno;
+    if (history != NULL && fclose(history) != 0 && write_errno == 0) write_errno = errno != 0 ? errno : EIO;
+    if (write_errno != 0) {
+        fprintf(stderr, "brokerlab: cannot write %s: %s\n", history_path, strerror(write_errno));
+        free(scenario);
+        return BL_EXIT_BAD_INPUT;
+    }
+    memcpy(run.history_sha256, summary.jsonl_sha256_hex, sizeof run.history_sha256);
+    memcpy(run.history_digest, summary.digest_hex, sizeof run.history_digest);
+    run.history_records = summary.records;
+    run.history_batches = summary.batches;
+    run.history_bytes = summary.file_bytes;
     check_results results;
     check_end(checker, hist_names_table(), &results);
     clock_gettime(CLOCK_MONOTONIC, &wall_end);
@@ -217,7 +288,8 @@ static int cmd_run(int argc, char **argv)
         return BL_EXIT_BAD_INPUT;
     }
     report_print_summary(stdout, &run, &results);
-    printf("wrote %s and %s\n", results_path, history_path);
+    if (history_file != NULL) printf("wrote %s and %s\n", results_path, history_path);
+    else printf("wrote %s (no history file: --history none)\n", results_path);
     if (!all_held) {
         printf("an expectation failed; replay exactly this run with:\n  %s run %s --seed %llu%s%s\n",
                program_path, options.builtin ? "--default" : options.path, (unsigned long long)seed,
@@ -227,6 +299,33 @@ static int cmd_run(int argc, char **argv)
     free(hist_names_table());
     free(scenario);
     return all_held ? BL_EXIT_OK : BL_EXIT_EXPECTATION;
+}
+
+static int cmd_history(int argc, char **argv)
+{
+    if (argc == 1 && is_help(argv[0])) {
+        fputs(usage_history, stdout);
+        return BL_EXIT_OK;
+    }
+    if (argc != 1) return usage_error("history takes one run directory or .blh file", usage_history);
+    char path[SCN_PATH_LEN + 32];
+    struct stat info;
+    bool is_dir = stat(argv[0], &info) == 0 && S_ISDIR(info.st_mode);
+    int n = snprintf(path, sizeof path, is_dir ? "%s/history.blh" : "%s", argv[0]);
+    if (n < 0 || (size_t)n >= sizeof path) return usage_error("the path is too long", usage_history);
+    char error[HIST_READER_ERROR_LEN];
+    static char out_buffer[1 << 20];
+    setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
+    int rc = hist_read_jsonl(path, stdout, error);
+    if (fflush(stdout) != 0 && rc == 0) {
+        fprintf(stderr, "brokerlab: cannot write the output: %s\n", strerror(errno));
+        return BL_EXIT_BAD_INPUT;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "brokerlab: %s\n", error);
+        return BL_EXIT_BAD_INPUT;
+    }
+    return BL_EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -239,6 +338,7 @@ int main(int argc, char **argv)
     program_path = argv[0];
     if (strcmp(argv[1], "run") == 0) return cmd_run(argc - 2, argv + 2);
     if (strcmp(argv[1], "validate") == 0) return cmd_validate(argc - 2, argv + 2);
+    if (strcmp(argv[1], "history") == 0) return cmd_history(argc - 2, argv + 2);
     char message[160];
     snprintf(message, sizeof message, "unknown command '%s'", argv[1]);
     return usage_error(message, usage_main);

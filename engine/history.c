@@ -1,19 +1,22 @@
-/* history.c — the recorder: per-node streams merged into one time-ordered history,
- * written as JSONL with a running SHA-256 and handed to the checker (see history.h). */
+/* history.c — the recorder: per-node streams merged into one time-ordered history, encoded
+ * as the binary stream (the digest; history.blh) and, on request, as JSONL, both hashed
+ * and written on threads of their own, and handed to the checker (see history.h). */
 #include "history.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "bl_assert.h"
+#include "history_binary.h"
 #include "history_output.h"
 
 #define HIST_STREAMS_MAX 65536
 #define HIST_PENDING_FLUSH 4096
 
 typedef struct hist_entry {
-    hist_record rec;
+    hist_record rec;     /* a batch's msgs is NULL here: its ids are at ids_at */
     uint64_t seq;        /* emission order: the tie-break between equal times */
+    uint64_t ids_at;     /* batch records (stream 0 only): index into g_hist.ids */
 } hist_entry;
 
 typedef struct hist_stream {
@@ -22,20 +25,28 @@ typedef struct hist_stream {
     int64_t last_t_us;
 } hist_stream;
 
+/* One output: a byte stream filled here and written on its own thread. */
+typedef struct hist_sink_buffer {
+    hist_output *output;
+    char *buffer;
+    size_t length;
+} hist_sink_buffer;
+
 static struct {
-    FILE *out;
-    hist_sink_fn sink;
-    void *sink_ctx;
+    hist_options options;
     hist_names *names;
     hist_stream *streams;
     uint32_t stream_count;
     uint64_t next_seq;
     uint64_t pending;
     int64_t flushed_before_us;
-    uint64_t records;
-    hist_output *output;     /* hashing and writing, on a thread of its own */
-    char *buffer;            /* the output buffer being filled */
-    size_t buffer_len;
+    uint64_t records, batches;
+    uint64_t *ids;           /* ids of stream 0's batch records, in stream order */
+    uint64_t ids_used, ids_capacity;
+    hist_bin_state bin;
+    hist_sink_buffer binary; /* always: the digest; the file in the binary format */
+    hist_sink_buffer jsonl;  /* JSONL formats only */
+    bool jsonl_on;
 } g_hist;
 
 hist_record hist_record_init(hist_fn fn, hist_type type, uint16_t node, int64_t t_us)
@@ -50,20 +61,55 @@ hist_record hist_record_init(hist_fn fn, hist_type type, uint16_t node, int64_t 
     rec.node = node;
     rec.fn = (uint8_t)fn;
     rec.type = (uint8_t)type;
+    rec.count = 1;
     return rec;
 }
 
-void hist_open(FILE *out, hist_sink_fn sink, void *sink_ctx)
+static void sink_open(hist_sink_buffer *sink, FILE *out, bool compress)
 {
+    sink->output = hist_output_open(out, compress);
+    sink->buffer = hist_output_buffer(sink->output);
+    sink->length = 0;
+}
+
+/* Makes room for `bytes` more in the sink's buffer. */
+static char *sink_reserve(hist_sink_buffer *sink, size_t bytes)
+{
+    BL_ASSERT(bytes <= HIST_OUTPUT_BUFFER_BYTES);
+    if (sink->length + bytes > HIST_OUTPUT_BUFFER_BYTES) {
+        sink->buffer = hist_output_submit(sink->output, sink->length);
+        sink->length = 0;
+    }
+    return sink->buffer + sink->length;
+}
+
+static int sink_close(hist_sink_buffer *sink, char hex_out[65], uint64_t *file_bytes)
+{
+    if (sink->length > 0) hist_output_submit(sink->output, sink->length);
+    unsigned char digest[32];
+    int write_errno = hist_output_close(sink->output, digest, file_bytes);
+    for (int i = 0; i < 32; i++) {
+        static const char hex[] = "0123456789abcdef";
+        hex_out[2 * i] = hex[digest[i] >> 4];
+        hex_out[2 * i + 1] = hex[digest[i] & 15];
+    }
+    hex_out[64] = '\0';
+    return write_errno;
+}
+
+void hist_open(const hist_options *options)
+{
+    BL_ASSERT(options != NULL && (options->out == NULL) == (options->format == HIST_FORMAT_NONE));
     memset(&g_hist, 0, sizeof g_hist);
-    g_hist.out = out;
-    g_hist.sink = sink;
-    g_hist.sink_ctx = sink_ctx;
+    g_hist.options = *options;
     g_hist.names = calloc(1, sizeof *g_hist.names);
     g_hist.streams = calloc(HIST_STREAMS_MAX, sizeof *g_hist.streams);
-    g_hist.output = hist_output_open(out);
-    g_hist.buffer = hist_output_buffer(g_hist.output);
     BL_ASSERT(g_hist.names && g_hist.streams);
+    bool binary_file = options->format == HIST_FORMAT_BINARY;
+    sink_open(&g_hist.binary, binary_file ? options->out : NULL, binary_file);
+    g_hist.jsonl_on = options->format == HIST_FORMAT_JSONL || options->format == HIST_FORMAT_JSONL_ZST;
+    if (g_hist.jsonl_on) sink_open(&g_hist.jsonl, options->out, options->format == HIST_FORMAT_JSONL_ZST);
+    g_hist.binary.length = hist_bin_header((uint8_t *)g_hist.binary.buffer);
     g_hist.stream_count = 1; /* HIST_STREAM_NOW */
 }
 
@@ -95,24 +141,64 @@ static void stream_grow(hist_stream *stream)
     stream->head = 0;
 }
 
+/* Stream 0's batch ids live in one array in stream order. Before growing it, the ids of
+ * records already passed on are dropped: only those of the current instant remain. */
+static uint64_t ids_store(const uint64_t *ids, uint32_t count)
+{
+    if (g_hist.ids_used + count > g_hist.ids_capacity) {
+        hist_stream *now = &g_hist.streams[HIST_STREAM_NOW];
+        uint64_t first = g_hist.ids_used;
+        for (uint32_t i = 0; i < now->count; i++) {
+            const hist_entry *entry = stream_at(now, i);
+            if (entry->rec.count > 1 && entry->ids_at < first) first = entry->ids_at;
+        }
+        memmove(g_hist.ids, g_hist.ids + first, (g_hist.ids_used - first) * sizeof *g_hist.ids);
+        for (uint32_t i = 0; i < now->count; i++) {
+            hist_entry *entry = stream_at(now, i);
+            if (entry->rec.count > 1) entry->ids_at -= first;
+        }
+        g_hist.ids_used -= first;
+    }
+    if (g_hist.ids_used + count > g_hist.ids_capacity) {
+        uint64_t capacity = g_hist.ids_capacity ? g_hist.ids_capacity : 4096;
+        while (capacity < g_hist.ids_used + count) capacity *= 2;
+        g_hist.ids = realloc(g_hist.ids, capacity * sizeof *g_hist.ids);
+        BL_ASSERT(g_hist.ids != NULL);
+        g_hist.ids_capacity = capacity;
+    }
+    uint64_t at = g_hist.ids_used;
+    memcpy(g_hist.ids + at, ids, count * sizeof *ids);
+    g_hist.ids_used += count;
+    return at;
+}
+
 void hist_emit(uint32_t stream_id, const hist_record *rec)
 {
     BL_ASSERT(stream_id < g_hist.stream_count);
+    BL_ASSERTF(rec->count >= 1 && rec->count <= HIST_BATCH_MAX, "history record of %u messages", rec->count);
+    BL_ASSERTF(rec->count == 1 || (stream_id == HIST_STREAM_NOW && rec->msgs != NULL && rec->msgs[0] == rec->msg),
+               "a batch record goes into stream 0 with its ids");
     hist_stream *stream = &g_hist.streams[stream_id];
     BL_ASSERTF(rec->t_us >= stream->last_t_us && rec->t_us >= g_hist.flushed_before_us,
                "history record out of order: t=%lld after %lld (flushed before %lld)",
                (long long)rec->t_us, (long long)stream->last_t_us,
                (long long)g_hist.flushed_before_us);
+    hist_entry entry = {.rec = *rec, .seq = g_hist.next_seq++};
+    if (rec->count > 1) {
+        entry.ids_at = ids_store(rec->msgs, rec->count);
+        entry.rec.msgs = NULL;
+    }
     if (stream->count == stream->capacity) stream_grow(stream);
     stream->count++;
-    *stream_at(stream, stream->count - 1) = (hist_entry){.rec = *rec, .seq = g_hist.next_seq++};
+    *stream_at(stream, stream->count - 1) = entry;
     stream->last_t_us = rec->t_us;
     g_hist.pending++;
 }
 
 void hist_cancel_after(uint32_t stream_id, int64_t t_us)
 {
-    BL_ASSERT(stream_id < g_hist.stream_count && t_us >= g_hist.flushed_before_us);
+    BL_ASSERT(stream_id != HIST_STREAM_NOW && stream_id < g_hist.stream_count);
+    BL_ASSERT(t_us >= g_hist.flushed_before_us);
     hist_stream *stream = &g_hist.streams[stream_id];
     while (stream->count > 0 && stream_at(stream, stream->count - 1)->rec.t_us > t_us) {
         stream->count--;
@@ -121,19 +207,21 @@ void hist_cancel_after(uint32_t stream_id, int64_t t_us)
     stream->last_t_us = stream->count > 0 ? stream_at(stream, stream->count - 1)->rec.t_us : t_us;
 }
 
-static void output_flush(void)
-{
-    if (g_hist.buffer_len == 0) return;
-    g_hist.buffer = hist_output_submit(g_hist.output, g_hist.buffer_len);
-    g_hist.buffer_len = 0;
-}
-
 static void pass_on(const hist_record *rec)
 {
-    if (g_hist.buffer_len + HIST_LINE_MAX > HIST_OUTPUT_BUFFER_BYTES) output_flush();
-    g_hist.buffer_len += hist_format_line(rec, g_hist.names, g_hist.buffer + g_hist.buffer_len);
-    if (g_hist.sink != NULL) g_hist.sink(g_hist.sink_ctx, rec, g_hist.names);
-    g_hist.records++;
+    size_t bound = HIST_BIN_RECORD_MAX - ((size_t)HIST_BATCH_MAX - rec->count) * 10;
+    char *at = sink_reserve(&g_hist.binary, bound);
+    g_hist.binary.length += hist_bin_encode(&g_hist.bin, rec, g_hist.names, (uint8_t *)at);
+    if (g_hist.jsonl_on) {
+        for (uint32_t i = 0; i < rec->count; i++) {
+            hist_record one = hist_expand(rec, i);
+            char *line = sink_reserve(&g_hist.jsonl, HIST_LINE_MAX);
+            g_hist.jsonl.length += hist_format_line(&one, g_hist.names, line);
+        }
+    }
+    if (g_hist.options.sink != NULL) g_hist.options.sink(g_hist.options.sink_ctx, rec, g_hist.names);
+    g_hist.records += rec->count;
+    g_hist.batches++;
 }
 
 /* ---- merge: a binary heap of stream ids keyed by their head entry ---- */
@@ -173,35 +261,40 @@ void hist_flush_before(int64_t t_us)
         hist_stream *stream = &g_hist.streams[heap[0]];
         hist_entry *entry = stream_at(stream, 0);
         if (entry->rec.t_us >= t_us) break;
-        pass_on(&entry->rec);
+        hist_record rec = entry->rec;
+        if (rec.count > 1) rec.msgs = g_hist.ids + entry->ids_at;
+        pass_on(&rec);
         stream->head = (stream->head + 1) % stream->capacity;
         stream->count--;
         g_hist.pending--;
         if (stream->count == 0) heap[0] = heap[--count];
         sift_down(heap, count, 0);
     }
+    if (g_hist.streams[HIST_STREAM_NOW].count == 0) g_hist.ids_used = 0;
 }
 
-/* Called after every node wake-up: flush once enough has accumulated. */
+/* Called after every activation: flush once enough has accumulated. */
 void hist_maybe_flush(int64_t now_us)
 {
     if (g_hist.pending >= HIST_PENDING_FLUSH) hist_flush_before(now_us);
 }
 
-void hist_close(char sha256_hex[65], uint64_t *record_count)
+void hist_close(hist_summary *summary)
 {
+    memset(summary, 0, sizeof *summary);
     hist_flush_before(INT64_MAX);
-    output_flush();
-    unsigned char digest[32];
-    hist_output_close(g_hist.output, digest);
-    for (int i = 0; i < 32; i++) {
-        static const char hex[] = "0123456789abcdef";
-        sha256_hex[2 * i] = hex[digest[i] >> 4];
-        sha256_hex[2 * i + 1] = hex[digest[i] & 15];
-    }
-    sha256_hex[64] = '\0';
-    *record_count = g_hist.records;
+    char *at = sink_reserve(&g_hist.binary, 32);
+    g_hist.binary.length += hist_bin_trailer(g_hist.records, g_hist.batches, (uint8_t *)at);
+    uint64_t binary_bytes = 0, jsonl_bytes = 0;
+    int binary_errno = sink_close(&g_hist.binary, summary->digest_hex, &binary_bytes);
+    int jsonl_errno = 0;
+    if (g_hist.jsonl_on) jsonl_errno = sink_close(&g_hist.jsonl, summary->jsonl_sha256_hex, &jsonl_bytes);
+    summary->file_bytes = g_hist.jsonl_on ? jsonl_bytes : binary_bytes;
+    summary->write_errno = binary_errno != 0 ? binary_errno : jsonl_errno;
+    summary->records = g_hist.records;
+    summary->batches = g_hist.batches;
     for (uint32_t s = 0; s < g_hist.stream_count; s++) free(g_hist.streams[s].ring);
     free(g_hist.streams);
+    free(g_hist.ids);
     /* names stay alive: the caller's results refer to them until exit */
 }

@@ -1,9 +1,11 @@
 /* history.h — the client history: every client operation with its simulated time.
  *
  * This is the only thing the checker reads (DESIGN.md rule 2). In memory it is a stream
- * of compact `hist_record`s in simulated-time order; on disk it is history.jsonl, one
- * JSON object per record (format below, a public contract: extend by adding fields,
- * never change a field's meaning). Names (nodes, topics, groups, fault targets) are
+ * of compact `hist_record`s in simulated-time order, a produce batch's outcome or one
+ * poll's deliveries from a partition being one record; its documented form is
+ * history.jsonl, one JSON object per message record (format below, a public contract:
+ * extend by adding fields, never change a field's meaning), written directly or
+ * expanded from the compact history.blh (history_binary.h). Names (nodes, topics, groups, fault targets) are
  * interned once in a `hist_names` table and records refer to them by index.
  *
  * JSONL fields, times in integer microseconds:
@@ -64,7 +66,16 @@ typedef struct hist_record {
     uint8_t type;           /* hist_type */
     uint8_t redelivered;    /* deliver: 0/1 */
     uint8_t phase;          /* fault: hist_phase */
+    uint32_t count;         /* messages the record covers: 1, or up to HIST_BATCH_MAX for a
+                               batch (send ok/fail/info of one produce batch, deliver of
+                               one poll's run from one partition); see hist_expand */
+    const uint64_t *msgs;   /* count > 1: the ids, msgs[0] == msg; else NULL */
 } hist_record;
+
+/* A batch record stands for `count` per-message records with the same t, node, f, type
+ * and fields, message i having id msgs[i] and offset `offset + i` (an offset of -1, as
+ * for acks=0, stays -1). The JSONL file holds the expanded records, in that order. */
+#define HIST_BATCH_MAX 65536u
 
 typedef struct hist_names {
     char names[HIST_NAMES_MAX][HIST_NAME_LEN];
@@ -92,30 +103,67 @@ bool hist_parse_line(const char *line, hist_record *rec, hist_names *names, char
  * Nodes write records into streams. Stream 0 takes records stamped with the current
  * time; a node that knows now when a future operation will happen (a worker finishing a
  * message, a producer's next scheduled send) writes it ahead into a stream of its own,
- * in nondecreasing time, and may cancel its tail if the process dies first. The
- * recorder merges the streams in (t, emission order) and passes each record, once its
- * time has passed, to the JSONL file (with a running SHA-256) and to the sink (the
- * checker). */
+ * in nondecreasing time, and may cancel its tail if the process dies first. Batch
+ * records go into stream 0 only. The recorder merges the streams in (t, emission order)
+ * and passes each record, once its time has passed, to the sink (the checker) and to
+ * the outputs: always the binary stream (history_binary.h), whose SHA-256 is the run's
+ * history digest, written to the file only in the binary format; the JSONL lines (with
+ * their own SHA-256) only in the JSONL formats. */
 typedef void (*hist_sink_fn)(void *ctx, const hist_record *rec, const hist_names *names);
 
 #define HIST_STREAM_NOW 0u
 
-/* `out` may be NULL (no file). The sink may be NULL. */
-void hist_open(FILE *out, hist_sink_fn sink, void *sink_ctx);
+typedef enum hist_format {
+    HIST_FORMAT_BINARY = 0,  /* history.blh: the compact records, zstd-compressed (default) */
+    HIST_FORMAT_JSONL,       /* history.jsonl */
+    HIST_FORMAT_JSONL_ZST,   /* history.jsonl.zst: the JSONL, zstd-compressed */
+    HIST_FORMAT_NONE,        /* no file (digest and checker only) */
+} hist_format;
+
+typedef struct hist_options {
+    hist_format format;
+    FILE *out;               /* the history file; NULL iff format == HIST_FORMAT_NONE */
+    hist_sink_fn sink;       /* may be NULL */
+    void *sink_ctx;
+} hist_options;
+
+/* What the recorder wrote, at hist_close. */
+typedef struct hist_summary {
+    char digest_hex[65];       /* SHA-256 of the binary record stream, in every format */
+    char jsonl_sha256_hex[65]; /* SHA-256 of the JSONL bytes; "" unless a JSONL format */
+    uint64_t records;          /* per-message records: the JSONL's line count */
+    uint64_t batches;          /* records as stored (a batch counts once) */
+    uint64_t file_bytes;       /* bytes of the history file */
+    int write_errno;           /* 0, or why writing the file failed */
+} hist_summary;
+
+void hist_open(const hist_options *options);
 hist_names *hist_names_table(void);
 uint32_t hist_stream_open(void);
-/* rec->t_us must be >= the stream's last record and >= what was already flushed. */
+/* rec->t_us must be >= the stream's last record and >= what was already flushed. The
+ * recorder copies the record (and a batch's ids). */
 void hist_emit(uint32_t stream, const hist_record *rec);
 /* Drops the stream's records with t > t_us (a process died before they happened). */
 void hist_cancel_after(uint32_t stream, int64_t t_us);
 /* Passes on every record with t < t_us. */
 void hist_flush_before(int64_t t_us);
-/* Flushes what is due once enough records wait (call after every wake-up). */
+/* Flushes what is due once enough records wait (call after every activation). */
 void hist_maybe_flush(int64_t now_us);
-/* Flushes everything; returns the history's SHA-256 (hex) and record count. */
-void hist_close(char sha256_hex[65], uint64_t *record_count);
+/* Flushes everything, closes the outputs (not the FILE) and fills *summary. */
+void hist_close(hist_summary *summary);
 
-/* A record with every optional field set to "none". */
+/* A record with every optional field set to "none" and count 1. */
 hist_record hist_record_init(hist_fn fn, hist_type type, uint16_t node, int64_t t_us);
+
+/* The i-th (0-based, < rec->count) per-message record of a (batch) record. */
+static inline hist_record hist_expand(const hist_record *rec, uint32_t i)
+{
+    hist_record one = *rec;
+    one.count = 1;
+    one.msgs = NULL;
+    if (rec->count > 1) one.msg = rec->msgs[i];
+    if (rec->offset >= 0) one.offset = rec->offset + (int64_t)i;
+    return one;
+}
 
 #endif

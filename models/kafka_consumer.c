@@ -287,14 +287,19 @@ static void emit_for_group(kafka_consumer *consumer, uint32_t stream, hist_fn fn
     hist_emit(stream, &rec);
 }
 
-static void record_deliver(kafka_consumer *consumer, uint32_t partition, int64_t offset, uint64_t msg_id,
-                           int64_t now_us)
+/* One poll's run of `count` records from one partition, from base_offset on: one
+ * history record (history.h). */
+static void record_deliver(kafka_consumer *consumer, uint32_t partition, int64_t base_offset,
+                           const uint64_t *msg_ids, uint32_t count, int64_t now_us)
 {
+    BL_ASSERT(count >= 1 && count <= HIST_BATCH_MAX);
     hist_record rec = hist_record_init(HIST_DELIVER, HIST_OK, consumer->node->hist_name, now_us);
-    rec.msg = msg_id;
+    rec.msg = msg_ids[0];
+    rec.count = count;
+    rec.msgs = count > 1 ? msg_ids : NULL;
     rec.group = consumer->hist_group;
     rec.partition = (int32_t)partition;
-    rec.offset = offset;
+    rec.offset = base_offset;
     hist_emit(HIST_STREAM_NOW, &rec);
 }
 
@@ -393,15 +398,26 @@ static void on_poll(kafka_consumer *consumer)
         kafka_owned *part = &consumer->partitions[p];
         uint32_t run = part->owned ? part->fetched_count : 0;
         if (run > room - taken) run = room - taken;
+        if (run > HIST_BATCH_MAX) run = HIST_BATCH_MAX;
+        if (run > consumer->run_capacity) {
+            consumer->run_ids = realloc(consumer->run_ids, run * sizeof *consumer->run_ids);
+            consumer->run_keys = realloc(consumer->run_keys, run * sizeof *consumer->run_keys);
+            BL_ASSERT(consumer->run_ids != NULL && consumer->run_keys != NULL);
+            consumer->run_capacity = run;
+        }
+        int64_t base_offset = part->position;
         for (uint32_t i = 0; i < run; i++) {
             uint32_t k = part->fetched_head;
-            uint64_t msg_id = part->fetched_ids[k];
-            int32_t key = part->fetched_keys[k];
+            consumer->run_ids[i] = part->fetched_ids[k];
+            consumer->run_keys[i] = part->fetched_keys[k];
             part->fetched_head = (k + 1) % part->fetched_capacity;
             part->fetched_count--;
-            int64_t offset = part->position++;
-            record_deliver(consumer, p, offset, msg_id, now_us);
-            int64_t done_us = dispatch(consumer, p, offset, msg_id, key, now_us);
+        }
+        part->position += run;
+        /* The deliveries are recorded before the workers' records, which may fall due now. */
+        if (run > 0) record_deliver(consumer, p, base_offset, consumer->run_ids, run, now_us);
+        for (uint32_t i = 0; i < run; i++) {
+            int64_t done_us = dispatch(consumer, p, base_offset + i, consumer->run_ids[i], consumer->run_keys[i], now_us);
             if (done_us > last_done_us) last_done_us = done_us;
         }
         taken += run;
@@ -675,6 +691,8 @@ void kafka_consumer_free(kafka_consumer *consumer)
     free(consumer->worker_free_us);
     free(consumer->worker_streams);
     free(consumer->ready);
+    free(consumer->run_ids);
+    free(consumer->run_keys);
     free(consumer);
 }
 

@@ -75,6 +75,9 @@ typedef struct kafka_consumer {
     uint32_t round_robin_next;
     uint32_t *ready;               /* completed-fetch queue of partitions, a ring */
     uint32_t ready_head, ready_count;
+    uint64_t *run_ids;             /* ids of the poll's current run (one history record) */
+    int32_t *run_keys;             /* and their keys */
+    uint32_t run_capacity;
     bool poll_waiting;             /* poll found nothing: a fetch response polls again */
     bool poll_scheduled;
     int64_t next_auto_commit_us;

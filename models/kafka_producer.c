@@ -135,20 +135,26 @@ static void record_request(kafka_producer *producer, uint32_t stream, hist_type 
     hist_emit(stream, &rec);
 }
 
+/* The batch's outcome: one history record for the whole batch (history.h). */
 static void record_outcome(kafka_producer *producer, const kafka_batch *batch, hist_type type, int64_t base_offset)
 {
+    BL_ASSERT(batch->count >= 1);
     int64_t now_us = sim_now_us();
-    bool publish_requests = producer->config->request.enabled;
-    for (uint32_t i = 0; i < batch->count; i++) {
+    for (uint32_t first = 0; first < batch->count; first += HIST_BATCH_MAX) { /* a huge batch: in parts */
+        uint32_t count = batch->count - first < HIST_BATCH_MAX ? batch->count - first : HIST_BATCH_MAX;
         hist_record rec = hist_record_init(HIST_SEND, type, producer->node->hist_name, now_us);
-        rec.msg = batch->msg_ids[i];
+        rec.msg = batch->msg_ids[first];
+        rec.count = count;
+        rec.msgs = count > 1 ? batch->msg_ids + first : NULL;
         if (type == HIST_OK) {
             rec.partition = (int32_t)batch->partition;
-            rec.offset = base_offset < 0 ? -1 : base_offset + i;
+            rec.offset = base_offset < 0 ? -1 : base_offset + first;
         }
         hist_emit(HIST_STREAM_NOW, &rec);
-        if (publish_requests) record_request(producer, HIST_STREAM_NOW, type, now_us, batch->msg_ids[i], 0);
     }
+    if (!producer->config->request.enabled) return;
+    for (uint32_t i = 0; i < batch->count; i++)
+        record_request(producer, HIST_STREAM_NOW, type, now_us, batch->msg_ids[i], 0);
 }
 
 /* ---- the application: offering messages ---- */

@@ -344,6 +344,7 @@ void world_run(const scn_scenario *scenario, uint64_t seed, world_stats *stats)
     stats->wakes = sim_total_wakes();
     stats->packets = net_packets_delivered();
     stats->messages = g_world.next_msg_id;
+    stats->nodes = config.node_count;
     for (uint32_t i = 0; i < g_world.producer_count; i++) kafka_producer_free(g_world.producers[i]);
     for (uint32_t i = 0; i < g_world.consumer_count; i++) kafka_consumer_free(g_world.consumers[i]);
     sim_shutdown();

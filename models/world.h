@@ -13,6 +13,7 @@ typedef struct world_stats {
     uint64_t wakes;       /* node actor wake-ups */
     uint64_t packets;     /* packets delivered */
     uint64_t messages;    /* message ids handed out */
+    uint32_t nodes;       /* simulated processes: brokers, clients, the fault injector */
 } world_stats;
 
 /* Runs the scenario with `seed` (overriding scenario->seed). Call once per process

@@ -473,10 +473,28 @@ static void on_request(check_state *state, const hist_record *rec, const hist_na
     check_map_remove(&producer->pending_requests, rec->msg);
 }
 
+static void feed_one(check_state *state, const hist_record *rec, const hist_names *names);
+
 void check_feed(check_state *state, const hist_record *rec, const hist_names *names)
 {
     BL_ASSERT(state != NULL && rec != NULL);
+    BL_ASSERT(rec->count >= 1 && rec->count <= HIST_BATCH_MAX);
     advance_to(state, rec->t_us);
+    if (rec->count == 1) {
+        feed_one(state, rec, names);
+        return;
+    }
+    BL_ASSERTF((rec->fn == HIST_SEND && rec->type != HIST_INVOKE) || rec->fn == HIST_DELIVER,
+               "a batch record of %s %s", hist_fn_name((hist_fn)rec->fn), hist_type_name((hist_type)rec->type));
+    for (uint32_t i = 0; i < rec->count; i++) {
+        hist_record one = hist_expand(rec, i);
+        feed_one(state, &one, names);
+    }
+}
+
+/* One per-message record (a batch's are fed one by one). */
+static void feed_one(check_state *state, const hist_record *rec, const hist_names *names)
+{
     state->records++;
     switch ((hist_fn)rec->fn) {
     case HIST_SEND:

@@ -2,13 +2,15 @@
 # bench.sh — the performance benchmark (not a timed test).
 #
 # Builds a Release (-O2) brokerlab in build-bench/, runs scenarios/bench/reference.yaml
-# and a variant with every rate multiplied by 10, and prints for each run: simulated
-# messages, wall seconds, simulated messages per wall second, simulated/wall time ratio,
-# events (node activations) per simulated second, wall µs per event, history records,
-# history size and peak RSS; then the 10x/1x ratios that show how cost grows with the
-# message count.
+# and a variant with every rate multiplied by 10, each with the default output (the
+# binary history), and prints for each run: simulated messages, wall seconds, simulated
+# messages per wall second, simulated/wall time ratio, events (node activations) per
+# simulated second, wall µs per event, history records and batches, history bytes on
+# disk and per message, and peak RSS; then the engine probe (a plain C heap replaying the
+# same number of events among the same number of nodes: the physical limit of the event
+# loop) measured in the same invocation, and the 10x/1x ratios that show how cost grows.
 #
-#   scripts/bench.sh           the full runs (1 h simulated each; the 10x one takes minutes)
+#   scripts/bench.sh           the full runs (1 h simulated each)
 #   scripts/bench.sh --quick   the first 600 s only (spike, crash and kill moved inside)
 #
 # Needs bash, cmake, python3 (standard library only); peak RSS comes from GNU time at
@@ -37,7 +39,7 @@ binary=build-bench/brokerlab
 echo "building a Release (-O2) brokerlab in build-bench/ ..."
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" >/dev/null
-cmake --build build-bench -j"$(nproc)" --target brokerlab >/dev/null
+cmake --build build-bench -j"$(nproc)" --target brokerlab engine_probe >/dev/null
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/brokerlab-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -107,9 +109,16 @@ run() {
     cat "$work/$tag.log" >&2
     exit 1
   fi
-  # The history is large (about 130 bytes a record): keep its size, free the disk.
-  wc -c <"$work/$tag/history.jsonl" >"$work/$tag.history-bytes"
-  rm -f "$work/$tag/history.jsonl"
+  # Keep the history's size (also in results.json), free the disk.
+  rm -f "$work/$tag"/history.*
+  # The engine probe: the same events among the same nodes on a plain heap.
+  python3 - "$work/$tag/results.json" >"$work/$tag.probe-args" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1], encoding="utf-8"))
+print(r["events"], r["nodes"], r["sim_time_s"])
+PY
+  # shellcheck disable=SC2046
+  build-bench/engine_probe $(cat "$work/$tag.probe-args") >"$work/$tag.probe"
 }
 
 run base
@@ -134,6 +143,8 @@ def figures(tag):
     except OSError:
         pass
     sim, wall, events, msgs = r["sim_time_s"], r["wall_time_s"], r["events"], r["totals"]["produced"]
+    probe_us = float(open(f"{work}/{tag}.probe", encoding="utf-8").read().split()[0])
+    us_per_event = wall * 1e6 / events if events else float("nan")
     return {
         "scenario": r["scenario"],
         "msgs": msgs,
@@ -143,10 +154,16 @@ def figures(tag):
         "ratio": sim / wall,
         "events": events,
         "events_per_sim": events / sim,
-        "us_per_event": wall * 1e6 / events if events else float("nan"),
+        "us_per_event": us_per_event,
+        "us_per_msg": wall * 1e6 / msgs if msgs else float("nan"),
         "records": r["history_records"],
-        "history_mib": int(open(f"{work}/{tag}.history-bytes").read()) / 2**20,
+        "batches": r["history_batches"],
+        "history_mib": r["history_bytes"] / 2**20,
+        "history_b_per_msg": r["history_bytes"] / msgs if msgs else float("nan"),
         "rss": rss,
+        "rss_b_per_msg": rss * 2**20 / msgs if rss is not None and msgs else None,
+        "probe_us": probe_us,
+        "probe_ratio": us_per_event / probe_us if probe_us > 0 else float("nan"),
     }
 
 runs = [("1x", figures("base")), ("10x", figures("x10"))]
@@ -160,12 +177,18 @@ rows = [
     ("wall time (s)", lambda f: f"{f['wall']:,.2f}"),
     ("simulated msgs / wall s", lambda f: f"{f['msgs_per_wall']:,.0f}"),
     ("simulated / wall time", lambda f: f"{f['ratio']:,.0f}x"),
+    ("wall us / message", lambda f: f"{f['us_per_msg']:.3f}"),
     ("events", lambda f: f"{f['events']:,}"),
     ("events / simulated s", lambda f: f"{f['events_per_sim']:,.0f}"),
-    ("wall us / event", lambda f: f"{f['us_per_event']:.2f}"),
+    ("wall us / event", lambda f: f"{f['us_per_event']:.3f}"),
+    ("engine probe us / event", lambda f: f"{f['probe_us']:.3f}"),
+    ("run / probe per event", lambda f: f"{f['probe_ratio']:.1f}x"),
     ("history records", lambda f: f"{f['records']:,}"),
-    ("history.jsonl (MiB)", lambda f: f"{f['history_mib']:,.0f}"),
+    ("history batches", lambda f: f"{f['batches']:,}"),
+    ("history.blh (MiB)", lambda f: f"{f['history_mib']:,.1f}"),
+    ("history bytes / message", lambda f: f"{f['history_b_per_msg']:.1f}"),
     ("peak RSS (MiB)", lambda f: "n/a" if f["rss"] is None else f"{f['rss']:,.0f}"),
+    ("peak RSS bytes / message", lambda f: "n/a" if f["rss_b_per_msg"] is None else f"{f['rss_b_per_msg']:.1f}"),
 ]
 width = max(len(name) for name, _ in rows)
 cols = [max(len(label), *(len(get(f)) for _, get in rows)) for label, f in runs]

@@ -3,7 +3,7 @@
 # --no-run) runs the built-in default scenario. The README's first command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages="build-essential cmake pkg-config libsimgrid-dev libgsl-dev libyaml-dev libjansson-dev libssl-dev libcmocka-dev gnuplot-nox"
+packages="build-essential cmake pkg-config libsimgrid-dev libgsl-dev libyaml-dev libjansson-dev libssl-dev libcmocka-dev libzstd-dev zstd gnuplot-nox"
 missing=""
 for package in $packages; do
   dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"

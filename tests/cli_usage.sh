@@ -31,5 +31,32 @@ expect_code 0 "validate claims" "$brokerlab" validate scenarios/claims/*.yaml sc
 sed 's/always: reordered > 0/always: reordered == 0/' scenarios/claims/c26-kafka-thread-pool-reorders.yaml > "$out.c26.yaml"
 expect_code 1 "failed expectation" "$brokerlab" run "$out.c26.yaml" --out "$out.c26"
 grep -q "brokerlab run $out.c26.yaml --seed 1" "$out.stdout" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL replay line missing"; }
+expect_message() { # description pattern: the last command's stderr must match
+  grep -q -- "$2" "$out.stderr" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL $1 message: $(cat "$out.stderr")"; }
+}
+# --history and the history command: bad values and bad files exit 2 and say why.
+expect_code 0 "history --help" "$brokerlab" history --help
+expect_code 2 "bad --history" "$brokerlab" run --default --history xml
+expect_code 2 "history without a path" "$brokerlab" history
+expect_code 2 "history of a missing run" "$brokerlab" history no/such/run
+expect_message "history of a missing run" "cannot read no/such/run: No such file"
+printf 'not a history' > "$out.notzstd.blh"
+expect_code 2 "history of a non-zstd file" "$brokerlab" history "$out.notzstd.blh"
+expect_message "history of a non-zstd file" "not a readable zstd stream"
+printf 'JUNKJUNKJUNK' | zstd -q -c > "$out.notblh.blh"
+expect_code 2 "history of another zstd file" "$brokerlab" history "$out.notblh.blh"
+expect_message "history of another zstd file" "is not a brokerlab history"
+# A real history cut short, and one with a flipped byte inside the stream.
+zstd -q -dc "$out.c26/history.blh" > "$out.raw"
+head -c 5000 "$out.raw" | zstd -q -c > "$out.truncated.blh"
+expect_code 2 "history cut short" "$brokerlab" history "$out.truncated.blh"
+expect_message "history cut short" "corrupt history at byte [0-9]*.*truncated"
+python3 -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[9]=0x7f; open(sys.argv[2],"wb").write(b)' "$out.raw" "$out.flipped"
+zstd -q -c "$out.flipped" > "$out.flipped.blh"
+expect_code 2 "history with a bad byte" "$brokerlab" history "$out.flipped.blh"
+expect_message "history with a bad byte" "corrupt history at byte"
+expect_code 0 "history of a run" "$brokerlab" history "$out.c26"
+[ "$(wc -l < "$out.stdout")" -eq "$(sed -n 's/.*"history_records": \([0-9]*\).*/\1/p' "$out.c26/results.json")" ] &&
+  passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL history line count"; }
 echo "cli usage: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -13,3 +13,8 @@ endforeach()
 if(EXISTS ${CMAKE_SOURCE_DIR}/tests/scenario_tests.cmake)
   include(${CMAKE_SOURCE_DIR}/tests/scenario_tests.cmake)
 endif()
+
+# The benchmark's engine probe (scripts/bench.sh); a tiny run keeps it building and working.
+add_executable(engine_probe ${CMAKE_SOURCE_DIR}/tests/bench/engine_probe.c)
+add_test(NAME bench.engine-probe COMMAND engine_probe 100000 8 60)
+set_tests_properties(bench.engine-probe PROPERTIES LABELS "unit")

@@ -1,0 +1,398 @@
+/* history_binary.c — encoder and decoder of the compact history (history_binary.h).
+ *
+ * The encoder runs once per stored record on the simulation's thread, so it is plain
+ * byte pushing; the decoder checks every bound and reports, never asserts, because its
+ * input is a file a user hands to `brokerlab history`. */
+#include "history_binary.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "bl_assert.h"
+
+/* ---- writer ---- */
+
+static uint8_t *put_varint(uint8_t *p, uint64_t value)
+{
+    while (value >= 0x80) {
+        *p++ = (uint8_t)(value | 0x80);
+        value >>= 7;
+    }
+    *p++ = (uint8_t)value;
+    return p;
+}
+
+static uint64_t zigzag(int64_t value)
+{
+    return ((uint64_t)value << 1) ^ (uint64_t)(value >> 63);
+}
+
+static int64_t unzigzag(uint64_t value)
+{
+    return (int64_t)(value >> 1) ^ -(int64_t)(value & 1);
+}
+
+static uint64_t id_delta(uint64_t id, uint64_t prev)
+{
+    return zigzag((int64_t)(id - prev));
+}
+
+static uint8_t *put_name_if_new(hist_bin_state *state, uint8_t *p, const hist_names *names, uint16_t index)
+{
+    BL_ASSERTF(index < names->count, "history name index %u not in the table", (unsigned)index);
+    if (state->name_known[index]) return p;
+    state->name_known[index] = 1;
+    size_t length = strlen(names->names[index]);
+    *p++ = HIST_BIN_TAG_NAME;
+    p = put_varint(p, index);
+    p = put_varint(p, length);
+    memcpy(p, names->names[index], length);
+    return p + length;
+}
+
+size_t hist_bin_header(uint8_t *buf)
+{
+    memcpy(buf, HIST_BIN_MAGIC, HIST_BIN_MAGIC_LEN);
+    return HIST_BIN_MAGIC_LEN;
+}
+
+static uint8_t *put_ids(hist_bin_state *state, uint8_t *p, const hist_record *rec)
+{
+    uint64_t *prev = &state->prev_id[rec->fn][rec->type];
+    p = put_varint(p, rec->count);
+    for (uint32_t i = 0; i < rec->count; i++) {
+        uint64_t id = rec->count > 1 ? rec->msgs[i] : rec->msg;
+        p = put_varint(p, id_delta(id, *prev));
+        *prev = id;
+    }
+    return p;
+}
+
+static uint8_t *put_names_of(hist_bin_state *state, uint8_t *p, const hist_record *rec, const hist_names *names)
+{
+    p = put_name_if_new(state, p, names, rec->node);
+    switch ((hist_fn)rec->fn) {
+    case HIST_SEND:
+        if (rec->type == HIST_INVOKE) p = put_name_if_new(state, p, names, rec->topic);
+        break;
+    case HIST_DELIVER:
+    case HIST_DEDUP:
+    case HIST_PROCESS:
+    case HIST_COMMIT: p = put_name_if_new(state, p, names, rec->group); break;
+    case HIST_FAULT:
+        p = put_name_if_new(state, p, names, rec->fault_kind);
+        p = put_name_if_new(state, p, names, rec->fault_target);
+        break;
+    case HIST_SUBSCRIBE:
+        p = put_name_if_new(state, p, names, rec->group);
+        p = put_name_if_new(state, p, names, rec->topic);
+        break;
+    case HIST_REQUEST:
+    case HIST_FN_COUNT: break;
+    }
+    return p;
+}
+
+size_t hist_bin_encode(hist_bin_state *state, const hist_record *rec, const hist_names *names, uint8_t *buf)
+{
+    BL_ASSERT(rec->fn < HIST_FN_COUNT && rec->type < HIST_TYPE_COUNT);
+    BL_ASSERT(rec->count >= 1 && rec->count <= HIST_BATCH_MAX && (rec->count == 1 || rec->msgs != NULL));
+    BL_ASSERTF(rec->t_us >= state->prev_t_us, "history record out of order: %lld after %lld",
+               (long long)rec->t_us, (long long)state->prev_t_us);
+    uint8_t *p = put_names_of(state, buf, rec, names);
+    *p++ = (uint8_t)(HIST_BIN_TAG_RECORD | rec->fn << 2 | rec->type);
+    p = put_varint(p, (uint64_t)(rec->t_us - state->prev_t_us));
+    state->prev_t_us = rec->t_us;
+    p = put_varint(p, rec->node);
+    uint64_t *prev = &state->prev_id[rec->fn][rec->type];
+    switch ((hist_fn)rec->fn) {
+    case HIST_SEND:
+        if (rec->type == HIST_INVOKE) {
+            BL_ASSERT(rec->count == 1 && rec->key >= HIST_NONE);
+            p = put_varint(p, id_delta(rec->msg, *prev));
+            *prev = rec->msg;
+            p = put_varint(p, (uint64_t)(rec->key + 1));
+            p = put_varint(p, rec->seq);
+            p = put_varint(p, rec->topic);
+            p = put_varint(p, zigzag(rec->t_us - rec->intended_t_us));
+            break;
+        }
+        if (rec->type == HIST_OK) {
+            p = put_varint(p, zigzag(rec->partition));
+            p = put_varint(p, zigzag(rec->offset));
+            p = put_ids(state, p, rec);
+            break;
+        }
+        p = put_ids(state, p, rec);
+        break;
+    case HIST_DELIVER:
+        p = put_varint(p, rec->group);
+        p = put_varint(p, zigzag(rec->partition));
+        p = put_varint(p, zigzag(rec->offset));
+        p = put_varint(p, rec->redelivered);
+        p = put_ids(state, p, rec);
+        break;
+    case HIST_DEDUP:
+    case HIST_PROCESS:
+        BL_ASSERT(rec->count == 1);
+        p = put_varint(p, id_delta(rec->msg, *prev));
+        *prev = rec->msg;
+        p = put_varint(p, rec->group);
+        break;
+    case HIST_COMMIT:
+        p = put_varint(p, rec->group);
+        p = put_varint(p, zigzag(rec->partition));
+        p = put_varint(p, zigzag(rec->offset));
+        break;
+    case HIST_FAULT:
+        p = put_varint(p, rec->fault_kind);
+        p = put_varint(p, rec->fault_target);
+        p = put_varint(p, rec->phase);
+        break;
+    case HIST_REQUEST:
+        BL_ASSERT(rec->count == 1);
+        p = put_varint(p, id_delta(rec->msg, *prev));
+        *prev = rec->msg;
+        if (rec->type == HIST_INVOKE) p = put_varint(p, zigzag(rec->t_us - rec->intended_t_us));
+        break;
+    case HIST_SUBSCRIBE:
+        p = put_varint(p, rec->group);
+        p = put_varint(p, rec->topic);
+        break;
+    case HIST_FN_COUNT: BL_ASSERT(false);
+    }
+    size_t length = (size_t)(p - buf);
+    BL_ASSERT(length <= HIST_BIN_RECORD_MAX);
+    return length;
+}
+
+size_t hist_bin_trailer(uint64_t records, uint64_t batches, uint8_t *buf)
+{
+    uint8_t *p = buf;
+    *p++ = HIST_BIN_TAG_END;
+    p = put_varint(p, records);
+    p = put_varint(p, batches);
+    return (size_t)(p - buf);
+}
+
+/* ---- reader ---- */
+
+typedef struct reader {
+    const uint8_t *p, *end;
+    const char *error;   /* first error, or NULL */
+} reader;
+
+static uint64_t get_varint(reader *r)
+{
+    uint64_t value = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        if (r->p >= r->end) {
+            if (r->error == NULL) r->error = "truncated";
+            return 0;
+        }
+        uint8_t byte = *r->p++;
+        if (shift == 63 && byte > 1) break;
+        value |= (uint64_t)(byte & 0x7f) << shift;
+        if ((byte & 0x80) == 0) return value;
+    }
+    if (r->error == NULL) r->error = "integer longer than 64 bits";
+    return 0;
+}
+
+static uint64_t get_bounded(reader *r, uint64_t max, const char *what)
+{
+    uint64_t value = get_varint(r);
+    if (value > max && r->error == NULL) r->error = what;
+    return value > max ? 0 : value;
+}
+
+static int64_t get_signed(reader *r)
+{
+    return unzigzag(get_varint(r));
+}
+
+static uint16_t get_name(reader *r, const hist_bin_state *state)
+{
+    uint64_t index = get_bounded(r, HIST_NAMES_MAX - 1, "name index out of range");
+    if (r->error == NULL && !state->name_known[index]) r->error = "name used before it was defined";
+    return (uint16_t)index;
+}
+
+static void read_name(reader *r, hist_bin_state *state, hist_names *names)
+{
+    uint64_t index = get_bounded(r, HIST_NAMES_MAX - 1, "name index out of range");
+    uint64_t length = get_bounded(r, HIST_NAME_LEN - 1, "name longer than the name limit");
+    if (r->error != NULL) return;
+    if ((uint64_t)(r->end - r->p) < length) {
+        r->error = "truncated";
+        return;
+    }
+    for (uint64_t i = 0; i < length; i++) {
+        if (r->p[i] < 0x20 || r->p[i] == 0x7f) {
+            r->error = "control character in a name";
+            return;
+        }
+    }
+    memcpy(names->names[index], r->p, length);
+    names->names[index][length] = '\0';
+    if (index + 1 > names->count) names->count = (uint32_t)index + 1;
+    state->name_known[index] = 1;
+    r->p += length;
+}
+
+static void get_ids(reader *r, hist_bin_state *state, hist_record *rec, uint64_t *ids)
+{
+    uint64_t count = get_varint(r);
+    if (r->error != NULL) return;
+    if (count < 1 || count > HIST_BATCH_MAX) {
+        r->error = "batch count out of range";
+        return;
+    }
+    uint64_t *prev = &state->prev_id[rec->fn][rec->type];
+    for (uint64_t i = 0; i < count && r->error == NULL; i++) {
+        ids[i] = *prev + (uint64_t)get_signed(r);
+        *prev = ids[i];
+        if (ids[i] == 0 || ids[i] > (uint64_t)INT64_MAX) r->error = "message id out of range";
+    }
+    rec->count = (uint32_t)count;
+    rec->msg = ids[0];
+    rec->msgs = count > 1 ? ids : NULL;
+}
+
+static void get_single_id(reader *r, hist_bin_state *state, hist_record *rec)
+{
+    uint64_t *prev = &state->prev_id[rec->fn][rec->type];
+    rec->msg = *prev + (uint64_t)get_signed(r);
+    *prev = rec->msg;
+    if (r->error == NULL && (rec->msg == 0 || rec->msg > (uint64_t)INT64_MAX)) r->error = "message id out of range";
+}
+
+static int32_t get_partition(reader *r)
+{
+    int64_t partition = get_signed(r);
+    if (r->error == NULL && (partition < HIST_NONE || partition > INT32_MAX)) r->error = "partition out of range";
+    return (int32_t)partition;
+}
+
+static void read_fields(reader *r, hist_bin_state *state, hist_record *rec, uint64_t *ids)
+{
+    switch ((hist_fn)rec->fn) {
+    case HIST_SEND:
+        if (rec->type == HIST_INVOKE) {
+            get_single_id(r, state, rec);
+            rec->key = (int64_t)get_bounded(r, (uint64_t)INT64_MAX, "key out of range") - 1;
+            rec->seq = (uint32_t)get_bounded(r, UINT32_MAX, "seq out of range");
+            rec->topic = get_name(r, state);
+            rec->intended_t_us = rec->t_us - get_signed(r);
+            return;
+        }
+        if (rec->type == HIST_OK) {
+            rec->partition = get_partition(r);
+            rec->offset = get_signed(r);
+            get_ids(r, state, rec, ids);
+            return;
+        }
+        get_ids(r, state, rec, ids);
+        return;
+    case HIST_DELIVER:
+        rec->group = get_name(r, state);
+        rec->partition = get_partition(r);
+        rec->offset = get_signed(r);
+        rec->redelivered = (uint8_t)get_bounded(r, 1, "redelivered is not 0 or 1");
+        get_ids(r, state, rec, ids);
+        return;
+    case HIST_DEDUP:
+    case HIST_PROCESS:
+        get_single_id(r, state, rec);
+        rec->group = get_name(r, state);
+        return;
+    case HIST_COMMIT:
+        rec->group = get_name(r, state);
+        rec->partition = get_partition(r);
+        rec->offset = get_signed(r);
+        return;
+    case HIST_FAULT:
+        rec->fault_kind = get_name(r, state);
+        rec->fault_target = get_name(r, state);
+        rec->phase = (uint8_t)get_bounded(r, HIST_PHASE_STOP, "fault phase out of range");
+        return;
+    case HIST_REQUEST:
+        get_single_id(r, state, rec);
+        if (rec->type == HIST_INVOKE) rec->intended_t_us = rec->t_us - get_signed(r);
+        return;
+    case HIST_SUBSCRIBE:
+        rec->group = get_name(r, state);
+        rec->topic = get_name(r, state);
+        return;
+    case HIST_FN_COUNT: break;
+    }
+    r->error = "unknown record kind";
+}
+
+/* The (f, type) pairs the contract defines (as in history_json.c). */
+static bool type_allowed(unsigned fn, unsigned type)
+{
+    switch ((hist_fn)fn) {
+    case HIST_SEND:
+    case HIST_COMMIT:
+    case HIST_REQUEST: return true;
+    case HIST_DELIVER:
+    case HIST_DEDUP:
+    case HIST_PROCESS:
+    case HIST_SUBSCRIBE: return type == HIST_OK;
+    case HIST_FAULT: return type == HIST_INFO;
+    case HIST_FN_COUNT: break;
+    }
+    return false;
+}
+
+hist_bin_status hist_bin_decode(hist_bin_state *state, const uint8_t *buf, size_t length, hist_record *rec,
+                                uint64_t *ids, hist_names *names, uint64_t trailer[2], size_t *used,
+                                char why[160])
+{
+    reader r = {.p = buf, .end = buf + length};
+    for (;;) {
+        if (r.p >= r.end) {
+            snprintf(why, 160, "truncated: the stream ends without its trailer");
+            return HIST_BIN_ERROR;
+        }
+        uint8_t tag = *r.p++;
+        if (tag == HIST_BIN_TAG_NAME) {
+            read_name(&r, state, names);
+            if (r.error != NULL) break;
+            continue;
+        }
+        if (tag == HIST_BIN_TAG_END) {
+            trailer[0] = get_varint(&r);
+            trailer[1] = get_varint(&r);
+            if (r.error != NULL) break;
+            *used = (size_t)(r.p - buf);
+            return HIST_BIN_END;
+        }
+        if ((tag & 0xe0) != HIST_BIN_TAG_RECORD) {
+            snprintf(why, 160, "unknown item tag 0x%02x", tag);
+            return HIST_BIN_ERROR;
+        }
+        unsigned fn = (tag >> 2) & 7u, type = tag & 3u;
+        if (!type_allowed(fn, type)) {
+            snprintf(why, 160, "record kind %s %s is not in the format", hist_fn_name((hist_fn)fn),
+                     hist_type_name((hist_type)type));
+            return HIST_BIN_ERROR;
+        }
+        uint64_t dt_us = get_varint(&r);
+        if (r.error == NULL && dt_us > (uint64_t)(INT64_MAX - state->prev_t_us)) r.error = "time out of range";
+        *rec = hist_record_init((hist_fn)fn, (hist_type)type, 0, state->prev_t_us + (int64_t)dt_us);
+        rec->node = get_name(&r, state);
+        read_fields(&r, state, rec, ids);
+        if (r.error != NULL) break;
+        if (rec->fn == HIST_SEND && rec->type == HIST_INVOKE && rec->intended_t_us < 0) {
+            snprintf(why, 160, "intended_t before the start of the run");
+            return HIST_BIN_ERROR;
+        }
+        state->prev_t_us = rec->t_us;
+        *used = (size_t)(r.p - buf);
+        return HIST_BIN_RECORD;
+    }
+    snprintf(why, 160, "%s", r.error);
+    return HIST_BIN_ERROR;
+}
