@@ -178,6 +178,47 @@ uint64_t sim_schedule(sim_node *node, int64_t t_us, uint32_t kind, uint32_t arg,
     return ev.seq;
 }
 
+/* ---- timers ---- */
+
+bool sim_timer_armed(const sim_node *node, const sim_timer *timer)
+{
+    return timer->armed && timer->incarnation == node->incarnation;
+}
+
+void sim_timer_set(sim_node *node, sim_timer *timer, int64_t at_us, uint32_t kind)
+{
+    BL_ASSERT(kind >= SIM_EVENT_MODEL_BASE);
+    timer->generation++;
+    timer->at_us = at_us;
+    timer->incarnation = node->incarnation;
+    timer->armed = true;
+    sim_schedule(node, at_us, SIM_EVENT_TIMER, kind, timer->generation, timer);
+}
+
+void sim_timer_arm(sim_node *node, sim_timer *timer, int64_t at_us, uint32_t kind)
+{
+    if (sim_timer_armed(node, timer) && timer->at_us <= at_us) return;
+    sim_timer_set(node, timer, at_us, kind);
+}
+
+void sim_timer_cancel(sim_timer *timer)
+{
+    timer->generation++;
+    timer->armed = false;
+}
+
+/* A timer event: the model's event if it is the timer's live one, else stale. */
+static bool timer_fires(const sim_node *node, sim_event *ev)
+{
+    sim_timer *timer = ev->data;
+    if (!sim_timer_armed(node, timer) || ev->token != timer->generation) return false;
+    timer->armed = false;
+    ev->kind = ev->arg;
+    ev->arg = 0;
+    ev->data = NULL;
+    return true;
+}
+
 /* ---- nodes ---- */
 
 void sim_init(const sim_config *config)
@@ -227,7 +268,7 @@ static void drop_pending_events(sim_node *node)
 {
     while (node->events.count > 0) {
         sim_event ev = heap_pop(&node->events);
-        if (ev.data != NULL) node->ops->free_data(ev.kind, ev.data);
+        if (ev.data != NULL && ev.kind != SIM_EVENT_TIMER) node->ops->free_data(ev.kind, ev.data);
     }
     ready_update(node);
 }
@@ -253,19 +294,26 @@ void sim_start_node(sim_node *node)
     node->ops->on_start(node);
 }
 
-/* Runs every event due at `now_us`; packets pass the network's delivery check first. */
-static void run_due_events(sim_node *node, int64_t now_us)
+/* Runs every event due at `now_us`; packets pass the network's delivery check first.
+ * Returns how many reached the model. */
+static uint32_t run_due_events(sim_node *node, int64_t now_us)
 {
+    uint32_t handled = 0;
     while (node->events.count > 0 && node->events.items[0].t_us <= now_us) {
         sim_event ev = heap_pop(&node->events);
         BL_ASSERT(ev.t_us == now_us);
         if (ev.kind == SIM_EVENT_PACKET && !net_accept_delivery(node, &ev)) continue;
+        if (ev.kind == SIM_EVENT_TIMER && !timer_fires(node, &ev)) continue;
         if (!node->process_up) continue;
         node->ops->on_event(node, &ev);
+        handled++;
     }
+    return handled;
 }
 
-/* One activation: the node holding the earliest event handles all it has due now. */
+/* One activation: the node holding the earliest event handles all it has due now. An
+ * activation in which nothing reached the model (stale timers, dropped packets) is not
+ * one: the model is not woken and it is not counted. */
 static void activate(sim_node *node)
 {
     int64_t now_us = node->events.items[0].t_us;
@@ -274,9 +322,14 @@ static void activate(sim_node *node)
     g_sim.now_us = now_us;
     ready_remove(node);
     g_sim.current = node;
+    uint32_t handled = run_due_events(node, now_us);
+    if (handled == 0) {
+        g_sim.current = NULL;
+        ready_update(node);
+        return;
+    }
     node->wakes++;
     g_sim.activations++;
-    run_due_events(node, now_us);
     if (node->process_up && node->ops->on_wake_end != NULL) node->ops->on_wake_end(node);
     if (g_sim.tick_hook != NULL) g_sim.tick_hook(now_us, g_sim.tick_ctx);
     g_sim.current = NULL;

@@ -25,6 +25,7 @@
 enum {
     SIM_EVENT_PACKET = 0,   /* data: the payload delivered by net.c */
     SIM_EVENT_NET_RESET,    /* the connection to node `arg` was reset (peer process gone) */
+    SIM_EVENT_TIMER,        /* engine-internal: a sim_timer; the model sees its own kind */
     SIM_EVENT_MODEL_BASE = 16,
 };
 
@@ -104,6 +105,27 @@ int64_t sim_now_us(void);
 /* Schedules an event on `node` at t_us >= now. Returns the assigned sequence number. */
 uint64_t sim_schedule(sim_node *node, int64_t t_us, uint32_t kind, uint32_t arg, uint64_t token,
                       void *data);
+
+/* A re-armable one-shot timer owned by a model (a field of its state). At most one of
+ * its firings is live: arming it earlier makes the pending event stale, and a stale or
+ * cancelled event is dropped by the engine without waking the node. This is how a model
+ * keeps one deadline per concern (the oldest in-flight request's timeout, the earliest
+ * parked fetch) instead of one timer event per request, which would pile up in the heap
+ * and wake the node for nothing. A timer is disarmed when its node's process stops. */
+typedef struct sim_timer {
+    int64_t at_us;          /* when it fires if armed */
+    uint64_t generation;    /* events of an older generation are stale */
+    uint32_t incarnation;   /* of the node when armed: a restart disarms */
+    bool armed;
+} sim_timer;
+
+/* Arms `timer` to fire `kind` (a model event kind; ev->arg = 0, data NULL) at at_us,
+ * unless it is already armed to fire no later than that. */
+void sim_timer_arm(sim_node *node, sim_timer *timer, int64_t at_us, uint32_t kind);
+/* Arms it at exactly at_us (earlier or later than now armed). */
+void sim_timer_set(sim_node *node, sim_timer *timer, int64_t at_us, uint32_t kind);
+void sim_timer_cancel(sim_timer *timer);
+bool sim_timer_armed(const sim_node *node, const sim_timer *timer);
 
 /* Stops / starts a node's process (fault injector). */
 void sim_stop_node(sim_node *node, bool power_loss);

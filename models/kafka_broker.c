@@ -183,7 +183,9 @@ static void handle_fetch(kafka_broker *broker, kafka_msg *request, uint32_t sour
     parked->request = request;
     parked->source = source;
     parked->deadline_us = sim_now_us() + request->max_wait_us;
-    sim_schedule(broker->node, parked->deadline_us, BROKER_TIMER_FETCH_EXPIRE, 0, 0, NULL);
+    /* One expiry timer at the earliest parked deadline (Kafka's DelayedFetch waits in a
+     * purgatory whose timer only matters for operations still pending). */
+    sim_timer_arm(broker->node, &broker->fetch_expiry, parked->deadline_us, BROKER_TIMER_FETCH_EXPIRE);
 }
 
 /* Answers parked fetches that now have data, or whose wait expired. */
@@ -201,6 +203,12 @@ static void answer_parked(kafka_broker *broker, bool expired_only)
         else broker->parked[kept++] = *parked;
     }
     broker->parked_count = kept;
+    if (!expired_only) return;
+    int64_t next_us = SIM_TIME_NEVER;
+    for (uint32_t i = 0; i < broker->parked_count; i++)
+        if (broker->parked[i].deadline_us < next_us) next_us = broker->parked[i].deadline_us;
+    BL_ASSERT(next_us > now_us);
+    if (next_us != SIM_TIME_NEVER) sim_timer_arm(broker->node, &broker->fetch_expiry, next_us, BROKER_TIMER_FETCH_EXPIRE);
 }
 
 /* After all requests of one wake-up: appends may have satisfied parked fetches. */

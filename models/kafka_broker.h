@@ -23,6 +23,7 @@ typedef struct kafka_broker {
     kafka_group *groups[SCN_GROUPS_MAX];    /* groups this broker coordinates */
     struct parked_fetch *parked;            /* long-polling fetches */
     uint32_t parked_count;
+    sim_timer fetch_expiry;                 /* the earliest parked fetch deadline */
     uint64_t messages_since_flush;
     bool appended_since_wake;               /* parked fetches to look at after this wake-up */
     uint32_t record_size_bytes;             /* of the last appended records, for fetch sizes */

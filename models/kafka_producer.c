@@ -32,7 +32,7 @@
 
 enum {
     PRODUCER_TIMER_WAKE = SIM_EVENT_MODEL_BASE,
-    PRODUCER_TIMER_REQUEST_TIMEOUT,   /* arg: broker, token: request id */
+    PRODUCER_TIMER_REQUEST_TIMEOUT,   /* the earliest in-flight deadline passed */
     PRODUCER_TIMER_REQUEST_DONE,      /* sync application requests: token: request id */
 };
 
@@ -347,13 +347,15 @@ static bool send_one_request(kafka_producer *producer, uint32_t broker, int64_t 
     }
     kafka_inflight *slot = inflight_slot(producer, broker);
     slot->request_id = request_id;
+    slot->deadline_us = now_us + config->request_timeout_us;
     slot->batch_count = count;
     slot->batches = malloc(count * sizeof *slot->batches);
     BL_ASSERT(slot->batches != NULL);
     memcpy(slot->batches, chosen, count * sizeof *chosen);
     producer->connections[broker].in_flight++;
-    sim_schedule(producer->node, now_us + config->request_timeout_us, PRODUCER_TIMER_REQUEST_TIMEOUT, broker,
-                 request_id, NULL);
+    /* Like NetworkClient.handleTimedOutRequests: deadlines are checked against the
+     * oldest in-flight request, with one timer, not one per request. */
+    sim_timer_arm(producer->node, &producer->timeout_timer, slot->deadline_us, PRODUCER_TIMER_REQUEST_TIMEOUT);
     return true;
 }
 
@@ -373,9 +375,13 @@ static void schedule_wake(kafka_producer *producer, int64_t now_us)
     if (producer->generator.next_us != INT64_MAX &&
         producer->buffered_bytes < producer->config->buffer_memory_bytes)
         due_us = min_i64(due_us, producer->generator.next_us);
-    if (due_us == SIM_TIME_NEVER || due_us == producer->wake_at_us) return;
-    producer->wake_at_us = due_us;
-    sim_schedule(producer->node, due_us, PRODUCER_TIMER_WAKE, 0, ++producer->wake_token, NULL);
+    sim_timer *wake = &producer->wake_timer;
+    if (due_us == SIM_TIME_NEVER) {
+        sim_timer_cancel(wake);
+        return;
+    }
+    if (!sim_timer_armed(producer->node, wake) || wake->at_us != due_us)
+        sim_timer_set(producer->node, wake, due_us, PRODUCER_TIMER_WAKE);
 }
 
 /* One pass of the client after any event: offer, close, send, sleep. */
@@ -445,6 +451,23 @@ static void fail_inflight(kafka_producer *producer, uint32_t broker, kafka_infli
     release_inflight(producer, broker, slot);
 }
 
+/* Fails every request past its deadline and re-arms the timer for the earliest left. */
+static void on_request_timeouts(kafka_producer *producer)
+{
+    int64_t now_us = sim_now_us(), next_us = SIM_TIME_NEVER;
+    for (uint32_t b = 0; b < producer->cluster->broker_count; b++) {
+        kafka_connection *connection = &producer->connections[b];
+        for (uint32_t i = 0; i < KAFKA_IN_FLIGHT_MAX && connection->in_flight > 0; i++) {
+            kafka_inflight *slot = &connection->requests[i];
+            if (slot->request_id == 0) continue;
+            if (slot->deadline_us <= now_us) fail_inflight(producer, b, slot);
+            else next_us = min_i64(next_us, slot->deadline_us);
+        }
+    }
+    if (next_us != SIM_TIME_NEVER)
+        sim_timer_arm(producer->node, &producer->timeout_timer, next_us, PRODUCER_TIMER_REQUEST_TIMEOUT);
+}
+
 static void producer_on_event(sim_node *node, const sim_event *ev)
 {
     kafka_producer *producer = node->model;
@@ -463,14 +486,8 @@ static void producer_on_event(sim_node *node, const sim_event *ev)
             if (connection->requests[i].request_id != 0) fail_inflight(producer, broker, &connection->requests[i]);
         return;
     }
-    case PRODUCER_TIMER_WAKE:
-        if (ev->token == producer->wake_token) producer->wake_at_us = 0;
-        return;
-    case PRODUCER_TIMER_REQUEST_TIMEOUT: {
-        kafka_inflight *slot = find_inflight(producer, ev->arg, (uint32_t)ev->token);
-        if (slot != NULL) fail_inflight(producer, ev->arg, slot);
-        return;
-    }
+    case PRODUCER_TIMER_WAKE: return; /* the pump at the end of the activation does the work */
+    case PRODUCER_TIMER_REQUEST_TIMEOUT: on_request_timeouts(producer); return;
     case PRODUCER_TIMER_REQUEST_DONE:
         record_request(producer, HIST_STREAM_NOW, HIST_OK, sim_now_us(), ev->token, 0);
         return;
@@ -498,7 +515,8 @@ static void producer_reset(kafka_producer *producer)
         memset(connection, 0, sizeof *connection);
     }
     producer->buffered_bytes = 0;
-    producer->wake_at_us = 0;
+    sim_timer_cancel(&producer->wake_timer);
+    sim_timer_cancel(&producer->timeout_timer);
 }
 
 static void producer_on_stop(sim_node *node, bool power_loss)

@@ -33,6 +33,7 @@ typedef struct kafka_part_queue {
 
 typedef struct kafka_inflight {
     uint32_t request_id;    /* 0 = free slot */
+    int64_t deadline_us;    /* sent + request.timeout.ms */
     uint32_t batch_count;
     kafka_batch **batches;  /* batch_count entries, owned */
 } kafka_inflight;
@@ -56,8 +57,8 @@ typedef struct kafka_producer {
     uint64_t buffered_bytes;         /* buffer.memory in use */
     uint32_t round_robin_next;
     uint32_t next_batch_id, next_request_id;
-    uint64_t wake_token;
-    int64_t wake_at_us;
+    sim_timer wake_timer;            /* the next time something is due */
+    sim_timer timeout_timer;         /* the earliest in-flight request deadline */
     uint32_t send_stream, request_stream;   /* history streams written ahead */
     uint16_t hist_topic;
 } kafka_producer;
