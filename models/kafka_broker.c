@@ -114,8 +114,10 @@ static void handle_produce(kafka_broker *broker, kafka_msg *request, uint32_t so
 /* ---- fetch ---- */
 
 /* Fills one fetch response part from the log; returns true if it carries records. */
-static bool fill_fetch_part(kafka_broker *broker, const kafka_part *want, uint64_t max_bytes, kafka_part *out)
+static bool fill_fetch_part(kafka_broker *broker, const kafka_part *want, uint64_t max_bytes, kafka_msg *response,
+                            uint32_t part_index)
 {
+    kafka_part *out = &response->parts[part_index];
     *out = (kafka_part){.topic = want->topic, .partition = want->partition, .offset = want->offset};
     kafka_log *log = led_log(broker, want->topic, want->partition);
     if (log == NULL) {
@@ -135,11 +137,8 @@ static bool fill_fetch_part(kafka_broker *broker, const kafka_part *want, uint64
     if (limit == 0) limit = 1;
     uint32_t count = (uint32_t)((uint64_t)available < limit ? (uint64_t)available : limit);
     BL_ASSERT(want->offset + count <= out->high_watermark); /* never read above the HW */
-    out->count = count;
     out->record_size_bytes = broker->record_size_bytes;
-    out->msg_ids = malloc(count * sizeof *out->msg_ids);
-    out->keys = malloc(count * sizeof *out->keys);
-    BL_ASSERT(out->msg_ids != NULL && out->keys != NULL);
+    kafka_part_records(response, part_index, count);
     uint64_t index = (uint64_t)(want->offset - log->array_base);
     memcpy(out->msg_ids, log->msg_ids + index, count * sizeof *out->msg_ids);
     memcpy(out->keys, log->keys + index, count * sizeof *out->keys);
@@ -167,7 +166,7 @@ static bool try_answer_fetch(kafka_broker *broker, const kafka_msg *request, uin
     kafka_msg *response = kafka_msg_new(KAFKA_FETCH_RESPONSE, request->part_count);
     response->correlation_id = request->correlation_id;
     for (uint32_t i = 0; i < request->part_count; i++)
-        fill_fetch_part(broker, &request->parts[i], request->parts[i].max_bytes, &response->parts[i]);
+        fill_fetch_part(broker, &request->parts[i], request->parts[i].max_bytes, response, i);
     send_reply(broker, source, response);
     return true;
 }

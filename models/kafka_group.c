@@ -118,8 +118,7 @@ void kafka_group_heartbeat(kafka_group *group, const kafka_msg *request, uint32_
     }
     response->generation = group->generation;
     response->member_id = member_id;
-    response->part_count = targeted;
-    response->parts = targeted ? calloc(targeted, sizeof *response->parts) : NULL;
+    kafka_msg_set_part_count(response, targeted);
     uint32_t i = 0;
     for (uint32_t p = 0; p < group->partition_count; p++) {
         if (group->target[p] != member_id) continue;

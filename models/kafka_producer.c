@@ -309,15 +309,15 @@ static kafka_inflight *inflight_slot(kafka_producer *producer, uint32_t broker)
 
 /* Builds and sends one request to `broker` with the head batch of each of its
  * partitions that is ready. Returns false if nothing was ready. */
-static bool send_one_request(kafka_producer *producer, uint32_t broker, int64_t now_us)
+static bool send_one_request(kafka_producer *producer, uint32_t broker, const uint32_t *partitions,
+                             uint32_t partition_total, int64_t now_us)
 {
     const scn_producer *config = producer->config;
     uint32_t topic = producer_topic(producer);
     kafka_batch *chosen[SCN_PARTITIONS_MAX];
     uint32_t count = 0;
-    for (uint32_t p = 0; p < partition_count(producer); p++) {
-        kafka_part_queue *queue = &producer->queues[p];
-        if (kafka_leader_of(producer->cluster, topic, p) != broker) continue;
+    for (uint32_t i = 0; i < partition_total; i++) {
+        kafka_part_queue *queue = &producer->queues[partitions[i]];
         if (queue->head == NULL || queue->head->retry_at_us > now_us) continue;
         chosen[count++] = queue_pop_front(queue);
     }
@@ -331,11 +331,8 @@ static bool send_one_request(kafka_producer *producer, uint32_t broker, int64_t 
         part->topic = (uint16_t)topic;
         part->partition = batch->partition;
         part->batch_id = batch->id;
-        part->count = batch->count;
         part->record_size_bytes = (uint32_t)config->message_size_bytes;
-        part->msg_ids = malloc(batch->count * sizeof *part->msg_ids);
-        part->keys = malloc(batch->count * sizeof *part->keys);
-        BL_ASSERT(part->msg_ids != NULL && part->keys != NULL);
+        kafka_part_records(request, i, batch->count);
         memcpy(part->msg_ids, batch->msg_ids, batch->count * sizeof *part->msg_ids);
         memcpy(part->keys, batch->keys, batch->count * sizeof *part->keys);
     }
@@ -359,11 +356,23 @@ static bool send_one_request(kafka_producer *producer, uint32_t broker, int64_t 
     return true;
 }
 
+/* Sends, per broker connection, requests of ready batches while max.in.flight allows.
+ * The partitions with a ready head batch are grouped by leader in one pass. */
 static void send_ready(kafka_producer *producer, int64_t now_us)
 {
+    static uint32_t by_leader[SCN_BROKERS_MAX][SCN_PARTITIONS_MAX];
+    uint32_t counts[SCN_BROKERS_MAX] = {0};
+    uint32_t topic = producer_topic(producer);
+    for (uint32_t p = 0; p < partition_count(producer); p++) {
+        const kafka_batch *head = producer->queues[p].head;
+        if (head == NULL || head->retry_at_us > now_us) continue;
+        uint32_t leader = kafka_leader_of(producer->cluster, topic, p);
+        by_leader[leader][counts[leader]++] = p;
+    }
     for (uint32_t b = 0; b < producer->cluster->broker_count; b++) {
         kafka_connection *connection = &producer->connections[b];
-        while (connection->in_flight < producer->config->max_in_flight && send_one_request(producer, b, now_us)) {
+        while (counts[b] > 0 && connection->in_flight < producer->config->max_in_flight &&
+               send_one_request(producer, b, by_leader[b], counts[b], now_us)) {
         }
     }
 }

@@ -1,32 +1,92 @@
-/* kafka_proto.c — message allocation, wire sizes, leaders, coordinators, partitioner. */
+/* kafka_proto.c — message allocation (a pool), wire sizes, leaders, coordinators,
+ * partitioner. */
 #include "kafka_proto.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "../engine/bl_assert.h"
 
+/* Freed messages, reused last-in first-out. Reuse never changes behaviour: nothing in
+ * the models depends on an address. */
+static struct {
+    kafka_msg *free[KAFKA_MSG_POOL_MAX];
+    uint32_t count;
+} g_msg_pool;
+
 kafka_msg *kafka_msg_new(kafka_api api, uint32_t part_count)
 {
-    kafka_msg *msg = calloc(1, sizeof *msg);
+    kafka_msg *msg = g_msg_pool.count > 0 ? g_msg_pool.free[--g_msg_pool.count] : calloc(1, sizeof *msg);
     BL_ASSERT(msg != NULL);
+    kafka_msg storage = *msg;
+    memset(msg, 0, sizeof *msg);
+    msg->parts = storage.parts;
+    msg->part_capacity = storage.part_capacity;
+    msg->record_ids = storage.record_ids;
+    msg->record_keys = storage.record_keys;
+    msg->records_capacity = storage.records_capacity;
     msg->api = api;
-    msg->part_count = part_count;
-    if (part_count > 0) {
-        msg->parts = calloc(part_count, sizeof *msg->parts);
-        BL_ASSERT(msg->parts != NULL);
-    }
+    kafka_msg_set_part_count(msg, part_count);
     return msg;
+}
+
+void kafka_msg_set_part_count(kafka_msg *msg, uint32_t part_count)
+{
+    BL_ASSERT(msg->records_used == 0); /* before any part got records */
+    msg->part_count = part_count;
+    if (part_count > msg->part_capacity) {
+        free(msg->parts);
+        msg->parts = malloc(part_count * sizeof *msg->parts);
+        BL_ASSERT(msg->parts != NULL);
+        msg->part_capacity = part_count;
+    }
+    if (part_count > 0) memset(msg->parts, 0, part_count * sizeof *msg->parts);
+}
+
+void kafka_part_records(kafka_msg *msg, uint32_t part_index, uint32_t count)
+{
+    BL_ASSERT(part_index < msg->part_count && count > 0);
+    BL_ASSERT(msg->parts[part_index].msg_ids == NULL); /* once per part */
+    if (msg->records_used + count > msg->records_capacity) {
+        uint32_t capacity = msg->records_capacity ? msg->records_capacity : 64;
+        while (capacity < msg->records_used + count) capacity *= 2;
+        msg->record_ids = realloc(msg->record_ids, capacity * sizeof *msg->record_ids);
+        msg->record_keys = realloc(msg->record_keys, capacity * sizeof *msg->record_keys);
+        BL_ASSERT(msg->record_ids != NULL && msg->record_keys != NULL);
+        msg->records_capacity = capacity;
+        for (uint32_t i = 0; i < msg->part_count; i++) { /* the store moved */
+            kafka_part *part = &msg->parts[i];
+            if (part->msg_ids == NULL) continue;
+            part->msg_ids = msg->record_ids + part->records_at;
+            part->keys = msg->record_keys + part->records_at;
+        }
+    }
+    kafka_part *part = &msg->parts[part_index];
+    part->records_at = msg->records_used;
+    part->msg_ids = msg->record_ids + msg->records_used;
+    part->keys = msg->record_keys + msg->records_used;
+    part->count = count;
+    msg->records_used += count;
+}
+
+static void msg_release(kafka_msg *msg)
+{
+    free(msg->parts);
+    free(msg->record_ids);
+    free(msg->record_keys);
+    free(msg);
 }
 
 void kafka_msg_free(void *payload)
 {
     kafka_msg *msg = payload;
-    for (uint32_t i = 0; i < msg->part_count; i++) {
-        free(msg->parts[i].msg_ids);
-        free(msg->parts[i].keys);
-    }
-    free(msg->parts);
-    free(msg);
+    if (g_msg_pool.count < KAFKA_MSG_POOL_MAX) g_msg_pool.free[g_msg_pool.count++] = msg;
+    else msg_release(msg);
+}
+
+void kafka_msg_pool_drain(void)
+{
+    while (g_msg_pool.count > 0) msg_release(g_msg_pool.free[--g_msg_pool.count]);
 }
 
 void kafka_free_packet(uint32_t kind, void *data)

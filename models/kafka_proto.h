@@ -47,8 +47,9 @@ typedef struct kafka_part {
     uint32_t batch_id;     /* produce: the producer's batch id */
     uint16_t error;        /* kafka_error */
     uint32_t count;        /* records */
-    uint64_t *msg_ids;     /* produce req / fetch resp: count ids */
+    uint64_t *msg_ids;     /* produce req / fetch resp: count ids (kafka_part_records) */
     int32_t *keys;         /* produce req / fetch resp: count keys (-1 = none) */
+    uint32_t records_at;   /* where msg_ids/keys start in the message's record store */
     uint32_t record_size_bytes;
     uint32_t max_bytes;    /* fetch req: max.partition.fetch.bytes */
 } kafka_part;
@@ -65,10 +66,26 @@ typedef struct kafka_msg {
     uint8_t acks;          /* produce: 0, 1, or 2 = all */
     uint32_t part_count;
     kafka_part *parts;     /* part_count entries */
+    /* Storage, kept when the message goes back to the pool: */
+    uint32_t part_capacity;
+    uint64_t *record_ids;  /* every part's ids, one after the other */
+    int32_t *record_keys;
+    uint32_t records_used, records_capacity;
 } kafka_msg;
 
+#define KAFKA_MSG_POOL_MAX 1024 /* freed messages kept for reuse, with their storage */
+
+/* Messages come from a pool: a packet costs no malloc once the pool is warm. The new
+ * message is zeroed (but its storage); its parts are zeroed. */
 kafka_msg *kafka_msg_new(kafka_api api, uint32_t part_count);
 void kafka_msg_free(void *payload);
+/* Gives a message `part_count` zeroed parts (its earlier parts are dropped). */
+void kafka_msg_set_part_count(kafka_msg *msg, uint32_t part_count);
+/* Points parts[part_index].msg_ids/keys at room for `count` records in the message's
+ * store and sets its count. */
+void kafka_part_records(kafka_msg *msg, uint32_t part_index, uint32_t count);
+/* Frees the pooled messages (at the end of a run). */
+void kafka_msg_pool_drain(void);
 /* sim_node_ops.free_data of clients, whose only event data are packets. */
 void kafka_free_packet(uint32_t kind, void *data);
 /* Bytes on the wire. */

@@ -351,6 +351,7 @@ void world_run(const scn_scenario *scenario, uint64_t seed, world_stats *stats)
     for (uint32_t b = 0; b < g_world.cluster.broker_count; b++) kafka_broker_free(g_world.brokers[b]);
     for (uint32_t g = 0; g < SCN_GROUPS_MAX; g++) kafka_dedup_free(&g_world.dedup[g]);
     net_shutdown();
+    kafka_msg_pool_drain();
     free(g_world.producers);
     free(g_world.consumers);
     free(seeded);
