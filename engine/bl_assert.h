@@ -7,14 +7,19 @@
 #ifndef BL_ASSERT_H
 #define BL_ASSERT_H
 
+#ifdef __cplusplus
+#define BL_NORETURN [[noreturn]]
+#else
 #include <stdnoreturn.h>
+#define BL_NORETURN noreturn
+#endif
 
 #define BL_EXIT_OK 0
 #define BL_EXIT_EXPECTATION 1
 #define BL_EXIT_BAD_INPUT 2
 #define BL_EXIT_INTERNAL 3
 
-noreturn void bl_panic(const char *file, int line, const char *expr, const char *fmt, ...)
+BL_NORETURN void bl_panic(const char *file, int line, const char *expr, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 #define BL_ASSERT(c) ((c) ? (void)0 : bl_panic(__FILE__, __LINE__, #c, NULL))

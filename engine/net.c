@@ -7,6 +7,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "bl_assert.h"
+#include "platform.h"
 #include "rng.h"
 
 typedef struct net_rule {
@@ -19,8 +20,22 @@ typedef struct net_rule {
     uint8_t *in_b;
 } net_rule;
 
+/* A packet travelling as a SimGrid flow (network.model: simgrid). */
+typedef struct net_flow {
+    uint32_t src, dst;
+    int64_t extra_us;          /* slow and lossy links, added after the flow completes */
+    uint64_t token;            /* the connection's (dst incarnation, src incarnation) */
+    void *payload;
+    struct net_flow *next;     /* free list, or the list of flows in the air */
+    struct net_flow *prev;
+} net_flow;
+
 static struct {
     gsl_rng *rng;
+    bool flows;                /* packets are SimGrid flows */
+    net_flow *flows_free;      /* recycled flow records */
+    net_flow *flows_live;      /* in the air, for the cleanup at the end */
+    uint64_t flows_live_count;
     uint32_t node_count;       /* matrices below are node_count x node_count */
     int64_t *connection_last_arrival_us;
     int64_t *nic_free_at_us;
@@ -40,8 +55,27 @@ void net_init(uint64_t seed)
     g_net.rng = rng_stream(seed, "net");
 }
 
+static void flow_unlink(net_flow *flow)
+{
+    if (flow->prev != NULL) flow->prev->next = flow->next;
+    else g_net.flows_live = flow->next;
+    if (flow->next != NULL) flow->next->prev = flow->prev;
+    g_net.flows_live_count--;
+}
+
 void net_shutdown(void)
 {
+    while (g_net.flows_live != NULL) { /* still in the air when the run ended */
+        net_flow *flow = g_net.flows_live;
+        flow_unlink(flow);
+        sim_node_by_id(flow->dst)->ops->free_data(SIM_EVENT_PACKET, flow->payload);
+        free(flow);
+    }
+    while (g_net.flows_free != NULL) {
+        net_flow *flow = g_net.flows_free;
+        g_net.flows_free = flow->next;
+        free(flow);
+    }
     net_remove_all_rules();
     gsl_rng_free(g_net.rng);
     free(g_net.connection_last_arrival_us);
@@ -115,6 +149,45 @@ static void send_reset(sim_node *to, const sim_node *about, int64_t latency_us)
     sim_schedule(to, sim_now_us() + latency_us, SIM_EVENT_NET_RESET, about->id, to->incarnation, NULL);
 }
 
+/* ---- SimGrid flows ---- */
+
+/* A flow completed at done_us: the packet arrives then (plus fault delays), never
+ * before the previous packet of its connection (TCP keeps order). */
+static void flow_done(void *cookie, int64_t done_us)
+{
+    net_flow *flow = cookie;
+    flow_unlink(flow);
+    int64_t arrival_us = (done_us > sim_now_us() ? done_us : sim_now_us()) + flow->extra_us;
+    int64_t *last_us = &g_net.connection_last_arrival_us[(size_t)flow->src * g_net.node_count + flow->dst];
+    if (arrival_us < *last_us) arrival_us = *last_us;
+    *last_us = arrival_us;
+    sim_schedule(sim_node_by_id(flow->dst), arrival_us, SIM_EVENT_PACKET, flow->src, flow->token, flow->payload);
+    flow->next = g_net.flows_free;
+    g_net.flows_free = flow;
+}
+
+static void send_flow(sim_node *src, sim_node *dst, uint32_t size_bytes, void *payload, int64_t extra_us,
+                      uint64_t token, int64_t now_us)
+{
+    BL_ASSERTF(g_net.flows_live_count < NET_FLOWS_MAX, "more than %u packets in the air", NET_FLOWS_MAX);
+    net_flow *flow = g_net.flows_free;
+    if (flow != NULL) g_net.flows_free = flow->next;
+    else flow = malloc(sizeof *flow);
+    BL_ASSERT(flow != NULL);
+    *flow = (net_flow){.src = src->id, .dst = dst->id, .extra_us = extra_us, .token = token, .payload = payload,
+                       .next = g_net.flows_live};
+    if (g_net.flows_live != NULL) g_net.flows_live->prev = flow;
+    g_net.flows_live = flow;
+    g_net.flows_live_count++;
+    platform_flow_start(src->sg_host, dst->sg_host, size_bytes, flow, now_us);
+}
+
+void net_use_simgrid_flows(void)
+{
+    g_net.flows = true;
+    platform_flows_init(flow_done);
+}
+
 void net_send(sim_node *src, sim_node *dst, uint32_t size_bytes, void *payload)
 {
     BL_ASSERT(src != dst && payload != NULL);
@@ -132,6 +205,13 @@ void net_send(sim_node *src, sim_node *dst, uint32_t size_bytes, void *payload)
         send_reset(src, dst, 0);
         return;
     }
+    uint32_t *connected = &g_net.connected_incarnation[(size_t)src->id * g_net.node_count + dst->id];
+    if (*connected == 0) *connected = dst->incarnation; /* (re)connect */
+    uint64_t token = ((uint64_t)*connected << 32) | src->incarnation;
+    if (g_net.flows) {
+        send_flow(src, dst, size_bytes, payload, extra_us, token, now_us);
+        return;
+    }
     uint64_t bandwidth = g_net.bandwidth_bytes_per_s;
     int64_t *nic_free_us = &g_net.nic_free_at_us[src->id];
     int64_t tx_start_us = *nic_free_us > now_us ? *nic_free_us : now_us;
@@ -141,9 +221,6 @@ void net_send(sim_node *src, sim_node *dst, uint32_t size_bytes, void *payload)
     int64_t *last_us = &g_net.connection_last_arrival_us[(size_t)src->id * g_net.node_count + dst->id];
     if (arrival_us < *last_us) arrival_us = *last_us; /* TCP: in order per connection */
     *last_us = arrival_us;
-    uint32_t *connected = &g_net.connected_incarnation[(size_t)src->id * g_net.node_count + dst->id];
-    if (*connected == 0) *connected = dst->incarnation; /* (re)connect */
-    uint64_t token = ((uint64_t)*connected << 32) | src->incarnation;
     sim_schedule(dst, arrival_us, SIM_EVENT_PACKET, src->id, token, payload);
 }
 

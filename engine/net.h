@@ -5,8 +5,10 @@
  * packets on the sender's NIC at the platform's bandwidth, then the route latency read
  * from the SimGrid platform, never earlier than the previous packet on the same
  * connection: TCP keeps order) and schedules it as an event on the receiver. This is
- * DESIGN.md's "network layer of the engine's own": one wake-up per delivery instead of a
- * SimGrid comm, at the price of SimGrid's bandwidth sharing (a NIC here is FIFO).
+ * DESIGN.md's "network layer of the engine's own": one event per delivery instead of a
+ * SimGrid comm, at the price of SimGrid's bandwidth sharing (a NIC here is FIFO, and a
+ * receiver's link is not shared). network.model: simgrid trades speed for that sharing
+ * (net_use_simgrid_flows).
  *
  * Faults: a cut between two nodes drops packets sent while it holds and packets that
  * arrive while it holds (silence: the sender only learns through its own timeouts). A
@@ -30,8 +32,16 @@
 
 typedef enum net_rule_kind { NET_RULE_CUT = 0, NET_RULE_LOSSY, NET_RULE_SLOW } net_rule_kind;
 
+#define NET_FLOWS_MAX (1u << 20) /* packets in the air as SimGrid flows */
+
 void net_init(uint64_t seed);
 void net_shutdown(void);
+/* network.model: simgrid. Packets become SimGrid flows between their hosts, sharing
+ * link bandwidth with every concurrent flow (SimGrid's flow-level model, LV08 with
+ * latency and bandwidth factors 1), instead of the engine's per-sender NIC FIFO. The
+ * faults, per-connection order and delivery checks are the same in both models. Call
+ * before the run starts. */
+void net_use_simgrid_flows(void);
 
 /* Sends `payload` (size_bytes on the wire) from src to dst. Payload ownership passes to
  * the network: it reaches dst's on_event or is freed with dst's free_data. */

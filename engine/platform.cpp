@@ -1,12 +1,22 @@
 // platform.cpp — builds the SimGrid platform from the scenario: one host per simulated
 // node, each attached by its own NIC link (bandwidth = the scenario's, latency = half
 // the one-way latency) to a star zone, so any two hosts are one scenario latency apart.
-// This is the only C++ in brokerlab: SimGrid's zone builder has no C API.
+// With network.model: simgrid it also carries packets as SimGrid flows: communications
+// started from the engine's loop with Comm::sendto_init (no actors), completed by
+// SimGrid's max-min bandwidth sharing, the pattern of SimGrid's examples/cpp/dag-comm.
+// To hand control back to the engine at the first completion, every flow has an
+// unassigned Exec as successor: when the flow finishes, that Exec is vetoed (it has no
+// host), and a vetoed activity makes Engine::run_until return after that round.
+// This is the only C++ in brokerlab: SimGrid's zone builder and activities have no C API.
 #include <simgrid/s4u.hpp>
 
+#include <cmath>
+#include <set>
 #include <string>
+#include <vector>
 
 extern "C" {
+#include "bl_assert.h"
 #include "platform.h"
 }
 
@@ -24,4 +34,91 @@ extern "C" void platform_build(uint32_t host_count, const char *const *host_name
         hosts_out[i] = host;
     }
     zone->seal();
+}
+
+namespace {
+struct flows_state {
+    platform_flow_done_fn done = nullptr;
+    std::set<simgrid::s4u::Activity *> vetoed;
+    std::set<simgrid::s4u::CommPtr> running;   // our references keep the flows alive
+    std::vector<simgrid::s4u::CommPtr> finished; // released once run_until returned
+    uint64_t in_flight = 0;
+    bool callback_connected = false;
+};
+flows_state g_flows;
+
+int64_t clock_us()
+{
+    return static_cast<int64_t>(std::llround(simgrid::s4u::Engine::get_clock() * 1e6));
+}
+
+void on_activity_completion(simgrid::s4u::Activity const &activity)
+{
+    const auto *comm = dynamic_cast<const simgrid::s4u::Comm *>(&activity);
+    if (comm == nullptr || g_flows.done == nullptr) return;
+    void *cookie = comm->get_data<void>();
+    if (cookie == nullptr) return;
+    BL_ASSERTF(activity.get_state() == simgrid::s4u::Activity::State::FINISHED, "a SimGrid flow failed");
+    BL_ASSERT(g_flows.in_flight > 0);
+    g_flows.in_flight--;
+    // SimGrid still uses the activity after this callback (release_dependencies): drop
+    // our reference only when run_until has returned.
+    simgrid::s4u::CommPtr self(const_cast<simgrid::s4u::Comm *>(comm));
+    g_flows.finished.push_back(self);
+    g_flows.running.erase(self);
+    g_flows.done(cookie, clock_us());
+}
+} // namespace
+
+extern "C" void platform_flows_init(platform_flow_done_fn done)
+{
+    g_flows.done = done;
+    g_flows.in_flight = 0;
+    simgrid::s4u::Engine::get_instance()->track_vetoed_activities(&g_flows.vetoed);
+    if (!g_flows.callback_connected) simgrid::s4u::Activity::on_completion_cb(on_activity_completion);
+    g_flows.callback_connected = true;
+}
+
+extern "C" void platform_flow_start(void *src_host, void *dst_host, uint64_t size_bytes, void *cookie,
+                                    int64_t now_us)
+{
+    BL_ASSERT(cookie != nullptr && g_flows.done != nullptr);
+    if (clock_us() < now_us) platform_flows_advance(now_us);
+    BL_ASSERTF(clock_us() == now_us, "SimGrid's clock %lld is not the engine's %lld", (long long)clock_us(),
+               (long long)now_us);
+    auto *src = static_cast<simgrid::s4u::Host *>(src_host);
+    auto *dst = static_cast<simgrid::s4u::Host *>(dst_host);
+    simgrid::s4u::CommPtr comm = simgrid::s4u::Comm::sendto_init(src, dst);
+    comm->set_payload_size(size_bytes);
+    comm->set_data(cookie);
+    simgrid::s4u::ExecPtr stopper = simgrid::s4u::Exec::init();
+    comm->add_successor(stopper);
+    comm->start();
+    g_flows.running.insert(comm);
+    g_flows.in_flight++;
+}
+
+extern "C" uint64_t platform_flows_in_flight(void)
+{
+    return g_flows.in_flight;
+}
+
+extern "C" int64_t platform_flows_advance(int64_t until_us)
+{
+    const double until_s = static_cast<double>(until_us) / 1e6;
+    if (clock_us() < until_us) simgrid::s4u::Engine::get_instance()->run_until(until_s);
+    g_flows.vetoed.clear(); // the stoppers: their only reference was the flow's successor list
+    g_flows.finished.clear();
+    return clock_us();
+}
+
+extern "C" void platform_flows_shutdown(void)
+{
+    g_flows.done = nullptr; // cancelling below reports nothing
+    for (const auto &comm : g_flows.running) comm->cancel(); // flows still in the air at the end
+    g_flows.running.clear();
+    g_flows.vetoed.clear();
+    g_flows.finished.clear();
+    g_flows.in_flight = 0;
+    simgrid::s4u::Engine::get_instance()->track_vetoed_activities(nullptr);
 }

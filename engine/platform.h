@@ -1,12 +1,31 @@
-/* platform.h — C entry point of platform.cpp (SimGrid zone construction). */
+/* platform.h — C entry points of platform.cpp: SimGrid zone construction, and SimGrid's
+ * flow-level network model driven from the engine's loop (network.model: simgrid). */
 #ifndef BL_PLATFORM_H
 #define BL_PLATFORM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Creates host_count hosts named host_names[i] in a star zone; writes the sg_host_t of
  * each into hosts_out[i]. Call after simgrid_init. */
 void platform_build(uint32_t host_count, const char *const *host_names, double latency_s,
                     double bandwidth_bytes_per_s, void **hosts_out);
+
+/* ---- flows (SimGrid's activity API, no actors) ----
+ * A flow is a SimGrid communication between two hosts, sharing links with every flow
+ * in progress (max-min fairness). `done` is called when one completes, with its cookie
+ * and SimGrid's clock in microseconds. */
+typedef void (*platform_flow_done_fn)(void *cookie, int64_t done_us);
+
+void platform_flows_init(platform_flow_done_fn done);
+/* Starts a flow of size_bytes at now_us (SimGrid's clock is first brought to now_us). */
+void platform_flow_start(void *src_host, void *dst_host, uint64_t size_bytes, void *cookie, int64_t now_us);
+/* Flows in progress. */
+uint64_t platform_flows_in_flight(void);
+/* Advances SimGrid's clock towards until_us; returns at until_us or right after the
+ * first instant at which flows completed (their `done` already called), whichever comes
+ * first. Returns SimGrid's clock in microseconds. */
+int64_t platform_flows_advance(int64_t until_us);
+void platform_flows_shutdown(void);
 
 #endif

@@ -1790,6 +1790,7 @@ static bool scn_expect_parse(scn_ctx *ctx, yaml_node_t *node, void *item)
 
 static const char *const scn_preset_names[] = { "kafka", NULL };
 static const char *const scn_arrival_names[] = { "constant", "poisson", NULL };
+static const char *const scn_network_model_names[] = { "engine", "simgrid", NULL };
 static const char *const scn_acks_names[] = { "0", "1", "all", NULL };
 static const char *const scn_commit_names[] = { "auto", "after_processing",
                                                 "before_processing", NULL };
@@ -2006,6 +2007,7 @@ static const scn_field scn_network_fields[] = {
     { SCN_AT("latency", SCN_T_DURATION, scn_network, latency_us), .min = 0,
       .max = 10 * SCN_S_US },
     { SCN_AT("bandwidth", SCN_T_BANDWIDTH, scn_network, bandwidth_bytes_per_s) },
+    { SCN_AT("model", SCN_T_ENUM, scn_network, model), .names = scn_network_model_names },
 };
 static const scn_schema scn_network_schema = SCN_SCHEMA(scn_network_fields, NULL);
 
@@ -2088,6 +2090,7 @@ static void scn_scenario_init(scn_scenario *scenario, const char *path)
     cluster->broker_count = 3;
     cluster->network.latency_us = 500;
     cluster->network.bandwidth_bytes_per_s = 1000ULL * 1000 * 1000 / 8;
+    cluster->network.model = SCN_NETWORK_ENGINE;
     cluster->disk.write_bandwidth_bytes_per_s = 500ULL * 1000 * 1000;
     cluster->disk.fsync_latency_us = 2 * 1000;
     cluster->disk.capacity_bytes = 0;

@@ -72,9 +72,15 @@ typedef struct scn_keys {
     double zipf_s;     /* S for zipf, > 0 */
 } scn_keys;
 
+typedef enum scn_network_model {
+    SCN_NETWORK_ENGINE = 0,  /* the engine's own: per-sender NIC FIFO, cheap (default) */
+    SCN_NETWORK_SIMGRID,     /* SimGrid's flow-level model: links shared by concurrent flows */
+} scn_network_model;
+
 typedef struct scn_network {
     int64_t latency_us;                /* network.latency: one-way, default 500us, 0..10s */
     uint64_t bandwidth_bytes_per_s;    /* network.bandwidth: per host NIC, default 1Gbps */
+    scn_network_model model;           /* network.model: engine (default) | simgrid */
 } scn_network;
 
 typedef struct scn_disk {

@@ -10,6 +10,9 @@
  *
  * SimGrid is not on this path: it builds the platform (hosts, links, routes) and the
  * engine reads route latency and bandwidth from it (DESIGN.md, "Performance budget").
+ * With network.model: simgrid, packets are SimGrid flows and SimGrid's clock is
+ * advanced before each activation to the activation's time or to the first flow
+ * completion before it, whichever comes first.
  * The clock is an integer count of microseconds and never rounded. Stopped processes
  * keep no events; packets for them are dropped by the network layer's delivery check. */
 #include "sim.h"
@@ -349,7 +352,17 @@ void sim_run(void)
     for (uint32_t i = 0; i < g_sim.node_count; i++) g_sim.nodes[i]->sg_host = hosts[i];
     for (uint32_t i = 0; i < g_sim.node_count; i++) sim_start_node(g_sim.nodes[i]);
     int64_t end_us = g_sim.config.end_us;
-    while (g_sim.ready_count > 0 && g_sim.ready[0]->events.items[0].t_us < end_us) activate(g_sim.ready[0]);
+    for (;;) {
+        int64_t next_us = g_sim.ready_count > 0 ? g_sim.ready[0]->events.items[0].t_us : end_us;
+        if (next_us > end_us) next_us = end_us;
+        /* Flows in the air may complete first: SimGrid runs up to the next event or to
+         * its first completion, which schedules a delivery; then look again. */
+        if (g_sim.config.simgrid_flows && platform_flows_in_flight() > 0 && platform_flows_advance(next_us) < next_us)
+            continue;
+        if (next_us >= end_us) break;
+        activate(g_sim.ready[0]);
+    }
+    if (g_sim.config.simgrid_flows) platform_flows_shutdown();
     g_sim.now_us = end_us;
     g_sim.running = false;
 }

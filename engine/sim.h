@@ -89,6 +89,8 @@ typedef struct sim_config {
     int64_t latency_us;              /* one-way network latency between any two hosts */
     uint64_t bandwidth_bytes_per_s;  /* per host NIC */
     int64_t end_us;                  /* the run stops at this simulated time */
+    bool simgrid_flows;              /* network.model: simgrid (net_use_simgrid_flows):
+                                        SimGrid's clock advances with the loop's */
 } sim_config;
 
 /* Initialises SimGrid (quiet logging, exact latency); sim_run builds the platform: one

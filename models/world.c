@@ -334,9 +334,11 @@ void world_run(const scn_scenario *scenario, uint64_t seed, world_stats *stats)
     sim_config config = {.node_count = count_nodes(seeded),
                          .latency_us = seeded->cluster.network.latency_us,
                          .bandwidth_bytes_per_s = seeded->cluster.network.bandwidth_bytes_per_s,
-                         .end_us = seeded->duration_us + seeded->drain_us};
+                         .end_us = seeded->duration_us + seeded->drain_us,
+                         .simgrid_flows = seeded->cluster.network.model == SCN_NETWORK_SIMGRID};
     sim_init(&config);
     net_init(seed);
+    if (config.simgrid_flows) net_use_simgrid_flows();
     build(seeded);
     sim_set_tick_hook(history_tick, NULL);
     sim_run();

@@ -33,3 +33,9 @@ add_test(NAME scenario.every-fault
          COMMAND $<TARGET_FILE:brokerlab> run ${CMAKE_SOURCE_DIR}/tests/scenarios/every-fault.yaml
                  --out ${CMAKE_BINARY_DIR}/test-out/every-fault)
 set_tests_properties(scenario.every-fault PROPERTIES LABELS "scenario")
+
+# network.model: simgrid against the engine's own model, on a load that needs link sharing.
+add_test(NAME scenario.network-models
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/network_models.sh $<TARGET_FILE:brokerlab> ${CMAKE_BINARY_DIR}/test-out/network-models
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(scenario.network-models PROPERTIES LABELS "scenario")
