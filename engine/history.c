@@ -145,7 +145,7 @@ static void stream_grow(hist_stream *stream)
  * records already passed on are dropped: only those of the current instant remain. */
 static uint64_t ids_store(const uint64_t *ids, uint32_t count)
 {
-    if (g_hist.ids_used + count > g_hist.ids_capacity) {
+    if (g_hist.ids_used + count > g_hist.ids_capacity && g_hist.ids != NULL) {
         hist_stream *now = &g_hist.streams[HIST_STREAM_NOW];
         uint64_t first = g_hist.ids_used;
         for (uint32_t i = 0; i < now->count; i++) {
