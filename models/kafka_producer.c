@@ -50,21 +50,41 @@ static uint32_t partition_count(const kafka_producer *producer)
     return producer->cluster->scenario->topics[producer_topic(producer)].partition_count;
 }
 
+/* Batches come from the producer's own free list (at most KAFKA_BATCH_POOL_MAX kept,
+ * with their arrays): a steady load allocates nothing per batch. */
 static kafka_batch *batch_new(kafka_producer *producer, uint32_t partition, int64_t created_us)
 {
-    kafka_batch *batch = calloc(1, sizeof *batch);
-    BL_ASSERT(batch != NULL);
+    kafka_batch *batch = producer->free_batches;
+    if (batch != NULL) {
+        producer->free_batches = batch->next;
+        producer->free_batch_count--;
+        *batch = (kafka_batch){.msg_ids = batch->msg_ids, .keys = batch->keys, .capacity = batch->capacity};
+    } else {
+        batch = calloc(1, sizeof *batch);
+        BL_ASSERT(batch != NULL);
+    }
     batch->id = ++producer->next_batch_id;
     batch->partition = partition;
     batch->created_us = created_us;
     return batch;
 }
 
-static void batch_free(kafka_batch *batch)
+static void batch_release(kafka_batch *batch)
 {
     free(batch->msg_ids);
     free(batch->keys);
     free(batch);
+}
+
+static void batch_free(kafka_producer *producer, kafka_batch *batch)
+{
+    if (producer->free_batch_count >= KAFKA_BATCH_POOL_MAX) {
+        batch_release(batch);
+        return;
+    }
+    batch->next = producer->free_batches;
+    producer->free_batches = batch;
+    producer->free_batch_count++;
 }
 
 static void batch_add(kafka_batch *batch, uint64_t msg_id, int32_t key)
@@ -257,7 +277,7 @@ static void complete_batch(kafka_producer *producer, kafka_batch *batch, hist_ty
     record_outcome(producer, batch, type, base_offset);
     BL_ASSERT(producer->buffered_bytes >= batch_bytes(producer, batch));
     producer->buffered_bytes -= batch_bytes(producer, batch);
-    batch_free(batch);
+    batch_free(producer, batch);
 }
 
 static void fail_or_retry(kafka_producer *producer, kafka_batch *batch, bool maybe_written)
@@ -510,16 +530,16 @@ static void producer_reset(kafka_producer *producer)
 {
     for (uint32_t p = 0; p < partition_count(producer); p++) {
         kafka_part_queue *queue = &producer->queues[p];
-        if (queue->open != NULL) batch_free(queue->open);
+        if (queue->open != NULL) batch_free(producer, queue->open);
         kafka_batch *batch;
-        while ((batch = queue_pop_front(queue)) != NULL) batch_free(batch);
+        while ((batch = queue_pop_front(queue)) != NULL) batch_free(producer, batch);
         queue->open = NULL;
     }
     for (uint32_t b = 0; b < producer->cluster->broker_count; b++) {
         kafka_connection *connection = &producer->connections[b];
         for (uint32_t i = 0; i < KAFKA_IN_FLIGHT_MAX; i++)
             for (uint32_t k = 0; k < connection->requests[i].batch_count; k++)
-                if (connection->requests[i].batches[k] != NULL) batch_free(connection->requests[i].batches[k]);
+                if (connection->requests[i].batches[k] != NULL) batch_free(producer, connection->requests[i].batches[k]);
         for (uint32_t i = 0; i < KAFKA_IN_FLIGHT_MAX; i++) free(connection->requests[i].batches);
         memset(connection, 0, sizeof *connection);
     }
@@ -601,6 +621,11 @@ kafka_producer *kafka_producer_create(const kafka_cluster *cluster, uint32_t ent
 void kafka_producer_free(kafka_producer *producer)
 {
     producer_reset(producer);
+    while (producer->free_batches != NULL) {
+        kafka_batch *batch = producer->free_batches;
+        producer->free_batches = batch->next;
+        batch_release(batch);
+    }
     wl_free(&producer->generator);
     gsl_rng_free(producer->rng_calls);
     free(producer->queues);

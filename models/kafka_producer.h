@@ -11,6 +11,7 @@
 #include "kafka_proto.h"
 
 #define KAFKA_IN_FLIGHT_MAX 100 /* upper bound of max_in_flight */
+#define KAFKA_BATCH_POOL_MAX 256 /* freed batches a producer keeps for reuse */
 
 typedef struct kafka_batch {
     uint32_t id;
@@ -53,6 +54,8 @@ typedef struct kafka_producer {
     uint64_t *next_msg_id;           /* shared: message ids are unique in the run */
     uint32_t *key_seq;               /* per key (or one slot without keys) */
     kafka_part_queue *queues;        /* per partition */
+    kafka_batch *free_batches;       /* the batch pool */
+    uint32_t free_batch_count;
     kafka_connection connections[SCN_BROKERS_MAX];
     uint64_t buffered_bytes;         /* buffer.memory in use */
     uint32_t round_robin_next;
