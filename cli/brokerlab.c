@@ -255,7 +255,22 @@ static int cmd_run(int argc, char **argv)
                                      .sink = feed_checker, .sink_ctx = checker};
     hist_open(&history_options);
     world_stats stats;
-    world_run(scenario, seed, &stats);
+    char world_error[SIM_ERROR_LEN];
+    if (world_run(scenario, seed, &stats, world_error) != 0) {
+        hist_summary discarded;
+        hist_close(&discarded);
+        check_results unused;
+        check_end(checker, hist_names_table(), &unused);
+        check_results_free(&unused);
+        if (history != NULL) fclose(history);
+        if (history_file != NULL) unlink(history_path);
+        const scn_mark *mark = &scenario->cluster.network.platform_mark;
+        fprintf(stderr, "%s:%u:%u: cluster.network.platform: %s\n", options.builtin ? "<default>" : options.path,
+                mark->line, mark->column, world_error);
+        free(hist_names_table());
+        free(scenario);
+        return BL_EXIT_BAD_INPUT;
+    }
     report_run run = {.scenario = scenario, .scenario_path = options.builtin ? "<default>" : options.path,
                       .seed = seed, .sim_time_s = stats.sim_time_s, .events = stats.wakes,
                       .packets = stats.packets, .nodes = stats.nodes, .history_format = g_history_formats[f].name,

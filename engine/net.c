@@ -45,7 +45,8 @@ static struct {
     net_rule rules[NET_RULES_MAX];
     uint32_t active_rule_count;
     uint64_t packets_delivered;
-    int64_t latency_us;        /* the star platform gives every pair the same route */
+    bool uniform;              /* the star: every pair has the same route */
+    int64_t latency_us;        /* the star's route (else per pair from sim.c) */
     uint64_t bandwidth_bytes_per_s;
 } g_net;
 
@@ -98,9 +99,22 @@ static void ensure_tables(void)
     BL_ASSERT(g_net.reset_on_restart != NULL && g_net.connected_incarnation != NULL);
     BL_ASSERT(g_net.connection_last_arrival_us != NULL && g_net.nic_free_at_us != NULL);
     BL_ASSERT(n >= 2);
+    g_net.uniform = sim_routes_uniform();
     g_net.latency_us = sim_route_latency_us(sim_node_by_id(0), sim_node_by_id(1));
     g_net.bandwidth_bytes_per_s = sim_route_bandwidth_bytes_per_s(sim_node_by_id(0), sim_node_by_id(1));
     BL_ASSERT(g_net.latency_us >= 0 && g_net.bandwidth_bytes_per_s > 0);
+}
+
+/* The route from src to dst: one value for the built-in star, per pair for a platform
+ * file. */
+static int64_t route_latency_us(const sim_node *src, const sim_node *dst)
+{
+    return g_net.uniform ? g_net.latency_us : sim_route_latency_us(src, dst);
+}
+
+static uint64_t route_bandwidth(const sim_node *src, const sim_node *dst)
+{
+    return g_net.uniform ? g_net.bandwidth_bytes_per_s : sim_route_bandwidth_bytes_per_s(src, dst);
 }
 
 /* Does rule apply to a packet from src to dst? */
@@ -194,7 +208,7 @@ void net_send(sim_node *src, sim_node *dst, uint32_t size_bytes, void *payload)
     BL_ASSERT(src->process_up);
     ensure_tables();
     int64_t now_us = sim_now_us();
-    int64_t latency_us = g_net.latency_us;
+    int64_t latency_us = route_latency_us(src, dst);
     if (is_cut(src->id, dst->id)) {
         dst->ops->free_data(SIM_EVENT_PACKET, payload);
         return;
@@ -212,7 +226,7 @@ void net_send(sim_node *src, sim_node *dst, uint32_t size_bytes, void *payload)
         send_flow(src, dst, size_bytes, payload, extra_us, token, now_us);
         return;
     }
-    uint64_t bandwidth = g_net.bandwidth_bytes_per_s;
+    uint64_t bandwidth = route_bandwidth(src, dst);
     int64_t *nic_free_us = &g_net.nic_free_at_us[src->id];
     int64_t tx_start_us = *nic_free_us > now_us ? *nic_free_us : now_us;
     int64_t tx_end_us = tx_start_us + (int64_t)(((uint64_t)size_bytes * 1000000ULL) / bandwidth);
@@ -240,7 +254,7 @@ bool net_accept_delivery(sim_node *dst, const sim_event *ev)
     /* A powered host whose process is gone (or restarted) answers with a reset. A host
      * without power answers nothing; the sender's TCP keeps retransmitting, and the
      * first retransmission to reach the host once it is back draws the reset. */
-    if (!cut && dst->host_up) send_reset(src, dst, g_net.latency_us);
+    if (!cut && dst->host_up) send_reset(src, dst, route_latency_us(dst, src));
     if (!cut && !dst->host_up) g_net.reset_on_restart[(size_t)dst->id * g_net.node_count + src->id] = 1;
     return false;
 }
@@ -296,7 +310,7 @@ void net_on_node_start(sim_node *node)
     for (uint32_t src = 0; src < g_net.node_count; src++) {
         if (!row[src]) continue;
         row[src] = 0;
-        send_reset(sim_node_by_id(src), node, g_net.latency_us);
+        send_reset(sim_node_by_id(src), node, route_latency_us(node, sim_node_by_id(src)));
     }
 }
 

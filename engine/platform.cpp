@@ -10,7 +10,9 @@
 // This is the only C++ in brokerlab: SimGrid's zone builder and activities have no C API.
 #include <simgrid/s4u.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <set>
 #include <string>
 #include <vector>
@@ -34,6 +36,60 @@ extern "C" void platform_build(uint32_t host_count, const char *const *host_name
         hosts_out[i] = host;
     }
     zone->seal();
+}
+
+extern "C" int platform_load(const char *file, uint32_t host_count, const char *const *host_names,
+                             void **hosts_out, int64_t *latency_us, uint64_t *bandwidth_bytes_per_s, char *error,
+                             size_t error_len)
+{
+    auto *engine = simgrid::s4u::Engine::get_instance();
+    try {
+        engine->load_platform(file);
+    } catch (const std::exception &e) {
+        std::snprintf(error, error_len, "%s", e.what());
+        return -1;
+    }
+    for (uint32_t i = 0; i < host_count; i++) {
+        simgrid::s4u::Host *host = engine->host_by_name_or_null(host_names[i]);
+        if (host == nullptr) {
+            std::snprintf(error, error_len,
+                          "%s has no host named '%s' (it needs one host per node, named as the node: "
+                          "broker/0, producer/NAME/0, consumer/GROUP/0, nemesis, ...)", file, host_names[i]);
+            return -1;
+        }
+        hosts_out[i] = host;
+    }
+    for (uint32_t a = 0; a < host_count; a++) {
+        for (uint32_t b = 0; b < host_count; b++) {
+            size_t at = static_cast<size_t>(a) * host_count + b;
+            if (a == b) {
+                latency_us[at] = 0;
+                bandwidth_bytes_per_s[at] = UINT64_MAX;
+                continue;
+            }
+            std::vector<simgrid::s4u::Link *> links;
+            double latency_s = 0;
+            auto *src = static_cast<simgrid::s4u::Host *>(hosts_out[a]);
+            auto *dst = static_cast<simgrid::s4u::Host *>(hosts_out[b]);
+            try {
+                src->route_to(dst, links, &latency_s);
+            } catch (const std::exception &e) {
+                std::snprintf(error, error_len, "%s: no route from %s to %s (%s)", file, host_names[a],
+                              host_names[b], e.what());
+                return -1;
+            }
+            double bandwidth = links.empty() ? 0 : links[0]->get_bandwidth();
+            for (const auto *link : links) bandwidth = std::min(bandwidth, link->get_bandwidth());
+            if (links.empty() || !(bandwidth >= 1)) {
+                std::snprintf(error, error_len, "%s: the route from %s to %s has no link with a bandwidth", file,
+                              host_names[a], host_names[b]);
+                return -1;
+            }
+            latency_us[at] = static_cast<int64_t>(std::llround(latency_s * 1e6));
+            bandwidth_bytes_per_s[at] = static_cast<uint64_t>(bandwidth);
+        }
+    }
+    return 0;
 }
 
 namespace {

@@ -4,12 +4,20 @@
 #define BL_PLATFORM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Creates host_count hosts named host_names[i] in a star zone; writes the sg_host_t of
  * each into hosts_out[i]. Call after simgrid_init. */
 void platform_build(uint32_t host_count, const char *const *host_names, double latency_s,
                     double bandwidth_bytes_per_s, void **hosts_out);
+
+/* Loads a SimGrid platform file and finds the host of each node by name
+ * (host_names[i]), and the latency and bandwidth of the route between every pair
+ * (count x count, row = source). Returns 0, or -1 with a message in error (a parse
+ * error, a missing host, a missing route): never aborts. Call after simgrid_init. */
+int platform_load(const char *file, uint32_t host_count, const char *const *host_names, void **hosts_out,
+                  int64_t *latency_us, uint64_t *bandwidth_bytes_per_s, char *error, size_t error_len);
 
 /* ---- flows (SimGrid's activity API, no actors) ----
  * A flow is a SimGrid communication between two hosts, sharing links with every flow

@@ -2008,8 +2008,50 @@ static const scn_field scn_network_fields[] = {
       .max = 10 * SCN_S_US },
     { SCN_AT("bandwidth", SCN_T_BANDWIDTH, scn_network, bandwidth_bytes_per_s) },
     { SCN_AT("model", SCN_T_ENUM, scn_network, model), .names = scn_network_model_names },
+    { SCN_AT("platform", SCN_T_TEXT, scn_network, platform), .max = SCN_PATH_LEN - 1 },
 };
-static const scn_schema scn_network_schema = SCN_SCHEMA(scn_network_fields, NULL);
+
+/* A platform file replaces the star: it is resolved from the scenario's folder and must
+ * be readable now; latency and bandwidth would be ignored, so they are refused. Whether
+ * it parses and has a host per node is checked when the run builds the platform. */
+static bool scn_network_check(scn_ctx *ctx, const scn_seen *seen, void *base)
+{
+    scn_network *network = base;
+    yaml_node_t *platform = scn_seen_value(seen, "platform");
+    if (platform == NULL) {
+        return true;
+    }
+    static const char *const star_keys[] = { "latency", "bandwidth", NULL };
+    for (const char *const *key = star_keys; *key != NULL; key++) {
+        yaml_node_t *value = scn_seen_value(seen, *key);
+        if (value != NULL) {
+            return scn_fail(ctx, value, "%s.%s: the platform file sets the links, expected no %s "
+                            "with network.platform", ctx->where, *key, *key);
+        }
+    }
+    if (network->platform[0] == '\0') {
+        return scn_fail(ctx, platform, "%s.platform: empty, expected a SimGrid platform file", ctx->where);
+    }
+    char resolved[SCN_PATH_LEN];
+    const char *slash = strrchr(ctx->path, '/');
+    int length = network->platform[0] == '/' || slash == NULL
+                     ? snprintf(resolved, sizeof resolved, "%s", network->platform)
+                     : snprintf(resolved, sizeof resolved, "%.*s/%s", (int)(slash - ctx->path), ctx->path,
+                                network->platform);
+    if (length < 0 || (size_t)length >= sizeof resolved) {
+        return scn_fail(ctx, platform, "%s.platform: the path is too long, expected at most %d characters",
+                        ctx->where, SCN_PATH_LEN - 1);
+    }
+    FILE *file = fopen(resolved, "r");
+    if (file == NULL) {
+        return scn_fail(ctx, platform, "%s.platform: cannot open %s: %s", ctx->where, resolved, strerror(errno));
+    }
+    fclose(file);
+    memcpy(network->platform, resolved, (size_t)length + 1);
+    network->platform_mark = scn_mark_of(platform);
+    return true;
+}
+static const scn_schema scn_network_schema = SCN_SCHEMA(scn_network_fields, scn_network_check);
 
 static const scn_field scn_disk_fields[] = {
     { SCN_AT("write_bandwidth", SCN_T_BANDWIDTH, scn_disk, write_bandwidth_bytes_per_s) },

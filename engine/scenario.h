@@ -81,6 +81,10 @@ typedef struct scn_network {
     int64_t latency_us;                /* network.latency: one-way, default 500us, 0..10s */
     uint64_t bandwidth_bytes_per_s;    /* network.bandwidth: per host NIC, default 1Gbps */
     scn_network_model model;           /* network.model: engine (default) | simgrid */
+    char platform[SCN_PATH_LEN];       /* network.platform: a SimGrid platform file, its
+                                          path resolved from the scenario's folder; "" =
+                                          the star built from latency and bandwidth */
+    scn_mark platform_mark;            /* where network.platform was given */
 } scn_network;
 
 typedef struct scn_disk {

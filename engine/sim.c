@@ -40,6 +40,8 @@ static struct {
     void (*tick_hook)(int64_t now_us, void *ctx);
     void *tick_ctx;
     sim_node *current;            /* the node whose model code runs now, or NULL */
+    int64_t *route_latency_us;    /* platform file: [src * n + dst]; NULL for the star */
+    uint64_t *route_bandwidth;
     sim_node *ready[SIM_NODES_MAX]; /* scheduler heap: nodes with events, by earliest */
     uint32_t ready_count;
     uint64_t activations;
@@ -339,14 +341,24 @@ static void activate(sim_node *node)
     ready_update(node);
 }
 
-void sim_run(void)
+int sim_run(char error[SIM_ERROR_LEN])
 {
     BL_ASSERT(g_sim.node_count == g_sim.config.node_count);
     const char *names[SIM_NODES_MAX];
-    void *hosts[SIM_NODES_MAX];
+    static void *hosts[SIM_NODES_MAX];
     for (uint32_t i = 0; i < g_sim.node_count; i++) names[i] = g_sim.nodes[i]->name;
-    platform_build(g_sim.node_count, names, (double)g_sim.config.latency_us / 1e6,
-                   (double)g_sim.config.bandwidth_bytes_per_s, hosts);
+    if (g_sim.config.platform_file != NULL) {
+        size_t pairs = (size_t)g_sim.node_count * g_sim.node_count;
+        g_sim.route_latency_us = malloc(pairs * sizeof *g_sim.route_latency_us);
+        g_sim.route_bandwidth = malloc(pairs * sizeof *g_sim.route_bandwidth);
+        BL_ASSERT(g_sim.route_latency_us != NULL && g_sim.route_bandwidth != NULL);
+        if (platform_load(g_sim.config.platform_file, g_sim.node_count, names, hosts, g_sim.route_latency_us,
+                          g_sim.route_bandwidth, error, SIM_ERROR_LEN) != 0)
+            return -1;
+    } else {
+        platform_build(g_sim.node_count, names, (double)g_sim.config.latency_us / 1e6,
+                       (double)g_sim.config.bandwidth_bytes_per_s, hosts);
+    }
     g_sim.running = true;
     g_sim.now_us = 0;
     for (uint32_t i = 0; i < g_sim.node_count; i++) g_sim.nodes[i]->sg_host = hosts[i];
@@ -365,6 +377,7 @@ void sim_run(void)
     if (g_sim.config.simgrid_flows) platform_flows_shutdown();
     g_sim.now_us = end_us;
     g_sim.running = false;
+    return 0;
 }
 
 void sim_shutdown(void)
@@ -378,17 +391,28 @@ void sim_shutdown(void)
     }
     g_sim.node_count = 0;
     g_sim.ready_count = 0;
+    free(g_sim.route_latency_us);
+    free(g_sim.route_bandwidth);
+    g_sim.route_latency_us = NULL;
+    g_sim.route_bandwidth = NULL;
+}
+
+bool sim_routes_uniform(void)
+{
+    return g_sim.route_latency_us == NULL;
 }
 
 int64_t sim_route_latency_us(const sim_node *src, const sim_node *dst)
 {
     if (src == dst) return 0;
+    if (g_sim.route_latency_us != NULL) return g_sim.route_latency_us[(size_t)src->id * g_sim.node_count + dst->id];
     return (int64_t)llround(
         sg_host_get_route_latency((sg_host_t)src->sg_host, (sg_host_t)dst->sg_host) * 1e6);
 }
 
 uint64_t sim_route_bandwidth_bytes_per_s(const sim_node *src, const sim_node *dst)
 {
+    if (g_sim.route_bandwidth != NULL) return g_sim.route_bandwidth[(size_t)src->id * g_sim.node_count + dst->id];
     return (uint64_t)sg_host_get_route_bandwidth((sg_host_t)src->sg_host, (sg_host_t)dst->sg_host);
 }
 

@@ -91,7 +91,11 @@ typedef struct sim_config {
     int64_t end_us;                  /* the run stops at this simulated time */
     bool simgrid_flows;              /* network.model: simgrid (net_use_simgrid_flows):
                                         SimGrid's clock advances with the loop's */
+    const char *platform_file;       /* network.platform, or NULL: the star from
+                                        latency_us and bandwidth_bytes_per_s */
 } sim_config;
+
+#define SIM_ERROR_LEN 1024
 
 /* Initialises SimGrid (quiet logging, exact latency); sim_run builds the platform: one
  * host per node, each on its own NIC link in a star. */
@@ -99,8 +103,10 @@ void sim_init(const sim_config *config);
 sim_node *sim_add_node(const char *name, sim_role role, const sim_node_ops *ops, void *model);
 sim_node *sim_node_by_id(uint32_t id);
 uint32_t sim_node_count(void);
-/* Runs until config.end_us. The on_start of every node is called at time 0. */
-void sim_run(void);
+/* Builds the platform and runs until config.end_us; the on_start of every node is
+ * called at time 0. Returns 0, or -1 with the reason in error if the platform file
+ * cannot be used (nothing ran then). */
+int sim_run(char error[SIM_ERROR_LEN]);
 void sim_shutdown(void);
 
 int64_t sim_now_us(void);
@@ -133,9 +139,11 @@ bool sim_timer_armed(const sim_node *node, const sim_timer *timer);
 void sim_stop_node(sim_node *node, bool power_loss);
 void sim_start_node(sim_node *node);
 
-/* Route facts read from the SimGrid platform. */
+/* Route facts read from the SimGrid platform. With the built-in star every pair has the
+ * same (sim_routes_uniform); a platform file gives each pair its own. */
 int64_t sim_route_latency_us(const sim_node *src, const sim_node *dst);
 uint64_t sim_route_bandwidth_bytes_per_s(const sim_node *src, const sim_node *dst);
+bool sim_routes_uniform(void);
 
 /* Node activations so far (the engine's event count: one per (node, instant) with work). */
 uint64_t sim_total_wakes(void);

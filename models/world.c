@@ -323,7 +323,7 @@ static void history_tick(int64_t now_us, void *ctx)
     hist_maybe_flush(now_us);
 }
 
-void world_run(const scn_scenario *scenario, uint64_t seed, world_stats *stats)
+int world_run(const scn_scenario *scenario, uint64_t seed, world_stats *stats, char error[SIM_ERROR_LEN])
 {
     scn_scenario *seeded = malloc(sizeof *seeded);
     BL_ASSERT(seeded != NULL);
@@ -331,7 +331,9 @@ void world_run(const scn_scenario *scenario, uint64_t seed, world_stats *stats)
     seeded->seed = seed;
     memset(&g_world, 0, sizeof g_world);
     g_world.scenario = seeded;
+    const char *platform = seeded->cluster.network.platform;
     sim_config config = {.node_count = count_nodes(seeded),
+                         .platform_file = platform[0] != '\0' ? platform : NULL,
                          .latency_us = seeded->cluster.network.latency_us,
                          .bandwidth_bytes_per_s = seeded->cluster.network.bandwidth_bytes_per_s,
                          .end_us = seeded->duration_us + seeded->drain_us,
@@ -341,12 +343,15 @@ void world_run(const scn_scenario *scenario, uint64_t seed, world_stats *stats)
     if (config.simgrid_flows) net_use_simgrid_flows();
     build(seeded);
     sim_set_tick_hook(history_tick, NULL);
-    sim_run();
-    stats->sim_time_s = (double)config.end_us / 1e6;
-    stats->wakes = sim_total_wakes();
-    stats->packets = net_packets_delivered();
-    stats->messages = g_world.next_msg_id;
-    stats->nodes = config.node_count;
+    int rc = sim_run(error);
+    memset(stats, 0, sizeof *stats);
+    if (rc == 0) {
+        stats->sim_time_s = (double)config.end_us / 1e6;
+        stats->wakes = sim_total_wakes();
+        stats->packets = net_packets_delivered();
+        stats->messages = g_world.next_msg_id;
+        stats->nodes = config.node_count;
+    }
     for (uint32_t i = 0; i < g_world.producer_count; i++) kafka_producer_free(g_world.producers[i]);
     for (uint32_t i = 0; i < g_world.consumer_count; i++) kafka_consumer_free(g_world.consumers[i]);
     sim_shutdown();
@@ -357,4 +362,5 @@ void world_run(const scn_scenario *scenario, uint64_t seed, world_stats *stats)
     free(g_world.producers);
     free(g_world.consumers);
     free(seeded);
+    return rc;
 }

@@ -58,5 +58,17 @@ expect_message "history with a bad byte" "corrupt history at byte"
 expect_code 0 "history of a run" "$brokerlab" history "$out.c26"
 [ "$(wc -l < "$out.stdout")" -eq "$(sed -n 's/.*"history_records": \([0-9]*\).*/\1/p' "$out.c26/results.json")" ] &&
   passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL history line count"; }
+# A platform file that does not parse, and one without a host for every node: exit 2,
+# the scenario's position of network.platform, SimGrid's reason; no history left behind.
+mkdir -p "$out.platform"
+printf '<?xml version="1.0"?>\n<platform version="4.1">\n<zone id="z" routing="Full">\n<host id="a"\n' > "$out.platform/broken.xml"
+sed 's/two-racks.xml/broken.xml/' tests/scenarios/platform-file.yaml > "$out.platform/broken.yaml"
+expect_code 2 "platform file that does not parse" "$brokerlab" run "$out.platform/broken.yaml" --out "$out.platform/broken"
+expect_message "platform file that does not parse" "broken.yaml:12:24: cluster.network.platform: Parse error at"
+[ ! -e "$out.platform/broken/history.blh" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL history left by a failed platform"; }
+grep -v 'consumer/sink/0' tests/scenarios/two-racks.xml > "$out.platform/no-consumer.xml"
+sed 's/two-racks.xml/no-consumer.xml/' tests/scenarios/platform-file.yaml > "$out.platform/no-consumer.yaml"
+expect_code 2 "platform file without a node's host" "$brokerlab" run "$out.platform/no-consumer.yaml" --out "$out.platform/no-consumer"
+expect_message "platform file without a node's host" "has no host named 'consumer/sink/0'"
 echo "cli usage: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

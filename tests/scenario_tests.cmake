@@ -39,3 +39,11 @@ add_test(NAME scenario.network-models
          COMMAND ${CMAKE_SOURCE_DIR}/tests/network_models.sh $<TARGET_FILE:brokerlab> ${CMAKE_BINARY_DIR}/test-out/network-models
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(scenario.network-models PROPERTIES LABELS "scenario")
+
+# network.platform: a SimGrid platform file instead of the star, in both network models.
+foreach(scenario_name platform-file platform-file-simgrid)
+  add_test(NAME scenario.${scenario_name}
+           COMMAND $<TARGET_FILE:brokerlab> run ${CMAKE_SOURCE_DIR}/tests/scenarios/${scenario_name}.yaml
+                   --out ${CMAKE_BINARY_DIR}/test-out/${scenario_name})
+  set_tests_properties(scenario.${scenario_name} PROPERTIES LABELS "scenario")
+endforeach()
