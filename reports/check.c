@@ -1,14 +1,15 @@
 /* check.c — the streaming checker: reads history records one at a time, in simulated-
  * time order, and keeps per message only what the definitions of check.h need.
  *
- * It never looks inside a broker (DESIGN.md rule 2). What it remembers per message is in
- * check_internal.h; per consumer group it keeps process counts, the highest sequence
- * processed per (producer node, key), the highest offset processed per partition, the
- * partition/offset of deliveries not yet processed, the e2e histogram and the backlog
- * peak. Violations of the history's contract (records out of time order, a second
- * completion of one send, a process before its deliver or before its group subscribed)
- * are programmer errors of the recording side and abort via BL_ASSERT. check_end.c turns
- * the state into check_results. */
+ * It never looks inside a broker (DESIGN.md rule 2). What it remembers per message, and
+ * for how long, is in check_internal.h and check_window.c; per consumer group it keeps
+ * process counts of live messages, the highest sequence processed per (producer node,
+ * key), the highest offset processed per partition, the partition/offset of deliveries
+ * not yet processed, the e2e histogram and the backlog peak. Violations of the history's
+ * contract (records out of time order, a second completion of one send, a process before
+ * its deliver or before its group subscribed, a group subscribing after messages of its
+ * topic were forgotten) are programmer errors of the recording side and abort via
+ * BL_ASSERT. check_end.c turns the state into check_results. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,43 +134,52 @@ static uint32_t stream_for(check_state *state, check_producer_state *producer, i
     return stream;
 }
 
-/* Dense index of message `id`, or -1 if no send invoke introduced it. */
-static int64_t message_find(const check_state *state, uint64_t id)
+/* Dense index of message `id`, or -1 if no send invoke introduced it; *live says where
+ * it lives. A natural id in the window costs no hash lookup. */
+static int64_t message_find(const check_state *state, uint64_t id, check_live *live)
 {
-    if (id >= 1 && id <= state->msg_count && state->msgs[id - 1].natural) return (int64_t)(id - 1);
+    if (id >= 1 && id <= state->msg_count) {
+        *live = check_window_find(state, id - 1);
+        bool natural = live->msg != NULL ? check_msg_natural(live->msg)
+                                         : check_forgotten_natural(state, id - 1);
+        if (natural) return (int64_t)(id - 1);
+    }
     check_map_entry *entry = check_map_get(&state->ids, id);
-    return entry != NULL ? entry->a : -1;
+    if (entry == NULL) return -1;
+    *live = check_window_find(state, (uint64_t)entry->a);
+    return entry->a;
 }
 
 static uint64_t message_of(const check_state *state, const hist_record *rec,
-                           const hist_names *names)
+                           const hist_names *names, check_live *live)
 {
     BL_ASSERT(rec->msg >= 1);
-    int64_t dense = message_find(state, rec->msg);
+    int64_t dense = message_find(state, rec->msg, live);
     BL_ASSERTF(dense >= 0, "%s %s of msg %llu by %s without a send invoke",
                hist_fn_name((hist_fn)rec->fn), hist_type_name((hist_type)rec->type),
                (unsigned long long)rec->msg, name_or_index(names, rec->node));
     return (uint64_t)dense;
 }
 
-/* The group of a deliver/dedup/process record; it must have subscribed to the topic of
- * the message. */
-static check_group_state *group_of(check_state *state, const hist_record *rec, uint64_t dense,
-                                   const hist_names *names)
+/* The group slot of a deliver/dedup/process record; it must have subscribed to the topic
+ * of the message. A message that left the window settled no longer has its topic, so
+ * for it that cross-check is skipped (it was made for its earlier records). */
+static uint32_t group_of(const check_state *state, const hist_record *rec,
+                         const check_live *live, const hist_names *names)
 {
     BL_ASSERT(rec->group < HIST_NAMES_MAX);
     int16_t slot = state->group_of_name[rec->group];
     BL_ASSERTF(slot >= 0, "%s of msg %llu by group %s, which has no subscribe record",
                hist_fn_name((hist_fn)rec->fn), (unsigned long long)rec->msg,
                name_or_index(names, rec->group));
-    check_group_state *group = &state->groups[slot];
-    BL_ASSERTF(state->msgs[dense].topic == group->topic,
-               "%s of msg %llu (topic %s) by group %s (subscribed to %s)",
+    const check_group_state *group = &state->groups[slot];
+    if (live->msg == NULL) return (uint32_t)slot;
+    uint16_t topic = check_msg_topic(live->msg);
+    BL_ASSERTF(topic == group->topic, "%s of msg %llu (topic %s) by group %s (subscribed to %s)",
                hist_fn_name((hist_fn)rec->fn), (unsigned long long)rec->msg,
-               name_or_index(names, state->topics[state->msgs[dense].topic].name),
-               name_or_index(names, rec->group),
+               name_or_index(names, state->topics[topic].name), name_or_index(names, rec->group),
                name_or_index(names, state->topics[group->topic].name));
-    return group;
+    return (uint32_t)slot;
 }
 
 /* ---- backlog ---- */
@@ -251,35 +261,33 @@ static void advance_to(check_state *state, int64_t t_us)
 static void on_send_invoke(check_state *state, const hist_record *rec, const hist_names *names)
 {
     BL_ASSERT(rec->msg >= 1 && rec->intended_t_us >= 0);
-    BL_ASSERTF(message_find(state, rec->msg) < 0, "second send invoke of msg %llu (by %s)",
+    check_live unused;
+    BL_ASSERTF(message_find(state, rec->msg, &unused) < 0, "second send invoke of msg %llu (by %s)",
                (unsigned long long)rec->msg, name_or_index(names, rec->node));
     check_producer_state *producer = producer_for(state, rec->node);
     check_topic *topic = topic_for(state, rec->topic);
     uint32_t stream = stream_for(state, producer, rec->key);
-    uint64_t dense = state->msg_count;
-    check_grow((void **)&state->msgs, &state->msg_capacity, dense + 1, sizeof state->msgs[0]);
-    bool natural = rec->msg == dense + 1;
-    state->msgs[dense] = (check_msg){
-        .intended_t_us = rec->intended_t_us,
-        .stream = stream,
-        .seq = rec->seq,
-        .topic = (uint16_t)state->topic_of_name[rec->topic],
-        .outcome = CHECK_OUTCOME_NONE,
-        .natural = natural,
-    };
-    if (!natural) check_map_put(&state->ids, rec->msg)->a = (int64_t)dense;
-    state->msg_count++;
+    bool natural = rec->msg == state->msg_count + 1;
+    check_msg msg = check_msg_pack(rec->intended_t_us, (uint16_t)state->topic_of_name[rec->topic],
+                                   stream, rec->seq, natural);
+    uint64_t dense = check_window_append(state, msg);
+    if (!natural) {
+        check_map_put(&state->ids, rec->msg)->a = (int64_t)dense;
+        check_map_put(&state->id_of_dense, dense + 1)->a = (int64_t)rec->msg;
+    }
     producer->sent++;
     topic->produced++;
     state->produced++;
     series_add(state, &topic->sent_by_second, rec->intended_t_us / CHECK_US_PER_S, 1);
 }
 
-static void on_send_ok(check_state *state, check_producer_state *producer, check_msg *msg,
-                       const hist_record *rec)
+static void on_send_ok(check_state *state, check_producer_state *producer,
+                       const check_msg *msg, const hist_record *rec)
 {
-    check_topic *topic = &state->topics[msg->topic];
-    int64_t latency_us = rec->t_us - msg->intended_t_us;
+    uint16_t topic_slot = check_msg_topic(msg);
+    int64_t intended_t_us = check_msg_intended_us(msg);
+    check_topic *topic = &state->topics[topic_slot];
+    int64_t latency_us = rec->t_us - intended_t_us;
     BL_ASSERTF(latency_us >= 0, "send ok of msg %llu before its intended time",
                (unsigned long long)rec->msg);
     producer->acked++;
@@ -290,10 +298,10 @@ static void on_send_ok(check_state *state, check_producer_state *producer, check
     check_hist_add(&producer->latency_ack, latency_us);
     series_add(state, &topic->acked_by_second, rec->t_us / CHECK_US_PER_S, 1);
     if (latency_us > state->unavailable_after_us) {
-        check_mark_unavailable(state, topic, msg->intended_t_us / CHECK_US_PER_S);
+        check_mark_unavailable(state, topic, intended_t_us / CHECK_US_PER_S);
     }
     for (uint32_t g = 0; g < state->group_count; g++) {
-        if (state->groups[g].topic != msg->topic) continue;
+        if (state->groups[g].topic != topic_slot) continue;
         backlog_changed(state, &state->groups[g], rec->t_us);
     }
 }
@@ -301,29 +309,35 @@ static void on_send_ok(check_state *state, check_producer_state *producer, check
 static void on_send_completion(check_state *state, const hist_record *rec,
                                const hist_names *names)
 {
-    check_msg *msg = &state->msgs[message_of(state, rec, names)];
+    check_live live;
+    message_of(state, rec, names, &live);
+    check_msg *msg = live.msg;
+    /* a message leaves the window only once its send completed */
+    BL_ASSERTF(msg != NULL, "second completion of send msg %llu (already settled)",
+               (unsigned long long)rec->msg);
     check_producer_state *producer = producer_for(state, rec->node);
     BL_ASSERTF(state->streams[msg->stream].producer == state->producer_of_name[rec->node],
                "send %s of msg %llu by %s, which did not invoke it",
                hist_type_name((hist_type)rec->type), (unsigned long long)rec->msg,
                name_or_index(names, rec->node));
-    BL_ASSERTF(msg->outcome == CHECK_OUTCOME_NONE, "second completion of send msg %llu",
+    BL_ASSERTF(check_msg_outcome(msg) == CHECK_OUTCOME_NONE, "second completion of send msg %llu",
                (unsigned long long)rec->msg);
-    check_topic *topic = &state->topics[msg->topic];
+    check_topic *topic = &state->topics[check_msg_topic(msg)];
+    int64_t intended_second = check_msg_intended_us(msg) / CHECK_US_PER_S;
     if (rec->type == HIST_OK) {
-        msg->outcome = CHECK_OUTCOME_OK;
+        check_msg_set_outcome(msg, CHECK_OUTCOME_OK);
         on_send_ok(state, producer, msg, rec);
     } else if (rec->type == HIST_FAIL) {
-        msg->outcome = CHECK_OUTCOME_FAIL;
+        check_msg_set_outcome(msg, CHECK_OUTCOME_FAIL);
         producer->failed++;
         state->failed++;
-        check_mark_unavailable(state, topic, msg->intended_t_us / CHECK_US_PER_S);
+        check_mark_unavailable(state, topic, intended_second);
     } else {
         BL_ASSERT(rec->type == HIST_INFO);
-        msg->outcome = CHECK_OUTCOME_INFO;
+        check_msg_set_outcome(msg, CHECK_OUTCOME_INFO);
         producer->unknown++;
         state->unknown++;
-        check_mark_unavailable(state, topic, msg->intended_t_us / CHECK_US_PER_S);
+        check_mark_unavailable(state, topic, intended_second);
     }
 }
 
@@ -350,6 +364,8 @@ static void on_subscribe(check_state *state, const hist_record *rec, const hist_
     group->topic = topic_slot;
     group->drained_at_us = -1;
     state->group_of_name[rec->group] = (int16_t)state->group_count++;
+    check_window_group_added(state, state->group_count - 1, name_or_index(names, rec->group),
+                             name_or_index(names, rec->topic));
     /* Before it subscribed the group had consumed nothing: its backlog was the topic's
      * acked count, which last grew at the topic's latest ack. */
     if (topic->acked > 0) backlog_changed(state, group, topic->last_ack_t_us);
@@ -357,14 +373,17 @@ static void on_subscribe(check_state *state, const hist_record *rec, const hist_
 
 static void on_deliver(check_state *state, const hist_record *rec, const hist_names *names)
 {
-    uint64_t dense = message_of(state, rec, names);
-    check_group_state *group = group_of(state, rec, dense, names);
+    check_live live;
+    uint64_t dense = message_of(state, rec, names, &live);
+    uint32_t slot = group_of(state, rec, &live, names);
+    check_group_state *group = &state->groups[slot];
     BL_ASSERTF(rec->partition >= 0 && rec->partition < CHECK_PARTITIONS_MAX,
                "deliver of msg %llu with partition %d", (unsigned long long)rec->msg,
                (int)rec->partition);
     if (rec->redelivered) group->redelivered++;
-    bool processed = dense < group->process_counts_capacity && group->process_counts[dense] > 0;
-    if (processed) return; /* only a first process needs its delivery's position */
+    /* Only a first process needs its delivery's position; a message that left the
+     * window was processed by every group. */
+    if (live.msg == NULL || *check_live_count(state, &live, slot) > 0) return;
     check_map_entry *entry = check_map_put(&group->delivered, dense + 1);
     entry->a = rec->partition;
     entry->b = rec->offset;
@@ -372,9 +391,9 @@ static void on_deliver(check_state *state, const hist_record *rec, const hist_na
 
 static void on_dedup(check_state *state, const hist_record *rec, const hist_names *names)
 {
-    uint64_t dense = message_of(state, rec, names);
-    check_group_state *group = group_of(state, rec, dense, names);
-    group->deduplicated++;
+    check_live live;
+    message_of(state, rec, names, &live);
+    state->groups[group_of(state, rec, &live, names)].deduplicated++;
 }
 
 /* Per-key and per-partition order of a first process; returns whether it is reordered
@@ -410,17 +429,16 @@ static bool check_order(check_state *state, check_group_state *group, const chec
     return reordered;
 }
 
-static void first_process(check_state *state, check_group_state *group, uint64_t dense,
-                          const hist_record *rec)
+static void first_process(check_state *state, check_group_state *group, const check_msg *msg,
+                          uint64_t dense, const hist_record *rec)
 {
-    const check_msg *msg = &state->msgs[dense];
     check_map_entry *delivery = check_map_get(&group->delivered, dense + 1);
     BL_ASSERTF(delivery != NULL, "first process of msg %llu without a deliver to its group",
                (unsigned long long)rec->msg);
     int32_t partition = (int32_t)delivery->a;
     int64_t offset = delivery->b;
     check_map_remove(&group->delivered, dense + 1);
-    int64_t e2e_us = rec->t_us - msg->intended_t_us;
+    int64_t e2e_us = rec->t_us - check_msg_intended_us(msg);
     BL_ASSERTF(e2e_us >= 0, "process of msg %llu before its intended send time",
                (unsigned long long)rec->msg);
     group->consumed++;
@@ -437,13 +455,18 @@ static void first_process(check_state *state, check_group_state *group, uint64_t
 
 static void on_process(check_state *state, const hist_record *rec, const hist_names *names)
 {
-    uint64_t dense = message_of(state, rec, names);
-    check_group_state *group = group_of(state, rec, dense, names);
-    check_grow((void **)&group->process_counts, &group->process_counts_capacity,
-               state->msg_capacity, sizeof group->process_counts[0]);
-    uint8_t count = group->process_counts[dense];
-    if (count < UINT8_MAX) group->process_counts[dense] = (uint8_t)(count + 1);
-    if (count == 0) first_process(state, group, dense, rec);
+    check_live live;
+    uint64_t dense = message_of(state, rec, names, &live);
+    uint32_t slot = group_of(state, rec, &live, names);
+    check_group_state *group = &state->groups[slot];
+    if (live.msg == NULL) { /* it left the window settled: processed before, a duplicate */
+        check_count_duplicated(group, dense, rec->msg);
+        return;
+    }
+    uint8_t *count = check_live_count(state, &live, slot);
+    uint8_t before = *count;
+    if (before < UINT8_MAX) *count = (uint8_t)(before + 1);
+    if (before == 0) first_process(state, group, live.msg, dense, rec);
 }
 
 /* ---- requests (the producer application, C01) ---- */

@@ -1,8 +1,10 @@
 /* check.h — the independent checker: turns a client history into measured anomalies.
  *
  * It reads only `hist_record`s (never a broker) and is fed in simulated-time order, one
- * record at a time, so a run of any length needs memory proportional to its message
- * count, not its history size. Definitions (DESIGN.md, per consumer group):
+ * record at a time; it keeps a message only while it is in flight (its send outcome or
+ * a group's first process still to come) or anomalous, so a run of any length needs
+ * memory proportional to neither its history size nor its message count. Definitions
+ * (DESIGN.md, per consumer group):
  *   consumed      messages of the group's topic with at least one `process`
  *   lost          `send ok` and never processed by the group
  *   unacked_lost  send outcome fail/info/none and never processed

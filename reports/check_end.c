@@ -1,6 +1,8 @@
 /* check_end.c — the end of a check: counts what is only known once the history is
- * complete (lost, unacked-lost, duplicated, sends that never completed), builds the
- * per-second series and fills check_results, then frees the streaming state.
+ * complete (lost, unacked-lost, duplicated, sends that never completed) for the messages
+ * still live (in the window or the exception list; those that left settled were
+ * classified then, see check_window.c), builds the per-second series and fills
+ * check_results, then frees the streaming state.
  *
  * Groups and producers come out sorted by name (digit runs compared as numbers, so
  * producer/x/2 precedes producer/x/10): the order depends on the names only, not on
@@ -13,49 +15,56 @@
 #include "../engine/bl_assert.h"
 #include "check_internal.h"
 
-_Static_assert(sizeof(check_msg) == 24, "check_msg is the per-message cost: keep it compact");
+_Static_assert(sizeof(check_msg) == 16, "check_msg is the per-message cost: keep it compact");
+_Static_assert(sizeof(check_exception) == 40, "an exception is a parked anomaly: keep it small");
 
-/* Sends without any completion by the end of the history count as unknown. */
-static void count_pending_sends(check_state *state)
+typedef void live_fn(check_state *state, const check_live *live, uint64_t dense);
+
+/* Calls fn for every message still live: the window, then the exception list. */
+static void for_each_live(check_state *state, live_fn *fn)
 {
-    for (uint64_t dense = 0; dense < state->msg_count; dense++) {
-        const check_msg *msg = &state->msgs[dense];
-        if (msg->outcome != CHECK_OUTCOME_NONE) continue;
-        state->producers[state->streams[msg->stream].producer].unknown++;
-        state->unknown++;
-        check_mark_unavailable(state, &state->topics[msg->topic],
-                               msg->intended_t_us / CHECK_US_PER_S);
+    for (uint64_t dense = state->window_base; dense < state->msg_count; dense++) {
+        check_live live = check_window_find(state, dense);
+        fn(state, &live, dense);
+    }
+    for (size_t i = 0; i < state->exception_count; i++) {
+        check_live live = check_exception_live(state, i);
+        fn(state, &live, state->exceptions[i].dense);
     }
 }
 
-static void classify_message(check_state *state, uint64_t dense, uint64_t id)
+/* Sends without any completion by the end of the history count as unknown. (They never
+ * settled, so they are all live.) */
+static void count_pending_send(check_state *state, const check_live *live, uint64_t dense)
 {
-    const check_msg *msg = &state->msgs[dense];
+    (void)dense;
+    const check_msg *msg = live->msg;
+    if (check_msg_outcome(msg) != CHECK_OUTCOME_NONE) return;
+    state->producers[state->streams[msg->stream].producer].unknown++;
+    state->unknown++;
+    check_mark_unavailable(state, &state->topics[check_msg_topic(msg)],
+                           check_msg_intended_us(msg) / CHECK_US_PER_S);
+}
+
+static void classify_message(check_state *state, const check_live *live, uint64_t dense)
+{
+    const check_msg *msg = live->msg;
+    uint64_t id = check_msg_id(state, msg, dense);
     for (uint32_t g = 0; g < state->group_count; g++) {
         check_group_state *group = &state->groups[g];
-        if (group->topic != msg->topic) continue;
-        uint8_t count = dense < group->process_counts_capacity ? group->process_counts[dense] : 0;
-        if (count == 0 && msg->outcome == CHECK_OUTCOME_OK) {
+        if (group->topic != check_msg_topic(msg)) continue;
+        uint8_t count = *check_live_count(state, live, g);
+        if (count == 0 && check_msg_outcome(msg) == CHECK_OUTCOME_OK) {
             group->lost++;
             check_example_add(group, CHECK_LOST, id);
         } else if (count == 0) {
             group->unacked_lost++;
             check_example_add(group, CHECK_UNACKED_LOST, id);
         } else if (count >= 2) {
+            /* a live message was never classified, so this counts it once */
             group->duplicated++;
             check_example_add(group, CHECK_DUPLICATED, id);
         }
-    }
-}
-
-static void classify_messages(check_state *state)
-{
-    for (uint64_t dense = 0; dense < state->msg_count; dense++) {
-        if (state->msgs[dense].natural) classify_message(state, dense, dense + 1);
-    }
-    for (uint64_t i = 0; i < state->ids.capacity; i++) {
-        const check_map_entry *entry = &state->ids.slots[i];
-        if (entry->key != 0) classify_message(state, (uint64_t)entry->a, entry->key);
     }
 }
 
@@ -229,7 +238,6 @@ static void state_free(check_state *state)
     }
     for (uint32_t g = 0; g < state->group_count; g++) {
         check_group_state *group = &state->groups[g];
-        free(group->process_counts);
         free(group->stream_next_seq);
         free(group->partition_max_offset);
         check_map_free(&group->delivered);
@@ -246,7 +254,7 @@ static void state_free(check_state *state)
     }
     free(state->topics);
     free(state->producers);
-    free(state->msgs);
+    check_window_free(state);
     free(state->streams);
     check_map_free(&state->ids);
     free(state);
@@ -257,8 +265,8 @@ void check_end(check_state *state, const hist_names *names, check_results *out)
     BL_ASSERT(state != NULL && names != NULL && out != NULL);
     memset(out, 0, sizeof *out);
     check_close_second(state); /* the e2e values of the last second are still open */
-    count_pending_sends(state);
-    classify_messages(state);
+    for_each_live(state, count_pending_send);
+    for_each_live(state, classify_message);
     fill_results(state, names, out);
     state_free(state);
 }

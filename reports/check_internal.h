@@ -1,18 +1,29 @@
 /* check_internal.h — private to the checker: the streaming state shared by check.c
- * (feeding records) and check_end.c (turning the state into check_results).
+ * (feeding records), check_window.c (per-message storage) and check_end.c (turning the
+ * state into check_results).
  *
- * Memory per message is one 24-byte check_msg plus one byte per consumer group (its
- * process count, saturating at 255). Everything else is per producer stream (producer
- * node, key), per partition, per second, or per message in flight between a `deliver`
- * and its first `process`. Message ids are mapped to dense indices in send-invoke
- * order: an id equal to its dense index + 1 (the simulator's ids) needs no map entry;
- * any other uint64 id goes into a hash map. */
+ * Messages get dense indices in send-invoke order; an id equal to its dense index + 1
+ * (the simulator's ids) needs no map entry, any other uint64 id goes into a hash map
+ * (both directions). Memory per message is bounded by what is in flight or anomalous,
+ * never by the run's length alone (check_window.c):
+ *   - a live message in the window costs one 16-byte check_msg plus one byte per
+ *     consumer group (its process count, saturating at 255), in rings whose capacity is
+ *     a power of two at most twice the largest window;
+ *   - an unsettled message parked in the exception list (lost, never completed, or still
+ *     awaited by a lagging group while most later ones are done) costs one 40-byte
+ *     check_exception;
+ *   - a message that left the window settled costs nothing, except a map entry per group
+ *     that processed it twice or more (so a later process is not counted again).
+ * Everything else is per producer stream (producer node, key), per partition, per
+ * second, or per message in flight between a `deliver` and its first `process`. */
 #ifndef BL_CHECK_INTERNAL_H
 #define BL_CHECK_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../engine/bl_assert.h"
 #include "check.h"
 #include "check_histogram.h"
 #include "check_map.h"
@@ -22,14 +33,76 @@
 
 enum { CHECK_OUTCOME_NONE = 0, CHECK_OUTCOME_OK, CHECK_OUTCOME_FAIL, CHECK_OUTCOME_INFO };
 
+/* One message, packed into 16 bytes (check_msg_pack asserts the ranges):
+ *   packed  bits 0-47 intended_t_us (>= 0, up to ~8.9 years), 48-59 topic slot,
+ *           60-61 outcome (CHECK_OUTCOME_*), 62 natural (id == dense index + 1)
+ *   stream  index into check_state.streams: (producer node, key)
+ *   seq     per-stream sequence from the send invoke */
 typedef struct check_msg {
-    int64_t intended_t_us;
-    uint32_t stream;    /* index into check_state.streams: (producer node, key) */
-    uint32_t seq;       /* per-stream sequence from the send invoke */
-    uint16_t topic;     /* topic slot */
-    uint8_t outcome;    /* CHECK_OUTCOME_* of the send */
-    uint8_t natural;    /* 1 iff the message id is dense index + 1 */
+    uint64_t packed;
+    uint32_t stream;
+    uint32_t seq;
 } check_msg;
+
+#define CHECK_INTENDED_BITS 48
+#define CHECK_INTENDED_MAX_US ((INT64_C(1) << CHECK_INTENDED_BITS) - 1)
+#define CHECK_TOPIC_BITS 12
+#define CHECK_TOPIC_SHIFT 48
+#define CHECK_OUTCOME_SHIFT 60
+#define CHECK_NATURAL_SHIFT 62
+_Static_assert(HIST_NAMES_MAX <= (1 << CHECK_TOPIC_BITS), "a topic slot fits in check_msg");
+_Static_assert(CHECK_GROUPS_MAX <= 16, "a topic's groups fit in a uint16_t mask");
+
+static inline int64_t check_msg_intended_us(const check_msg *msg)
+{
+    return (int64_t)(msg->packed & (uint64_t)CHECK_INTENDED_MAX_US);
+}
+
+static inline uint16_t check_msg_topic(const check_msg *msg)
+{
+    return (uint16_t)(msg->packed >> CHECK_TOPIC_SHIFT & ((1u << CHECK_TOPIC_BITS) - 1));
+}
+
+static inline uint8_t check_msg_outcome(const check_msg *msg)
+{
+    return (uint8_t)(msg->packed >> CHECK_OUTCOME_SHIFT & 3u);
+}
+
+static inline bool check_msg_natural(const check_msg *msg)
+{
+    return (msg->packed >> CHECK_NATURAL_SHIFT & 1u) != 0;
+}
+
+static inline void check_msg_set_outcome(check_msg *msg, uint8_t outcome)
+{
+    msg->packed = (msg->packed & ~((uint64_t)3 << CHECK_OUTCOME_SHIFT)) |
+                  (uint64_t)(outcome & 3u) << CHECK_OUTCOME_SHIFT;
+}
+
+/* An unsettled message moved out of the window; the list is sorted by dense. */
+typedef struct check_exception {
+    uint64_t dense;
+    check_msg msg;
+    uint8_t counts[CHECK_GROUPS_MAX];   /* process counts by group slot */
+} check_exception;
+
+/* Where a message that was invoked lives now. */
+typedef struct check_live {
+    check_msg *msg;      /* NULL: it left the window settled (outcome known, processed by
+                            every group of its topic) and was classified then */
+    uint8_t *counts;     /* an exception's counts (by group slot); NULL in the window */
+    size_t slot;         /* the window slot (when counts == NULL) */
+} check_live;
+
+/* For tests and diagnostics. */
+typedef struct check_window_stats {
+    uint64_t live;            /* messages in the window or the exception list now */
+    uint64_t live_peak;       /* the most live at once */
+    uint64_t exceptions;      /* of live, in the exception list */
+    uint64_t exceptions_settled; /* exceptions that settled later and left the list */
+    uint64_t evicted;         /* messages that left settled */
+    uint64_t window_capacity; /* ring slots allocated */
+} check_window_stats;
 
 typedef struct check_stream {
     uint16_t producer;  /* producer slot */
@@ -51,6 +124,8 @@ typedef struct check_topic {
     check_series acked_by_second;    /* by floor(t of send ok) */
     uint64_t *unavailable_bits;      /* one bit per second (by intended_t) */
     size_t unavailable_words;
+    uint16_t group_mask;             /* bit g: group slot g subscribed to the topic */
+    uint64_t evicted;                /* its messages that left the window settled */
 } check_topic;
 
 typedef struct check_group_second {
@@ -62,9 +137,12 @@ typedef struct check_group_state {
     uint16_t name;
     uint16_t topic;                  /* topic slot, from the first subscribe */
     uint64_t consumed, deduplicated, redelivered, reordered, reordered_partition;
-    uint64_t lost, unacked_lost, duplicated;           /* counted by check_end */
-    uint8_t *process_counts;         /* per dense message, saturating at 255 */
-    size_t process_counts_capacity;
+    uint64_t lost, unacked_lost;     /* counted by check_end */
+    uint64_t duplicated;             /* counted when a message leaves the window, by a
+                                        later process of it, or by check_end */
+    uint8_t *window_counts;          /* process counts by window slot, saturating at 255 */
+    check_map evicted_duplicates;    /* dense + 1 of messages that left the window and
+                                        are already counted as duplicated */
     uint64_t *stream_next_seq;       /* per stream: max seq first-processed + 1, 0 = none */
     size_t stream_capacity;
     int64_t *partition_max_offset;   /* per partition; INT64_MIN = none */
@@ -97,10 +175,15 @@ struct check_state {
     uint64_t records;
     int64_t second_now;              /* second of the latest record */
     size_t second_count;             /* 1 + the highest second any series touched */
-    check_msg *msgs;
-    uint64_t msg_count;
-    size_t msg_capacity;
+    uint64_t msg_count;              /* send invokes: dense indices [0, msg_count) */
+    check_msg *window;               /* ring: dense d at slot d & (window_capacity - 1) */
+    uint64_t window_base;            /* the window holds dense [window_base, msg_count) */
+    size_t window_capacity;          /* 0 or a power of two */
+    check_exception *exceptions;     /* unsettled messages below window_base, by dense */
+    size_t exception_count, exception_capacity;
+    uint64_t evicted, live_peak, exceptions_settled; /* for check_window_stats */
     check_map ids;                   /* message ids that are not dense index + 1 */
+    check_map id_of_dense;           /* the reverse: dense + 1 -> id, for those */
     check_stream *streams;
     uint32_t stream_count;
     size_t stream_capacity;
@@ -127,5 +210,48 @@ void check_example_add(check_group_state *group, check_anomaly_kind kind, uint64
 void check_close_second(check_state *state);
 /* Sets the unavailable bit of `second` for the topic. */
 void check_mark_unavailable(check_state *state, check_topic *topic, int64_t second);
+
+/* ---- per-message storage (check_window.c) ---- */
+
+/* The entry of a new message; asserts the ranges it packs. */
+check_msg check_msg_pack(int64_t intended_t_us, uint16_t topic, uint32_t stream, uint32_t seq,
+                         bool natural);
+/* Appends the next message (dense index msg_count, returned), first letting settled
+ * messages leave the window. Pointers from check_window_find are invalid afterwards. */
+uint64_t check_window_append(check_state *state, check_msg msg);
+/* Where message `dense` (< window_base) lives: the exception list, or nowhere. */
+check_live check_window_find_old(const check_state *state, uint64_t dense);
+/* The live view of exception i (< exception_count). */
+check_live check_exception_live(const check_state *state, size_t i);
+/* Whether a message that left the window settled had the id dense + 1. */
+bool check_forgotten_natural(const check_state *state, uint64_t dense);
+/* The id of message `dense`, given its entry. */
+uint64_t check_msg_id(const check_state *state, const check_msg *msg, uint64_t dense);
+/* Counts message `dense` (id `id`) as duplicated for the group, once. */
+void check_count_duplicated(check_group_state *group, uint64_t dense, uint64_t id);
+/* Group slot `group` subscribed: its window counts and its topic's mask. Asserts no
+ * message of the topic has left the window yet (they could no longer be checked). */
+void check_window_group_added(check_state *state, uint32_t group, const char *group_name,
+                              const char *topic_name);
+void check_window_free(check_state *state);
+check_window_stats check_window_stats_of(const check_state *state);
+
+/* Where message `dense` (< msg_count) lives; the window, the common case, inline. */
+static inline check_live check_window_find(const check_state *state, uint64_t dense)
+{
+    BL_ASSERT(dense < state->msg_count);
+    if (dense < state->window_base) return check_window_find_old(state, dense);
+    size_t slot = (size_t)(dense & (state->window_capacity - 1));
+    return (check_live){.msg = &state->window[slot], .counts = NULL, .slot = slot};
+}
+
+/* The process count of group slot `group` for a live message (live->msg != NULL). */
+static inline uint8_t *check_live_count(const check_state *state, const check_live *live,
+                                        uint32_t group)
+{
+    BL_ASSERT(live->msg != NULL && group < state->group_count);
+    if (live->counts != NULL) return &live->counts[group];
+    return &state->groups[group].window_counts[live->slot];
+}
 
 #endif

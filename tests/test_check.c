@@ -19,6 +19,7 @@
 #include "../engine/bl_assert.h"
 #include "../engine/history.h"
 #include "../reports/check.h"
+#include "../reports/check_internal.h" /* check_window_stats_of */
 
 #define MS 1000
 #define S 1000000
@@ -26,6 +27,7 @@
 static hist_names *g_names;
 static hist_record *g_records;
 static size_t g_record_count, g_record_capacity;
+static uint64_t g_fed;  /* records fed by feed_pending */
 
 static uint16_t name(const char *text)
 {
@@ -132,17 +134,32 @@ static int compare_records(const void *a, const void *b)
     return x < y ? -1 : x > y; /* equal times: the order they were added in */
 }
 
-static void run_check(int64_t unavailable_after_us, check_results *results)
+/* Feeds the records added since the last call, sorted by time, and forgets them: a long
+ * history is added and fed in chunks, each starting no earlier than the last ended. */
+static void feed_pending(check_state *state)
 {
     const hist_record **order = malloc((g_record_count + 1) * sizeof *order);
     assert_non_null(order);
     for (size_t i = 0; i < g_record_count; i++) order[i] = &g_records[i];
     qsort(order, g_record_count, sizeof *order, compare_records);
-    check_state *state = check_begin(unavailable_after_us);
-    for (size_t i = 0; i < g_record_count; i++) check_feed(state, order[i], g_names);
-    check_end(state, g_names, results);
+    for (size_t i = 0; i < g_record_count; i++) {
+        check_feed(state, order[i], g_names);
+        g_fed += order[i]->count; /* the checker counts a batch's per-message records */
+    }
     free(order);
-    assert_int_equal(results->records, g_record_count);
+    g_record_count = 0;
+}
+
+static void end_check(check_state *state, check_results *results)
+{
+    feed_pending(state);
+    check_end(state, g_names, results);
+    assert_int_equal(results->records, g_fed);
+}
+
+static void run_check(int64_t unavailable_after_us, check_results *results)
+{
+    end_check(check_begin(unavailable_after_us), results);
 }
 
 static int setup(void **unused)
@@ -150,6 +167,7 @@ static int setup(void **unused)
     (void)unused;
     g_names = calloc(1, sizeof *g_names);
     g_record_count = 0;
+    g_fed = 0;
     return g_names == NULL;
 }
 
@@ -652,6 +670,438 @@ static void test_process_without_subscribe_aborts(void **unused)
     assert_int_equal(WEXITSTATUS(status), BL_EXIT_INTERNAL);
 }
 
+/* ---- the checker's bounded per-message storage (reports/check_window.c) ---- */
+
+static check_window_stats stats_of(const check_state *state)
+{
+    return check_window_stats_of(state);
+}
+
+/* A batch record of `count` consecutive message ids from `first` (send ok, or deliver),
+ * offsets from `offset`. `ids` must outlive the feed. */
+static void batch(hist_fn fn, int64_t t, const char *node, const char *group, uint64_t *ids,
+                  uint64_t first, uint32_t count, int64_t offset)
+{
+    for (uint32_t i = 0; i < count; i++) ids[i] = first + i;
+    hist_record rec = hist_record_init(fn, HIST_OK, name(node), t);
+    rec.msg = ids[0];
+    rec.count = count;
+    rec.msgs = ids;
+    rec.partition = 0;
+    rec.offset = offset;
+    if (fn == HIST_DELIVER) rec.group = name(group);
+    add(rec);
+}
+
+/* 200,000 messages in batches of 4 (batch acks and deliveries), one group, all processed
+ * except message 7: lost == 1 with example 7, and the checker keeps a few window slots
+ * plus message 7 in its exception list, not 200,000 entries. */
+static void test_long_history_one_early_loss(void **unused)
+{
+    (void)unused;
+    const uint64_t messages = 200000;
+    check_state *state = check_begin(1 * S);
+    subscribe(0, C, "billing", "orders");
+    static uint64_t acks[4], deliveries[4];
+    for (uint64_t first = 1; first <= messages; first += 4) {
+        int64_t t = (int64_t)first * 100;
+        for (uint32_t j = 0; j < 4; j++) {
+            uint64_t m = first + j;
+            send_invoke(t + j, P, m, HIST_NONE, (uint32_t)m - 1, "orders", t + j);
+        }
+        batch(HIST_SEND, t + 10, P, NULL, acks, first, 4, (int64_t)first - 1);
+        batch(HIST_DELIVER, t + 20, C, "billing", deliveries, first, 4, (int64_t)first - 1);
+        for (uint32_t j = 0; j < 4; j++) {
+            if (first + j != 7) process(t + 30 + j, C, first + j, "billing");
+        }
+        feed_pending(state);
+    }
+    check_window_stats stats = stats_of(state);
+    assert_true(stats.live_peak < 1000);
+    assert_true(stats.window_capacity <= 1024);
+    assert_int_equal(stats.exceptions, 1);
+    assert_int_equal(stats.evicted + stats.live, messages);
+    check_results results;
+    end_check(state, &results);
+    const check_group *group = &results.groups[0];
+    assert_int_equal(group->produced, messages);
+    assert_int_equal(group->acked, messages);
+    assert_int_equal(group->consumed, messages - 1);
+    assert_int_equal(group->lost, 1);
+    assert_examples(group, CHECK_LOST, 1, (const uint64_t[]){7});
+    assert_int_equal(group->unacked_lost + group->duplicated + group->reordered, 0);
+    assert_int_equal(group->reordered_partition, 0);
+    assert_int_equal(results.unknown + results.failed, 0);
+    check_results_free(&results);
+}
+
+/* 3000 messages flowing one at a time, each acked and processed at once. */
+static void flow(check_state *state, uint64_t first, uint64_t count, int64_t t0, const char *group)
+{
+    for (uint64_t m = first; m < first + count; m++) {
+        int64_t t = t0 + (int64_t)(m - first) * 100;
+        send(t, P, m, HIST_NONE, (uint32_t)m - 1, "orders", 10, 0, (int64_t)m - 1);
+        consume(t + 20, C, m, group, 0, (int64_t)m - 1, 10);
+        if (m % 256 == 0) feed_pending(state);
+    }
+    feed_pending(state);
+}
+
+/* Message 1 is processed once and leaves the window settled; much later it is delivered
+ * again and processed twice more, and skipped once by a dedup: duplicated == 1 exactly
+ * once. Message 2 is processed twice before it leaves and once after: one more. */
+static void test_duplicate_after_eviction(void **unused)
+{
+    (void)unused;
+    check_state *state = check_begin(1 * S);
+    subscribe(0, C, "billing", "orders");
+    send(0, P, 1, HIST_NONE, 0, "orders", 10, 0, 0);
+    consume(20, C, 1, "billing", 0, 0, 10);
+    send(50, P, 2, HIST_NONE, 1, "orders", 10, 0, 1);
+    consume(70, C, 2, "billing", 0, 1, 10);
+    deliver(90, C, 2, "billing", 0, 1, true);
+    process(95, C, 2, "billing");
+    flow(state, 3, 3000, 100, "billing");
+    check_window_stats stats = stats_of(state);
+    assert_true(stats.evicted > 2900); /* messages 1 and 2 among them */
+    assert_true(stats.live < 100);
+    for (int i = 0; i < 2; i++) {
+        int64_t t = 1 * S + i * MS;
+        deliver(t, C, 1, "billing", 0, 0, true);
+        process(t + 1, C, 1, "billing");
+    }
+    deliver(2 * S, C, 1, "billing", 0, 0, true);
+    msg_group_record(HIST_DEDUP, 2 * S, C, 1, "billing");
+    deliver(2 * S, C, 2, "billing", 0, 1, true);
+    process(2 * S + 1, C, 2, "billing");
+    check_results results;
+    end_check(state, &results);
+    const check_group *group = &results.groups[0];
+    assert_int_equal(group->consumed, 3002);
+    assert_int_equal(group->duplicated, 2);
+    assert_examples(group, CHECK_DUPLICATED, 2, (const uint64_t[]){1, 2});
+    assert_int_equal(group->redelivered, 5);
+    assert_int_equal(group->deduplicated, 1);
+    assert_int_equal(group->lost + group->unacked_lost, 0);
+    assert_int_equal(group->latency_e2e.count, 3002);
+    check_results_free(&results);
+}
+
+/* Two groups on one topic; audit processes nothing until billing has processed 5000
+ * messages: nothing leaves the window until both processed it. Then audit catches up
+ * (processing 10 twice, never 20) and 6000 more messages flow to both, enough to fill
+ * the window: 20 and 30 are parked and everything else leaves. Billing never processes
+ * 30. */
+static void test_lagging_group_pins_the_window(void **unused)
+{
+    (void)unused;
+    const char *audit = "consumer/audit/0";
+    check_state *state = check_begin(1 * S);
+    subscribe(0, C, "billing", "orders");
+    subscribe(0, audit, "audit", "orders");
+    for (uint64_t m = 1; m <= 5000; m++) {
+        int64_t t = (int64_t)m * 100;
+        send(t, P, m, HIST_NONE, (uint32_t)m - 1, "orders", 10, 0, (int64_t)m - 1);
+        if (m != 30) consume(t + 20, C, m, "billing", 0, (int64_t)m - 1, 10);
+    }
+    feed_pending(state);
+    check_window_stats stats = stats_of(state);
+    assert_int_equal(stats.evicted, 0);
+    assert_int_equal(stats.exceptions, 0);
+    assert_int_equal(stats.live, 5000);
+    for (uint64_t m = 1; m <= 5000; m++) {
+        int64_t t = 1 * S + (int64_t)m * 10;
+        if (m != 20) consume(t, audit, m, "audit", 0, (int64_t)m - 1, 1);
+        if (m == 10) consume(t + 2, audit, m, "audit", 0, (int64_t)m - 1, 1);
+    }
+    feed_pending(state);
+    assert_int_equal(stats_of(state).evicted, 0); /* evictions happen as messages arrive */
+    for (uint64_t m = 5001; m <= 11000; m++) {
+        int64_t t = 2 * S + (int64_t)m * 100;
+        send(t, P, m, HIST_NONE, (uint32_t)m - 1, "orders", 10, 0, (int64_t)m - 1);
+        consume(t + 20, C, m, "billing", 0, (int64_t)m - 1, 10);
+        consume(t + 20, audit, m, "audit", 0, (int64_t)m - 1, 10);
+        feed_pending(state);
+    }
+    stats = stats_of(state);
+    assert_true(stats.evicted > 10900);
+    assert_int_equal(stats.exceptions, 2);
+    assert_int_equal(stats.evicted + stats.live, 11000);
+    check_results results;
+    end_check(state, &results);
+    const check_group *billing = group_named(&results, "billing");
+    const check_group *audit_group = group_named(&results, "audit");
+    assert_int_equal(billing->consumed, 10999);
+    assert_int_equal(billing->lost, 1);
+    assert_examples(billing, CHECK_LOST, 1, (const uint64_t[]){30});
+    assert_int_equal(billing->duplicated, 0);
+    assert_int_equal(audit_group->consumed, 10999);
+    assert_int_equal(audit_group->lost, 1);
+    assert_examples(audit_group, CHECK_LOST, 1, (const uint64_t[]){20});
+    assert_int_equal(audit_group->duplicated, 1);
+    assert_examples(audit_group, CHECK_DUPLICATED, 1, (const uint64_t[]){10});
+    assert_int_equal(audit_group->peak_backlog, 5000);
+    check_results_free(&results);
+}
+
+/* Sends that never complete stay unsettled and are parked while later messages flow:
+ * message 3 is processed anyway, message 5 never is. Both count as unknown at the end
+ * (and make second 0 unavailable); only 5 is unacked-lost. */
+static void test_never_completed_sends(void **unused)
+{
+    (void)unused;
+    check_state *state = check_begin(1 * S);
+    subscribe(0, C, "billing", "orders");
+    for (uint64_t m = 1; m <= 5; m++) {
+        int64_t t = (int64_t)m * 100;
+        send(t, P, m, HIST_NONE, (uint32_t)m - 1, "orders", m == 3 || m == 5 ? -1 : 10, 0,
+             (int64_t)m - 1);
+        if (m != 5) consume(t + 20, C, m, "billing", 0, (int64_t)m - 1, 10);
+    }
+    flow(state, 6, 3000, 2 * S, "billing");
+    check_window_stats stats = stats_of(state);
+    assert_int_equal(stats.exceptions, 2);
+    assert_true(stats.live < 100);
+    check_results results;
+    end_check(state, &results);
+    const check_group *group = &results.groups[0];
+    assert_int_equal(results.unknown, 2);
+    assert_int_equal(results.producers[0].unknown, 2);
+    assert_int_equal(results.failed, 0);
+    assert_int_equal(group->acked, 3003);
+    assert_int_equal(group->consumed, 3004);
+    assert_int_equal(group->unacked_lost, 1);
+    assert_examples(group, CHECK_UNACKED_LOST, 1, (const uint64_t[]){5});
+    assert_int_equal(group->lost + group->duplicated, 0);
+    assert_seconds(group->unavailable_s, 1);
+    check_results_free(&results);
+}
+
+/* Non-dense ids across evictions: every message has id 1,000,000 + 2 * dense. After
+ * most have left the window, among them dense 0, a send invokes id 1: dense 0 + 1, but
+ * not dense 0's id, so it is a new message. Message 1,000,010 is lost, 1,000,002 is
+ * processed again after it left, and id 1 is processed twice. */
+static void test_sparse_ids_evicted(void **unused)
+{
+    (void)unused;
+    const uint64_t base_id = 1000000, count = 3000;
+    check_state *state = check_begin(1 * S);
+    subscribe(0, C, "billing", "orders");
+    for (uint64_t d = 0; d < count; d++) {
+        int64_t t = (int64_t)d * 100;
+        uint64_t id = base_id + 2 * d;
+        send(t, P, id, HIST_NONE, (uint32_t)d, "orders", 10, 0, (int64_t)d);
+        if (d != 5) consume(t + 20, C, id, "billing", 0, (int64_t)d, 10);
+        if (d % 256 == 0) feed_pending(state);
+    }
+    feed_pending(state);
+    assert_true(stats_of(state).evicted > 2000);
+    send(1 * S, P, 1, HIST_NONE, (uint32_t)count, "orders", 10, 0, (int64_t)count);
+    consume(1 * S + 20, C, 1, "billing", 0, (int64_t)count, 10);
+    consume(1 * S + 40, C, 1, "billing", 0, (int64_t)count, 10);
+    deliver(1 * S + 50, C, base_id + 2, "billing", 0, 1, true);
+    process(1 * S + 60, C, base_id + 2, "billing");
+    check_results results;
+    end_check(state, &results);
+    const check_group *group = &results.groups[0];
+    assert_int_equal(group->produced, count + 1);
+    assert_int_equal(group->consumed, count);
+    assert_int_equal(group->lost, 1);
+    assert_examples(group, CHECK_LOST, 1, (const uint64_t[]){base_id + 10});
+    assert_int_equal(group->duplicated, 2);
+    assert_examples(group, CHECK_DUPLICATED, 2, (const uint64_t[]){1, base_id + 2});
+    check_results_free(&results);
+}
+
+/* 3000 messages of a topic nobody reads yet stay live (a group may still subscribe);
+ * one that subscribes at 1 s and reads only from message 2001 on has lost the first
+ * 2000, exactly as if it had subscribed at 0 and never read them. */
+static void test_group_subscribing_late_to_unread_topic(void **unused)
+{
+    (void)unused;
+    check_state *state = check_begin(1 * S);
+    for (uint64_t m = 1; m <= 3000; m++) {
+        send((int64_t)m * 100, P, m, HIST_NONE, (uint32_t)m - 1, "orders", 10, 0, (int64_t)m - 1);
+    }
+    feed_pending(state);
+    assert_int_equal(stats_of(state).evicted, 0);
+    subscribe(1 * S, C, "billing", "orders");
+    for (uint64_t m = 2001; m <= 3000; m++) {
+        consume(1 * S + (int64_t)m * 10, C, m, "billing", 0, (int64_t)m - 1, 1);
+    }
+    check_results results;
+    end_check(state, &results);
+    const check_group *group = &results.groups[0];
+    assert_int_equal(group->consumed, 1000);
+    assert_int_equal(group->lost, 2000);
+    assert_examples(group, CHECK_LOST, 8, (const uint64_t[]){1, 2, 3, 4, 5, 6, 7, 8});
+    assert_int_equal(group->peak_backlog, 3000);
+    check_results_free(&results);
+}
+
+static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
+
+static uint64_t next_random(uint64_t bound)
+{
+    g_rng ^= g_rng << 13;
+    g_rng ^= g_rng >> 7;
+    g_rng ^= g_rng << 17;
+    return g_rng % bound;
+}
+
+typedef struct expected_group {
+    uint64_t consumed, lost, unacked_lost, duplicated, redelivered;
+    uint64_t examples[CHECK_ANOMALY_KINDS][CHECK_EXAMPLES_MAX];
+    uint32_t example_count[CHECK_ANOMALY_KINDS];
+} expected_group;
+
+/* Ids come in increasing order: the first CHECK_EXAMPLES_MAX are the smallest. */
+static void expect_id(expected_group *expected, check_anomaly_kind kind, uint64_t id)
+{
+    uint32_t *count = &expected->example_count[kind];
+    if (*count < CHECK_EXAMPLES_MAX) expected->examples[kind][(*count)++] = id;
+}
+
+/* One group's processes of message m: 0..3 times (mostly once), after a lag that is
+ * usually short and sometimes up to 300 ms (3000 messages) long. Returns the count. */
+static uint32_t random_processes(const char *node, const char *group, uint64_t m, int64_t t,
+                                 bool laggy, expected_group *expected, bool acked)
+{
+    uint64_t dice = next_random(100);
+    uint32_t count = dice < 3 ? 0 : dice < 91 ? 1 : dice < 97 ? 2 : 3;
+    int64_t lag = laggy && next_random(20) == 0 ? (int64_t)next_random(300 * MS)
+                                                : (int64_t)next_random(2 * MS);
+    for (uint32_t i = 0; i < count; i++) {
+        int64_t at = t + lag + (int64_t)i * (int64_t)(1 + next_random(400 * MS));
+        consume(at, node, m, group, 0, (int64_t)m - 1, 1);
+        g_records[g_record_count - 2].redelivered = i > 0;
+    }
+    if (count >= 1) expected->consumed++;
+    if (count >= 2) expected->duplicated++, expected->redelivered += count - 1;
+    if (count >= 2) expect_id(expected, CHECK_DUPLICATED, m);
+    if (count == 0 && acked) {
+        expected->lost++;
+        expect_id(expected, CHECK_LOST, m);
+    } else if (count == 0) {
+        expected->unacked_lost++;
+        expect_id(expected, CHECK_UNACKED_LOST, m);
+    }
+    return count;
+}
+
+static void assert_expected(const check_group *group, const expected_group *expected)
+{
+    assert_int_equal(group->consumed, expected->consumed);
+    assert_int_equal(group->lost, expected->lost);
+    assert_int_equal(group->unacked_lost, expected->unacked_lost);
+    assert_int_equal(group->duplicated, expected->duplicated);
+    assert_int_equal(group->redelivered, expected->redelivered);
+    for (int kind = CHECK_LOST; kind <= CHECK_DUPLICATED; kind++) {
+        assert_examples(group, (check_anomaly_kind)kind, expected->example_count[kind],
+                        expected->examples[kind]);
+    }
+}
+
+/* 20,000 random messages (ok, fail, info or no completion; processed 0..3 times by each
+ * of two groups, audit sometimes seconds late): every count and example as expected,
+ * while parked exceptions settle and are swept out of the list. */
+static void test_random_lags_exact(void **unused)
+{
+    (void)unused;
+    const char *audit = "consumer/audit/0";
+    subscribe(0, C, "billing", "orders");
+    subscribe(0, audit, "audit", "orders");
+    expected_group billing = {0}, audit_expected = {0};
+    uint64_t unknown = 0, failed = 0;
+    for (uint64_t m = 1; m <= 20000; m++) {
+        int64_t t = (int64_t)m * 100;
+        uint64_t dice = next_random(100);
+        hist_type outcome = dice < 93 ? HIST_OK : dice < 95 ? HIST_FAIL : HIST_INFO;
+        bool completes = dice < 98;
+        send_invoke(t, P, m, HIST_NONE, (uint32_t)m - 1, "orders", t);
+        int64_t done_t = t + 1 + (int64_t)next_random(MS);
+        if (completes) send_done(done_t, P, m, outcome, 0, (int64_t)m - 1);
+        unknown += !completes || outcome == HIST_INFO;
+        failed += completes && outcome == HIST_FAIL;
+        bool acked = completes && outcome == HIST_OK;
+        random_processes(C, "billing", m, t + 2 * MS, false, &billing, acked);
+        random_processes(audit, "audit", m, t + 2 * MS, true, &audit_expected, acked);
+    }
+    const hist_record **order = malloc(g_record_count * sizeof *order);
+    assert_non_null(order);
+    for (size_t i = 0; i < g_record_count; i++) order[i] = &g_records[i];
+    qsort(order, g_record_count, sizeof *order, compare_records);
+    check_state *state = check_begin(1 * S);
+    for (size_t i = 0; i < g_record_count; i++) check_feed(state, order[i], g_names);
+    free(order);
+    g_fed = g_record_count;
+    g_record_count = 0;
+    check_window_stats stats = stats_of(state);
+    assert_true(stats.evicted > 10000);
+    assert_true(stats.exceptions > 0);
+    assert_true(stats.exceptions_settled > 0); /* parked, then settled and swept */
+    check_results results;
+    end_check(state, &results);
+    assert_expected(group_named(&results, "billing"), &billing);
+    assert_expected(group_named(&results, "audit"), &audit_expected);
+    assert_int_equal(results.unknown, unknown);
+    assert_int_equal(results.failed, failed);
+    check_results_free(&results);
+}
+
+/* Runs body in a child with stderr silenced; asserts it exits with the internal-error
+ * code (a violated contract). */
+static void assert_internal_error(void (*body)(void))
+{
+    fflush(NULL);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        if (freopen("/dev/null", "w", stderr) == NULL) _exit(99);
+        body();
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), BL_EXIT_INTERNAL);
+}
+
+static void late_subscribe_body(void)
+{
+    check_state *state = check_begin(1 * S);
+    subscribe(0, C, "billing", "orders");
+    flow(state, 1, 300, 0, "billing");
+    subscribe(1 * S, "consumer/audit/0", "audit", "orders");
+    check_results results;
+    end_check(state, &results);
+}
+
+/* A group subscribing after messages of its topic left the window could not be checked
+ * for them: a contract violation (the simulator subscribes every group at time 0). */
+static void test_subscribe_after_eviction_aborts(void **unused)
+{
+    (void)unused;
+    assert_internal_error(late_subscribe_body);
+}
+
+static void late_completion_body(void)
+{
+    check_state *state = check_begin(1 * S);
+    subscribe(0, C, "billing", "orders");
+    flow(state, 1, 300, 0, "billing");
+    send_done(1 * S, P, 1, HIST_OK, 0, 0);
+    check_results results;
+    end_check(state, &results);
+}
+
+/* A second completion of a send is detected after the message left the window too. */
+static void test_second_completion_after_eviction_aborts(void **unused)
+{
+    (void)unused;
+    assert_internal_error(late_completion_body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -670,6 +1120,17 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_producer_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sparse_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_process_without_subscribe_aborts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_history_one_early_loss, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_after_eviction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lagging_group_pins_the_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_never_completed_sends, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sparse_ids_evicted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_subscribing_late_to_unread_topic, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_random_lags_exact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subscribe_after_eviction_aborts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_second_completion_after_eviction_aborts, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
