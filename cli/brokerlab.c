@@ -281,6 +281,10 @@ static int cmd_run(int argc, char **argv)
     if (history != NULL && fclose(history) != 0 && write_errno == 0) write_errno = errno != 0 ? errno : EIO;
     if (write_errno != 0) {
         fprintf(stderr, "brokerlab: cannot write %s: %s\n", history_path, strerror(write_errno));
+        check_results unused;
+        check_end(checker, hist_names_table(), &unused);
+        check_results_free(&unused);
+        free(hist_names_table());
         free(scenario);
         return BL_EXIT_BAD_INPUT;
     }
