@@ -70,5 +70,17 @@ grep -v 'consumer/sink/0' tests/scenarios/two-racks.xml > "$out.platform/no-cons
 sed 's/two-racks.xml/no-consumer.xml/' tests/scenarios/platform-file.yaml > "$out.platform/no-consumer.yaml"
 expect_code 2 "platform file without a node's host" "$brokerlab" run "$out.platform/no-consumer.yaml" --out "$out.platform/no-consumer"
 expect_message "platform file without a node's host" "has no host named 'consumer/sink/0'"
+# A history file on a full device (a link to /dev/full): the writer thread's failure is
+# reported, exit 2, and no results.json claims a history that is not there.
+if [ -w /dev/full ]; then
+  rm -rf "$out.full" && mkdir -p "$out.full"
+  for format in binary jsonl; do
+    file=history.blh; [ "$format" = jsonl ] && file=history.jsonl
+    ln -sf /dev/full "$out.full/$file"
+    expect_code 2 "history on a full disk ($format)" "$brokerlab" run scenarios/claims/c26-kafka-thread-pool-reorders.yaml --out "$out.full" --history "$format"
+    expect_message "history on a full disk ($format)" "cannot write $out.full/$file: No space left on device"
+    [ ! -e "$out.full/results.json" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL results.json beside a failed history"; }
+  done
+fi
 echo "cli usage: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
