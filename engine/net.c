@@ -45,9 +45,6 @@ static struct {
     net_rule rules[NET_RULES_MAX];
     uint32_t active_rule_count;
     uint64_t packets_delivered;
-    bool uniform;              /* the star: every pair has the same route */
-    int64_t latency_us;        /* the star's route (else per pair from sim.c) */
-    uint64_t bandwidth_bytes_per_s;
 } g_net;
 
 void net_init(uint64_t seed)
@@ -99,22 +96,16 @@ static void ensure_tables(void)
     BL_ASSERT(g_net.reset_on_restart != NULL && g_net.connected_incarnation != NULL);
     BL_ASSERT(g_net.connection_last_arrival_us != NULL && g_net.nic_free_at_us != NULL);
     BL_ASSERT(n >= 2);
-    g_net.uniform = sim_routes_uniform();
-    g_net.latency_us = sim_route_latency_us(sim_node_by_id(0), sim_node_by_id(1));
-    g_net.bandwidth_bytes_per_s = sim_route_bandwidth_bytes_per_s(sim_node_by_id(0), sim_node_by_id(1));
-    BL_ASSERT(g_net.latency_us >= 0 && g_net.bandwidth_bytes_per_s > 0);
 }
 
-/* The route from src to dst: one value for the built-in star, per pair for a platform
- * file. */
-static int64_t route_latency_us(const sim_node *src, const sim_node *dst)
+/* TCP keeps order: a packet arrives no earlier than the previous one on its connection.
+ * Returns the arrival time and makes it the connection's latest. */
+static int64_t connection_arrival_us(uint32_t src, uint32_t dst, int64_t arrival_us)
 {
-    return g_net.uniform ? g_net.latency_us : sim_route_latency_us(src, dst);
-}
-
-static uint64_t route_bandwidth(const sim_node *src, const sim_node *dst)
-{
-    return g_net.uniform ? g_net.bandwidth_bytes_per_s : sim_route_bandwidth_bytes_per_s(src, dst);
+    int64_t *last_us = &g_net.connection_last_arrival_us[(size_t)src * g_net.node_count + dst];
+    if (arrival_us < *last_us) arrival_us = *last_us;
+    *last_us = arrival_us;
+    return arrival_us;
 }
 
 /* Does rule apply to a packet from src to dst? */
@@ -171,10 +162,8 @@ static void flow_done(void *cookie, int64_t done_us)
 {
     net_flow *flow = cookie;
     flow_unlink(flow);
-    int64_t arrival_us = (done_us > sim_now_us() ? done_us : sim_now_us()) + flow->extra_us;
-    int64_t *last_us = &g_net.connection_last_arrival_us[(size_t)flow->src * g_net.node_count + flow->dst];
-    if (arrival_us < *last_us) arrival_us = *last_us;
-    *last_us = arrival_us;
+    int64_t done_or_now_us = done_us > sim_now_us() ? done_us : sim_now_us();
+    int64_t arrival_us = connection_arrival_us(flow->src, flow->dst, done_or_now_us + flow->extra_us);
     sim_schedule(sim_node_by_id(flow->dst), arrival_us, SIM_EVENT_PACKET, flow->src, flow->token, flow->payload);
     flow->next = g_net.flows_free;
     g_net.flows_free = flow;
@@ -208,7 +197,7 @@ void net_send(sim_node *src, sim_node *dst, uint32_t size_bytes, void *payload)
     BL_ASSERT(src->process_up);
     ensure_tables();
     int64_t now_us = sim_now_us();
-    int64_t latency_us = route_latency_us(src, dst);
+    int64_t latency_us = sim_route_latency_us(src, dst);
     if (is_cut(src->id, dst->id)) {
         dst->ops->free_data(SIM_EVENT_PACKET, payload);
         return;
@@ -226,15 +215,13 @@ void net_send(sim_node *src, sim_node *dst, uint32_t size_bytes, void *payload)
         send_flow(src, dst, size_bytes, payload, extra_us, token, now_us);
         return;
     }
-    uint64_t bandwidth = route_bandwidth(src, dst);
+    uint64_t bandwidth = sim_route_bandwidth_bytes_per_s(src, dst);
     int64_t *nic_free_us = &g_net.nic_free_at_us[src->id];
     int64_t tx_start_us = *nic_free_us > now_us ? *nic_free_us : now_us;
     int64_t tx_end_us = tx_start_us + (int64_t)(((uint64_t)size_bytes * 1000000ULL) / bandwidth);
     *nic_free_us = tx_end_us;
     int64_t arrival_us = tx_end_us + latency_us + extra_us;
-    int64_t *last_us = &g_net.connection_last_arrival_us[(size_t)src->id * g_net.node_count + dst->id];
-    if (arrival_us < *last_us) arrival_us = *last_us; /* TCP: in order per connection */
-    *last_us = arrival_us;
+    arrival_us = connection_arrival_us(src->id, dst->id, arrival_us);
     sim_schedule(dst, arrival_us, SIM_EVENT_PACKET, src->id, token, payload);
 }
 
@@ -254,7 +241,7 @@ bool net_accept_delivery(sim_node *dst, const sim_event *ev)
     /* A powered host whose process is gone (or restarted) answers with a reset. A host
      * without power answers nothing; the sender's TCP keeps retransmitting, and the
      * first retransmission to reach the host once it is back draws the reset. */
-    if (!cut && dst->host_up) send_reset(src, dst, route_latency_us(dst, src));
+    if (!cut && dst->host_up) send_reset(src, dst, sim_route_latency_us(dst, src));
     if (!cut && !dst->host_up) g_net.reset_on_restart[(size_t)dst->id * g_net.node_count + src->id] = 1;
     return false;
 }
@@ -310,7 +297,7 @@ void net_on_node_start(sim_node *node)
     for (uint32_t src = 0; src < g_net.node_count; src++) {
         if (!row[src]) continue;
         row[src] = 0;
-        send_reset(sim_node_by_id(src), node, route_latency_us(node, sim_node_by_id(src)));
+        send_reset(sim_node_by_id(src), node, sim_route_latency_us(node, sim_node_by_id(src)));
     }
 }
 

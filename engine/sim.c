@@ -42,6 +42,8 @@ static struct {
     sim_node *current;            /* the node whose model code runs now, or NULL */
     int64_t *route_latency_us;    /* platform file: [src * n + dst]; NULL for the star */
     uint64_t *route_bandwidth;
+    int64_t star_latency_us;      /* the star's one route, read back from SimGrid */
+    uint64_t star_bandwidth;
     sim_node *ready[SIM_NODES_MAX]; /* scheduler heap: nodes with events, by earliest */
     uint32_t ready_count;
     uint64_t activations;
@@ -358,6 +360,11 @@ int sim_run(char error[SIM_ERROR_LEN])
     } else {
         platform_build(g_sim.node_count, names, (double)g_sim.config.latency_us / 1e6,
                        (double)g_sim.config.bandwidth_bytes_per_s, hosts);
+        /* Every pair of the star has the same route: read it once. */
+        BL_ASSERT(g_sim.node_count >= 2);
+        g_sim.star_latency_us = (int64_t)llround(sg_host_get_route_latency((sg_host_t)hosts[0], (sg_host_t)hosts[1]) * 1e6);
+        g_sim.star_bandwidth = (uint64_t)sg_host_get_route_bandwidth((sg_host_t)hosts[0], (sg_host_t)hosts[1]);
+        BL_ASSERT(g_sim.star_latency_us >= 0 && g_sim.star_bandwidth > 0);
     }
     g_sim.running = true;
     g_sim.now_us = 0;
@@ -397,23 +404,18 @@ void sim_shutdown(void)
     g_sim.route_bandwidth = NULL;
 }
 
-bool sim_routes_uniform(void)
-{
-    return g_sim.route_latency_us == NULL;
-}
 
 int64_t sim_route_latency_us(const sim_node *src, const sim_node *dst)
 {
     if (src == dst) return 0;
     if (g_sim.route_latency_us != NULL) return g_sim.route_latency_us[(size_t)src->id * g_sim.node_count + dst->id];
-    return (int64_t)llround(
-        sg_host_get_route_latency((sg_host_t)src->sg_host, (sg_host_t)dst->sg_host) * 1e6);
+    return g_sim.star_latency_us;
 }
 
 uint64_t sim_route_bandwidth_bytes_per_s(const sim_node *src, const sim_node *dst)
 {
     if (g_sim.route_bandwidth != NULL) return g_sim.route_bandwidth[(size_t)src->id * g_sim.node_count + dst->id];
-    return (uint64_t)sg_host_get_route_bandwidth((sg_host_t)src->sg_host, (sg_host_t)dst->sg_host);
+    return g_sim.star_bandwidth;
 }
 
 uint64_t sim_total_wakes(void)

@@ -139,11 +139,10 @@ bool sim_timer_armed(const sim_node *node, const sim_timer *timer);
 void sim_stop_node(sim_node *node, bool power_loss);
 void sim_start_node(sim_node *node);
 
-/* Route facts read from the SimGrid platform. With the built-in star every pair has the
- * same (sim_routes_uniform); a platform file gives each pair its own. */
+/* Route facts read from the SimGrid platform once, when sim_run builds it (O(1) here):
+ * the built-in star has one route for every pair, a platform file one per pair. */
 int64_t sim_route_latency_us(const sim_node *src, const sim_node *dst);
 uint64_t sim_route_bandwidth_bytes_per_s(const sim_node *src, const sim_node *dst);
-bool sim_routes_uniform(void);
 
 /* Node activations so far (the engine's event count: one per (node, instant) with work). */
 uint64_t sim_total_wakes(void);
