@@ -89,6 +89,8 @@ int32_t hist_names_find(const hist_names *names, const char *name);
 
 const char *hist_fn_name(hist_fn fn);       /* "send", "deliver", ... */
 const char *hist_type_name(hist_type type); /* "invoke", "ok", "fail", "info" */
+/* Whether the contract defines this (f, type) pair (send invoke, deliver ok, ...). */
+bool hist_type_allowed(unsigned fn, unsigned type);
 
 /* Writes one record as a JSON line (with '\n') into buf; returns its length. buf must
  * hold HIST_LINE_MAX bytes. The same function serves the writer and the tests. */

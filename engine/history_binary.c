@@ -329,23 +329,6 @@ static void read_fields(reader *r, hist_bin_state *state, hist_record *rec, uint
     r->error = "unknown record kind";
 }
 
-/* The (f, type) pairs the contract defines (as in history_json.c). */
-static bool type_allowed(unsigned fn, unsigned type)
-{
-    switch ((hist_fn)fn) {
-    case HIST_SEND:
-    case HIST_COMMIT:
-    case HIST_REQUEST: return true;
-    case HIST_DELIVER:
-    case HIST_DEDUP:
-    case HIST_PROCESS:
-    case HIST_SUBSCRIBE: return type == HIST_OK;
-    case HIST_FAULT: return type == HIST_INFO;
-    case HIST_FN_COUNT: break;
-    }
-    return false;
-}
-
 hist_bin_status hist_bin_decode(hist_bin_state *state, const uint8_t *buf, size_t length, hist_record *rec,
                                 uint64_t *ids, hist_names *names, uint64_t trailer[2], size_t *used,
                                 char why[160])
@@ -374,7 +357,7 @@ hist_bin_status hist_bin_decode(hist_bin_state *state, const uint8_t *buf, size_
             return HIST_BIN_ERROR;
         }
         unsigned fn = (tag >> 2) & 7u, type = tag & 3u;
-        if (!type_allowed(fn, type)) {
+        if (!hist_type_allowed(fn, type)) {
             snprintf(why, 160, "record kind %s %s is not in the format", hist_fn_name((hist_fn)fn),
                      hist_type_name((hist_type)type));
             return HIST_BIN_ERROR;

@@ -28,6 +28,11 @@ static const uint8_t g_allowed_types[HIST_FN_COUNT] = {
     [HIST_REQUEST] = TYPES_ALL,       [HIST_SUBSCRIBE] = 1u << HIST_OK,
 };
 
+bool hist_type_allowed(unsigned fn, unsigned type)
+{
+    return fn < HIST_FN_COUNT && type < HIST_TYPE_COUNT && (g_allowed_types[fn] & (1u << type)) != 0;
+}
+
 /* ---- writer ---- */
 
 #define PUT_LIT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) += sizeof(lit) - 1)
@@ -172,7 +177,7 @@ static char *put_fields(char *p, const hist_record *rec, const hist_names *names
 size_t hist_format_line(const hist_record *rec, const hist_names *names, char *buf)
 {
     BL_ASSERT(rec->fn < HIST_FN_COUNT && rec->type < HIST_TYPE_COUNT);
-    BL_ASSERTF(g_allowed_types[rec->fn] & (1u << rec->type), "history record %s %s",
+    BL_ASSERTF(hist_type_allowed(rec->fn, rec->type), "history record %s %s",
                hist_fn_name((hist_fn)rec->fn), hist_type_name((hist_type)rec->type));
     BL_ASSERT(rec->t_us >= 0);
     char *p = buf;
@@ -561,7 +566,7 @@ static bool parse_record(const line_fields *in, hist_record *out, hist_names *na
     if (!get_name(in, FIELD_NODE, names, &node, why)) return false;
     if (!get_enum(in, FIELD_F, fns, HIST_FN_COUNT, &fn, why)) return false;
     if (!get_enum(in, FIELD_TYPE, types, HIST_TYPE_COUNT, &type, why)) return false;
-    if (!(g_allowed_types[fn] & (1u << type))) {
+    if (!hist_type_allowed((unsigned)fn, (unsigned)type)) {
         snprintf(why, HIST_WHY_LEN, "\"%s\" has no type \"%s\"", fns[fn], types[type]);
         return false;
     }
