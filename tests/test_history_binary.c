@@ -73,10 +73,13 @@ static uint32_t sample_records(hist_names *names, hist_record *out, uint64_t *ba
     return n;
 }
 
-static size_t encode_all(fixture *f, const hist_record *records, uint32_t count)
+/* Builds the sample records into records[] (their batches' ids into batch_ids[2]),
+ * encodes them into f->buf and returns the bytes written; *count is the records. */
+static size_t encode_sample(fixture *f, hist_record *records, uint64_t *batch_ids, uint32_t *count)
 {
+    *count = sample_records(&f->names, records, batch_ids);
     size_t length = 0;
-    for (uint32_t i = 0; i < count; i++) length += hist_bin_encode(&f->writer, &records[i], &f->names, f->buf + length);
+    for (uint32_t i = 0; i < *count; i++) length += hist_bin_encode(&f->writer, &records[i], &f->names, f->buf + length);
     return length;
 }
 
@@ -85,8 +88,8 @@ static void round_trip(void **state)
     fixture *f = *state;
     hist_record records[32];
     uint64_t batch_ids[2];
-    uint32_t count = sample_records(&f->names, records, batch_ids);
-    size_t length = encode_all(f, records, count);
+    uint32_t count = 0;
+    size_t length = encode_sample(f, records, batch_ids, &count);
     length += hist_bin_trailer(7, count, f->buf + length);
     size_t at = 0;
     char why[160];
@@ -163,8 +166,8 @@ static void errors_are_reported(void **state)
     fixture *f = *state;
     hist_record records[32];
     uint64_t batch_ids[2];
-    uint32_t count = sample_records(&f->names, records, batch_ids);
-    size_t length = encode_all(f, records, count);
+    uint32_t count = 0;
+    size_t length = encode_sample(f, records, batch_ids, &count);
     char why[160];
     /* Cut inside the first record (after its name items). */
     assert_int_equal(decode_bytes(f, f->buf, 20, why), HIST_BIN_ERROR);
