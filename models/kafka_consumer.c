@@ -288,19 +288,22 @@ static void emit_for_group(kafka_consumer *consumer, uint32_t stream, hist_fn fn
 }
 
 /* One poll's run of `count` records from one partition, from base_offset on: one
- * history record (history.h). */
+ * history record (history.h), in parts of at most HIST_BATCH_MAX. */
 static void record_deliver(kafka_consumer *consumer, uint32_t partition, int64_t base_offset,
                            const uint64_t *msg_ids, uint32_t count, int64_t now_us)
 {
-    BL_ASSERT(count >= 1 && count <= HIST_BATCH_MAX);
-    hist_record rec = hist_record_init(HIST_DELIVER, HIST_OK, consumer->node->hist_name, now_us);
-    rec.msg = msg_ids[0];
-    rec.count = count;
-    rec.msgs = count > 1 ? msg_ids : NULL;
-    rec.group = consumer->hist_group;
-    rec.partition = (int32_t)partition;
-    rec.offset = base_offset;
-    hist_emit(HIST_STREAM_NOW, &rec);
+    BL_ASSERT(count >= 1);
+    for (uint32_t first = 0; first < count; first += HIST_BATCH_MAX) {
+        uint32_t part = count - first < HIST_BATCH_MAX ? count - first : HIST_BATCH_MAX;
+        hist_record rec = hist_record_init(HIST_DELIVER, HIST_OK, consumer->node->hist_name, now_us);
+        rec.msg = msg_ids[first];
+        rec.count = part;
+        rec.msgs = part > 1 ? msg_ids + first : NULL;
+        rec.group = consumer->hist_group;
+        rec.partition = (int32_t)partition;
+        rec.offset = base_offset + first;
+        hist_emit(HIST_STREAM_NOW, &rec);
+    }
 }
 
 /* Hands one polled record to a worker; returns when it will be done. */
@@ -398,7 +401,6 @@ static void on_poll(kafka_consumer *consumer)
         kafka_owned *part = &consumer->partitions[p];
         uint32_t run = part->owned ? part->fetched_count : 0;
         if (run > room - taken) run = room - taken;
-        if (run > HIST_BATCH_MAX) run = HIST_BATCH_MAX;
         if (run > consumer->run_capacity) {
             consumer->run_ids = realloc(consumer->run_ids, run * sizeof *consumer->run_ids);
             consumer->run_keys = realloc(consumer->run_keys, run * sizeof *consumer->run_keys);

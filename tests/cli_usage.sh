@@ -82,5 +82,16 @@ if [ -w /dev/full ]; then
     [ ! -e "$out.full/results.json" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL results.json beside a failed history"; }
   done
 fi
+# A poll larger than one history batch record (HIST_BATCH_MAX ids): all of its 100,000
+# deliveries are recorded, at one instant, and the JSONL shows them.
+expect_code 0 "poll of 100,000 records" "$brokerlab" run tests/scenarios/big-poll.yaml --out "$out.big-poll"
+largest=$("$brokerlab" history "$out.big-poll" | python3 -c '
+import collections, json, sys
+polls = collections.Counter()
+for line in sys.stdin:
+    record = json.loads(line)
+    if record["f"] == "deliver": polls[record["t"]] += 1
+print(max(polls.values()))')
+[ "$largest" = 100000 ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL largest poll $largest, expected 100000"; }
 echo "cli usage: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
