@@ -200,6 +200,18 @@ static void evaluate_expectations(const scn_scenario *scenario, const check_resu
 
 static const char *program_path = "brokerlab"; /* argv[0], for the replay line */
 
+/* A run that cannot report (its platform or its history failed): frees what it holds
+ * and gives the bad-input exit code; the caller has said why. */
+static int discard_run(check_state *checker, scn_scenario *scenario)
+{
+    check_results unused;
+    check_end(checker, hist_names_table(), &unused);
+    check_results_free(&unused);
+    free(hist_names_table());
+    free(scenario);
+    return BL_EXIT_BAD_INPUT;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     run_options options;
@@ -259,17 +271,12 @@ static int cmd_run(int argc, char **argv)
     if (world_run(scenario, seed, &stats, world_error) != 0) {
         hist_summary discarded;
         hist_close(&discarded);
-        check_results unused;
-        check_end(checker, hist_names_table(), &unused);
-        check_results_free(&unused);
         if (history != NULL) fclose(history);
         if (history_file != NULL) unlink(history_path);
         const scn_mark *mark = &scenario->cluster.network.platform_mark;
         fprintf(stderr, "%s:%u:%u: cluster.network.platform: %s\n", options.builtin ? "<default>" : options.path,
                 mark->line, mark->column, world_error);
-        free(hist_names_table());
-        free(scenario);
-        return BL_EXIT_BAD_INPUT;
+        return discard_run(checker, scenario);
     }
     report_run run = {.scenario = scenario, .scenario_path = options.builtin ? "<default>" : options.path,
                       .seed = seed, .sim_time_s = stats.sim_time_s, .events = stats.wakes,
@@ -281,12 +288,7 @@ static int cmd_run(int argc, char **argv)
     if (history != NULL && fclose(history) != 0 && write_errno == 0) write_errno = errno != 0 ? errno : EIO;
     if (write_errno != 0) {
         fprintf(stderr, "brokerlab: cannot write %s: %s\n", history_path, strerror(write_errno));
-        check_results unused;
-        check_end(checker, hist_names_table(), &unused);
-        check_results_free(&unused);
-        free(hist_names_table());
-        free(scenario);
-        return BL_EXIT_BAD_INPUT;
+        return discard_run(checker, scenario);
     }
     memcpy(run.history_sha256, summary.jsonl_sha256_hex, sizeof run.history_sha256);
     memcpy(run.history_digest, summary.digest_hex, sizeof run.history_digest);
