@@ -47,3 +47,9 @@ foreach(scenario_name platform-file platform-file-simgrid)
                    --out ${CMAKE_BINARY_DIR}/test-out/${scenario_name})
   set_tests_properties(scenario.${scenario_name} PROPERTIES LABELS "scenario")
 endforeach()
+
+# Behaviour snapshot: history digests and results of every scenario (tests/golden/).
+add_test(NAME scenario.golden-digests
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/golden_digests.sh $<TARGET_FILE:brokerlab> ${CMAKE_BINARY_DIR}/test-out/golden
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(scenario.golden-digests PROPERTIES LABELS "scenario")
