@@ -17,7 +17,7 @@ actual="$out/digests.txt"
 strip() { grep -v -E '"(wall_time_s|history_sha256|history_format|history_file|history_bytes)"' "$1"; }
 field() { sed -n "s/.*\"$2\": \"\\{0,1\\}\\([0-9a-z]*\\)\"\\{0,1\\}.*/\\1/p" "$1"; }
 for scenario in --default scenarios/claims/*.yaml scenarios/network/*.yaml tests/scenarios/*.yaml; do
-  name=$(basename "$scenario" .yaml)
+  name=$(basename -- "$scenario" .yaml)
   "$brokerlab" run "$scenario" --out "$out/$name" --history none >/dev/null 2>&1 || true
   results="$out/$name/results.json"
   [ -f "$results" ] || { echo "golden: $scenario wrote no results.json" >&2; exit 1; }
