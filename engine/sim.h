@@ -71,6 +71,10 @@ struct sim_node {
     uint32_t id;                 /* index in the world's node table */
     char name[96];               /* "broker/0", "producer/checkout/1", ... */
     sim_role role;
+    uint32_t entry;              /* the scenario entry it was built from: broker index,
+                                    producer entry, consumer group entry */
+    uint32_t instance;           /* instance within the entry (clients), else 0 */
+    struct disk *disk;           /* its host's disk, or NULL: disk faults act on it */
     uint16_t hist_name;          /* interned history name */
     const sim_node_ops *ops;
     void *model;                 /* the model's state */

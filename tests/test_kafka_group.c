@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "../models/kafka_group.h"
+#include "../models/kafka/kafka_group.h"
 
 #define SECOND 1000000LL
 

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "../models/kafka_log.h"
+#include "../models/kafka/kafka_log.h"
 
 #define SECOND 1000000LL
 

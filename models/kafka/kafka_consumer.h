@@ -1,5 +1,5 @@
 /* kafka_consumer.h — a Kafka-style consumer node and its application (see
- * kafka_consumer.c), plus the group's idempotence store. */
+ * kafka_consumer.c). */
 #ifndef BL_KAFKA_CONSUMER_H
 #define BL_KAFKA_CONSUMER_H
 
@@ -8,21 +8,8 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "../common/dedup_store.h"
 #include "kafka_proto.h"
-
-/* The idempotent consumer's store of processed message ids (a database unique key):
- * outside the consumer process, so it survives kill -9. Open addressing, linear probing,
- * backward-shift deletion; 0 is the empty slot (message ids start at 1). */
-typedef struct kafka_dedup_store {
-    uint64_t *slots;
-    uint64_t capacity;   /* power of two */
-    uint64_t count;
-} kafka_dedup_store;
-
-bool kafka_dedup_contains(const kafka_dedup_store *store, uint64_t msg_id);
-void kafka_dedup_insert(kafka_dedup_store *store, uint64_t msg_id);
-void kafka_dedup_remove(kafka_dedup_store *store, uint64_t msg_id);
-void kafka_dedup_free(kafka_dedup_store *store);
 
 /* A record handed to a worker, until the commit-after-processing logic or a kill has
  * looked at it. */
@@ -62,7 +49,7 @@ typedef struct kafka_consumer {
     uint32_t group_index;
     uint32_t instance;
     sim_node *node;
-    kafka_dedup_store *dedup;      /* shared by the group; NULL unless dedup */
+    dedup_store *dedup;      /* shared by the group; NULL unless dedup */
     gsl_rng *rng_processing;
     uint32_t member_id;
     uint32_t generation;
@@ -88,7 +75,7 @@ typedef struct kafka_consumer {
 } kafka_consumer;
 
 kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t group_index, uint32_t instance,
-                                      kafka_dedup_store *dedup);
+                                      dedup_store *dedup);
 void kafka_consumer_free(kafka_consumer *consumer);
 /* The consumer's processing cannot start before until_us (its database is down). */
 void kafka_consumer_stall(kafka_consumer *consumer, int64_t until_us);

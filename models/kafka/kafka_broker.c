@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/bl_assert.h"
-#include "../engine/net.h"
+#include "../../engine/bl_assert.h"
+#include "../../engine/net.h"
 
 #define KAFKA_RETENTION_CHECK_US (300LL * 1000000LL)
 #define KAFKA_PARKED_FETCHES_MAX 1024
@@ -412,6 +412,8 @@ kafka_broker *kafka_broker_create(const kafka_cluster *cluster, uint32_t index)
     char name[64];
     snprintf(name, sizeof name, "broker/%u", index);
     broker->node = sim_add_node(name, SIM_ROLE_BROKER, &broker_ops, broker);
+    broker->node->entry = index;
+    broker->node->disk = &broker->disk;
     return broker;
 }
 
@@ -432,15 +434,4 @@ void kafka_broker_free(kafka_broker *broker)
     }
     disk_free(&broker->disk);
     free(broker);
-}
-
-void kafka_broker_set_disk_full(kafka_broker *broker, bool full)
-{
-    broker->disk.full = full;
-}
-
-void kafka_broker_set_disk_slowdown(kafka_broker *broker, uint32_t factor)
-{
-    BL_ASSERT(factor >= 1);
-    broker->disk.slow_factor = factor;
 }

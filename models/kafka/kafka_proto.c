@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/bl_assert.h"
+#include "../../engine/bl_assert.h"
 
 /* Freed messages, reused last-in first-out. Reuse never changes behaviour: nothing in
  * the models depends on an address. */

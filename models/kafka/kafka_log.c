@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/bl_assert.h"
+#include "../../engine/bl_assert.h"
 
 void kafka_log_init(kafka_log *log, disk *d)
 {

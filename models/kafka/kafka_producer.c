@@ -21,12 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_randist.h>
 
-#include "../engine/bl_assert.h"
-#include "../engine/history.h"
-#include "../engine/net.h"
-#include "../engine/rng.h"
+#include "../../engine/bl_assert.h"
+#include "../../engine/history.h"
+#include "../../engine/net.h"
+#include "../../engine/rng.h"
+#include "../common/client.h"
 
 #define PRODUCER_MAX_BLOCK_US (60LL * 1000000LL) /* max.block.ms */
 
@@ -210,7 +210,7 @@ static int32_t offer_next(kafka_producer *producer, int64_t t_us)
         if (!request->publish) {
             int64_t done_us = t_us + request->local_us;
             for (uint32_t c = 0; c < request->call_count; c++)
-                done_us += kafka_draw_duration(&request->calls[c], producer->rng_calls);
+                done_us += client_draw_duration(&request->calls[c], producer->rng_calls);
             sim_schedule(producer->node, done_us, PRODUCER_TIMER_REQUEST_DONE, 0, msg_id, NULL);
             return -1;
         }
@@ -575,18 +575,6 @@ static const sim_node_ops producer_ops = {
     .free_data = kafka_free_packet,
 };
 
-int64_t kafka_draw_duration(const scn_dist *dist, gsl_rng *rng)
-{
-    double value_us = 0;
-    switch (dist->kind) {
-    case SCN_DIST_CONST: return dist->a_us;
-    case SCN_DIST_EXP: value_us = gsl_ran_exponential(rng, (double)dist->a_us); break;
-    case SCN_DIST_UNIFORM: value_us = gsl_ran_flat(rng, (double)dist->a_us, (double)dist->b_us); break;
-    case SCN_DIST_NORMAL: value_us = (double)dist->a_us + gsl_ran_gaussian(rng, (double)dist->b_us); break;
-    }
-    return value_us < 0 ? 0 : (int64_t)(value_us + 0.5);
-}
-
 kafka_producer *kafka_producer_create(const kafka_cluster *cluster, uint32_t entry, uint32_t instance,
                                       uint64_t *next_msg_id)
 {
@@ -611,6 +599,8 @@ kafka_producer *kafka_producer_create(const kafka_cluster *cluster, uint32_t ent
     producer->key_seq = calloc(slots, sizeof *producer->key_seq);
     BL_ASSERT(producer->queues != NULL && producer->key_seq != NULL);
     producer->node = sim_add_node(name, SIM_ROLE_PRODUCER, &producer_ops, producer);
+    producer->node->entry = entry;
+    producer->node->instance = instance;
     producer->node->hist_name = hist_names_intern(hist_names_table(), name);
     producer->hist_topic = hist_names_intern(hist_names_table(), scenario->topics[config->topic_index].name);
     producer->send_stream = hist_stream_open();

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../engine/disk.h"
+#include "../../engine/disk.h"
 #include "kafka_group.h"
 #include "kafka_log.h"
 #include "kafka_proto.h"
@@ -31,7 +31,5 @@ typedef struct kafka_broker {
 
 kafka_broker *kafka_broker_create(const kafka_cluster *cluster, uint32_t index);
 void kafka_broker_free(kafka_broker *broker);
-void kafka_broker_set_disk_full(kafka_broker *broker, bool full);
-void kafka_broker_set_disk_slowdown(kafka_broker *broker, uint32_t factor);
 
 #endif

@@ -7,7 +7,7 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "../engine/workload.h"
+#include "../../engine/workload.h"
 #include "kafka_proto.h"
 
 #define KAFKA_IN_FLIGHT_MAX 100 /* upper bound of max_in_flight */
@@ -69,7 +69,5 @@ typedef struct kafka_producer {
 kafka_producer *kafka_producer_create(const kafka_cluster *cluster, uint32_t entry, uint32_t instance,
                                       uint64_t *next_msg_id);
 void kafka_producer_free(kafka_producer *producer);
-/* Draws a duration from a scenario distribution (also used by consumers). */
-int64_t kafka_draw_duration(const scn_dist *dist, gsl_rng *rng);
 
 #endif

@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "../engine/disk.h"
+#include "../../engine/disk.h"
 
 typedef struct kafka_log_batch {
     int64_t base_offset;

@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../engine/scenario.h"
-#include "../engine/sim.h"
+#include "../../engine/scenario.h"
+#include "../../engine/sim.h"
 
 #define KAFKA_REQUEST_OVERHEAD_BYTES 64
 #define KAFKA_BATCH_OVERHEAD_BYTES 61

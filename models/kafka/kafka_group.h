@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../engine/disk.h"
+#include "../../engine/disk.h"
 #include "kafka_proto.h"
 
 #define KAFKA_MEMBERS_MAX 256

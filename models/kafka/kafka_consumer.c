@@ -22,82 +22,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/bl_assert.h"
-#include "../engine/history.h"
-#include "../engine/net.h"
-#include "../engine/rng.h"
-#include "kafka_producer.h"
+#include "../../engine/bl_assert.h"
+#include "../../engine/history.h"
+#include "../../engine/net.h"
+#include "../../engine/rng.h"
+#include "../common/client.h"
 
 enum {
     CONSUMER_TIMER_POLL = SIM_EVENT_MODEL_BASE,
     CONSUMER_TIMER_HEARTBEAT,
 };
-
-/* ---- dedup store ---- */
-
-static uint64_t dedup_hash(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return x;
-}
-
-bool kafka_dedup_contains(const kafka_dedup_store *store, uint64_t msg_id)
-{
-    if (store->capacity == 0) return false;
-    for (uint64_t i = dedup_hash(msg_id) & (store->capacity - 1);; i = (i + 1) & (store->capacity - 1)) {
-        if (store->slots[i] == msg_id) return true;
-        if (store->slots[i] == 0) return false;
-    }
-}
-
-void kafka_dedup_insert(kafka_dedup_store *store, uint64_t msg_id)
-{
-    BL_ASSERT(msg_id != 0);
-    if ((store->count + 1) * 2 > store->capacity) {
-        kafka_dedup_store bigger = {.capacity = store->capacity ? store->capacity * 2 : 1024};
-        bigger.slots = calloc(bigger.capacity, sizeof *bigger.slots);
-        BL_ASSERT(bigger.slots != NULL);
-        for (uint64_t i = 0; i < store->capacity; i++)
-            if (store->slots[i] != 0) kafka_dedup_insert(&bigger, store->slots[i]);
-        free(store->slots);
-        *store = bigger;
-    }
-    uint64_t i = dedup_hash(msg_id) & (store->capacity - 1);
-    while (store->slots[i] != 0) {
-        if (store->slots[i] == msg_id) return;
-        i = (i + 1) & (store->capacity - 1);
-    }
-    store->slots[i] = msg_id;
-    store->count++;
-}
-
-void kafka_dedup_remove(kafka_dedup_store *store, uint64_t msg_id)
-{
-    if (store->capacity == 0) return;
-    uint64_t mask = store->capacity - 1, i = dedup_hash(msg_id) & mask;
-    while (store->slots[i] != msg_id) {
-        if (store->slots[i] == 0) return;
-        i = (i + 1) & mask;
-    }
-    store->slots[i] = 0;
-    store->count--;
-    for (uint64_t j = (i + 1) & mask; store->slots[j] != 0; j = (j + 1) & mask) {
-        uint64_t home = dedup_hash(store->slots[j]) & mask;
-        bool movable = (j > i) ? (home <= i || home > j) : (home <= i && home > j);
-        if (!movable) continue;
-        store->slots[i] = store->slots[j];
-        store->slots[j] = 0;
-        i = j;
-    }
-}
-
-void kafka_dedup_free(kafka_dedup_store *store)
-{
-    free(store->slots);
-    memset(store, 0, sizeof *store);
-}
 
 /* ---- per-partition rings ---- */
 
@@ -315,14 +249,14 @@ static int64_t dispatch(kafka_consumer *consumer, uint32_t partition, int64_t of
     if (start_us < now_us) start_us = now_us;
     if (start_us < consumer->stall_until_us) start_us = consumer->stall_until_us;
     kafka_dispatched record = {.offset = offset, .start_us = start_us, .msg_id = msg_id};
-    if (consumer->dedup != NULL && kafka_dedup_contains(consumer->dedup, msg_id)) {
+    if (consumer->dedup != NULL && dedup_store_contains(consumer->dedup, msg_id)) {
         emit_for_group(consumer, consumer->worker_streams[w], HIST_DEDUP, start_us, msg_id);
         record.done_us = start_us;
     } else {
-        record.done_us = start_us + kafka_draw_duration(&consumer->config->processing, consumer->rng_processing);
+        record.done_us = start_us + client_draw_duration(&consumer->config->processing, consumer->rng_processing);
         emit_for_group(consumer, consumer->worker_streams[w], HIST_PROCESS, record.done_us, msg_id);
         if (consumer->dedup != NULL) {
-            kafka_dedup_insert(consumer->dedup, msg_id);
+            dedup_store_insert(consumer->dedup, msg_id);
             record.inserted = true;
         }
     }
@@ -607,7 +541,7 @@ static void consumer_on_stop(sim_node *node, bool power_loss)
         kafka_owned *part = &consumer->partitions[p];
         for (uint32_t i = 0; i < part->dispatched_count; i++) {
             kafka_dispatched *record = dispatched_at(part, i);
-            if (record->done_us > now_us && record->inserted) kafka_dedup_remove(consumer->dedup, record->msg_id);
+            if (record->done_us > now_us && record->inserted) dedup_store_remove(consumer->dedup, record->msg_id);
         }
         owned_clear(part);
     }
@@ -647,7 +581,7 @@ static const sim_node_ops consumer_ops = {
 };
 
 kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t group_index, uint32_t instance,
-                                      kafka_dedup_store *dedup)
+                                      dedup_store *dedup)
 {
     const scn_scenario *scenario = cluster->scenario;
     const scn_consumer *config = &scenario->consumers[group_index];
@@ -670,6 +604,8 @@ kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t gro
     snprintf(rng_name, sizeof rng_name, "%s/processing", name);
     consumer->rng_processing = rng_stream(scenario->seed, rng_name);
     consumer->node = sim_add_node(name, SIM_ROLE_CONSUMER, &consumer_ops, consumer);
+    consumer->node->entry = group_index;
+    consumer->node->instance = instance;
     consumer->node->hist_name = hist_names_intern(hist_names_table(), name);
     consumer->hist_group = hist_names_intern(hist_names_table(), config->group);
     consumer->hist_topic = hist_names_intern(hist_names_table(), scenario->topics[config->topic_index].name);

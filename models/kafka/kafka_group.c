@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/bl_assert.h"
+#include "../../engine/bl_assert.h"
 
 #define KAFKA_OFFSET_RECORD_BYTES 64
 

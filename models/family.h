@@ -1,0 +1,42 @@
+/* family.h — the broker-family interface: what a family of broker models (Kafka-style
+ * logs today; RabbitMQ-style queues, RocketMQ's commit log and ActiveMQ's master/slave
+ * to come) gives the run that assembles it.
+ *
+ * A family owns everything about its brokers and clients: it builds their nodes from
+ * the scenario, resolves its own selectors for the fault injector (leader(t/p) for
+ * Kafka, later master(q)), applies the client faults only it can (a consumer's stall),
+ * and frees what it built. The engine knows a family only through the `fault_hooks` the
+ * run hands it (engine/fault.h); world.c knows it only through this table, as Redis's
+ * event loop knows its backends only through aeApi*. `cluster.preset` chooses it. */
+#ifndef BL_FAMILY_H
+#define BL_FAMILY_H
+
+#include <stdint.h>
+
+#include "../engine/scenario.h"
+#include "../engine/sim.h"
+
+typedef struct broker_family {
+    const char *name; /* "kafka" */
+    /* The nodes the family will add for `scenario`: brokers and clients. */
+    uint32_t (*node_count)(const scn_scenario *scenario);
+    /* Adds the family's nodes to the initialised simulation (brokers first, then
+     * producers entry by entry, then consumers: the fault injector's generic selectors
+     * visit nodes in that order) and returns the family's run state. `scenario` outlives
+     * the run. */
+    void *(*build)(const scn_scenario *scenario);
+    /* fault_hooks.resolve: a family selector (scn_selector kinds the engine does not
+     * resolve) to the nodes it names now. */
+    uint32_t (*resolve)(void *run, const scn_selector *selector, sim_node **out, uint32_t max);
+    /* fault_hooks.stall: the consumer's processing stalls until until_us. */
+    void (*stall)(void *run, sim_node *consumer, int64_t until_us);
+    /* Message ids handed out so far (the run's statistics). */
+    uint64_t (*messages)(const void *run);
+    /* Frees the run state, after sim_shutdown dropped every pending event. */
+    void (*free)(void *run);
+} broker_family;
+
+/* The family of a preset; every preset has one. */
+const broker_family *family_for(scn_preset preset);
+
+#endif
