@@ -14,6 +14,7 @@
 #include "../engine/history.h"
 #include "../engine/history_reader.h"
 #include "../engine/scenario.h"
+#include "../models/family.h"
 #include "../models/world.h"
 #include "../reports/check.h"
 #include "../reports/expect.h"
@@ -87,8 +88,8 @@ static bool parse_u64(const char *text, uint64_t *out)
 static int load_scenario(const char *path, bool builtin, scn_scenario *scenario)
 {
     char error[SCN_ERROR_LEN];
-    int rc = builtin ? scn_load_string("<default>", scn_default_yaml, scenario, error)
-                     : scn_load(path, scenario, error);
+    int rc = builtin ? scn_load_string(family_schemas(), "<default>", scn_default_yaml, scenario, error)
+                     : scn_load(family_schemas(), path, scenario, error);
     if (rc == 0) rc = expect_validate(scenario, error);
     if (rc != 0) fprintf(stderr, "%s\n", error);
     return rc;

@@ -47,14 +47,14 @@ static bool selector_matches(const scn_selector *sel, const sim_node *node)
     case SCN_SEL_CONSUMER:
         return node->role == (sel->kind == SCN_SEL_PRODUCER ? SIM_ROLE_PRODUCER : SIM_ROLE_CONSUMER) &&
                node->entry == sel->index && (sel->all_instances || node->instance == sel->instance);
-    case SCN_SEL_LEADER: break;
+    case SCN_SEL_FAMILY: break;
     }
     BL_ASSERTF(false, "selector kind %d is not the engine's", (int)sel->kind);
 }
 
 static uint32_t resolve(const scn_selector *sel, sim_node **out)
 {
-    if (sel->kind == SCN_SEL_LEADER) {
+    if (sel->kind == SCN_SEL_FAMILY) {
         BL_ASSERTF(g_fault.hooks.resolve != NULL, "a family selector without a family resolver");
         return g_fault.hooks.resolve(g_fault.hooks.ctx, sel, out, FAULT_TARGETS_MAX);
     }

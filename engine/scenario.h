@@ -4,10 +4,20 @@
  * `FILE:LINE:COL: what is wrong, what was expected` (exit code 2 at the CLI). Every key
  * is checked against a schema table (unknown keys, wrong types, out-of-range values,
  * unknown references are errors, never silently defaulted). Once loaded, the struct is
- * treated as const by every other module. Field comments give: YAML key, unit, range,
- * default. Times are integer microseconds, sizes integer bytes. "0 = off" where said.
+ * treated as const by every other module. Field comments give: YAML key, unit, range;
+ * each default is written once, in the schema table that parses the key
+ * (engine/scenario.c, or the family's schema file). Times are integer microseconds,
+ * sizes integer bytes. "0 = off" where said.
  *
- * The format's reference for users is docs/scenario-format.md; keep both in step. */
+ * This is the family-neutral part: the workload (rates, keys, sizes, processing,
+ * workers), the cluster's hosts (network, disk, OS), faults and expectations. What
+ * only a broker family means (Kafka's acks, linger, session timeout, flush policy...)
+ * is parsed by the family's schema (models/<family>/<family>_schema.c, handed to the
+ * loader in scn_families) into the `family` options of the cluster, topics, producers
+ * and consumers, which the family's models read through their own types.
+ *
+ * The format's reference for users is docs/scenario-format.md; a test checks its tables
+ * against the schemas. */
 #ifndef BL_SCENARIO_H
 #define BL_SCENARIO_H
 
@@ -40,7 +50,20 @@ typedef struct scn_mark {
     uint32_t column;
 } scn_mark;
 
-typedef enum scn_preset { SCN_PRESET_KAFKA = 0 } scn_preset;
+/* A broker family's options inside a family-neutral entry: the family's own struct,
+ * stored in place (so a scenario stays one flat value) and read by copying it out
+ * (memcpy) into the family's type, whose size is asserted against this one. */
+#define SCN_FAMILY_OPTIONS_BYTES 256
+typedef struct scn_family_options {
+    _Alignas(8) unsigned char bytes[SCN_FAMILY_OPTIONS_BYTES];
+} scn_family_options;
+
+/* The broker families the loader knows (engine/schema.h defines scn_family_schema). */
+typedef struct scn_family_schema scn_family_schema;
+typedef struct scn_families {
+    const scn_family_schema *const *list;
+    uint32_t count;
+} scn_families;
 
 /* Distribution of a duration: `const(2ms)`, `exp(1ms)` (mean), `uniform(1ms, 3ms)`,
  * `normal(10ms, 2ms)` (mean, sd; truncated at 0), or a bare duration `2ms` = const. */
@@ -102,31 +125,20 @@ typedef struct scn_os {
     int64_t writeback_interval_us; /* cluster.os.writeback_interval: default 5s, > 0 */
 } scn_os;
 
-/* Broker flush policy (K4): log.flush.interval.messages / .ms. 0 = off (leave it to the
- * OS, Kafka's default). */
-typedef struct scn_flush {
-    uint64_t messages; /* cluster.flush.messages: fsync every N appended messages */
-    int64_t interval_us; /* cluster.flush.interval: fsync every T */
-} scn_flush;
-
 typedef struct scn_cluster {
-    scn_preset preset;          /* cluster.preset: `kafka` (required) */
-    uint32_t broker_count;      /* cluster.brokers: 1..SCN_BROKERS_MAX, default 3 */
+    char preset[SCN_NAME_LEN];  /* cluster.preset: required, a preset of a known family */
+    uint32_t broker_count;      /* cluster.brokers: 1..SCN_BROKERS_MAX */
     scn_network network;
     scn_disk disk;
     scn_os os;
-    scn_flush flush;
+    scn_family_options family;  /* the family's cluster keys (Kafka: flush) */
     scn_mark mark;
 } scn_cluster;
 
 typedef struct scn_topic {
     char name[SCN_NAME_LEN];          /* topics[].name: required, unique */
-    uint32_t partition_count;         /* topics[].partitions: 1..SCN_PARTITIONS_MAX, default 1 */
-    uint32_t replication_factor;      /* topics[].replication_factor: default 1; only 1 is
-                                         supported until replication lands (error otherwise) */
-    int64_t retention_us;             /* topics[].retention: default 7d; 0 = unlimited */
-    uint64_t retention_bytes;         /* topics[].retention_bytes: per partition, 0 = unlimited
-                                         (default) */
+    uint32_t partition_count;         /* topics[].partitions: 1..SCN_PARTITIONS_MAX */
+    scn_family_options family;        /* the family's topic keys (Kafka: replication, retention) */
     scn_mark mark;
 } scn_topic;
 
@@ -154,9 +166,6 @@ typedef struct scn_rate {
 
 typedef enum scn_arrival { SCN_ARRIVAL_CONSTANT = 0, SCN_ARRIVAL_POISSON } scn_arrival;
 
-/* acks: 0, 1 or all (K19). */
-typedef enum scn_acks { SCN_ACKS_0 = 0, SCN_ACKS_1 = 1, SCN_ACKS_ALL = 2 } scn_acks;
-
 /* Optional application model in front of the producer (claim C01): each request does
  * `local` work, then either calls `calls` synchronously one after another, or publishes
  * one message and answers when the publish is acknowledged (`publish: true`). */
@@ -171,63 +180,35 @@ typedef struct scn_request {
 typedef struct scn_producer {
     char name[SCN_NAME_LEN];        /* producers[].name: required, unique */
     uint32_t topic_index;           /* producers[].topic: must name a topic */
-    uint32_t count;                 /* producers[].count: instances, 1..SCN_INSTANCES_MAX, default 1 */
+    uint32_t count;                 /* producers[].count: instances, 1..SCN_INSTANCES_MAX */
     scn_rate rate;                  /* producers[].rate: per instance */
-    scn_arrival arrival;            /* producers[].arrival: constant (default) | poisson */
-    scn_keys keys;                  /* producers[].keys: default none */
-    uint64_t message_size_bytes;    /* producers[].message_size: default 1KiB, 1..10MiB */
-    scn_acks acks;                  /* producers[].acks: default all (Kafka >= 3.0) */
-    uint32_t retries;               /* producers[].retries: int or `max`, default max */
-    int64_t retry_backoff_us;       /* producers[].retry_backoff: default 100ms */
-    int64_t retry_backoff_max_us;   /* producers[].retry_backoff_max: default 1s (KIP-580) */
-    int64_t request_timeout_us;     /* producers[].request_timeout: default 30s, > 0 */
-    int64_t delivery_timeout_us;    /* producers[].delivery_timeout: default 120s, >= linger + request_timeout */
-    uint32_t max_in_flight;         /* producers[].max_in_flight: per connection, 1..100, default 5 */
-    int64_t linger_us;              /* producers[].linger: default 5ms (Kafka 4.0) */
-    uint64_t batch_size_bytes;      /* producers[].batch_size: per partition batch, default 16KiB */
-    uint64_t buffer_memory_bytes;   /* producers[].buffer_memory: default 32MiB */
+    scn_arrival arrival;            /* producers[].arrival: constant | poisson */
+    scn_keys keys;                  /* producers[].keys */
+    uint64_t message_size_bytes;    /* producers[].message_size: 1..10MiB */
     scn_request request;            /* producers[].request: optional */
+    scn_family_options family;      /* the family's client configuration (Kafka: acks,
+                                       linger, batch size, retries, timeouts...) */
     scn_mark mark;
 } scn_producer;
-
-#define SCN_RETRIES_MAX UINT32_MAX /* `retries: max` */
-
-typedef enum scn_commit {
-    SCN_COMMIT_AUTO = 0,            /* enable.auto.commit, at poll start every interval (K28) */
-    SCN_COMMIT_AFTER_PROCESSING,    /* commit processed offsets (at-least-once) */
-    SCN_COMMIT_BEFORE_PROCESSING,   /* commit right after poll, then process (at-most-once) */
-} scn_commit;
 
 typedef enum scn_worker_routing {
     SCN_ROUTING_SHARED = 0,  /* any free worker takes the next message */
     SCN_ROUTING_KEY_HASH,    /* hash(key) mod workers: one FIFO per worker (C27 fix) */
 } scn_worker_routing;
 
-typedef enum scn_offset_reset { SCN_RESET_LATEST = 0, SCN_RESET_EARLIEST } scn_offset_reset;
-
 typedef struct scn_consumer {
     char group[SCN_NAME_LEN];       /* consumers[].group: required, unique */
     uint32_t topic_index;           /* consumers[].topic: must name a topic */
-    uint32_t count;                 /* consumers[].count: 1..SCN_INSTANCES_MAX, default 1 */
-    scn_commit commit;              /* consumers[].commit: auto (default) | after_processing | before_processing */
-    int64_t commit_interval_us;     /* consumers[].commit_interval: default 5s, > 0 (auto only) */
-    scn_dist processing;            /* consumers[].processing: default const(0us)... see docs */
+    uint32_t count;                 /* consumers[].count: 1..SCN_INSTANCES_MAX */
+    scn_dist processing;            /* consumers[].processing: per message */
     uint32_t buffer_messages;       /* consumers[].buffer: internal in-memory queue between the
                                        poll thread and the workers, in messages; 0 = none:
                                        the poll batch is processed before the next poll */
-    uint32_t workers;               /* consumers[].workers: 1..SCN_WORKERS_MAX, default 1 */
-    scn_worker_routing routing;     /* consumers[].worker_routing: shared (default) | key_hash */
-    bool dedup;                     /* consumers[].dedup: idempotent consumer, default false */
-    int64_t session_timeout_us;     /* consumers[].session_timeout: default 45s (K25) */
-    int64_t heartbeat_interval_us;  /* consumers[].heartbeat_interval: default 3s, < session_timeout */
-    uint32_t max_poll_records;      /* consumers[].max_poll_records: default 500, 1..100000 */
-    int64_t fetch_max_wait_us;      /* consumers[].fetch_max_wait: default 500ms */
-    uint64_t fetch_min_bytes;       /* consumers[].fetch_min_bytes: the broker holds a fetch
-                                       until this much is available or fetch_max_wait passes
-                                       (fetch.min.bytes), default 1B */
-    uint64_t fetch_max_bytes;       /* consumers[].fetch_max_bytes: per partition per fetch,
-                                       default 1MiB (max.partition.fetch.bytes) */
-    scn_offset_reset offset_reset;  /* consumers[].auto_offset_reset: latest (default) | earliest */
+    uint32_t workers;               /* consumers[].workers: 1..SCN_WORKERS_MAX */
+    scn_worker_routing routing;     /* consumers[].worker_routing: shared | key_hash */
+    bool dedup;                     /* consumers[].dedup: idempotent consumer */
+    scn_family_options family;      /* the family's client configuration (Kafka: commit mode,
+                                       session timeout, heartbeat, fetch sizes, offset reset) */
     scn_mark mark;
 } scn_consumer;
 
@@ -244,13 +225,14 @@ typedef enum scn_fault_kind {
     SCN_FAULT_STALL,       /* a consumer's processing stalls (its database is down) */
 } scn_fault_kind;
 
-/* A node selector: `broker(2)`, `brokers` (all), `leader(orders/0)` (resolved when the
- * fault fires), `producer(checkout/0)`, `producer(checkout)` (all instances),
- * `producers`, `consumer(billing/1)`, `consumer(billing)`, `consumers`, `clients`. */
+/* A node selector: `broker(2)`, `brokers` (all), `producer(checkout/0)`,
+ * `producer(checkout)` (all instances), `producers`, `consumer(billing/1)`,
+ * `consumer(billing)`, `consumers`, `clients`; and a family's own, such as Kafka's
+ * `leader(orders/0)`, resolved by the family when the fault fires. */
 typedef enum scn_selector_kind {
     SCN_SEL_BROKER = 0,
     SCN_SEL_ALL_BROKERS,
-    SCN_SEL_LEADER,
+    SCN_SEL_FAMILY,         /* a family selector: family_kind and family_args */
     SCN_SEL_PRODUCER,       /* one instance, or all of the entry if all_instances */
     SCN_SEL_ALL_PRODUCERS,
     SCN_SEL_CONSUMER,       /* one instance, or all of the group if all_instances */
@@ -263,8 +245,8 @@ typedef struct scn_selector {
     uint32_t index;          /* broker index; producer entry index; consumer entry index */
     uint32_t instance;       /* instance within the entry, when !all_instances */
     bool all_instances;
-    uint32_t topic_index;    /* leader() */
-    uint32_t partition;      /* leader() */
+    uint32_t family_kind;    /* SCN_SEL_FAMILY: which of the family's selectors */
+    uint32_t family_args[2]; /* SCN_SEL_FAMILY: its arguments (leader: topic, partition) */
     scn_mark mark;
 } scn_selector;
 
@@ -317,11 +299,11 @@ typedef struct scn_scenario {
     char path[SCN_PATH_LEN];          /* the file it was loaded from, for messages */
     char name[SCN_NAME_LEN];          /* name: required, [a-z0-9._-]+ */
     char description[SCN_TEXT_LEN];   /* description: optional */
-    uint64_t seed;                    /* seed: default 1; --seed overrides */
+    uint64_t seed;                    /* seed: --seed overrides */
     int64_t duration_us;              /* duration: required, 1s..30d */
-    int64_t drain_us;                 /* drain: default 60s, 0..30d */
+    int64_t drain_us;                 /* drain: 0..30d */
     int64_t unavailable_after_us;     /* check.unavailable_after: a send slower than this
-                                         (or failed) makes its second unavailable; default 1s */
+                                         (or failed) makes its second unavailable */
     scn_cluster cluster;
     scn_topic topics[SCN_TOPICS_MAX];
     uint32_t topic_count;             /* >= 1 */
@@ -335,15 +317,16 @@ typedef struct scn_scenario {
     uint32_t expect_count;
 } scn_scenario;
 
-/* Parses and validates `path`. On success returns 0 and fills *out. On failure returns
- * BL_EXIT_BAD_INPUT (2) and writes exactly one message `FILE:LINE:COL: ...` (or
- * `FILE: cannot open: <strerror>` for an unreadable file) into error. Never aborts on bad
- * input. `out` is large: allocate it on the heap. */
-int scn_load(const char *path, scn_scenario *out, char error[SCN_ERROR_LEN]);
+/* Parses and validates `path` with the schemas of `families` (cluster.preset chooses
+ * one). On success returns 0 and fills *out. On failure returns BL_EXIT_BAD_INPUT (2)
+ * and writes exactly one message `FILE:LINE:COL: ...` (or `FILE: cannot open:
+ * <strerror>` for an unreadable file) into error. Never aborts on bad input. `out` is
+ * large: allocate it on the heap. */
+int scn_load(const scn_families *families, const char *path, scn_scenario *out, char error[SCN_ERROR_LEN]);
 
 /* The same, from a string (`path` is only used in messages). For tests. */
-int scn_load_string(const char *path, const char *yaml_text, scn_scenario *out,
-                    char error[SCN_ERROR_LEN]);
+int scn_load_string(const scn_families *families, const char *path, const char *yaml_text,
+                    scn_scenario *out, char error[SCN_ERROR_LEN]);
 
 /* Name of the built-in default scenario and its YAML text (the README's first command
  * runs it when `brokerlab run` is given `--default`). */

@@ -14,10 +14,12 @@
 #include <stdint.h>
 
 #include "../engine/scenario.h"
+#include "../engine/schema.h"
 #include "../engine/sim.h"
 
 typedef struct broker_family {
-    const char *name; /* "kafka" */
+    const char *name;                 /* "kafka" */
+    const scn_family_schema *schema;  /* its keys, defaults, selectors and presets */
     /* The nodes the family will add for `scenario`: brokers and clients. */
     uint32_t (*node_count)(const scn_scenario *scenario);
     /* Adds the family's nodes to the initialised simulation (brokers first, then
@@ -36,7 +38,9 @@ typedef struct broker_family {
     void (*free)(void *run);
 } broker_family;
 
-/* The family of a preset; every preset has one. */
-const broker_family *family_for(scn_preset preset);
+/* The family whose schema lists `preset` (a loaded scenario's cluster.preset). */
+const broker_family *family_for(const char *preset);
+/* Every family's schema, for the scenario loader. */
+const scn_families *family_schemas(void);
 
 #endif

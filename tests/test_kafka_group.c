@@ -20,7 +20,9 @@ static scn_scenario *make_scenario(uint32_t partitions)
     scenario->topic_count = 1;
     scenario->topics[0].partition_count = partitions;
     scenario->consumer_count = 1;
-    scenario->consumers[0].session_timeout_us = 10 * SECOND;
+    kafka_consumer_options options = {.session_timeout_us = 10 * SECOND, .heartbeat_interval_us = SECOND,
+                                      .max_poll_records = 500};
+    memcpy(scenario->consumers[0].family.bytes, &options, sizeof options);
     return scenario;
 }
 

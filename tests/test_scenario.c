@@ -14,6 +14,9 @@
 
 #include "../engine/bl_assert.h"
 #include "../engine/scenario.h"
+#include "../models/family.h"
+#include "../models/kafka/kafka_options.h"
+#include "../models/kafka/kafka_schema.h"
 
 #define MS 1000LL
 #define S (1000LL * MS)
@@ -134,7 +137,7 @@ static scn_scenario *load_ok(const char *yaml)
     scn_scenario *scenario = calloc(1, sizeof *scenario);
     char error[SCN_ERROR_LEN] = "";
     assert_non_null(scenario);
-    int code = scn_load_string("test.yaml", yaml, scenario, error);
+    int code = scn_load_string(family_schemas(), "test.yaml", yaml, scenario, error);
     if (code != 0) {
         print_error("unexpected error: %s\n", error);
     }
@@ -169,7 +172,7 @@ static void check_full_top_and_cluster(const scn_scenario *s)
     assert_int_equal(s->drain_us, 90 * S);
     assert_int_equal(s->unavailable_after_us, 2 * S);
     const scn_cluster *c = &s->cluster;
-    assert_int_equal(c->preset, SCN_PRESET_KAFKA);
+    assert_string_equal(c->preset, "kafka");
     assert_int_equal(c->broker_count, 5);
     assert_int_equal(c->network.latency_us, 1 * MS);
     assert_true(c->network.bandwidth_bytes_per_s == 1250000000ULL);
@@ -179,17 +182,17 @@ static void check_full_top_and_cluster(const scn_scenario *s)
     assert_true(c->os.page_cache_bytes == 8 * GIB);
     assert_int_equal(c->os.dirty_expire_us, 20 * S);
     assert_int_equal(c->os.writeback_interval_us, 2 * S);
-    assert_true(c->flush.messages == 10000);
-    assert_int_equal(c->flush.interval_us, 1 * S);
+    assert_true(kafka_cluster_options_of(c).flush_messages == 10000);
+    assert_int_equal(kafka_cluster_options_of(c).flush_interval_us, 1 * S);
     assert_int_equal(c->mark.line, 9);
     assert_int_equal(c->mark.column, 3);
     assert_int_equal(s->topic_count, 2);
     const scn_topic *orders = &s->topics[0];
     assert_string_equal(orders->name, "orders");
     assert_int_equal(orders->partition_count, 6);
-    assert_int_equal(orders->replication_factor, 1);
-    assert_int_equal(orders->retention_us, 86400 * S);
-    assert_true(orders->retention_bytes == GIB);
+    assert_int_equal(kafka_topic_options_of(orders).replication_factor, 1);
+    assert_int_equal(kafka_topic_options_of(orders).retention_us, 86400 * S);
+    assert_true(kafka_topic_options_of(orders).retention_bytes == GIB);
     assert_int_equal(orders->mark.line, 17);
     assert_int_equal(orders->mark.column, 5);
     assert_string_equal(s->topics[1].name, "Payments.v2");
@@ -221,16 +224,16 @@ static void check_full_checkout(const scn_producer *p)
     assert_int_equal(p->keys.count, 1000);
     assert_float_equal(p->keys.zipf_s, 1.1, 1e-12);
     assert_true(p->message_size_bytes == 4 * KIB);
-    assert_int_equal(p->acks, SCN_ACKS_1);
-    assert_int_equal(p->retries, 10);
-    assert_int_equal(p->retry_backoff_us, 50 * MS);
-    assert_int_equal(p->retry_backoff_max_us, 2 * S);
-    assert_int_equal(p->request_timeout_us, 20 * S);
-    assert_int_equal(p->delivery_timeout_us, 60 * S);
-    assert_int_equal(p->max_in_flight, 1);
-    assert_int_equal(p->linger_us, 10 * MS);
-    assert_true(p->batch_size_bytes == 64 * KIB);
-    assert_true(p->buffer_memory_bytes == 64 * MIB);
+    assert_int_equal(kafka_producer_options_of(p).acks, KAFKA_ACKS_1);
+    assert_int_equal(kafka_producer_options_of(p).retries, 10);
+    assert_int_equal(kafka_producer_options_of(p).retry_backoff_us, 50 * MS);
+    assert_int_equal(kafka_producer_options_of(p).retry_backoff_max_us, 2 * S);
+    assert_int_equal(kafka_producer_options_of(p).request_timeout_us, 20 * S);
+    assert_int_equal(kafka_producer_options_of(p).delivery_timeout_us, 60 * S);
+    assert_int_equal(kafka_producer_options_of(p).max_in_flight, 1);
+    assert_int_equal(kafka_producer_options_of(p).linger_us, 10 * MS);
+    assert_true(kafka_producer_options_of(p).batch_size_bytes == 64 * KIB);
+    assert_true(kafka_producer_options_of(p).buffer_memory_bytes == 64 * MIB);
     assert_true(p->request.enabled);
     assert_int_equal(p->request.local_us, 2 * MS);
     assert_int_equal(p->request.call_count, 5);
@@ -256,8 +259,8 @@ static void check_full_other_producers(const scn_scenario *s)
     assert_int_equal(web->rate.ramp_count, 0);
     assert_int_equal(web->keys.kind, SCN_KEYS_SEQUENTIAL);
     assert_int_equal(web->keys.count, 100);
-    assert_int_equal(web->acks, SCN_ACKS_0);
-    assert_int_equal(web->retries, SCN_RETRIES_MAX);
+    assert_int_equal(kafka_producer_options_of(web).acks, KAFKA_ACKS_0);
+    assert_int_equal(kafka_producer_options_of(web).retries, KAFKA_RETRIES_MAX);
     assert_true(web->request.enabled);
     assert_true(web->request.publish);
     assert_int_equal(web->request.call_count, 0);
@@ -268,7 +271,7 @@ static void check_full_other_producers(const scn_scenario *s)
     assert_float_equal(batch->rate.base_per_s, 1.0, 1e-12);
     assert_int_equal(batch->keys.kind, SCN_KEYS_UNIFORM);
     assert_int_equal(batch->keys.count, 7);
-    assert_int_equal(batch->acks, SCN_ACKS_ALL);
+    assert_int_equal(kafka_producer_options_of(batch).acks, KAFKA_ACKS_ALL);
     assert_false(batch->request.enabled);
 }
 
@@ -279,29 +282,29 @@ static void check_full_consumers(const scn_scenario *s)
     assert_string_equal(c->group, "billing");
     assert_int_equal(c->topic_index, 0);
     assert_int_equal(c->count, 2);
-    assert_int_equal(c->commit, SCN_COMMIT_AFTER_PROCESSING);
-    assert_int_equal(c->commit_interval_us, 5 * S);
+    assert_int_equal(kafka_consumer_options_of(c).commit, KAFKA_COMMIT_AFTER_PROCESSING);
+    assert_int_equal(kafka_consumer_options_of(c).commit_interval_us, 5 * S);
     assert_dist(&c->processing, SCN_DIST_UNIFORM, 1 * MS, 3 * MS);
     assert_int_equal(c->buffer_messages, 1000);
     assert_int_equal(c->workers, 8);
     assert_int_equal(c->routing, SCN_ROUTING_KEY_HASH);
     assert_true(c->dedup);
-    assert_int_equal(c->session_timeout_us, 10 * S);
-    assert_int_equal(c->heartbeat_interval_us, 1 * S);
-    assert_int_equal(c->max_poll_records, 100);
-    assert_int_equal(c->fetch_max_wait_us, 100 * MS);
-    assert_true(c->fetch_min_bytes == 64 * 1024);
-    assert_true(c->fetch_max_bytes == 2 * MIB);
-    assert_int_equal(c->offset_reset, SCN_RESET_EARLIEST);
+    assert_int_equal(kafka_consumer_options_of(c).session_timeout_us, 10 * S);
+    assert_int_equal(kafka_consumer_options_of(c).heartbeat_interval_us, 1 * S);
+    assert_int_equal(kafka_consumer_options_of(c).max_poll_records, 100);
+    assert_int_equal(kafka_consumer_options_of(c).fetch_max_wait_us, 100 * MS);
+    assert_true(kafka_consumer_options_of(c).fetch_min_bytes == 64 * 1024);
+    assert_true(kafka_consumer_options_of(c).fetch_max_bytes == 2 * MIB);
+    assert_int_equal(kafka_consumer_options_of(c).offset_reset, KAFKA_RESET_EARLIEST);
     const scn_consumer *audit = &s->consumers[1];
     assert_string_equal(audit->group, "audit");
     assert_int_equal(audit->topic_index, 1);
-    assert_int_equal(audit->commit, SCN_COMMIT_AUTO);
-    assert_int_equal(audit->commit_interval_us, 1 * S);
+    assert_int_equal(kafka_consumer_options_of(audit).commit, KAFKA_COMMIT_AUTO);
+    assert_int_equal(kafka_consumer_options_of(audit).commit_interval_us, 1 * S);
     assert_dist(&audit->processing, SCN_DIST_NORMAL, 10 * MS, 2 * MS);
     assert_false(audit->dedup);
     const scn_consumer *late = &s->consumers[2];
-    assert_int_equal(late->commit, SCN_COMMIT_BEFORE_PROCESSING);
+    assert_int_equal(kafka_consumer_options_of(late).commit, KAFKA_COMMIT_BEFORE_PROCESSING);
     assert_dist(&late->processing, SCN_DIST_EXP, 1 * MS, 0);
 }
 
@@ -338,9 +341,10 @@ static void check_full_faults_a(const scn_scenario *s)
     assert_int_equal(f[3].at_us, 40 * S);
     assert_int_equal(f[4].kind, SCN_FAULT_CRASH);
     assert_int_equal(f[4].restart_after_us, 20 * S);
-    assert_int_equal(f[4].target.kind, SCN_SEL_LEADER);
-    assert_int_equal(f[4].target.topic_index, 0);
-    assert_int_equal(f[4].target.partition, 5);
+    assert_int_equal(f[4].target.kind, SCN_SEL_FAMILY);
+    assert_int_equal(f[4].target.family_kind, KAFKA_SELECTOR_LEADER);
+    assert_int_equal(f[4].target.family_args[KAFKA_LEADER_ARG_TOPIC], 0);
+    assert_int_equal(f[4].target.family_args[KAFKA_LEADER_ARG_PARTITION], 5);
     assert_int_equal(f[5].kind, SCN_FAULT_KILL9);
     assert_int_equal(f[5].restart_after_us, 2 * S);
     assert_selector(&f[5].target, SCN_SEL_CONSUMER, 0, 1, false);
@@ -422,7 +426,7 @@ static void check_minimal_top(const scn_scenario *s)
     assert_int_equal(s->drain_us, 60 * S);
     assert_int_equal(s->unavailable_after_us, 1 * S);
     const scn_cluster *c = &s->cluster;
-    assert_int_equal(c->preset, SCN_PRESET_KAFKA);
+    assert_string_equal(c->preset, "kafka");
     assert_int_equal(c->broker_count, 3);
     assert_int_equal(c->network.latency_us, 500);
     assert_true(c->network.bandwidth_bytes_per_s == 125000000ULL); /* 1Gbps */
@@ -432,14 +436,14 @@ static void check_minimal_top(const scn_scenario *s)
     assert_true(c->os.page_cache_bytes == 16 * GIB);
     assert_int_equal(c->os.dirty_expire_us, 30 * S);
     assert_int_equal(c->os.writeback_interval_us, 5 * S);
-    assert_true(c->flush.messages == 0);
-    assert_int_equal(c->flush.interval_us, 0);
+    assert_true(kafka_cluster_options_of(c).flush_messages == 0);
+    assert_int_equal(kafka_cluster_options_of(c).flush_interval_us, 0);
     assert_int_equal(s->topic_count, 1);
     assert_string_equal(s->topics[0].name, "t");
     assert_int_equal(s->topics[0].partition_count, 1);
-    assert_int_equal(s->topics[0].replication_factor, 1);
-    assert_int_equal(s->topics[0].retention_us, 7 * 86400 * S);
-    assert_true(s->topics[0].retention_bytes == 0);
+    assert_int_equal(kafka_topic_options_of(&s->topics[0]).replication_factor, 1);
+    assert_int_equal(kafka_topic_options_of(&s->topics[0]).retention_us, 7 * 86400 * S);
+    assert_true(kafka_topic_options_of(&s->topics[0]).retention_bytes == 0);
     assert_int_equal(s->producer_count, 0);
     assert_int_equal(s->consumer_count, 0);
     assert_int_equal(s->fault_count, 0);
@@ -468,34 +472,34 @@ static void test_client_defaults(void **state)
     assert_int_equal(p->arrival, SCN_ARRIVAL_CONSTANT);
     assert_int_equal(p->keys.kind, SCN_KEYS_NONE);
     assert_true(p->message_size_bytes == KIB);
-    assert_int_equal(p->acks, SCN_ACKS_ALL);
-    assert_int_equal(p->retries, SCN_RETRIES_MAX);
-    assert_int_equal(p->retry_backoff_us, 100 * MS);
-    assert_int_equal(p->retry_backoff_max_us, 1 * S);
-    assert_int_equal(p->request_timeout_us, 30 * S);
-    assert_int_equal(p->delivery_timeout_us, 120 * S);
-    assert_int_equal(p->max_in_flight, 5);
-    assert_int_equal(p->linger_us, 5 * MS);
-    assert_true(p->batch_size_bytes == 16 * KIB);
-    assert_true(p->buffer_memory_bytes == 32 * MIB);
+    assert_int_equal(kafka_producer_options_of(p).acks, KAFKA_ACKS_ALL);
+    assert_int_equal(kafka_producer_options_of(p).retries, KAFKA_RETRIES_MAX);
+    assert_int_equal(kafka_producer_options_of(p).retry_backoff_us, 100 * MS);
+    assert_int_equal(kafka_producer_options_of(p).retry_backoff_max_us, 1 * S);
+    assert_int_equal(kafka_producer_options_of(p).request_timeout_us, 30 * S);
+    assert_int_equal(kafka_producer_options_of(p).delivery_timeout_us, 120 * S);
+    assert_int_equal(kafka_producer_options_of(p).max_in_flight, 5);
+    assert_int_equal(kafka_producer_options_of(p).linger_us, 5 * MS);
+    assert_true(kafka_producer_options_of(p).batch_size_bytes == 16 * KIB);
+    assert_true(kafka_producer_options_of(p).buffer_memory_bytes == 32 * MIB);
     assert_false(p->request.enabled);
     const scn_consumer *c = &s->consumers[0];
     assert_int_equal(c->topic_index, 0);
     assert_int_equal(c->count, 1);
-    assert_int_equal(c->commit, SCN_COMMIT_AUTO);
-    assert_int_equal(c->commit_interval_us, 5 * S);
+    assert_int_equal(kafka_consumer_options_of(c).commit, KAFKA_COMMIT_AUTO);
+    assert_int_equal(kafka_consumer_options_of(c).commit_interval_us, 5 * S);
     assert_dist(&c->processing, SCN_DIST_CONST, 0, 0);
     assert_int_equal(c->buffer_messages, 0);
     assert_int_equal(c->workers, 1);
     assert_int_equal(c->routing, SCN_ROUTING_SHARED);
     assert_false(c->dedup);
-    assert_int_equal(c->session_timeout_us, 45 * S);
-    assert_int_equal(c->heartbeat_interval_us, 3 * S);
-    assert_int_equal(c->max_poll_records, 500);
-    assert_int_equal(c->fetch_max_wait_us, 500 * MS);
-    assert_true(c->fetch_min_bytes == 1);
-    assert_true(c->fetch_max_bytes == MIB);
-    assert_int_equal(c->offset_reset, SCN_RESET_LATEST);
+    assert_int_equal(kafka_consumer_options_of(c).session_timeout_us, 45 * S);
+    assert_int_equal(kafka_consumer_options_of(c).heartbeat_interval_us, 3 * S);
+    assert_int_equal(kafka_consumer_options_of(c).max_poll_records, 500);
+    assert_int_equal(kafka_consumer_options_of(c).fetch_max_wait_us, 500 * MS);
+    assert_true(kafka_consumer_options_of(c).fetch_min_bytes == 1);
+    assert_true(kafka_consumer_options_of(c).fetch_max_bytes == MIB);
+    assert_int_equal(kafka_consumer_options_of(c).offset_reset, KAFKA_RESET_LATEST);
     free(s);
 }
 
@@ -537,11 +541,11 @@ static void test_load_file(void **state)
     close(fd);
     scn_scenario *s = calloc(1, sizeof *s);
     char error[SCN_ERROR_LEN] = "";
-    assert_int_equal(scn_load(path, s, error), BL_EXIT_OK);
+    assert_int_equal(scn_load(family_schemas(), path, s, error), BL_EXIT_OK);
     assert_string_equal(s->path, path);
     check_minimal_top(s);
     unlink(path);
-    assert_int_equal(scn_load("no/such/scenario.yaml", s, error), BL_EXIT_BAD_INPUT);
+    assert_int_equal(scn_load(family_schemas(), "no/such/scenario.yaml", s, error), BL_EXIT_BAD_INPUT);
     assert_string_equal(error, "no/such/scenario.yaml: cannot open: No such file or directory");
     free(s);
 }

@@ -16,6 +16,7 @@
 
 #include "../engine/bl_assert.h"
 #include "../engine/scenario.h"
+#include "../models/family.h"
 
 #define CORPUS_DIR "tests/bad_scenarios"
 #define CORPUS_FILES_MAX 256
@@ -89,7 +90,7 @@ static bool corpus_check(const char *name, scn_scenario *scenario)
         return false;
     }
     memset(error, 'x', sizeof error);
-    int code = scn_load(path, scenario, error);
+    int code = scn_load(family_schemas(), path, scenario, error);
     if (code != BL_EXIT_BAD_INPUT) {
         print_error("%s: exit code %d, expected %d\n", path, code, BL_EXIT_BAD_INPUT);
         return false;
@@ -132,14 +133,14 @@ static void test_unreadable_file(void **state)
     char error[SCN_ERROR_LEN];
     assert_non_null(scenario);
     assert_int_equal(chdir(BL_SOURCE_DIR), 0);
-    assert_int_equal(scn_load(CORPUS_DIR "/missing.yaml", scenario, error), BL_EXIT_BAD_INPUT);
+    assert_int_equal(scn_load(family_schemas(), CORPUS_DIR "/missing.yaml", scenario, error), BL_EXIT_BAD_INPUT);
     assert_string_equal(error, CORPUS_DIR "/missing.yaml: cannot open: No such file or directory");
-    assert_int_equal(scn_load(CORPUS_DIR, scenario, error), BL_EXIT_BAD_INPUT);
+    assert_int_equal(scn_load(family_schemas(), CORPUS_DIR, scenario, error), BL_EXIT_BAD_INPUT);
     assert_string_equal(error, CORPUS_DIR ": cannot open: Is a directory");
-    assert_int_equal(scn_load_string("empty.yaml", "", scenario, error), BL_EXIT_BAD_INPUT);
+    assert_int_equal(scn_load_string(family_schemas(), "empty.yaml", "", scenario, error), BL_EXIT_BAD_INPUT);
     assert_string_equal(error, "empty.yaml:1:1: empty scenario, expected a mapping with name, "
                                "duration, cluster and topics");
-    assert_int_equal(scn_load_string("scalar.yaml", "\n\nhello\n", scenario, error),
+    assert_int_equal(scn_load_string(family_schemas(), "scalar.yaml", "\n\nhello\n", scenario, error),
                      BL_EXIT_BAD_INPUT);
     assert_string_equal(error, "scalar.yaml:1:1: the scenario is a scalar, expected a mapping "
                                "with name, duration, cluster and topics");

@@ -82,7 +82,7 @@ static void handle_produce(kafka_broker *broker, kafka_msg *request, uint32_t so
     kafka_msg *response = acks0 ? NULL : kafka_msg_new(KAFKA_PRODUCE_RESPONSE, request->part_count);
     int64_t now_us = sim_now_us();
     int64_t fsync_log = -1;
-    const scn_flush *flush = &broker->cluster->scenario->cluster.flush;
+    const kafka_cluster_options *flush = &broker->cluster->options;
     for (uint32_t i = 0; i < request->part_count; i++) {
         const kafka_part *part = &request->parts[i];
         kafka_log *log = led_log(broker, part->topic, part->partition);
@@ -96,7 +96,7 @@ static void handle_produce(kafka_broker *broker, kafka_msg *request, uint32_t so
             if (base >= 0) {
                 broker->record_size_bytes = part->record_size_bytes;
                 broker->messages_since_flush += part->count;
-                if (flush->messages > 0 && broker->messages_since_flush >= flush->messages)
+                if (flush->flush_messages > 0 && broker->messages_since_flush >= flush->flush_messages)
                     fsync_log = log_index_of(broker, part->topic, part->partition);
             }
         }
@@ -256,12 +256,12 @@ static void on_writeback(kafka_broker *broker)
 
 static void on_flush_interval(kafka_broker *broker)
 {
-    const scn_flush *flush = &broker->cluster->scenario->cluster.flush;
+    const kafka_cluster_options *flush = &broker->cluster->options;
     for (uint32_t i = 0; i < broker->log_count; i++) {
         kafka_log *log = broker->logs[i];
         if (log != NULL && log->file->size_bytes > log->file->durable_bytes) start_fsync(broker, i, NULL, 0);
     }
-    sim_schedule(broker->node, sim_now_us() + flush->interval_us, BROKER_TIMER_FLUSH, 0, 0, NULL);
+    sim_schedule(broker->node, sim_now_us() + flush->flush_interval_us, BROKER_TIMER_FLUSH, 0, 0, NULL);
 }
 
 static void on_fsync_done(kafka_broker *broker, pending_reply *pending)
@@ -292,10 +292,11 @@ static void on_retention(kafka_broker *broker)
     const scn_scenario *scenario = broker->cluster->scenario;
     for (uint32_t t = 0; t < scenario->topic_count; t++) {
         const scn_topic *topic = &scenario->topics[t];
-        int64_t cutoff_us = topic->retention_us > 0 ? now_us - topic->retention_us : INT64_MIN;
+        const kafka_topic_options *retention = &broker->cluster->topics[t];
+        int64_t cutoff_us = retention->retention_us > 0 ? now_us - retention->retention_us : INT64_MIN;
         for (uint32_t p = 0; p < topic->partition_count; p++) {
             kafka_log *log = led_log(broker, t, p);
-            if (log != NULL) kafka_log_retain(log, &broker->disk, cutoff_us, topic->retention_bytes);
+            if (log != NULL) kafka_log_retain(log, &broker->disk, cutoff_us, retention->retention_bytes);
         }
     }
     sim_schedule(broker->node, now_us + KAFKA_RETENTION_CHECK_US, BROKER_TIMER_RETENTION, 0, 0, NULL);
@@ -351,8 +352,8 @@ static void broker_on_start(sim_node *node)
     const scn_scenario *scenario = broker->cluster->scenario;
     int64_t now_us = sim_now_us();
     sim_schedule(node, now_us + scenario->cluster.os.writeback_interval_us, BROKER_TIMER_WRITEBACK, 0, 0, NULL);
-    if (scenario->cluster.flush.interval_us > 0)
-        sim_schedule(node, now_us + scenario->cluster.flush.interval_us, BROKER_TIMER_FLUSH, 0, 0, NULL);
+    if (broker->cluster->options.flush_interval_us > 0)
+        sim_schedule(node, now_us + broker->cluster->options.flush_interval_us, BROKER_TIMER_FLUSH, 0, 0, NULL);
     sim_schedule(node, now_us + 1000000, BROKER_TIMER_GROUP_EXPIRE, 0, 0, NULL);
     sim_schedule(node, now_us + KAFKA_RETENTION_CHECK_US, BROKER_TIMER_RETENTION, 0, 0, NULL);
 }

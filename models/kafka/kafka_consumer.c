@@ -178,7 +178,7 @@ static void commit_owned(kafka_consumer *consumer, int64_t only)
         kafka_owned *part = &consumer->partitions[p];
         if (!part->owned || (only >= 0 && p != (uint32_t)only)) continue;
         int64_t offset = part->position;
-        if (consumer->config->commit == SCN_COMMIT_AFTER_PROCESSING) {
+        if (consumer->options.commit == KAFKA_COMMIT_AFTER_PROCESSING) {
             dispatched_settle(part, now_us);
             offset = part->dispatched_count > 0 ? dispatched_at(part, 0)->offset : part->position;
         }
@@ -275,7 +275,7 @@ static int compare_i64(const void *a, const void *b)
  * at which at most `allowed` remain. */
 static int64_t buffer_room_at(kafka_consumer *consumer, int64_t now_us, uint32_t allowed, uint32_t *occupancy)
 {
-    uint32_t count = 0, capacity = consumer->config->buffer_messages + consumer->config->max_poll_records + 1;
+    uint32_t count = 0, capacity = consumer->config->buffer_messages + consumer->options.max_poll_records + 1;
     int64_t *starts = malloc(capacity * sizeof *starts);
     BL_ASSERT(starts != NULL);
     for (uint32_t p = 0; p < consumer->partition_count; p++) {
@@ -309,22 +309,23 @@ static void schedule_poll(kafka_consumer *consumer, int64_t at_us)
 static void on_poll(kafka_consumer *consumer)
 {
     const scn_consumer *config = consumer->config;
+    const kafka_consumer_options *options = &consumer->options;
     int64_t now_us = sim_now_us();
     consumer->poll_scheduled = false;
     /* Records whose processing is over matter to nothing any more (not to a kill, not to
      * the buffer): forget them in every commit mode, so the ring holds only what is in
      * the workers' hands. */
     for (uint32_t p = 0; p < consumer->partition_count; p++) dispatched_settle(&consumer->partitions[p], now_us);
-    if (config->commit == SCN_COMMIT_AUTO && now_us >= consumer->next_auto_commit_us) {
+    if (options->commit == KAFKA_COMMIT_AUTO && now_us >= consumer->next_auto_commit_us) {
         commit_owned(consumer, -1);
-        consumer->next_auto_commit_us = now_us + config->commit_interval_us;
+        consumer->next_auto_commit_us = now_us + options->commit_interval_us;
     }
-    if (config->commit == SCN_COMMIT_AFTER_PROCESSING) commit_owned(consumer, -1);
-    uint32_t room = config->max_poll_records, occupancy = 0;
+    if (options->commit == KAFKA_COMMIT_AFTER_PROCESSING) commit_owned(consumer, -1);
+    uint32_t room = options->max_poll_records, occupancy = 0;
     if (config->buffer_messages > 0) {
         buffer_room_at(consumer, now_us, config->buffer_messages, &occupancy);
         room = occupancy >= config->buffer_messages ? 0 : config->buffer_messages - occupancy;
-        if (room > config->max_poll_records) room = config->max_poll_records;
+        if (room > options->max_poll_records) room = options->max_poll_records;
     }
     uint32_t taken = 0;
     int64_t last_done_us = now_us;
@@ -360,7 +361,7 @@ static void on_poll(kafka_consumer *consumer)
         if (part->owned && part->fetched_count > 0) break; /* room ran out mid-partition */
         ready_pop(consumer);
     }
-    if (config->commit == SCN_COMMIT_BEFORE_PROCESSING && taken > 0) commit_owned(consumer, -1);
+    if (options->commit == KAFKA_COMMIT_BEFORE_PROCESSING && taken > 0) commit_owned(consumer, -1);
     if (taken == 0 && room > 0) {
         consumer->poll_waiting = true;
         return;
@@ -369,8 +370,8 @@ static void on_poll(kafka_consumer *consumer)
         schedule_poll(consumer, last_done_us);
         return;
     }
-    uint32_t allowed = config->buffer_messages > config->max_poll_records
-                           ? config->buffer_messages - config->max_poll_records : 0;
+    uint32_t allowed = config->buffer_messages > options->max_poll_records
+                           ? config->buffer_messages - options->max_poll_records : 0;
     int64_t next_us = buffer_room_at(consumer, now_us, allowed, &occupancy);
     schedule_poll(consumer, next_us > now_us ? next_us : now_us);
 }
@@ -386,20 +387,20 @@ static void send_fetches(kafka_consumer *consumer)
         for (uint32_t p = 0; p < consumer->partition_count; p++) {
             kafka_owned *part = &consumer->partitions[p];
             if (!part->owned || kafka_leader_of(consumer->cluster, topic, p) != b) continue;
-            if (part->fetched_count >= consumer->config->max_poll_records) continue;
+            if (part->fetched_count >= consumer->options.max_poll_records) continue;
             wanted[count++] = p;
         }
         if (count == 0) continue;
         kafka_msg *request = kafka_msg_new(KAFKA_FETCH_REQUEST, count);
         request->correlation_id = ++consumer->next_correlation;
-        request->max_wait_us = consumer->config->fetch_max_wait_us;
-        request->min_bytes = consumer->config->fetch_min_bytes;
+        request->max_wait_us = consumer->options.fetch_max_wait_us;
+        request->min_bytes = consumer->options.fetch_min_bytes;
         for (uint32_t i = 0; i < count; i++) {
             kafka_owned *part = &consumer->partitions[wanted[i]];
             request->parts[i].topic = (uint16_t)topic;
             request->parts[i].partition = wanted[i];
             request->parts[i].offset = part->fetch_offset;
-            request->parts[i].max_bytes = (uint32_t)consumer->config->fetch_max_bytes;
+            request->parts[i].max_bytes = (uint32_t)consumer->options.fetch_max_bytes;
         }
         consumer->fetch_in_flight[b] = true;
         consumer->fetch_sent_us[b] = sim_now_us();
@@ -415,7 +416,7 @@ static void on_fetch_response(kafka_consumer *consumer, const kafka_msg *respons
         kafka_owned *part = &consumer->partitions[got->partition];
         if (!part->owned) continue;
         if (got->error == KAFKA_OFFSET_OUT_OF_RANGE) { /* K31: reset by policy */
-            int64_t reset = consumer->config->offset_reset == SCN_RESET_EARLIEST ? got->offset : got->high_watermark;
+            int64_t reset = consumer->options.offset_reset == KAFKA_RESET_EARLIEST ? got->offset : got->high_watermark;
             if (part->fetch_offset == -1 || part->fetch_offset < got->offset || part->fetch_offset > got->high_watermark) {
                 part->fetch_offset = part->position = reset;
                 part->fetched_count = 0;
@@ -462,7 +463,7 @@ static void on_heartbeat_response(kafka_consumer *consumer, const kafka_msg *res
     for (uint32_t p = 0; p < consumer->partition_count; p++) {
         kafka_owned *part = &consumer->partitions[p];
         if (!part->owned || in_response(response, p)) continue;
-        if (consumer->config->commit != SCN_COMMIT_BEFORE_PROCESSING) commit_owned(consumer, p);
+        if (consumer->options.commit != KAFKA_COMMIT_BEFORE_PROCESSING) commit_owned(consumer, p);
         owned_clear(part);
         released = true;
     }
@@ -508,9 +509,9 @@ static void consumer_on_event(sim_node *node, const sim_event *ev)
         /* a fetch unanswered past max wait + request timeout is lost: send another */
         for (uint32_t b = 0; b < consumer->cluster->broker_count; b++)
             if (consumer->fetch_in_flight[b] &&
-                sim_now_us() - consumer->fetch_sent_us[b] > consumer->config->fetch_max_wait_us + KAFKA_REQUEST_TIMEOUT_US)
+                sim_now_us() - consumer->fetch_sent_us[b] > consumer->options.fetch_max_wait_us + KAFKA_REQUEST_TIMEOUT_US)
                 consumer->fetch_in_flight[b] = false;
-        sim_schedule(node, sim_now_us() + consumer->config->heartbeat_interval_us, CONSUMER_TIMER_HEARTBEAT, 0, 0, NULL);
+        sim_schedule(node, sim_now_us() + consumer->options.heartbeat_interval_us, CONSUMER_TIMER_HEARTBEAT, 0, 0, NULL);
         return;
     default: BL_ASSERTF(false, "consumer event kind %u", ev->kind);
     }
@@ -562,13 +563,13 @@ static void consumer_on_start(sim_node *node)
     int64_t now_us = sim_now_us();
     consumer->member_id = node->id << 12 | (node->incarnation & 0xfff); /* a new member per process */
     consumer->generation = 0;
-    consumer->next_auto_commit_us = now_us + consumer->config->commit_interval_us;
+    consumer->next_auto_commit_us = now_us + consumer->options.commit_interval_us;
     hist_record rec = hist_record_init(HIST_SUBSCRIBE, HIST_OK, node->hist_name, now_us);
     rec.group = consumer->hist_group;
     rec.topic = consumer->hist_topic;
     hist_emit(HIST_STREAM_NOW, &rec);
     send_heartbeat(consumer);
-    sim_schedule(node, now_us + consumer->config->heartbeat_interval_us, CONSUMER_TIMER_HEARTBEAT, 0, 0, NULL);
+    sim_schedule(node, now_us + consumer->options.heartbeat_interval_us, CONSUMER_TIMER_HEARTBEAT, 0, 0, NULL);
     consumer->poll_waiting = true;
 }
 
@@ -589,6 +590,7 @@ kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t gro
     BL_ASSERT(consumer != NULL);
     consumer->cluster = cluster;
     consumer->config = config;
+    consumer->options = kafka_consumer_options_of(config);
     consumer->group_index = group_index;
     consumer->instance = instance;
     consumer->dedup = config->dedup ? dedup : NULL;

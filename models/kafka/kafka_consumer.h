@@ -46,6 +46,7 @@ typedef struct kafka_pending_commit {
 typedef struct kafka_consumer {
     const kafka_cluster *cluster;
     const scn_consumer *config;
+    kafka_consumer_options options;  /* the group's Kafka client configuration */
     uint32_t group_index;
     uint32_t instance;
     sim_node *node;

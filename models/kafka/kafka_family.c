@@ -9,6 +9,7 @@
 #include "kafka_broker.h"
 #include "kafka_consumer.h"
 #include "kafka_producer.h"
+#include "kafka_schema.h"
 
 typedef struct kafka_run {
     kafka_cluster cluster;
@@ -35,6 +36,8 @@ static void *kafka_build(const scn_scenario *scenario)
     BL_ASSERT(run != NULL);
     kafka_cluster *cluster = &run->cluster;
     cluster->scenario = scenario;
+    cluster->options = kafka_cluster_options_of(&scenario->cluster);
+    for (uint32_t t = 0; t < scenario->topic_count; t++) cluster->topics[t] = kafka_topic_options_of(&scenario->topics[t]);
     cluster->broker_count = scenario->cluster.broker_count;
     for (uint32_t b = 0; b < cluster->broker_count; b++) {
         run->brokers[b] = kafka_broker_create(cluster, b);
@@ -59,9 +62,12 @@ static void *kafka_build(const scn_scenario *scenario)
 static uint32_t kafka_resolve(void *state, const scn_selector *selector, sim_node **out, uint32_t max)
 {
     kafka_run *run = state;
-    BL_ASSERTF(selector->kind == SCN_SEL_LEADER, "selector kind %d is not Kafka's", (int)selector->kind);
+    BL_ASSERTF(selector->kind == SCN_SEL_FAMILY, "selector kind %d is not Kafka's", (int)selector->kind);
     BL_ASSERT(max >= 1);
-    out[0] = run->brokers[kafka_leader_of(&run->cluster, selector->topic_index, selector->partition)]->node;
+    BL_ASSERTF(selector->family_kind == KAFKA_SELECTOR_LEADER, "Kafka selector kind %u", selector->family_kind);
+    uint32_t topic = selector->family_args[KAFKA_LEADER_ARG_TOPIC];
+    uint32_t partition = selector->family_args[KAFKA_LEADER_ARG_PARTITION];
+    out[0] = run->brokers[kafka_leader_of(&run->cluster, topic, partition)]->node;
     return 1;
 }
 
@@ -94,6 +100,7 @@ static void kafka_free(void *state)
 
 const broker_family kafka_family = {
     .name = "kafka",
+    .schema = &kafka_schema,
     .node_count = kafka_node_count,
     .build = kafka_build,
     .resolve = kafka_resolve,

@@ -16,7 +16,7 @@ void kafka_group_init(kafka_group *group, const scn_scenario *scenario, uint16_t
     group->group_index = group_index;
     group->topic = (uint16_t)consumer->topic_index;
     group->partition_count = scenario->topics[consumer->topic_index].partition_count;
-    group->session_timeout_us = consumer->session_timeout_us;
+    group->session_timeout_us = kafka_consumer_options_of(consumer).session_timeout_us;
     uint32_t n = group->partition_count;
     group->target = malloc(n * sizeof *group->target);
     group->owner = malloc(n * sizeof *group->owner);

@@ -233,8 +233,8 @@ static int32_t offer_next(kafka_producer *producer, int64_t t_us)
 /* When an open batch must close: once full, at its last record; else after linger. */
 static int64_t open_batch_due_us(const kafka_producer *producer, const kafka_batch *open)
 {
-    bool full = batch_bytes(producer, open) >= producer->config->batch_size_bytes;
-    return full ? open->last_us : open->created_us + producer->config->linger_us;
+    bool full = batch_bytes(producer, open) >= producer->options.batch_size_bytes;
+    return full ? open->last_us : open->created_us + producer->options.linger_us;
 }
 
 /* The earliest time something is due without new arrivals: an open batch closes, a
@@ -243,14 +243,14 @@ static int64_t open_batch_due_us(const kafka_producer *producer, const kafka_bat
  * each queue's head is looked at: O(partitions). */
 static int64_t next_due_us(const kafka_producer *producer, int64_t now_us)
 {
-    const scn_producer *config = producer->config;
+    const kafka_producer_options *options = &producer->options;
     int64_t due_us = SIM_TIME_NEVER;
     for (uint32_t p = 0; p < partition_count(producer); p++) {
         const kafka_part_queue *queue = &producer->queues[p];
         if (queue->open != NULL) due_us = min_i64(due_us, open_batch_due_us(producer, queue->open));
         const kafka_batch *head = queue->head;
         if (head == NULL) continue;
-        due_us = min_i64(due_us, head->created_us + config->delivery_timeout_us);
+        due_us = min_i64(due_us, head->created_us + options->delivery_timeout_us);
         if (head->retry_at_us > now_us) due_us = min_i64(due_us, head->retry_at_us);
     }
     return due_us;
@@ -260,7 +260,7 @@ static int64_t next_due_us(const kafka_producer *producer, int64_t now_us)
 static void offer_ahead(kafka_producer *producer, int64_t now_us)
 {
     wl_generator *gen = &producer->generator;
-    uint64_t buffer_bytes = producer->config->buffer_memory_bytes;
+    uint64_t buffer_bytes = producer->options.buffer_memory_bytes;
     /* Blocked sends first (buffer memory was full): they happen now, late. */
     while (gen->next_us <= now_us && producer->buffered_bytes < buffer_bytes) offer_next(producer, now_us);
     int64_t due_us = next_due_us(producer, now_us);
@@ -283,35 +283,35 @@ static void complete_batch(kafka_producer *producer, kafka_batch *batch, hist_ty
 static void fail_or_retry(kafka_producer *producer, kafka_batch *batch, bool maybe_written)
 {
     int64_t now_us = sim_now_us();
-    const scn_producer *config = producer->config;
+    const kafka_producer_options *options = &producer->options;
     batch->maybe_written |= maybe_written;
     batch->attempts++;
-    bool expired = now_us >= batch->created_us + config->delivery_timeout_us;
-    bool exhausted = config->retries != SCN_RETRIES_MAX && batch->attempts > config->retries;
+    bool expired = now_us >= batch->created_us + options->delivery_timeout_us;
+    bool exhausted = options->retries != KAFKA_RETRIES_MAX && batch->attempts > options->retries;
     if (expired || exhausted) {
         complete_batch(producer, batch, batch->maybe_written ? HIST_INFO : HIST_FAIL, -1);
         return;
     }
-    int64_t backoff_us = config->retry_backoff_us;
-    for (uint32_t i = 1; i < batch->attempts && backoff_us < config->retry_backoff_max_us; i++) backoff_us *= 2;
-    batch->retry_at_us = now_us + min_i64(backoff_us, config->retry_backoff_max_us);
+    int64_t backoff_us = options->retry_backoff_us;
+    for (uint32_t i = 1; i < batch->attempts && backoff_us < options->retry_backoff_max_us; i++) backoff_us *= 2;
+    batch->retry_at_us = now_us + min_i64(backoff_us, options->retry_backoff_max_us);
     queue_push_front(&producer->queues[batch->partition], batch); /* K22: back to the head */
 }
 
 static void close_due_batches(kafka_producer *producer, int64_t now_us)
 {
-    const scn_producer *config = producer->config;
+    const kafka_producer_options *options = &producer->options;
     for (uint32_t p = 0; p < partition_count(producer); p++) {
         kafka_part_queue *queue = &producer->queues[p];
         kafka_batch *open = queue->open;
         if (open == NULL) continue;
-        bool full = batch_bytes(producer, open) >= config->batch_size_bytes;
-        if ((full && open->last_us <= now_us) || open->created_us + config->linger_us <= now_us) {
+        bool full = batch_bytes(producer, open) >= options->batch_size_bytes;
+        if ((full && open->last_us <= now_us) || open->created_us + options->linger_us <= now_us) {
             queue_push_back(queue, open);
             queue->open = NULL;
         }
         /* Queued batches past their delivery timeout expire before being sent. */
-        while (queue->head != NULL && queue->head->created_us + config->delivery_timeout_us <= now_us) {
+        while (queue->head != NULL && queue->head->created_us + options->delivery_timeout_us <= now_us) {
             kafka_batch *expired = queue_pop_front(queue);
             complete_batch(producer, expired, expired->maybe_written ? HIST_INFO : HIST_FAIL, -1);
         }
@@ -333,6 +333,7 @@ static bool send_one_request(kafka_producer *producer, uint32_t broker, const ui
                              uint32_t partition_total, int64_t now_us)
 {
     const scn_producer *config = producer->config;
+    const kafka_producer_options *options = &producer->options;
     uint32_t topic = producer_topic(producer);
     kafka_batch *chosen[SCN_PARTITIONS_MAX];
     uint32_t count = 0;
@@ -344,7 +345,7 @@ static bool send_one_request(kafka_producer *producer, uint32_t broker, const ui
     if (count == 0) return false;
     kafka_msg *request = kafka_msg_new(KAFKA_PRODUCE_REQUEST, count);
     request->correlation_id = ++producer->next_request_id;
-    request->acks = (uint8_t)config->acks;
+    request->acks = (uint8_t)options->acks;
     for (uint32_t i = 0; i < count; i++) {
         kafka_batch *batch = chosen[i];
         kafka_part *part = &request->parts[i];
@@ -358,13 +359,13 @@ static bool send_one_request(kafka_producer *producer, uint32_t broker, const ui
     }
     uint32_t request_id = request->correlation_id;
     net_send(producer->node, producer->cluster->brokers[broker], kafka_msg_size_bytes(request), request);
-    if (config->acks == SCN_ACKS_0) { /* done once handed to the socket (K19) */
+    if (options->acks == KAFKA_ACKS_0) { /* done once handed to the socket (K19) */
         for (uint32_t i = 0; i < count; i++) complete_batch(producer, chosen[i], HIST_OK, -1);
         return true;
     }
     kafka_inflight *slot = inflight_slot(producer, broker);
     slot->request_id = request_id;
-    slot->deadline_us = now_us + config->request_timeout_us;
+    slot->deadline_us = now_us + options->request_timeout_us;
     slot->batch_count = count;
     slot->batches = malloc(count * sizeof *slot->batches);
     BL_ASSERT(slot->batches != NULL);
@@ -391,7 +392,7 @@ static void send_ready(kafka_producer *producer, int64_t now_us)
     }
     for (uint32_t b = 0; b < producer->cluster->broker_count; b++) {
         kafka_connection *connection = &producer->connections[b];
-        while (counts[b] > 0 && connection->in_flight < producer->config->max_in_flight &&
+        while (counts[b] > 0 && connection->in_flight < producer->options.max_in_flight &&
                send_one_request(producer, b, by_leader[b], counts[b], now_us)) {
         }
     }
@@ -402,7 +403,7 @@ static void schedule_wake(kafka_producer *producer, int64_t now_us)
     int64_t due_us = next_due_us(producer, now_us);
     BL_ASSERT(due_us > now_us);
     if (producer->generator.next_us != INT64_MAX &&
-        producer->buffered_bytes < producer->config->buffer_memory_bytes)
+        producer->buffered_bytes < producer->options.buffer_memory_bytes)
         due_us = min_i64(due_us, producer->generator.next_us);
     sim_timer *wake = &producer->wake_timer;
     if (due_us == SIM_TIME_NEVER) {
@@ -584,6 +585,7 @@ kafka_producer *kafka_producer_create(const kafka_cluster *cluster, uint32_t ent
     BL_ASSERT(producer != NULL);
     producer->cluster = cluster;
     producer->config = config;
+    producer->options = kafka_producer_options_of(config);
     producer->entry = entry;
     producer->instance = instance;
     producer->next_msg_id = next_msg_id;

@@ -47,6 +47,7 @@ typedef struct kafka_connection {
 typedef struct kafka_producer {
     const kafka_cluster *cluster;
     const scn_producer *config;
+    kafka_producer_options options;  /* the entry's Kafka client configuration */
     uint32_t entry, instance;  /* producer entry in the scenario, instance within it */
     sim_node *node;
     wl_generator generator;

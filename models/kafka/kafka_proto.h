@@ -12,6 +12,7 @@
 
 #include "../../engine/scenario.h"
 #include "../../engine/sim.h"
+#include "kafka_options.h"
 
 #define KAFKA_REQUEST_OVERHEAD_BYTES 64
 #define KAFKA_BATCH_OVERHEAD_BYTES 61
@@ -95,6 +96,8 @@ uint32_t kafka_msg_size_bytes(const kafka_msg *msg);
  * leader is fixed: partition p of topic t lives on broker (t + p) mod brokers. */
 typedef struct kafka_cluster {
     const scn_scenario *scenario;
+    kafka_cluster_options options;              /* the scenario's Kafka cluster keys */
+    kafka_topic_options topics[SCN_TOPICS_MAX]; /* each topic's Kafka keys */
     sim_node *brokers[SCN_BROKERS_MAX];
     uint32_t broker_count;
 } kafka_cluster;
