@@ -726,9 +726,9 @@ static bool scn_request_check(scn_ctx *ctx, const scn_seen *seen, void *base)
 
 static const scn_field scn_request_fields[] = {
     { SCN_AT("local", SCN_T_DURATION, scn_request, local_us), .min = 0,
-      .max = SCN_DURATION_MAX_US },
+      .max = SCN_DURATION_MAX_US, .def = "0s" },
     { SCN_CUSTOM("calls", scn_calls_parse, "a sequence of distributions") },
-    { SCN_AT("publish", SCN_T_BOOL, scn_request, publish) },
+    { SCN_AT("publish", SCN_T_BOOL, scn_request, publish), .def = "false" },
 };
 static const scn_schema scn_request_schema = SCN_SCHEMA(scn_request_fields, scn_request_check);
 
@@ -1339,4 +1339,47 @@ int scn_load(const scn_families *families, const char *path, scn_scenario *out, 
                                : scn_load_bytes(families, path, data, length, out, error);
     free(data);
     return code;
+}
+
+/* ---------------------------------------------------------------- description */
+
+static void scn_describe_schema(const scn_schema *schema, const char *table, const char *prefix,
+                                scn_describe_fn fn, void *user)
+{
+    for (uint32_t i = 0; i < schema->field_count; i++) {
+        const scn_field *field = &schema->fields[i];
+        char key[SCN_WHERE_LEN];
+        snprintf(key, sizeof key, "%s%s%s", prefix, prefix[0] != '\0' ? "." : "", field->key);
+        if (field->type == SCN_T_MAP) {
+            scn_describe_schema(field->schema, table, key, fn, user);
+        } else {
+            fn(user, table, key, field->def, field->required);
+        }
+    }
+}
+
+void scn_describe(const scn_family_schema *family, scn_describe_fn fn, void *user)
+{
+    static const struct {
+        const char *table;
+        const scn_schema *schema;
+        scn_section section; /* the family's keys for it, or NONE */
+    } tables[] = {
+        { "top", &scn_scenario_schema, SCN_SECTION_NONE },
+        { "cluster", &scn_cluster_schema, SCN_SECTION_CLUSTER },
+        { "topics", &scn_topic_schema, SCN_SECTION_TOPIC },
+        { "producers", &scn_producer_schema, SCN_SECTION_PRODUCER },
+        { "producers.rate", &scn_rate_schema, SCN_SECTION_NONE },
+        { "producers.request", &scn_request_schema, SCN_SECTION_NONE },
+        { "consumers", &scn_consumer_schema, SCN_SECTION_CONSUMER },
+    };
+    for (size_t t = 0; t < SCN_COUNT(tables); t++) {
+        scn_describe_schema(tables[t].schema, tables[t].table, "", fn, user);
+        const scn_schema *keys = tables[t].section != SCN_SECTION_NONE ? family->sections[tables[t].section] : NULL;
+        if (keys != NULL) {
+            char table[SCN_NAME_LEN];
+            snprintf(table, sizeof table, "%s/%s", tables[t].table, family->name);
+            scn_describe_schema(keys, table, "", fn, user);
+        }
+    }
 }

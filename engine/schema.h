@@ -264,6 +264,13 @@ struct scn_family_schema {
     uint32_t selector_count;
 };
 
+/* The format's keys, table by table, for documentation and its test: `table` is "top",
+ * "cluster", "topics", "producers", "producers.rate", "producers.request" or
+ * "consumers", or one of those + "/" + the family's name for the family's keys; `key`
+ * is dotted below a mapping ("network.latency"); def is the default's text or NULL. */
+typedef void (*scn_describe_fn)(void *user, const char *table, const char *key, const char *def, bool required);
+void scn_describe(const scn_family_schema *family, scn_describe_fn fn, void *user);
+
 /* The index of the topic named `name` in the scenario parsed so far. */
 bool scn_topic_find(const scn_scenario *scenario, const char *name, uint32_t *out);
 const char *scn_topic_names(const scn_scenario *scenario, char *buf, size_t buf_len);
