@@ -140,8 +140,15 @@ static void apply_link_fault(const scn_fault *fault, uint32_t index)
     uint32_t count_b = resolve_set(&fault->side_b, side_b);
     net_rule_kind kind = fault->kind == SCN_FAULT_PARTITION ? NET_RULE_CUT
                        : fault->kind == SCN_FAULT_LOSSY_LINK ? NET_RULE_LOSSY : NET_RULE_SLOW;
-    uint32_t rule = net_add_rule(kind, side_a, count_a, side_b, count_b, fault->one_way, fault->drop_probability,
-                                 fault->extra_latency_us);
+    net_rule_spec spec = {.kind = kind,
+                          .side_a = side_a,
+                          .count_a = count_a,
+                          .side_b = side_b,
+                          .count_b = count_b,
+                          .one_way = fault->one_way,
+                          .drop_per_million = fault->drop_per_million,
+                          .extra_latency_us = fault->extra_latency_us};
+    uint32_t rule = net_add_rule(&spec);
     describe_sides(side_a, count_a, side_b, count_b, fault->one_way, g_fault.rule_targets[rule]);
     record_fault(scn_fault_kind_name(fault->kind), g_fault.rule_targets[rule], HIST_PHASE_START);
     if (fault->for_us > 0) sim_schedule(g_fault.nemesis, sim_now_us() + fault->for_us, NEMESIS_UNDO, index, rule, NULL);

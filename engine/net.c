@@ -14,7 +14,7 @@ typedef struct net_rule {
     bool active;
     net_rule_kind kind;
     bool one_way;
-    double drop_probability;
+    uint32_t drop_per_million;
     int64_t extra_latency_us;
     uint8_t *in_a; /* node id -> member of side a */
     uint8_t *in_b;
@@ -138,7 +138,7 @@ static int64_t fault_delay_us(uint32_t src, uint32_t dst)
         if (rule->kind != NET_RULE_LOSSY) continue;
         int64_t rto_us = NET_RTO_MIN_US;
         uint32_t drops = 0;
-        while (gsl_rng_uniform(g_net.rng) < rule->drop_probability) {
+        while (gsl_rng_uniform(g_net.rng) * NET_PER_MILLION < (double)rule->drop_per_million) {
             if (++drops > NET_RETRANSMITS_MAX) return -1;
             delay_us += rto_us;
             rto_us *= 2;
@@ -246,10 +246,13 @@ bool net_accept_delivery(sim_node *dst, const sim_event *ev)
     return false;
 }
 
-uint32_t net_add_rule(net_rule_kind kind, const uint32_t *side_a, uint32_t count_a,
-                      const uint32_t *side_b, uint32_t count_b, bool one_way,
-                      double drop_probability, int64_t extra_latency_us)
+uint32_t net_add_rule(const net_rule_spec *spec)
 {
+    BL_ASSERT(spec->kind == NET_RULE_CUT || spec->kind == NET_RULE_LOSSY || spec->kind == NET_RULE_SLOW);
+    BL_ASSERTF(spec->kind != NET_RULE_LOSSY || (spec->drop_per_million >= 1 && spec->drop_per_million <= NET_PER_MILLION),
+               "drop %u per million", spec->drop_per_million);
+    BL_ASSERTF(spec->kind != NET_RULE_SLOW || spec->extra_latency_us > 0, "slow link of %lld us",
+               (long long)spec->extra_latency_us);
     ensure_tables();
     for (uint32_t i = 0; i < NET_RULES_MAX; i++) {
         net_rule *rule = &g_net.rules[i];
@@ -257,13 +260,19 @@ uint32_t net_add_rule(net_rule_kind kind, const uint32_t *side_a, uint32_t count
         rule->in_a = calloc(g_net.node_count, 1);
         rule->in_b = calloc(g_net.node_count, 1);
         BL_ASSERT(rule->in_a != NULL && rule->in_b != NULL);
-        for (uint32_t k = 0; k < count_a; k++) rule->in_a[side_a[k]] = 1;
-        for (uint32_t k = 0; k < count_b; k++) rule->in_b[side_b[k]] = 1;
+        for (uint32_t k = 0; k < spec->count_a; k++) {
+            BL_ASSERT(spec->side_a[k] < g_net.node_count);
+            rule->in_a[spec->side_a[k]] = 1;
+        }
+        for (uint32_t k = 0; k < spec->count_b; k++) {
+            BL_ASSERT(spec->side_b[k] < g_net.node_count);
+            rule->in_b[spec->side_b[k]] = 1;
+        }
         rule->active = true;
-        rule->kind = kind;
-        rule->one_way = one_way;
-        rule->drop_probability = drop_probability;
-        rule->extra_latency_us = extra_latency_us;
+        rule->kind = spec->kind;
+        rule->one_way = spec->one_way;
+        rule->drop_per_million = spec->drop_per_million;
+        rule->extra_latency_us = spec->extra_latency_us;
         g_net.active_rule_count++;
         return i;
     }

@@ -32,6 +32,21 @@
 
 typedef enum net_rule_kind { NET_RULE_CUT = 0, NET_RULE_LOSSY, NET_RULE_SLOW } net_rule_kind;
 
+#define NET_PER_MILLION 1000000u /* the unit of a drop probability */
+
+/* A fault rule between two node sets (arrays of node ids, each id < the node count). */
+typedef struct net_rule_spec {
+    net_rule_kind kind;
+    const uint32_t *side_a;
+    uint32_t count_a;
+    const uint32_t *side_b;
+    uint32_t count_b;
+    bool one_way;               /* only packets from side a to side b */
+    uint32_t drop_per_million;  /* NET_RULE_LOSSY: each transmission is dropped with
+                                   probability drop_per_million / NET_PER_MILLION, 1..10^6 */
+    int64_t extra_latency_us;   /* NET_RULE_SLOW: added to every packet, > 0 */
+} net_rule_spec;
+
 #define NET_FLOWS_MAX (1u << 20) /* packets in the air as SimGrid flows */
 
 void net_init(uint64_t seed);
@@ -47,11 +62,8 @@ void net_use_simgrid_flows(void);
  * the network: it reaches dst's on_event or is freed with dst's free_data. */
 void net_send(sim_node *src, sim_node *dst, uint32_t size_bytes, void *payload);
 
-/* Fault rules between node sets (arrays of node ids). A rule holds until removed.
- * Returns a rule id. */
-uint32_t net_add_rule(net_rule_kind kind, const uint32_t *side_a, uint32_t count_a,
-                      const uint32_t *side_b, uint32_t count_b, bool one_way,
-                      double drop_probability, int64_t extra_latency_us);
+/* Adds a fault rule; it holds until removed. Returns its id (< NET_RULES_MAX). */
+uint32_t net_add_rule(const net_rule_spec *spec);
 void net_remove_rule(uint32_t rule_id);
 void net_remove_all_rules(void);
 

@@ -393,13 +393,28 @@ static bool scn_probability_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
         return scn_fail(ctx, node, "%s: %s is out of range, expected a probability in (0, 1]",
                         ctx->where, text);
     }
-    *(double *)target = value;
+    /* Exactly, as parts per million: the integer part, then up to six decimals. */
+    uint32_t per_million = 0;
+    const char *decimals = strchr(text, '.');
+    for (const char *d = text; *d != '\0' && d != decimals; d++) {
+        per_million = per_million * 10 + (uint32_t)(*d - '0') * 1000000u; /* value <= 1: no overflow */
+    }
+    uint32_t scale = 100000u;
+    for (const char *d = decimals != NULL ? decimals + 1 : ""; *d != '\0'; d++, scale /= 10) {
+        if (scale == 0 && *d != '0') {
+            return scn_fail(ctx, node, "%s: %s has more than 6 decimal places, expected a probability "
+                            "in (0, 1] such as 0.05", ctx->where, text);
+        }
+        per_million += (uint32_t)(*d - '0') * scale;
+    }
+    BL_ASSERT(per_million >= 1 && per_million <= 1000000u);
+    *(uint32_t *)target = per_million;
     return true;
 }
 
 static const scn_field scn_lossy_fields[] = {
     { SCN_CUSTOM("between", scn_between_parse, "[[SELECTORS], [SELECTORS]]"), .required = true },
-    { SCN_AT("drop", SCN_T_CUSTOM, scn_fault, drop_probability), .parse = scn_probability_parse,
+    { SCN_AT("drop", SCN_T_CUSTOM, scn_fault, drop_per_million), .parse = scn_probability_parse,
       .desc = "a probability in (0, 1]", .required = true },
 };
 static const scn_schema scn_lossy_schema = SCN_SCHEMA(scn_lossy_fields, NULL);

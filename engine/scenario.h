@@ -278,7 +278,8 @@ typedef struct scn_fault {
     scn_node_set side_a;       /* partition/lossy/slow: between[0] or from */
     scn_node_set side_b;       /* between[1] or to */
     bool one_way;              /* partition given as {from, to}: packets a->b dropped only */
-    double drop_probability;   /* lossy_link.drop: (0, 1] */
+    uint32_t drop_per_million; /* lossy_link.drop: a probability in (0, 1] to 6 decimal
+                                  places, as parts per million, 1..1000000 */
     int64_t extra_latency_us;  /* slow_link.latency: > 0 */
     uint32_t factor;           /* slow_disk.factor: 2..1000 */
     scn_mark mark;

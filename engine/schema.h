@@ -21,6 +21,7 @@
 #include <yaml.h>
 
 #include "scenario.h"
+#include "time.h"
 
 #define SCN_WHERE_LEN 192        /* key path of the node being parsed: topics[0].name */
 #define SCN_FIELDS_MAX 32        /* keys in one schema table, a family's keys included */
@@ -29,8 +30,8 @@
 #define SCN_LIST_TEXT_LEN 400    /* "one of: a, b, c" lists in messages */
 #define SCN_DESC_LEN 256         /* a description composed from the families' selectors */
 
-#define SCN_S_US 1000000LL
-#define SCN_DAY_US (86400LL * SCN_S_US)
+#define SCN_S_US TIME_US_PER_S
+#define SCN_DAY_US TIME_US_PER_DAY
 #define SCN_DURATION_MAX_US (30 * SCN_DAY_US)
 #define SCN_SIZE_MAX_BYTES (1024LL * 1024 * 1024 * 1024 * 1024) /* 1024TiB */
 

@@ -14,15 +14,11 @@
 
 #include "../engine/bl_assert.h"
 #include "../engine/scenario.h"
+#include "test_util.h"
 #include "../models/family.h"
 #include "../models/kafka/kafka_options.h"
 #include "../models/kafka/kafka_schema.h"
 
-#define MS 1000LL
-#define S (1000LL * MS)
-#define KIB 1024ULL
-#define MIB (1024ULL * KIB)
-#define GIB (1024ULL * MIB)
 
 static const char full_yaml[] =
     "name: full-1.x_y\n"
@@ -358,7 +354,7 @@ static void check_full_faults_b(const scn_scenario *s)
 {
     const scn_fault *f = s->faults;
     assert_int_equal(f[7].kind, SCN_FAULT_LOSSY_LINK);
-    assert_float_equal(f[7].drop_probability, 0.05, 0.0);
+    assert_int_equal(f[7].drop_per_million, 50000);
     assert_int_equal(f[7].for_us, 10 * S);
     assert_selector(&f[7].side_a.selectors[0], SCN_SEL_BROKER, 2, 0, false);
     assert_int_equal(f[7].side_b.count, 2);

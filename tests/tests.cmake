@@ -1,14 +1,25 @@
-# Test registration: every tests/test_*.c is a cmocka unit-test executable; scenario,
-# determinism and error-path tests drive the brokerlab binary (tests/*.sh).
-file(GLOB BL_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/test_*.c)
-foreach(test_source ${BL_UNIT_TESTS})
-  get_filename_component(test_name ${test_source} NAME_WE)
-  add_executable(${test_name} ${test_source})
-  target_link_libraries(${test_name} PRIVATE bl_models bl_reports PkgConfig::CMOCKA)
-  target_compile_definitions(${test_name} PRIVATE BL_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
-  add_test(NAME unit.${test_name} COMMAND ${test_name})
-  set_tests_properties(unit.${test_name} PROPERTIES LABELS "unit")
-endforeach()
+# Test registration: every tests/<folder>/test_*.c is a cmocka unit-test executable that
+# links only its folder's library, so a test that reaches into a layer it should not
+# know fails to link: tests/engine/ the engine, tests/reports/ the checker and reports
+# (on the engine), tests/kafka/ the Kafka family (on models/common and the engine);
+# tests/test_*.c load scenarios with every family's schema and link the run's assembly.
+# Scenario, determinism and error-path tests drive the brokerlab binary (tests/*.sh).
+function(bl_unit_tests pattern libraries)
+  file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/${pattern})
+  foreach(test_source ${sources})
+    get_filename_component(test_name ${test_source} NAME_WE)
+    add_executable(${test_name} ${test_source})
+    target_link_libraries(${test_name} PRIVATE ${libraries} PkgConfig::CMOCKA)
+    target_compile_definitions(${test_name} PRIVATE BL_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+    add_test(NAME unit.${test_name} COMMAND ${test_name})
+    set_tests_properties(unit.${test_name} PROPERTIES LABELS "unit")
+  endforeach()
+endfunction()
+
+bl_unit_tests("tests/engine/test_*.c" bl_engine)
+bl_unit_tests("tests/reports/test_*.c" bl_reports)
+bl_unit_tests("tests/kafka/test_*.c" bl_kafka)
+bl_unit_tests("tests/test_*.c" "bl_models;bl_reports")
 
 if(EXISTS ${CMAKE_SOURCE_DIR}/tests/scenario_tests.cmake)
   include(${CMAKE_SOURCE_DIR}/tests/scenario_tests.cmake)

@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "../engine/disk.h"
+#include "../../engine/disk.h"
 
 static void make_disk(disk *d, uint64_t capacity_bytes)
 {

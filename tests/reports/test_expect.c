@@ -13,9 +13,9 @@
 
 #include <cmocka.h>
 
-#include "../engine/bl_assert.h"
-#include "../engine/scenario.h"
-#include "../reports/expect.h"
+#include "../../engine/bl_assert.h"
+#include "../../engine/scenario.h"
+#include "../../reports/expect.h"
 
 #define EXPR_LINE 12
 #define EXPR_COLUMN 14

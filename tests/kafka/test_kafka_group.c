@@ -10,9 +10,11 @@
 
 #include <cmocka.h>
 
-#include "../models/kafka/kafka_group.h"
+#include "../test_util.h"
 
-#define SECOND 1000000LL
+#include "../../models/kafka/kafka_group.h"
+
+#define SECOND S
 
 static scn_scenario *make_scenario(uint32_t partitions)
 {

@@ -16,13 +16,13 @@
 
 #include <cmocka.h>
 
-#include "../engine/bl_assert.h"
-#include "../engine/history.h"
-#include "../reports/check.h"
-#include "../reports/check_internal.h" /* check_window_stats_of */
+#include "../test_util.h"
 
-#define MS 1000
-#define S 1000000
+#include "../../engine/bl_assert.h"
+#include "../../engine/history.h"
+#include "../../reports/check.h"
+#include "../../reports/check_internal.h" /* check_window_stats_of */
+
 
 static hist_names *g_names;
 static hist_record *g_records;

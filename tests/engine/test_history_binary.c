@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "../engine/history_binary.h"
+#include "../../engine/history_binary.h"
 
 typedef struct fixture {
     hist_names names;       /* the writer's */

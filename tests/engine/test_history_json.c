@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "../engine/history.h"
+#include "../../engine/history.h"
 
 static hist_names *g_names;
 

@@ -8,9 +8,11 @@
 
 #include <cmocka.h>
 
-#include "../engine/workload.h"
+#include "../test_util.h"
 
-#define SECOND 1000000LL
+#include "../../engine/workload.h"
+
+#define SECOND S
 
 static scn_producer make_producer(double base_per_s)
 {

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "../engine/units.h"
+#include "../../engine/units.h"
 
 typedef struct duration_case {
     const char *text;

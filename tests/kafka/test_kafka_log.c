@@ -7,9 +7,11 @@
 
 #include <cmocka.h>
 
-#include "../models/kafka/kafka_log.h"
+#include "../test_util.h"
 
-#define SECOND 1000000LL
+#include "../../models/kafka/kafka_log.h"
+
+#define SECOND S
 
 static void make_disk(disk *d)
 {
