@@ -51,7 +51,7 @@ static kafka_log *led_log(kafka_broker *broker, uint32_t topic, uint32_t partiti
 {
     if (topic >= broker->cluster->scenario->topic_count) return NULL;
     if (partition >= broker->cluster->scenario->topics[topic].partition_count) return NULL;
-    if (kafka_leader_of(broker->cluster, topic, partition) != broker->index) return NULL;
+    if (kafka_metadata_leader(&broker->cluster->metadata, topic, partition) != broker->index) return NULL;
     return broker->logs[log_index_of(broker, topic, partition)];
 }
 
@@ -397,7 +397,7 @@ kafka_broker *kafka_broker_create(const kafka_cluster *cluster, uint32_t index)
     BL_ASSERT(broker->logs != NULL && broker->parked != NULL);
     for (uint32_t t = 0; t < scenario->topic_count; t++) {
         for (uint32_t p = 0; p < scenario->topics[t].partition_count; p++) {
-            if (kafka_leader_of(cluster, t, p) != index) continue;
+            if (kafka_metadata_leader(&cluster->metadata, t, p) != index) continue;
             kafka_log *log = calloc(1, sizeof *log);
             BL_ASSERT(log != NULL);
             kafka_log_init(log, &broker->disk);
@@ -405,7 +405,7 @@ kafka_broker *kafka_broker_create(const kafka_cluster *cluster, uint32_t index)
         }
     }
     for (uint32_t g = 0; g < scenario->consumer_count; g++) {
-        if (kafka_coordinator_of(cluster, g) != index) continue;
+        if (kafka_metadata_coordinator(&cluster->metadata, g) != index) continue;
         broker->groups[g] = calloc(1, sizeof *broker->groups[g]);
         BL_ASSERT(broker->groups[g] != NULL);
         kafka_group_init(broker->groups[g], scenario, (uint16_t)g, &broker->disk);

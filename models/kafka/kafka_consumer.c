@@ -162,7 +162,7 @@ static void send_commit(kafka_consumer *consumer, const uint32_t *partitions, co
         consumer->partitions[partitions[i]].committed_sent = offsets[i];
         record_commit(consumer, HIST_INVOKE, partitions[i], offsets[i]);
     }
-    sim_node *coordinator = consumer->cluster->brokers[kafka_coordinator_of(consumer->cluster, consumer->group_index)];
+    sim_node *coordinator = consumer->cluster->brokers[kafka_metadata_coordinator(&consumer->cluster->metadata, consumer->group_index)];
     net_send(consumer->node, coordinator, kafka_msg_size_bytes(request), request);
 }
 
@@ -386,7 +386,7 @@ static void send_fetches(kafka_consumer *consumer)
         uint32_t wanted[SCN_PARTITIONS_MAX], count = 0;
         for (uint32_t p = 0; p < consumer->partition_count; p++) {
             kafka_owned *part = &consumer->partitions[p];
-            if (!part->owned || kafka_leader_of(consumer->cluster, topic, p) != b) continue;
+            if (!part->owned || kafka_metadata_leader(&consumer->cluster->metadata, topic, p) != b) continue;
             if (part->fetched_count >= consumer->options.max_poll_records) continue;
             wanted[count++] = p;
         }
@@ -445,7 +445,7 @@ static void send_heartbeat(kafka_consumer *consumer)
     uint32_t i = 0;
     for (uint32_t p = 0; p < consumer->partition_count; p++)
         if (consumer->partitions[p].owned) request->parts[i++].partition = p;
-    sim_node *coordinator = consumer->cluster->brokers[kafka_coordinator_of(consumer->cluster, consumer->group_index)];
+    sim_node *coordinator = consumer->cluster->brokers[kafka_metadata_coordinator(&consumer->cluster->metadata, consumer->group_index)];
     net_send(consumer->node, coordinator, kafka_msg_size_bytes(request), request);
 }
 

@@ -38,6 +38,7 @@ static void *kafka_build(const scn_scenario *scenario)
     cluster->scenario = scenario;
     cluster->options = kafka_cluster_options_of(&scenario->cluster);
     for (uint32_t t = 0; t < scenario->topic_count; t++) cluster->topics[t] = kafka_topic_options_of(&scenario->topics[t]);
+    kafka_metadata_init(&cluster->metadata, scenario, cluster->topics);
     cluster->broker_count = scenario->cluster.broker_count;
     for (uint32_t b = 0; b < cluster->broker_count; b++) {
         run->brokers[b] = kafka_broker_create(cluster, b);
@@ -67,7 +68,7 @@ static uint32_t kafka_resolve(void *state, const scn_selector *selector, sim_nod
     BL_ASSERTF(selector->family_kind == KAFKA_SELECTOR_LEADER, "Kafka selector kind %u", selector->family_kind);
     uint32_t topic = selector->family_args[KAFKA_LEADER_ARG_TOPIC];
     uint32_t partition = selector->family_args[KAFKA_LEADER_ARG_PARTITION];
-    out[0] = run->brokers[kafka_leader_of(&run->cluster, topic, partition)]->node;
+    out[0] = run->brokers[kafka_metadata_leader(&run->cluster.metadata, topic, partition)]->node;
     return 1;
 }
 
@@ -92,6 +93,7 @@ static void kafka_free(void *state)
     for (uint32_t i = 0; i < run->consumer_count; i++) kafka_consumer_free(run->consumers[i]);
     for (uint32_t b = 0; b < run->cluster.broker_count; b++) kafka_broker_free(run->brokers[b]);
     for (uint32_t g = 0; g < SCN_GROUPS_MAX; g++) dedup_store_free(&run->dedup[g]);
+    kafka_metadata_free(&run->cluster.metadata);
     kafka_msg_pool_drain();
     free(run->producers);
     free(run->consumers);

@@ -387,7 +387,7 @@ static void send_ready(kafka_producer *producer, int64_t now_us)
     for (uint32_t p = 0; p < partition_count(producer); p++) {
         const kafka_batch *head = producer->queues[p].head;
         if (head == NULL || head->retry_at_us > now_us) continue;
-        uint32_t leader = kafka_leader_of(producer->cluster, topic, p);
+        uint32_t leader = kafka_metadata_leader(&producer->cluster->metadata, topic, p);
         by_leader[leader][counts[leader]++] = p;
     }
     for (uint32_t b = 0; b < producer->cluster->broker_count; b++) {

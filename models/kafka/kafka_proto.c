@@ -109,19 +109,6 @@ uint32_t kafka_msg_size_bytes(const kafka_msg *msg)
     return (uint32_t)size;
 }
 
-uint32_t kafka_leader_of(const kafka_cluster *cluster, uint32_t topic, uint32_t partition)
-{
-    BL_ASSERT(cluster->broker_count > 0);
-    return (topic + partition) % cluster->broker_count;
-}
-
-uint32_t kafka_coordinator_of(const kafka_cluster *cluster, uint32_t group)
-{
-    /* Kafka: the leader of __consumer_offsets partition hash(group.id) mod 50. Here the
-     * group's index in the scenario stands for its hash, spread over the brokers. */
-    return (group * 7 + 1) % cluster->broker_count;
-}
-
 /* murmur2 as in Kafka's Utils.murmur2, over the key's 8 little-endian bytes. */
 static uint32_t murmur2(const uint8_t *data, uint32_t length)
 {

@@ -12,6 +12,7 @@
 
 #include "../../engine/scenario.h"
 #include "../../engine/sim.h"
+#include "kafka_metadata.h"
 #include "kafka_options.h"
 
 #define KAFKA_REQUEST_OVERHEAD_BYTES 64
@@ -92,18 +93,16 @@ void kafka_free_packet(uint32_t kind, void *data);
 /* Bytes on the wire. */
 uint32_t kafka_msg_size_bytes(const kafka_msg *msg);
 
-/* Cluster-wide facts. With replication factor 1 (this model's scope) a partition's
- * leader is fixed: partition p of topic t lives on broker (t + p) mod brokers. */
+/* Cluster-wide facts every node of a run shares; who leads what is in `metadata`. */
 typedef struct kafka_cluster {
     const scn_scenario *scenario;
     kafka_cluster_options options;              /* the scenario's Kafka cluster keys */
     kafka_topic_options topics[SCN_TOPICS_MAX]; /* each topic's Kafka keys */
+    kafka_metadata metadata;                    /* leaders, epochs, ISR, coordinators */
     sim_node *brokers[SCN_BROKERS_MAX];
     uint32_t broker_count;
 } kafka_cluster;
 
-uint32_t kafka_leader_of(const kafka_cluster *cluster, uint32_t topic, uint32_t partition);
-uint32_t kafka_coordinator_of(const kafka_cluster *cluster, uint32_t group);
 /* Kafka's default partitioner for keyed records: murmur2 of the key, mod partitions. */
 uint32_t kafka_partition_for_key(int64_t key, uint32_t partition_count);
 
