@@ -433,6 +433,17 @@ static void on_fetch_response(kafka_consumer *consumer, const kafka_msg *respons
 
 /* ---- membership ---- */
 
+/* Moves the member to `to`, asserting the transition is one the protocol has. */
+static void member_become(kafka_consumer *consumer, kafka_member_state to)
+{
+    kafka_member_state from = consumer->member_state;
+    bool allowed = to == KAFKA_MEMBER_STOPPED ||
+                   (to == KAFKA_MEMBER_JOINING && from == KAFKA_MEMBER_STOPPED) ||
+                   ((to == KAFKA_MEMBER_STABLE || to == KAFKA_MEMBER_REVOKING) && from != KAFKA_MEMBER_STOPPED);
+    BL_ASSERTF(allowed, "%s: member state %d -> %d", consumer->node->name, (int)from, (int)to);
+    consumer->member_state = to;
+}
+
 static void send_heartbeat(kafka_consumer *consumer)
 {
     uint32_t owned = 0;
@@ -458,6 +469,9 @@ static bool in_response(const kafka_msg *response, uint32_t partition)
 
 static void on_heartbeat_response(kafka_consumer *consumer, const kafka_msg *response)
 {
+    BL_ASSERT(consumer->member_state != KAFKA_MEMBER_STOPPED);
+    BL_ASSERTF(response->member_id == consumer->member_id, "%s: heartbeat answer for member %u, it is %u",
+               consumer->node->name, response->member_id, consumer->member_id);
     consumer->generation = response->generation;
     bool released = false;
     for (uint32_t p = 0; p < consumer->partition_count; p++) {
@@ -476,6 +490,7 @@ static void on_heartbeat_response(kafka_consumer *consumer, const kafka_msg *res
         part->position = part->fetch_offset = grant->offset; /* -1: resolve by reset policy */
         part->committed_sent = grant->offset;
     }
+    member_become(consumer, released ? KAFKA_MEMBER_REVOKING : KAFKA_MEMBER_STABLE);
     if (released) send_heartbeat(consumer);
 }
 
@@ -554,6 +569,7 @@ static void consumer_on_stop(sim_node *node, bool power_loss)
     memset(consumer->fetch_in_flight, 0, sizeof consumer->fetch_in_flight);
     while (consumer->ready_count > 0) ready_pop(consumer);
     consumer->poll_waiting = consumer->poll_scheduled = false;
+    member_become(consumer, KAFKA_MEMBER_STOPPED);
     BL_MAYBE(power_loss);
 }
 
@@ -561,6 +577,7 @@ static void consumer_on_start(sim_node *node)
 {
     kafka_consumer *consumer = node->model;
     int64_t now_us = sim_now_us();
+    member_become(consumer, KAFKA_MEMBER_JOINING);
     consumer->member_id = node->id << 12 | (node->incarnation & 0xfff); /* a new member per process */
     consumer->generation = 0;
     consumer->next_auto_commit_us = now_us + consumer->options.commit_interval_us;

@@ -40,6 +40,15 @@ typedef struct kafka_pending_commit {
     int64_t *offsets;
 } kafka_pending_commit;
 
+/* The member's place in its group: the states of Kafka's consumer membership
+ * (ConsumerMembershipManager's MemberState) that this heartbeat protocol has. */
+typedef enum kafka_member_state {
+    KAFKA_MEMBER_STOPPED = 0, /* the process is down: no membership */
+    KAFKA_MEMBER_JOINING,     /* started, its first heartbeat not yet answered */
+    KAFKA_MEMBER_STABLE,      /* the coordinator answered; it owns what it was granted */
+    KAFKA_MEMBER_REVOKING,    /* it released partitions; the heartbeat saying so is in flight */
+} kafka_member_state;
+
 #define KAFKA_PENDING_COMMITS_MAX 64
 #define KAFKA_REQUEST_TIMEOUT_US (30LL * 1000000LL) /* consumer request.timeout.ms */
 
@@ -52,6 +61,7 @@ typedef struct kafka_consumer {
     sim_node *node;
     dedup_store *dedup;      /* shared by the group; NULL unless dedup */
     gsl_rng *rng_processing;
+    kafka_member_state member_state;
     uint32_t member_id;
     uint32_t generation;
     uint32_t partition_count;

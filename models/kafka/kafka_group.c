@@ -74,6 +74,7 @@ static void remove_member(kafka_group *group, uint32_t m)
 static void add_member(kafka_group *group, uint32_t member_id, uint32_t node_id, int64_t now_us)
 {
     BL_ASSERTF(group->member_count < KAFKA_MEMBERS_MAX, "group has more than %d members", KAFKA_MEMBERS_MAX);
+    BL_ASSERTF(member_index(group, member_id) < 0, "member %u joins twice", member_id);
     uint32_t m = group->member_count;
     while (m > 0 && group->members[m - 1].member_id > member_id) {
         group->members[m] = group->members[m - 1];
@@ -81,6 +82,27 @@ static void add_member(kafka_group *group, uint32_t member_id, uint32_t node_id,
     }
     group->members[m] = (kafka_member){.member_id = member_id, .node_id = node_id, .last_heartbeat_us = now_us};
     group->member_count++;
+}
+
+/* What the coordinator promises (kafka_group.h): members sorted by id, each once; a
+ * partition is targeted at and held by at most one member, a live one; a partition is
+ * held only by its target or by a previous target that has not released it yet. */
+static void assert_invariants(const kafka_group *group)
+{
+    for (uint32_t m = 1; m < group->member_count; m++)
+        BL_ASSERTF(group->members[m - 1].member_id < group->members[m].member_id, "group %u: members out of order",
+                   group->group_index);
+    for (uint32_t p = 0; p < group->partition_count; p++) {
+        uint32_t owner = group->owner[p], target = group->target[p];
+        BL_ASSERTF(owner == KAFKA_NO_MEMBER || member_index(group, owner) >= 0,
+                   "group %u: partition %u held by member %u, which is not in the group", group->group_index, p, owner);
+        BL_ASSERTF(target == KAFKA_NO_MEMBER || member_index(group, target) >= 0,
+                   "group %u: partition %u assigned to member %u, which is not in the group", group->group_index, p,
+                   target);
+        BL_ASSERTF(target != KAFKA_NO_MEMBER || group->member_count == 0,
+                   "group %u: partition %u assigned to nobody with %u members", group->group_index, p,
+                   group->member_count);
+    }
 }
 
 void kafka_group_restart(kafka_group *group, bool power_loss)
@@ -129,6 +151,8 @@ void kafka_group_heartbeat(kafka_group *group, const kafka_msg *request, uint32_
         part->offset = group->committed[p];
         part->error = group->owner[p] == member_id ? KAFKA_OK : KAFKA_NOT_OWNER;
     }
+    BL_ASSERT(i == targeted);
+    assert_invariants(group);
 }
 
 static void push_write(kafka_group *group, const kafka_offset_write *write)
@@ -194,5 +218,6 @@ int64_t kafka_group_expire(kafka_group *group, int64_t now_us)
         m++;
     }
     if (changed) assign(group);
+    assert_invariants(group);
     return next_us;
 }
