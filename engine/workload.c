@@ -85,14 +85,40 @@ static int64_t draw_arrival_after(wl_generator *gen, int64_t t_us)
     }
 }
 
-void wl_init(wl_generator *gen, const scn_producer *producer, int64_t end_us, uint64_t seed,
-             const char *stream_name)
+/* The relations the scenario's schema checks, one property per assert. */
+static void assert_options(const wl_options *options)
+{
+    const scn_rate *rate = options->rate;
+    BL_ASSERT(options->end_us > 0);
+    BL_ASSERT(options->stream_name != NULL);
+    BL_ASSERT(rate->base_per_s >= 0);
+    BL_ASSERT(rate->spike_count <= SCN_SPIKES_MAX);
+    BL_ASSERT(rate->ramp_count <= SCN_RAMPS_MAX);
+    for (uint32_t i = 0; i < rate->spike_count; i++) {
+        BL_ASSERT(rate->spikes[i].for_us > 0);
+        BL_ASSERT(rate->spikes[i].rate_per_s >= 0);
+    }
+    for (uint32_t i = 0; i < rate->ramp_count; i++) {
+        BL_ASSERT(rate->ramps[i].for_us > 0);
+        BL_ASSERT(rate->ramps[i].to_per_s >= 0);
+        for (uint32_t j = 0; j < i; j++) /* ramps do not overlap */
+            BL_ASSERT(rate->ramps[i].at_us >= rate->ramps[j].at_us + rate->ramps[j].for_us ||
+                      rate->ramps[j].at_us >= rate->ramps[i].at_us + rate->ramps[i].for_us);
+    }
+    BL_ASSERT(options->keys.kind == SCN_KEYS_NONE || options->keys.count >= 1);
+    BL_ASSERT(options->keys.kind != SCN_KEYS_ZIPF || options->keys.zipf_s > 0);
+}
+
+void wl_init(wl_generator *gen, const wl_options *options)
 {
     char name[160];
-    gen->rate = &producer->rate;
-    gen->arrival = producer->arrival;
-    gen->keys = producer->keys;
-    gen->end_us = end_us;
+    assert_options(options);
+    const char *stream_name = options->stream_name;
+    uint64_t seed = options->seed;
+    gen->rate = options->rate;
+    gen->arrival = options->arrival;
+    gen->keys = options->keys;
+    gen->end_us = options->end_us;
     gen->sequential_next = 0;
     gen->zipf_table = NULL;
     snprintf(name, sizeof name, "%s/arrivals", stream_name);

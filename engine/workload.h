@@ -28,8 +28,18 @@ typedef struct wl_generator {
     gsl_ran_discrete_t *zipf_table;
 } wl_generator;
 
-void wl_init(wl_generator *gen, const scn_producer *producer, int64_t end_us, uint64_t seed,
-             const char *stream_name);
+/* What a generator is made of: the workload values of a producer entry, the end of the
+ * load phase and where its random streams come from. */
+typedef struct wl_options {
+    const scn_rate *rate;     /* the rate schedule; must outlive the generator */
+    scn_arrival arrival;
+    scn_keys keys;
+    int64_t end_us;           /* > 0 */
+    uint64_t seed;            /* the run's seed */
+    const char *stream_name;  /* the instance's name: its RNG streams derive from it */
+} wl_options;
+
+void wl_init(wl_generator *gen, const wl_options *options);
 void wl_free(wl_generator *gen);
 /* The rate in messages per second at time t. */
 double wl_rate_at(const scn_rate *rate, int64_t t_us);

@@ -591,7 +591,13 @@ kafka_producer *kafka_producer_create(const kafka_cluster *cluster, uint32_t ent
     producer->next_msg_id = next_msg_id;
     char name[96];
     snprintf(name, sizeof name, "producer/%s/%u", config->name, instance);
-    wl_init(&producer->generator, config, scenario->duration_us, scenario->seed, name);
+    wl_options workload = {.rate = &config->rate,
+                           .arrival = config->arrival,
+                           .keys = config->keys,
+                           .end_us = scenario->duration_us,
+                           .seed = scenario->seed,
+                           .stream_name = name};
+    wl_init(&producer->generator, &workload);
     char rng_name[128];
     snprintf(rng_name, sizeof rng_name, "%s/calls", name);
     producer->rng_calls = rng_stream(scenario->seed, rng_name);
