@@ -21,7 +21,7 @@ void disk_init(disk *d, const scn_disk *options, const scn_os *os)
 void disk_free(disk *d)
 {
     for (uint32_t i = 0; i < d->file_count; i++) {
-        free(d->files[i]->dirty);
+        bl_ring_free(&d->files[i]->dirty);
         free(d->files[i]);
     }
     d->file_count = 0;
@@ -32,36 +32,22 @@ disk_file *disk_open(disk *d)
     BL_ASSERT(d->file_count < DISK_FILES_MAX);
     disk_file *file = calloc(1, sizeof *file);
     BL_ASSERT(file != NULL);
+    BL_RING_INIT(&file->dirty, disk_chunk, DISK_DIRTY_CHUNKS_MAX, "disk dirty chunks of a file");
     d->files[d->file_count++] = file;
     return file;
 }
 
-static disk_chunk *dirty_at(disk_file *file, uint32_t i)
-{
-    return &file->dirty[(file->dirty_head + i) % file->dirty_capacity];
-}
-
 static void dirty_push(disk_file *file, uint64_t end_bytes, int64_t now_us)
 {
-    if (file->dirty_count > 0) {
-        disk_chunk *last = dirty_at(file, file->dirty_count - 1);
+    if (bl_ring_count(&file->dirty) > 0) {
+        disk_chunk *last = BL_RING_BACK(&file->dirty, disk_chunk);
         if (last->written_us == now_us) { /* same instant: one chunk */
             last->end_bytes = end_bytes;
             return;
         }
     }
-    if (file->dirty_count == file->dirty_capacity) {
-        uint32_t capacity = file->dirty_capacity ? file->dirty_capacity * 2 : 16;
-        disk_chunk *chunks = malloc((size_t)capacity * sizeof *chunks);
-        BL_ASSERT(chunks != NULL);
-        for (uint32_t i = 0; i < file->dirty_count; i++) chunks[i] = *dirty_at(file, i);
-        free(file->dirty);
-        file->dirty = chunks;
-        file->dirty_capacity = capacity;
-        file->dirty_head = 0;
-    }
-    file->dirty_count++;
-    *dirty_at(file, file->dirty_count - 1) = (disk_chunk){.end_bytes = end_bytes, .written_us = now_us};
+    *BL_RING_PUSH_BACK(&file->dirty, disk_chunk) =
+        (disk_chunk){.end_bytes = end_bytes, .written_us = now_us};
 }
 
 /* Marks the file durable up to upto_bytes and forgets the dirty chunks it covers. */
@@ -72,9 +58,9 @@ static void make_durable(disk *d, disk_file *file, uint64_t upto_bytes)
     BL_ASSERT(d->dirty_bytes >= upto_bytes - file->durable_bytes);
     d->dirty_bytes -= upto_bytes - file->durable_bytes;
     file->durable_bytes = upto_bytes;
-    while (file->dirty_count > 0 && dirty_at(file, 0)->end_bytes <= upto_bytes) {
-        file->dirty_head = (file->dirty_head + 1) % file->dirty_capacity;
-        file->dirty_count--;
+    while (bl_ring_count(&file->dirty) > 0 &&
+           BL_RING_FRONT(&file->dirty, disk_chunk)->end_bytes <= upto_bytes) {
+        bl_ring_pop_front(&file->dirty);
     }
 }
 
@@ -113,8 +99,8 @@ void disk_writeback(disk *d, int64_t now_us)
     for (uint32_t i = 0; i < d->file_count; i++) {
         disk_file *file = d->files[i];
         uint64_t upto = file->durable_bytes;
-        for (uint32_t k = 0; k < file->dirty_count; k++) {
-            const disk_chunk *chunk = dirty_at(file, k);
+        for (uint32_t k = 0; k < bl_ring_count(&file->dirty); k++) {
+            const disk_chunk *chunk = BL_RING_AT(&file->dirty, disk_chunk, k);
             if (chunk->written_us > expired_before_us) break;
             upto = chunk->end_bytes;
         }
@@ -124,8 +110,8 @@ void disk_writeback(disk *d, int64_t now_us)
     uint64_t limit = d->os.page_cache_bytes / 100 * DISK_DIRTY_BACKGROUND_PERCENT;
     for (uint32_t i = 0; i < d->file_count && d->dirty_bytes > limit; i++) {
         disk_file *file = d->files[i];
-        while (file->dirty_count > 0 && d->dirty_bytes > limit)
-            make_durable(d, file, dirty_at(file, 0)->end_bytes);
+        while (bl_ring_count(&file->dirty) > 0 && d->dirty_bytes > limit)
+            make_durable(d, file, BL_RING_FRONT(&file->dirty, disk_chunk)->end_bytes);
     }
 }
 
@@ -137,8 +123,7 @@ void disk_power_loss(disk *d)
         BL_ASSERT(d->used_bytes >= lost);
         d->used_bytes -= lost;
         file->size_bytes = file->durable_bytes;
-        file->dirty_count = 0;
-        file->dirty_head = 0;
+        bl_ring_clear(&file->dirty);
     }
     d->dirty_bytes = 0;
     d->busy_until_us = 0;
@@ -154,7 +139,7 @@ void disk_release_front(disk *d, disk_file *file, uint64_t new_start_bytes)
 void disk_truncate(disk *d, disk_file *file, uint64_t new_size_bytes)
 {
     BL_ASSERT(new_size_bytes <= file->size_bytes && new_size_bytes >= file->start_bytes);
-    BL_ASSERTF(file->dirty_count == 0 && file->durable_bytes == file->size_bytes,
+    BL_ASSERTF(bl_ring_count(&file->dirty) == 0 && file->durable_bytes == file->size_bytes,
                "truncating a file that still has dirty data");
     d->used_bytes -= file->size_bytes - new_size_bytes;
     file->size_bytes = new_size_bytes;

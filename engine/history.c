@@ -9,19 +9,32 @@
 #include "bl_assert.h"
 #include "history_binary.h"
 #include "history_output.h"
+#include "ring.h"
+#include "vec.h"
 
 #define HIST_STREAMS_MAX 65536
 #define HIST_PENDING_FLUSH 4096
+/* The most records one stream holds. A stream holds what its node wrote ahead of now (a
+ * producer: the sends its buffer memory admitted; a consumer worker: the records handed
+ * to it) plus what waits for the next merge, which hist_maybe_flush runs once
+ * HIST_PENDING_FLUSH records wait, after the activation that emitted them. The longest
+ * stream of the scenarios here is a worker handed one 100,000-record poll
+ * (tests/scenarios/big-poll.yaml); 2^24 records (96 bytes each: 1.5 GiB) is 160 times it. */
+#define HIST_STREAM_RECORDS_MAX (1u << 24)
+/* The most batch ids waiting in g_hist.ids: those of stream 0's batch records not yet
+ * passed on (ids_store drops the others before growing), at most HIST_BATCH_MAX per
+ * record, until the merge after the next HIST_PENDING_FLUSH records. The scenarios here
+ * stay below 2^17 (big-poll's one poll); 2^28 ids (2 GiB) is 4,096 full batches. */
+#define HIST_IDS_MAX (1u << 28)
 
 typedef struct hist_entry {
     hist_record rec;     /* a batch's msgs is NULL here: its ids are at ids_at */
     uint64_t seq;        /* emission order: the tie-break between equal times */
-    uint64_t ids_at;     /* batch records (stream 0 only): index into g_hist.ids */
+    uint32_t ids_at;     /* batch records (stream 0 only): index into g_hist.ids */
 } hist_entry;
 
 typedef struct hist_stream {
-    hist_entry *ring;
-    uint32_t head, count, capacity;
+    bl_ring entries;     /* hist_entry, in time order, until passed on */
     int64_t last_t_us;
 } hist_stream;
 
@@ -42,7 +55,7 @@ static struct {
     int64_t flushed_before_us;
     uint64_t records, batches;
     uint64_t *ids;           /* ids of stream 0's batch records, in stream order */
-    uint64_t ids_used, ids_capacity;
+    uint32_t ids_used, ids_capacity;
     hist_bin_state bin;
     hist_sink_buffer binary; /* always: the digest; the file in the binary format */
     hist_sink_buffer jsonl;  /* JSONL formats only */
@@ -110,7 +123,9 @@ void hist_open(const hist_options *options)
     g_hist.jsonl_on = options->format == HIST_FORMAT_JSONL || options->format == HIST_FORMAT_JSONL_ZST;
     if (g_hist.jsonl_on) sink_open(&g_hist.jsonl, options->out, options->format == HIST_FORMAT_JSONL_ZST);
     g_hist.binary.length = hist_bin_header((uint8_t *)g_hist.binary.buffer);
-    g_hist.stream_count = 1; /* HIST_STREAM_NOW */
+    BL_RING_INIT(&g_hist.streams[HIST_STREAM_NOW].entries, hist_entry, HIST_STREAM_RECORDS_MAX,
+                 "history stream");
+    g_hist.stream_count = 1;
 }
 
 hist_names *hist_names_table(void)
@@ -121,52 +136,37 @@ hist_names *hist_names_table(void)
 uint32_t hist_stream_open(void)
 {
     BL_ASSERT(g_hist.stream_count < HIST_STREAMS_MAX);
+    BL_RING_INIT(&g_hist.streams[g_hist.stream_count].entries, hist_entry,
+                 HIST_STREAM_RECORDS_MAX, "history stream");
     return g_hist.stream_count++;
 }
 
 static hist_entry *stream_at(hist_stream *stream, uint32_t i)
 {
-    return &stream->ring[(stream->head + i) % stream->capacity];
-}
-
-static void stream_grow(hist_stream *stream)
-{
-    uint32_t capacity = stream->capacity ? stream->capacity * 2 : 64;
-    hist_entry *ring = malloc((size_t)capacity * sizeof *ring);
-    BL_ASSERT(ring != NULL);
-    for (uint32_t i = 0; i < stream->count; i++) ring[i] = *stream_at(stream, i);
-    free(stream->ring);
-    stream->ring = ring;
-    stream->capacity = capacity;
-    stream->head = 0;
+    return BL_RING_AT(&stream->entries, hist_entry, i);
 }
 
 /* Stream 0's batch ids live in one array in stream order. Before growing it, the ids of
  * records already passed on are dropped: only those of the current instant remain. */
-static uint64_t ids_store(const uint64_t *ids, uint32_t count)
+static uint32_t ids_store(const uint64_t *ids, uint32_t count)
 {
-    if (g_hist.ids_used + count > g_hist.ids_capacity && g_hist.ids != NULL) {
+    if ((uint64_t)g_hist.ids_used + count > g_hist.ids_capacity && g_hist.ids != NULL) {
         hist_stream *now = &g_hist.streams[HIST_STREAM_NOW];
-        uint64_t first = g_hist.ids_used;
-        for (uint32_t i = 0; i < now->count; i++) {
+        uint32_t first = g_hist.ids_used;
+        for (uint32_t i = 0; i < bl_ring_count(&now->entries); i++) {
             const hist_entry *entry = stream_at(now, i);
             if (entry->rec.count > 1 && entry->ids_at < first) first = entry->ids_at;
         }
         memmove(g_hist.ids, g_hist.ids + first, (g_hist.ids_used - first) * sizeof *g_hist.ids);
-        for (uint32_t i = 0; i < now->count; i++) {
+        for (uint32_t i = 0; i < bl_ring_count(&now->entries); i++) {
             hist_entry *entry = stream_at(now, i);
             if (entry->rec.count > 1) entry->ids_at -= first;
         }
         g_hist.ids_used -= first;
     }
-    if (g_hist.ids_used + count > g_hist.ids_capacity) {
-        uint64_t capacity = g_hist.ids_capacity ? g_hist.ids_capacity : 4096;
-        while (capacity < g_hist.ids_used + count) capacity *= 2;
-        g_hist.ids = realloc(g_hist.ids, capacity * sizeof *g_hist.ids);
-        BL_ASSERT(g_hist.ids != NULL);
-        g_hist.ids_capacity = capacity;
-    }
-    uint64_t at = g_hist.ids_used;
+    BL_GROW(g_hist.ids, g_hist.ids_capacity, (uint64_t)g_hist.ids_used + count, HIST_IDS_MAX,
+            "history batch ids");
+    uint32_t at = g_hist.ids_used;
     memcpy(g_hist.ids + at, ids, count * sizeof *ids);
     g_hist.ids_used += count;
     return at;
@@ -188,9 +188,7 @@ void hist_emit(uint32_t stream_id, const hist_record *rec)
         entry.ids_at = ids_store(rec->msgs, rec->count);
         entry.rec.msgs = NULL;
     }
-    if (stream->count == stream->capacity) stream_grow(stream);
-    stream->count++;
-    *stream_at(stream, stream->count - 1) = entry;
+    *BL_RING_PUSH_BACK(&stream->entries, hist_entry) = entry;
     stream->last_t_us = rec->t_us;
     g_hist.pending++;
 }
@@ -200,11 +198,13 @@ void hist_cancel_after(uint32_t stream_id, int64_t t_us)
     BL_ASSERT(stream_id != HIST_STREAM_NOW && stream_id < g_hist.stream_count);
     BL_ASSERT(t_us >= g_hist.flushed_before_us);
     hist_stream *stream = &g_hist.streams[stream_id];
-    while (stream->count > 0 && stream_at(stream, stream->count - 1)->rec.t_us > t_us) {
-        stream->count--;
+    bl_ring *entries = &stream->entries;
+    while (bl_ring_count(entries) > 0 && BL_RING_BACK(entries, hist_entry)->rec.t_us > t_us) {
+        bl_ring_pop_back(entries);
         g_hist.pending--;
     }
-    stream->last_t_us = stream->count > 0 ? stream_at(stream, stream->count - 1)->rec.t_us : t_us;
+    stream->last_t_us = bl_ring_count(entries) > 0 ? BL_RING_BACK(entries, hist_entry)->rec.t_us
+                                                   : t_us;
 }
 
 static void pass_on(const hist_record *rec)
@@ -228,8 +228,8 @@ static void pass_on(const hist_record *rec)
 
 static bool head_before(uint32_t a, uint32_t b)
 {
-    const hist_entry *ea = stream_at(&g_hist.streams[a], 0);
-    const hist_entry *eb = stream_at(&g_hist.streams[b], 0);
+    const hist_entry *ea = BL_RING_FRONT(&g_hist.streams[a].entries, hist_entry);
+    const hist_entry *eb = BL_RING_FRONT(&g_hist.streams[b].entries, hist_entry);
     return ea->rec.t_us < eb->rec.t_us || (ea->rec.t_us == eb->rec.t_us && ea->seq < eb->seq);
 }
 
@@ -255,22 +255,21 @@ void hist_flush_before(int64_t t_us)
     static uint32_t heap[HIST_STREAMS_MAX];
     uint32_t count = 0;
     for (uint32_t s = 0; s < g_hist.stream_count; s++)
-        if (g_hist.streams[s].count > 0) heap[count++] = s;
+        if (bl_ring_count(&g_hist.streams[s].entries) > 0) heap[count++] = s;
     for (uint32_t i = count; i-- > 0;) sift_down(heap, count, i);
     while (count > 0) {
         hist_stream *stream = &g_hist.streams[heap[0]];
-        hist_entry *entry = stream_at(stream, 0);
+        hist_entry *entry = BL_RING_FRONT(&stream->entries, hist_entry);
         if (entry->rec.t_us >= t_us) break;
         hist_record rec = entry->rec;
         if (rec.count > 1) rec.msgs = g_hist.ids + entry->ids_at;
         pass_on(&rec);
-        stream->head = (stream->head + 1) % stream->capacity;
-        stream->count--;
+        bl_ring_pop_front(&stream->entries);
         g_hist.pending--;
-        if (stream->count == 0) heap[0] = heap[--count];
+        if (bl_ring_count(&stream->entries) == 0) heap[0] = heap[--count];
         sift_down(heap, count, 0);
     }
-    if (g_hist.streams[HIST_STREAM_NOW].count == 0) g_hist.ids_used = 0;
+    if (bl_ring_count(&g_hist.streams[HIST_STREAM_NOW].entries) == 0) g_hist.ids_used = 0;
 }
 
 /* Called after every activation: flush once enough has accumulated. */
@@ -293,7 +292,7 @@ void hist_close(hist_summary *summary)
     summary->write_errno = binary_errno != 0 ? binary_errno : jsonl_errno;
     summary->records = g_hist.records;
     summary->batches = g_hist.batches;
-    for (uint32_t s = 0; s < g_hist.stream_count; s++) free(g_hist.streams[s].ring);
+    for (uint32_t s = 0; s < g_hist.stream_count; s++) bl_ring_free(&g_hist.streams[s].entries);
     free(g_hist.streams);
     free(g_hist.ids);
     /* names stay alive: the caller's results refer to them until exit */

@@ -34,23 +34,13 @@ check_state *check_begin(int64_t unavailable_after_us)
     memset(state->topic_of_name, 0xff, sizeof state->topic_of_name);
     memset(state->group_of_name, 0xff, sizeof state->group_of_name);
     memset(state->producer_of_name, 0xff, sizeof state->producer_of_name);
+    BL_IDMAP_INIT(&state->ids, uint64_t, CHECK_MAP_ENTRIES_MAX, "checker: dense index by id");
+    BL_IDMAP_INIT(&state->id_of_dense, uint64_t, CHECK_MAP_ENTRIES_MAX,
+                  "checker: id by dense index");
     return state;
 }
 
 /* ---- shared helpers (also used by check_end.c) ---- */
-
-void check_grow(void **array, size_t *capacity, size_t needed, size_t element_size)
-{
-    if (needed <= *capacity) return;
-    size_t grown = *capacity ? *capacity : 16;
-    while (grown < needed) grown *= 2;
-    void *bigger = realloc(*array, grown * element_size);
-    BL_ASSERTF(bigger != NULL, "out of memory (checker: %zu elements of %zu bytes)", grown,
-               element_size);
-    memset((char *)bigger + *capacity * element_size, 0, (grown - *capacity) * element_size);
-    *array = bigger;
-    *capacity = grown;
-}
 
 void check_example_add(check_group_state *group, check_anomaly_kind kind, uint64_t id)
 {
@@ -69,8 +59,8 @@ void check_example_add(check_group_state *group, check_anomaly_kind kind, uint64
 static void series_add(check_state *state, check_series *series, int64_t second, uint64_t n)
 {
     BL_ASSERT(second >= 0);
-    check_grow((void **)&series->values, &series->capacity, (size_t)second + 1,
-               sizeof series->values[0]);
+    BL_GROW(series->values, series->capacity, (uint64_t)second + 1, CHECK_SECONDS_MAX,
+            "checker: per-second series");
     series->values[second] += n;
     if ((size_t)second + 1 > state->second_count) state->second_count = (size_t)second + 1;
 }
@@ -79,8 +69,8 @@ void check_mark_unavailable(check_state *state, check_topic *topic, int64_t seco
 {
     BL_ASSERT(second >= 0);
     size_t word = (size_t)second / 64;
-    check_grow((void **)&topic->unavailable_bits, &topic->unavailable_words, word + 1,
-               sizeof topic->unavailable_bits[0]);
+    BL_GROW(topic->unavailable_bits, topic->unavailable_words, (uint64_t)word + 1,
+            CHECK_SECONDS_MAX / 64 + 1, "checker: unavailable seconds");
     topic->unavailable_bits[word] |= (uint64_t)1 << ((uint64_t)second % 64);
     if ((size_t)second + 1 > state->second_count) state->second_count = (size_t)second + 1;
 }
@@ -91,8 +81,8 @@ static check_topic *topic_for(check_state *state, uint16_t name)
 {
     BL_ASSERT(name < HIST_NAMES_MAX);
     if (state->topic_of_name[name] < 0) {
-        check_grow((void **)&state->topics, &state->topic_capacity, state->topic_count + 1,
-                   sizeof state->topics[0]);
+        BL_GROW(state->topics, state->topic_capacity, state->topic_count + 1, HIST_NAMES_MAX,
+                "checker: topics");
         check_topic *topic = &state->topics[state->topic_count];
         memset(topic, 0, sizeof *topic);
         topic->name = name;
@@ -107,11 +97,15 @@ static check_producer_state *producer_for(check_state *state, uint16_t node)
     if (state->producer_of_name[node] < 0) {
         BL_ASSERTF(state->producer_count < CHECK_PRODUCERS_MAX, "more than %d producer nodes",
                    CHECK_PRODUCERS_MAX);
-        check_grow((void **)&state->producers, &state->producer_capacity,
-                   state->producer_count + 1, sizeof state->producers[0]);
+        BL_GROW(state->producers, state->producer_capacity, state->producer_count + 1,
+                CHECK_PRODUCERS_MAX, "checker: producers");
         check_producer_state *producer = &state->producers[state->producer_count];
         memset(producer, 0, sizeof *producer);
         producer->node = node;
+        BL_IDMAP_INIT(&producer->streams, uint32_t, CHECK_STREAMS_MAX,
+                      "checker: a producer's streams by key");
+        BL_IDMAP_INIT(&producer->pending_requests, int64_t, CHECK_MAP_ENTRIES_MAX,
+                      "checker: a producer's pending requests");
         state->producer_of_name[node] = (int16_t)state->producer_count++;
     }
     return &state->producers[state->producer_of_name[node]];
@@ -120,17 +114,16 @@ static check_producer_state *producer_for(check_state *state, uint16_t node)
 static uint32_t stream_for(check_state *state, check_producer_state *producer, int64_t key)
 {
     BL_ASSERTF(key >= 0 || key == HIST_NONE, "send key %lld", (long long)key);
-    check_map_entry *entry = check_map_get(&producer->streams, (uint64_t)key + 2u);
-    if (entry != NULL) return (uint32_t)entry->a;
-    BL_ASSERT(state->stream_count < UINT32_MAX);
-    check_grow((void **)&state->streams, &state->stream_capacity,
-               (size_t)state->stream_count + 1, sizeof state->streams[0]);
+    const uint32_t *known = BL_IDMAP_FIND(&producer->streams, uint32_t, (uint64_t)key + 2u);
+    if (known != NULL) return *known;
+    BL_GROW(state->streams, state->stream_capacity, (uint64_t)state->stream_count + 1,
+            CHECK_STREAMS_MAX, "checker: streams");
     uint32_t stream = state->stream_count++;
     state->streams[stream] = (check_stream){
         .producer = (uint16_t)state->producer_of_name[producer->node],
         .keyed = key != HIST_NONE,
     };
-    check_map_put(&producer->streams, (uint64_t)key + 2u)->a = stream;
+    *BL_IDMAP_PUT(&producer->streams, uint32_t, (uint64_t)key + 2u, NULL) = stream;
     return stream;
 }
 
@@ -144,10 +137,10 @@ static int64_t message_find(const check_state *state, uint64_t id, check_live *l
                                          : check_forgotten_natural(state, id - 1);
         if (natural) return (int64_t)(id - 1);
     }
-    check_map_entry *entry = check_map_get(&state->ids, id);
-    if (entry == NULL) return -1;
-    *live = check_window_find(state, (uint64_t)entry->a);
-    return entry->a;
+    const uint64_t *dense = BL_IDMAP_FIND(&state->ids, uint64_t, id);
+    if (dense == NULL) return -1;
+    *live = check_window_find(state, *dense);
+    return (int64_t)*dense;
 }
 
 static uint64_t message_of(const check_state *state, const hist_record *rec,
@@ -216,8 +209,8 @@ static int compare_i64(const void *a, const void *b)
 static check_group_second *group_second(check_group_state *group, int64_t second)
 {
     BL_ASSERT(second >= 0);
-    check_grow((void **)&group->seconds, &group->seconds_capacity, (size_t)second + 1,
-               sizeof group->seconds[0]);
+    BL_GROW(group->seconds, group->seconds_capacity, (uint64_t)second + 1, CHECK_SECONDS_MAX,
+            "checker: a group's seconds");
     return &group->seconds[second];
 }
 
@@ -272,8 +265,8 @@ static void on_send_invoke(check_state *state, const hist_record *rec, const his
                                    stream, rec->seq, natural);
     uint64_t dense = check_window_append(state, msg);
     if (!natural) {
-        check_map_put(&state->ids, rec->msg)->a = (int64_t)dense;
-        check_map_put(&state->id_of_dense, dense + 1)->a = (int64_t)rec->msg;
+        *BL_IDMAP_PUT(&state->ids, uint64_t, rec->msg, NULL) = dense;
+        *BL_IDMAP_PUT(&state->id_of_dense, uint64_t, dense + 1, NULL) = rec->msg;
     }
     producer->sent++;
     topic->produced++;
@@ -363,6 +356,10 @@ static void on_subscribe(check_state *state, const hist_record *rec, const hist_
     group->name = rec->group;
     group->topic = topic_slot;
     group->drained_at_us = -1;
+    bl_idmap_init(&group->evicted_duplicates, 0, CHECK_MAP_ENTRIES_MAX,
+                  "checker: a group's duplicates already counted");
+    BL_IDMAP_INIT(&group->delivered, check_delivery, CHECK_MAP_ENTRIES_MAX,
+                  "checker: a group's deliveries awaiting a process");
     state->group_of_name[rec->group] = (int16_t)state->group_count++;
     check_window_group_added(state, state->group_count - 1, name_or_index(names, rec->group),
                              name_or_index(names, rec->topic));
@@ -384,9 +381,9 @@ static void on_deliver(check_state *state, const hist_record *rec, const hist_na
     /* Only a first process needs its delivery's position; a message that left the
      * window was processed by every group. */
     if (live.msg == NULL || *check_live_count(state, &live, slot) > 0) return;
-    check_map_entry *entry = check_map_put(&group->delivered, dense + 1);
-    entry->a = rec->partition;
-    entry->b = rec->offset;
+    check_delivery *delivery = BL_IDMAP_PUT(&group->delivered, check_delivery, dense + 1, NULL);
+    delivery->partition = rec->partition;
+    delivery->offset = rec->offset;
 }
 
 static void on_dedup(check_state *state, const hist_record *rec, const hist_names *names)
@@ -403,8 +400,8 @@ static bool check_order(check_state *state, check_group_state *group, const chec
 {
     bool reordered = false;
     if (state->streams[msg->stream].keyed) {
-        check_grow((void **)&group->stream_next_seq, &group->stream_capacity,
-                   (size_t)msg->stream + 1, sizeof group->stream_next_seq[0]);
+        BL_GROW(group->stream_next_seq, group->stream_capacity, (uint64_t)msg->stream + 1,
+                CHECK_STREAMS_MAX, "checker: a group's stream sequences");
         uint64_t *next_seq = &group->stream_next_seq[msg->stream];
         if ((uint64_t)msg->seq + 1 < *next_seq) {
             group->reordered++;
@@ -413,10 +410,10 @@ static bool check_order(check_state *state, check_group_state *group, const chec
             *next_seq = (uint64_t)msg->seq + 1;
         }
     }
-    size_t old_capacity = group->partition_capacity;
-    check_grow((void **)&group->partition_max_offset, &group->partition_capacity,
-               (size_t)partition + 1, sizeof group->partition_max_offset[0]);
-    for (size_t p = old_capacity; p < group->partition_capacity; p++) {
+    uint32_t old_capacity = group->partition_capacity;
+    BL_GROW(group->partition_max_offset, group->partition_capacity, (uint64_t)partition + 1,
+            CHECK_PARTITIONS_MAX, "checker: a group's partition offsets");
+    for (uint32_t p = old_capacity; p < group->partition_capacity; p++) {
         group->partition_max_offset[p] = INT64_MIN;
     }
     int64_t *max_offset = &group->partition_max_offset[partition];
@@ -432,20 +429,21 @@ static bool check_order(check_state *state, check_group_state *group, const chec
 static void first_process(check_state *state, check_group_state *group, const check_msg *msg,
                           uint64_t dense, const hist_record *rec)
 {
-    check_map_entry *delivery = check_map_get(&group->delivered, dense + 1);
+    const check_delivery *delivery = BL_IDMAP_FIND(&group->delivered, check_delivery, dense + 1);
     BL_ASSERTF(delivery != NULL, "first process of msg %llu without a deliver to its group",
                (unsigned long long)rec->msg);
-    int32_t partition = (int32_t)delivery->a;
-    int64_t offset = delivery->b;
-    check_map_remove(&group->delivered, dense + 1);
+    int32_t partition = delivery->partition;
+    int64_t offset = delivery->offset;
+    bl_idmap_remove(&group->delivered, dense + 1);
     int64_t e2e_us = rec->t_us - check_msg_intended_us(msg);
     BL_ASSERTF(e2e_us >= 0, "process of msg %llu before its intended send time",
                (unsigned long long)rec->msg);
     group->consumed++;
     group_second(group, rec->t_us / CHECK_US_PER_S)->consumed++;
     check_hist_add(&group->latency_e2e, e2e_us);
-    check_grow((void **)&group->second_e2e_us, &group->second_e2e_capacity,
-               group->second_e2e_count + 1, sizeof group->second_e2e_us[0]);
+    BL_GROW(group->second_e2e_us, group->second_e2e_capacity,
+            (uint64_t)group->second_e2e_count + 1, CHECK_SECOND_PROCESSES_MAX,
+            "checker: a group's first processes in one second");
     group->second_e2e_us[group->second_e2e_count++] = e2e_us;
     if (check_order(state, group, msg, partition, offset)) {
         check_example_add(group, CHECK_REORDERED, rec->msg);
@@ -477,23 +475,23 @@ static void on_request(check_state *state, const hist_record *rec, const hist_na
     BL_ASSERT(rec->msg >= 1);
     if (rec->type == HIST_INVOKE) {
         BL_ASSERT(rec->intended_t_us >= 0);
-        BL_ASSERTF(check_map_get(&producer->pending_requests, rec->msg) == NULL,
+        BL_ASSERTF(!bl_idmap_contains(&producer->pending_requests, rec->msg),
                    "second invoke of request %llu by %s", (unsigned long long)rec->msg,
                    name_or_index(names, rec->node));
         producer->requests++;
-        check_map_put(&producer->pending_requests, rec->msg)->a = rec->intended_t_us;
+        *BL_IDMAP_PUT(&producer->pending_requests, int64_t, rec->msg, NULL) = rec->intended_t_us;
         return;
     }
-    check_map_entry *pending = check_map_get(&producer->pending_requests, rec->msg);
+    const int64_t *pending = BL_IDMAP_FIND(&producer->pending_requests, int64_t, rec->msg);
     BL_ASSERTF(pending != NULL, "request %s of request %llu by %s without an invoke",
                hist_type_name((hist_type)rec->type), (unsigned long long)rec->msg,
                name_or_index(names, rec->node));
     if (rec->type == HIST_OK) {
-        int64_t latency_us = rec->t_us - pending->a;
+        int64_t latency_us = rec->t_us - *pending;
         BL_ASSERT(latency_us >= 0);
         check_hist_add(&producer->latency_request, latency_us);
     }
-    check_map_remove(&producer->pending_requests, rec->msg);
+    bl_idmap_remove(&producer->pending_requests, rec->msg);
 }
 
 static void feed_one(check_state *state, const hist_record *rec, const hist_names *names);

@@ -240,7 +240,7 @@ static void state_free(check_state *state)
         check_group_state *group = &state->groups[g];
         free(group->stream_next_seq);
         free(group->partition_max_offset);
-        check_map_free(&group->delivered);
+        bl_idmap_free(&group->delivered);
         check_hist_free(&group->latency_e2e);
         free(group->second_e2e_us);
         free(group->seconds);
@@ -249,14 +249,14 @@ static void state_free(check_state *state)
         check_producer_state *producer = &state->producers[p];
         check_hist_free(&producer->latency_ack);
         check_hist_free(&producer->latency_request);
-        check_map_free(&producer->streams);
-        check_map_free(&producer->pending_requests);
+        bl_idmap_free(&producer->streams);
+        bl_idmap_free(&producer->pending_requests);
     }
     free(state->topics);
     free(state->producers);
     check_window_free(state);
     free(state->streams);
-    check_map_free(&state->ids);
+    bl_idmap_free(&state->ids);
     free(state);
 }
 

@@ -24,9 +24,10 @@
 #include <stdint.h>
 
 #include "../engine/bl_assert.h"
+#include "../engine/idmap.h"
+#include "../engine/vec.h"
 #include "check.h"
 #include "check_histogram.h"
-#include "check_map.h"
 
 #define CHECK_US_PER_S 1000000
 #define CHECK_PARTITIONS_MAX (1 << 20)  /* partition numbers accepted in deliver records */
@@ -52,6 +53,20 @@ typedef struct check_msg {
 #define CHECK_NATURAL_SHIFT 62
 _Static_assert(HIST_NAMES_MAX <= (1 << CHECK_TOPIC_BITS), "a topic slot fits in check_msg");
 _Static_assert(CHECK_GROUPS_MAX <= 16, "a topic's groups fit in a uint16_t mask");
+
+/* Stated bounds of the checker's tables. It reads any history, so besides the limits of
+ * its own encoding it has only sanity bounds, each far beyond a machine's memory:
+ *   seconds: series are indexed by second of intended time (48 bits of microseconds,
+ *     ~8.9 years) or of record time, held to the same range;
+ *   ids: the id maps (engine/idmap.h) hold per-message entries (ids that are not dense
+ *     + 1, deliveries awaiting their first process, duplicates already counted), per
+ *     (producer, key) streams and pending requests, each up to the map's own limit;
+ *   exceptions and one second's first processes: 2^30 entries (40 and 8 GiB). */
+#define CHECK_SECONDS_MAX ((uint32_t)(CHECK_INTENDED_MAX_US / CHECK_US_PER_S) + 1u)
+#define CHECK_MAP_ENTRIES_MAX BL_IDMAP_ENTRIES_LIMIT
+#define CHECK_STREAMS_MAX BL_IDMAP_ENTRIES_LIMIT
+#define CHECK_EXCEPTIONS_MAX (1u << 30)
+#define CHECK_SECOND_PROCESSES_MAX (1u << 30)
 
 static inline int64_t check_msg_intended_us(const check_msg *msg)
 {
@@ -112,7 +127,7 @@ typedef struct check_stream {
 /* A growable array of uint64 counters indexed by second. */
 typedef struct check_series {
     uint64_t *values;
-    size_t capacity;
+    uint32_t capacity;
 } check_series;
 
 typedef struct check_topic {
@@ -123,7 +138,7 @@ typedef struct check_topic {
     check_series sent_by_second;     /* by floor(intended_t) */
     check_series acked_by_second;    /* by floor(t of send ok) */
     uint64_t *unavailable_bits;      /* one bit per second (by intended_t) */
-    size_t unavailable_words;
+    uint32_t unavailable_words;
     uint16_t group_mask;             /* bit g: group slot g subscribed to the topic */
     uint64_t evicted;                /* its messages that left the window settled */
 } check_topic;
@@ -133,6 +148,12 @@ typedef struct check_group_second {
     int64_t e2e_p50_us, e2e_p99_us, e2e_max_us;
 } check_group_second;
 
+/* Where a message delivered to a group sits, until its first process. */
+typedef struct check_delivery {
+    int32_t partition;
+    int64_t offset;
+} check_delivery;
+
 typedef struct check_group_state {
     uint16_t name;
     uint16_t topic;                  /* topic slot, from the first subscribe */
@@ -141,19 +162,19 @@ typedef struct check_group_state {
     uint64_t duplicated;             /* counted when a message leaves the window, by a
                                         later process of it, or by check_end */
     uint8_t *window_counts;          /* process counts by window slot, saturating at 255 */
-    check_map evicted_duplicates;    /* dense + 1 of messages that left the window and
-                                        are already counted as duplicated */
+    bl_idmap evicted_duplicates;     /* set of dense + 1 of messages that left the window
+                                        and are already counted as duplicated */
     uint64_t *stream_next_seq;       /* per stream: max seq first-processed + 1, 0 = none */
-    size_t stream_capacity;
+    uint32_t stream_capacity;
     int64_t *partition_max_offset;   /* per partition; INT64_MIN = none */
-    size_t partition_capacity;
-    check_map delivered;             /* dense + 1 -> (partition, offset) of the latest
-                                        deliver, until the first process */
+    uint32_t partition_capacity;
+    bl_idmap delivered;              /* dense + 1 -> check_delivery of the latest deliver,
+                                        until the first process */
     check_hist latency_e2e;
     int64_t *second_e2e_us;          /* e2e of first processes in the current second */
-    size_t second_e2e_count, second_e2e_capacity;
+    uint32_t second_e2e_count, second_e2e_capacity;
     check_group_second *seconds;
-    size_t seconds_capacity;
+    uint32_t seconds_capacity;
     uint64_t peak_backlog;
     int64_t peak_backlog_at_us;
     int64_t drained_at_us;           /* -1 until the backlog drains after the peak */
@@ -165,8 +186,9 @@ typedef struct check_producer_state {
     uint16_t node;
     uint64_t sent, acked, failed, unknown, requests;
     check_hist latency_ack, latency_request;
-    check_map streams;               /* (uint64_t)key + 2 (key none -> 1) -> stream index */
-    check_map pending_requests;      /* request id -> intended_t */
+    bl_idmap streams;                /* (uint64_t)key + 2 (key none -> 1) -> uint32_t
+                                        stream index */
+    bl_idmap pending_requests;       /* request id -> int64_t intended_t_us */
 } check_producer_state;
 
 struct check_state {
@@ -180,30 +202,29 @@ struct check_state {
     uint64_t window_base;            /* the window holds dense [window_base, msg_count) */
     size_t window_capacity;          /* 0 or a power of two */
     check_exception *exceptions;     /* unsettled messages below window_base, by dense */
-    size_t exception_count, exception_capacity;
+    size_t exception_count;
+    uint32_t exception_capacity;
     uint64_t evicted, live_peak, exceptions_settled; /* for check_window_stats */
-    check_map ids;                   /* message ids that are not dense index + 1 */
-    check_map id_of_dense;           /* the reverse: dense + 1 -> id, for those */
+    bl_idmap ids;                    /* message ids that are not dense index + 1 -> uint64_t
+                                        dense index */
+    bl_idmap id_of_dense;            /* the reverse: dense + 1 -> uint64_t id, for those */
     check_stream *streams;
     uint32_t stream_count;
-    size_t stream_capacity;
+    uint32_t stream_capacity;
     int16_t topic_of_name[HIST_NAMES_MAX];     /* -1 = none */
     int16_t group_of_name[HIST_NAMES_MAX];
     int16_t producer_of_name[HIST_NAMES_MAX];
     check_topic *topics;
     uint32_t topic_count;
-    size_t topic_capacity;
+    uint32_t topic_capacity;
     check_group_state groups[CHECK_GROUPS_MAX];
     uint32_t group_count;
     check_producer_state *producers;
     uint32_t producer_count;
-    size_t producer_capacity;
+    uint32_t producer_capacity;
     uint64_t produced, acked, failed, unknown;
 };
 
-/* Grows *array (of element_size bytes each) to hold at least `needed` elements, zeroing
- * the new part; *capacity is in elements. Asserts on out-of-memory. */
-void check_grow(void **array, size_t *capacity, size_t needed, size_t element_size);
 /* Inserts id into a kind's examples, keeping the CHECK_EXAMPLES_MAX smallest, sorted. */
 void check_example_add(check_group_state *group, check_anomaly_kind kind, uint64_t id);
 /* Computes every group's e2e figures of the current second and clears its values. */

@@ -91,23 +91,22 @@ bool check_forgotten_natural(const check_state *state, uint64_t dense)
 {
     BL_ASSERT(dense < state->window_base);
     /* only the ids that are not dense + 1 were recorded */
-    return check_map_get(&state->id_of_dense, dense + 1) == NULL;
+    return !bl_idmap_contains(&state->id_of_dense, dense + 1);
 }
 
 uint64_t check_msg_id(const check_state *state, const check_msg *msg, uint64_t dense)
 {
     if (check_msg_natural(msg)) return dense + 1;
-    const check_map_entry *entry = check_map_get(&state->id_of_dense, dense + 1);
-    BL_ASSERTF(entry != NULL, "message %llu (dense) has no recorded id",
-               (unsigned long long)dense);
-    return (uint64_t)entry->a;
+    const uint64_t *id = BL_IDMAP_FIND(&state->id_of_dense, uint64_t, dense + 1);
+    BL_ASSERTF(id != NULL, "message %llu (dense) has no recorded id", (unsigned long long)dense);
+    return *id;
 }
 
 void check_count_duplicated(check_group_state *group, uint64_t dense, uint64_t id)
 {
-    check_map_entry *entry = check_map_put(&group->evicted_duplicates, dense + 1);
-    if (entry->a != 0) return;
-    entry->a = 1;
+    bool created;
+    bl_idmap_put(&group->evicted_duplicates, dense + 1, &created);
+    if (!created) return; /* counted already */
     group->duplicated++;
     check_example_add(group, CHECK_DUPLICATED, id);
 }
@@ -163,12 +162,13 @@ static void exception_add(check_state *state, const check_live *live, uint64_t d
     if (state->exception_count == state->exception_capacity) {
         exceptions_sweep(state);
         /* double once more than half is still unsettled, so sweeps stay amortized */
-        size_t needed = state->exception_count + 1;
-        if (state->exception_count * 2 > state->exception_capacity) {
-            needed = state->exception_capacity * 2;
+        uint64_t needed = (uint64_t)state->exception_count + 1;
+        if (state->exception_count * 2 > state->exception_capacity &&
+            state->exception_capacity < CHECK_EXCEPTIONS_MAX) { /* both powers of two */
+            needed = (uint64_t)state->exception_capacity * 2;
         }
-        check_grow((void **)&state->exceptions, &state->exception_capacity, needed,
-                   sizeof state->exceptions[0]);
+        BL_GROW(state->exceptions, state->exception_capacity, needed, CHECK_EXCEPTIONS_MAX,
+                "checker: exceptions");
     }
     BL_ASSERT(state->exception_count == 0 ||
               state->exceptions[state->exception_count - 1].dense < dense);
@@ -290,11 +290,11 @@ void check_window_free(check_state *state)
 {
     for (uint32_t g = 0; g < state->group_count; g++) {
         free(state->groups[g].window_counts);
-        check_map_free(&state->groups[g].evicted_duplicates);
+        bl_idmap_free(&state->groups[g].evicted_duplicates);
     }
     free(state->window);
     free(state->exceptions);
-    check_map_free(&state->id_of_dense);
+    bl_idmap_free(&state->id_of_dense);
 }
 
 check_window_stats check_window_stats_of(const check_state *state)
