@@ -8,13 +8,15 @@
 
 #define DISK_DIRTY_BACKGROUND_PERCENT 10
 
-void disk_init(disk *d, const scn_disk *options, const scn_os *os)
+void disk_init(disk *d, const disk_options *options)
 {
     BL_ASSERT(options->write_bandwidth_bytes_per_s > 0);
-    BL_ASSERT(os->page_cache_bytes > 0 && os->dirty_expire_us > 0);
+    BL_ASSERT(options->fsync_latency_us >= 0);
+    BL_ASSERT(options->page_cache_bytes > 0);
+    BL_ASSERT(options->dirty_expire_us > 0);
+    BL_ASSERT(options->writeback_interval_us > 0);
     memset(d, 0, sizeof *d);
     d->options = *options;
-    d->os = *os;
     d->slow_factor = 1;
 }
 
@@ -95,7 +97,7 @@ void disk_fsync_done(disk *d, disk_file *file, uint64_t upto_bytes)
 
 void disk_writeback(disk *d, int64_t now_us)
 {
-    int64_t expired_before_us = now_us - d->os.dirty_expire_us;
+    int64_t expired_before_us = now_us - d->options.dirty_expire_us;
     for (uint32_t i = 0; i < d->file_count; i++) {
         disk_file *file = d->files[i];
         uint64_t upto = file->durable_bytes;
@@ -107,7 +109,7 @@ void disk_writeback(disk *d, int64_t now_us)
         make_durable(d, file, upto);
     }
     /* Background writeback: too much dirty data goes out oldest file chunk first. */
-    uint64_t limit = d->os.page_cache_bytes / 100 * DISK_DIRTY_BACKGROUND_PERCENT;
+    uint64_t limit = d->options.page_cache_bytes / 100 * DISK_DIRTY_BACKGROUND_PERCENT;
     for (uint32_t i = 0; i < d->file_count && d->dirty_bytes > limit; i++) {
         disk_file *file = d->files[i];
         while (bl_ring_count(&file->dirty) > 0 && d->dirty_bytes > limit)

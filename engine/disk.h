@@ -14,7 +14,6 @@
 #include <stdint.h>
 
 #include "ring.h"
-#include "scenario.h"
 
 #define DISK_FILES_MAX 4096
 /* The most dirty chunks one file holds. A chunk is one append instant (appends in the
@@ -38,9 +37,19 @@ typedef struct disk_file {
     bl_ring dirty;           /* disk_chunks of appends not yet durable, oldest first */
 } disk_file;
 
+/* A host's disk and page cache. */
+typedef struct disk_options {
+    uint64_t write_bandwidth_bytes_per_s; /* the device's sequential write rate, > 0 */
+    int64_t fsync_latency_us;             /* one fsync's fixed cost, >= 0 */
+    uint64_t capacity_bytes;              /* 0 = unlimited */
+    uint64_t page_cache_bytes;            /* > 0; dirty data beyond 10% of it is written
+                                             back early */
+    int64_t dirty_expire_us;              /* vm.dirty_expire_centisecs, > 0 */
+    int64_t writeback_interval_us;        /* vm.dirty_writeback_centisecs, > 0 */
+} disk_options;
+
 typedef struct disk {
-    scn_disk options;
-    scn_os os;
+    disk_options options;
     uint64_t used_bytes;      /* live file bytes, against capacity */
     uint64_t dirty_bytes;     /* in the page cache, not yet durable */
     bool full;                /* disk_full fault */
@@ -50,7 +59,7 @@ typedef struct disk {
     uint32_t file_count;
 } disk;
 
-void disk_init(disk *d, const scn_disk *options, const scn_os *os);
+void disk_init(disk *d, const disk_options *options);
 void disk_free(disk *d);
 disk_file *disk_open(disk *d);
 

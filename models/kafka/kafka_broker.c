@@ -15,6 +15,7 @@
 
 #include "../../engine/bl_assert.h"
 #include "../../engine/net.h"
+#include "../common/host.h"
 
 #define KAFKA_RETENTION_CHECK_US (300LL * 1000000LL)
 #define KAFKA_PARKED_FETCHES_MAX 1024
@@ -250,7 +251,7 @@ static void on_writeback(kafka_broker *broker)
     disk_writeback(&broker->disk, now_us);
     for (uint32_t g = 0; g < SCN_GROUPS_MAX; g++)
         if (broker->groups[g] != NULL) kafka_group_sync_durable(broker->groups[g]);
-    sim_schedule(broker->node, now_us + broker->cluster->scenario->cluster.os.writeback_interval_us,
+    sim_schedule(broker->node, now_us + broker->disk.options.writeback_interval_us,
                  BROKER_TIMER_WRITEBACK, 0, 0, NULL);
 }
 
@@ -351,7 +352,7 @@ static void broker_on_start(sim_node *node)
     kafka_broker *broker = node->model;
     const scn_scenario *scenario = broker->cluster->scenario;
     int64_t now_us = sim_now_us();
-    sim_schedule(node, now_us + scenario->cluster.os.writeback_interval_us, BROKER_TIMER_WRITEBACK, 0, 0, NULL);
+    sim_schedule(node, now_us + broker->disk.options.writeback_interval_us, BROKER_TIMER_WRITEBACK, 0, 0, NULL);
     if (broker->cluster->options.flush_interval_us > 0)
         sim_schedule(node, now_us + broker->cluster->options.flush_interval_us, BROKER_TIMER_FLUSH, 0, 0, NULL);
     sim_schedule(node, now_us + 1000000, BROKER_TIMER_GROUP_EXPIRE, 0, 0, NULL);
@@ -385,7 +386,8 @@ kafka_broker *kafka_broker_create(const kafka_cluster *cluster, uint32_t index)
     BL_ASSERT(broker != NULL);
     broker->cluster = cluster;
     broker->index = index;
-    disk_init(&broker->disk, &scenario->cluster.disk, &scenario->cluster.os);
+    disk_options host_disk = host_disk_options(&scenario->cluster);
+    disk_init(&broker->disk, &host_disk);
     uint32_t logs = 0;
     for (uint32_t t = 0; t < scenario->topic_count; t++) {
         broker->topic_log_base[t] = logs;

@@ -10,10 +10,10 @@
 
 static void make_disk(disk *d, uint64_t capacity_bytes)
 {
-    scn_disk options = {.write_bandwidth_bytes_per_s = 1000000, .fsync_latency_us = 2000,
-                        .capacity_bytes = capacity_bytes};
-    scn_os os = {.page_cache_bytes = 1ULL << 40, .dirty_expire_us = 30000000, .writeback_interval_us = 5000000};
-    disk_init(d, &options, &os);
+    disk_options options = {.write_bandwidth_bytes_per_s = 1000000, .fsync_latency_us = 2000,
+                        .capacity_bytes = capacity_bytes,
+                            .page_cache_bytes = 1ULL << 40, .dirty_expire_us = 30000000, .writeback_interval_us = 5000000};
+    disk_init(d, &options);
 }
 
 static void power_loss_drops_what_was_not_written_back(void **state)

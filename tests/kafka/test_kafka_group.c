@@ -30,9 +30,9 @@ static scn_scenario *make_scenario(uint32_t partitions)
 
 static void make_disk(disk *d)
 {
-    scn_disk options = {.write_bandwidth_bytes_per_s = 100000000, .fsync_latency_us = 1000};
-    scn_os os = {.page_cache_bytes = 1ULL << 30, .dirty_expire_us = 30 * SECOND, .writeback_interval_us = 5 * SECOND};
-    disk_init(d, &options, &os);
+    disk_options options = {.write_bandwidth_bytes_per_s = 100000000, .fsync_latency_us = 1000,
+                            .page_cache_bytes = 1ULL << 30, .dirty_expire_us = 30 * SECOND, .writeback_interval_us = 5 * SECOND};
+    disk_init(d, &options);
 }
 
 /* Sends a heartbeat claiming `owned` (count partitions) and returns the response. */
