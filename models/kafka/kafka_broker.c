@@ -350,7 +350,6 @@ static void broker_on_stop(sim_node *node, bool power_loss)
 static void broker_on_start(sim_node *node)
 {
     kafka_broker *broker = node->model;
-    const scn_scenario *scenario = broker->cluster->scenario;
     int64_t now_us = sim_now_us();
     sim_schedule(node, now_us + broker->disk.options.writeback_interval_us, BROKER_TIMER_WRITEBACK, 0, 0, NULL);
     if (broker->cluster->options.flush_interval_us > 0)
