@@ -26,6 +26,7 @@
 #include "../../engine/history.h"
 #include "../../engine/net.h"
 #include "../../engine/rng.h"
+#include "../../engine/vec.h"
 #include "../common/client.h"
 
 enum {
@@ -35,49 +36,29 @@ enum {
 
 /* ---- per-partition rings ---- */
 
+static uint32_t fetched_count(const kafka_owned *part)
+{
+    return bl_ring_count(&part->fetched);
+}
+
 static void fetched_push(kafka_owned *part, uint64_t msg_id, int32_t key)
 {
-    if (part->fetched_count == part->fetched_capacity) {
-        uint32_t capacity = part->fetched_capacity ? part->fetched_capacity * 2 : 256;
-        uint64_t *ids = malloc(capacity * sizeof *ids);
-        int32_t *keys = malloc(capacity * sizeof *keys);
-        BL_ASSERT(ids != NULL && keys != NULL);
-        for (uint32_t i = 0; i < part->fetched_count; i++) {
-            uint32_t k = (part->fetched_head + i) % part->fetched_capacity;
-            ids[i] = part->fetched_ids[k];
-            keys[i] = part->fetched_keys[k];
-        }
-        free(part->fetched_ids);
-        free(part->fetched_keys);
-        part->fetched_ids = ids;
-        part->fetched_keys = keys;
-        part->fetched_capacity = capacity;
-        part->fetched_head = 0;
-    }
-    uint32_t k = (part->fetched_head + part->fetched_count++) % part->fetched_capacity;
-    part->fetched_ids[k] = msg_id;
-    part->fetched_keys[k] = key;
+    *BL_RING_PUSH_BACK(&part->fetched, kafka_fetched) = (kafka_fetched){.msg_id = msg_id, .key = key};
+}
+
+static uint32_t dispatched_count(const kafka_owned *part)
+{
+    return bl_ring_count(&part->dispatched);
 }
 
 static void dispatched_push(kafka_owned *part, const kafka_dispatched *record)
 {
-    if (part->dispatched_count == part->dispatched_capacity) {
-        uint32_t capacity = part->dispatched_capacity ? part->dispatched_capacity * 2 : 256;
-        kafka_dispatched *ring = malloc(capacity * sizeof *ring);
-        BL_ASSERT(ring != NULL);
-        for (uint32_t i = 0; i < part->dispatched_count; i++)
-            ring[i] = part->dispatched[(part->dispatched_head + i) % part->dispatched_capacity];
-        free(part->dispatched);
-        part->dispatched = ring;
-        part->dispatched_capacity = capacity;
-        part->dispatched_head = 0;
-    }
-    part->dispatched[(part->dispatched_head + part->dispatched_count++) % part->dispatched_capacity] = *record;
+    *BL_RING_PUSH_BACK(&part->dispatched, kafka_dispatched) = *record;
 }
 
 static kafka_dispatched *dispatched_at(kafka_owned *part, uint32_t i)
 {
-    return &part->dispatched[(part->dispatched_head + i) % part->dispatched_capacity];
+    return BL_RING_AT(&part->dispatched, kafka_dispatched, i);
 }
 
 /* Forgets records whose processing is over by now_us; returns the offset after the
@@ -85,10 +66,9 @@ static kafka_dispatched *dispatched_at(kafka_owned *part, uint32_t i)
 static int64_t dispatched_settle(kafka_owned *part, int64_t now_us)
 {
     int64_t done_offset = -1;
-    while (part->dispatched_count > 0 && dispatched_at(part, 0)->done_us <= now_us) {
+    while (dispatched_count(part) > 0 && dispatched_at(part, 0)->done_us <= now_us) {
         done_offset = dispatched_at(part, 0)->offset + 1;
-        part->dispatched_head = (part->dispatched_head + 1) % part->dispatched_capacity;
-        part->dispatched_count--;
+        bl_ring_pop_front(&part->dispatched);
     }
     return done_offset;
 }
@@ -96,8 +76,8 @@ static int64_t dispatched_settle(kafka_owned *part, int64_t now_us)
 static void owned_clear(kafka_owned *part)
 {
     part->owned = false;
-    part->fetched_head = part->fetched_count = 0;
-    part->dispatched_head = part->dispatched_count = 0;
+    bl_ring_clear(&part->fetched);
+    bl_ring_clear(&part->dispatched);
 }
 
 /* The completed-fetch queue: partitions whose fetched records wait for poll(), in the
@@ -107,17 +87,20 @@ static void ready_push(kafka_consumer *consumer, uint32_t partition)
 {
     kafka_owned *part = &consumer->partitions[partition];
     if (part->queued) return;
-    BL_ASSERT(consumer->ready_count < consumer->partition_count);
-    consumer->ready[(consumer->ready_head + consumer->ready_count++) % consumer->partition_count] = partition;
+    BL_ASSERT(bl_ring_count(&consumer->ready) < consumer->partition_count);
+    *BL_RING_PUSH_BACK(&consumer->ready, uint32_t) = partition;
     part->queued = true;
+}
+
+static uint32_t ready_front(const kafka_consumer *consumer)
+{
+    return *BL_RING_FRONT(&consumer->ready, uint32_t);
 }
 
 static void ready_pop(kafka_consumer *consumer)
 {
-    BL_ASSERT(consumer->ready_count > 0);
-    consumer->partitions[consumer->ready[consumer->ready_head]].queued = false;
-    consumer->ready_head = (consumer->ready_head + 1) % consumer->partition_count;
-    consumer->ready_count--;
+    consumer->partitions[ready_front(consumer)].queued = false;
+    bl_ring_pop_front(&consumer->ready);
 }
 
 /* ---- commits ---- */
@@ -180,7 +163,7 @@ static void commit_owned(kafka_consumer *consumer, int64_t only)
         int64_t offset = part->position;
         if (consumer->options.commit == KAFKA_COMMIT_AFTER_PROCESSING) {
             dispatched_settle(part, now_us);
-            offset = part->dispatched_count > 0 ? dispatched_at(part, 0)->offset : part->position;
+            offset = dispatched_count(part) > 0 ? dispatched_at(part, 0)->offset : part->position;
         }
         if (offset < 0 || offset <= part->committed_sent) continue;
         partitions[count] = p;
@@ -280,7 +263,7 @@ static int64_t buffer_room_at(kafka_consumer *consumer, int64_t now_us, uint32_t
     BL_ASSERT(starts != NULL);
     for (uint32_t p = 0; p < consumer->partition_count; p++) {
         kafka_owned *part = &consumer->partitions[p];
-        for (uint32_t i = 0; i < part->dispatched_count; i++) {
+        for (uint32_t i = 0; i < dispatched_count(part); i++) {
             int64_t start_us = dispatched_at(part, i)->start_us;
             if (start_us > now_us) {
                 BL_ASSERT(count < capacity);
@@ -331,24 +314,21 @@ static void on_poll(kafka_consumer *consumer)
     int64_t last_done_us = now_us;
     /* Kafka's FetchCollector.collectFetch: drain the next-in-line completed fetch (one
      * partition) up to the records remaining, then the next one, in arrival order. */
-    while (taken < room && consumer->ready_count > 0) {
-        uint32_t p = consumer->ready[consumer->ready_head];
+    while (taken < room && bl_ring_count(&consumer->ready) > 0) {
+        uint32_t p = ready_front(consumer);
         kafka_owned *part = &consumer->partitions[p];
-        uint32_t run = part->owned ? part->fetched_count : 0;
+        uint32_t run = part->owned ? fetched_count(part) : 0;
         if (run > room - taken) run = room - taken;
-        if (run > consumer->run_capacity) {
-            consumer->run_ids = realloc(consumer->run_ids, run * sizeof *consumer->run_ids);
-            consumer->run_keys = realloc(consumer->run_keys, run * sizeof *consumer->run_keys);
-            BL_ASSERT(consumer->run_ids != NULL && consumer->run_keys != NULL);
-            consumer->run_capacity = run;
-        }
+        uint32_t keys_capacity = consumer->run_capacity;
+        BL_GROW(consumer->run_ids, consumer->run_capacity, run, KAFKA_POLL_RECORDS_MAX, "a poll's run of ids");
+        BL_GROW(consumer->run_keys, keys_capacity, run, KAFKA_POLL_RECORDS_MAX, "a poll's run of keys");
+        BL_ASSERT(keys_capacity == consumer->run_capacity);
         int64_t base_offset = part->position;
         for (uint32_t i = 0; i < run; i++) {
-            uint32_t k = part->fetched_head;
-            consumer->run_ids[i] = part->fetched_ids[k];
-            consumer->run_keys[i] = part->fetched_keys[k];
-            part->fetched_head = (k + 1) % part->fetched_capacity;
-            part->fetched_count--;
+            const kafka_fetched *record = BL_RING_FRONT(&part->fetched, kafka_fetched);
+            consumer->run_ids[i] = record->msg_id;
+            consumer->run_keys[i] = record->key;
+            bl_ring_pop_front(&part->fetched);
         }
         part->position += run;
         /* The deliveries are recorded before the workers' records, which may fall due now. */
@@ -358,7 +338,7 @@ static void on_poll(kafka_consumer *consumer)
             if (done_us > last_done_us) last_done_us = done_us;
         }
         taken += run;
-        if (part->owned && part->fetched_count > 0) break; /* room ran out mid-partition */
+        if (part->owned && fetched_count(part) > 0) break; /* room ran out mid-partition */
         ready_pop(consumer);
     }
     if (options->commit == KAFKA_COMMIT_BEFORE_PROCESSING && taken > 0) commit_owned(consumer, -1);
@@ -387,7 +367,7 @@ static void send_fetches(kafka_consumer *consumer)
         for (uint32_t p = 0; p < consumer->partition_count; p++) {
             kafka_owned *part = &consumer->partitions[p];
             if (!part->owned || kafka_metadata_leader(&consumer->cluster->metadata, topic, p) != b) continue;
-            if (part->fetched_count >= consumer->options.max_poll_records) continue;
+            if (fetched_count(part) >= consumer->options.max_poll_records) continue;
             wanted[count++] = p;
         }
         if (count == 0) continue;
@@ -419,14 +399,14 @@ static void on_fetch_response(kafka_consumer *consumer, const kafka_msg *respons
             int64_t reset = consumer->options.offset_reset == KAFKA_RESET_EARLIEST ? got->offset : got->high_watermark;
             if (part->fetch_offset == -1 || part->fetch_offset < got->offset || part->fetch_offset > got->high_watermark) {
                 part->fetch_offset = part->position = reset;
-                part->fetched_count = 0;
+                bl_ring_clear(&part->fetched);
             }
             continue;
         }
         if (got->error != KAFKA_OK || got->offset != part->fetch_offset) continue;
         for (uint32_t k = 0; k < got->count; k++) fetched_push(part, got->msg_ids[k], got->keys[k]);
         part->fetch_offset += got->count;
-        if (part->fetched_count > 0) ready_push(consumer, got->partition);
+        if (fetched_count(part) > 0) ready_push(consumer, got->partition);
     }
     if (consumer->poll_waiting) schedule_poll(consumer, sim_now_us());
 }
@@ -538,7 +518,7 @@ static void consumer_on_wake_end(sim_node *node)
     send_fetches(consumer);
     if (consumer->poll_waiting) {
         for (uint32_t p = 0; p < consumer->partition_count; p++)
-            if (consumer->partitions[p].owned && consumer->partitions[p].fetched_count > 0) {
+            if (consumer->partitions[p].owned && fetched_count(&consumer->partitions[p]) > 0) {
                 schedule_poll(consumer, sim_now_us());
                 break;
             }
@@ -555,7 +535,7 @@ static void consumer_on_stop(sim_node *node, bool power_loss)
     }
     for (uint32_t p = 0; p < consumer->partition_count; p++) {
         kafka_owned *part = &consumer->partitions[p];
-        for (uint32_t i = 0; i < part->dispatched_count; i++) {
+        for (uint32_t i = 0; i < dispatched_count(part); i++) {
             kafka_dispatched *record = dispatched_at(part, i);
             if (record->done_us > now_us && record->inserted) dedup_store_remove(consumer->dedup, record->msg_id);
         }
@@ -567,7 +547,7 @@ static void consumer_on_stop(sim_node *node, bool power_loss)
     }
     memset(consumer->commits, 0, sizeof consumer->commits);
     memset(consumer->fetch_in_flight, 0, sizeof consumer->fetch_in_flight);
-    while (consumer->ready_count > 0) ready_pop(consumer);
+    while (bl_ring_count(&consumer->ready) > 0) ready_pop(consumer);
     consumer->poll_waiting = consumer->poll_scheduled = false;
     member_become(consumer, KAFKA_MEMBER_STOPPED);
     BL_MAYBE(power_loss);
@@ -615,8 +595,15 @@ kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t gro
     consumer->partitions = calloc(consumer->partition_count, sizeof *consumer->partitions);
     consumer->worker_free_us = calloc(config->workers, sizeof *consumer->worker_free_us);
     consumer->worker_streams = calloc(config->workers, sizeof *consumer->worker_streams);
-    consumer->ready = calloc(consumer->partition_count, sizeof *consumer->ready);
-    BL_ASSERT(consumer->partitions && consumer->worker_free_us && consumer->worker_streams && consumer->ready);
+    BL_ASSERT(consumer->partitions && consumer->worker_free_us && consumer->worker_streams);
+    uint32_t ready_max = 1;
+    while (ready_max < consumer->partition_count) ready_max *= 2;
+    BL_RING_INIT(&consumer->ready, uint32_t, ready_max, "the completed-fetch queue");
+    for (uint32_t p = 0; p < consumer->partition_count; p++) {
+        BL_RING_INIT(&consumer->partitions[p].fetched, kafka_fetched, KAFKA_FETCHED_MAX, "a partition's fetched records");
+        BL_RING_INIT(&consumer->partitions[p].dispatched, kafka_dispatched, KAFKA_DISPATCHED_MAX,
+                     "a partition's records in processing");
+    }
     char name[96];
     snprintf(name, sizeof name, "consumer/%s/%u", config->group, instance);
     char rng_name[128];
@@ -635,9 +622,8 @@ kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t gro
 void kafka_consumer_free(kafka_consumer *consumer)
 {
     for (uint32_t p = 0; p < consumer->partition_count; p++) {
-        free(consumer->partitions[p].fetched_ids);
-        free(consumer->partitions[p].fetched_keys);
-        free(consumer->partitions[p].dispatched);
+        bl_ring_free(&consumer->partitions[p].fetched);
+        bl_ring_free(&consumer->partitions[p].dispatched);
     }
     for (uint32_t i = 0; i < KAFKA_PENDING_COMMITS_MAX; i++) {
         free(consumer->commits[i].partitions);
@@ -647,7 +633,7 @@ void kafka_consumer_free(kafka_consumer *consumer)
     free(consumer->partitions);
     free(consumer->worker_free_us);
     free(consumer->worker_streams);
-    free(consumer->ready);
+    bl_ring_free(&consumer->ready);
     free(consumer->run_ids);
     free(consumer->run_keys);
     free(consumer);

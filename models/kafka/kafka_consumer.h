@@ -8,6 +8,7 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "../../engine/ring.h"
 #include "../common/dedup_store.h"
 #include "kafka_proto.h"
 
@@ -20,17 +21,29 @@ typedef struct kafka_dispatched {
     bool inserted;       /* this instance put msg_id into the dedup store */
 } kafka_dispatched;
 
+/* A record fetched and not yet returned by poll(). */
+typedef struct kafka_fetched {
+    uint64_t msg_id;
+    int32_t key;
+} kafka_fetched;
+
+/* Bounds. A partition is fetched again only while it holds fewer than max_poll_records
+ * (<= 100,000) fetched records, and one fetch response adds at most fetch_max_bytes
+ * (<= 1 GiB) of records of at least 9 bytes on the wire: under 2^27. Records handed to
+ * workers and not yet finished are at most the buffer (<= 1,000,000) plus one poll:
+ * under 2^21 per partition. */
+#define KAFKA_FETCHED_MAX (1u << 27)
+#define KAFKA_DISPATCHED_MAX (1u << 21)
+#define KAFKA_POLL_RECORDS_MAX 100000u /* max_poll_records' upper bound: one poll's run */
+
 typedef struct kafka_owned {
     bool owned;
     bool queued;             /* in the consumer's completed-fetch queue */
     int64_t position;        /* next offset poll() returns */
     int64_t fetch_offset;    /* next offset to fetch; -1 = resolve by auto_offset_reset */
     int64_t committed_sent;  /* last offset sent in a commit */
-    uint64_t *fetched_ids;   /* fetched, not yet polled: offsets position .. */
-    int32_t *fetched_keys;
-    uint32_t fetched_head, fetched_count, fetched_capacity;
-    kafka_dispatched *dispatched; /* ring, dispatch order */
-    uint32_t dispatched_head, dispatched_count, dispatched_capacity;
+    bl_ring fetched;         /* kafka_fetched not yet polled: offsets position .. */
+    bl_ring dispatched;      /* kafka_dispatched, in dispatch order */
 } kafka_owned;
 
 typedef struct kafka_pending_commit {
@@ -71,8 +84,8 @@ typedef struct kafka_consumer {
     int64_t *worker_free_us;
     uint32_t *worker_streams;
     uint32_t round_robin_next;
-    uint32_t *ready;               /* completed-fetch queue of partitions, a ring */
-    uint32_t ready_head, ready_count;
+    bl_ring ready;                 /* completed-fetch queue of partition numbers (uint32_t),
+                                      each at most once: at most partition_count */
     uint64_t *run_ids;             /* ids of the poll's current run (one history record) */
     int32_t *run_keys;             /* and their keys */
     uint32_t run_capacity;
