@@ -1,7 +1,8 @@
 # Test registration: every tests/<folder>/test_*.c is a cmocka unit-test executable that
 # links only its folder's library, so a test that reaches into a layer it should not
 # know fails to link: tests/engine/ the engine, tests/reports/ the checker and reports
-# (on the engine), tests/kafka/ the Kafka family (on models/common and the engine);
+# (on the engine), tests/common/ what every family shares (on the engine),
+# tests/kafka/ the Kafka family (on models/common and the engine);
 # tests/test_*.c load scenarios with every family's schema and link the run's assembly.
 # Scenario, determinism and error-path tests drive the brokerlab binary (tests/*.sh).
 function(bl_unit_tests pattern libraries)
@@ -18,6 +19,7 @@ endfunction()
 
 bl_unit_tests("tests/engine/test_*.c" bl_engine)
 bl_unit_tests("tests/reports/test_*.c" bl_reports)
+bl_unit_tests("tests/common/test_*.c" bl_common)
 bl_unit_tests("tests/kafka/test_*.c" bl_kafka)
 bl_unit_tests("tests/test_*.c" "bl_models;bl_reports")
 

@@ -362,7 +362,7 @@ static void send_fetches(kafka_consumer *consumer)
 {
     uint32_t topic = consumer->config->topic_index;
     for (uint32_t b = 0; b < consumer->cluster->broker_count; b++) {
-        if (consumer->fetch_in_flight[b]) continue;
+        if (request_table_in_flight(&consumer->requests, b) > 0) continue;
         uint32_t wanted[SCN_PARTITIONS_MAX], count = 0;
         for (uint32_t p = 0; p < consumer->partition_count; p++) {
             kafka_owned *part = &consumer->partitions[p];
@@ -382,15 +382,18 @@ static void send_fetches(kafka_consumer *consumer)
             request->parts[i].offset = part->fetch_offset;
             request->parts[i].max_bytes = (uint32_t)consumer->options.fetch_max_bytes;
         }
-        consumer->fetch_in_flight[b] = true;
-        consumer->fetch_sent_us[b] = sim_now_us();
+        int64_t now_us = sim_now_us();
+        int64_t deadline_us = now_us + consumer->options.fetch_max_wait_us + KAFKA_REQUEST_TIMEOUT_US;
+        request_table_add(&consumer->requests, b, request->correlation_id, KAFKA_FETCH_REQUEST, now_us, deadline_us);
         net_send(consumer->node, consumer->cluster->brokers[b], kafka_msg_size_bytes(request), request);
     }
 }
 
 static void on_fetch_response(kafka_consumer *consumer, const kafka_msg *response, uint32_t broker)
 {
-    consumer->fetch_in_flight[broker] = false;
+    uint32_t slot = request_table_find(&consumer->requests, broker, response->correlation_id);
+    if (slot == REQUEST_NONE) return; /* it timed out: the client gave up on it */
+    request_table_remove(&consumer->requests, slot);
     for (uint32_t i = 0; i < response->part_count; i++) {
         const kafka_part *got = &response->parts[i];
         kafka_owned *part = &consumer->partitions[got->partition];
@@ -409,6 +412,20 @@ static void on_fetch_response(kafka_consumer *consumer, const kafka_msg *respons
         if (fetched_count(part) > 0) ready_push(consumer, got->partition);
     }
     if (consumer->poll_waiting) schedule_poll(consumer, sim_now_us());
+}
+
+/* Gives up on the requests on `connection` whose deadline is before now_us (every one
+ * when the connection was reset: now_us = INT64_MAX). A fetch's outcome does not
+ * matter to the application: its records are fetched again. */
+static void abandon_requests(kafka_consumer *consumer, uint32_t connection, int64_t now_us)
+{
+    request_table *table = &consumer->requests;
+    for (uint32_t slot = request_table_next(table, connection, request_table_first(table, connection));
+         slot != REQUEST_NONE; slot = request_table_next(table, connection, slot + 1)) {
+        const request_slot *request = request_table_slot(table, slot);
+        BL_ASSERT(request->kind == KAFKA_FETCH_REQUEST);
+        if (request->deadline_us < now_us) request_table_remove(table, slot);
+    }
 }
 
 /* ---- membership ---- */
@@ -496,16 +513,13 @@ static void consumer_on_event(sim_node *node, const sim_event *ev)
     }
     case SIM_EVENT_NET_RESET:
         for (uint32_t b = 0; b < consumer->cluster->broker_count; b++)
-            if (consumer->cluster->brokers[b]->id == ev->arg) consumer->fetch_in_flight[b] = false;
+            if (consumer->cluster->brokers[b]->id == ev->arg) abandon_requests(consumer, b, INT64_MAX);
         return;
     case CONSUMER_TIMER_POLL: on_poll(consumer); return;
     case CONSUMER_TIMER_HEARTBEAT:
         send_heartbeat(consumer);
         /* a fetch unanswered past max wait + request timeout is lost: send another */
-        for (uint32_t b = 0; b < consumer->cluster->broker_count; b++)
-            if (consumer->fetch_in_flight[b] &&
-                sim_now_us() - consumer->fetch_sent_us[b] > consumer->options.fetch_max_wait_us + KAFKA_REQUEST_TIMEOUT_US)
-                consumer->fetch_in_flight[b] = false;
+        for (uint32_t b = 0; b < consumer->cluster->broker_count; b++) abandon_requests(consumer, b, sim_now_us());
         sim_schedule(node, sim_now_us() + consumer->options.heartbeat_interval_us, CONSUMER_TIMER_HEARTBEAT, 0, 0, NULL);
         return;
     default: BL_ASSERTF(false, "consumer event kind %u", ev->kind);
@@ -546,7 +560,7 @@ static void consumer_on_stop(sim_node *node, bool power_loss)
         free(consumer->commits[i].offsets);
     }
     memset(consumer->commits, 0, sizeof consumer->commits);
-    memset(consumer->fetch_in_flight, 0, sizeof consumer->fetch_in_flight);
+    request_table_clear(&consumer->requests);
     while (bl_ring_count(&consumer->ready) > 0) ready_pop(consumer);
     consumer->poll_waiting = consumer->poll_scheduled = false;
     member_become(consumer, KAFKA_MEMBER_STOPPED);
@@ -596,6 +610,7 @@ kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t gro
     consumer->worker_free_us = calloc(config->workers, sizeof *consumer->worker_free_us);
     consumer->worker_streams = calloc(config->workers, sizeof *consumer->worker_streams);
     BL_ASSERT(consumer->partitions && consumer->worker_free_us && consumer->worker_streams);
+    request_table_init(&consumer->requests, cluster->broker_count, 1);
     uint32_t ready_max = 1;
     while (ready_max < consumer->partition_count) ready_max *= 2;
     BL_RING_INIT(&consumer->ready, uint32_t, ready_max, "the completed-fetch queue");
@@ -634,6 +649,7 @@ void kafka_consumer_free(kafka_consumer *consumer)
     free(consumer->worker_free_us);
     free(consumer->worker_streams);
     bl_ring_free(&consumer->ready);
+    request_table_free(&consumer->requests);
     free(consumer->run_ids);
     free(consumer->run_keys);
     free(consumer);

@@ -10,6 +10,7 @@
 
 #include "../../engine/ring.h"
 #include "../common/dedup_store.h"
+#include "../common/request_table.h"
 #include "kafka_proto.h"
 
 /* A record handed to a worker, until the commit-after-processing logic or a kill has
@@ -79,8 +80,7 @@ typedef struct kafka_consumer {
     uint32_t generation;
     uint32_t partition_count;
     kafka_owned *partitions;
-    bool fetch_in_flight[SCN_BROKERS_MAX];
-    int64_t fetch_sent_us[SCN_BROKERS_MAX];
+    request_table requests;        /* fetches in flight: one per broker connection */
     int64_t *worker_free_us;
     uint32_t *worker_streams;
     uint32_t round_robin_next;
