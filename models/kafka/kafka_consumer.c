@@ -331,6 +331,8 @@ static void on_poll(kafka_consumer *consumer)
             bl_ring_pop_front(&part->fetched);
         }
         part->position += run;
+        BL_ASSERTF(part->position <= part->fetch_offset, "%s: polled past the fetched offset of partition %u",
+                   consumer->node->name, p);
         /* The deliveries are recorded before the workers' records, which may fall due now. */
         if (run > 0) record_deliver(consumer, p, base_offset, consumer->run_ids, run, now_us);
         for (uint32_t i = 0; i < run; i++) {
@@ -396,6 +398,12 @@ static void on_fetch_response(kafka_consumer *consumer, const kafka_msg *respons
     request_table_remove(&consumer->requests, slot);
     for (uint32_t i = 0; i < response->part_count; i++) {
         const kafka_part *got = &response->parts[i];
+        BL_ASSERTF(got->partition < consumer->partition_count, "%s: fetched partition %u of %u", consumer->node->name,
+                   got->partition, consumer->partition_count);
+        BL_ASSERTF(got->count == 0 || got->offset + got->count <= got->high_watermark,
+                   "%s: records %lld..%lld of partition %u above its high watermark %lld", consumer->node->name,
+                   (long long)got->offset, (long long)(got->offset + got->count), got->partition,
+                   (long long)got->high_watermark);
         kafka_owned *part = &consumer->partitions[got->partition];
         if (!part->owned) continue;
         if (got->error == KAFKA_OFFSET_OUT_OF_RANGE) { /* K31: reset by policy */
