@@ -3,13 +3,13 @@
 #include "rng.h"
 
 #include "bl_assert.h"
+#include "idmap.h"
 
+/* One splitmix64 step: add the golden-ratio increment, then the finalizer, which is the
+ * id maps' hash bl_hash_u64 (the same shifts and multipliers). */
 static uint64_t splitmix64(uint64_t x)
 {
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
+    return bl_hash_u64(x + 0x9e3779b97f4a7c15ULL);
 }
 
 uint64_t rng_derive_seed(uint64_t seed, const char *component)

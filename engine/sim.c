@@ -27,6 +27,7 @@
 #include "bl_assert.h"
 #include "net.h"
 #include "platform.h"
+#include "vec.h"
 
 #define SIM_NOT_SCHEDULED UINT32_MAX
 
@@ -58,15 +59,8 @@ static bool event_before(const sim_event *a, const sim_event *b)
 
 static void heap_push(sim_event_heap *heap, const sim_event *ev)
 {
-    if (heap->count == heap->capacity) {
-        BL_ASSERTF(heap->capacity < SIM_NODE_EVENTS_MAX, "more than %u pending events on one node",
-                   SIM_NODE_EVENTS_MAX);
-        uint32_t capacity = heap->capacity ? heap->capacity * 2 : 64;
-        sim_event *items = realloc(heap->items, (size_t)capacity * sizeof *items);
-        BL_ASSERTF(items != NULL, "out of memory growing an event heap to %u", capacity);
-        heap->items = items;
-        heap->capacity = capacity;
-    }
+    BL_GROW(heap->items, heap->capacity, (uint64_t)heap->count + 1, SIM_NODE_EVENTS_MAX,
+            "pending events of one node");
     uint32_t i = heap->count++;
     while (i > 0) {
         uint32_t parent = (i - 1) / 2;

@@ -28,6 +28,8 @@ void kafka_group_init(kafka_group *group, const scn_scenario *scenario, uint16_t
         group->committed[p] = group->committed_durable[p] = -1;
     }
     group->offsets_file = disk_open(d);
+    BL_RING_INIT(&group->writes, kafka_offset_write, KAFKA_OFFSET_WRITES_MAX,
+                 "offset writes of a consumer group");
 }
 
 void kafka_group_free(kafka_group *group)
@@ -36,7 +38,7 @@ void kafka_group_free(kafka_group *group)
     free(group->owner);
     free(group->committed);
     free(group->committed_durable);
-    free(group->writes);
+    bl_ring_free(&group->writes);
 }
 
 /* Range assignment (K26) over members sorted by id: contiguous blocks, the first
@@ -112,7 +114,7 @@ void kafka_group_restart(kafka_group *group, bool power_loss)
         group->owner[p] = group->target[p] = KAFKA_NO_MEMBER;
         if (power_loss) group->committed[p] = group->committed_durable[p];
     }
-    if (power_loss) group->write_count = 0;
+    if (power_loss) bl_ring_clear(&group->writes);
 }
 
 static bool claims(const kafka_msg *request, uint32_t partition)
@@ -155,22 +157,6 @@ void kafka_group_heartbeat(kafka_group *group, const kafka_msg *request, uint32_
     assert_invariants(group);
 }
 
-static void push_write(kafka_group *group, const kafka_offset_write *write)
-{
-    if (group->write_head + group->write_count == group->write_capacity) {
-        if (group->write_head > 0) {
-            memmove(group->writes, group->writes + group->write_head, group->write_count * sizeof *group->writes);
-            group->write_head = 0;
-        }
-        if (group->write_count == group->write_capacity) {
-            group->write_capacity = group->write_capacity ? group->write_capacity * 2 : 64;
-            group->writes = realloc(group->writes, group->write_capacity * sizeof *group->writes);
-            BL_ASSERT(group->writes != NULL);
-        }
-    }
-    group->writes[group->write_head + group->write_count++] = *write;
-}
-
 kafka_error kafka_group_commit(kafka_group *group, disk *d, const kafka_msg *request, int64_t now_us)
 {
     if (member_index(group, request->member_id) < 0) return KAFKA_UNKNOWN_MEMBER;
@@ -186,7 +172,7 @@ kafka_error kafka_group_commit(kafka_group *group, disk *d, const kafka_msg *req
         group->committed[p] = request->parts[i].offset;
         kafka_offset_write write = {.end_bytes = group->offsets_file->size_bytes, .partition = p,
                                     .offset = request->parts[i].offset};
-        push_write(group, &write);
+        *BL_RING_PUSH_BACK(&group->writes, kafka_offset_write) = write;
     }
     kafka_group_sync_durable(group);
     return KAFKA_OK;
@@ -194,12 +180,11 @@ kafka_error kafka_group_commit(kafka_group *group, disk *d, const kafka_msg *req
 
 void kafka_group_sync_durable(kafka_group *group)
 {
-    while (group->write_count > 0 &&
-           group->writes[group->write_head].end_bytes <= group->offsets_file->durable_bytes) {
-        const kafka_offset_write *write = &group->writes[group->write_head];
+    while (bl_ring_count(&group->writes) > 0) {
+        const kafka_offset_write *write = BL_RING_FRONT(&group->writes, kafka_offset_write);
+        if (write->end_bytes > group->offsets_file->durable_bytes) break;
         group->committed_durable[write->partition] = write->offset;
-        group->write_head++;
-        group->write_count--;
+        bl_ring_pop_front(&group->writes);
     }
 }
 

@@ -15,10 +15,19 @@
 #include <stdint.h>
 
 #include "../../engine/disk.h"
+#include "../../engine/ring.h"
 #include "kafka_proto.h"
 
 #define KAFKA_MEMBERS_MAX 256
 #define KAFKA_NO_MEMBER UINT32_MAX
+/* The most offset writes a group keeps waiting to become durable: one per partition of
+ * each commit whose record the offsets file has not written back yet. The broker drops
+ * the durable ones after every commit and writeback, so what waits was committed within
+ * about dirty_expire + writeback_interval (35 s at the Linux defaults), like the dirty
+ * chunks of any file (DISK_DIRTY_CHUNKS_MAX); a power loss clears it. The scenarios here
+ * stay below 2^15 writes; 2^24 (24 bytes each: 384 MiB) allow 480,000 committed partition
+ * offsets a second over those 35 s. */
+#define KAFKA_OFFSET_WRITES_MAX (1u << 24)
 
 typedef struct kafka_member {
     uint32_t member_id;
@@ -45,8 +54,8 @@ typedef struct kafka_group {
     int64_t *committed;          /* -1 = none */
     int64_t *committed_durable;  /* what survives a power loss */
     disk_file *offsets_file;
-    kafka_offset_write *writes;  /* not yet durable, oldest first */
-    uint32_t write_head, write_count, write_capacity;
+    bl_ring writes;              /* kafka_offset_writes not yet durable, oldest first; at
+                                    most KAFKA_OFFSET_WRITES_MAX */
 } kafka_group;
 
 void kafka_group_init(kafka_group *group, const scn_scenario *scenario, uint16_t group_index, disk *d);

@@ -5,23 +5,26 @@
 #include <string.h>
 
 #include "../../engine/bl_assert.h"
+#include "../../engine/vec.h"
 
 void kafka_log_init(kafka_log *log, disk *d)
 {
     memset(log, 0, sizeof *log);
     log->file = disk_open(d);
+    BL_RING_INIT(&log->batches, kafka_log_batch, KAFKA_LOG_BATCHES_MAX,
+                 "batches of a partition log");
 }
 
 void kafka_log_free(kafka_log *log)
 {
     free(log->msg_ids);
     free(log->keys);
-    free(log->batches);
+    bl_ring_free(&log->batches);
     memset(log, 0, sizeof *log);
 }
 
 /* Makes room for `extra` more records, compacting away the retained-out front first. */
-static void reserve_records(kafka_log *log, uint64_t extra)
+static void reserve_records(kafka_log *log, uint32_t extra)
 {
     uint64_t used = (uint64_t)(log->end_offset - log->array_base);
     if (used + extra <= log->capacity) return;
@@ -33,29 +36,12 @@ static void reserve_records(kafka_log *log, uint64_t extra)
         used -= dead;
         if (used + extra <= log->capacity) return;
     }
-    uint64_t capacity = log->capacity ? log->capacity * 2 : 1024;
-    while (capacity < used + extra) capacity *= 2;
-    log->msg_ids = realloc(log->msg_ids, capacity * sizeof *log->msg_ids);
-    log->keys = realloc(log->keys, capacity * sizeof *log->keys);
-    BL_ASSERTF(log->msg_ids != NULL && log->keys != NULL, "out of memory for a log of %llu",
-               (unsigned long long)capacity);
-    log->capacity = capacity;
-}
-
-static void push_batch(kafka_log *log, const kafka_log_batch *batch)
-{
-    if (log->batch_head + log->batch_count == log->batch_capacity) {
-        if (log->batch_head > 0) {
-            memmove(log->batches, log->batches + log->batch_head, log->batch_count * sizeof *log->batches);
-            log->batch_head = 0;
-        }
-        if (log->batch_count == log->batch_capacity) {
-            log->batch_capacity = log->batch_capacity ? log->batch_capacity * 2 : 256;
-            log->batches = realloc(log->batches, log->batch_capacity * sizeof *log->batches);
-            BL_ASSERT(log->batches != NULL);
-        }
-    }
-    log->batches[log->batch_head + log->batch_count++] = *batch;
+    uint32_t keys_capacity = log->capacity;
+    BL_GROW(log->msg_ids, log->capacity, used + extra, KAFKA_LOG_RECORDS_MAX,
+            "records of a partition log");
+    BL_GROW(log->keys, keys_capacity, used + extra, KAFKA_LOG_RECORDS_MAX,
+            "records of a partition log");
+    BL_ASSERT(keys_capacity == log->capacity);
 }
 
 int64_t kafka_log_append(kafka_log *log, disk *d, const uint64_t *msg_ids, const int32_t *keys,
@@ -69,9 +55,9 @@ int64_t kafka_log_append(kafka_log *log, disk *d, const uint64_t *msg_ids, const
     memcpy(log->keys + index, keys, count * sizeof *keys);
     int64_t base = log->end_offset;
     log->end_offset += count;
-    kafka_log_batch batch = {.base_offset = base, .count = count, .end_bytes = log->file->size_bytes,
-                             .append_us = now_us};
-    push_batch(log, &batch);
+    *BL_RING_PUSH_BACK(&log->batches, kafka_log_batch) = (kafka_log_batch){
+        .base_offset = base, .count = count, .end_bytes = log->file->size_bytes,
+        .append_us = now_us};
     BL_ASSERT(log->end_offset - log->array_base <= (int64_t)log->capacity);
     return base;
 }
@@ -79,14 +65,15 @@ int64_t kafka_log_append(kafka_log *log, disk *d, const uint64_t *msg_ids, const
 void kafka_log_recover(kafka_log *log, disk *d)
 {
     uint64_t durable = log->file->size_bytes; /* after disk_power_loss: the durable end */
-    while (log->batch_count > 0) {
-        const kafka_log_batch *last = &log->batches[log->batch_head + log->batch_count - 1];
+    bl_ring *batches = &log->batches;
+    while (bl_ring_count(batches) > 0) {
+        const kafka_log_batch *last = BL_RING_BACK(batches, kafka_log_batch);
         if (last->end_bytes <= durable) break;
         log->end_offset = last->base_offset;
-        log->batch_count--;
+        bl_ring_pop_back(batches);
     }
-    uint64_t end_bytes = log->batch_count > 0
-                             ? log->batches[log->batch_head + log->batch_count - 1].end_bytes
+    uint64_t end_bytes = bl_ring_count(batches) > 0
+                             ? BL_RING_BACK(batches, kafka_log_batch)->end_bytes
                              : log->file->start_bytes;
     if (end_bytes < log->file->size_bytes) disk_truncate(d, log->file, end_bytes);
     if (log->end_offset < log->start_offset) log->start_offset = log->end_offset;
@@ -96,16 +83,16 @@ void kafka_log_recover(kafka_log *log, disk *d)
 void kafka_log_retain(kafka_log *log, disk *d, int64_t cutoff_us, uint64_t max_bytes)
 {
     uint64_t new_start_bytes = log->file->start_bytes;
-    while (log->batch_count > 1) { /* the active (last) batch's segment is never deleted */
-        const kafka_log_batch *first = &log->batches[log->batch_head];
+    bl_ring *batches = &log->batches;
+    while (bl_ring_count(batches) > 1) { /* the active (last) batch's segment is never deleted */
+        const kafka_log_batch *first = BL_RING_FRONT(batches, kafka_log_batch);
         uint64_t live_bytes = log->file->size_bytes - new_start_bytes;
         bool too_old = first->append_us < cutoff_us;
         bool too_big = max_bytes > 0 && live_bytes > max_bytes;
         if (!(too_old || too_big) || first->end_bytes > log->file->durable_bytes) break;
         new_start_bytes = first->end_bytes;
         log->start_offset = first->base_offset + first->count;
-        log->batch_head++;
-        log->batch_count--;
+        bl_ring_pop_front(batches);
     }
     if (new_start_bytes != log->file->start_bytes) disk_release_front(d, log->file, new_start_bytes);
 }

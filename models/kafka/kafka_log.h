@@ -11,6 +11,21 @@
 #include <stdint.h>
 
 #include "../../engine/disk.h"
+#include "../../engine/ring.h"
+
+/* The most records one partition's arrays hold: those it retains (retention deletes
+ * whole batches appended more than `retention` ago, 7 days by default, or beyond
+ * retention_bytes, once durable) and the deleted ones ahead of them not compacted away
+ * yet. The arrays grow only while the deleted ones are fewer than the retained ones, so
+ * they need at most twice the retained records plus one batch. The benchmark's reference
+ * run retains 534,000 records in a partition (arrays of 2^20) and its 10x variant 63M
+ * over its 12 partitions; 2^28 entries (12 bytes each: 3 GiB) hold twice that run
+ * retained in one partition. */
+#define KAFKA_LOG_RECORDS_MAX (1u << 28)
+/* The most batches one log holds: every live batch has at least one of the live records
+ * (KAFKA_LOG_RECORDS_MAX), so this bound follows from theirs. The benchmark's reference
+ * run holds 244,000 batches in a partition. */
+#define KAFKA_LOG_BATCHES_MAX KAFKA_LOG_RECORDS_MAX
 
 typedef struct kafka_log_batch {
     int64_t base_offset;
@@ -23,12 +38,16 @@ typedef struct kafka_log {
     disk_file *file;
     int64_t start_offset;      /* log start (retention moves it) */
     int64_t end_offset;        /* LEO: next offset to assign */
-    uint64_t *msg_ids;         /* index = offset - array_base */
+    /* Records [array_base, end_offset) by offset, those before start_offset deleted:
+     * msg_ids[offset - array_base] and keys[...], capacity entries each, at most
+     * KAFKA_LOG_RECORDS_MAX. Not a ring: appends and fetches (kafka_broker.c) copy runs of
+     * records with memcpy. */
+    uint64_t *msg_ids;
     int32_t *keys;
     int64_t array_base;        /* offset of msg_ids[0] */
-    uint64_t capacity;         /* entries allocated */
-    kafka_log_batch *batches;  /* batches[batch_head ..] are live */
-    uint64_t batch_head, batch_count, batch_capacity;
+    uint32_t capacity;         /* entries allocated in each array */
+    bl_ring batches;           /* kafka_log_batch of the live records, oldest first; at most
+                                  KAFKA_LOG_BATCHES_MAX */
 } kafka_log;
 
 void kafka_log_init(kafka_log *log, disk *d);

@@ -73,6 +73,7 @@ static inline kafka_cluster_options kafka_cluster_options_of(const scn_cluster *
 {
     kafka_cluster_options options;
     memcpy(&options, cluster->family.bytes, sizeof options);
+    BL_ASSERT(options.flush_interval_us >= 0);
     return options;
 }
 
@@ -81,6 +82,7 @@ static inline kafka_topic_options kafka_topic_options_of(const scn_topic *topic)
     kafka_topic_options options;
     memcpy(&options, topic->family.bytes, sizeof options);
     BL_ASSERT(options.replication_factor == 1);
+    BL_ASSERT(options.retention_us >= 0);
     return options;
 }
 
@@ -88,8 +90,15 @@ static inline kafka_producer_options kafka_producer_options_of(const scn_produce
 {
     kafka_producer_options options;
     memcpy(&options, producer->family.bytes, sizeof options);
-    BL_ASSERT(options.max_in_flight >= 1 && options.request_timeout_us > 0);
+    BL_ASSERT(options.acks == KAFKA_ACKS_0 || options.acks == KAFKA_ACKS_1 || options.acks == KAFKA_ACKS_ALL);
+    BL_ASSERT(options.max_in_flight >= 1);
+    BL_ASSERT(options.max_in_flight <= 100);
+    BL_ASSERT(options.request_timeout_us > 0);
     BL_ASSERT(options.delivery_timeout_us >= options.linger_us + options.request_timeout_us);
+    BL_ASSERT(options.retry_backoff_us >= 0);
+    BL_ASSERT(options.retry_backoff_max_us >= 0);
+    BL_ASSERT(options.batch_size_bytes >= 1);
+    BL_ASSERT(options.buffer_memory_bytes >= 1);
     return options;
 }
 
@@ -98,7 +107,13 @@ static inline kafka_consumer_options kafka_consumer_options_of(const scn_consume
     kafka_consumer_options options;
     memcpy(&options, consumer->family.bytes, sizeof options);
     BL_ASSERT(options.max_poll_records >= 1);
+    BL_ASSERT(options.max_poll_records <= 100000);
+    BL_ASSERT(options.heartbeat_interval_us > 0);
     BL_ASSERT(options.heartbeat_interval_us < options.session_timeout_us);
+    BL_ASSERT(options.commit_interval_us > 0);
+    BL_ASSERT(options.fetch_max_wait_us >= 0);
+    BL_ASSERT(options.fetch_min_bytes >= 1);
+    BL_ASSERT(options.fetch_max_bytes >= 1);
     return options;
 }
 

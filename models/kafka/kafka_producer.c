@@ -26,6 +26,7 @@
 #include "../../engine/history.h"
 #include "../../engine/net.h"
 #include "../../engine/rng.h"
+#include "../../engine/vec.h"
 #include "../common/client.h"
 
 #define PRODUCER_MAX_BLOCK_US (60LL * 1000000LL) /* max.block.ms */
@@ -90,10 +91,12 @@ static void batch_free(kafka_producer *producer, kafka_batch *batch)
 static void batch_add(kafka_batch *batch, uint64_t msg_id, int32_t key)
 {
     if (batch->count == batch->capacity) {
-        batch->capacity = batch->capacity ? batch->capacity * 2 : 16;
-        batch->msg_ids = realloc(batch->msg_ids, batch->capacity * sizeof *batch->msg_ids);
-        batch->keys = realloc(batch->keys, batch->capacity * sizeof *batch->keys);
-        BL_ASSERT(batch->msg_ids != NULL && batch->keys != NULL);
+        uint32_t keys_capacity = batch->capacity;
+        BL_GROW(batch->msg_ids, batch->capacity, batch->count + 1, KAFKA_BATCH_RECORDS_MAX,
+                "records of a producer batch");
+        BL_GROW(batch->keys, keys_capacity, batch->count + 1, KAFKA_BATCH_RECORDS_MAX,
+                "records of a producer batch");
+        BL_ASSERT(keys_capacity == batch->capacity);
     }
     batch->msg_ids[batch->count] = msg_id;
     batch->keys[batch->count] = key;

@@ -12,10 +12,19 @@
 
 #define KAFKA_IN_FLIGHT_MAX 100 /* upper bound of max_in_flight */
 #define KAFKA_BATCH_POOL_MAX 256 /* freed batches a producer keeps for reuse */
+/* The most records one batch holds. A batch closes once full (batch_size) at its last
+ * record's instant, but it still takes the records offered at that same instant and,
+ * after buffer memory was full, every blocked send let through at once, so batch_size
+ * alone does not bound it. It is sent whole as one part of one produce request, though,
+ * whose record store holds at most KAFKA_MSG_RECORDS_MAX. (The scenarios here stay
+ * below 128 records a batch.) */
+#define KAFKA_BATCH_RECORDS_MAX KAFKA_MSG_RECORDS_MAX
 
 typedef struct kafka_batch {
     uint32_t id;
     uint32_t partition;
+    /* Its records: msg_ids and keys, parallel arrays of capacity entries (kept when the
+     * batch goes back to the pool), count of them used, at most KAFKA_BATCH_RECORDS_MAX. */
     uint32_t count, capacity;
     uint64_t *msg_ids;
     int32_t *keys;

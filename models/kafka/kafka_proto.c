@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../../engine/bl_assert.h"
+#include "../../engine/vec.h"
 
 /* Freed messages, reused last-in first-out. Reuse never changes behaviour: nothing in
  * the models depends on an address. */
@@ -47,13 +48,14 @@ void kafka_part_records(kafka_msg *msg, uint32_t part_index, uint32_t count)
 {
     BL_ASSERT(part_index < msg->part_count && count > 0);
     BL_ASSERT(msg->parts[part_index].msg_ids == NULL); /* once per part */
-    if (msg->records_used + count > msg->records_capacity) {
-        uint32_t capacity = msg->records_capacity ? msg->records_capacity : 64;
-        while (capacity < msg->records_used + count) capacity *= 2;
-        msg->record_ids = realloc(msg->record_ids, capacity * sizeof *msg->record_ids);
-        msg->record_keys = realloc(msg->record_keys, capacity * sizeof *msg->record_keys);
-        BL_ASSERT(msg->record_ids != NULL && msg->record_keys != NULL);
-        msg->records_capacity = capacity;
+    uint64_t needed = (uint64_t)msg->records_used + count;
+    if (needed > msg->records_capacity) {
+        uint32_t keys_capacity = msg->records_capacity;
+        BL_GROW(msg->record_ids, msg->records_capacity, needed, KAFKA_MSG_RECORDS_MAX,
+                "record store of a Kafka message");
+        BL_GROW(msg->record_keys, keys_capacity, needed, KAFKA_MSG_RECORDS_MAX,
+                "record store of a Kafka message");
+        BL_ASSERT(keys_capacity == msg->records_capacity);
         for (uint32_t i = 0; i < msg->part_count; i++) { /* the store moved */
             kafka_part *part = &msg->parts[i];
             if (part->msg_ids == NULL) continue;

@@ -18,6 +18,11 @@
 #define KAFKA_REQUEST_OVERHEAD_BYTES 64
 #define KAFKA_BATCH_OVERHEAD_BYTES 61
 #define KAFKA_RECORD_OVERHEAD_BYTES 8
+/* The most records one message holds, over all of its parts: a message's size on the
+ * wire fits 32 bits (asserted by kafka_msg_size_bytes) and each record costs at least
+ * KAFKA_RECORD_OVERHEAD_BYTES of it, so a message that can be sent holds fewer than
+ * 2^32 / 8 = 2^29 records. (The scenarios here stay below 20,000: a fetch response.) */
+#define KAFKA_MSG_RECORDS_MAX (1u << 29)
 
 typedef enum kafka_api {
     KAFKA_PRODUCE_REQUEST = 0,
@@ -70,7 +75,9 @@ typedef struct kafka_msg {
     kafka_part *parts;     /* part_count entries */
     /* Storage, kept when the message goes back to the pool: */
     uint32_t part_capacity;
-    uint64_t *record_ids;  /* every part's ids, one after the other */
+    /* The record store: every part's ids and keys, one part after the other, in two
+     * parallel arrays of records_capacity entries, at most KAFKA_MSG_RECORDS_MAX. */
+    uint64_t *record_ids;
     int32_t *record_keys;
     uint32_t records_used, records_capacity;
 } kafka_msg;

@@ -1,6 +1,7 @@
 /* test_kafka_group.c — group coordination without a simulation: range assignment,
  * cooperative hand-over (a partition is never owned twice), zombie commits rejected,
- * session expiry, and which committed offsets survive a power loss. */
+ * session expiry, and which committed offsets survive a power loss, also after many
+ * commits and writebacks (the ring of offset writes waiting to become durable). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,7 +24,8 @@ static scn_scenario *make_scenario(uint32_t partitions)
     scenario->topics[0].partition_count = partitions;
     scenario->consumer_count = 1;
     kafka_consumer_options options = {.session_timeout_us = 10 * SECOND, .heartbeat_interval_us = SECOND,
-                                      .max_poll_records = 500};
+                                      .max_poll_records = 500, .commit_interval_us = 5 * SECOND,
+                                      .fetch_min_bytes = 1, .fetch_max_bytes = 1 << 20};
     memcpy(scenario->consumers[0].family.bytes, &options, sizeof options);
     return scenario;
 }
@@ -142,12 +144,54 @@ static void power_loss_forgets_offsets_not_written_back(void **state)
     free(scenario);
 }
 
+/* Commits of two partitions every second, a writeback every 5 s: the writes ring takes
+ * them at the back and gives the durable ones (older than dirty_expire, 30 s) back at the
+ * front, wrapping around and growing; a power loss keeps exactly the durable offsets. */
+static void durable_offsets_follow_writeback_across_many_commits(void **state)
+{
+    scn_scenario *scenario = make_scenario(2);
+    disk d;
+    make_disk(&d);
+    kafka_group group;
+    kafka_group_init(&group, scenario, 0, &d);
+    kafka_msg_free(heartbeat(&group, 10, NULL, 0, 0));
+    kafka_msg *commit = kafka_msg_new(KAFKA_COMMIT_REQUEST, 2);
+    commit->member_id = 10;
+    commit->parts[0].partition = 0;
+    commit->parts[1].partition = 1;
+    for (int64_t t = 1; t <= 300; t++) {
+        if (t % 5 == 0) { /* the broker's writeback timer */
+            disk_writeback(&d, t * SECOND);
+            kafka_group_sync_durable(&group);
+        }
+        commit->parts[0].offset = t;
+        commit->parts[1].offset = 1000 + t;
+        assert_int_equal(kafka_group_commit(&group, &d, commit, t * SECOND), KAFKA_OK);
+        assert_int_equal(group.committed[0], t);
+        /* Durable: what was committed 30 s or more before the last writeback. */
+        int64_t durable = t / 5 * 5 - 30 >= 1 ? t / 5 * 5 - 30 : -1;
+        assert_int_equal(group.committed_durable[0], durable);
+        assert_int_equal(group.committed_durable[1], durable < 0 ? -1 : 1000 + durable);
+        assert_int_equal(bl_ring_count(&group.writes), 2 * (durable < 0 ? t : t - durable));
+    }
+    disk_power_loss(&d);
+    kafka_group_restart(&group, true);
+    assert_int_equal(group.committed[0], 270); /* the writeback at 300 s kept up to 270 s */
+    assert_int_equal(group.committed[1], 1270);
+    assert_int_equal(bl_ring_count(&group.writes), 0);
+    kafka_msg_free(commit);
+    kafka_group_free(&group);
+    disk_free(&d);
+    free(scenario);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(partitions_move_only_after_release),
         cmocka_unit_test(zombie_commit_fails_and_expiry_frees_partitions),
         cmocka_unit_test(power_loss_forgets_offsets_not_written_back),
+        cmocka_unit_test(durable_offsets_follow_writeback_across_many_commits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* test_kafka_log.c — the partition log: offsets, reads, recovery to the last durable
- * batch after a power loss (K5), retention of whole old batches only (K33). */
+ * batch after a power loss (K5), retention of whole old batches only (K33), and its
+ * batches ring and record arrays across many retentions and recoveries. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -87,12 +88,77 @@ static void retention_drops_whole_old_durable_batches(void **state)
     disk_free(&d);
 }
 
+/* Reads every live offset: ids_by_offset[o] is the id last appended at offset o. */
+static void assert_records(const kafka_log *log, const uint64_t *ids_by_offset)
+{
+    for (int64_t o = log->start_offset; o < log->end_offset; o++)
+        assert_int_equal(kafka_log_msg(log, o), ids_by_offset[o]);
+}
+
+/* Batches go in at the back, retention takes them from the front and recovery from the
+ * back, so the batches ring wraps around and grows while it is not empty, and the
+ * record arrays are compacted and grown: each batch must keep its bytes and offsets. */
+static void batches_ring_across_retention_and_recovery(void **state)
+{
+    disk d;
+    make_disk(&d);
+    kafka_log log;
+    kafka_log_init(&log, &d);
+    static uint64_t ids[4096];
+    uint64_t next_id = 1;
+    int64_t now_us = 0;
+    uint32_t appended = 0;
+    for (uint32_t round = 0; round < 40; round++) {
+        /* 5 + round batches of 1..3 records, one a second, durable after 31 s. */
+        for (uint32_t b = 0; b < 5 + round; b++, appended++) {
+            uint32_t count = 1 + appended % 3;
+            int64_t offset = log.end_offset;
+            for (uint32_t i = 0; i < count; i++) ids[offset + i] = next_id + i;
+            append_batch(&log, &d, next_id, count, now_us);
+            next_id += count;
+            now_us += SECOND;
+        }
+        disk_writeback(&d, now_us);
+        /* Every fourth round a power loss first: the batches still dirty (appended in
+         * the last 30 s) are lost, the durable ones before them kept. */
+        if (round % 4 == 3) {
+            int64_t end_before = log.end_offset;
+            disk_power_loss(&d);
+            kafka_log_recover(&log, &d);
+            assert_true(log.end_offset < end_before);
+            assert_int_equal(log.file->size_bytes, 100 * (uint64_t)log.end_offset);
+            assert_true(log.end_offset >= log.start_offset);
+        }
+        /* Keep the last 10 s: whole durable batches go from the front. */
+        int64_t start_before = log.start_offset;
+        kafka_log_retain(&log, &d, now_us - 10 * SECOND, 0);
+        assert_true(log.start_offset >= start_before);
+        assert_int_equal(log.file->start_bytes, 100 * (uint64_t)log.start_offset);
+        assert_true(bl_ring_count(&log.batches) >= 1 || log.end_offset == log.start_offset);
+        assert_records(&log, ids);
+        /* The ring's batches are contiguous: each starts where the one before ends. */
+        int64_t offset = log.start_offset;
+        for (uint32_t i = 0; i < bl_ring_count(&log.batches); i++) {
+            const kafka_log_batch *batch = BL_RING_AT(&log.batches, kafka_log_batch, i);
+            assert_int_equal(batch->base_offset, offset);
+            offset += batch->count;
+            assert_int_equal(batch->end_bytes, 100 * (uint64_t)offset);
+        }
+        assert_int_equal(offset, log.end_offset);
+    }
+    assert_true(log.start_offset > 0);
+    assert_true(log.array_base > 0); /* the arrays were compacted at least once */
+    kafka_log_free(&log);
+    disk_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(offsets_are_dense_and_readable),
         cmocka_unit_test(power_loss_cuts_to_the_last_durable_batch),
         cmocka_unit_test(retention_drops_whole_old_durable_batches),
+        cmocka_unit_test(batches_ring_across_retention_and_recovery),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
