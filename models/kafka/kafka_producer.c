@@ -321,15 +321,6 @@ static void close_due_batches(kafka_producer *producer, int64_t now_us)
     }
 }
 
-static kafka_inflight *inflight_slot(kafka_producer *producer, uint32_t broker)
-{
-    kafka_connection *connection = &producer->connections[broker];
-    for (uint32_t i = 0; i < KAFKA_IN_FLIGHT_MAX; i++)
-        if (connection->requests[i].request_id == 0) return &connection->requests[i];
-    BL_ASSERT(false);
-    return NULL;
-}
-
 /* Builds and sends one request to `broker` with the head batch of each of its
  * partitions that is ready. Returns false if nothing was ready. */
 static bool send_one_request(kafka_producer *producer, uint32_t broker, const uint32_t *partitions,
@@ -366,17 +357,18 @@ static bool send_one_request(kafka_producer *producer, uint32_t broker, const ui
         for (uint32_t i = 0; i < count; i++) complete_batch(producer, chosen[i], HIST_OK, -1);
         return true;
     }
-    kafka_inflight *slot = inflight_slot(producer, broker);
-    slot->request_id = request_id;
-    slot->deadline_us = now_us + options->request_timeout_us;
-    slot->batch_count = count;
-    slot->batches = malloc(count * sizeof *slot->batches);
-    BL_ASSERT(slot->batches != NULL);
-    memcpy(slot->batches, chosen, count * sizeof *chosen);
-    producer->connections[broker].in_flight++;
+    int64_t deadline_us = now_us + options->request_timeout_us;
+    uint32_t slot = request_table_add(&producer->requests, broker, request_id, KAFKA_PRODUCE_REQUEST, now_us,
+                                      deadline_us);
+    kafka_request_batches *carried = &producer->request_batches[slot];
+    BL_ASSERT(carried->batches == NULL);
+    carried->batch_count = count;
+    carried->batches = malloc(count * sizeof *carried->batches);
+    BL_ASSERT(carried->batches != NULL);
+    memcpy(carried->batches, chosen, count * sizeof *chosen);
     /* Like NetworkClient.handleTimedOutRequests: deadlines are checked against the
      * oldest in-flight request, with one timer, not one per request. */
-    sim_timer_arm(producer->node, &producer->timeout_timer, slot->deadline_us, PRODUCER_TIMER_REQUEST_TIMEOUT);
+    sim_timer_arm(producer->node, &producer->timeout_timer, deadline_us, PRODUCER_TIMER_REQUEST_TIMEOUT);
     return true;
 }
 
@@ -394,8 +386,7 @@ static void send_ready(kafka_producer *producer, int64_t now_us)
         by_leader[leader][counts[leader]++] = p;
     }
     for (uint32_t b = 0; b < producer->cluster->broker_count; b++) {
-        kafka_connection *connection = &producer->connections[b];
-        while (counts[b] > 0 && connection->in_flight < producer->options.max_in_flight &&
+        while (counts[b] > 0 && request_table_in_flight(&producer->requests, b) < producer->options.max_in_flight &&
                send_one_request(producer, b, by_leader[b], counts[b], now_us)) {
         }
     }
@@ -431,20 +422,12 @@ static void producer_pump(sim_node *node)
 
 /* ---- responses and failures ---- */
 
-static kafka_inflight *find_inflight(kafka_producer *producer, uint32_t broker, uint32_t request_id)
+static void release_request(kafka_producer *producer, uint32_t slot)
 {
-    kafka_connection *connection = &producer->connections[broker];
-    for (uint32_t i = 0; i < KAFKA_IN_FLIGHT_MAX; i++)
-        if (connection->requests[i].request_id == request_id) return &connection->requests[i];
-    return NULL;
-}
-
-static void release_inflight(kafka_producer *producer, uint32_t broker, kafka_inflight *slot)
-{
-    free(slot->batches);
-    memset(slot, 0, sizeof *slot);
-    BL_ASSERT(producer->connections[broker].in_flight > 0);
-    producer->connections[broker].in_flight--;
+    kafka_request_batches *carried = &producer->request_batches[slot];
+    free(carried->batches);
+    memset(carried, 0, sizeof *carried);
+    request_table_remove(&producer->requests, slot);
 }
 
 static uint32_t broker_index_of_node(const kafka_producer *producer, uint32_t node_id)
@@ -458,43 +441,45 @@ static uint32_t broker_index_of_node(const kafka_producer *producer, uint32_t no
 static void on_produce_response(kafka_producer *producer, kafka_msg *response, uint32_t source)
 {
     uint32_t broker = broker_index_of_node(producer, source);
-    kafka_inflight *slot = find_inflight(producer, broker, response->correlation_id);
-    if (slot == NULL) return; /* already timed out: its batches were retried */
+    uint32_t slot = request_table_find(&producer->requests, broker, response->correlation_id);
+    if (slot == REQUEST_NONE) return; /* already timed out: its batches were retried */
+    kafka_request_batches *carried = &producer->request_batches[slot];
     for (uint32_t i = 0; i < response->part_count; i++) {
         const kafka_part *part = &response->parts[i];
         kafka_batch *batch = NULL;
-        for (uint32_t k = 0; k < slot->batch_count && batch == NULL; k++) {
-            if (slot->batches[k] == NULL || slot->batches[k]->id != part->batch_id) continue;
-            batch = slot->batches[k];
-            slot->batches[k] = NULL; /* answered: completed or requeued below */
+        for (uint32_t k = 0; k < carried->batch_count && batch == NULL; k++) {
+            if (carried->batches[k] == NULL || carried->batches[k]->id != part->batch_id) continue;
+            batch = carried->batches[k];
+            carried->batches[k] = NULL; /* answered: completed or requeued below */
         }
         BL_ASSERTF(batch != NULL, "response for batch %u that request %u did not carry", part->batch_id,
                    response->correlation_id);
         if (part->error == KAFKA_OK) complete_batch(producer, batch, HIST_OK, part->offset);
         else fail_or_retry(producer, batch, false); /* a definite error: not written */
     }
-    release_inflight(producer, broker, slot);
+    release_request(producer, slot);
 }
 
 /* A request that timed out or whose connection broke: written or not, nobody knows. */
-static void fail_inflight(kafka_producer *producer, uint32_t broker, kafka_inflight *slot)
+static void fail_request(kafka_producer *producer, uint32_t slot)
 {
-    for (uint32_t k = slot->batch_count; k-- > 0;)
-        if (slot->batches[k] != NULL) fail_or_retry(producer, slot->batches[k], true);
-    release_inflight(producer, broker, slot);
+    const kafka_request_batches *carried = &producer->request_batches[slot];
+    for (uint32_t k = carried->batch_count; k-- > 0;)
+        if (carried->batches[k] != NULL) fail_or_retry(producer, carried->batches[k], true);
+    release_request(producer, slot);
 }
 
 /* Fails every request past its deadline and re-arms the timer for the earliest left. */
 static void on_request_timeouts(kafka_producer *producer)
 {
     int64_t now_us = sim_now_us(), next_us = SIM_TIME_NEVER;
+    request_table *table = &producer->requests;
     for (uint32_t b = 0; b < producer->cluster->broker_count; b++) {
-        kafka_connection *connection = &producer->connections[b];
-        for (uint32_t i = 0; i < KAFKA_IN_FLIGHT_MAX && connection->in_flight > 0; i++) {
-            kafka_inflight *slot = &connection->requests[i];
-            if (slot->request_id == 0) continue;
-            if (slot->deadline_us <= now_us) fail_inflight(producer, b, slot);
-            else next_us = min_i64(next_us, slot->deadline_us);
+        for (uint32_t slot = request_table_next(table, b, request_table_first(table, b)); slot != REQUEST_NONE;
+             slot = request_table_next(table, b, slot + 1)) {
+            int64_t deadline_us = request_table_slot(table, slot)->deadline_us;
+            if (deadline_us <= now_us) fail_request(producer, slot);
+            else next_us = min_i64(next_us, deadline_us);
         }
     }
     if (next_us != SIM_TIME_NEVER)
@@ -514,9 +499,10 @@ static void producer_on_event(sim_node *node, const sim_event *ev)
     }
     case SIM_EVENT_NET_RESET: {
         uint32_t broker = broker_index_of_node(producer, ev->arg);
-        kafka_connection *connection = &producer->connections[broker];
-        for (uint32_t i = 0; i < KAFKA_IN_FLIGHT_MAX; i++)
-            if (connection->requests[i].request_id != 0) fail_inflight(producer, broker, &connection->requests[i]);
+        request_table *table = &producer->requests;
+        for (uint32_t slot = request_table_next(table, broker, request_table_first(table, broker));
+             slot != REQUEST_NONE; slot = request_table_next(table, broker, slot + 1))
+            fail_request(producer, slot);
         return;
     }
     case PRODUCER_TIMER_WAKE: return; /* the pump at the end of the activation does the work */
@@ -539,14 +525,15 @@ static void producer_reset(kafka_producer *producer)
         while ((batch = queue_pop_front(queue)) != NULL) batch_free(producer, batch);
         queue->open = NULL;
     }
-    for (uint32_t b = 0; b < producer->cluster->broker_count; b++) {
-        kafka_connection *connection = &producer->connections[b];
-        for (uint32_t i = 0; i < KAFKA_IN_FLIGHT_MAX; i++)
-            for (uint32_t k = 0; k < connection->requests[i].batch_count; k++)
-                if (connection->requests[i].batches[k] != NULL) batch_free(producer, connection->requests[i].batches[k]);
-        for (uint32_t i = 0; i < KAFKA_IN_FLIGHT_MAX; i++) free(connection->requests[i].batches);
-        memset(connection, 0, sizeof *connection);
+    uint32_t slots = producer->requests.connection_count * producer->requests.per_connection_max;
+    for (uint32_t slot = 0; slot < slots; slot++) {
+        kafka_request_batches *carried = &producer->request_batches[slot];
+        for (uint32_t k = 0; k < carried->batch_count; k++)
+            if (carried->batches[k] != NULL) batch_free(producer, carried->batches[k]);
+        free(carried->batches);
+        memset(carried, 0, sizeof *carried);
     }
+    request_table_clear(&producer->requests);
     producer->buffered_bytes = 0;
     sim_timer_cancel(&producer->wake_timer);
     sim_timer_cancel(&producer->timeout_timer);
@@ -606,6 +593,11 @@ kafka_producer *kafka_producer_create(const kafka_cluster *cluster, uint32_t ent
     producer->rng_calls = rng_stream(scenario->seed, rng_name);
     uint32_t partitions = scenario->topics[config->topic_index].partition_count;
     producer->queues = calloc(partitions, sizeof *producer->queues);
+    BL_ASSERT(producer->options.max_in_flight <= KAFKA_IN_FLIGHT_MAX);
+    request_table_init(&producer->requests, cluster->broker_count, producer->options.max_in_flight);
+    producer->request_batches = calloc((size_t)cluster->broker_count * producer->options.max_in_flight,
+                                       sizeof *producer->request_batches);
+    BL_ASSERT(producer->request_batches != NULL);
     uint32_t slots = config->keys.kind == SCN_KEYS_NONE ? 1 : config->keys.count;
     producer->key_seq = calloc(slots, sizeof *producer->key_seq);
     BL_ASSERT(producer->queues != NULL && producer->key_seq != NULL);
@@ -630,6 +622,8 @@ void kafka_producer_free(kafka_producer *producer)
     wl_free(&producer->generator);
     gsl_rng_free(producer->rng_calls);
     free(producer->queues);
+    request_table_free(&producer->requests);
+    free(producer->request_batches);
     free(producer->key_seq);
     free(producer);
 }

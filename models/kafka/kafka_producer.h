@@ -8,6 +8,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "../../engine/workload.h"
+#include "../common/request_table.h"
 #include "kafka_proto.h"
 
 #define KAFKA_IN_FLIGHT_MAX 100 /* upper bound of max_in_flight */
@@ -41,17 +42,11 @@ typedef struct kafka_part_queue {
     kafka_batch *head, *tail; /* closed, waiting to be (re)sent */
 } kafka_part_queue;
 
-typedef struct kafka_inflight {
-    uint32_t request_id;    /* 0 = free slot */
-    int64_t deadline_us;    /* sent + request.timeout.ms */
+/* The batches a produce request in flight carries, beside its request_table slot. */
+typedef struct kafka_request_batches {
     uint32_t batch_count;
-    kafka_batch **batches;  /* batch_count entries, owned */
-} kafka_inflight;
-
-typedef struct kafka_connection {
-    uint32_t in_flight;
-    kafka_inflight requests[KAFKA_IN_FLIGHT_MAX];
-} kafka_connection;
+    kafka_batch **batches;  /* batch_count entries, owned; NULL once answered */
+} kafka_request_batches;
 
 typedef struct kafka_producer {
     const kafka_cluster *cluster;
@@ -66,7 +61,8 @@ typedef struct kafka_producer {
     kafka_part_queue *queues;        /* per partition */
     kafka_batch *free_batches;       /* the batch pool */
     uint32_t free_batch_count;
-    kafka_connection connections[SCN_BROKERS_MAX];
+    request_table requests;          /* produce requests in flight, max_in_flight per broker */
+    kafka_request_batches *request_batches; /* by request slot */
     uint64_t buffered_bytes;         /* buffer.memory in use */
     uint32_t round_robin_next;
     uint32_t next_batch_id, next_request_id;
