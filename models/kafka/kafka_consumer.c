@@ -114,24 +114,64 @@ static void record_commit(kafka_consumer *consumer, hist_type type, uint32_t par
     hist_emit(HIST_STREAM_NOW, &rec);
 }
 
+static uint32_t coordinator_index(const kafka_consumer *consumer)
+{
+    return kafka_metadata_coordinator(&consumer->cluster->metadata, consumer->group_index);
+}
+
+static bool fetch_in_flight(const kafka_consumer *consumer, uint32_t connection)
+{
+    const request_table *table = &consumer->requests;
+    for (uint32_t slot = request_table_next(table, connection, request_table_first(table, connection));
+         slot != REQUEST_NONE; slot = request_table_next(table, connection, slot + 1))
+        if (request_table_slot(table, slot)->kind == KAFKA_FETCH_REQUEST) return true;
+    return false;
+}
+
+static void release_commit(kafka_consumer *consumer, uint32_t slot)
+{
+    kafka_pending_commit *pending = &consumer->commits[slot];
+    free(pending->partitions);
+    free(pending->offsets);
+    memset(pending, 0, sizeof *pending);
+    request_table_remove(&consumer->requests, slot);
+}
+
+/* Gives up on the commit whose place in the window correlation_id takes: its outcome
+ * is unknown (KAFKA_PENDING_COMMITS_MAX). */
+static void commit_window_evict(kafka_consumer *consumer, uint32_t connection, uint32_t correlation_id)
+{
+    request_table *table = &consumer->requests;
+    for (uint32_t slot = request_table_next(table, connection, request_table_first(table, connection));
+         slot != REQUEST_NONE; slot = request_table_next(table, connection, slot + 1)) {
+        const request_slot *request = request_table_slot(table, slot);
+        if (request->kind != KAFKA_COMMIT_REQUEST ||
+            request->correlation_id % KAFKA_PENDING_COMMITS_MAX != correlation_id % KAFKA_PENDING_COMMITS_MAX)
+            continue;
+        const kafka_pending_commit *pending = &consumer->commits[slot];
+        for (uint32_t i = 0; i < pending->part_count; i++)
+            record_commit(consumer, HIST_INFO, pending->partitions[i], pending->offsets[i]);
+        release_commit(consumer, slot);
+        return;
+    }
+}
+
 static void send_commit(kafka_consumer *consumer, const uint32_t *partitions, const int64_t *offsets,
                         uint32_t count)
 {
     if (count == 0) return;
     uint32_t correlation_id = ++consumer->next_correlation;
-    kafka_pending_commit *pending = &consumer->commits[correlation_id % KAFKA_PENDING_COMMITS_MAX];
-    if (pending->correlation_id != 0) { /* never answered: outcome unknown */
-        for (uint32_t i = 0; i < pending->part_count; i++)
-            record_commit(consumer, HIST_INFO, pending->partitions[i], pending->offsets[i]);
-        free(pending->partitions);
-        free(pending->offsets);
-    }
+    uint32_t coordinator = coordinator_index(consumer);
+    commit_window_evict(consumer, coordinator, correlation_id);
+    uint32_t slot = request_table_add(&consumer->requests, coordinator, correlation_id, KAFKA_COMMIT_REQUEST,
+                                      sim_now_us(), INT64_MAX);
+    kafka_pending_commit *pending = &consumer->commits[slot];
+    BL_ASSERT(pending->partitions == NULL);
     kafka_msg *request = kafka_msg_new(KAFKA_COMMIT_REQUEST, count);
     request->correlation_id = correlation_id;
     request->group = (uint16_t)consumer->group_index;
     request->member_id = consumer->member_id;
     request->generation = consumer->generation;
-    pending->correlation_id = request->correlation_id;
     pending->part_count = count;
     pending->partitions = malloc(count * sizeof *pending->partitions);
     pending->offsets = malloc(count * sizeof *pending->offsets);
@@ -145,8 +185,7 @@ static void send_commit(kafka_consumer *consumer, const uint32_t *partitions, co
         consumer->partitions[partitions[i]].committed_sent = offsets[i];
         record_commit(consumer, HIST_INVOKE, partitions[i], offsets[i]);
     }
-    sim_node *coordinator = consumer->cluster->brokers[kafka_metadata_coordinator(&consumer->cluster->metadata, consumer->group_index)];
-    net_send(consumer->node, coordinator, kafka_msg_size_bytes(request), request);
+    net_send(consumer->node, consumer->cluster->brokers[coordinator], kafka_msg_size_bytes(request), request);
 }
 
 /* Commits, for every owned partition (or only `only` if >= 0), the position (auto /
@@ -174,13 +213,14 @@ static void commit_owned(kafka_consumer *consumer, int64_t only)
 
 static void on_commit_response(kafka_consumer *consumer, const kafka_msg *response)
 {
-    kafka_pending_commit *pending = &consumer->commits[response->correlation_id % KAFKA_PENDING_COMMITS_MAX];
-    if (pending->correlation_id != response->correlation_id) return;
+    uint32_t slot = request_table_find(&consumer->requests, coordinator_index(consumer), response->correlation_id);
+    if (slot == REQUEST_NONE) return; /* given up: its outcome was recorded unknown */
+    BL_ASSERT(request_table_slot(&consumer->requests, slot)->kind == KAFKA_COMMIT_REQUEST);
+    const kafka_pending_commit *pending = &consumer->commits[slot];
     hist_type type = response->error == KAFKA_OK ? HIST_OK : HIST_FAIL;
-    for (uint32_t i = 0; i < pending->part_count; i++) record_commit(consumer, type, pending->partitions[i], pending->offsets[i]);
-    free(pending->partitions);
-    free(pending->offsets);
-    memset(pending, 0, sizeof *pending);
+    for (uint32_t i = 0; i < pending->part_count; i++)
+        record_commit(consumer, type, pending->partitions[i], pending->offsets[i]);
+    release_commit(consumer, slot);
 }
 
 /* ---- processing ---- */
@@ -364,7 +404,7 @@ static void send_fetches(kafka_consumer *consumer)
 {
     uint32_t topic = consumer->config->topic_index;
     for (uint32_t b = 0; b < consumer->cluster->broker_count; b++) {
-        if (request_table_in_flight(&consumer->requests, b) > 0) continue;
+        if (fetch_in_flight(consumer, b)) continue;
         uint32_t wanted[SCN_PARTITIONS_MAX], count = 0;
         for (uint32_t p = 0; p < consumer->partition_count; p++) {
             kafka_owned *part = &consumer->partitions[p];
@@ -395,6 +435,7 @@ static void on_fetch_response(kafka_consumer *consumer, const kafka_msg *respons
 {
     uint32_t slot = request_table_find(&consumer->requests, broker, response->correlation_id);
     if (slot == REQUEST_NONE) return; /* it timed out: the client gave up on it */
+    BL_ASSERT(request_table_slot(&consumer->requests, slot)->kind == KAFKA_FETCH_REQUEST);
     request_table_remove(&consumer->requests, slot);
     for (uint32_t i = 0; i < response->part_count; i++) {
         const kafka_part *got = &response->parts[i];
@@ -431,7 +472,7 @@ static void abandon_requests(kafka_consumer *consumer, uint32_t connection, int6
     for (uint32_t slot = request_table_next(table, connection, request_table_first(table, connection));
          slot != REQUEST_NONE; slot = request_table_next(table, connection, slot + 1)) {
         const request_slot *request = request_table_slot(table, slot);
-        BL_ASSERT(request->kind == KAFKA_FETCH_REQUEST);
+        if (request->kind != KAFKA_FETCH_REQUEST) continue; /* commits wait in their window */
         if (request->deadline_us < now_us) request_table_remove(table, slot);
     }
 }
@@ -547,6 +588,17 @@ static void consumer_on_wake_end(sim_node *node)
     }
 }
 
+/* Forgets what every commit in flight carries (the process stopped or is freed). */
+static void free_commits(kafka_consumer *consumer)
+{
+    uint32_t slots = consumer->requests.connection_count * consumer->requests.per_connection_max;
+    for (uint32_t slot = 0; slot < slots; slot++) {
+        free(consumer->commits[slot].partitions);
+        free(consumer->commits[slot].offsets);
+        memset(&consumer->commits[slot], 0, sizeof consumer->commits[slot]);
+    }
+}
+
 static void consumer_on_stop(sim_node *node, bool power_loss)
 {
     kafka_consumer *consumer = node->model;
@@ -563,11 +615,7 @@ static void consumer_on_stop(sim_node *node, bool power_loss)
         }
         owned_clear(part);
     }
-    for (uint32_t i = 0; i < KAFKA_PENDING_COMMITS_MAX; i++) {
-        free(consumer->commits[i].partitions);
-        free(consumer->commits[i].offsets);
-    }
-    memset(consumer->commits, 0, sizeof consumer->commits);
+    free_commits(consumer);
     request_table_clear(&consumer->requests);
     while (bl_ring_count(&consumer->ready) > 0) ready_pop(consumer);
     consumer->poll_waiting = consumer->poll_scheduled = false;
@@ -618,7 +666,9 @@ kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t gro
     consumer->worker_free_us = calloc(config->workers, sizeof *consumer->worker_free_us);
     consumer->worker_streams = calloc(config->workers, sizeof *consumer->worker_streams);
     BL_ASSERT(consumer->partitions && consumer->worker_free_us && consumer->worker_streams);
-    request_table_init(&consumer->requests, cluster->broker_count, 1);
+    request_table_init(&consumer->requests, cluster->broker_count, KAFKA_CONSUMER_REQUESTS_MAX);
+    consumer->commits = calloc((size_t)cluster->broker_count * KAFKA_CONSUMER_REQUESTS_MAX, sizeof *consumer->commits);
+    BL_ASSERT(consumer->commits != NULL);
     uint32_t ready_max = 1;
     while (ready_max < consumer->partition_count) ready_max *= 2;
     BL_RING_INIT(&consumer->ready, uint32_t, ready_max, "the completed-fetch queue");
@@ -648,10 +698,8 @@ void kafka_consumer_free(kafka_consumer *consumer)
         bl_ring_free(&consumer->partitions[p].fetched);
         bl_ring_free(&consumer->partitions[p].dispatched);
     }
-    for (uint32_t i = 0; i < KAFKA_PENDING_COMMITS_MAX; i++) {
-        free(consumer->commits[i].partitions);
-        free(consumer->commits[i].offsets);
-    }
+    free_commits(consumer);
+    free(consumer->commits);
     gsl_rng_free(consumer->rng_processing);
     free(consumer->partitions);
     free(consumer->worker_free_us);

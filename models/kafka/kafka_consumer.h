@@ -47,8 +47,8 @@ typedef struct kafka_owned {
     bl_ring dispatched;      /* kafka_dispatched, in dispatch order */
 } kafka_owned;
 
+/* What a commit in flight carries, beside its request_table slot. */
 typedef struct kafka_pending_commit {
-    uint32_t correlation_id;  /* 0 = free */
     uint32_t part_count;
     uint32_t *partitions;
     int64_t *offsets;
@@ -63,7 +63,13 @@ typedef enum kafka_member_state {
     KAFKA_MEMBER_REVOKING,    /* it released partitions; the heartbeat saying so is in flight */
 } kafka_member_state;
 
+/* Commits wait for their answer in a window of this many correlation ids: one still
+ * unanswered when its id's place in the window comes round again is given up, its
+ * outcome unknown. (The coordinator rewrite gives commits request.timeout.ms instead.) */
 #define KAFKA_PENDING_COMMITS_MAX 64
+/* A consumer's requests in flight per broker connection: one fetch, and on the
+ * coordinator's connection the commits of the window. */
+#define KAFKA_CONSUMER_REQUESTS_MAX (1 + KAFKA_PENDING_COMMITS_MAX)
 #define KAFKA_REQUEST_TIMEOUT_US (30LL * 1000000LL) /* consumer request.timeout.ms */
 
 typedef struct kafka_consumer {
@@ -80,7 +86,8 @@ typedef struct kafka_consumer {
     uint32_t generation;
     uint32_t partition_count;
     kafka_owned *partitions;
-    request_table requests;        /* fetches in flight: one per broker connection */
+    request_table requests;        /* fetches (one per broker connection) and commits in flight */
+    kafka_pending_commit *commits; /* by request slot: what each commit carries */
     int64_t *worker_free_us;
     uint32_t *worker_streams;
     uint32_t round_robin_next;
@@ -94,7 +101,6 @@ typedef struct kafka_consumer {
     int64_t next_auto_commit_us;
     int64_t stall_until_us;
     uint32_t next_correlation;
-    kafka_pending_commit commits[KAFKA_PENDING_COMMITS_MAX];
     uint16_t hist_group, hist_topic;
 } kafka_consumer;
 
