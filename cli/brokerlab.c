@@ -88,8 +88,9 @@ static bool parse_u64(const char *text, uint64_t *out)
 static int load_scenario(const char *path, bool builtin, scn_scenario *scenario)
 {
     char error[SCN_ERROR_LEN];
-    int rc = builtin ? scn_load_string(family_schemas(), "<default>", scn_default_yaml, scenario, error)
-                     : scn_load(family_schemas(), path, scenario, error);
+    int rc = builtin
+                 ? scn_load_string(family_schemas(), "<default>", scn_default_yaml, scenario, error)
+                 : scn_load(family_schemas(), path, scenario, error);
     if (rc == 0) rc = expect_validate(scenario, error);
     if (rc != 0) fprintf(stderr, "%s\n", error);
     return rc;
@@ -106,8 +107,10 @@ static int cmd_validate(int argc, char **argv)
     scn_scenario *scenario = malloc(sizeof *scenario);
     BL_ASSERT(scenario != NULL);
     for (int i = 0; i < argc; i++) {
-        if (load_scenario(argv[i], false, scenario) != 0) rc = BL_EXIT_BAD_INPUT;
-        else printf("%s: ok\n", argv[i]);
+        if (load_scenario(argv[i], false, scenario) != 0)
+            rc = BL_EXIT_BAD_INPUT;
+        else
+            printf("%s: ok\n", argv[i]);
     }
     free(scenario);
     return rc;
@@ -141,8 +144,8 @@ typedef struct run_options {
 } run_options;
 
 static const struct {
-    const char *name;       /* --history value, and results.json history_format */
-    const char *file;       /* in the run directory; NULL = none */
+    const char *name; /* --history value, and results.json history_format */
+    const char *file; /* in the run directory; NULL = none */
     hist_format format;
 } g_history_formats[] = {
     {"binary", "history.blh", HIST_FORMAT_BINARY},
@@ -157,7 +160,8 @@ static int parse_run_options(int argc, char **argv, run_options *options)
     memset(options, 0, sizeof *options);
     for (int i = 0; i < argc; i++) {
         if (is_help(argv[i])) return -1;
-        if (strcmp(argv[i], "--default") == 0) options->builtin = true;
+        if (strcmp(argv[i], "--default") == 0)
+            options->builtin = true;
         else if (strcmp(argv[i], "--seed") == 0) {
             if (i + 1 >= argc || !parse_u64(argv[++i], &options->seed))
                 return usage_error("--seed needs an unsigned integer", usage_run);
@@ -235,7 +239,8 @@ static int cmd_run(int argc, char **argv)
     char out_dir[SCN_PATH_LEN], history_path[SCN_PATH_LEN + 32], results_path[SCN_PATH_LEN + 32];
     snprintf(out_dir, sizeof out_dir, "%s", options.out_dir ? options.out_dir : "out");
     if (options.out_dir == NULL) snprintf(out_dir, sizeof out_dir, "out/%s", scenario->name);
-    snprintf(history_path, sizeof history_path, "%s/%s", out_dir, history_file != NULL ? history_file : "");
+    snprintf(history_path, sizeof history_path, "%s/%s", out_dir,
+             history_file != NULL ? history_file : "");
     snprintf(results_path, sizeof results_path, "%s/results.json", out_dir);
     if (make_dir(out_dir) != 0) {
         fprintf(stderr, "brokerlab: cannot create %s: %s\n", out_dir, strerror(errno));
@@ -244,7 +249,8 @@ static int cmd_run(int argc, char **argv)
     }
     /* A history file of another format from an earlier run would not match this one. */
     for (uint32_t k = 0; k < HISTORY_FORMAT_COUNT; k++) {
-        if (g_history_formats[k].file == NULL || g_history_formats[k].file == history_file) continue;
+        if (g_history_formats[k].file == NULL || g_history_formats[k].file == history_file)
+            continue;
         char stale[SCN_PATH_LEN + 32];
         snprintf(stale, sizeof stale, "%s/%s", out_dir, g_history_formats[k].file);
         if (unlink(stale) != 0 && errno != ENOENT) {
@@ -264,8 +270,10 @@ static int cmd_run(int argc, char **argv)
     struct timespec wall_start, wall_end;
     clock_gettime(CLOCK_MONOTONIC, &wall_start); /* reported only, never simulated */
     check_state *checker = check_begin(scenario->unavailable_after_us);
-    hist_options history_options = {.format = options.history_format, .out = history,
-                                     .sink = feed_checker, .sink_ctx = checker};
+    hist_options history_options = {.format = options.history_format,
+                                    .out = history,
+                                    .sink = feed_checker,
+                                    .sink_ctx = checker};
     hist_open(&history_options);
     world_stats stats;
     char world_error[SIM_ERROR_LEN];
@@ -275,18 +283,25 @@ static int cmd_run(int argc, char **argv)
         if (history != NULL) fclose(history);
         if (history_file != NULL) unlink(history_path);
         const scn_mark *mark = &scenario->cluster.network.platform_mark;
-        fprintf(stderr, "%s:%u:%u: cluster.network.platform: %s\n", options.builtin ? "<default>" : options.path,
-                mark->line, mark->column, world_error);
+        fprintf(stderr, "%s:%u:%u: cluster.network.platform: %s\n",
+                options.builtin ? "<default>" : options.path, mark->line, mark->column,
+                world_error);
         return discard_run(checker, scenario);
     }
-    report_run run = {.scenario = scenario, .scenario_path = options.builtin ? "<default>" : options.path,
-                      .seed = seed, .sim_time_s = stats.sim_time_s, .events = stats.wakes,
-                      .packets = stats.packets, .nodes = stats.nodes, .history_format = g_history_formats[f].name,
+    report_run run = {.scenario = scenario,
+                      .scenario_path = options.builtin ? "<default>" : options.path,
+                      .seed = seed,
+                      .sim_time_s = stats.sim_time_s,
+                      .events = stats.wakes,
+                      .packets = stats.packets,
+                      .nodes = stats.nodes,
+                      .history_format = g_history_formats[f].name,
                       .history_file = history_file};
     hist_summary summary;
     hist_close(&summary);
     int write_errno = summary.write_errno;
-    if (history != NULL && fclose(history) != 0 && write_errno == 0) write_errno = errno != 0 ? errno : EIO;
+    if (history != NULL && fclose(history) != 0 && write_errno == 0)
+        write_errno = errno != 0 ? errno : EIO;
     if (write_errno != 0) {
         fprintf(stderr, "brokerlab: cannot write %s: %s\n", history_path, strerror(write_errno));
         return discard_run(checker, scenario);
@@ -299,7 +314,8 @@ static int cmd_run(int argc, char **argv)
     check_results results;
     check_end(checker, hist_names_table(), &results);
     clock_gettime(CLOCK_MONOTONIC, &wall_end);
-    run.wall_time_s = (double)(wall_end.tv_sec - wall_start.tv_sec) + (double)(wall_end.tv_nsec - wall_start.tv_nsec) / 1e9;
+    run.wall_time_s = (double)(wall_end.tv_sec - wall_start.tv_sec) +
+                      (double)(wall_end.tv_nsec - wall_start.tv_nsec) / 1e9;
     report_expectation expectations[SCN_EXPECT_MAX];
     bool all_held = true;
     evaluate_expectations(scenario, &results, expectations, &all_held);
@@ -310,12 +326,16 @@ static int cmd_run(int argc, char **argv)
         return BL_EXIT_BAD_INPUT;
     }
     report_print_summary(stdout, &run, &results);
-    if (history_file != NULL) printf("wrote %s and %s\n", results_path, history_path);
-    else printf("wrote %s (no history file: --history none)\n", results_path);
+    if (history_file != NULL)
+        printf("wrote %s and %s\n", results_path, history_path);
+    else
+        printf("wrote %s (no history file: --history none)\n", results_path);
     if (!all_held) {
-        printf("an expectation failed; replay exactly this run with:\n  %s run %s --seed %llu%s%s\n",
-               program_path, options.builtin ? "--default" : options.path, (unsigned long long)seed,
-               options.out_dir != NULL ? " --out " : "", options.out_dir != NULL ? options.out_dir : "");
+        printf(
+            "an expectation failed; replay exactly this run with:\n  %s run %s --seed %llu%s%s\n",
+            program_path, options.builtin ? "--default" : options.path, (unsigned long long)seed,
+            options.out_dir != NULL ? " --out " : "",
+            options.out_dir != NULL ? options.out_dir : "");
     }
     check_results_free(&results);
     free(hist_names_table());
@@ -329,12 +349,14 @@ static int cmd_history(int argc, char **argv)
         fputs(usage_history, stdout);
         return BL_EXIT_OK;
     }
-    if (argc != 1) return usage_error("history takes one run directory or .blh file", usage_history);
+    if (argc != 1)
+        return usage_error("history takes one run directory or .blh file", usage_history);
     char path[SCN_PATH_LEN + 32];
     struct stat info;
     bool is_dir = stat(argv[0], &info) == 0 && S_ISDIR(info.st_mode);
     int n = snprintf(path, sizeof path, is_dir ? "%s/history.blh" : "%s", argv[0]);
-    if (n < 0 || (size_t)n >= sizeof path) return usage_error("the path is too long", usage_history);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return usage_error("the path is too long", usage_history);
     char error[HIST_READER_ERROR_LEN];
     static char out_buffer[1 << 20];
     setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);

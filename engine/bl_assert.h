@@ -14,17 +14,17 @@
 #define BL_NORETURN noreturn
 #endif
 
-#define BL_EXIT_OK 0
+#define BL_EXIT_OK          0
 #define BL_EXIT_EXPECTATION 1
-#define BL_EXIT_BAD_INPUT 2
-#define BL_EXIT_INTERNAL 3
+#define BL_EXIT_BAD_INPUT   2
+#define BL_EXIT_INTERNAL    3
 
 BL_NORETURN void bl_panic(const char *file, int line, const char *expr, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-#define BL_ASSERT(c) ((c) ? (void)0 : bl_panic(__FILE__, __LINE__, #c, NULL))
+#define BL_ASSERT(c)       ((c) ? (void)0 : bl_panic(__FILE__, __LINE__, #c, NULL))
 #define BL_ASSERTF(c, ...) ((c) ? (void)0 : bl_panic(__FILE__, __LINE__, #c, __VA_ARGS__))
 /* Documents a condition where both outcomes are legitimate. */
-#define BL_MAYBE(c) ((void)(0 && (c)))
+#define BL_MAYBE(c)        ((void)(0 && (c)))
 
 #endif

@@ -15,7 +15,7 @@
 
 #include "ring.h"
 
-#define DISK_FILES_MAX 4096
+#define DISK_FILES_MAX        4096
 /* The most dirty chunks one file holds. A chunk is one append instant (appends in the
  * same microsecond merge), and the flusher forgets chunks once they are dirty_expire old,
  * checking every writeback_interval: a file holds the append instants of about
@@ -26,15 +26,15 @@
 #define DISK_DIRTY_CHUNKS_MAX (1u << 24)
 
 typedef struct disk_chunk {
-    uint64_t end_bytes;   /* file size after this append */
-    int64_t written_us;   /* when it entered the page cache */
+    uint64_t end_bytes; /* file size after this append */
+    int64_t written_us; /* when it entered the page cache */
 } disk_chunk;
 
 typedef struct disk_file {
-    uint64_t start_bytes;    /* bytes deleted from the front (retention) */
-    uint64_t size_bytes;     /* end of the file, page cache included */
-    uint64_t durable_bytes;  /* end of what is on the disk */
-    bl_ring dirty;           /* disk_chunks of appends not yet durable, oldest first */
+    uint64_t start_bytes;   /* bytes deleted from the front (retention) */
+    uint64_t size_bytes;    /* end of the file, page cache included */
+    uint64_t durable_bytes; /* end of what is on the disk */
+    bl_ring dirty;          /* disk_chunks of appends not yet durable, oldest first */
 } disk_file;
 
 /* A host's disk and page cache. */
@@ -50,11 +50,11 @@ typedef struct disk_options {
 
 typedef struct disk {
     disk_options options;
-    uint64_t used_bytes;      /* live file bytes, against capacity */
-    uint64_t dirty_bytes;     /* in the page cache, not yet durable */
-    bool full;                /* disk_full fault */
-    uint32_t slow_factor;     /* slow_disk fault: 1 = normal */
-    int64_t busy_until_us;    /* the device serialises fsyncs */
+    uint64_t used_bytes;   /* live file bytes, against capacity */
+    uint64_t dirty_bytes;  /* in the page cache, not yet durable */
+    bool full;             /* disk_full fault */
+    uint32_t slow_factor;  /* slow_disk fault: 1 = normal */
+    int64_t busy_until_us; /* the device serialises fsyncs */
     disk_file *files[DISK_FILES_MAX];
     uint32_t file_count;
 } disk;

@@ -12,8 +12,8 @@
 #include "ring.h"
 #include "vec.h"
 
-#define HIST_STREAMS_MAX 65536
-#define HIST_PENDING_FLUSH 4096
+#define HIST_STREAMS_MAX        65536
+#define HIST_PENDING_FLUSH      4096
 /* The most records one stream holds. A stream holds what its node wrote ahead of now (a
  * producer: the sends its buffer memory admitted; a consumer worker: the records handed
  * to it) plus what waits for the next merge, which hist_maybe_flush runs once
@@ -25,16 +25,16 @@
  * passed on (ids_store drops the others before growing), at most HIST_BATCH_MAX per
  * record, until the merge after the next HIST_PENDING_FLUSH records. The scenarios here
  * stay below 2^17 (big-poll's one poll); 2^28 ids (2 GiB) is 4,096 full batches. */
-#define HIST_IDS_MAX (1u << 28)
+#define HIST_IDS_MAX            (1u << 28)
 
 typedef struct hist_entry {
-    hist_record rec;     /* a batch's msgs is NULL here: its ids are at ids_at */
-    uint64_t seq;        /* emission order: the tie-break between equal times */
-    uint32_t ids_at;     /* batch records (stream 0 only): index into g_hist.ids */
+    hist_record rec; /* a batch's msgs is NULL here: its ids are at ids_at */
+    uint64_t seq;    /* emission order: the tie-break between equal times */
+    uint32_t ids_at; /* batch records (stream 0 only): index into g_hist.ids */
 } hist_entry;
 
 typedef struct hist_stream {
-    bl_ring entries;     /* hist_entry, in time order, until passed on */
+    bl_ring entries; /* hist_entry, in time order, until passed on */
     int64_t last_t_us;
 } hist_stream;
 
@@ -54,7 +54,7 @@ static struct {
     uint64_t pending;
     int64_t flushed_before_us;
     uint64_t records, batches;
-    uint64_t *ids;           /* ids of stream 0's batch records, in stream order */
+    uint64_t *ids; /* ids of stream 0's batch records, in stream order */
     uint32_t ids_used, ids_capacity;
     hist_bin_state bin;
     hist_sink_buffer binary; /* always: the digest; the file in the binary format */
@@ -120,8 +120,10 @@ void hist_open(const hist_options *options)
     BL_ASSERT(g_hist.names && g_hist.streams);
     bool binary_file = options->format == HIST_FORMAT_BINARY;
     sink_open(&g_hist.binary, binary_file ? options->out : NULL, binary_file);
-    g_hist.jsonl_on = options->format == HIST_FORMAT_JSONL || options->format == HIST_FORMAT_JSONL_ZST;
-    if (g_hist.jsonl_on) sink_open(&g_hist.jsonl, options->out, options->format == HIST_FORMAT_JSONL_ZST);
+    g_hist.jsonl_on =
+        options->format == HIST_FORMAT_JSONL || options->format == HIST_FORMAT_JSONL_ZST;
+    if (g_hist.jsonl_on)
+        sink_open(&g_hist.jsonl, options->out, options->format == HIST_FORMAT_JSONL_ZST);
     g_hist.binary.length = hist_bin_header((uint8_t *)g_hist.binary.buffer);
     BL_RING_INIT(&g_hist.streams[HIST_STREAM_NOW].entries, hist_entry, HIST_STREAM_RECORDS_MAX,
                  "history stream");
@@ -136,8 +138,8 @@ hist_names *hist_names_table(void)
 uint32_t hist_stream_open(void)
 {
     BL_ASSERT(g_hist.stream_count < HIST_STREAMS_MAX);
-    BL_RING_INIT(&g_hist.streams[g_hist.stream_count].entries, hist_entry,
-                 HIST_STREAM_RECORDS_MAX, "history stream");
+    BL_RING_INIT(&g_hist.streams[g_hist.stream_count].entries, hist_entry, HIST_STREAM_RECORDS_MAX,
+                 "history stream");
     return g_hist.stream_count++;
 }
 
@@ -175,8 +177,10 @@ static uint32_t ids_store(const uint64_t *ids, uint32_t count)
 void hist_emit(uint32_t stream_id, const hist_record *rec)
 {
     BL_ASSERT(stream_id < g_hist.stream_count);
-    BL_ASSERTF(rec->count >= 1 && rec->count <= HIST_BATCH_MAX, "history record of %u messages", rec->count);
-    BL_ASSERTF(rec->count == 1 || (stream_id == HIST_STREAM_NOW && rec->msgs != NULL && rec->msgs[0] == rec->msg),
+    BL_ASSERTF(rec->count >= 1 && rec->count <= HIST_BATCH_MAX, "history record of %u messages",
+               rec->count);
+    BL_ASSERTF(rec->count == 1 ||
+                   (stream_id == HIST_STREAM_NOW && rec->msgs != NULL && rec->msgs[0] == rec->msg),
                "a batch record goes into stream 0 with its ids");
     hist_stream *stream = &g_hist.streams[stream_id];
     BL_ASSERTF(rec->t_us >= stream->last_t_us && rec->t_us >= g_hist.flushed_before_us,
@@ -203,8 +207,8 @@ void hist_cancel_after(uint32_t stream_id, int64_t t_us)
         bl_ring_pop_back(entries);
         g_hist.pending--;
     }
-    stream->last_t_us = bl_ring_count(entries) > 0 ? BL_RING_BACK(entries, hist_entry)->rec.t_us
-                                                   : t_us;
+    stream->last_t_us =
+        bl_ring_count(entries) > 0 ? BL_RING_BACK(entries, hist_entry)->rec.t_us : t_us;
 }
 
 static void pass_on(const hist_record *rec)
@@ -219,7 +223,8 @@ static void pass_on(const hist_record *rec)
             g_hist.jsonl.length += hist_format_line(&one, g_hist.names, line);
         }
     }
-    if (g_hist.options.sink != NULL) g_hist.options.sink(g_hist.options.sink_ctx, rec, g_hist.names);
+    if (g_hist.options.sink != NULL)
+        g_hist.options.sink(g_hist.options.sink_ctx, rec, g_hist.names);
     g_hist.records += rec->count;
     g_hist.batches++;
 }
@@ -287,7 +292,8 @@ void hist_close(hist_summary *summary)
     uint64_t binary_bytes = 0, jsonl_bytes = 0;
     int binary_errno = sink_close(&g_hist.binary, summary->digest_hex, &binary_bytes);
     int jsonl_errno = 0;
-    if (g_hist.jsonl_on) jsonl_errno = sink_close(&g_hist.jsonl, summary->jsonl_sha256_hex, &jsonl_bytes);
+    if (g_hist.jsonl_on)
+        jsonl_errno = sink_close(&g_hist.jsonl, summary->jsonl_sha256_hex, &jsonl_bytes);
     summary->file_bytes = g_hist.jsonl_on ? jsonl_bytes : binary_bytes;
     summary->write_errno = binary_errno != 0 ? binary_errno : jsonl_errno;
     summary->records = g_hist.records;

@@ -29,8 +29,8 @@
 #include <stdio.h>
 
 #define HIST_NAMES_MAX 4096
-#define HIST_NAME_LEN 96
-#define HIST_NONE (-1)
+#define HIST_NAME_LEN  96
+#define HIST_NONE      (-1)
 
 typedef enum hist_fn {
     HIST_SEND = 0,
@@ -44,32 +44,38 @@ typedef enum hist_fn {
     HIST_FN_COUNT,
 } hist_fn;
 
-typedef enum hist_type { HIST_INVOKE = 0, HIST_OK, HIST_FAIL, HIST_INFO, HIST_TYPE_COUNT } hist_type;
+typedef enum hist_type {
+    HIST_INVOKE = 0,
+    HIST_OK,
+    HIST_FAIL,
+    HIST_INFO,
+    HIST_TYPE_COUNT
+} hist_type;
 
 typedef enum hist_phase { HIST_PHASE_START = 0, HIST_PHASE_STOP } hist_phase;
 
 typedef struct hist_record {
     int64_t t_us;
-    int64_t intended_t_us;  /* send/request invoke; else HIST_NONE */
-    int64_t offset;         /* send ok, deliver, commit; else HIST_NONE */
-    uint64_t msg;           /* send/deliver/dedup/process: message id (>= 1);
+    int64_t intended_t_us; /* send/request invoke; else HIST_NONE */
+    int64_t offset;        /* send ok, deliver, commit; else HIST_NONE */
+    uint64_t msg;          /* send/deliver/dedup/process: message id (>= 1);
                                request: request id (>= 1); else 0 */
-    int64_t key;            /* send invoke: key >= 0, or HIST_NONE for no key */
-    uint32_t seq;           /* send invoke: per (producer node, key) sequence from 0 */
-    int32_t partition;      /* send ok, deliver, commit; else HIST_NONE */
-    uint16_t node;          /* name index of the client or "nemesis" */
-    uint16_t topic;         /* send invoke, subscribe: name index */
-    uint16_t group;         /* deliver, dedup, process, commit, subscribe: name index */
-    uint16_t fault_kind;    /* fault: name index of the kind ("crash", ...) */
-    uint16_t fault_target;  /* fault: name index of the target ("broker/1", ...) */
-    uint8_t fn;             /* hist_fn */
-    uint8_t type;           /* hist_type */
-    uint8_t redelivered;    /* deliver: 0/1 */
-    uint8_t phase;          /* fault: hist_phase */
-    uint32_t count;         /* messages the record covers: 1, or up to HIST_BATCH_MAX for a
+    int64_t key;           /* send invoke: key >= 0, or HIST_NONE for no key */
+    uint32_t seq;          /* send invoke: per (producer node, key) sequence from 0 */
+    int32_t partition;     /* send ok, deliver, commit; else HIST_NONE */
+    uint16_t node;         /* name index of the client or "nemesis" */
+    uint16_t topic;        /* send invoke, subscribe: name index */
+    uint16_t group;        /* deliver, dedup, process, commit, subscribe: name index */
+    uint16_t fault_kind;   /* fault: name index of the kind ("crash", ...) */
+    uint16_t fault_target; /* fault: name index of the target ("broker/1", ...) */
+    uint8_t fn;            /* hist_fn */
+    uint8_t type;          /* hist_type */
+    uint8_t redelivered;   /* deliver: 0/1 */
+    uint8_t phase;         /* fault: hist_phase */
+    uint32_t count;        /* messages the record covers: 1, or up to HIST_BATCH_MAX for a
                                batch (send ok/fail/info of one produce batch, deliver of
                                one poll's run from one partition); see hist_expand */
-    const uint64_t *msgs;   /* count > 1: the ids, msgs[0] == msg; else NULL */
+    const uint64_t *msgs;  /* count > 1: the ids, msgs[0] == msg; else NULL */
 } hist_record;
 
 /* A batch record stands for `count` per-message records with the same t, node, f, type
@@ -116,16 +122,16 @@ typedef void (*hist_sink_fn)(void *ctx, const hist_record *rec, const hist_names
 #define HIST_STREAM_NOW 0u
 
 typedef enum hist_format {
-    HIST_FORMAT_BINARY = 0,  /* history.blh: the compact records, zstd-compressed (default) */
-    HIST_FORMAT_JSONL,       /* history.jsonl */
-    HIST_FORMAT_JSONL_ZST,   /* history.jsonl.zst: the JSONL, zstd-compressed */
-    HIST_FORMAT_NONE,        /* no file (digest and checker only) */
+    HIST_FORMAT_BINARY = 0, /* history.blh: the compact records, zstd-compressed (default) */
+    HIST_FORMAT_JSONL,      /* history.jsonl */
+    HIST_FORMAT_JSONL_ZST,  /* history.jsonl.zst: the JSONL, zstd-compressed */
+    HIST_FORMAT_NONE,       /* no file (digest and checker only) */
 } hist_format;
 
 typedef struct hist_options {
     hist_format format;
-    FILE *out;               /* the history file; NULL iff format == HIST_FORMAT_NONE */
-    hist_sink_fn sink;       /* may be NULL */
+    FILE *out;         /* the history file; NULL iff format == HIST_FORMAT_NONE */
+    hist_sink_fn sink; /* may be NULL */
     void *sink_ctx;
 } hist_options;
 

@@ -37,7 +37,8 @@ static uint64_t id_delta(uint64_t id, uint64_t prev)
     return zigzag((int64_t)(id - prev));
 }
 
-static uint8_t *put_name_if_new(hist_bin_state *state, uint8_t *p, const hist_names *names, uint16_t index)
+static uint8_t *put_name_if_new(hist_bin_state *state, uint8_t *p, const hist_names *names,
+                                uint16_t index)
 {
     BL_ASSERTF(index < names->count, "history name index %u not in the table", (unsigned)index);
     if (state->name_known[index]) return p;
@@ -68,35 +69,38 @@ static uint8_t *put_ids(hist_bin_state *state, uint8_t *p, const hist_record *re
     return p;
 }
 
-static uint8_t *put_names_of(hist_bin_state *state, uint8_t *p, const hist_record *rec, const hist_names *names)
+static uint8_t *put_names_of(hist_bin_state *state, uint8_t *p, const hist_record *rec,
+                             const hist_names *names)
 {
     p = put_name_if_new(state, p, names, rec->node);
     switch ((hist_fn)rec->fn) {
-    case HIST_SEND:
-        if (rec->type == HIST_INVOKE) p = put_name_if_new(state, p, names, rec->topic);
-        break;
-    case HIST_DELIVER:
-    case HIST_DEDUP:
-    case HIST_PROCESS:
-    case HIST_COMMIT: p = put_name_if_new(state, p, names, rec->group); break;
-    case HIST_FAULT:
-        p = put_name_if_new(state, p, names, rec->fault_kind);
-        p = put_name_if_new(state, p, names, rec->fault_target);
-        break;
-    case HIST_SUBSCRIBE:
-        p = put_name_if_new(state, p, names, rec->group);
-        p = put_name_if_new(state, p, names, rec->topic);
-        break;
-    case HIST_REQUEST:
-    case HIST_FN_COUNT: break;
+        case HIST_SEND:
+            if (rec->type == HIST_INVOKE) p = put_name_if_new(state, p, names, rec->topic);
+            break;
+        case HIST_DELIVER:
+        case HIST_DEDUP:
+        case HIST_PROCESS:
+        case HIST_COMMIT: p = put_name_if_new(state, p, names, rec->group); break;
+        case HIST_FAULT:
+            p = put_name_if_new(state, p, names, rec->fault_kind);
+            p = put_name_if_new(state, p, names, rec->fault_target);
+            break;
+        case HIST_SUBSCRIBE:
+            p = put_name_if_new(state, p, names, rec->group);
+            p = put_name_if_new(state, p, names, rec->topic);
+            break;
+        case HIST_REQUEST:
+        case HIST_FN_COUNT: break;
     }
     return p;
 }
 
-size_t hist_bin_encode(hist_bin_state *state, const hist_record *rec, const hist_names *names, uint8_t *buf)
+size_t hist_bin_encode(hist_bin_state *state, const hist_record *rec, const hist_names *names,
+                       uint8_t *buf)
 {
     BL_ASSERT(rec->fn < HIST_FN_COUNT && rec->type < HIST_TYPE_COUNT);
-    BL_ASSERT(rec->count >= 1 && rec->count <= HIST_BATCH_MAX && (rec->count == 1 || rec->msgs != NULL));
+    BL_ASSERT(rec->count >= 1 && rec->count <= HIST_BATCH_MAX &&
+              (rec->count == 1 || rec->msgs != NULL));
     BL_ASSERTF(rec->t_us >= state->prev_t_us, "history record out of order: %lld after %lld",
                (long long)rec->t_us, (long long)state->prev_t_us);
     uint8_t *p = put_names_of(state, buf, rec, names);
@@ -106,60 +110,60 @@ size_t hist_bin_encode(hist_bin_state *state, const hist_record *rec, const hist
     p = put_varint(p, rec->node);
     uint64_t *prev = &state->prev_id[rec->fn][rec->type];
     switch ((hist_fn)rec->fn) {
-    case HIST_SEND:
-        if (rec->type == HIST_INVOKE) {
-            BL_ASSERT(rec->count == 1 && rec->key >= HIST_NONE);
-            p = put_varint(p, id_delta(rec->msg, *prev));
-            *prev = rec->msg;
-            p = put_varint(p, (uint64_t)(rec->key + 1));
-            p = put_varint(p, rec->seq);
-            p = put_varint(p, rec->topic);
-            p = put_varint(p, zigzag(rec->t_us - rec->intended_t_us));
-            break;
-        }
-        if (rec->type == HIST_OK) {
-            p = put_varint(p, zigzag(rec->partition));
-            p = put_varint(p, zigzag(rec->offset));
+        case HIST_SEND:
+            if (rec->type == HIST_INVOKE) {
+                BL_ASSERT(rec->count == 1 && rec->key >= HIST_NONE);
+                p = put_varint(p, id_delta(rec->msg, *prev));
+                *prev = rec->msg;
+                p = put_varint(p, (uint64_t)(rec->key + 1));
+                p = put_varint(p, rec->seq);
+                p = put_varint(p, rec->topic);
+                p = put_varint(p, zigzag(rec->t_us - rec->intended_t_us));
+                break;
+            }
+            if (rec->type == HIST_OK) {
+                p = put_varint(p, zigzag(rec->partition));
+                p = put_varint(p, zigzag(rec->offset));
+                p = put_ids(state, p, rec);
+                break;
+            }
             p = put_ids(state, p, rec);
             break;
-        }
-        p = put_ids(state, p, rec);
-        break;
-    case HIST_DELIVER:
-        p = put_varint(p, rec->group);
-        p = put_varint(p, zigzag(rec->partition));
-        p = put_varint(p, zigzag(rec->offset));
-        p = put_varint(p, rec->redelivered);
-        p = put_ids(state, p, rec);
-        break;
-    case HIST_DEDUP:
-    case HIST_PROCESS:
-        BL_ASSERT(rec->count == 1);
-        p = put_varint(p, id_delta(rec->msg, *prev));
-        *prev = rec->msg;
-        p = put_varint(p, rec->group);
-        break;
-    case HIST_COMMIT:
-        p = put_varint(p, rec->group);
-        p = put_varint(p, zigzag(rec->partition));
-        p = put_varint(p, zigzag(rec->offset));
-        break;
-    case HIST_FAULT:
-        p = put_varint(p, rec->fault_kind);
-        p = put_varint(p, rec->fault_target);
-        p = put_varint(p, rec->phase);
-        break;
-    case HIST_REQUEST:
-        BL_ASSERT(rec->count == 1);
-        p = put_varint(p, id_delta(rec->msg, *prev));
-        *prev = rec->msg;
-        if (rec->type == HIST_INVOKE) p = put_varint(p, zigzag(rec->t_us - rec->intended_t_us));
-        break;
-    case HIST_SUBSCRIBE:
-        p = put_varint(p, rec->group);
-        p = put_varint(p, rec->topic);
-        break;
-    case HIST_FN_COUNT: BL_ASSERT(false);
+        case HIST_DELIVER:
+            p = put_varint(p, rec->group);
+            p = put_varint(p, zigzag(rec->partition));
+            p = put_varint(p, zigzag(rec->offset));
+            p = put_varint(p, rec->redelivered);
+            p = put_ids(state, p, rec);
+            break;
+        case HIST_DEDUP:
+        case HIST_PROCESS:
+            BL_ASSERT(rec->count == 1);
+            p = put_varint(p, id_delta(rec->msg, *prev));
+            *prev = rec->msg;
+            p = put_varint(p, rec->group);
+            break;
+        case HIST_COMMIT:
+            p = put_varint(p, rec->group);
+            p = put_varint(p, zigzag(rec->partition));
+            p = put_varint(p, zigzag(rec->offset));
+            break;
+        case HIST_FAULT:
+            p = put_varint(p, rec->fault_kind);
+            p = put_varint(p, rec->fault_target);
+            p = put_varint(p, rec->phase);
+            break;
+        case HIST_REQUEST:
+            BL_ASSERT(rec->count == 1);
+            p = put_varint(p, id_delta(rec->msg, *prev));
+            *prev = rec->msg;
+            if (rec->type == HIST_INVOKE) p = put_varint(p, zigzag(rec->t_us - rec->intended_t_us));
+            break;
+        case HIST_SUBSCRIBE:
+            p = put_varint(p, rec->group);
+            p = put_varint(p, rec->topic);
+            break;
+        case HIST_FN_COUNT: BL_ASSERT(false);
     }
     size_t length = (size_t)(p - buf);
     BL_ASSERT(length <= HIST_BIN_RECORD_MAX);
@@ -179,7 +183,7 @@ size_t hist_bin_trailer(uint64_t records, uint64_t batches, uint8_t *buf)
 
 typedef struct reader {
     const uint8_t *p, *end;
-    const char *error;   /* first error, or NULL */
+    const char *error; /* first error, or NULL */
 } reader;
 
 static uint64_t get_varint(reader *r)
@@ -264,74 +268,76 @@ static void get_single_id(reader *r, hist_bin_state *state, hist_record *rec)
     uint64_t *prev = &state->prev_id[rec->fn][rec->type];
     rec->msg = *prev + (uint64_t)get_signed(r);
     *prev = rec->msg;
-    if (r->error == NULL && (rec->msg == 0 || rec->msg > (uint64_t)INT64_MAX)) r->error = "message id out of range";
+    if (r->error == NULL && (rec->msg == 0 || rec->msg > (uint64_t)INT64_MAX))
+        r->error = "message id out of range";
 }
 
 static int32_t get_partition(reader *r)
 {
     int64_t partition = get_signed(r);
-    if (r->error == NULL && (partition < HIST_NONE || partition > INT32_MAX)) r->error = "partition out of range";
+    if (r->error == NULL && (partition < HIST_NONE || partition > INT32_MAX))
+        r->error = "partition out of range";
     return (int32_t)partition;
 }
 
 static void read_fields(reader *r, hist_bin_state *state, hist_record *rec, uint64_t *ids)
 {
     switch ((hist_fn)rec->fn) {
-    case HIST_SEND:
-        if (rec->type == HIST_INVOKE) {
-            get_single_id(r, state, rec);
-            rec->key = (int64_t)get_bounded(r, (uint64_t)INT64_MAX, "key out of range") - 1;
-            rec->seq = (uint32_t)get_bounded(r, UINT32_MAX, "seq out of range");
-            rec->topic = get_name(r, state);
-            rec->intended_t_us = rec->t_us - get_signed(r);
-            return;
-        }
-        if (rec->type == HIST_OK) {
-            rec->partition = get_partition(r);
-            rec->offset = get_signed(r);
+        case HIST_SEND:
+            if (rec->type == HIST_INVOKE) {
+                get_single_id(r, state, rec);
+                rec->key = (int64_t)get_bounded(r, (uint64_t)INT64_MAX, "key out of range") - 1;
+                rec->seq = (uint32_t)get_bounded(r, UINT32_MAX, "seq out of range");
+                rec->topic = get_name(r, state);
+                rec->intended_t_us = rec->t_us - get_signed(r);
+                return;
+            }
+            if (rec->type == HIST_OK) {
+                rec->partition = get_partition(r);
+                rec->offset = get_signed(r);
+                get_ids(r, state, rec, ids);
+                return;
+            }
             get_ids(r, state, rec, ids);
             return;
-        }
-        get_ids(r, state, rec, ids);
-        return;
-    case HIST_DELIVER:
-        rec->group = get_name(r, state);
-        rec->partition = get_partition(r);
-        rec->offset = get_signed(r);
-        rec->redelivered = (uint8_t)get_bounded(r, 1, "redelivered is not 0 or 1");
-        get_ids(r, state, rec, ids);
-        return;
-    case HIST_DEDUP:
-    case HIST_PROCESS:
-        get_single_id(r, state, rec);
-        rec->group = get_name(r, state);
-        return;
-    case HIST_COMMIT:
-        rec->group = get_name(r, state);
-        rec->partition = get_partition(r);
-        rec->offset = get_signed(r);
-        return;
-    case HIST_FAULT:
-        rec->fault_kind = get_name(r, state);
-        rec->fault_target = get_name(r, state);
-        rec->phase = (uint8_t)get_bounded(r, HIST_PHASE_STOP, "fault phase out of range");
-        return;
-    case HIST_REQUEST:
-        get_single_id(r, state, rec);
-        if (rec->type == HIST_INVOKE) rec->intended_t_us = rec->t_us - get_signed(r);
-        return;
-    case HIST_SUBSCRIBE:
-        rec->group = get_name(r, state);
-        rec->topic = get_name(r, state);
-        return;
-    case HIST_FN_COUNT: break;
+        case HIST_DELIVER:
+            rec->group = get_name(r, state);
+            rec->partition = get_partition(r);
+            rec->offset = get_signed(r);
+            rec->redelivered = (uint8_t)get_bounded(r, 1, "redelivered is not 0 or 1");
+            get_ids(r, state, rec, ids);
+            return;
+        case HIST_DEDUP:
+        case HIST_PROCESS:
+            get_single_id(r, state, rec);
+            rec->group = get_name(r, state);
+            return;
+        case HIST_COMMIT:
+            rec->group = get_name(r, state);
+            rec->partition = get_partition(r);
+            rec->offset = get_signed(r);
+            return;
+        case HIST_FAULT:
+            rec->fault_kind = get_name(r, state);
+            rec->fault_target = get_name(r, state);
+            rec->phase = (uint8_t)get_bounded(r, HIST_PHASE_STOP, "fault phase out of range");
+            return;
+        case HIST_REQUEST:
+            get_single_id(r, state, rec);
+            if (rec->type == HIST_INVOKE) rec->intended_t_us = rec->t_us - get_signed(r);
+            return;
+        case HIST_SUBSCRIBE:
+            rec->group = get_name(r, state);
+            rec->topic = get_name(r, state);
+            return;
+        case HIST_FN_COUNT: break;
     }
     r->error = "unknown record kind";
 }
 
-hist_bin_status hist_bin_decode(hist_bin_state *state, const uint8_t *buf, size_t length, hist_record *rec,
-                                uint64_t *ids, hist_names *names, uint64_t trailer[2], size_t *used,
-                                char why[160])
+hist_bin_status hist_bin_decode(hist_bin_state *state, const uint8_t *buf, size_t length,
+                                hist_record *rec, uint64_t *ids, hist_names *names,
+                                uint64_t trailer[2], size_t *used, char why[160])
 {
     reader r = {.p = buf, .end = buf + length};
     for (;;) {
@@ -363,7 +369,8 @@ hist_bin_status hist_bin_decode(hist_bin_state *state, const uint8_t *buf, size_
             return HIST_BIN_ERROR;
         }
         uint64_t dt_us = get_varint(&r);
-        if (r.error == NULL && dt_us > (uint64_t)(INT64_MAX - state->prev_t_us)) r.error = "time out of range";
+        if (r.error == NULL && dt_us > (uint64_t)(INT64_MAX - state->prev_t_us))
+            r.error = "time out of range";
         *rec = hist_record_init((hist_fn)fn, (hist_type)type, 0, state->prev_t_us + (int64_t)dt_us);
         rec->node = get_name(&r, state);
         read_fields(&r, state, rec, ids);

@@ -33,10 +33,10 @@
 
 #include "history.h"
 
-#define HIST_BIN_MAGIC "BLHIST\0\1"
-#define HIST_BIN_MAGIC_LEN 8
-#define HIST_BIN_TAG_NAME 0x01
-#define HIST_BIN_TAG_END 0x02
+#define HIST_BIN_MAGIC      "BLHIST\0\1"
+#define HIST_BIN_MAGIC_LEN  8
+#define HIST_BIN_TAG_NAME   0x01
+#define HIST_BIN_TAG_END    0x02
 #define HIST_BIN_TAG_RECORD 0x40
 /* The most bytes one record can take, its names included. */
 #define HIST_BIN_RECORD_MAX (16 * 10 + 5 * (3 * 10 + HIST_NAME_LEN) + (size_t)HIST_BATCH_MAX * 10)
@@ -44,7 +44,7 @@
 typedef struct hist_bin_state {
     int64_t prev_t_us;
     uint64_t prev_id[HIST_FN_COUNT][HIST_TYPE_COUNT];
-    uint8_t name_known[HIST_NAMES_MAX];   /* the encoder sent / the decoder read it */
+    uint8_t name_known[HIST_NAMES_MAX]; /* the encoder sent / the decoder read it */
 } hist_bin_state;
 
 /* Writes the header into buf (HIST_BIN_MAGIC_LEN bytes); returns its length. */
@@ -57,9 +57,9 @@ size_t hist_bin_encode(hist_bin_state *state, const hist_record *rec, const hist
 size_t hist_bin_trailer(uint64_t records, uint64_t batches, uint8_t *buf);
 
 typedef enum hist_bin_status {
-    HIST_BIN_RECORD = 0,  /* *rec holds a record (its ids in the caller's ids buffer) */
-    HIST_BIN_END,         /* the trailer: *records and *batches are set */
-    HIST_BIN_ERROR,       /* why says what is wrong */
+    HIST_BIN_RECORD = 0, /* *rec holds a record (its ids in the caller's ids buffer) */
+    HIST_BIN_END,        /* the trailer: *records and *batches are set */
+    HIST_BIN_ERROR,      /* why says what is wrong */
 } hist_bin_status;
 
 /* Decodes the next item at buf[0..length) (the header already consumed), skipping name

@@ -22,15 +22,16 @@
 /* The (f, type) pairs the contract defines, as a bit set of types per f. */
 #define TYPES_ALL ((1u << HIST_INVOKE) | (1u << HIST_OK) | (1u << HIST_FAIL) | (1u << HIST_INFO))
 static const uint8_t g_allowed_types[HIST_FN_COUNT] = {
-    [HIST_SEND] = TYPES_ALL,          [HIST_DELIVER] = 1u << HIST_OK,
-    [HIST_DEDUP] = 1u << HIST_OK,     [HIST_PROCESS] = 1u << HIST_OK,
-    [HIST_COMMIT] = TYPES_ALL,        [HIST_FAULT] = 1u << HIST_INFO,
-    [HIST_REQUEST] = TYPES_ALL,       [HIST_SUBSCRIBE] = 1u << HIST_OK,
+    [HIST_SEND] = TYPES_ALL,      [HIST_DELIVER] = 1u << HIST_OK,
+    [HIST_DEDUP] = 1u << HIST_OK, [HIST_PROCESS] = 1u << HIST_OK,
+    [HIST_COMMIT] = TYPES_ALL,    [HIST_FAULT] = 1u << HIST_INFO,
+    [HIST_REQUEST] = TYPES_ALL,   [HIST_SUBSCRIBE] = 1u << HIST_OK,
 };
 
 bool hist_type_allowed(unsigned fn, unsigned type)
 {
-    return fn < HIST_FN_COUNT && type < HIST_TYPE_COUNT && (g_allowed_types[fn] & (1u << type)) != 0;
+    return fn < HIST_FN_COUNT && type < HIST_TYPE_COUNT &&
+           (g_allowed_types[fn] & (1u << type)) != 0;
 }
 
 /* ---- writer ---- */
@@ -132,43 +133,47 @@ static char *put_partition_offset(char *p, const hist_record *rec)
 static char *put_fields(char *p, const hist_record *rec, const hist_names *names)
 {
     switch ((hist_fn)rec->fn) {
-    case HIST_SEND: return put_send_fields(p, rec, names);
-    case HIST_DELIVER:
-        p = put_msg_group(p, rec, names);
-        p = put_partition_offset(p, rec);
-        if (rec->redelivered) PUT_LIT(p, ",\"redelivered\":true");
-        else PUT_LIT(p, ",\"redelivered\":false");
-        return p;
-    case HIST_DEDUP:
-    case HIST_PROCESS: return put_msg_group(p, rec, names);
-    case HIST_COMMIT:
-        PUT_LIT(p, ",\"group\":");
-        p = put_name(p, names, rec->group);
-        return put_partition_offset(p, rec);
-    case HIST_FAULT:
-        PUT_LIT(p, ",\"kind\":");
-        p = put_name(p, names, rec->fault_kind);
-        PUT_LIT(p, ",\"target\":");
-        p = put_name(p, names, rec->fault_target);
-        BL_ASSERT(rec->phase == HIST_PHASE_START || rec->phase == HIST_PHASE_STOP);
-        if (rec->phase == HIST_PHASE_START) PUT_LIT(p, ",\"phase\":\"start\"");
-        else PUT_LIT(p, ",\"phase\":\"stop\"");
-        return p;
-    case HIST_REQUEST:
-        BL_ASSERT(rec->msg >= 1 && rec->msg <= (uint64_t)INT64_MAX);
-        PUT_LIT(p, ",\"req\":");
-        p = put_u64(p, rec->msg);
-        if (rec->type == HIST_INVOKE) {
-            PUT_LIT(p, ",\"intended_t\":");
-            p = put_i64(p, rec->intended_t_us);
-        }
-        return p;
-    case HIST_SUBSCRIBE:
-        PUT_LIT(p, ",\"group\":");
-        p = put_name(p, names, rec->group);
-        PUT_LIT(p, ",\"topic\":");
-        return put_name(p, names, rec->topic);
-    case HIST_FN_COUNT: break;
+        case HIST_SEND: return put_send_fields(p, rec, names);
+        case HIST_DELIVER:
+            p = put_msg_group(p, rec, names);
+            p = put_partition_offset(p, rec);
+            if (rec->redelivered)
+                PUT_LIT(p, ",\"redelivered\":true");
+            else
+                PUT_LIT(p, ",\"redelivered\":false");
+            return p;
+        case HIST_DEDUP:
+        case HIST_PROCESS: return put_msg_group(p, rec, names);
+        case HIST_COMMIT:
+            PUT_LIT(p, ",\"group\":");
+            p = put_name(p, names, rec->group);
+            return put_partition_offset(p, rec);
+        case HIST_FAULT:
+            PUT_LIT(p, ",\"kind\":");
+            p = put_name(p, names, rec->fault_kind);
+            PUT_LIT(p, ",\"target\":");
+            p = put_name(p, names, rec->fault_target);
+            BL_ASSERT(rec->phase == HIST_PHASE_START || rec->phase == HIST_PHASE_STOP);
+            if (rec->phase == HIST_PHASE_START)
+                PUT_LIT(p, ",\"phase\":\"start\"");
+            else
+                PUT_LIT(p, ",\"phase\":\"stop\"");
+            return p;
+        case HIST_REQUEST:
+            BL_ASSERT(rec->msg >= 1 && rec->msg <= (uint64_t)INT64_MAX);
+            PUT_LIT(p, ",\"req\":");
+            p = put_u64(p, rec->msg);
+            if (rec->type == HIST_INVOKE) {
+                PUT_LIT(p, ",\"intended_t\":");
+                p = put_i64(p, rec->intended_t_us);
+            }
+            return p;
+        case HIST_SUBSCRIBE:
+            PUT_LIT(p, ",\"group\":");
+            p = put_name(p, names, rec->group);
+            PUT_LIT(p, ",\"topic\":");
+            return put_name(p, names, rec->topic);
+        case HIST_FN_COUNT: break;
     }
     BL_ASSERTF(false, "history record with unknown f %u", (unsigned)rec->fn);
     return p;
@@ -214,14 +219,28 @@ size_t hist_format_line(const hist_record *rec, const hist_names *names, char *b
  * checks below then run on the table, whichever path filled it. */
 
 enum {
-    FIELD_T = 0, FIELD_NODE, FIELD_F, FIELD_TYPE, FIELD_MSG, FIELD_KEY, FIELD_SEQ, FIELD_TOPIC,
-    FIELD_INTENDED_T, FIELD_PARTITION, FIELD_OFFSET, FIELD_GROUP, FIELD_REDELIVERED,
-    FIELD_KIND, FIELD_TARGET, FIELD_PHASE, FIELD_REQ, FIELD_COUNT,
+    FIELD_T = 0,
+    FIELD_NODE,
+    FIELD_F,
+    FIELD_TYPE,
+    FIELD_MSG,
+    FIELD_KEY,
+    FIELD_SEQ,
+    FIELD_TOPIC,
+    FIELD_INTENDED_T,
+    FIELD_PARTITION,
+    FIELD_OFFSET,
+    FIELD_GROUP,
+    FIELD_REDELIVERED,
+    FIELD_KIND,
+    FIELD_TARGET,
+    FIELD_PHASE,
+    FIELD_REQ,
+    FIELD_COUNT,
 };
 static const char *const g_field_names[FIELD_COUNT] = {
-    "t",      "node",        "f",         "type",        "msg",  "key",   "seq",
-    "topic",  "intended_t",  "partition", "offset",      "group", "redelivered",
-    "kind",   "target",      "phase",     "req",
+    "t",         "node",   "f",     "type",        "msg",  "key",    "seq",   "topic", "intended_t",
+    "partition", "offset", "group", "redelivered", "kind", "target", "phase", "req",
 };
 
 typedef enum { VALUE_INT = 0, VALUE_STRING, VALUE_NULL, VALUE_BOOL, VALUE_OTHER } value_type;
@@ -229,8 +248,8 @@ typedef enum { VALUE_INT = 0, VALUE_STRING, VALUE_NULL, VALUE_BOOL, VALUE_OTHER 
 typedef struct line_field {
     bool present;
     value_type type;
-    int64_t integer;         /* VALUE_INT; VALUE_BOOL: 0/1 */
-    const char *text;        /* VALUE_STRING: NUL-terminated */
+    int64_t integer;  /* VALUE_INT; VALUE_BOOL: 0/1 */
+    const char *text; /* VALUE_STRING: NUL-terminated */
     size_t length;
 } line_field;
 
@@ -238,9 +257,9 @@ typedef struct line_field {
 
 typedef struct line_fields {
     line_field field[FIELD_COUNT];
-    char strings[LINE_STRINGS_LEN];  /* decoded strings of the fast path */
+    char strings[LINE_STRINGS_LEN]; /* decoded strings of the fast path */
     size_t strings_used;
-    json_t *root;                    /* the jansson path's document, or NULL */
+    json_t *root; /* the jansson path's document, or NULL */
 } line_fields;
 
 static int field_index(const char *key, size_t length)
@@ -314,8 +333,11 @@ static const char *fast_integer(const char *p, line_field *field)
 
 static const char *fast_literal(const char *p, line_field *field)
 {
-    static const struct { const char *text; value_type type; int64_t value; } literals[] = {
-        {"null", VALUE_NULL, 0}, {"true", VALUE_BOOL, 1}, {"false", VALUE_BOOL, 0}};
+    static const struct {
+        const char *text;
+        value_type type;
+        int64_t value;
+    } literals[] = {{"null", VALUE_NULL, 0}, {"true", VALUE_BOOL, 1}, {"false", VALUE_BOOL, 0}};
     for (int i = 0; i < 3; i++) {
         size_t length = strlen(literals[i].text);
         if (strncmp(p, literals[i].text, length) != 0) continue;
@@ -345,8 +367,7 @@ static bool fast_fields(const char *line, line_fields *out)
     for (;;) {
         if (*p++ != '"') return false;
         const char *key = p;
-        while (*p != '"' && (unsigned char)*p >= 0x20u && (unsigned char)*p < 0x80u &&
-               *p != '\\') {
+        while (*p != '"' && (unsigned char)*p >= 0x20u && (unsigned char)*p < 0x80u && *p != '\\') {
             p++;
         }
         if (*p != '"') return false;
@@ -382,7 +403,8 @@ static bool jansson_fields(const char *line, line_fields *out, char why[HIST_WHY
     }
     const char *key;
     json_t *value;
-    json_object_foreach(out->root, key, value) {
+    json_object_foreach(out->root, key, value)
+    {
         int index = field_index(key, strlen(key));
         if (index < 0) continue;
         line_field *field = &out->field[index];
@@ -531,24 +553,24 @@ static bool parse_fields(const line_fields *in, hist_record *rec, hist_names *na
                          char why[HIST_WHY_LEN])
 {
     switch ((hist_fn)rec->fn) {
-    case HIST_SEND: return parse_send(in, rec, names, why);
-    case HIST_DELIVER: return parse_deliver(in, rec, names, why);
-    case HIST_DEDUP:
-    case HIST_PROCESS:
-        return get_msg(in, FIELD_MSG, rec, why) &&
-               get_name(in, FIELD_GROUP, names, &rec->group, why);
-    case HIST_COMMIT:
-        return get_name(in, FIELD_GROUP, names, &rec->group, why) &&
-               get_partition_offset(in, rec, why);
-    case HIST_FAULT: return parse_fault(in, rec, names, why);
-    case HIST_REQUEST:
-        if (!get_msg(in, FIELD_REQ, rec, why)) return false;
-        if (rec->type != HIST_INVOKE) return true;
-        return get_int(in, FIELD_INTENDED_T, 0, INT64_MAX, &rec->intended_t_us, why);
-    case HIST_SUBSCRIBE:
-        return get_name(in, FIELD_GROUP, names, &rec->group, why) &&
-               get_name(in, FIELD_TOPIC, names, &rec->topic, why);
-    case HIST_FN_COUNT: break;
+        case HIST_SEND: return parse_send(in, rec, names, why);
+        case HIST_DELIVER: return parse_deliver(in, rec, names, why);
+        case HIST_DEDUP:
+        case HIST_PROCESS:
+            return get_msg(in, FIELD_MSG, rec, why) &&
+                   get_name(in, FIELD_GROUP, names, &rec->group, why);
+        case HIST_COMMIT:
+            return get_name(in, FIELD_GROUP, names, &rec->group, why) &&
+                   get_partition_offset(in, rec, why);
+        case HIST_FAULT: return parse_fault(in, rec, names, why);
+        case HIST_REQUEST:
+            if (!get_msg(in, FIELD_REQ, rec, why)) return false;
+            if (rec->type != HIST_INVOKE) return true;
+            return get_int(in, FIELD_INTENDED_T, 0, INT64_MAX, &rec->intended_t_us, why);
+        case HIST_SUBSCRIBE:
+            return get_name(in, FIELD_GROUP, names, &rec->group, why) &&
+                   get_name(in, FIELD_TOPIC, names, &rec->topic, why);
+        case HIST_FN_COUNT: break;
     }
     return fail_why(why, "unknown value", FIELD_F);
 }
@@ -576,8 +598,7 @@ static bool parse_record(const line_fields *in, hist_record *out, hist_names *na
     return true;
 }
 
-bool hist_parse_line(const char *line, hist_record *rec, hist_names *names,
-                     char why[HIST_WHY_LEN])
+bool hist_parse_line(const char *line, hist_record *rec, hist_names *names, char why[HIST_WHY_LEN])
 {
     BL_ASSERT(line != NULL && rec != NULL && names != NULL && why != NULL);
     line_fields in;

@@ -20,9 +20,9 @@ _Static_assert(NAMES_INDEX_SLOTS >= 2u * HIST_NAMES_MAX, "the index must stay ha
 _Static_assert(HIST_NAMES_MAX <= 65536, "name indices are uint16_t");
 
 static struct {
-    const hist_names *table;            /* the table the index was built for */
-    uint32_t used;                      /* occupied slots */
-    uint16_t slots[NAMES_INDEX_SLOTS];  /* name index + 1; 0 = empty */
+    const hist_names *table;           /* the table the index was built for */
+    uint32_t used;                     /* occupied slots */
+    uint16_t slots[NAMES_INDEX_SLOTS]; /* name index + 1; 0 = empty */
 } g_index;
 
 static uint32_t name_hash(const char *name)
@@ -94,21 +94,22 @@ uint16_t hist_names_intern(hist_names *names, const char *name)
     for (size_t i = 0; i < length; i++) {
         BL_ASSERTF((unsigned char)name[i] >= 0x20u, "control character in history name");
     }
-    BL_ASSERTF(names->count < HIST_NAMES_MAX, "history name table full (%d names)",
-               HIST_NAMES_MAX);
+    BL_ASSERTF(names->count < HIST_NAMES_MAX, "history name table full (%d names)", HIST_NAMES_MAX);
     uint32_t index = names->count++;
     memcpy(names->names[index], name, length + 1);
     /* Stale entries (a table reset in place) only accumulate until the next rebuild. */
-    if (g_index.used >= NAMES_INDEX_SLOTS / 2u) index_reset(names);
-    else index_insert(index, names->names[index]);
+    if (g_index.used >= NAMES_INDEX_SLOTS / 2u)
+        index_reset(names);
+    else
+        index_insert(index, names->names[index]);
     return (uint16_t)index;
 }
 
 const char *hist_fn_name(hist_fn fn)
 {
     static const char *const fn_names[HIST_FN_COUNT] = {
-        [HIST_SEND] = "send",       [HIST_DELIVER] = "deliver", [HIST_DEDUP] = "dedup",
-        [HIST_PROCESS] = "process", [HIST_COMMIT] = "commit",   [HIST_FAULT] = "fault",
+        [HIST_SEND] = "send",       [HIST_DELIVER] = "deliver",     [HIST_DEDUP] = "dedup",
+        [HIST_PROCESS] = "process", [HIST_COMMIT] = "commit",       [HIST_FAULT] = "fault",
         [HIST_REQUEST] = "request", [HIST_SUBSCRIBE] = "subscribe",
     };
     BL_ASSERT((unsigned)fn < HIST_FN_COUNT);
@@ -118,7 +119,10 @@ const char *hist_fn_name(hist_fn fn)
 const char *hist_type_name(hist_type type)
 {
     static const char *const type_names[HIST_TYPE_COUNT] = {
-        [HIST_INVOKE] = "invoke", [HIST_OK] = "ok", [HIST_FAIL] = "fail", [HIST_INFO] = "info",
+        [HIST_INVOKE] = "invoke",
+        [HIST_OK] = "ok",
+        [HIST_FAIL] = "fail",
+        [HIST_INFO] = "info",
     };
     BL_ASSERT((unsigned)type < HIST_TYPE_COUNT);
     return type_names[type];

@@ -17,20 +17,20 @@
 struct hist_output {
     FILE *out;
     EVP_MD_CTX *sha;
-    ZSTD_CCtx *zstd;         /* NULL: write the bytes as they are */
-    void *compressed;        /* zstd's output buffer */
+    ZSTD_CCtx *zstd;  /* NULL: write the bytes as they are */
+    void *compressed; /* zstd's output buffer */
     size_t compressed_capacity;
     uint64_t file_bytes;
-    int write_errno;         /* first failed write, 0 if none */
+    int write_errno; /* first failed write, 0 if none */
     char *buffers[HIST_OUTPUT_BUFFERS];
     size_t lengths[HIST_OUTPUT_BUFFERS];
-    unsigned filling;        /* index the simulation fills */
-    unsigned next_to_write;  /* index the writer takes next */
-    unsigned submitted;      /* buffers handed over and not yet written */
+    unsigned filling;       /* index the simulation fills */
+    unsigned next_to_write; /* index the writer takes next */
+    unsigned submitted;     /* buffers handed over and not yet written */
     bool closing;
     pthread_mutex_t lock;
-    pthread_cond_t work;     /* the writer waits for a submitted buffer */
-    pthread_cond_t space;    /* the simulation waits for a written one */
+    pthread_cond_t work;  /* the writer waits for a submitted buffer */
+    pthread_cond_t space; /* the simulation waits for a written one */
     pthread_t writer;
 };
 
@@ -44,7 +44,8 @@ static void write_file(hist_output *output, const void *bytes, size_t length)
 }
 
 /* Compresses `length` bytes (or ends the frame) and writes what zstd produced. */
-static void write_compressed(hist_output *output, const char *bytes, size_t length, ZSTD_EndDirective mode)
+static void write_compressed(hist_output *output, const char *bytes, size_t length,
+                             ZSTD_EndDirective mode)
 {
     ZSTD_inBuffer in = {bytes, length, 0};
     for (;;) {
@@ -60,8 +61,10 @@ static void write_compressed(hist_output *output, const char *bytes, size_t leng
 static void write_buffer(hist_output *output, const char *bytes, size_t length)
 {
     BL_ASSERT(EVP_DigestUpdate(output->sha, bytes, length) == 1);
-    if (output->zstd != NULL) write_compressed(output, bytes, length, ZSTD_e_continue);
-    else write_file(output, bytes, length);
+    if (output->zstd != NULL)
+        write_compressed(output, bytes, length, ZSTD_e_continue);
+    else
+        write_file(output, bytes, length);
 }
 
 static void *writer_main(void *arg)
@@ -69,7 +72,8 @@ static void *writer_main(void *arg)
     hist_output *output = arg;
     pthread_mutex_lock(&output->lock);
     for (;;) {
-        while (output->submitted == 0 && !output->closing) pthread_cond_wait(&output->work, &output->lock);
+        while (output->submitted == 0 && !output->closing)
+            pthread_cond_wait(&output->work, &output->lock);
         if (output->submitted == 0) break; /* closing and nothing left */
         unsigned index = output->next_to_write;
         pthread_mutex_unlock(&output->lock);
@@ -94,7 +98,8 @@ hist_output *hist_output_open(FILE *out, bool compress)
     if (compress) {
         output->zstd = ZSTD_createCCtx();
         BL_ASSERT(output->zstd != NULL);
-        BL_ASSERT(!ZSTD_isError(ZSTD_CCtx_setParameter(output->zstd, ZSTD_c_compressionLevel, HIST_OUTPUT_ZSTD_LEVEL)));
+        BL_ASSERT(!ZSTD_isError(
+            ZSTD_CCtx_setParameter(output->zstd, ZSTD_c_compressionLevel, HIST_OUTPUT_ZSTD_LEVEL)));
         output->compressed_capacity = ZSTD_CStreamOutSize();
         output->compressed = malloc(output->compressed_capacity);
         BL_ASSERT(output->compressed != NULL);
@@ -104,7 +109,8 @@ hist_output *hist_output_open(FILE *out, bool compress)
         BL_ASSERT(output->buffers[i] != NULL);
     }
     BL_ASSERT(pthread_mutex_init(&output->lock, NULL) == 0);
-    BL_ASSERT(pthread_cond_init(&output->work, NULL) == 0 && pthread_cond_init(&output->space, NULL) == 0);
+    BL_ASSERT(pthread_cond_init(&output->work, NULL) == 0 &&
+              pthread_cond_init(&output->space, NULL) == 0);
     BL_ASSERT(pthread_create(&output->writer, NULL, writer_main, output) == 0);
     return output;
 }
@@ -119,7 +125,8 @@ char *hist_output_submit(hist_output *output, size_t length)
     BL_ASSERT(length <= HIST_OUTPUT_BUFFER_BYTES);
     pthread_mutex_lock(&output->lock);
     /* The buffer after `filling` is free once fewer than all but one are submitted. */
-    while (output->submitted == HIST_OUTPUT_BUFFERS - 1) pthread_cond_wait(&output->space, &output->lock);
+    while (output->submitted == HIST_OUTPUT_BUFFERS - 1)
+        pthread_cond_wait(&output->space, &output->lock);
     output->lengths[output->filling] = length;
     output->submitted++;
     output->filling = (output->filling + 1) % HIST_OUTPUT_BUFFERS;
@@ -136,7 +143,8 @@ int hist_output_close(hist_output *output, unsigned char digest[32], uint64_t *f
     pthread_mutex_unlock(&output->lock);
     BL_ASSERT(pthread_join(output->writer, NULL) == 0);
     BL_ASSERT(output->submitted == 0);
-    if (output->out != NULL && output->write_errno == 0 && fflush(output->out) != 0) output->write_errno = errno != 0 ? errno : EIO;
+    if (output->out != NULL && output->write_errno == 0 && fflush(output->out) != 0)
+        output->write_errno = errno != 0 ? errno : EIO;
     unsigned int digest_len = 0;
     BL_ASSERT(EVP_DigestFinal_ex(output->sha, digest, &digest_len) == 1 && digest_len == 32);
     *file_bytes = output->file_bytes;

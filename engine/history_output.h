@@ -11,8 +11,8 @@
 #include <stdio.h>
 
 #define HIST_OUTPUT_BUFFER_BYTES (1u << 20)
-#define HIST_OUTPUT_BUFFERS 4 /* in flight between the simulation and the writer */
-#define HIST_OUTPUT_ZSTD_LEVEL 3 /* zstd's default: ~10x on the history, hundreds of MB/s */
+#define HIST_OUTPUT_BUFFERS      4 /* in flight between the simulation and the writer */
+#define HIST_OUTPUT_ZSTD_LEVEL   3 /* zstd's default: ~10x on the history, hundreds of MB/s */
 
 typedef struct hist_output hist_output;
 

@@ -21,14 +21,14 @@ typedef struct reader {
     const char *path;
     FILE *file;
     ZSTD_DCtx *zstd;
-    uint8_t *in;                 /* compressed bytes read from the file */
+    uint8_t *in; /* compressed bytes read from the file */
     size_t in_capacity;
     ZSTD_inBuffer in_buffer;
     bool file_done;
-    size_t frame_remaining;      /* zstd's hint: 0 once a frame ended */
-    uint8_t *window;             /* decompressed bytes: [start, end) not yet decoded */
+    size_t frame_remaining; /* zstd's hint: 0 once a frame ended */
+    uint8_t *window;        /* decompressed bytes: [start, end) not yet decoded */
     size_t start, end;
-    uint64_t consumed;           /* decompressed bytes decoded before window[start] */
+    uint64_t consumed; /* decompressed bytes decoded before window[start] */
 } reader;
 
 /* Decompresses until the window holds `wanted` bytes from start, or the stream ends.
@@ -45,7 +45,8 @@ static int refill(reader *r, size_t wanted, char *error)
             size_t got = fread(r->in, 1, r->in_capacity, r->file);
             if (got == 0) {
                 if (ferror(r->file)) {
-                    snprintf(error, HIST_READER_ERROR_LEN, "cannot read %s: %s", r->path, strerror(errno));
+                    snprintf(error, HIST_READER_ERROR_LEN, "cannot read %s: %s", r->path,
+                             strerror(errno));
                     return -1;
                 }
                 r->file_done = true;
@@ -87,10 +88,12 @@ static int reader_open(reader *r, const char *path, char *error)
     r->in_capacity = ZSTD_DStreamInSize();
     r->in = malloc(r->in_capacity);
     r->window = malloc(READER_WINDOW_BYTES);
-    BL_ASSERTF(r->zstd != NULL && r->in != NULL && r->window != NULL, "out of memory (history reader)");
+    BL_ASSERTF(r->zstd != NULL && r->in != NULL && r->window != NULL,
+               "out of memory (history reader)");
     if (refill(r, HIST_BIN_MAGIC_LEN, error) != 0) return -1;
     if (r->end < HIST_BIN_MAGIC_LEN || memcmp(r->window, HIST_BIN_MAGIC, HIST_BIN_MAGIC_LEN) != 0) {
-        snprintf(error, HIST_READER_ERROR_LEN, "%s is not a brokerlab history (no BLHIST header)", path);
+        snprintf(error, HIST_READER_ERROR_LEN, "%s is not a brokerlab history (no BLHIST header)",
+                 path);
         return -1;
     }
     r->start = HIST_BIN_MAGIC_LEN;
@@ -114,10 +117,11 @@ int hist_read(const char *path, hist_sink_fn visit, void *ctx, char error[HIST_R
         uint64_t trailer[2] = {0, 0};
         size_t used = 0;
         char why[160];
-        hist_bin_status status = hist_bin_decode(state, r.window + r.start, r.end - r.start, &rec, ids, names,
-                                                 trailer, &used, why);
+        hist_bin_status status = hist_bin_decode(state, r.window + r.start, r.end - r.start, &rec,
+                                                 ids, names, trailer, &used, why);
         if (status == HIST_BIN_ERROR) {
-            snprintf(error, HIST_READER_ERROR_LEN, "%s: corrupt history at byte %llu of the stream: %s", path,
+            snprintf(error, HIST_READER_ERROR_LEN,
+                     "%s: corrupt history at byte %llu of the stream: %s", path,
                      (unsigned long long)r.consumed, why);
             rc = -1;
             break;
@@ -126,13 +130,15 @@ int hist_read(const char *path, hist_sink_fn visit, void *ctx, char error[HIST_R
         r.consumed += used;
         if (status == HIST_BIN_END) {
             if (trailer[0] != records || trailer[1] != batches) {
-                snprintf(error, HIST_READER_ERROR_LEN,
-                         "%s: corrupt history: the trailer counts %llu records in %llu batches, the stream %llu in %llu",
-                         path, (unsigned long long)trailer[0], (unsigned long long)trailer[1],
-                         (unsigned long long)records, (unsigned long long)batches);
+                snprintf(
+                    error, HIST_READER_ERROR_LEN,
+                    "%s: corrupt history: the trailer counts %llu records in %llu batches, the stream %llu in %llu",
+                    path, (unsigned long long)trailer[0], (unsigned long long)trailer[1],
+                    (unsigned long long)records, (unsigned long long)batches);
                 rc = -1;
             } else if (refill(&r, 1, error) == 0 && (r.end > r.start || r.frame_remaining != 0)) {
-                snprintf(error, HIST_READER_ERROR_LEN, "%s: corrupt history: bytes after the trailer", path);
+                snprintf(error, HIST_READER_ERROR_LEN,
+                         "%s: corrupt history: bytes after the trailer", path);
                 rc = -1;
             }
             break;

@@ -66,8 +66,8 @@ void *bl_idmap_put(bl_idmap *map, uint64_t id, bool *created)
     uint64_t *slot = map->capacity > 0 ? probe(map, id) : NULL;
     if (created != NULL) *created = slot == NULL || *slot == 0;
     if (slot != NULL && *slot == id) return slot + 1;
-    BL_ASSERTF(map->count < map->entries_max, "%s: more than its maximum of %u entries",
-               map->what, map->entries_max);
+    BL_ASSERTF(map->count < map->entries_max, "%s: more than its maximum of %u entries", map->what,
+               map->entries_max);
     if ((map->count + 1) * 2 > map->capacity) { /* at most half full */
         grow(map);
         slot = probe(map, id);

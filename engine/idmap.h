@@ -33,16 +33,16 @@ static inline uint64_t bl_hash_u64(uint64_t x)
 }
 
 #define BL_IDMAP_ENTRIES_LIMIT (1u << 30) /* the largest entries_max: the table stays < 2^32 */
-#define BL_IDMAP_CAPACITY_MIN 16u          /* slots of the first allocation */
+#define BL_IDMAP_CAPACITY_MIN  16u        /* slots of the first allocation */
 
 typedef struct bl_idmap {
-    uint64_t *slots;        /* capacity * stride_words words; NULL until the first put */
-    uint32_t capacity;      /* slots: 0 or a power of two, at least twice count */
-    uint32_t count;         /* entries */
-    uint32_t entries_max;   /* the most entries the map may hold */
-    uint32_t value_size;    /* bytes per value; 0 for a set */
-    uint32_t stride_words;  /* 1 (the id) + the value rounded up to 8-byte words */
-    const char *what;       /* names the map in the assertion message */
+    uint64_t *slots;       /* capacity * stride_words words; NULL until the first put */
+    uint32_t capacity;     /* slots: 0 or a power of two, at least twice count */
+    uint32_t count;        /* entries */
+    uint32_t entries_max;  /* the most entries the map may hold */
+    uint32_t value_size;   /* bytes per value; 0 for a set */
+    uint32_t stride_words; /* 1 (the id) + the value rounded up to 8-byte words */
+    const char *what;      /* names the map in the assertion message */
 } bl_idmap;
 
 /* An empty map of value_size-byte values (0: a set) that may hold up to entries_max

@@ -23,23 +23,23 @@ typedef struct net_rule {
 /* A packet travelling as a SimGrid flow (network.model: simgrid). */
 typedef struct net_flow {
     uint32_t src, dst;
-    int64_t extra_us;          /* slow and lossy links, added after the flow completes */
-    uint64_t token;            /* the connection's (dst incarnation, src incarnation) */
+    int64_t extra_us; /* slow and lossy links, added after the flow completes */
+    uint64_t token;   /* the connection's (dst incarnation, src incarnation) */
     void *payload;
-    struct net_flow *next;     /* free list, or the list of flows in the air */
+    struct net_flow *next; /* free list, or the list of flows in the air */
     struct net_flow *prev;
 } net_flow;
 
 static struct {
     gsl_rng *rng;
-    bool flows;                /* packets are SimGrid flows */
-    net_flow *flows_free;      /* recycled flow records */
-    net_flow *flows_live;      /* in the air, for the cleanup at the end */
+    bool flows;           /* packets are SimGrid flows */
+    net_flow *flows_free; /* recycled flow records */
+    net_flow *flows_live; /* in the air, for the cleanup at the end */
     uint64_t flows_live_count;
-    uint32_t node_count;       /* matrices below are node_count x node_count */
+    uint32_t node_count; /* matrices below are node_count x node_count */
     int64_t *connection_last_arrival_us;
     int64_t *nic_free_at_us;
-    uint8_t *reset_on_restart;   /* [dst][src]: src sent into dst's power-off silence */
+    uint8_t *reset_on_restart;       /* [dst][src]: src sent into dst's power-off silence */
     uint32_t *connected_incarnation; /* [src][dst]: the dst process src's connection
                                         reaches; 0 = none yet (reconnect on next send) */
     net_rule rules[NET_RULES_MAX];
@@ -55,8 +55,10 @@ void net_init(uint64_t seed)
 
 static void flow_unlink(net_flow *flow)
 {
-    if (flow->prev != NULL) flow->prev->next = flow->next;
-    else g_net.flows_live = flow->next;
+    if (flow->prev != NULL)
+        flow->prev->next = flow->next;
+    else
+        g_net.flows_live = flow->next;
     if (flow->next != NULL) flow->next->prev = flow->prev;
     g_net.flows_live_count--;
 }
@@ -151,7 +153,8 @@ static void send_reset(sim_node *to, const sim_node *about, int64_t latency_us)
 {
     g_net.connected_incarnation[(size_t)to->id * g_net.node_count + about->id] = 0;
     if (!to->process_up) return;
-    sim_schedule(to, sim_now_us() + latency_us, SIM_EVENT_NET_RESET, about->id, to->incarnation, NULL);
+    sim_schedule(to, sim_now_us() + latency_us, SIM_EVENT_NET_RESET, about->id, to->incarnation,
+                 NULL);
 }
 
 /* ---- SimGrid flows ---- */
@@ -163,21 +166,30 @@ static void flow_done(void *cookie, int64_t done_us)
     net_flow *flow = cookie;
     flow_unlink(flow);
     int64_t done_or_now_us = done_us > sim_now_us() ? done_us : sim_now_us();
-    int64_t arrival_us = connection_arrival_us(flow->src, flow->dst, done_or_now_us + flow->extra_us);
-    sim_schedule(sim_node_by_id(flow->dst), arrival_us, SIM_EVENT_PACKET, flow->src, flow->token, flow->payload);
+    int64_t arrival_us =
+        connection_arrival_us(flow->src, flow->dst, done_or_now_us + flow->extra_us);
+    sim_schedule(sim_node_by_id(flow->dst), arrival_us, SIM_EVENT_PACKET, flow->src, flow->token,
+                 flow->payload);
     flow->next = g_net.flows_free;
     g_net.flows_free = flow;
 }
 
-static void send_flow(sim_node *src, sim_node *dst, uint32_t size_bytes, void *payload, int64_t extra_us,
-                      uint64_t token, int64_t now_us)
+static void send_flow(sim_node *src, sim_node *dst, uint32_t size_bytes, void *payload,
+                      int64_t extra_us, uint64_t token, int64_t now_us)
 {
-    BL_ASSERTF(g_net.flows_live_count < NET_FLOWS_MAX, "more than %u packets in the air", NET_FLOWS_MAX);
+    BL_ASSERTF(g_net.flows_live_count < NET_FLOWS_MAX, "more than %u packets in the air",
+               NET_FLOWS_MAX);
     net_flow *flow = g_net.flows_free;
-    if (flow != NULL) g_net.flows_free = flow->next;
-    else flow = malloc(sizeof *flow);
+    if (flow != NULL)
+        g_net.flows_free = flow->next;
+    else
+        flow = malloc(sizeof *flow);
     BL_ASSERT(flow != NULL);
-    *flow = (net_flow){.src = src->id, .dst = dst->id, .extra_us = extra_us, .token = token, .payload = payload,
+    *flow = (net_flow){.src = src->id,
+                       .dst = dst->id,
+                       .extra_us = extra_us,
+                       .token = token,
+                       .payload = payload,
                        .next = g_net.flows_live};
     if (g_net.flows_live != NULL) g_net.flows_live->prev = flow;
     g_net.flows_live = flow;
@@ -208,7 +220,8 @@ void net_send(sim_node *src, sim_node *dst, uint32_t size_bytes, void *payload)
         send_reset(src, dst, 0);
         return;
     }
-    uint32_t *connected = &g_net.connected_incarnation[(size_t)src->id * g_net.node_count + dst->id];
+    uint32_t *connected =
+        &g_net.connected_incarnation[(size_t)src->id * g_net.node_count + dst->id];
     if (*connected == 0) *connected = dst->incarnation; /* (re)connect */
     uint64_t token = ((uint64_t)*connected << 32) | src->incarnation;
     if (g_net.flows) {
@@ -233,7 +246,8 @@ bool net_accept_delivery(sim_node *dst, const sim_event *ev)
     bool cut = is_cut(src->id, dst->id);
     if (!cut && dst->process_up && incarnation == dst->incarnation) {
         /* Replies travel back on the connection the request came in on. */
-        g_net.connected_incarnation[(size_t)dst->id * g_net.node_count + src->id] = (uint32_t)ev->token;
+        g_net.connected_incarnation[(size_t)dst->id * g_net.node_count + src->id] =
+            (uint32_t)ev->token;
         g_net.packets_delivered++;
         return true;
     }
@@ -242,14 +256,17 @@ bool net_accept_delivery(sim_node *dst, const sim_event *ev)
      * without power answers nothing; the sender's TCP keeps retransmitting, and the
      * first retransmission to reach the host once it is back draws the reset. */
     if (!cut && dst->host_up) send_reset(src, dst, sim_route_latency_us(dst, src));
-    if (!cut && !dst->host_up) g_net.reset_on_restart[(size_t)dst->id * g_net.node_count + src->id] = 1;
+    if (!cut && !dst->host_up)
+        g_net.reset_on_restart[(size_t)dst->id * g_net.node_count + src->id] = 1;
     return false;
 }
 
 uint32_t net_add_rule(const net_rule_spec *spec)
 {
-    BL_ASSERT(spec->kind == NET_RULE_CUT || spec->kind == NET_RULE_LOSSY || spec->kind == NET_RULE_SLOW);
-    BL_ASSERTF(spec->kind != NET_RULE_LOSSY || (spec->drop_per_million >= 1 && spec->drop_per_million <= NET_PER_MILLION),
+    BL_ASSERT(spec->kind == NET_RULE_CUT || spec->kind == NET_RULE_LOSSY ||
+              spec->kind == NET_RULE_SLOW);
+    BL_ASSERTF(spec->kind != NET_RULE_LOSSY ||
+                   (spec->drop_per_million >= 1 && spec->drop_per_million <= NET_PER_MILLION),
                "drop %u per million", spec->drop_per_million);
     BL_ASSERTF(spec->kind != NET_RULE_SLOW || spec->extra_latency_us > 0, "slow link of %lld us",
                (long long)spec->extra_latency_us);

@@ -27,8 +27,8 @@
 #include "sim.h"
 
 #define NET_RETRANSMITS_MAX 6
-#define NET_RTO_MIN_US 200000
-#define NET_RULES_MAX 256
+#define NET_RTO_MIN_US      200000
+#define NET_RULES_MAX       256
 
 typedef enum net_rule_kind { NET_RULE_CUT = 0, NET_RULE_LOSSY, NET_RULE_SLOW } net_rule_kind;
 
@@ -41,10 +41,10 @@ typedef struct net_rule_spec {
     uint32_t count_a;
     const uint32_t *side_b;
     uint32_t count_b;
-    bool one_way;               /* only packets from side a to side b */
-    uint32_t drop_per_million;  /* NET_RULE_LOSSY: each transmission is dropped with
+    bool one_way;              /* only packets from side a to side b */
+    uint32_t drop_per_million; /* NET_RULE_LOSSY: each transmission is dropped with
                                    probability drop_per_million / NET_PER_MILLION, 1..10^6 */
-    int64_t extra_latency_us;   /* NET_RULE_SLOW: added to every packet, > 0 */
+    int64_t extra_latency_us;  /* NET_RULE_SLOW: added to every packet, > 0 */
 } net_rule_spec;
 
 #define NET_FLOWS_MAX (1u << 20) /* packets in the air as SimGrid flows */

@@ -22,8 +22,8 @@ extern "C" {
 #include "platform.h"
 }
 
-extern "C" void platform_build(uint32_t host_count, const char *const *host_names,
-                               double latency_s, double bandwidth_bytes_per_s, void **hosts_out)
+extern "C" void platform_build(uint32_t host_count, const char *const *host_names, double latency_s,
+                               double bandwidth_bytes_per_s, void **hosts_out)
 {
     auto *zone = simgrid::s4u::create_star_zone("brokerlab");
     for (uint32_t i = 0; i < host_count; i++) {
@@ -39,8 +39,8 @@ extern "C" void platform_build(uint32_t host_count, const char *const *host_name
 }
 
 extern "C" int platform_load(const char *file, uint32_t host_count, const char *const *host_names,
-                             void **hosts_out, int64_t *latency_us, uint64_t *bandwidth_bytes_per_s, char *error,
-                             size_t error_len)
+                             void **hosts_out, int64_t *latency_us, uint64_t *bandwidth_bytes_per_s,
+                             char *error, size_t error_len)
 {
     auto *engine = simgrid::s4u::Engine::get_instance();
     try {
@@ -52,9 +52,11 @@ extern "C" int platform_load(const char *file, uint32_t host_count, const char *
     for (uint32_t i = 0; i < host_count; i++) {
         simgrid::s4u::Host *host = engine->host_by_name_or_null(host_names[i]);
         if (host == nullptr) {
-            std::snprintf(error, error_len,
-                          "%s has no host named '%s' (it needs one host per node, named as the node: "
-                          "broker/0, producer/NAME/0, consumer/GROUP/0, nemesis, ...)", file, host_names[i]);
+            std::snprintf(
+                error, error_len,
+                "%s has no host named '%s' (it needs one host per node, named as the node: "
+                "broker/0, producer/NAME/0, consumer/GROUP/0, nemesis, ...)",
+                file, host_names[i]);
             return -1;
         }
         hosts_out[i] = host;
@@ -74,14 +76,15 @@ extern "C" int platform_load(const char *file, uint32_t host_count, const char *
             try {
                 src->route_to(dst, links, &latency_s);
             } catch (const std::exception &e) {
-                std::snprintf(error, error_len, "%s: no route from %s to %s (%s)", file, host_names[a],
-                              host_names[b], e.what());
+                std::snprintf(error, error_len, "%s: no route from %s to %s (%s)", file,
+                              host_names[a], host_names[b], e.what());
                 return -1;
             }
             double bandwidth = links.empty() ? 0 : links[0]->get_bandwidth();
             for (const auto *link : links) bandwidth = std::min(bandwidth, link->get_bandwidth());
             if (links.empty() || !(bandwidth >= 1)) {
-                std::snprintf(error, error_len, "%s: the route from %s to %s has no link with a bandwidth", file,
+                std::snprintf(error, error_len,
+                              "%s: the route from %s to %s has no link with a bandwidth", file,
                               host_names[a], host_names[b]);
                 return -1;
             }
@@ -92,11 +95,12 @@ extern "C" int platform_load(const char *file, uint32_t host_count, const char *
     return 0;
 }
 
-namespace {
+namespace
+{
 struct flows_state {
     platform_flow_done_fn done = nullptr;
     std::set<simgrid::s4u::Activity *> vetoed;
-    std::set<simgrid::s4u::CommPtr> running;   // our references keep the flows alive
+    std::set<simgrid::s4u::CommPtr> running;     // our references keep the flows alive
     std::vector<simgrid::s4u::CommPtr> finished; // released once run_until returned
     uint64_t in_flight = 0;
     bool callback_connected = false;
@@ -114,7 +118,8 @@ void on_activity_completion(simgrid::s4u::Activity const &activity)
     if (comm == nullptr || g_flows.done == nullptr) return;
     void *cookie = comm->get_data<void>();
     if (cookie == nullptr) return;
-    BL_ASSERTF(activity.get_state() == simgrid::s4u::Activity::State::FINISHED, "a SimGrid flow failed");
+    BL_ASSERTF(activity.get_state() == simgrid::s4u::Activity::State::FINISHED,
+               "a SimGrid flow failed");
     BL_ASSERT(g_flows.in_flight > 0);
     g_flows.in_flight--;
     // SimGrid still uses the activity after this callback (release_dependencies): drop
@@ -131,17 +136,18 @@ extern "C" void platform_flows_init(platform_flow_done_fn done)
     g_flows.done = done;
     g_flows.in_flight = 0;
     simgrid::s4u::Engine::get_instance()->track_vetoed_activities(&g_flows.vetoed);
-    if (!g_flows.callback_connected) simgrid::s4u::Activity::on_completion_cb(on_activity_completion);
+    if (!g_flows.callback_connected)
+        simgrid::s4u::Activity::on_completion_cb(on_activity_completion);
     g_flows.callback_connected = true;
 }
 
-extern "C" void platform_flow_start(void *src_host, void *dst_host, uint64_t size_bytes, void *cookie,
-                                    int64_t now_us)
+extern "C" void platform_flow_start(void *src_host, void *dst_host, uint64_t size_bytes,
+                                    void *cookie, int64_t now_us)
 {
     BL_ASSERT(cookie != nullptr && g_flows.done != nullptr);
     if (clock_us() < now_us) platform_flows_advance(now_us);
-    BL_ASSERTF(clock_us() == now_us, "SimGrid's clock %lld is not the engine's %lld", (long long)clock_us(),
-               (long long)now_us);
+    BL_ASSERTF(clock_us() == now_us, "SimGrid's clock %lld is not the engine's %lld",
+               (long long)clock_us(), (long long)now_us);
     auto *src = static_cast<simgrid::s4u::Host *>(src_host);
     auto *dst = static_cast<simgrid::s4u::Host *>(dst_host);
     simgrid::s4u::CommPtr comm = simgrid::s4u::Comm::sendto_init(src, dst);
@@ -170,7 +176,7 @@ extern "C" int64_t platform_flows_advance(int64_t until_us)
 
 extern "C" void platform_flows_shutdown(void)
 {
-    g_flows.done = nullptr; // cancelling below reports nothing
+    g_flows.done = nullptr;                                  // cancelling below reports nothing
     for (const auto &comm : g_flows.running) comm->cancel(); // flows still in the air at the end
     g_flows.running.clear();
     g_flows.vetoed.clear();

@@ -16,8 +16,9 @@ void platform_build(uint32_t host_count, const char *const *host_names, double l
  * (host_names[i]), and the latency and bandwidth of the route between every pair
  * (count x count, row = source). Returns 0, or -1 with a message in error (a parse
  * error, a missing host, a missing route): never aborts. Call after simgrid_init. */
-int platform_load(const char *file, uint32_t host_count, const char *const *host_names, void **hosts_out,
-                  int64_t *latency_us, uint64_t *bandwidth_bytes_per_s, char *error, size_t error_len);
+int platform_load(const char *file, uint32_t host_count, const char *const *host_names,
+                  void **hosts_out, int64_t *latency_us, uint64_t *bandwidth_bytes_per_s,
+                  char *error, size_t error_len);
 
 /* ---- flows (SimGrid's activity API, no actors) ----
  * A flow is a SimGrid communication between two hosts, sharing links with every flow
@@ -27,7 +28,8 @@ typedef void (*platform_flow_done_fn)(void *cookie, int64_t done_us);
 
 void platform_flows_init(platform_flow_done_fn done);
 /* Starts a flow of size_bytes at now_us (SimGrid's clock is first brought to now_us). */
-void platform_flow_start(void *src_host, void *dst_host, uint64_t size_bytes, void *cookie, int64_t now_us);
+void platform_flow_start(void *src_host, void *dst_host, uint64_t size_bytes, void *cookie,
+                         int64_t now_us);
 /* Flows in progress. */
 uint64_t platform_flows_in_flight(void);
 /* Advances SimGrid's clock towards until_us; returns at until_us or right after the

@@ -36,8 +36,8 @@ void bl_ring_grow(bl_ring *ring)
     /* The items that wrapped around, slots [0, head + count - old_capacity), follow the
      * old end now: item i stays at (head + i) & (capacity - 1), since head + i < 2 *
      * old_capacity <= capacity. */
-    uint32_t wrapped = ring->head + ring->count > old_capacity
-                           ? ring->head + ring->count - old_capacity : 0;
+    uint32_t wrapped =
+        ring->head + ring->count > old_capacity ? ring->head + ring->count - old_capacity : 0;
     memcpy(items + (size_t)old_capacity * item_size, items, (size_t)wrapped * item_size);
     ring->items = items;
     ring->capacity = capacity;

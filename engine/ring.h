@@ -21,16 +21,16 @@
 
 #include "bl_assert.h"
 
-#define BL_RING_CAPACITY_MIN 16u  /* slots of the first allocation (less if the max is less) */
+#define BL_RING_CAPACITY_MIN 16u /* slots of the first allocation (less if the max is less) */
 
 typedef struct bl_ring {
-    char *items;            /* capacity * item_size bytes; NULL until the first push */
-    uint32_t head;          /* slot of the front item */
-    uint32_t count;         /* items held */
-    uint32_t capacity;      /* slots allocated: 0 or a power of two <= capacity_max */
-    uint32_t capacity_max;  /* the most items the ring may hold: a power of two */
-    uint32_t item_size;     /* bytes per item */
-    const char *what;       /* names the ring in the assertion message */
+    char *items;           /* capacity * item_size bytes; NULL until the first push */
+    uint32_t head;         /* slot of the front item */
+    uint32_t count;        /* items held */
+    uint32_t capacity;     /* slots allocated: 0 or a power of two <= capacity_max */
+    uint32_t capacity_max; /* the most items the ring may hold: a power of two */
+    uint32_t item_size;    /* bytes per item */
+    const char *what;      /* names the ring in the assertion message */
 } bl_ring;
 
 /* An empty ring of items of item_size bytes that may hold up to capacity_max (a power of
@@ -110,10 +110,10 @@ static inline void bl_ring_clear(bl_ring *ring)
 /* Typed access: `type` is the item type the ring was initialised with (asserted). */
 #define BL_RING_INIT(ring, type, capacity_max, what) \
     bl_ring_init((ring), (uint32_t)sizeof(type), (capacity_max), (what))
-#define BL_RING_AT(ring, type, i) ((type *)bl_ring_at((ring), (i), sizeof(type)))
-#define BL_RING_FRONT(ring, type) ((type *)bl_ring_front((ring), sizeof(type)))
-#define BL_RING_BACK(ring, type) ((type *)bl_ring_back((ring), sizeof(type)))
-#define BL_RING_PUSH_BACK(ring, type) ((type *)bl_ring_push_back((ring), sizeof(type)))
+#define BL_RING_AT(ring, type, i)      ((type *)bl_ring_at((ring), (i), sizeof(type)))
+#define BL_RING_FRONT(ring, type)      ((type *)bl_ring_front((ring), sizeof(type)))
+#define BL_RING_BACK(ring, type)       ((type *)bl_ring_back((ring), sizeof(type)))
+#define BL_RING_PUSH_BACK(ring, type)  ((type *)bl_ring_push_back((ring), sizeof(type)))
 #define BL_RING_PUSH_FRONT(ring, type) ((type *)bl_ring_push_front((ring), sizeof(type)))
 
 #endif

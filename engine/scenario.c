@@ -26,10 +26,9 @@
 
 #define SCN_RATE_MAX_PER_S 1000000000LL
 #define SCN_KEYS_COUNT_MAX 1000000
-#define SCN_ZIPF_S_MAX 100.0
+#define SCN_ZIPF_S_MAX     100.0
 
-#define SCN_DIST_DESC \
-    "a duration, const(D), exp(MEAN), uniform(LOW, HIGH) or normal(MEAN, SD)"
+#define SCN_DIST_DESC "a duration, const(D), exp(MEAN), uniform(LOW, HIGH) or normal(MEAN, SD)"
 #define SCN_KEYS_DESC "none, uniform(N), sequential(N) or zipf(N, S)"
 
 /* ---------------------------------------------------------------- references */
@@ -43,8 +42,8 @@ static bool scn_topic_ref_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
         return false;
     }
     if (!scn_topic_find(ctx->out, text, target)) {
-        return scn_fail(ctx, node, "%s: unknown topic '%s', expected one of: %s", ctx->where,
-                        text, scn_topic_names(ctx->out, names, sizeof names));
+        return scn_fail(ctx, node, "%s: unknown topic '%s', expected one of: %s", ctx->where, text,
+                        scn_topic_names(ctx->out, names, sizeof names));
     }
     return true;
 }
@@ -55,9 +54,10 @@ static bool scn_topic_ref_check(scn_ctx *ctx, const scn_seen *seen)
     if (scn_seen_value(seen, "topic") != NULL || ctx->out->topic_count == 1) {
         return true;
     }
-    return scn_fail(ctx, seen->map, "missing required key 'topic' %s (the scenario has %u "
-                    "topics), expected topic: a topic name", scn_in(ctx),
-                    (unsigned)ctx->out->topic_count);
+    return scn_fail(ctx, seen->map,
+                    "missing required key 'topic' %s (the scenario has %u "
+                    "topics), expected topic: a topic name",
+                    scn_in(ctx), (unsigned)ctx->out->topic_count);
 }
 
 /* ---------------------------------------------------------------- selectors */
@@ -71,15 +71,15 @@ typedef struct scn_selector_form {
 
 /* The engine's forms; a family's (scn_family_selector) are listed after the brokers'. */
 static const scn_selector_form scn_broker_forms[] = {
-    { "broker", SCN_SEL_BROKER, true, "broker(N)" },
-    { "brokers", SCN_SEL_ALL_BROKERS, false, "brokers" },
+    {"broker", SCN_SEL_BROKER, true, "broker(N)"},
+    {"brokers", SCN_SEL_ALL_BROKERS, false, "brokers"},
 };
 static const scn_selector_form scn_client_forms[] = {
-    { "producer", SCN_SEL_PRODUCER, true, "producer(NAME[/I])" },
-    { "producers", SCN_SEL_ALL_PRODUCERS, false, "producers" },
-    { "consumer", SCN_SEL_CONSUMER, true, "consumer(GROUP[/I])" },
-    { "consumers", SCN_SEL_ALL_CONSUMERS, false, "consumers" },
-    { "clients", SCN_SEL_ALL_CLIENTS, false, "clients" },
+    {"producer", SCN_SEL_PRODUCER, true, "producer(NAME[/I])"},
+    {"producers", SCN_SEL_ALL_PRODUCERS, false, "producers"},
+    {"consumer", SCN_SEL_CONSUMER, true, "consumer(GROUP[/I])"},
+    {"consumers", SCN_SEL_ALL_CONSUMERS, false, "consumers"},
+    {"clients", SCN_SEL_ALL_CLIENTS, false, "clients"},
 };
 #define SCN_COUNT(array_) (sizeof(array_) / sizeof((array_)[0]))
 
@@ -148,17 +148,18 @@ static bool scn_selector_bad(scn_ctx *ctx, yaml_node_t *node, const char *text)
                     ctx->selector_desc, scn_comma_hint(text));
 }
 
-static bool scn_selector_broker(scn_ctx *ctx, yaml_node_t *node, const char *text,
-                                const char *arg, scn_selector *selector)
+static bool scn_selector_broker(scn_ctx *ctx, yaml_node_t *node, const char *text, const char *arg,
+                                scn_selector *selector)
 {
     uint32_t brokers = ctx->out->cluster.broker_count;
     if (!scn_u32_text(arg, &selector->index)) {
         return scn_selector_bad(ctx, node, text);
     }
     if (selector->index >= brokers) {
-        return scn_fail(ctx, node, "%s: broker %s in '%s' is out of range, expected 0..%u "
-                        "(cluster.brokers is %u)", ctx->where, arg, text,
-                        (unsigned)brokers - 1, (unsigned)brokers);
+        return scn_fail(ctx, node,
+                        "%s: broker %s in '%s' is out of range, expected 0..%u "
+                        "(cluster.brokers is %u)",
+                        ctx->where, arg, text, (unsigned)brokers - 1, (unsigned)brokers);
     }
     return true;
 }
@@ -183,23 +184,24 @@ static bool scn_selector_client(scn_ctx *ctx, yaml_node_t *node, const char *tex
         }
     }
     if (selector->index == entries) {
-        return scn_fail(ctx, node, "%s: unknown %s '%s' in '%s', expected one of: %s",
-                        ctx->where, producer ? "producer" : "consumer group", arg, text,
+        return scn_fail(ctx, node, "%s: unknown %s '%s' in '%s', expected one of: %s", ctx->where,
+                        producer ? "producer" : "consumer group", arg, text,
                         scn_join_names(first, stride, entries, names, sizeof names));
     }
     selector->all_instances = slash == NULL;
     if (slash == NULL) {
         return true;
     }
-    uint32_t count = producer ? scn->producers[selector->index].count
-                              : scn->consumers[selector->index].count;
+    uint32_t count =
+        producer ? scn->producers[selector->index].count : scn->consumers[selector->index].count;
     if (!scn_u32_text(slash + 1, &selector->instance)) {
         return scn_selector_bad(ctx, node, text);
     }
     if (selector->instance >= count) {
-        return scn_fail(ctx, node, "%s: instance %s in '%s' is out of range, expected 0..%u "
-                        "(count is %u)", ctx->where, slash + 1, text, (unsigned)count - 1,
-                        (unsigned)count);
+        return scn_fail(ctx, node,
+                        "%s: instance %s in '%s' is out of range, expected 0..%u "
+                        "(count is %u)",
+                        ctx->where, slash + 1, text, (unsigned)count - 1, (unsigned)count);
     }
     return true;
 }
@@ -229,10 +231,10 @@ static bool scn_selector_parse(scn_ctx *ctx, yaml_node_t *node, scn_selector *se
     }
     selector->kind = form->kind;
     switch (form->kind) {
-    case SCN_SEL_BROKER: return scn_selector_broker(ctx, node, text, call.args[0], selector);
-    case SCN_SEL_PRODUCER:
-    case SCN_SEL_CONSUMER: return scn_selector_client(ctx, node, text, call.args[0], selector);
-    default: return true;
+        case SCN_SEL_BROKER: return scn_selector_broker(ctx, node, text, call.args[0], selector);
+        case SCN_SEL_PRODUCER:
+        case SCN_SEL_CONSUMER: return scn_selector_client(ctx, node, text, call.args[0], selector);
+        default: return true;
     }
 }
 
@@ -259,8 +261,9 @@ static bool scn_target_broker_parse(scn_ctx *ctx, yaml_node_t *node, void *targe
     if (!scn_selector_parse(ctx, node, selector)) {
         return false;
     }
-    bool broker = selector->kind == SCN_SEL_BROKER || selector->kind == SCN_SEL_ALL_BROKERS ||
-                  (selector->kind == SCN_SEL_FAMILY && scn_family_selector_names_brokers(ctx, selector));
+    bool broker =
+        selector->kind == SCN_SEL_BROKER || selector->kind == SCN_SEL_ALL_BROKERS ||
+        (selector->kind == SCN_SEL_FAMILY && scn_family_selector_names_brokers(ctx, selector));
     if (!broker) {
         return scn_fail(ctx, node, "%s: '%s' is not a broker, expected %s", ctx->where,
                         (const char *)node->data.scalar.value, ctx->broker_selector_desc);
@@ -275,9 +278,10 @@ static bool scn_target_consumer_parse(scn_ctx *ctx, yaml_node_t *node, void *tar
         return false;
     }
     if (selector->kind != SCN_SEL_CONSUMER && selector->kind != SCN_SEL_ALL_CONSUMERS) {
-        return scn_fail(ctx, node, "%s: '%s' is not a consumer, expected consumer(GROUP/I), "
-                        "consumer(GROUP) or consumers", ctx->where,
-                        (const char *)node->data.scalar.value);
+        return scn_fail(ctx, node,
+                        "%s: '%s' is not a consumer, expected consumer(GROUP/I), "
+                        "consumer(GROUP) or consumers",
+                        ctx->where, (const char *)node->data.scalar.value);
     }
     return true;
 }
@@ -327,7 +331,7 @@ static bool scn_between_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
         return scn_fail(ctx, node, "%s: %u node sets, expected %s", ctx->where,
                         (unsigned)scn_seq_length(node), desc);
     }
-    scn_node_set *sides[2] = { &fault->side_a, &fault->side_b };
+    scn_node_set *sides[2] = {&fault->side_a, &fault->side_b};
     for (uint32_t i = 0; i < 2; i++) {
         size_t saved = scn_where_push_index(ctx, i);
         bool ok = scn_node_set_parse(ctx, scn_seq_item(ctx, node, i), sides[i]);
@@ -342,10 +346,10 @@ static bool scn_between_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
 /* ---------------------------------------------------------------- faults */
 
 static const scn_field scn_one_way_fields[] = {
-    { SCN_AT("from", SCN_T_CUSTOM, scn_fault, side_a), .parse = scn_node_set_parse,
-      .desc = "a sequence of selectors", .required = true },
-    { SCN_AT("to", SCN_T_CUSTOM, scn_fault, side_b), .parse = scn_node_set_parse,
-      .desc = "a sequence of selectors", .required = true },
+    {SCN_AT("from", SCN_T_CUSTOM, scn_fault, side_a), .parse = scn_node_set_parse,
+     .desc = "a sequence of selectors", .required = true},
+    {SCN_AT("to", SCN_T_CUSTOM, scn_fault, side_b), .parse = scn_node_set_parse,
+     .desc = "a sequence of selectors", .required = true},
 };
 static const scn_schema scn_one_way_schema = SCN_SCHEMA(scn_one_way_fields, NULL);
 
@@ -358,9 +362,10 @@ static bool scn_partition_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
         return scn_map_parse(ctx, node, &scn_one_way_schema, fault);
     }
     if (node->type != YAML_SEQUENCE_NODE) {
-        return scn_fail(ctx, node, "%s: got %s, expected [[SELECTORS], [SELECTORS]] or "
-                        "{from: [SELECTORS], to: [SELECTORS]}", ctx->where,
-                        scn_node_kind(node));
+        return scn_fail(ctx, node,
+                        "%s: got %s, expected [[SELECTORS], [SELECTORS]] or "
+                        "{from: [SELECTORS], to: [SELECTORS]}",
+                        ctx->where, scn_node_kind(node));
     }
     return scn_between_parse(ctx, node, fault);
 }
@@ -386,8 +391,10 @@ static bool scn_probability_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
         return false;
     }
     if (!scn_decimal_text(text, &value)) {
-        return scn_fail(ctx, node, "%s: bad probability '%s', expected a decimal number in "
-                        "(0, 1] such as 0.05", ctx->where, text);
+        return scn_fail(ctx, node,
+                        "%s: bad probability '%s', expected a decimal number in "
+                        "(0, 1] such as 0.05",
+                        ctx->where, text);
     }
     if (!(value > 0.0 && value <= 1.0)) {
         return scn_fail(ctx, node, "%s: %s is out of range, expected a probability in (0, 1]",
@@ -397,13 +404,16 @@ static bool scn_probability_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
     uint32_t per_million = 0;
     const char *decimals = strchr(text, '.');
     for (const char *d = text; *d != '\0' && d != decimals; d++) {
-        per_million = per_million * 10 + (uint32_t)(*d - '0') * 1000000u; /* value <= 1: no overflow */
+        per_million =
+            per_million * 10 + (uint32_t)(*d - '0') * 1000000u; /* value <= 1: no overflow */
     }
     uint32_t scale = 100000u;
     for (const char *d = decimals != NULL ? decimals + 1 : ""; *d != '\0'; d++, scale /= 10) {
         if (scale == 0 && *d != '0') {
-            return scn_fail(ctx, node, "%s: %s has more than 6 decimal places, expected a probability "
-                            "in (0, 1] such as 0.05", ctx->where, text);
+            return scn_fail(ctx, node,
+                            "%s: %s has more than 6 decimal places, expected a probability "
+                            "in (0, 1] such as 0.05",
+                            ctx->where, text);
         }
         per_million += (uint32_t)(*d - '0') * scale;
     }
@@ -413,39 +423,41 @@ static bool scn_probability_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
 }
 
 static const scn_field scn_lossy_fields[] = {
-    { SCN_CUSTOM("between", scn_between_parse, "[[SELECTORS], [SELECTORS]]"), .required = true },
-    { SCN_AT("drop", SCN_T_CUSTOM, scn_fault, drop_per_million), .parse = scn_probability_parse,
-      .desc = "a probability in (0, 1]", .required = true },
+    {SCN_CUSTOM("between", scn_between_parse, "[[SELECTORS], [SELECTORS]]"), .required = true},
+    {SCN_AT("drop", SCN_T_CUSTOM, scn_fault, drop_per_million), .parse = scn_probability_parse,
+     .desc = "a probability in (0, 1]", .required = true},
 };
 static const scn_schema scn_lossy_schema = SCN_SCHEMA(scn_lossy_fields, NULL);
 
 static const scn_field scn_slow_link_fields[] = {
-    { SCN_CUSTOM("between", scn_between_parse, "[[SELECTORS], [SELECTORS]]"), .required = true },
-    { SCN_AT("latency", SCN_T_DURATION, scn_fault, extra_latency_us), .min = 1,
-      .max = SCN_DURATION_MAX_US, .required = true },
+    {SCN_CUSTOM("between", scn_between_parse, "[[SELECTORS], [SELECTORS]]"), .required = true},
+    {SCN_AT("latency", SCN_T_DURATION, scn_fault, extra_latency_us), .min = 1,
+     .max = SCN_DURATION_MAX_US, .required = true},
 };
 static const scn_schema scn_slow_link_schema = SCN_SCHEMA(scn_slow_link_fields, NULL);
 
 static bool scn_fault_check(scn_ctx *ctx, const scn_seen *seen, void *base);
 
-#define SCN_FAULT_TARGET(key_, fn_, desc_) \
-    { SCN_AT(key_, SCN_T_CUSTOM, scn_fault, target), .parse = (fn_), .desc = (desc_) }
+#define SCN_FAULT_TARGET(key_, fn_, desc_)                                             \
+    {                                                                                  \
+        SCN_AT(key_, SCN_T_CUSTOM, scn_fault, target), .parse = (fn_), .desc = (desc_) \
+    }
 
 /* The first four keys are the extras of scn_fault_forms; the rest are the kind keys. */
 static const scn_field scn_fault_fields[] = {
-    { SCN_AT("at", SCN_T_DURATION, scn_fault, at_us), .min = 0, .max = SCN_DURATION_MAX_US,
-      .required = true },
-    { SCN_AT("for", SCN_T_DURATION, scn_fault, for_us), .min = 1, .max = SCN_DURATION_MAX_US },
-    { SCN_AT("restart_after", SCN_T_DURATION, scn_fault, restart_after_us), .min = 0,
-      .max = SCN_DURATION_MAX_US },
-    { SCN_AT("factor", SCN_T_U32, scn_fault, factor), .min = 2, .max = 1000 },
+    {SCN_AT("at", SCN_T_DURATION, scn_fault, at_us), .min = 0, .max = SCN_DURATION_MAX_US,
+     .required = true},
+    {SCN_AT("for", SCN_T_DURATION, scn_fault, for_us), .min = 1, .max = SCN_DURATION_MAX_US},
+    {SCN_AT("restart_after", SCN_T_DURATION, scn_fault, restart_after_us), .min = 0,
+     .max = SCN_DURATION_MAX_US},
+    {SCN_AT("factor", SCN_T_U32, scn_fault, factor), .min = 2, .max = 1000},
     SCN_FAULT_TARGET("crash", scn_target_any_parse, "a selector"),
     SCN_FAULT_TARGET("kill9", scn_target_any_parse, "a selector"),
     SCN_FAULT_TARGET("restart", scn_target_any_parse, "a selector"),
-    { SCN_CUSTOM("partition", scn_partition_parse, "[[SELECTORS], [SELECTORS]]") },
-    { SCN_CUSTOM("heal", scn_heal_parse, "all") },
-    { .key = "lossy_link", .type = SCN_T_MAP, .offset = 0, .schema = &scn_lossy_schema },
-    { .key = "slow_link", .type = SCN_T_MAP, .offset = 0, .schema = &scn_slow_link_schema },
+    {SCN_CUSTOM("partition", scn_partition_parse, "[[SELECTORS], [SELECTORS]]")},
+    {SCN_CUSTOM("heal", scn_heal_parse, "all")},
+    {.key = "lossy_link", .type = SCN_T_MAP, .offset = 0, .schema = &scn_lossy_schema},
+    {.key = "slow_link", .type = SCN_T_MAP, .offset = 0, .schema = &scn_slow_link_schema},
     SCN_FAULT_TARGET("slow_disk", scn_target_broker_parse, "a broker selector"),
     SCN_FAULT_TARGET("disk_full", scn_target_broker_parse, "a broker selector"),
     SCN_FAULT_TARGET("stall", scn_target_consumer_parse, "a consumer selector"),
@@ -453,10 +465,10 @@ static const scn_field scn_fault_fields[] = {
 static const scn_schema scn_fault_schema = SCN_SCHEMA(scn_fault_fields, scn_fault_check);
 
 /* Bit i stands for scn_fault_fields[i]: the extras are fields 1..3 of that table. */
-#define SCN_FAULT_EXTRAS 4u          /* at, for, restart_after, factor */
-#define SCN_EXTRA_FOR (1u << 1)
+#define SCN_FAULT_EXTRAS        4u /* at, for, restart_after, factor */
+#define SCN_EXTRA_FOR           (1u << 1)
 #define SCN_EXTRA_RESTART_AFTER (1u << 2)
-#define SCN_EXTRA_FACTOR (1u << 3)
+#define SCN_EXTRA_FACTOR        (1u << 3)
 
 /* Per kind (in scn_fault_kind order): extras allowed and required besides `at`. */
 typedef struct scn_fault_form {
@@ -467,16 +479,16 @@ typedef struct scn_fault_form {
 } scn_fault_form;
 
 static const scn_fault_form scn_fault_forms[] = {
-    { "crash", SCN_FAULT_CRASH, SCN_EXTRA_RESTART_AFTER, 0 },
-    { "kill9", SCN_FAULT_KILL9, SCN_EXTRA_RESTART_AFTER, 0 },
-    { "restart", SCN_FAULT_RESTART, 0, 0 },
-    { "partition", SCN_FAULT_PARTITION, SCN_EXTRA_FOR, 0 },
-    { "heal", SCN_FAULT_HEAL, 0, 0 },
-    { "lossy_link", SCN_FAULT_LOSSY_LINK, SCN_EXTRA_FOR, 0 },
-    { "slow_link", SCN_FAULT_SLOW_LINK, SCN_EXTRA_FOR, 0 },
-    { "slow_disk", SCN_FAULT_SLOW_DISK, SCN_EXTRA_FOR | SCN_EXTRA_FACTOR, SCN_EXTRA_FACTOR },
-    { "disk_full", SCN_FAULT_DISK_FULL, SCN_EXTRA_FOR, 0 },
-    { "stall", SCN_FAULT_STALL, SCN_EXTRA_FOR, 0 },
+    {"crash", SCN_FAULT_CRASH, SCN_EXTRA_RESTART_AFTER, 0},
+    {"kill9", SCN_FAULT_KILL9, SCN_EXTRA_RESTART_AFTER, 0},
+    {"restart", SCN_FAULT_RESTART, 0, 0},
+    {"partition", SCN_FAULT_PARTITION, SCN_EXTRA_FOR, 0},
+    {"heal", SCN_FAULT_HEAL, 0, 0},
+    {"lossy_link", SCN_FAULT_LOSSY_LINK, SCN_EXTRA_FOR, 0},
+    {"slow_link", SCN_FAULT_SLOW_LINK, SCN_EXTRA_FOR, 0},
+    {"slow_disk", SCN_FAULT_SLOW_DISK, SCN_EXTRA_FOR | SCN_EXTRA_FACTOR, SCN_EXTRA_FACTOR},
+    {"disk_full", SCN_FAULT_DISK_FULL, SCN_EXTRA_FOR, 0},
+    {"stall", SCN_FAULT_STALL, SCN_EXTRA_FOR, 0},
 };
 #define SCN_FAULT_FORM_COUNT (sizeof scn_fault_forms / sizeof scn_fault_forms[0])
 
@@ -511,9 +523,10 @@ static bool scn_fault_form_pick(scn_ctx *ctx, const scn_seen *seen, const scn_fa
         if (form != NULL) {
             bool later = key->start_mark.index > form_key->start_mark.index;
             const scn_fault_form *first = later ? form : &scn_fault_forms[i];
-            return scn_fail(ctx, later ? key : form_key, "%s: two fault kinds '%s' and '%s', "
-                            "expected exactly one of: %s", ctx->where, first->key,
-                            later ? scn_fault_forms[i].key : form->key,
+            return scn_fail(ctx, later ? key : form_key,
+                            "%s: two fault kinds '%s' and '%s', "
+                            "expected exactly one of: %s",
+                            ctx->where, first->key, later ? scn_fault_forms[i].key : form->key,
                             scn_fault_kinds_text(kinds, sizeof kinds));
         }
         form = &scn_fault_forms[i];
@@ -543,13 +556,16 @@ static bool scn_fault_extras_check(scn_ctx *ctx, const scn_seen *seen, const scn
         const char *key = scn_fault_fields[i].key;
         bool allowed_here = (form->extras & (1u << i)) != 0;
         if (seen->keys[i] != NULL && !allowed_here) {
-            return scn_fail(ctx, seen->keys[i], "%s.%s: does not apply to a %s fault, expected "
-                            "only: %s", ctx->where, key, form->key, allowed);
+            return scn_fail(ctx, seen->keys[i],
+                            "%s.%s: does not apply to a %s fault, expected "
+                            "only: %s",
+                            ctx->where, key, form->key, allowed);
         }
         if (seen->keys[i] == NULL && (form->extras_required & (1u << i)) != 0) {
-            return scn_fail(ctx, seen->map, "missing required key '%s' %s, expected %s: an "
-                            "integer in %lld..%lld", key, scn_in(ctx), key,
-                            (long long)scn_fault_fields[i].min,
+            return scn_fail(ctx, seen->map,
+                            "missing required key '%s' %s, expected %s: an "
+                            "integer in %lld..%lld",
+                            key, scn_in(ctx), key, (long long)scn_fault_fields[i].min,
                             (long long)scn_fault_fields[i].max);
         }
     }
@@ -576,9 +592,10 @@ static bool scn_fault_check(scn_ctx *ctx, const scn_seen *seen, void *base)
     char duration[32];
     const scn_fault *fault = base;
     if (fault->at_us >= ctx->out->duration_us) {
-        return scn_fail(ctx, scn_seen_value(seen, "at"), "%s.at: %s is not before the end of "
-                        "the run, expected at < duration (%s)", ctx->where,
-                        units_format_duration(fault->at_us, at, sizeof at),
+        return scn_fail(ctx, scn_seen_value(seen, "at"),
+                        "%s.at: %s is not before the end of "
+                        "the run, expected at < duration (%s)",
+                        ctx->where, units_format_duration(fault->at_us, at, sizeof at),
                         units_format_duration(ctx->out->duration_us, duration, sizeof duration));
     }
     return true;
@@ -614,14 +631,15 @@ static void scn_faults_sort(scn_scenario *scenario)
 
 /* ---------------------------------------------------------------- producers */
 
-
 /* N of uniform(N), sequential(N), zipf(N, S). */
 static bool scn_keys_count(scn_ctx *ctx, yaml_node_t *node, const char *text, const char *arg,
                            uint32_t *out)
 {
     if (!scn_u32_text(arg, out)) {
-        return scn_fail(ctx, node, "%s: bad key count '%s' in '%s', expected an integer in "
-                        "1..%d", ctx->where, arg, text, SCN_KEYS_COUNT_MAX);
+        return scn_fail(ctx, node,
+                        "%s: bad key count '%s' in '%s', expected an integer in "
+                        "1..%d",
+                        ctx->where, arg, text, SCN_KEYS_COUNT_MAX);
     }
     if (*out < 1 || *out > SCN_KEYS_COUNT_MAX) {
         return scn_fail(ctx, node, "%s: key count %s in '%s' is out of range, expected 1..%d",
@@ -632,8 +650,8 @@ static bool scn_keys_count(scn_ctx *ctx, yaml_node_t *node, const char *text, co
 
 static bool scn_keys_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
 {
-    static const char *const names[] = { "none", "uniform", "sequential", "zipf" };
-    static const uint32_t arities[] = { 0, 1, 1, 2 };
+    static const char *const names[] = {"none", "uniform", "sequential", "zipf"};
+    static const uint32_t arities[] = {0, 1, 1, 2};
     scn_keys *keys = target;
     scn_call call;
     const char *text = scn_scalar_get(ctx, node, SCN_KEYS_DESC);
@@ -646,8 +664,8 @@ static bool scn_keys_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
         kind++;
     }
     if (!ok || kind == 4 || call.arg_count != arities[kind] || call.has_parens != (kind != 0)) {
-        return scn_fail(ctx, node, "%s: bad key distribution '%s', expected %s%s",
-                        ctx->where, text, SCN_KEYS_DESC, scn_comma_hint(text));
+        return scn_fail(ctx, node, "%s: bad key distribution '%s', expected %s%s", ctx->where, text,
+                        SCN_KEYS_DESC, scn_comma_hint(text));
     }
     keys->kind = (scn_keys_kind)kind;
     keys->count = 0;
@@ -655,11 +673,12 @@ static bool scn_keys_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
     if (kind != SCN_KEYS_NONE && !scn_keys_count(ctx, node, text, call.args[0], &keys->count)) {
         return false;
     }
-    if (kind == SCN_KEYS_ZIPF &&
-        (!scn_decimal_text(call.args[1], &keys->zipf_s) || keys->zipf_s <= 0.0 ||
-         keys->zipf_s > SCN_ZIPF_S_MAX)) {
-        return scn_fail(ctx, node, "%s: bad zipf exponent '%s' in '%s', expected a decimal "
-                        "number in (0, 100] such as 1.1", ctx->where, call.args[1], text);
+    if (kind == SCN_KEYS_ZIPF && (!scn_decimal_text(call.args[1], &keys->zipf_s) ||
+                                  keys->zipf_s <= 0.0 || keys->zipf_s > SCN_ZIPF_S_MAX)) {
+        return scn_fail(ctx, node,
+                        "%s: bad zipf exponent '%s' in '%s', expected a decimal "
+                        "number in (0, 100] such as 1.1",
+                        ctx->where, call.args[1], text);
     }
     return true;
 }
@@ -670,20 +689,19 @@ static bool scn_dist_arg(scn_ctx *ctx, yaml_node_t *node, const char *text, cons
 {
     char why[UNITS_WHY_LEN];
     if (!units_parse_duration_us(arg, out, why)) {
-        return scn_fail(ctx, node, "%s: bad duration '%s' in '%s', %s", ctx->where, arg, text,
-                        why);
+        return scn_fail(ctx, node, "%s: bad duration '%s' in '%s', %s", ctx->where, arg, text, why);
     }
     if (*out > SCN_DURATION_MAX_US) {
-        return scn_fail(ctx, node, "%s: %s in '%s' is out of range, expected 0s..30d",
-                        ctx->where, arg, text);
+        return scn_fail(ctx, node, "%s: %s in '%s' is out of range, expected 0s..30d", ctx->where,
+                        arg, text);
     }
     return true;
 }
 
 static bool scn_dist_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
 {
-    static const char *const names[] = { "const", "exp", "uniform", "normal" };
-    static const uint32_t arities[] = { 1, 1, 2, 2 };
+    static const char *const names[] = {"const", "exp", "uniform", "normal"};
+    static const uint32_t arities[] = {1, 1, 2, 2};
     scn_dist *dist = target;
     scn_call call;
     const char *text = scn_scalar_get(ctx, node, SCN_DIST_DESC);
@@ -700,8 +718,8 @@ static bool scn_dist_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
         kind++;
     }
     if (!ok || kind == 4 || call.arg_count != arities[kind]) {
-        return scn_fail(ctx, node, "%s: bad distribution '%s', expected %s%s", ctx->where,
-                        text, SCN_DIST_DESC, scn_comma_hint(text));
+        return scn_fail(ctx, node, "%s: bad distribution '%s', expected %s%s", ctx->where, text,
+                        SCN_DIST_DESC, scn_comma_hint(text));
     }
     dist->kind = (scn_dist_kind)kind;
     if (!scn_dist_arg(ctx, node, text, call.args[0], &dist->a_us) ||
@@ -709,8 +727,7 @@ static bool scn_dist_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
         return false;
     }
     if (dist->kind == SCN_DIST_EXP && dist->a_us == 0) {
-        return scn_fail(ctx, node, "%s: mean 0 in '%s', expected a mean above 0", ctx->where,
-                        text);
+        return scn_fail(ctx, node, "%s: mean 0 in '%s', expected a mean above 0", ctx->where, text);
     }
     if (dist->kind == SCN_DIST_UNIFORM && dist->a_us > dist->b_us) {
         return scn_fail(ctx, node, "%s: low %s is above high %s in '%s', expected low <= high",
@@ -722,8 +739,11 @@ static bool scn_dist_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
 static bool scn_calls_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
 {
     static const scn_list list = {
-        .what = "call", .parse = scn_dist_parse, .item_size = sizeof(scn_dist),
-        .item_max = SCN_CALLS_MAX, .mark_offset = SIZE_MAX,
+        .what = "call",
+        .parse = scn_dist_parse,
+        .item_size = sizeof(scn_dist),
+        .item_max = SCN_CALLS_MAX,
+        .mark_offset = SIZE_MAX,
     };
     scn_request *request = target;
     return scn_list_parse(ctx, node, &list, request->calls, &request->call_count);
@@ -733,17 +753,19 @@ static bool scn_request_check(scn_ctx *ctx, const scn_seen *seen, void *base)
 {
     const scn_request *request = base;
     if (request->publish && request->call_count > 0) {
-        return scn_fail(ctx, scn_seen_value(seen, "publish"), "%s: both calls and publish: "
-                        "true, expected either calls or publish: true", ctx->where);
+        return scn_fail(ctx, scn_seen_value(seen, "publish"),
+                        "%s: both calls and publish: "
+                        "true, expected either calls or publish: true",
+                        ctx->where);
     }
     return true;
 }
 
 static const scn_field scn_request_fields[] = {
-    { SCN_AT("local", SCN_T_DURATION, scn_request, local_us), .min = 0,
-      .max = SCN_DURATION_MAX_US, .def = "0s" },
-    { SCN_CUSTOM("calls", scn_calls_parse, "a sequence of distributions") },
-    { SCN_AT("publish", SCN_T_BOOL, scn_request, publish), .def = "false" },
+    {SCN_AT("local", SCN_T_DURATION, scn_request, local_us), .min = 0, .max = SCN_DURATION_MAX_US,
+     .def = "0s"},
+    {SCN_CUSTOM("calls", scn_calls_parse, "a sequence of distributions")},
+    {SCN_AT("publish", SCN_T_BOOL, scn_request, publish), .def = "false"},
 };
 static const scn_schema scn_request_schema = SCN_SCHEMA(scn_request_fields, scn_request_check);
 
@@ -760,9 +782,10 @@ static bool scn_window_check(scn_ctx *ctx, const scn_seen *seen, int64_t at_us)
     char at[32];
     char duration[32];
     if (at_us >= ctx->out->duration_us) {
-        return scn_fail(ctx, scn_seen_value(seen, "at"), "%s.at: %s is not before the end of "
-                        "the run, expected at < duration (%s)", ctx->where,
-                        units_format_duration(at_us, at, sizeof at),
+        return scn_fail(ctx, scn_seen_value(seen, "at"),
+                        "%s.at: %s is not before the end of "
+                        "the run, expected at < duration (%s)",
+                        ctx->where, units_format_duration(at_us, at, sizeof at),
                         units_format_duration(ctx->out->duration_us, duration, sizeof duration));
     }
     return true;
@@ -779,30 +802,33 @@ static bool scn_ramp_check(scn_ctx *ctx, const scn_seen *seen, void *base)
 }
 
 static const scn_field scn_spike_fields[] = {
-    { SCN_AT("at", SCN_T_DURATION, scn_spike, at_us), .min = 0, .max = SCN_DURATION_MAX_US,
-      .required = true },
-    { SCN_AT("for", SCN_T_DURATION, scn_spike, for_us), .min = 1, .max = SCN_DURATION_MAX_US,
-      .required = true },
-    { SCN_AT("rate", SCN_T_RATE, scn_spike, rate_per_s), .min = 0, .max = SCN_RATE_MAX_PER_S,
-      .required = true },
+    {SCN_AT("at", SCN_T_DURATION, scn_spike, at_us), .min = 0, .max = SCN_DURATION_MAX_US,
+     .required = true},
+    {SCN_AT("for", SCN_T_DURATION, scn_spike, for_us), .min = 1, .max = SCN_DURATION_MAX_US,
+     .required = true},
+    {SCN_AT("rate", SCN_T_RATE, scn_spike, rate_per_s), .min = 0, .max = SCN_RATE_MAX_PER_S,
+     .required = true},
 };
 static const scn_schema scn_spike_schema = SCN_SCHEMA(scn_spike_fields, scn_spike_check);
 
 static const scn_field scn_ramp_fields[] = {
-    { SCN_AT("at", SCN_T_DURATION, scn_ramp, at_us), .min = 0, .max = SCN_DURATION_MAX_US,
-      .required = true },
-    { SCN_AT("for", SCN_T_DURATION, scn_ramp, for_us), .min = 1, .max = SCN_DURATION_MAX_US,
-      .required = true },
-    { SCN_AT("to", SCN_T_RATE, scn_ramp, to_per_s), .min = 0, .max = SCN_RATE_MAX_PER_S,
-      .required = true },
+    {SCN_AT("at", SCN_T_DURATION, scn_ramp, at_us), .min = 0, .max = SCN_DURATION_MAX_US,
+     .required = true},
+    {SCN_AT("for", SCN_T_DURATION, scn_ramp, for_us), .min = 1, .max = SCN_DURATION_MAX_US,
+     .required = true},
+    {SCN_AT("to", SCN_T_RATE, scn_ramp, to_per_s), .min = 0, .max = SCN_RATE_MAX_PER_S,
+     .required = true},
 };
 static const scn_schema scn_ramp_schema = SCN_SCHEMA(scn_ramp_fields, scn_ramp_check);
 
 static bool scn_spikes_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
 {
     static const scn_list list = {
-        .what = "spike", .schema = &scn_spike_schema, .item_size = sizeof(scn_spike),
-        .item_max = SCN_SPIKES_MAX, .mark_offset = SIZE_MAX,
+        .what = "spike",
+        .schema = &scn_spike_schema,
+        .item_size = sizeof(scn_spike),
+        .item_max = SCN_SPIKES_MAX,
+        .mark_offset = SIZE_MAX,
     };
     scn_rate *rate = target;
     return scn_list_parse(ctx, node, &list, rate->spikes, &rate->spike_count);
@@ -811,8 +837,11 @@ static bool scn_spikes_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
 static bool scn_ramps_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
 {
     static const scn_list list = {
-        .what = "ramp", .schema = &scn_ramp_schema, .item_size = sizeof(scn_ramp),
-        .item_max = SCN_RAMPS_MAX, .mark_offset = SIZE_MAX,
+        .what = "ramp",
+        .schema = &scn_ramp_schema,
+        .item_size = sizeof(scn_ramp),
+        .item_max = SCN_RAMPS_MAX,
+        .mark_offset = SIZE_MAX,
     };
     char a[32];
     char b[32];
@@ -826,12 +855,13 @@ static bool scn_ramps_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
             const scn_ramp *earlier = &rate->ramps[i];
             if (later->at_us < earlier->at_us + earlier->for_us &&
                 earlier->at_us < later->at_us + later->for_us) {
-                return scn_fail(ctx, scn_seq_item(ctx, node, j), "%s[%u]: overlaps ramps[%u] "
-                                "(%s..%s), expected ramps that do not overlap", ctx->where,
-                                (unsigned)j, (unsigned)i,
-                                units_format_duration(earlier->at_us, a, sizeof a),
-                                units_format_duration(earlier->at_us + earlier->for_us, b,
-                                                      sizeof b));
+                return scn_fail(
+                    ctx, scn_seq_item(ctx, node, j),
+                    "%s[%u]: overlaps ramps[%u] "
+                    "(%s..%s), expected ramps that do not overlap",
+                    ctx->where, (unsigned)j, (unsigned)i,
+                    units_format_duration(earlier->at_us, a, sizeof a),
+                    units_format_duration(earlier->at_us + earlier->for_us, b, sizeof b));
             }
         }
     }
@@ -839,10 +869,10 @@ static bool scn_ramps_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
 }
 
 static const scn_field scn_rate_fields[] = {
-    { SCN_AT("base", SCN_T_RATE, scn_rate, base_per_s), .min = 0, .max = SCN_RATE_MAX_PER_S,
-      .required = true },
-    { SCN_CUSTOM("spikes", scn_spikes_parse, "a sequence of {at, for, rate}") },
-    { SCN_CUSTOM("ramps", scn_ramps_parse, "a sequence of {at, for, to}") },
+    {SCN_AT("base", SCN_T_RATE, scn_rate, base_per_s), .min = 0, .max = SCN_RATE_MAX_PER_S,
+     .required = true},
+    {SCN_CUSTOM("spikes", scn_spikes_parse, "a sequence of {at, for, rate}")},
+    {SCN_CUSTOM("ramps", scn_ramps_parse, "a sequence of {at, for, to}")},
 };
 static const scn_schema scn_rate_schema = SCN_SCHEMA(scn_rate_fields, NULL);
 
@@ -883,8 +913,10 @@ static bool scn_expect_parse(scn_ctx *ctx, yaml_node_t *node, void *item)
     yaml_node_t *value = scn_node(ctx, pairs[0].value);
     const char *kind = key->type == YAML_SCALAR_NODE ? (const char *)key->data.scalar.value : "";
     if (strcmp(kind, "always") != 0 && strcmp(kind, "sometimes") != 0) {
-        return scn_fail(ctx, key, "%s: unknown expectation kind '%s', expected always or "
-                        "sometimes", ctx->where, kind);
+        return scn_fail(ctx, key,
+                        "%s: unknown expectation kind '%s', expected always or "
+                        "sometimes",
+                        ctx->where, kind);
     }
     size_t saved = scn_where_push_key(ctx, kind);
     const char *text = scn_scalar_get(ctx, value, "an expression such as 'lost == 0'");
@@ -909,9 +941,9 @@ static bool scn_expect_parse(scn_ctx *ctx, yaml_node_t *node, void *item)
 
 /* ---------------------------------------------------------------- top level */
 
-static const char *const scn_arrival_names[] = { "constant", "poisson", NULL };
-static const char *const scn_network_model_names[] = { "engine", "simgrid", NULL };
-static const char *const scn_routing_names[] = { "shared", "key_hash", NULL };
+static const char *const scn_arrival_names[] = {"constant", "poisson", NULL};
+static const char *const scn_network_model_names[] = {"engine", "simgrid", NULL};
+static const char *const scn_routing_names[] = {"shared", "key_hash", NULL};
 
 _Static_assert(sizeof(scn_arrival) == sizeof(int), "enums are written as int");
 _Static_assert(sizeof(scn_worker_routing) == sizeof(int), "enums are written as int");
@@ -919,43 +951,48 @@ _Static_assert(sizeof(scn_network_model) == sizeof(int), "enums are written as i
 _Static_assert(SCN_FAULTS_MAX <= UINT16_MAX, "fault order fits uint16_t");
 
 static const scn_field scn_topic_fields[] = {
-    { SCN_AT("name", SCN_T_IDENT, scn_topic, name), .required = true },
-    { SCN_AT("partitions", SCN_T_U32, scn_topic, partition_count), .min = 1,
-      .max = SCN_PARTITIONS_MAX, .def = "1" },
+    {SCN_AT("name", SCN_T_IDENT, scn_topic, name), .required = true},
+    {SCN_AT("partitions", SCN_T_U32, scn_topic, partition_count), .min = 1,
+     .max = SCN_PARTITIONS_MAX, .def = "1"},
 };
-static const scn_schema scn_topic_schema = SCN_SECTION_SCHEMA(scn_topic_fields, NULL, SCN_SECTION_TOPIC);
+static const scn_schema scn_topic_schema =
+    SCN_SECTION_SCHEMA(scn_topic_fields, NULL, SCN_SECTION_TOPIC);
 
 static const scn_field scn_producer_fields[] = {
-    { SCN_AT("name", SCN_T_IDENT, scn_producer, name), .required = true },
-    { SCN_AT("topic", SCN_T_CUSTOM, scn_producer, topic_index), .parse = scn_topic_ref_parse,
-      .desc = "a topic name" },
-    { SCN_AT("count", SCN_T_U32, scn_producer, count), .min = 1, .max = SCN_INSTANCES_MAX, .def = "1" },
-    { SCN_AT("rate", SCN_T_CUSTOM, scn_producer, rate), .parse = scn_rate_parse,
-      .desc = "a rate such as 1000/s or {base, spikes, ramps}", .required = true },
-    { SCN_AT("arrival", SCN_T_ENUM, scn_producer, arrival), .names = scn_arrival_names,
-      .def = "constant" },
-    { SCN_AT("keys", SCN_T_CUSTOM, scn_producer, keys), .parse = scn_keys_parse,
-      .desc = SCN_KEYS_DESC, .def = "none" },
-    { SCN_AT("message_size", SCN_T_SIZE, scn_producer, message_size_bytes), .min = 1,
-      .max = 10 * 1024 * 1024, .def = "1KiB" },
-    { SCN_AT("request", SCN_T_CUSTOM, scn_producer, request), .parse = scn_request_parse,
-      .desc = "a mapping {local, calls, publish}" },
+    {SCN_AT("name", SCN_T_IDENT, scn_producer, name), .required = true},
+    {SCN_AT("topic", SCN_T_CUSTOM, scn_producer, topic_index), .parse = scn_topic_ref_parse,
+     .desc = "a topic name"},
+    {SCN_AT("count", SCN_T_U32, scn_producer, count), .min = 1, .max = SCN_INSTANCES_MAX,
+     .def = "1"},
+    {SCN_AT("rate", SCN_T_CUSTOM, scn_producer, rate), .parse = scn_rate_parse,
+     .desc = "a rate such as 1000/s or {base, spikes, ramps}", .required = true},
+    {SCN_AT("arrival", SCN_T_ENUM, scn_producer, arrival), .names = scn_arrival_names,
+     .def = "constant"},
+    {SCN_AT("keys", SCN_T_CUSTOM, scn_producer, keys), .parse = scn_keys_parse,
+     .desc = SCN_KEYS_DESC, .def = "none"},
+    {SCN_AT("message_size", SCN_T_SIZE, scn_producer, message_size_bytes), .min = 1,
+     .max = 10 * 1024 * 1024, .def = "1KiB"},
+    {SCN_AT("request", SCN_T_CUSTOM, scn_producer, request), .parse = scn_request_parse,
+     .desc = "a mapping {local, calls, publish}"},
 };
 static const scn_schema scn_producer_schema =
     SCN_SECTION_SCHEMA(scn_producer_fields, scn_client_check, SCN_SECTION_PRODUCER);
 
 static const scn_field scn_consumer_fields[] = {
-    { SCN_AT("group", SCN_T_IDENT, scn_consumer, group), .required = true },
-    { SCN_AT("topic", SCN_T_CUSTOM, scn_consumer, topic_index), .parse = scn_topic_ref_parse,
-      .desc = "a topic name" },
-    { SCN_AT("count", SCN_T_U32, scn_consumer, count), .min = 1, .max = SCN_INSTANCES_MAX, .def = "1" },
-    { SCN_AT("processing", SCN_T_CUSTOM, scn_consumer, processing), .parse = scn_dist_parse,
-      .desc = SCN_DIST_DESC, .def = "0s" },
-    { SCN_AT("buffer", SCN_T_U32, scn_consumer, buffer_messages), .min = 0, .max = 1000000, .def = "0" },
-    { SCN_AT("workers", SCN_T_U32, scn_consumer, workers), .min = 1, .max = SCN_WORKERS_MAX, .def = "1" },
-    { SCN_AT("worker_routing", SCN_T_ENUM, scn_consumer, routing), .names = scn_routing_names,
-      .def = "shared" },
-    { SCN_AT("dedup", SCN_T_BOOL, scn_consumer, dedup), .def = "false" },
+    {SCN_AT("group", SCN_T_IDENT, scn_consumer, group), .required = true},
+    {SCN_AT("topic", SCN_T_CUSTOM, scn_consumer, topic_index), .parse = scn_topic_ref_parse,
+     .desc = "a topic name"},
+    {SCN_AT("count", SCN_T_U32, scn_consumer, count), .min = 1, .max = SCN_INSTANCES_MAX,
+     .def = "1"},
+    {SCN_AT("processing", SCN_T_CUSTOM, scn_consumer, processing), .parse = scn_dist_parse,
+     .desc = SCN_DIST_DESC, .def = "0s"},
+    {SCN_AT("buffer", SCN_T_U32, scn_consumer, buffer_messages), .min = 0, .max = 1000000,
+     .def = "0"},
+    {SCN_AT("workers", SCN_T_U32, scn_consumer, workers), .min = 1, .max = SCN_WORKERS_MAX,
+     .def = "1"},
+    {SCN_AT("worker_routing", SCN_T_ENUM, scn_consumer, routing), .names = scn_routing_names,
+     .def = "shared"},
+    {SCN_AT("dedup", SCN_T_BOOL, scn_consumer, dedup), .def = "false"},
 };
 static const scn_schema scn_consumer_schema =
     SCN_SECTION_SCHEMA(scn_consumer_fields, scn_client_check, SCN_SECTION_CONSUMER);
@@ -963,10 +1000,14 @@ static const scn_schema scn_consumer_schema =
 static bool scn_topics_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
 {
     scn_list list = {
-        .what = "topic", .schema = &ctx->sections[SCN_SECTION_TOPIC].schema,
-        .item_size = sizeof(scn_topic), .item_max = SCN_TOPICS_MAX,
-        .mark_offset = offsetof(scn_topic, mark), .name_key = "name",
-        .name_offset = offsetof(scn_topic, name), .nonempty = true,
+        .what = "topic",
+        .schema = &ctx->sections[SCN_SECTION_TOPIC].schema,
+        .item_size = sizeof(scn_topic),
+        .item_max = SCN_TOPICS_MAX,
+        .mark_offset = offsetof(scn_topic, mark),
+        .name_key = "name",
+        .name_offset = offsetof(scn_topic, name),
+        .nonempty = true,
     };
     scn_scenario *scenario = target;
     return scn_list_parse(ctx, node, &list, scenario->topics, &scenario->topic_count);
@@ -975,9 +1016,12 @@ static bool scn_topics_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
 static bool scn_producers_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
 {
     scn_list list = {
-        .what = "producer", .schema = &ctx->sections[SCN_SECTION_PRODUCER].schema,
-        .item_size = sizeof(scn_producer), .item_max = SCN_PRODUCERS_MAX,
-        .mark_offset = offsetof(scn_producer, mark), .name_key = "name",
+        .what = "producer",
+        .schema = &ctx->sections[SCN_SECTION_PRODUCER].schema,
+        .item_size = sizeof(scn_producer),
+        .item_max = SCN_PRODUCERS_MAX,
+        .mark_offset = offsetof(scn_producer, mark),
+        .name_key = "name",
         .name_offset = offsetof(scn_producer, name),
     };
     scn_scenario *scenario = target;
@@ -987,9 +1031,12 @@ static bool scn_producers_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
 static bool scn_consumers_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
 {
     scn_list list = {
-        .what = "consumer group", .schema = &ctx->sections[SCN_SECTION_CONSUMER].schema,
-        .item_size = sizeof(scn_consumer), .item_max = SCN_GROUPS_MAX,
-        .mark_offset = offsetof(scn_consumer, mark), .name_key = "group",
+        .what = "consumer group",
+        .schema = &ctx->sections[SCN_SECTION_CONSUMER].schema,
+        .item_size = sizeof(scn_consumer),
+        .item_max = SCN_GROUPS_MAX,
+        .mark_offset = offsetof(scn_consumer, mark),
+        .name_key = "group",
         .name_offset = offsetof(scn_consumer, group),
     };
     scn_scenario *scenario = target;
@@ -999,8 +1046,11 @@ static bool scn_consumers_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
 static bool scn_faults_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
 {
     static const scn_list list = {
-        .what = "fault", .parse = scn_fault_parse, .init = scn_fault_init,
-        .item_size = sizeof(scn_fault), .item_max = SCN_FAULTS_MAX,
+        .what = "fault",
+        .parse = scn_fault_parse,
+        .init = scn_fault_init,
+        .item_size = sizeof(scn_fault),
+        .item_max = SCN_FAULTS_MAX,
         .mark_offset = offsetof(scn_fault, mark),
     };
     scn_scenario *scenario = target;
@@ -1010,20 +1060,23 @@ static bool scn_faults_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
 static bool scn_expects_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
 {
     static const scn_list list = {
-        .what = "expectation", .parse = scn_expect_parse, .item_size = sizeof(scn_expect),
-        .item_max = SCN_EXPECT_MAX, .mark_offset = SIZE_MAX,
+        .what = "expectation",
+        .parse = scn_expect_parse,
+        .item_size = sizeof(scn_expect),
+        .item_max = SCN_EXPECT_MAX,
+        .mark_offset = SIZE_MAX,
     };
     scn_scenario *scenario = target;
     return scn_list_parse(ctx, node, &list, scenario->expects, &scenario->expect_count);
 }
 
 static const scn_field scn_network_fields[] = {
-    { SCN_AT("latency", SCN_T_DURATION, scn_network, latency_us), .min = 0,
-      .max = 10 * SCN_S_US, .def = "500us" },
-    { SCN_AT("bandwidth", SCN_T_BANDWIDTH, scn_network, bandwidth_bytes_per_s), .def = "1Gbps" },
-    { SCN_AT("model", SCN_T_ENUM, scn_network, model), .names = scn_network_model_names,
-      .def = "engine" },
-    { SCN_AT("platform", SCN_T_TEXT, scn_network, platform), .max = SCN_PATH_LEN - 1 },
+    {SCN_AT("latency", SCN_T_DURATION, scn_network, latency_us), .min = 0, .max = 10 * SCN_S_US,
+     .def = "500us"},
+    {SCN_AT("bandwidth", SCN_T_BANDWIDTH, scn_network, bandwidth_bytes_per_s), .def = "1Gbps"},
+    {SCN_AT("model", SCN_T_ENUM, scn_network, model), .names = scn_network_model_names,
+     .def = "engine"},
+    {SCN_AT("platform", SCN_T_TEXT, scn_network, platform), .max = SCN_PATH_LEN - 1},
 };
 
 /* A platform file replaces the star: it is resolved from the scenario's folder and must
@@ -1036,30 +1089,35 @@ static bool scn_network_check(scn_ctx *ctx, const scn_seen *seen, void *base)
     if (platform == NULL) {
         return true;
     }
-    static const char *const star_keys[] = { "latency", "bandwidth", NULL };
+    static const char *const star_keys[] = {"latency", "bandwidth", NULL};
     for (const char *const *key = star_keys; *key != NULL; key++) {
         yaml_node_t *value = scn_seen_value(seen, *key);
         if (value != NULL) {
-            return scn_fail(ctx, value, "%s.%s: the platform file sets the links, expected no %s "
-                            "with network.platform", ctx->where, *key, *key);
+            return scn_fail(ctx, value,
+                            "%s.%s: the platform file sets the links, expected no %s "
+                            "with network.platform",
+                            ctx->where, *key, *key);
         }
     }
     if (network->platform[0] == '\0') {
-        return scn_fail(ctx, platform, "%s.platform: empty, expected a SimGrid platform file", ctx->where);
+        return scn_fail(ctx, platform, "%s.platform: empty, expected a SimGrid platform file",
+                        ctx->where);
     }
     char resolved[SCN_PATH_LEN];
     const char *slash = strrchr(ctx->path, '/');
     int length = network->platform[0] == '/' || slash == NULL
                      ? snprintf(resolved, sizeof resolved, "%s", network->platform)
-                     : snprintf(resolved, sizeof resolved, "%.*s/%s", (int)(slash - ctx->path), ctx->path,
-                                network->platform);
+                     : snprintf(resolved, sizeof resolved, "%.*s/%s", (int)(slash - ctx->path),
+                                ctx->path, network->platform);
     if (length < 0 || (size_t)length >= sizeof resolved) {
-        return scn_fail(ctx, platform, "%s.platform: the path is too long, expected at most %d characters",
+        return scn_fail(ctx, platform,
+                        "%s.platform: the path is too long, expected at most %d characters",
                         ctx->where, SCN_PATH_LEN - 1);
     }
     FILE *file = fopen(resolved, "r");
     if (file == NULL) {
-        return scn_fail(ctx, platform, "%s.platform: cannot open %s: %s", ctx->where, resolved, strerror(errno));
+        return scn_fail(ctx, platform, "%s.platform: cannot open %s: %s", ctx->where, resolved,
+                        strerror(errno));
     }
     fclose(file);
     memcpy(network->platform, resolved, (size_t)length + 1);
@@ -1069,12 +1127,12 @@ static bool scn_network_check(scn_ctx *ctx, const scn_seen *seen, void *base)
 static const scn_schema scn_network_schema = SCN_SCHEMA(scn_network_fields, scn_network_check);
 
 static const scn_field scn_disk_fields[] = {
-    { SCN_AT("write_bandwidth", SCN_T_BANDWIDTH, scn_disk, write_bandwidth_bytes_per_s),
-      .def = "500MB/s" },
-    { SCN_AT("fsync_latency", SCN_T_DURATION, scn_disk, fsync_latency_us), .min = 0,
-      .max = 3600 * SCN_S_US, .def = "2ms" },
-    { SCN_AT("capacity", SCN_T_SIZE, scn_disk, capacity_bytes), .min = 0,
-      .max = SCN_SIZE_MAX_BYTES, .def = "0B" },
+    {SCN_AT("write_bandwidth", SCN_T_BANDWIDTH, scn_disk, write_bandwidth_bytes_per_s),
+     .def = "500MB/s"},
+    {SCN_AT("fsync_latency", SCN_T_DURATION, scn_disk, fsync_latency_us), .min = 0,
+     .max = 3600 * SCN_S_US, .def = "2ms"},
+    {SCN_AT("capacity", SCN_T_SIZE, scn_disk, capacity_bytes), .min = 0, .max = SCN_SIZE_MAX_BYTES,
+     .def = "0B"},
 };
 static const scn_schema scn_disk_schema = SCN_SCHEMA(scn_disk_fields, NULL);
 
@@ -1092,16 +1150,19 @@ static bool scn_preset_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
         return false;
     }
     for (uint32_t f = 0; f < ctx->families->count; f++) {
-        for (const char *const *preset = ctx->families->list[f]->presets; *preset != NULL; preset++) {
+        for (const char *const *preset = ctx->families->list[f]->presets; *preset != NULL;
+             preset++) {
             if (strcmp(*preset, text) == 0) {
-                BL_ASSERTF(ctx->family == ctx->families->list[f], "the preset chose another family than "
+                BL_ASSERTF(ctx->family == ctx->families->list[f],
+                           "the preset chose another family than "
                            "the document's first look");
                 snprintf(target, SCN_NAME_LEN, "%s", text);
                 return true;
             }
         }
     }
-    return scn_fail(ctx, node, "%s: unknown value '%s', expected %s", ctx->where, text, ctx->preset_desc);
+    return scn_fail(ctx, node, "%s: unknown value '%s', expected %s", ctx->where, text,
+                    ctx->preset_desc);
 }
 
 static bool scn_cluster_check(scn_ctx *ctx, const scn_seen *seen, void *base)
@@ -1113,15 +1174,15 @@ static bool scn_cluster_check(scn_ctx *ctx, const scn_seen *seen, void *base)
 
 /* `preset` comes first: it chose the family whose keys the rest may use. */
 static const scn_field scn_cluster_fields[] = {
-    { SCN_AT("preset", SCN_T_CUSTOM, scn_cluster, preset), .parse = scn_preset_parse,
-      .required = true },
-    { SCN_AT("brokers", SCN_T_U32, scn_cluster, broker_count), .min = 1,
-      .max = SCN_BROKERS_MAX, .def = "3" },
-    { SCN_AT("network", SCN_T_MAP, scn_cluster, network), .schema = &scn_network_schema },
-    { SCN_AT("disk", SCN_T_MAP, scn_cluster, disk), .schema = &scn_disk_schema },
-    { SCN_AT("page_cache", SCN_T_SIZE, scn_cluster, os.page_cache_bytes), .min = 1,
-      .max = SCN_SIZE_MAX_BYTES, .def = "16GiB" },
-    { SCN_AT("os", SCN_T_MAP, scn_cluster, os), .schema = &scn_os_schema },
+    {SCN_AT("preset", SCN_T_CUSTOM, scn_cluster, preset), .parse = scn_preset_parse,
+     .required = true},
+    {SCN_AT("brokers", SCN_T_U32, scn_cluster, broker_count), .min = 1, .max = SCN_BROKERS_MAX,
+     .def = "3"},
+    {SCN_AT("network", SCN_T_MAP, scn_cluster, network), .schema = &scn_network_schema},
+    {SCN_AT("disk", SCN_T_MAP, scn_cluster, disk), .schema = &scn_disk_schema},
+    {SCN_AT("page_cache", SCN_T_SIZE, scn_cluster, os.page_cache_bytes), .min = 1,
+     .max = SCN_SIZE_MAX_BYTES, .def = "16GiB"},
+    {SCN_AT("os", SCN_T_MAP, scn_cluster, os), .schema = &scn_os_schema},
 };
 static const scn_schema scn_cluster_schema =
     SCN_SECTION_SCHEMA(scn_cluster_fields, scn_cluster_check, SCN_SECTION_CLUSTER);
@@ -1139,20 +1200,20 @@ static const scn_schema scn_check_schema = SCN_SCHEMA(scn_check_fields, NULL);
 /* Table order is parse order: duration before faults, cluster and topics before the
  * producers, consumers and faults that refer to them. */
 static const scn_field scn_scenario_fields[] = {
-    { SCN_AT("name", SCN_T_NAME, scn_scenario, name), .required = true },
-    { SCN_AT("description", SCN_T_TEXT, scn_scenario, description), .max = SCN_TEXT_LEN - 1 },
-    { SCN_AT("seed", SCN_T_U64, scn_scenario, seed), .def = "1" },
-    { SCN_AT("duration", SCN_T_DURATION, scn_scenario, duration_us), .min = SCN_S_US,
-      .max = SCN_DURATION_MAX_US, .required = true },
+    {SCN_AT("name", SCN_T_NAME, scn_scenario, name), .required = true},
+    {SCN_AT("description", SCN_T_TEXT, scn_scenario, description), .max = SCN_TEXT_LEN - 1},
+    {SCN_AT("seed", SCN_T_U64, scn_scenario, seed), .def = "1"},
+    {SCN_AT("duration", SCN_T_DURATION, scn_scenario, duration_us), .min = SCN_S_US,
+     .max = SCN_DURATION_MAX_US, .required = true},
     SCN_DURATION_FIELD("drain", scn_scenario, drain_us, 0, "60s"),
-    { .key = "check", .type = SCN_T_MAP, .offset = 0, .schema = &scn_check_schema },
-    { SCN_AT("cluster", SCN_T_CUSTOM, scn_scenario, cluster), .parse = scn_cluster_parse,
-      .desc = "a mapping", .required = true },
-    { SCN_CUSTOM("topics", scn_topics_parse, "a sequence of topics"), .required = true },
-    { SCN_CUSTOM("producers", scn_producers_parse, "a sequence of producers") },
-    { SCN_CUSTOM("consumers", scn_consumers_parse, "a sequence of consumer groups") },
-    { SCN_CUSTOM("faults", scn_faults_parse, "a sequence of faults") },
-    { SCN_CUSTOM("expect", scn_expects_parse, "a sequence of expectations") },
+    {.key = "check", .type = SCN_T_MAP, .offset = 0, .schema = &scn_check_schema},
+    {SCN_AT("cluster", SCN_T_CUSTOM, scn_scenario, cluster), .parse = scn_cluster_parse,
+     .desc = "a mapping", .required = true},
+    {SCN_CUSTOM("topics", scn_topics_parse, "a sequence of topics"), .required = true},
+    {SCN_CUSTOM("producers", scn_producers_parse, "a sequence of producers")},
+    {SCN_CUSTOM("consumers", scn_consumers_parse, "a sequence of consumer groups")},
+    {SCN_CUSTOM("faults", scn_faults_parse, "a sequence of faults")},
+    {SCN_CUSTOM("expect", scn_expects_parse, "a sequence of expectations")},
 };
 static const scn_schema scn_scenario_schema = SCN_SCHEMA(scn_scenario_fields, NULL);
 
@@ -1161,9 +1222,11 @@ static const scn_schema scn_scenario_schema = SCN_SCHEMA(scn_scenario_fields, NU
  * the preset's own parse then reports. */
 static const scn_family_schema *scn_family_peek(const scn_ctx *ctx, yaml_node_t *root)
 {
-    yaml_node_t *cluster = root->type == YAML_MAPPING_NODE ? scn_map_find(ctx, root, "cluster") : NULL;
+    yaml_node_t *cluster =
+        root->type == YAML_MAPPING_NODE ? scn_map_find(ctx, root, "cluster") : NULL;
     yaml_node_t *preset = cluster != NULL && cluster->type == YAML_MAPPING_NODE
-                              ? scn_map_find(ctx, cluster, "preset") : NULL;
+                              ? scn_map_find(ctx, cluster, "preset")
+                              : NULL;
     if (preset == NULL || preset->type != YAML_SCALAR_NODE) {
         return NULL;
     }
@@ -1184,22 +1247,24 @@ static void scn_family_choose(scn_ctx *ctx, const scn_family_schema *family)
         const scn_schema *base;
         size_t options_offset;
     } sections[SCN_SECTION_COUNT] = {
-        [SCN_SECTION_CLUSTER] = { &scn_cluster_schema, offsetof(scn_cluster, family) },
-        [SCN_SECTION_TOPIC] = { &scn_topic_schema, offsetof(scn_topic, family) },
-        [SCN_SECTION_PRODUCER] = { &scn_producer_schema, offsetof(scn_producer, family) },
-        [SCN_SECTION_CONSUMER] = { &scn_consumer_schema, offsetof(scn_consumer, family) },
+        [SCN_SECTION_CLUSTER] = {&scn_cluster_schema, offsetof(scn_cluster, family)},
+        [SCN_SECTION_TOPIC] = {&scn_topic_schema, offsetof(scn_topic, family)},
+        [SCN_SECTION_PRODUCER] = {&scn_producer_schema, offsetof(scn_producer, family)},
+        [SCN_SECTION_CONSUMER] = {&scn_consumer_schema, offsetof(scn_consumer, family)},
     };
     ctx->family = family;
     for (int s = SCN_SECTION_CLUSTER; s < SCN_SECTION_COUNT; s++) {
         if (family != NULL) {
-            scn_schema_extend(&ctx->sections[s], sections[s].base, family->sections[s], sections[s].options_offset);
+            scn_schema_extend(&ctx->sections[s], sections[s].base, family->sections[s],
+                              sections[s].options_offset);
         } else {
-            scn_schema_extend_all(&ctx->sections[s], sections[s].base, ctx->families, (scn_section)s,
-                                  sections[s].options_offset);
+            scn_schema_extend_all(&ctx->sections[s], sections[s].base, ctx->families,
+                                  (scn_section)s, sections[s].options_offset);
         }
     }
     scn_selector_desc_compose(family, false, ctx->selector_desc, sizeof ctx->selector_desc);
-    scn_selector_desc_compose(family, true, ctx->broker_selector_desc, sizeof ctx->broker_selector_desc);
+    scn_selector_desc_compose(family, true, ctx->broker_selector_desc,
+                              sizeof ctx->broker_selector_desc);
     const char *presets[SCN_LIST_TEXT_LEN / 2];
     size_t n = 0;
     for (uint32_t f = 0; f < ctx->families->count; f++) {
@@ -1210,7 +1275,8 @@ static void scn_family_choose(scn_ctx *ctx, const scn_family_schema *family)
     }
     presets[n] = NULL;
     char names[SCN_LIST_TEXT_LEN];
-    snprintf(ctx->preset_desc, sizeof ctx->preset_desc, "one of: %s", scn_join(presets, names, sizeof names));
+    snprintf(ctx->preset_desc, sizeof ctx->preset_desc, "one of: %s",
+             scn_join(presets, names, sizeof names));
     scn_field *preset = &ctx->sections[SCN_SECTION_CLUSTER].fields[0];
     BL_ASSERT(strcmp(preset->key, "preset") == 0);
     preset->desc = ctx->preset_desc;
@@ -1221,7 +1287,7 @@ static void scn_family_choose(scn_ctx *ctx, const scn_family_schema *family)
 /* 1-based line and column of a byte offset (reader errors carry only the offset). */
 static yaml_mark_t scn_offset_mark(const unsigned char *data, size_t length, size_t offset)
 {
-    yaml_mark_t mark = { offset, 0, 0 };
+    yaml_mark_t mark = {offset, 0, 0};
     for (size_t i = 0; i < offset && i < length; i++) {
         mark.line += data[i] == '\n' ? 1 : 0;
         mark.column = data[i] == '\n' ? 0 : mark.column + 1;
@@ -1229,8 +1295,8 @@ static yaml_mark_t scn_offset_mark(const unsigned char *data, size_t length, siz
     return mark;
 }
 
-static int scn_syntax_error(scn_ctx *ctx, const yaml_parser_t *parser,
-                            const unsigned char *data, size_t length)
+static int scn_syntax_error(scn_ctx *ctx, const yaml_parser_t *parser, const unsigned char *data,
+                            size_t length)
 {
     yaml_node_t at;
     memset(&at, 0, sizeof at);
@@ -1239,9 +1305,10 @@ static int scn_syntax_error(scn_ctx *ctx, const yaml_parser_t *parser,
                         : parser->problem_mark;
     const char *problem = parser->problem != NULL ? parser->problem : "cannot parse";
     if (parser->context != NULL) {
-        scn_fail(ctx, &at, "YAML syntax error: %s (%s at line %lu, column %lu), expected "
-                 "well-formed YAML", problem, parser->context,
-                 (unsigned long)parser->context_mark.line + 1,
+        scn_fail(ctx, &at,
+                 "YAML syntax error: %s (%s at line %lu, column %lu), expected "
+                 "well-formed YAML",
+                 problem, parser->context, (unsigned long)parser->context_mark.line + 1,
                  (unsigned long)parser->context_mark.column + 1);
     } else {
         scn_fail(ctx, &at, "YAML syntax error: %s, expected well-formed YAML", problem);
@@ -1254,12 +1321,15 @@ static bool scn_document_parse(scn_ctx *ctx, yaml_parser_t *parser)
 {
     yaml_node_t *root = yaml_document_get_root_node(ctx->doc);
     if (root == NULL) {
-        return scn_fail(ctx, NULL, "empty scenario, expected a mapping with name, duration, "
+        return scn_fail(ctx, NULL,
+                        "empty scenario, expected a mapping with name, duration, "
                         "cluster and topics");
     }
     if (root->type != YAML_MAPPING_NODE) {
-        return scn_fail(ctx, NULL, "the scenario is %s, expected a mapping with name, "
-                        "duration, cluster and topics", scn_node_kind(root));
+        return scn_fail(ctx, NULL,
+                        "the scenario is %s, expected a mapping with name, "
+                        "duration, cluster and topics",
+                        scn_node_kind(root));
     }
     scn_family_choose(ctx, scn_family_peek(ctx, root));
     if (!scn_map_parse(ctx, root, &scn_scenario_schema, ctx->out)) {
@@ -1286,7 +1356,7 @@ static int scn_load_bytes(const scn_families *families, const char *path, const 
     yaml_document_t doc;
     scn_ctx *ctx = calloc(1, sizeof *ctx);
     BL_ASSERT(ctx != NULL);
-    *ctx = (scn_ctx){ .path = path, .doc = &doc, .out = out, .error = error, .families = families };
+    *ctx = (scn_ctx){.path = path, .doc = &doc, .out = out, .error = error, .families = families};
     error[0] = '\0';
     memset(out, 0, sizeof *out);
     snprintf(out->path, sizeof out->path, "%s", path);
@@ -1328,7 +1398,8 @@ static int scn_open_error(const char *path, int error_number, char error[SCN_ERR
     return BL_EXIT_BAD_INPUT;
 }
 
-int scn_load(const scn_families *families, const char *path, scn_scenario *out, char error[SCN_ERROR_LEN])
+int scn_load(const scn_families *families, const char *path, scn_scenario *out,
+             char error[SCN_ERROR_LEN])
 {
     BL_ASSERT(path != NULL && out != NULL && error != NULL);
     FILE *file = fopen(path, "rb");
@@ -1380,17 +1451,18 @@ void scn_describe(const scn_family_schema *family, scn_describe_fn fn, void *use
         const scn_schema *schema;
         scn_section section; /* the family's keys for it, or NONE */
     } tables[] = {
-        { "top", &scn_scenario_schema, SCN_SECTION_NONE },
-        { "cluster", &scn_cluster_schema, SCN_SECTION_CLUSTER },
-        { "topics", &scn_topic_schema, SCN_SECTION_TOPIC },
-        { "producers", &scn_producer_schema, SCN_SECTION_PRODUCER },
-        { "producers.rate", &scn_rate_schema, SCN_SECTION_NONE },
-        { "producers.request", &scn_request_schema, SCN_SECTION_NONE },
-        { "consumers", &scn_consumer_schema, SCN_SECTION_CONSUMER },
+        {"top", &scn_scenario_schema, SCN_SECTION_NONE},
+        {"cluster", &scn_cluster_schema, SCN_SECTION_CLUSTER},
+        {"topics", &scn_topic_schema, SCN_SECTION_TOPIC},
+        {"producers", &scn_producer_schema, SCN_SECTION_PRODUCER},
+        {"producers.rate", &scn_rate_schema, SCN_SECTION_NONE},
+        {"producers.request", &scn_request_schema, SCN_SECTION_NONE},
+        {"consumers", &scn_consumer_schema, SCN_SECTION_CONSUMER},
     };
     for (size_t t = 0; t < SCN_COUNT(tables); t++) {
         scn_describe_schema(tables[t].schema, tables[t].table, "", fn, user);
-        const scn_schema *keys = tables[t].section != SCN_SECTION_NONE ? family->sections[tables[t].section] : NULL;
+        const scn_schema *keys =
+            tables[t].section != SCN_SECTION_NONE ? family->sections[tables[t].section] : NULL;
         if (keys != NULL) {
             char table[SCN_NAME_LEN];
             snprintf(table, sizeof table, "%s/%s", tables[t].table, family->name);

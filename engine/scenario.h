@@ -24,24 +24,24 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SCN_NAME_LEN 64          /* names of scenario, topics, producers, groups */
-#define SCN_TEXT_LEN 1024        /* description */
-#define SCN_PATH_LEN 512
-#define SCN_ERROR_LEN 768
-#define SCN_BROKERS_MAX 32
-#define SCN_TOPICS_MAX 16
-#define SCN_PARTITIONS_MAX 256   /* per topic */
-#define SCN_PRODUCERS_MAX 16     /* producer entries; each may have `count` instances */
-#define SCN_GROUPS_MAX 16        /* consumer entries (one consumer group each) */
-#define SCN_INSTANCES_MAX 64     /* `count` of one producer or consumer entry */
-#define SCN_SPIKES_MAX 32
-#define SCN_RAMPS_MAX 32
-#define SCN_CALLS_MAX 8          /* request.calls */
-#define SCN_FAULTS_MAX 256
-#define SCN_NODE_SET_MAX 64      /* selectors in one side of a partition */
-#define SCN_EXPECT_MAX 64
-#define SCN_EXPR_LEN 256
-#define SCN_WORKERS_MAX 256
+#define SCN_NAME_LEN       64   /* names of scenario, topics, producers, groups */
+#define SCN_TEXT_LEN       1024 /* description */
+#define SCN_PATH_LEN       512
+#define SCN_ERROR_LEN      768
+#define SCN_BROKERS_MAX    32
+#define SCN_TOPICS_MAX     16
+#define SCN_PARTITIONS_MAX 256 /* per topic */
+#define SCN_PRODUCERS_MAX  16  /* producer entries; each may have `count` instances */
+#define SCN_GROUPS_MAX     16  /* consumer entries (one consumer group each) */
+#define SCN_INSTANCES_MAX  64  /* `count` of one producer or consumer entry */
+#define SCN_SPIKES_MAX     32
+#define SCN_RAMPS_MAX      32
+#define SCN_CALLS_MAX      8 /* request.calls */
+#define SCN_FAULTS_MAX     256
+#define SCN_NODE_SET_MAX   64 /* selectors in one side of a partition */
+#define SCN_EXPECT_MAX     64
+#define SCN_EXPR_LEN       256
+#define SCN_WORKERS_MAX    256
 
 /* Position in the scenario file, 1-based, kept for errors found after parsing
  * (expectations, references resolved late). */
@@ -91,23 +91,23 @@ typedef enum scn_keys_kind {
 
 typedef struct scn_keys {
     scn_keys_kind kind;
-    uint32_t count;    /* N, 1..1000000 */
-    double zipf_s;     /* S for zipf, > 0 */
+    uint32_t count; /* N, 1..1000000 */
+    double zipf_s;  /* S for zipf, > 0 */
 } scn_keys;
 
 typedef enum scn_network_model {
-    SCN_NETWORK_ENGINE = 0,  /* the engine's own: per-sender NIC FIFO, cheap (default) */
-    SCN_NETWORK_SIMGRID,     /* SimGrid's flow-level model: links shared by concurrent flows */
+    SCN_NETWORK_ENGINE = 0, /* the engine's own: per-sender NIC FIFO, cheap (default) */
+    SCN_NETWORK_SIMGRID,    /* SimGrid's flow-level model: links shared by concurrent flows */
 } scn_network_model;
 
 typedef struct scn_network {
-    int64_t latency_us;                /* network.latency: one-way, default 500us, 0..10s */
-    uint64_t bandwidth_bytes_per_s;    /* network.bandwidth: per host NIC, default 1Gbps */
-    scn_network_model model;           /* network.model: engine (default) | simgrid */
-    char platform[SCN_PATH_LEN];       /* network.platform: a SimGrid platform file, its
+    int64_t latency_us;             /* network.latency: one-way, default 500us, 0..10s */
+    uint64_t bandwidth_bytes_per_s; /* network.bandwidth: per host NIC, default 1Gbps */
+    scn_network_model model;        /* network.model: engine (default) | simgrid */
+    char platform[SCN_PATH_LEN];    /* network.platform: a SimGrid platform file, its
                                           path resolved from the scenario's folder; "" =
                                           the star built from latency and bandwidth */
-    scn_mark platform_mark;            /* where network.platform was given */
+    scn_mark platform_mark;         /* where network.platform was given */
 } scn_network;
 
 typedef struct scn_disk {
@@ -126,38 +126,38 @@ typedef struct scn_os {
 } scn_os;
 
 typedef struct scn_cluster {
-    char preset[SCN_NAME_LEN];  /* cluster.preset: required, a preset of a known family */
-    uint32_t broker_count;      /* cluster.brokers: 1..SCN_BROKERS_MAX */
+    char preset[SCN_NAME_LEN]; /* cluster.preset: required, a preset of a known family */
+    uint32_t broker_count;     /* cluster.brokers: 1..SCN_BROKERS_MAX */
     scn_network network;
     scn_disk disk;
     scn_os os;
-    scn_family_options family;  /* the family's cluster keys (Kafka: flush) */
+    scn_family_options family; /* the family's cluster keys (Kafka: flush) */
     scn_mark mark;
 } scn_cluster;
 
 typedef struct scn_topic {
-    char name[SCN_NAME_LEN];          /* topics[].name: required, unique */
-    uint32_t partition_count;         /* topics[].partitions: 1..SCN_PARTITIONS_MAX */
-    scn_family_options family;        /* the family's topic keys (Kafka: replication, retention) */
+    char name[SCN_NAME_LEN];   /* topics[].name: required, unique */
+    uint32_t partition_count;  /* topics[].partitions: 1..SCN_PARTITIONS_MAX */
+    scn_family_options family; /* the family's topic keys (Kafka: replication, retention) */
     scn_mark mark;
 } scn_topic;
 
 typedef struct scn_spike {
-    int64_t at_us;      /* spikes[].at */
-    int64_t for_us;     /* spikes[].for, > 0 */
-    double rate_per_s;  /* spikes[].rate: the rate during [at, at+for) */
+    int64_t at_us;     /* spikes[].at */
+    int64_t for_us;    /* spikes[].for, > 0 */
+    double rate_per_s; /* spikes[].rate: the rate during [at, at+for) */
 } scn_spike;
 
 /* A ramp changes the base rate linearly from its value at `at` to `to` over `for`; the
  * base rate stays at `to` afterwards. Ramps must not overlap. */
 typedef struct scn_ramp {
     int64_t at_us;
-    int64_t for_us;     /* > 0 */
+    int64_t for_us; /* > 0 */
     double to_per_s;
 } scn_ramp;
 
 typedef struct scn_rate {
-    double base_per_s;  /* rate.base (or `rate: 1000/s` shorthand): required */
+    double base_per_s; /* rate.base (or `rate: 1000/s` shorthand): required */
     scn_spike spikes[SCN_SPIKES_MAX];
     uint32_t spike_count;
     scn_ramp ramps[SCN_RAMPS_MAX];
@@ -170,59 +170,59 @@ typedef enum scn_arrival { SCN_ARRIVAL_CONSTANT = 0, SCN_ARRIVAL_POISSON } scn_a
  * `local` work, then either calls `calls` synchronously one after another, or publishes
  * one message and answers when the publish is acknowledged (`publish: true`). */
 typedef struct scn_request {
-    bool enabled;                    /* true iff a `request:` mapping is present */
-    int64_t local_us;                /* request.local: default 0 */
-    scn_dist calls[SCN_CALLS_MAX];   /* request.calls: list of durations/distributions */
+    bool enabled;                  /* true iff a `request:` mapping is present */
+    int64_t local_us;              /* request.local: default 0 */
+    scn_dist calls[SCN_CALLS_MAX]; /* request.calls: list of durations/distributions */
     uint32_t call_count;
-    bool publish;                    /* request.publish: default false */
+    bool publish; /* request.publish: default false */
 } scn_request;
 
 typedef struct scn_producer {
-    char name[SCN_NAME_LEN];        /* producers[].name: required, unique */
-    uint32_t topic_index;           /* producers[].topic: must name a topic */
-    uint32_t count;                 /* producers[].count: instances, 1..SCN_INSTANCES_MAX */
-    scn_rate rate;                  /* producers[].rate: per instance */
-    scn_arrival arrival;            /* producers[].arrival: constant | poisson */
-    scn_keys keys;                  /* producers[].keys */
-    uint64_t message_size_bytes;    /* producers[].message_size: 1..10MiB */
-    scn_request request;            /* producers[].request: optional */
-    scn_family_options family;      /* the family's client configuration (Kafka: acks,
+    char name[SCN_NAME_LEN];     /* producers[].name: required, unique */
+    uint32_t topic_index;        /* producers[].topic: must name a topic */
+    uint32_t count;              /* producers[].count: instances, 1..SCN_INSTANCES_MAX */
+    scn_rate rate;               /* producers[].rate: per instance */
+    scn_arrival arrival;         /* producers[].arrival: constant | poisson */
+    scn_keys keys;               /* producers[].keys */
+    uint64_t message_size_bytes; /* producers[].message_size: 1..10MiB */
+    scn_request request;         /* producers[].request: optional */
+    scn_family_options family;   /* the family's client configuration (Kafka: acks,
                                        linger, batch size, retries, timeouts...) */
     scn_mark mark;
 } scn_producer;
 
 typedef enum scn_worker_routing {
-    SCN_ROUTING_SHARED = 0,  /* any free worker takes the next message */
-    SCN_ROUTING_KEY_HASH,    /* hash(key) mod workers: one FIFO per worker (C27 fix) */
+    SCN_ROUTING_SHARED = 0, /* any free worker takes the next message */
+    SCN_ROUTING_KEY_HASH,   /* hash(key) mod workers: one FIFO per worker (C27 fix) */
 } scn_worker_routing;
 
 typedef struct scn_consumer {
-    char group[SCN_NAME_LEN];       /* consumers[].group: required, unique */
-    uint32_t topic_index;           /* consumers[].topic: must name a topic */
-    uint32_t count;                 /* consumers[].count: 1..SCN_INSTANCES_MAX */
-    scn_dist processing;            /* consumers[].processing: per message */
-    uint32_t buffer_messages;       /* consumers[].buffer: internal in-memory queue between the
+    char group[SCN_NAME_LEN];   /* consumers[].group: required, unique */
+    uint32_t topic_index;       /* consumers[].topic: must name a topic */
+    uint32_t count;             /* consumers[].count: 1..SCN_INSTANCES_MAX */
+    scn_dist processing;        /* consumers[].processing: per message */
+    uint32_t buffer_messages;   /* consumers[].buffer: internal in-memory queue between the
                                        poll thread and the workers, in messages; 0 = none:
                                        the poll batch is processed before the next poll */
-    uint32_t workers;               /* consumers[].workers: 1..SCN_WORKERS_MAX */
-    scn_worker_routing routing;     /* consumers[].worker_routing: shared | key_hash */
-    bool dedup;                     /* consumers[].dedup: idempotent consumer */
-    scn_family_options family;      /* the family's client configuration (Kafka: commit mode,
+    uint32_t workers;           /* consumers[].workers: 1..SCN_WORKERS_MAX */
+    scn_worker_routing routing; /* consumers[].worker_routing: shared | key_hash */
+    bool dedup;                 /* consumers[].dedup: idempotent consumer */
+    scn_family_options family;  /* the family's client configuration (Kafka: commit mode,
                                        session timeout, heartbeat, fetch sizes, offset reset) */
     scn_mark mark;
 } scn_consumer;
 
 typedef enum scn_fault_kind {
-    SCN_FAULT_CRASH = 0,   /* power loss of the target's host: page cache lost */
-    SCN_FAULT_KILL9,       /* the target's process killed, host stays up, page cache kept */
-    SCN_FAULT_RESTART,     /* start the target's process again (no-op if running) */
-    SCN_FAULT_PARTITION,   /* cut links between two node sets (both ways unless one_way) */
-    SCN_FAULT_HEAL,        /* remove every partition, lossy and slow link */
-    SCN_FAULT_LOSSY_LINK,  /* drop packets between two node sets with a probability */
-    SCN_FAULT_SLOW_LINK,   /* add latency between two node sets */
-    SCN_FAULT_SLOW_DISK,   /* multiply fsync latency and divide disk bandwidth by factor */
-    SCN_FAULT_DISK_FULL,   /* the target's disk refuses writes */
-    SCN_FAULT_STALL,       /* a consumer's processing stalls (its database is down) */
+    SCN_FAULT_CRASH = 0,  /* power loss of the target's host: page cache lost */
+    SCN_FAULT_KILL9,      /* the target's process killed, host stays up, page cache kept */
+    SCN_FAULT_RESTART,    /* start the target's process again (no-op if running) */
+    SCN_FAULT_PARTITION,  /* cut links between two node sets (both ways unless one_way) */
+    SCN_FAULT_HEAL,       /* remove every partition, lossy and slow link */
+    SCN_FAULT_LOSSY_LINK, /* drop packets between two node sets with a probability */
+    SCN_FAULT_SLOW_LINK,  /* add latency between two node sets */
+    SCN_FAULT_SLOW_DISK,  /* multiply fsync latency and divide disk bandwidth by factor */
+    SCN_FAULT_DISK_FULL,  /* the target's disk refuses writes */
+    SCN_FAULT_STALL,      /* a consumer's processing stalls (its database is down) */
 } scn_fault_kind;
 
 /* A node selector: `broker(2)`, `brokers` (all), `producer(checkout/0)`,
@@ -232,18 +232,18 @@ typedef enum scn_fault_kind {
 typedef enum scn_selector_kind {
     SCN_SEL_BROKER = 0,
     SCN_SEL_ALL_BROKERS,
-    SCN_SEL_FAMILY,         /* a family selector: family_kind and family_args */
-    SCN_SEL_PRODUCER,       /* one instance, or all of the entry if all_instances */
+    SCN_SEL_FAMILY,   /* a family selector: family_kind and family_args */
+    SCN_SEL_PRODUCER, /* one instance, or all of the entry if all_instances */
     SCN_SEL_ALL_PRODUCERS,
-    SCN_SEL_CONSUMER,       /* one instance, or all of the group if all_instances */
+    SCN_SEL_CONSUMER, /* one instance, or all of the group if all_instances */
     SCN_SEL_ALL_CONSUMERS,
     SCN_SEL_ALL_CLIENTS,
 } scn_selector_kind;
 
 typedef struct scn_selector {
     scn_selector_kind kind;
-    uint32_t index;          /* broker index; producer entry index; consumer entry index */
-    uint32_t instance;       /* instance within the entry, when !all_instances */
+    uint32_t index;    /* broker index; producer entry index; consumer entry index */
+    uint32_t instance; /* instance within the entry, when !all_instances */
     bool all_instances;
     uint32_t family_kind;    /* SCN_SEL_FAMILY: which of the family's selectors */
     uint32_t family_args[2]; /* SCN_SEL_FAMILY: its arguments (leader: topic, partition) */
@@ -297,19 +297,19 @@ typedef struct scn_expect {
 } scn_expect;
 
 typedef struct scn_scenario {
-    char path[SCN_PATH_LEN];          /* the file it was loaded from, for messages */
-    char name[SCN_NAME_LEN];          /* name: required, [a-z0-9._-]+ */
-    char description[SCN_TEXT_LEN];   /* description: optional */
-    uint64_t seed;                    /* seed: --seed overrides */
-    int64_t duration_us;              /* duration: required, 1s..30d */
-    int64_t drain_us;                 /* drain: 0..30d */
-    int64_t unavailable_after_us;     /* check.unavailable_after: a send slower than this
+    char path[SCN_PATH_LEN];        /* the file it was loaded from, for messages */
+    char name[SCN_NAME_LEN];        /* name: required, [a-z0-9._-]+ */
+    char description[SCN_TEXT_LEN]; /* description: optional */
+    uint64_t seed;                  /* seed: --seed overrides */
+    int64_t duration_us;            /* duration: required, 1s..30d */
+    int64_t drain_us;               /* drain: 0..30d */
+    int64_t unavailable_after_us;   /* check.unavailable_after: a send slower than this
                                          (or failed) makes its second unavailable */
     scn_cluster cluster;
     scn_topic topics[SCN_TOPICS_MAX];
-    uint32_t topic_count;             /* >= 1 */
+    uint32_t topic_count; /* >= 1 */
     scn_producer producers[SCN_PRODUCERS_MAX];
-    uint32_t producer_count;          /* >= 0 */
+    uint32_t producer_count; /* >= 0 */
     scn_consumer consumers[SCN_GROUPS_MAX];
     uint32_t consumer_count;          /* >= 0 */
     scn_fault faults[SCN_FAULTS_MAX]; /* sorted by `at`, stable */
@@ -323,7 +323,8 @@ typedef struct scn_scenario {
  * and writes exactly one message `FILE:LINE:COL: ...` (or `FILE: cannot open:
  * <strerror>` for an unreadable file) into error. Never aborts on bad input. `out` is
  * large: allocate it on the heap. */
-int scn_load(const scn_families *families, const char *path, scn_scenario *out, char error[SCN_ERROR_LEN]);
+int scn_load(const scn_families *families, const char *path, scn_scenario *out,
+             char error[SCN_ERROR_LEN]);
 
 /* The same, from a string (`path` is only used in messages). For tests. */
 int scn_load_string(const scn_families *families, const char *path, const char *yaml_text,
@@ -333,6 +334,6 @@ int scn_load_string(const scn_families *families, const char *path, const char *
  * runs it when `brokerlab run` is given `--default`). */
 extern const char scn_default_yaml[];
 
-const char *scn_fault_kind_name(scn_fault_kind kind);   /* "crash", "kill9", ... */
+const char *scn_fault_kind_name(scn_fault_kind kind); /* "crash", "kill9", ... */
 
 #endif

@@ -46,8 +46,7 @@ bool scn_fail(scn_ctx *ctx, const yaml_node_t *node, const char *fmt, ...)
 size_t scn_where_push_key(scn_ctx *ctx, const char *key)
 {
     size_t saved = strlen(ctx->where);
-    snprintf(ctx->where + saved, sizeof ctx->where - saved, "%s%s", saved == 0 ? "" : ".",
-             key);
+    snprintf(ctx->where + saved, sizeof ctx->where - saved, "%s%s", saved == 0 ? "" : ".", key);
     return saved;
 }
 
@@ -85,13 +84,13 @@ yaml_node_t *scn_node(const scn_ctx *ctx, int id)
 
 scn_mark scn_mark_of(const yaml_node_t *node)
 {
-    scn_mark mark = { (uint32_t)node->start_mark.line + 1, (uint32_t)node->start_mark.column + 1 };
+    scn_mark mark = {(uint32_t)node->start_mark.line + 1, (uint32_t)node->start_mark.column + 1};
     return mark;
 }
 
 static bool scn_node_is_null(const yaml_node_t *node)
 {
-    static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+    static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
     if (node->type != YAML_SCALAR_NODE || node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
         return false;
     }
@@ -106,10 +105,10 @@ static bool scn_node_is_null(const yaml_node_t *node)
 const char *scn_node_kind(const yaml_node_t *node)
 {
     switch (node->type) {
-    case YAML_MAPPING_NODE: return "a mapping";
-    case YAML_SEQUENCE_NODE: return "a sequence";
-    case YAML_SCALAR_NODE: return scn_node_is_null(node) ? "an empty value" : "a scalar";
-    default: return "nothing";
+        case YAML_MAPPING_NODE: return "a mapping";
+        case YAML_SEQUENCE_NODE: return "a sequence";
+        case YAML_SCALAR_NODE: return scn_node_is_null(node) ? "an empty value" : "a scalar";
+        default: return "nothing";
     }
 }
 
@@ -128,8 +127,7 @@ const char *scn_scalar_get(scn_ctx *ctx, const yaml_node_t *node, const char *de
     return text;
 }
 
-bool scn_node_check(scn_ctx *ctx, const yaml_node_t *node, yaml_node_type_t type,
-                           const char *desc)
+bool scn_node_check(scn_ctx *ctx, const yaml_node_t *node, yaml_node_type_t type, const char *desc)
 {
     if (node->type == type) {
         return true;
@@ -141,8 +139,8 @@ bool scn_node_check(scn_ctx *ctx, const yaml_node_t *node, yaml_node_type_t type
 yaml_node_t *scn_map_find(const scn_ctx *ctx, const yaml_node_t *map, const char *key)
 {
     BL_ASSERT(map->type == YAML_MAPPING_NODE);
-    for (yaml_node_pair_t *pair = map->data.mapping.pairs.start;
-         pair < map->data.mapping.pairs.top; pair++) {
+    for (yaml_node_pair_t *pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top;
+         pair++) {
         yaml_node_t *key_node = scn_node(ctx, pair->key);
         if (key_node->type == YAML_SCALAR_NODE &&
             strcmp((const char *)key_node->data.scalar.value, key) == 0) {
@@ -235,15 +233,14 @@ bool scn_name_text(const char *text, bool upper_allowed)
         return false;
     }
     for (const char *c = text; *c != '\0'; c++) {
-        bool ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '.' ||
-                  *c == '_' || *c == '-' || (upper_allowed && *c >= 'A' && *c <= 'Z');
+        bool ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' ||
+                  *c == '-' || (upper_allowed && *c >= 'A' && *c <= 'Z');
         if (!ok) {
             return false;
         }
     }
     return true;
 }
-
 
 /* Copies [start, end) trimmed of spaces into arg; false if empty, too long or nested. */
 static bool scn_call_arg(const char *start, const char *end, char arg[SCN_ARG_LEN])
@@ -308,7 +305,7 @@ const char *scn_comma_hint(const char *text)
 
 const char *scn_format_size(int64_t bytes, char *buf, size_t buf_len)
 {
-    static const char *const suffixes[] = { "TiB", "GiB", "MiB", "KiB" };
+    static const char *const suffixes[] = {"TiB", "GiB", "MiB", "KiB"};
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
         int64_t unit = 1LL << (10 * (4 - i));
         if (bytes >= unit && bytes % unit == 0) {
@@ -334,7 +331,7 @@ const char *scn_join(const char *const *names, char *buf, size_t buf_len)
 
 /* "a, b, c" from names stored every `stride` bytes; "(none defined)" if count is 0. */
 const char *scn_join_names(const char *first, size_t stride, uint32_t count, char *buf,
-                                  size_t buf_len)
+                           size_t buf_len)
 {
     size_t used = 0;
     snprintf(buf, buf_len, "%s", count == 0 ? "(none defined)" : "");
@@ -347,13 +344,6 @@ const char *scn_join_names(const char *first, size_t stride, uint32_t count, cha
 }
 
 /* ---------------------------------------------------------------- schema tables */
-
-
-
-
-
-
-
 
 int scn_schema_index(const scn_schema *schema, const char *key)
 {
@@ -388,24 +378,24 @@ const char *scn_field_desc(const scn_field *field, char *buf, size_t buf_len)
 {
     char names[SCN_LIST_TEXT_LEN];
     switch (field->type) {
-    case SCN_T_DURATION: return "a duration such as 5ms";
-    case SCN_T_SIZE: return "a size such as 64KiB";
-    case SCN_T_BANDWIDTH: return "a bandwidth such as 1Gbps or 500MB/s";
-    case SCN_T_RATE: return "a rate such as 1000/s";
-    case SCN_T_U32:
-        snprintf(buf, buf_len, "an integer in %lld..%lld", (long long)field->min,
-                 (long long)field->max);
-        return buf;
-    case SCN_T_U64: return "a non-negative integer";
-    case SCN_T_BOOL: return "true or false";
-    case SCN_T_ENUM:
-        snprintf(buf, buf_len, "one of: %s", scn_join(field->names, names, sizeof names));
-        return buf;
-    case SCN_T_TEXT: return "a string";
-    case SCN_T_NAME: return "a name matching [a-z0-9._-]+";
-    case SCN_T_IDENT: return "a name matching [A-Za-z0-9._-]+";
-    case SCN_T_MAP: return "a mapping";
-    case SCN_T_CUSTOM: return field->desc;
+        case SCN_T_DURATION: return "a duration such as 5ms";
+        case SCN_T_SIZE: return "a size such as 64KiB";
+        case SCN_T_BANDWIDTH: return "a bandwidth such as 1Gbps or 500MB/s";
+        case SCN_T_RATE: return "a rate such as 1000/s";
+        case SCN_T_U32:
+            snprintf(buf, buf_len, "an integer in %lld..%lld", (long long)field->min,
+                     (long long)field->max);
+            return buf;
+        case SCN_T_U64: return "a non-negative integer";
+        case SCN_T_BOOL: return "true or false";
+        case SCN_T_ENUM:
+            snprintf(buf, buf_len, "one of: %s", scn_join(field->names, names, sizeof names));
+            return buf;
+        case SCN_T_TEXT: return "a string";
+        case SCN_T_NAME: return "a name matching [a-z0-9._-]+";
+        case SCN_T_IDENT: return "a name matching [A-Za-z0-9._-]+";
+        case SCN_T_MAP: return "a mapping";
+        case SCN_T_CUSTOM: return field->desc;
     }
     return "a value";
 }
@@ -445,8 +435,7 @@ static bool scn_duration_field(scn_ctx *ctx, const scn_field *field, yaml_node_t
     return true;
 }
 
-static bool scn_size_field(scn_ctx *ctx, const scn_field *field, yaml_node_t *node,
-                           uint64_t *out)
+static bool scn_size_field(scn_ctx *ctx, const scn_field *field, yaml_node_t *node, uint64_t *out)
 {
     char why[UNITS_WHY_LEN];
     char low[32];
@@ -481,8 +470,7 @@ static bool scn_bandwidth_field(scn_ctx *ctx, yaml_node_t *node, uint64_t *out)
     return true;
 }
 
-bool scn_rate_value(scn_ctx *ctx, yaml_node_t *node, int64_t min, int64_t max,
-                           double *out)
+bool scn_rate_value(scn_ctx *ctx, yaml_node_t *node, int64_t min, int64_t max, double *out)
 {
     char why[UNITS_WHY_LEN];
     const char *text = scn_scalar_get(ctx, node, "a rate such as 1000/s");
@@ -494,15 +482,14 @@ bool scn_rate_value(scn_ctx *ctx, yaml_node_t *node, int64_t min, int64_t max,
         return scn_fail(ctx, node, "%s: bad rate '%s', %s", ctx->where, text, why);
     }
     if (value < (double)min || value > (double)max) {
-        return scn_fail(ctx, node, "%s: %s is out of range, expected %lld/s..%lld/s",
-                        ctx->where, text, (long long)min, (long long)max);
+        return scn_fail(ctx, node, "%s: %s is out of range, expected %lld/s..%lld/s", ctx->where,
+                        text, (long long)min, (long long)max);
     }
     *out = value;
     return true;
 }
 
-static bool scn_u32_field(scn_ctx *ctx, const scn_field *field, yaml_node_t *node,
-                          uint32_t *out)
+static bool scn_u32_field(scn_ctx *ctx, const scn_field *field, yaml_node_t *node, uint32_t *out)
 {
     char desc[64];
     const char *text = scn_scalar_get(ctx, node, scn_field_desc(field, desc, sizeof desc));
@@ -513,15 +500,16 @@ static bool scn_u32_field(scn_ctx *ctx, const scn_field *field, yaml_node_t *nod
         return false;
     }
     if (!scn_int_text(text, &negative, &value, &overflow)) {
-        return scn_fail(ctx, node, "%s: bad integer '%s', expected a decimal integer in "
-                        "%lld..%lld", ctx->where, text, (long long)field->min,
-                        (long long)field->max);
+        return scn_fail(ctx, node,
+                        "%s: bad integer '%s', expected a decimal integer in "
+                        "%lld..%lld",
+                        ctx->where, text, (long long)field->min, (long long)field->max);
     }
     bool zero = value == 0;
     if (overflow || (negative && !zero) || (int64_t)value < field->min ||
         value > (uint64_t)field->max) {
-        return scn_fail(ctx, node, "%s: %s is out of range, expected %lld..%lld", ctx->where,
-                        text, (long long)field->min, (long long)field->max);
+        return scn_fail(ctx, node, "%s: %s is out of range, expected %lld..%lld", ctx->where, text,
+                        (long long)field->min, (long long)field->max);
     }
     *out = (uint32_t)value;
     return true;
@@ -537,12 +525,14 @@ static bool scn_u64_field(scn_ctx *ctx, yaml_node_t *node, uint64_t *out)
         return false;
     }
     if (!scn_int_text(text, &negative, &value, &overflow)) {
-        return scn_fail(ctx, node, "%s: bad integer '%s', expected a non-negative decimal "
-                        "integer", ctx->where, text);
+        return scn_fail(ctx, node,
+                        "%s: bad integer '%s', expected a non-negative decimal "
+                        "integer",
+                        ctx->where, text);
     }
     if (overflow || (negative && value != 0)) {
-        return scn_fail(ctx, node, "%s: %s is out of range, expected 0..%llu", ctx->where,
-                        text, (unsigned long long)UINT64_MAX);
+        return scn_fail(ctx, node, "%s: %s is out of range, expected 0..%llu", ctx->where, text,
+                        (unsigned long long)UINT64_MAX);
     }
     *out = value;
     return true;
@@ -605,23 +595,22 @@ static bool scn_text_field(scn_ctx *ctx, const scn_field *field, yaml_node_t *no
     return true;
 }
 
-bool scn_field_parse(scn_ctx *ctx, const scn_field *field, yaml_node_t *node,
-                            void *target)
+bool scn_field_parse(scn_ctx *ctx, const scn_field *field, yaml_node_t *node, void *target)
 {
     switch (field->type) {
-    case SCN_T_DURATION: return scn_duration_field(ctx, field, node, target);
-    case SCN_T_SIZE: return scn_size_field(ctx, field, node, target);
-    case SCN_T_BANDWIDTH: return scn_bandwidth_field(ctx, node, target);
-    case SCN_T_RATE: return scn_rate_value(ctx, node, field->min, field->max, target);
-    case SCN_T_U32: return scn_u32_field(ctx, field, node, target);
-    case SCN_T_U64: return scn_u64_field(ctx, node, target);
-    case SCN_T_BOOL: return scn_bool_field(ctx, node, target);
-    case SCN_T_ENUM: return scn_enum_field(ctx, field, node, target);
-    case SCN_T_TEXT:
-    case SCN_T_NAME:
-    case SCN_T_IDENT: return scn_text_field(ctx, field, node, target);
-    case SCN_T_MAP: return scn_map_parse(ctx, node, field->schema, target);
-    case SCN_T_CUSTOM: return field->parse(ctx, node, target);
+        case SCN_T_DURATION: return scn_duration_field(ctx, field, node, target);
+        case SCN_T_SIZE: return scn_size_field(ctx, field, node, target);
+        case SCN_T_BANDWIDTH: return scn_bandwidth_field(ctx, node, target);
+        case SCN_T_RATE: return scn_rate_value(ctx, node, field->min, field->max, target);
+        case SCN_T_U32: return scn_u32_field(ctx, field, node, target);
+        case SCN_T_U64: return scn_u64_field(ctx, node, target);
+        case SCN_T_BOOL: return scn_bool_field(ctx, node, target);
+        case SCN_T_ENUM: return scn_enum_field(ctx, field, node, target);
+        case SCN_T_TEXT:
+        case SCN_T_NAME:
+        case SCN_T_IDENT: return scn_text_field(ctx, field, node, target);
+        case SCN_T_MAP: return scn_map_parse(ctx, node, field->schema, target);
+        case SCN_T_CUSTOM: return field->parse(ctx, node, target);
     }
     BL_ASSERTF(false, "field type %d", (int)field->type);
     return false;
@@ -630,7 +619,8 @@ bool scn_field_parse(scn_ctx *ctx, const scn_field *field, yaml_node_t *node,
 /* ---------------------------------------------------------------- mappings */
 
 /* The family other than the chosen one whose keys for `section` include `key`, if any. */
-static const scn_family_schema *scn_key_family(const scn_ctx *ctx, scn_section section, const char *key)
+static const scn_family_schema *scn_key_family(const scn_ctx *ctx, scn_section section,
+                                               const char *key)
 {
     if (section == SCN_SECTION_NONE || ctx->families == NULL || ctx->family == NULL) {
         return NULL;
@@ -646,8 +636,7 @@ static const scn_family_schema *scn_key_family(const scn_ctx *ctx, scn_section s
 }
 
 /* Checks the node is a mapping whose keys are all in the schema, each once. */
-bool scn_map_index(scn_ctx *ctx, yaml_node_t *map, const scn_schema *schema,
-                          scn_seen *seen)
+bool scn_map_index(scn_ctx *ctx, yaml_node_t *map, const scn_schema *schema, scn_seen *seen)
 {
     char keys[SCN_LIST_TEXT_LEN];
     BL_ASSERT(schema->field_count <= SCN_FIELDS_MAX);
@@ -657,8 +646,8 @@ bool scn_map_index(scn_ctx *ctx, yaml_node_t *map, const scn_schema *schema,
     if (!scn_node_check(ctx, map, YAML_MAPPING_NODE, "a mapping")) {
         return false;
     }
-    for (yaml_node_pair_t *pair = map->data.mapping.pairs.start;
-         pair < map->data.mapping.pairs.top; pair++) {
+    for (yaml_node_pair_t *pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top;
+         pair++) {
         yaml_node_t *key = scn_node(ctx, pair->key);
         if (key->type != YAML_SCALAR_NODE) {
             return scn_fail(ctx, key, "bad key %s: got %s, expected a key name", scn_in(ctx),
@@ -668,9 +657,10 @@ bool scn_map_index(scn_ctx *ctx, yaml_node_t *map, const scn_schema *schema,
         int at = scn_schema_index(schema, text);
         const scn_family_schema *owner = at < 0 ? scn_key_family(ctx, schema->section, text) : NULL;
         if (owner != NULL) {
-            return scn_fail(ctx, key, "key '%s' %s belongs to the %s family, not to the %s family "
-                            "cluster.preset chose, expected one of: %s", text, scn_in(ctx),
-                            owner->name, ctx->family->name,
+            return scn_fail(ctx, key,
+                            "key '%s' %s belongs to the %s family, not to the %s family "
+                            "cluster.preset chose, expected one of: %s",
+                            text, scn_in(ctx), owner->name, ctx->family->name,
                             scn_schema_keys(schema, keys, sizeof keys));
         }
         if (at < 0) {
@@ -679,9 +669,10 @@ bool scn_map_index(scn_ctx *ctx, yaml_node_t *map, const scn_schema *schema,
                             scn_comma_hint(text));
         }
         if (seen->keys[at] != NULL) {
-            return scn_fail(ctx, key, "duplicate key '%s' %s (first on line %lu), expected "
-                            "each key once", text, scn_in(ctx),
-                            (unsigned long)seen->keys[at]->start_mark.line + 1);
+            return scn_fail(ctx, key,
+                            "duplicate key '%s' %s (first on line %lu), expected "
+                            "each key once",
+                            text, scn_in(ctx), (unsigned long)seen->keys[at]->start_mark.line + 1);
         }
         seen->keys[at] = key;
         seen->values[at] = scn_node(ctx, pair->value);
@@ -777,8 +768,8 @@ void scn_schema_extend(scn_extended_schema *out, const scn_schema *base, const s
     }
 }
 
-void scn_schema_extend_all(scn_extended_schema *out, const scn_schema *base, const scn_families *families,
-                           scn_section section, size_t ext_offset)
+void scn_schema_extend_all(scn_extended_schema *out, const scn_schema *base,
+                           const scn_families *families, scn_section section, size_t ext_offset)
 {
     scn_schema_extend(out, base, NULL, 0);
     for (uint32_t f = 0; f < families->count; f++) {
@@ -789,15 +780,13 @@ void scn_schema_extend_all(scn_extended_schema *out, const scn_schema *base, con
     }
 }
 
-bool scn_map_parse(scn_ctx *ctx, yaml_node_t *node, const scn_schema *schema,
-                          void *base)
+bool scn_map_parse(scn_ctx *ctx, yaml_node_t *node, const scn_schema *schema, void *base)
 {
     scn_seen seen;
     return scn_map_index(ctx, node, schema, &seen) && scn_map_apply(ctx, &seen, base);
 }
 
 /* ---------------------------------------------------------------- sequences */
-
 
 /* Error if the name of item `last` was used by an earlier item. ctx->where is the item's
  * path; its first list_where_len characters are the list's. */
@@ -810,8 +799,7 @@ static bool scn_list_unique(scn_ctx *ctx, const scn_list *list, yaml_node_t *ite
             size_t saved = scn_where_push_key(ctx, list->name_key);
             scn_fail(ctx, scn_map_find(ctx, item_node, list->name_key),
                      "%s: duplicate %s name '%s' (also in %.*s[%u]), expected unique names",
-                     ctx->where, list->what, name, (int)list_where_len, ctx->where,
-                     (unsigned)i);
+                     ctx->where, list->what, name, (int)list_where_len, ctx->where, (unsigned)i);
             scn_where_pop(ctx, saved);
             return false;
         }
@@ -820,7 +808,7 @@ static bool scn_list_unique(scn_ctx *ctx, const scn_list *list, yaml_node_t *ite
 }
 
 bool scn_list_parse(scn_ctx *ctx, yaml_node_t *node, const scn_list *list, void *items,
-                           uint32_t *count)
+                    uint32_t *count)
 {
     char desc[64];
     snprintf(desc, sizeof desc, "a sequence of %ss", list->what);
@@ -829,8 +817,7 @@ bool scn_list_parse(scn_ctx *ctx, yaml_node_t *node, const scn_list *list, void 
     }
     uint32_t length = scn_seq_length(node);
     if (length == 0 && list->nonempty) {
-        return scn_fail(ctx, node, "%s: empty, expected at least one %s", ctx->where,
-                        list->what);
+        return scn_fail(ctx, node, "%s: empty, expected at least one %s", ctx->where, list->what);
     }
     for (uint32_t i = 0; i < length; i++) {
         yaml_node_t *item_node = scn_seq_item(ctx, node, i);
@@ -850,8 +837,8 @@ bool scn_list_parse(scn_ctx *ctx, yaml_node_t *node, const scn_list *list, void 
         size_t saved = scn_where_push_index(ctx, i);
         bool ok = list->parse != NULL ? list->parse(ctx, item_node, item)
                                       : scn_map_parse(ctx, item_node, list->schema, item);
-        ok = ok && (list->name_key == NULL ||
-                    scn_list_unique(ctx, list, item_node, items, i, saved));
+        ok = ok &&
+             (list->name_key == NULL || scn_list_unique(ctx, list, item_node, items, i, saved));
         scn_where_pop(ctx, saved);
         if (!ok) {
             return false;
@@ -879,4 +866,3 @@ const char *scn_topic_names(const scn_scenario *scenario, char *buf, size_t buf_
     return scn_join_names(scenario->topics[0].name, sizeof scenario->topics[0],
                           scenario->topic_count, buf, buf_len);
 }
-

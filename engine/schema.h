@@ -23,17 +23,17 @@
 #include "scenario.h"
 #include "time.h"
 
-#define SCN_WHERE_LEN 192        /* key path of the node being parsed: topics[0].name */
-#define SCN_FIELDS_MAX 32        /* keys in one schema table, a family's keys included */
-#define SCN_ARG_LEN 160          /* one argument of `name(a, b)` */
-#define SCN_ARGS_MAX 2
-#define SCN_LIST_TEXT_LEN 400    /* "one of: a, b, c" lists in messages */
-#define SCN_DESC_LEN 256         /* a description composed from the families' selectors */
+#define SCN_WHERE_LEN     192 /* key path of the node being parsed: topics[0].name */
+#define SCN_FIELDS_MAX    32  /* keys in one schema table, a family's keys included */
+#define SCN_ARG_LEN       160 /* one argument of `name(a, b)` */
+#define SCN_ARGS_MAX      2
+#define SCN_LIST_TEXT_LEN 400 /* "one of: a, b, c" lists in messages */
+#define SCN_DESC_LEN      256 /* a description composed from the families' selectors */
 
-#define SCN_S_US TIME_US_PER_S
-#define SCN_DAY_US TIME_US_PER_DAY
+#define SCN_S_US            TIME_US_PER_S
+#define SCN_DAY_US          TIME_US_PER_DAY
 #define SCN_DURATION_MAX_US (30 * SCN_DAY_US)
-#define SCN_SIZE_MAX_BYTES (1024LL * 1024 * 1024 * 1024 * 1024) /* 1024TiB */
+#define SCN_SIZE_MAX_BYTES  (1024LL * 1024 * 1024 * 1024 * 1024) /* 1024TiB */
 
 /* The sections of the format a family extends with keys of its own. */
 typedef enum scn_section {
@@ -68,14 +68,14 @@ typedef bool (*scn_parse_fn)(scn_ctx *ctx, yaml_node_t *node, void *target);
 typedef struct scn_field {
     const char *key;
     scn_type type;
-    size_t offset;                  /* of the destination in the mapping's struct */
-    int64_t min, max;               /* ranges; TEXT: max length */
-    const char *const *names;       /* ENUM: NULL-terminated, index = enum value */
+    size_t offset;                   /* of the destination in the mapping's struct */
+    int64_t min, max;                /* ranges; TEXT: max length */
+    const char *const *names;        /* ENUM: NULL-terminated, index = enum value */
     const struct scn_schema *schema; /* MAP */
-    scn_parse_fn parse;             /* CUSTOM */
-    const char *desc;               /* CUSTOM: what a good value looks like */
+    scn_parse_fn parse;              /* CUSTOM */
+    const char *desc;                /* CUSTOM: what a good value looks like */
     bool required;
-    const char *def;                /* the default, written as in a scenario ("5ms", "all"),
+    const char *def; /* the default, written as in a scenario ("5ms", "all"),
                                        parsed like a value when the key is absent; NULL = zero
                                        (or set by a relation check). The one place a default
                                        is written: docs/scenario-format.md is tested
@@ -95,25 +95,33 @@ typedef bool (*scn_check_fn)(scn_ctx *ctx, const scn_seen *seen, void *base);
 typedef struct scn_schema {
     const scn_field *fields;
     uint32_t field_count;
-    scn_check_fn check;             /* relations between fields, after them; or NULL */
-    scn_section section;            /* a section families extend, for "belongs to" errors */
+    scn_check_fn check;  /* relations between fields, after them; or NULL */
+    scn_section section; /* a section families extend, for "belongs to" errors */
     /* A family's extension (scn_schema_extend): its check runs after `check`, on the
      * mapping's struct + extension_offset (the family's options). */
     scn_check_fn extension_check;
     size_t extension_offset;
 } scn_schema;
 
-#define SCN_SCHEMA(fields_, check_) \
-    { (fields_), (uint32_t)(sizeof(fields_) / sizeof((fields_)[0])), (check_), SCN_SECTION_NONE, NULL, 0 }
-#define SCN_SECTION_SCHEMA(fields_, check_, section_) \
-    { (fields_), (uint32_t)(sizeof(fields_) / sizeof((fields_)[0])), (check_), (section_), NULL, 0 }
+#define SCN_SCHEMA(fields_, check_)                                                                \
+    {                                                                                              \
+        (fields_), (uint32_t)(sizeof(fields_) / sizeof((fields_)[0])), (check_), SCN_SECTION_NONE, \
+            NULL, 0                                                                                \
+    }
+#define SCN_SECTION_SCHEMA(fields_, check_, section_)                                              \
+    {                                                                                              \
+        (fields_), (uint32_t)(sizeof(fields_) / sizeof((fields_)[0])), (check_), (section_), NULL, \
+            0                                                                                      \
+    }
 #define SCN_AT(key_, type_, struct_, member_) \
     .key = (key_), .type = (type_), .offset = offsetof(struct_, member_)
 #define SCN_CUSTOM(key_, fn_, desc_) \
     .key = (key_), .type = SCN_T_CUSTOM, .offset = 0, .parse = (fn_), .desc = (desc_)
-#define SCN_DURATION_FIELD(key_, struct_, member_, min_, def_) \
-    { SCN_AT(key_, SCN_T_DURATION, struct_, member_), .min = (min_), .max = SCN_DURATION_MAX_US, \
-      .def = (def_) }
+#define SCN_DURATION_FIELD(key_, struct_, member_, min_, def_)                                     \
+    {                                                                                              \
+        SCN_AT(key_, SCN_T_DURATION, struct_, member_), .min = (min_), .max = SCN_DURATION_MAX_US, \
+                                                        .def = (def_)                              \
+    }
 
 /* A base schema with a family's fields appended (offsets moved by extension_offset). */
 typedef struct scn_extended_schema {
@@ -127,16 +135,16 @@ struct scn_ctx {
     const char *path;
     yaml_document_t *doc;
     scn_scenario *out;
-    char *error;                       /* SCN_ERROR_LEN bytes, the caller's */
+    char *error; /* SCN_ERROR_LEN bytes, the caller's */
     bool failed;
     char where[SCN_WHERE_LEN];
     char in_where[SCN_WHERE_LEN + 24]; /* scn_in() */
     const scn_families *families;      /* every family the loader knows */
     const scn_family_schema *family;   /* the one cluster.preset chose, or NULL before */
     scn_extended_schema sections[SCN_SECTION_COUNT]; /* the family's sections */
-    char selector_desc[SCN_DESC_LEN];  /* every selector form, for messages */
-    char broker_selector_desc[SCN_DESC_LEN]; /* the forms that name brokers */
-    char preset_desc[SCN_LIST_TEXT_LEN];     /* "one of: kafka, ..." */
+    char selector_desc[SCN_DESC_LEN];                /* every selector form, for messages */
+    char broker_selector_desc[SCN_DESC_LEN];         /* the forms that name brokers */
+    char preset_desc[SCN_LIST_TEXT_LEN];             /* "one of: kafka, ..." */
 };
 
 /* ---- errors and the key path ---- */
@@ -194,7 +202,8 @@ const char *scn_format_size(int64_t bytes, char *buf, size_t buf_len);
 /* "a, b, c" from a NULL-terminated name list. */
 const char *scn_join(const char *const *names, char *buf, size_t buf_len);
 /* "a, b, c" from names stored every `stride` bytes; "(none defined)" if count is 0. */
-const char *scn_join_names(const char *first, size_t stride, uint32_t count, char *buf, size_t buf_len);
+const char *scn_join_names(const char *first, size_t stride, uint32_t count, char *buf,
+                           size_t buf_len);
 
 /* ---- schemas ---- */
 
@@ -222,42 +231,44 @@ void scn_schema_extend(scn_extended_schema *out, const scn_schema *base, const s
 /* out = base's fields followed by every family's keys for `section` (each key once):
  * the cluster section before cluster.preset has chosen a family, so that an error in
  * the preset is reported rather than a key of its family. No family check runs. */
-void scn_schema_extend_all(scn_extended_schema *out, const scn_schema *base, const scn_families *families,
-                           scn_section section, size_t ext_offset);
+void scn_schema_extend_all(scn_extended_schema *out, const scn_schema *base,
+                           const scn_families *families, scn_section section, size_t ext_offset);
 
 /* A sequence of items stored in an array with a count. */
 typedef struct scn_list {
-    const char *what;            /* "topic", for messages */
-    const scn_schema *schema;    /* items are mappings parsed with it ... */
-    scn_parse_fn parse;          /* ... or with this, if set */
-    void (*init)(void *item);    /* sentinels the schema's defaults do not set, or NULL */
+    const char *what;         /* "topic", for messages */
+    const scn_schema *schema; /* items are mappings parsed with it ... */
+    scn_parse_fn parse;       /* ... or with this, if set */
+    void (*init)(void *item); /* sentinels the schema's defaults do not set, or NULL */
     size_t item_size;
     uint32_t item_max;
-    size_t mark_offset;          /* of the item's scn_mark, or SIZE_MAX */
-    const char *name_key;        /* key whose value must be unique, or NULL */
+    size_t mark_offset;   /* of the item's scn_mark, or SIZE_MAX */
+    const char *name_key; /* key whose value must be unique, or NULL */
     size_t name_offset;
     bool nonempty;
 } scn_list;
 
-bool scn_list_parse(scn_ctx *ctx, yaml_node_t *node, const scn_list *list, void *items, uint32_t *count);
+bool scn_list_parse(scn_ctx *ctx, yaml_node_t *node, const scn_list *list, void *items,
+                    uint32_t *count);
 
 /* ---- broker families ---- */
 
 /* A family's selector form, such as Kafka's `leader(TOPIC/PARTITION)`. */
 typedef struct scn_family_selector {
-    const char *name;        /* "leader" */
-    const char *syntax;      /* "leader(TOPIC/PARTITION)", for messages */
-    uint32_t kind;           /* goes to scn_selector.family_kind */
-    bool names_brokers;      /* a broker fault (slow_disk, disk_full) may target it */
+    const char *name;   /* "leader" */
+    const char *syntax; /* "leader(TOPIC/PARTITION)", for messages */
+    uint32_t kind;      /* goes to scn_selector.family_kind */
+    bool names_brokers; /* a broker fault (slow_disk, disk_full) may target it */
     /* Parses `arg` (the text between the parentheses of `text`) into
      * selector->family_args, with the scenario parsed so far in ctx->out. */
-    bool (*parse)(scn_ctx *ctx, yaml_node_t *node, const char *text, char *arg, scn_selector *selector);
+    bool (*parse)(scn_ctx *ctx, yaml_node_t *node, const char *text, char *arg,
+                  scn_selector *selector);
 } scn_family_selector;
 
 /* What a broker family adds to the format. */
 struct scn_family_schema {
-    const char *name;                  /* "kafka" */
-    const char *const *presets;        /* the cluster.preset values that choose it, NULL-ended */
+    const char *name;           /* "kafka" */
+    const char *const *presets; /* the cluster.preset values that choose it, NULL-ended */
     /* Keys added to a section, with offsets into the family's options struct for that
      * section (scn_family_options); NULL = none. Their check runs after the section's. */
     const scn_schema *sections[SCN_SECTION_COUNT];
@@ -269,7 +280,8 @@ struct scn_family_schema {
  * "cluster", "topics", "producers", "producers.rate", "producers.request" or
  * "consumers", or one of those + "/" + the family's name for the family's keys; `key`
  * is dotted below a mapping ("network.latency"); def is the default's text or NULL. */
-typedef void (*scn_describe_fn)(void *user, const char *table, const char *key, const char *def, bool required);
+typedef void (*scn_describe_fn)(void *user, const char *table, const char *key, const char *def,
+                                bool required);
 void scn_describe(const scn_family_schema *family, scn_describe_fn fn, void *user);
 
 /* The index of the topic named `name` in the scenario parsed so far. */

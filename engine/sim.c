@@ -37,13 +37,13 @@ static struct {
     uint32_t node_count;
     uint64_t next_seq;
     bool running;
-    int64_t now_us;               /* the clock: time of the activation that runs now */
+    int64_t now_us; /* the clock: time of the activation that runs now */
     void (*tick_hook)(int64_t now_us, void *ctx);
     void *tick_ctx;
-    sim_node *current;            /* the node whose model code runs now, or NULL */
-    int64_t *route_latency_us;    /* platform file: [src * n + dst]; NULL for the star */
+    sim_node *current;         /* the node whose model code runs now, or NULL */
+    int64_t *route_latency_us; /* platform file: [src * n + dst]; NULL for the star */
     uint64_t *route_bandwidth;
-    int64_t star_latency_us;      /* the star's one route, read back from SimGrid */
+    int64_t star_latency_us; /* the star's one route, read back from SimGrid */
     uint64_t star_bandwidth;
     sim_node *ready[SIM_NODES_MAX]; /* scheduler heap: nodes with events, by earliest */
     uint32_t ready_count;
@@ -121,7 +121,9 @@ static void ready_sift_down(uint32_t i)
     for (;;) {
         uint32_t child = 2 * i + 1;
         if (child >= g_sim.ready_count) break;
-        if (child + 1 < g_sim.ready_count && node_before(g_sim.ready[child + 1], g_sim.ready[child])) child++;
+        if (child + 1 < g_sim.ready_count &&
+            node_before(g_sim.ready[child + 1], g_sim.ready[child]))
+            child++;
         if (!node_before(g_sim.ready[child], node)) break;
         ready_place(i, g_sim.ready[child]);
         i = child;
@@ -171,8 +173,12 @@ uint64_t sim_schedule(sim_node *node, int64_t t_us, uint32_t kind, uint32_t arg,
 {
     BL_ASSERTF(t_us >= g_sim.now_us, "event in the past on %s: %lld < %lld", node->name,
                (long long)t_us, (long long)g_sim.now_us);
-    sim_event ev = {.t_us = t_us, .seq = g_sim.next_seq++, .kind = kind, .arg = arg,
-                    .token = token, .data = data};
+    sim_event ev = {.t_us = t_us,
+                    .seq = g_sim.next_seq++,
+                    .kind = kind,
+                    .arg = arg,
+                    .token = token,
+                    .data = data};
     bool was_earliest = node->events.count == 0 || event_before(&ev, &node->events.items[0]);
     heap_push(&node->events, &ev);
     if (was_earliest) ready_update(node);
@@ -240,7 +246,8 @@ sim_node *sim_add_node(const char *name, sim_role role, const sim_node_ops *ops,
     BL_ASSERT(!g_sim.running);
     BL_ASSERTF(g_sim.node_count < g_sim.config.node_count, "more nodes than declared (%u)",
                g_sim.config.node_count);
-    BL_ASSERT(ops != NULL && ops->on_event != NULL && ops->on_start != NULL && ops->free_data != NULL);
+    BL_ASSERT(ops != NULL && ops->on_event != NULL && ops->on_start != NULL &&
+              ops->free_data != NULL);
     sim_node *node = calloc(1, sizeof *node);
     BL_ASSERT(node != NULL);
     node->id = g_sim.node_count;
@@ -348,16 +355,18 @@ int sim_run(char error[SIM_ERROR_LEN])
         g_sim.route_latency_us = malloc(pairs * sizeof *g_sim.route_latency_us);
         g_sim.route_bandwidth = malloc(pairs * sizeof *g_sim.route_bandwidth);
         BL_ASSERT(g_sim.route_latency_us != NULL && g_sim.route_bandwidth != NULL);
-        if (platform_load(g_sim.config.platform_file, g_sim.node_count, names, hosts, g_sim.route_latency_us,
-                          g_sim.route_bandwidth, error, SIM_ERROR_LEN) != 0)
+        if (platform_load(g_sim.config.platform_file, g_sim.node_count, names, hosts,
+                          g_sim.route_latency_us, g_sim.route_bandwidth, error, SIM_ERROR_LEN) != 0)
             return -1;
     } else {
         platform_build(g_sim.node_count, names, (double)g_sim.config.latency_us / 1e6,
                        (double)g_sim.config.bandwidth_bytes_per_s, hosts);
         /* Every pair of the star has the same route: read it once. */
         BL_ASSERT(g_sim.node_count >= 2);
-        g_sim.star_latency_us = (int64_t)llround(sg_host_get_route_latency((sg_host_t)hosts[0], (sg_host_t)hosts[1]) * 1e6);
-        g_sim.star_bandwidth = (uint64_t)sg_host_get_route_bandwidth((sg_host_t)hosts[0], (sg_host_t)hosts[1]);
+        g_sim.star_latency_us = (int64_t)llround(
+            sg_host_get_route_latency((sg_host_t)hosts[0], (sg_host_t)hosts[1]) * 1e6);
+        g_sim.star_bandwidth =
+            (uint64_t)sg_host_get_route_bandwidth((sg_host_t)hosts[0], (sg_host_t)hosts[1]);
         BL_ASSERT(g_sim.star_latency_us >= 0 && g_sim.star_bandwidth > 0);
     }
     g_sim.running = true;
@@ -370,7 +379,8 @@ int sim_run(char error[SIM_ERROR_LEN])
         if (next_us > end_us) next_us = end_us;
         /* Flows in the air may complete first: SimGrid runs up to the next event or to
          * its first completion, which schedules a delivery; then look again. */
-        if (g_sim.config.simgrid_flows && platform_flows_in_flight() > 0 && platform_flows_advance(next_us) < next_us)
+        if (g_sim.config.simgrid_flows && platform_flows_in_flight() > 0 &&
+            platform_flows_advance(next_us) < next_us)
             continue;
         if (next_us >= end_us) break;
         activate(g_sim.ready[0]);
@@ -398,17 +408,18 @@ void sim_shutdown(void)
     g_sim.route_bandwidth = NULL;
 }
 
-
 int64_t sim_route_latency_us(const sim_node *src, const sim_node *dst)
 {
     if (src == dst) return 0;
-    if (g_sim.route_latency_us != NULL) return g_sim.route_latency_us[(size_t)src->id * g_sim.node_count + dst->id];
+    if (g_sim.route_latency_us != NULL)
+        return g_sim.route_latency_us[(size_t)src->id * g_sim.node_count + dst->id];
     return g_sim.star_latency_us;
 }
 
 uint64_t sim_route_bandwidth_bytes_per_s(const sim_node *src, const sim_node *dst)
 {
-    if (g_sim.route_bandwidth != NULL) return g_sim.route_bandwidth[(size_t)src->id * g_sim.node_count + dst->id];
+    if (g_sim.route_bandwidth != NULL)
+        return g_sim.route_bandwidth[(size_t)src->id * g_sim.node_count + dst->id];
     return g_sim.star_bandwidth;
 }
 

@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIM_NODES_MAX 2048
-#define SIM_TIME_NEVER INT64_MAX
+#define SIM_NODES_MAX       2048
+#define SIM_TIME_NEVER      INT64_MAX
 /* The most events one node has pending: its model's timers (a re-armed timer leaves its
  * stale event behind until it comes due) and the packets on their way to it. Clients
  * keep few requests out (a producer at most max_in_flight <= 100 per broker connection,
@@ -31,18 +31,18 @@
 
 /* Event kinds below SIM_EVENT_MODEL_BASE belong to the engine. */
 enum {
-    SIM_EVENT_PACKET = 0,   /* data: the payload delivered by net.c */
-    SIM_EVENT_NET_RESET,    /* the connection to node `arg` was reset (peer process gone) */
-    SIM_EVENT_TIMER,        /* engine-internal: a sim_timer; the model sees its own kind */
+    SIM_EVENT_PACKET = 0, /* data: the payload delivered by net.c */
+    SIM_EVENT_NET_RESET,  /* the connection to node `arg` was reset (peer process gone) */
+    SIM_EVENT_TIMER,      /* engine-internal: a sim_timer; the model sees its own kind */
     SIM_EVENT_MODEL_BASE = 16,
 };
 
 typedef struct sim_event {
     int64_t t_us;
-    uint64_t seq;        /* global tie-break, assigned by sim_schedule */
+    uint64_t seq; /* global tie-break, assigned by sim_schedule */
     uint32_t kind;
     uint32_t arg;
-    uint64_t token;      /* model-defined, e.g. a generation that makes stale timers ignorable */
+    uint64_t token; /* model-defined, e.g. a generation that makes stale timers ignorable */
     void *data;
 } sim_event;
 
@@ -67,7 +67,12 @@ typedef struct sim_node_ops {
     void (*free_data)(uint32_t kind, void *data);
 } sim_node_ops;
 
-typedef enum sim_role { SIM_ROLE_BROKER = 0, SIM_ROLE_PRODUCER, SIM_ROLE_CONSUMER, SIM_ROLE_NEMESIS } sim_role;
+typedef enum sim_role {
+    SIM_ROLE_BROKER = 0,
+    SIM_ROLE_PRODUCER,
+    SIM_ROLE_CONSUMER,
+    SIM_ROLE_NEMESIS
+} sim_role;
 
 /* A node's pending events: a min-heap by (t_us, seq) in items[0 .. count), capacity
  * allocated (grown by BL_GROW), at most SIM_NODE_EVENTS_MAX. */
@@ -78,34 +83,34 @@ typedef struct sim_event_heap {
 } sim_event_heap;
 
 struct sim_node {
-    uint32_t id;                 /* index in the world's node table */
-    char name[96];               /* "broker/0", "producer/checkout/1", ... */
+    uint32_t id;   /* index in the world's node table */
+    char name[96]; /* "broker/0", "producer/checkout/1", ... */
     sim_role role;
-    uint32_t entry;              /* the scenario entry it was built from: broker index,
+    uint32_t entry;     /* the scenario entry it was built from: broker index,
                                     producer entry, consumer group entry */
-    uint32_t instance;           /* instance within the entry (clients), else 0 */
-    struct disk *disk;           /* its host's disk, or NULL: disk faults act on it */
-    uint16_t hist_name;          /* interned history name */
+    uint32_t instance;  /* instance within the entry (clients), else 0 */
+    struct disk *disk;  /* its host's disk, or NULL: disk faults act on it */
+    uint16_t hist_name; /* interned history name */
     const sim_node_ops *ops;
-    void *model;                 /* the model's state */
-    bool process_up;             /* the process runs */
-    bool host_up;                /* the host has power */
-    uint32_t incarnation;        /* +1 at every start; packets to an old one are dropped */
+    void *model;          /* the model's state */
+    bool process_up;      /* the process runs */
+    bool host_up;         /* the host has power */
+    uint32_t incarnation; /* +1 at every start; packets to an old one are dropped */
     sim_event_heap events;
-    uint32_t ready_index;        /* place in the scheduler's heap; UINT32_MAX = none */
-    void *sg_host;               /* sg_host_t: where the node sits in the platform */
-    uint64_t wakes;              /* activations of this node */
+    uint32_t ready_index; /* place in the scheduler's heap; UINT32_MAX = none */
+    void *sg_host;        /* sg_host_t: where the node sits in the platform */
+    uint64_t wakes;       /* activations of this node */
 };
 
 /* The simulation: call in this order. */
 typedef struct sim_config {
-    uint32_t node_count;             /* number of nodes that will be added */
-    int64_t latency_us;              /* one-way network latency between any two hosts */
-    uint64_t bandwidth_bytes_per_s;  /* per host NIC */
-    int64_t end_us;                  /* the run stops at this simulated time */
-    bool simgrid_flows;              /* network.model: simgrid (net_use_simgrid_flows):
+    uint32_t node_count;            /* number of nodes that will be added */
+    int64_t latency_us;             /* one-way network latency between any two hosts */
+    uint64_t bandwidth_bytes_per_s; /* per host NIC */
+    int64_t end_us;                 /* the run stops at this simulated time */
+    bool simgrid_flows;             /* network.model: simgrid (net_use_simgrid_flows):
                                         SimGrid's clock advances with the loop's */
-    const char *platform_file;       /* network.platform, or NULL: the star from
+    const char *platform_file;      /* network.platform, or NULL: the star from
                                         latency_us and bandwidth_bytes_per_s */
 } sim_config;
 
@@ -135,9 +140,9 @@ uint64_t sim_schedule(sim_node *node, int64_t t_us, uint32_t kind, uint32_t arg,
  * parked fetch) instead of one timer event per request, which would pile up in the heap
  * and wake the node for nothing. A timer is disarmed when its node's process stops. */
 typedef struct sim_timer {
-    int64_t at_us;          /* when it fires if armed */
-    uint64_t generation;    /* events of an older generation are stale */
-    uint32_t incarnation;   /* of the node when armed: a restart disarms */
+    int64_t at_us;        /* when it fires if armed */
+    uint64_t generation;  /* events of an older generation are stale */
+    uint32_t incarnation; /* of the node when armed: a restart disarms */
     bool armed;
 } sim_timer;
 

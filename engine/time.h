@@ -3,8 +3,8 @@
 #ifndef BL_TIME_H
 #define BL_TIME_H
 
-#define TIME_US_PER_MS 1000LL
-#define TIME_US_PER_S 1000000LL
+#define TIME_US_PER_MS  1000LL
+#define TIME_US_PER_S   1000000LL
 #define TIME_US_PER_DAY (86400LL * TIME_US_PER_S)
 
 #endif

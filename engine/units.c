@@ -19,52 +19,52 @@
 /* A parsed decimal number: whole + fraction / scale. */
 typedef struct units_decimal {
     uint64_t whole;
-    uint64_t fraction;  /* significant fraction digits, trailing zeros removed */
-    uint64_t scale;     /* 10^(number of digits in fraction) */
+    uint64_t fraction; /* significant fraction digits, trailing zeros removed */
+    uint64_t scale;    /* 10^(number of digits in fraction) */
     bool negative;
 } units_decimal;
 
 typedef struct units_suffix {
     const char *suffix;
-    uint64_t factor;    /* target units per one unit of the suffix */
+    uint64_t factor; /* target units per one unit of the suffix */
 } units_suffix;
 
 static const units_suffix units_duration_suffixes[] = {
-    { "us", 1ULL },
-    { "ms", 1000ULL },
-    { "s", 1000000ULL },
-    { "m", 60ULL * 1000000ULL },
-    { "h", 3600ULL * 1000000ULL },
-    { "d", 86400ULL * 1000000ULL },
-    { NULL, 0 },
+    {"us", 1ULL},
+    {"ms", 1000ULL},
+    {"s", 1000000ULL},
+    {"m", 60ULL * 1000000ULL},
+    {"h", 3600ULL * 1000000ULL},
+    {"d", 86400ULL * 1000000ULL},
+    {NULL, 0},
 };
 
 static const units_suffix units_size_suffixes[] = {
-    { "B", 1ULL },
-    { "KB", 1000ULL },
-    { "KiB", 1024ULL },
-    { "MB", 1000ULL * 1000ULL },
-    { "MiB", 1024ULL * 1024ULL },
-    { "GB", 1000ULL * 1000ULL * 1000ULL },
-    { "GiB", 1024ULL * 1024ULL * 1024ULL },
-    { "TB", 1000ULL * 1000ULL * 1000ULL * 1000ULL },
-    { "TiB", 1024ULL * 1024ULL * 1024ULL * 1024ULL },
-    { NULL, 0 },
+    {"B", 1ULL},
+    {"KB", 1000ULL},
+    {"KiB", 1024ULL},
+    {"MB", 1000ULL * 1000ULL},
+    {"MiB", 1024ULL * 1024ULL},
+    {"GB", 1000ULL * 1000ULL * 1000ULL},
+    {"GiB", 1024ULL * 1024ULL * 1024ULL},
+    {"TB", 1000ULL * 1000ULL * 1000ULL * 1000ULL},
+    {"TiB", 1024ULL * 1024ULL * 1024ULL * 1024ULL},
+    {NULL, 0},
 };
 
 static const units_suffix units_bit_rate_suffixes[] = {
-    { "bps", 1ULL },
-    { "kbps", 1000ULL },
-    { "Mbps", 1000ULL * 1000ULL },
-    { "Gbps", 1000ULL * 1000ULL * 1000ULL },
-    { "Tbps", 1000ULL * 1000ULL * 1000ULL * 1000ULL },
-    { NULL, 0 },
+    {"bps", 1ULL},
+    {"kbps", 1000ULL},
+    {"Mbps", 1000ULL * 1000ULL},
+    {"Gbps", 1000ULL * 1000ULL * 1000ULL},
+    {"Tbps", 1000ULL * 1000ULL * 1000ULL * 1000ULL},
+    {NULL, 0},
 };
 
 #define UNITS_WHY_DURATION "expected a number followed by us, ms, s, m, h or d (e.g. 250us, 1.5s)"
 #define UNITS_WHY_SIZE \
     "expected a number followed by B, KB, KiB, MB, MiB, GB, GiB, TB or TiB (e.g. 64KiB)"
-#define UNITS_WHY_BANDWIDTH \
+#define UNITS_WHY_BANDWIDTH                                                              \
     "expected a number followed by bps, kbps, Mbps, Gbps or Tbps, or a size per second " \
     "(e.g. 1Gbps, 500MB/s)"
 #define UNITS_WHY_RATE "expected a number of messages per s, ms, m or h (e.g. 1000/s)"
@@ -81,7 +81,7 @@ static bool units_decimal_parse(const char *text, units_decimal *out, const char
                                 const char *syntax_why, char why[UNITS_WHY_LEN])
 {
     const char *c = text;
-    units_decimal value = { .whole = 0, .fraction = 0, .scale = 1, .negative = false };
+    units_decimal value = {.whole = 0, .fraction = 0, .scale = 1, .negative = false};
     if (*c == '-') {
         value.negative = true;
         c++;
@@ -171,9 +171,8 @@ static const units_suffix *units_suffix_find(const units_suffix *table, const ch
 }
 
 /* A number followed by exactly one suffix of table, scaled to an integer. */
-static bool units_parse_scaled(const char *text, const units_suffix *table,
-                               const char *syntax_why, const char *unit_name,
-                               uint64_t *out, char why[UNITS_WHY_LEN])
+static bool units_parse_scaled(const char *text, const units_suffix *table, const char *syntax_why,
+                               const char *unit_name, uint64_t *out, char why[UNITS_WHY_LEN])
 {
     BL_ASSERT(text != NULL);
     units_decimal value;
@@ -196,8 +195,8 @@ static bool units_parse_scaled(const char *text, const units_suffix *table,
 bool units_parse_duration_us(const char *text, int64_t *out_us, char why[UNITS_WHY_LEN])
 {
     uint64_t us = 0;
-    if (!units_parse_scaled(text, units_duration_suffixes, UNITS_WHY_DURATION,
-                            "microseconds", &us, why)) {
+    if (!units_parse_scaled(text, units_duration_suffixes, UNITS_WHY_DURATION, "microseconds", &us,
+                            why)) {
         return false;
     }
     if (us > (uint64_t)INT64_MAX) {
@@ -210,8 +209,7 @@ bool units_parse_duration_us(const char *text, int64_t *out_us, char why[UNITS_W
 
 bool units_parse_size_bytes(const char *text, uint64_t *out_bytes, char why[UNITS_WHY_LEN])
 {
-    return units_parse_scaled(text, units_size_suffixes, UNITS_WHY_SIZE, "bytes", out_bytes,
-                              why);
+    return units_parse_scaled(text, units_size_suffixes, UNITS_WHY_SIZE, "bytes", out_bytes, why);
 }
 
 /* `<size>/s`: a size suffix followed by "/s". */
@@ -225,8 +223,8 @@ static bool units_parse_bytes_per_s(const char *text, uint64_t *out, char why[UN
     }
     memcpy(size_text, text, length - 2);
     size_text[length - 2] = '\0';
-    return units_parse_scaled(size_text, units_size_suffixes, UNITS_WHY_BANDWIDTH, "bytes",
-                              out, why);
+    return units_parse_scaled(size_text, units_size_suffixes, UNITS_WHY_BANDWIDTH, "bytes", out,
+                              why);
 }
 
 bool units_parse_bandwidth_bytes_per_s(const char *text, uint64_t *out_bytes_per_s,
@@ -259,7 +257,10 @@ bool units_parse_rate_per_s(const char *text, double *out_per_s, char why[UNITS_
         const char *suffix;
         double per_s;
     } rate_units[] = {
-        { "/ms", 1000.0 }, { "/s", 1.0 }, { "/m", 1.0 / 60.0 }, { "/h", 1.0 / 3600.0 },
+        {"/ms", 1000.0},
+        {"/s", 1.0},
+        {"/m", 1.0 / 60.0},
+        {"/h", 1.0 / 3600.0},
     };
     BL_ASSERT(text != NULL);
     units_decimal value;
@@ -295,7 +296,9 @@ const char *units_format_duration(int64_t us, char *buf, size_t buf_len)
         const char *suffix;
         int64_t us;
     } whole_units[] = {
-        { "d", 86400LL * 1000000LL }, { "h", 3600LL * 1000000LL }, { "m", 60LL * 1000000LL },
+        {"d", 86400LL * 1000000LL},
+        {"h", 3600LL * 1000000LL},
+        {"m", 60LL * 1000000LL},
     };
     BL_ASSERT(buf != NULL && buf_len > 0);
     const char *sign = us < 0 ? "-" : "";

@@ -6,8 +6,8 @@
 
 #include "bl_assert.h"
 
-void bl_grow_slow(void **array, uint32_t *capacity, uint64_t needed, size_t item_size,
-                  uint32_t max, const char *what)
+void bl_grow_slow(void **array, uint32_t *capacity, uint64_t needed, size_t item_size, uint32_t max,
+                  const char *what)
 {
     BL_ASSERTF(needed <= max, "%s: %llu items, more than its maximum of %u", what,
                (unsigned long long)needed, max);

@@ -15,8 +15,8 @@
 
 /* Out of line: grows *array (of item_size-byte items; *capacity items now) to at least
  * `needed` <= max items, zeroing the new ones. */
-void bl_grow_slow(void **array, uint32_t *capacity, uint64_t needed, size_t item_size,
-                  uint32_t max, const char *what);
+void bl_grow_slow(void **array, uint32_t *capacity, uint64_t needed, size_t item_size, uint32_t max,
+                  const char *what);
 
 /* Makes *array hold at least `needed` items (the new ones zeroed); asserts needed <= max.
  * `what` (a string literal) names the array in the assertion message. */

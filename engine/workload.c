@@ -48,10 +48,10 @@ static int64_t next_rate_edge(const scn_rate *rate, int64_t t_us)
 static int64_t draw_key(wl_generator *gen)
 {
     switch (gen->keys.kind) {
-    case SCN_KEYS_NONE: return -1;
-    case SCN_KEYS_UNIFORM: return (int64_t)gsl_rng_uniform_int(gen->rng_keys, gen->keys.count);
-    case SCN_KEYS_SEQUENTIAL: return (int64_t)(gen->sequential_next++ % gen->keys.count);
-    case SCN_KEYS_ZIPF: return (int64_t)gsl_ran_discrete(gen->rng_keys, gen->zipf_table);
+        case SCN_KEYS_NONE: return -1;
+        case SCN_KEYS_UNIFORM: return (int64_t)gsl_rng_uniform_int(gen->rng_keys, gen->keys.count);
+        case SCN_KEYS_SEQUENTIAL: return (int64_t)(gen->sequential_next++ % gen->keys.count);
+        case SCN_KEYS_ZIPF: return (int64_t)gsl_ran_discrete(gen->rng_keys, gen->zipf_table);
     }
     BL_ASSERT(false);
     return -1;
@@ -128,14 +128,16 @@ void wl_init(wl_generator *gen, const wl_options *options)
     if (gen->keys.kind == SCN_KEYS_ZIPF) {
         double *weights = malloc(gen->keys.count * sizeof *weights);
         BL_ASSERT(weights != NULL);
-        for (uint32_t k = 0; k < gen->keys.count; k++) weights[k] = 1.0 / pow(k + 1.0, gen->keys.zipf_s);
+        for (uint32_t k = 0; k < gen->keys.count; k++)
+            weights[k] = 1.0 / pow(k + 1.0, gen->keys.zipf_s);
         gen->zipf_table = gsl_ran_discrete_preproc(gen->keys.count, weights);
         free(weights);
         BL_ASSERT(gen->zipf_table != NULL);
     }
     /* The first arrival: at 0 if the rate is positive there, else at the first edge. */
     gen->next_us = wl_rate_at(gen->rate, 0) > 0 ? 0 : draw_arrival_after(gen, 0);
-    if (gen->arrival == SCN_ARRIVAL_POISSON && gen->next_us == 0) gen->next_us = draw_arrival_after(gen, 0);
+    if (gen->arrival == SCN_ARRIVAL_POISSON && gen->next_us == 0)
+        gen->next_us = draw_arrival_after(gen, 0);
     gen->next_key = gen->next_us == INT64_MAX ? -1 : draw_key(gen);
 }
 

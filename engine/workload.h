@@ -19,9 +19,9 @@ typedef struct wl_generator {
     const scn_rate *rate;
     scn_arrival arrival;
     scn_keys keys;
-    int64_t end_us;           /* no arrivals at or after this time */
-    int64_t next_us;          /* the next intended send time, or INT64_MAX when done */
-    int64_t next_key;         /* its key, or -1 */
+    int64_t end_us;   /* no arrivals at or after this time */
+    int64_t next_us;  /* the next intended send time, or INT64_MAX when done */
+    int64_t next_key; /* its key, or -1 */
     uint64_t sequential_next;
     gsl_rng *rng_arrivals;
     gsl_rng *rng_keys;
@@ -31,12 +31,12 @@ typedef struct wl_generator {
 /* What a generator is made of: the workload values of a producer entry, the end of the
  * load phase and where its random streams come from. */
 typedef struct wl_options {
-    const scn_rate *rate;     /* the rate schedule; must outlive the generator */
+    const scn_rate *rate; /* the rate schedule; must outlive the generator */
     scn_arrival arrival;
     scn_keys keys;
-    int64_t end_us;           /* > 0 */
-    uint64_t seed;            /* the run's seed */
-    const char *stream_name;  /* the instance's name: its RNG streams derive from it */
+    int64_t end_us;          /* > 0 */
+    uint64_t seed;           /* the run's seed */
+    const char *stream_name; /* the instance's name: its RNG streams derive from it */
 } wl_options;
 
 void wl_init(wl_generator *gen, const wl_options *options);

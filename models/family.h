@@ -18,8 +18,8 @@
 #include "../engine/sim.h"
 
 typedef struct broker_family {
-    const char *name;                 /* "kafka" */
-    const scn_family_schema *schema;  /* its keys, defaults, selectors and presets */
+    const char *name;                /* "kafka" */
+    const scn_family_schema *schema; /* its keys, defaults, selectors and presets */
     /* The nodes the family will add for `scenario`: brokers and clients. */
     uint32_t (*node_count)(const scn_scenario *scenario);
     /* Adds the family's nodes to the initialised simulation (brokers first, then

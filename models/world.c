@@ -19,7 +19,8 @@ static void history_tick(int64_t now_us, void *ctx)
     hist_maybe_flush(now_us);
 }
 
-int world_run(const scn_scenario *scenario, uint64_t seed, world_stats *stats, char error[SIM_ERROR_LEN])
+int world_run(const scn_scenario *scenario, uint64_t seed, world_stats *stats,
+              char error[SIM_ERROR_LEN])
 {
     scn_scenario *seeded = malloc(sizeof *seeded);
     BL_ASSERT(seeded != NULL);
@@ -39,8 +40,8 @@ int world_run(const scn_scenario *scenario, uint64_t seed, world_stats *stats, c
     void *run = family->build(seeded);
     fault_hooks hooks = {.ctx = run, .resolve = family->resolve, .stall = family->stall};
     fault_injector_create(seeded, &hooks);
-    BL_ASSERTF(sim_node_count() == config.node_count, "%u nodes built, %u announced", sim_node_count(),
-               config.node_count);
+    BL_ASSERTF(sim_node_count() == config.node_count, "%u nodes built, %u announced",
+               sim_node_count(), config.node_count);
     sim_set_tick_hook(history_tick, NULL);
     int rc = sim_run(error);
     memset(stats, 0, sizeof *stats);

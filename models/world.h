@@ -11,15 +11,16 @@
 
 typedef struct world_stats {
     double sim_time_s;
-    uint64_t wakes;       /* node activations */
-    uint64_t packets;     /* packets delivered */
-    uint64_t messages;    /* message ids handed out */
-    uint32_t nodes;       /* simulated processes: brokers, clients, the fault injector */
+    uint64_t wakes;    /* node activations */
+    uint64_t packets;  /* packets delivered */
+    uint64_t messages; /* message ids handed out */
+    uint32_t nodes;    /* simulated processes: brokers, clients, the fault injector */
 } world_stats;
 
 /* Runs the scenario with `seed` (overriding scenario->seed). Call once per process
  * (SimGrid initialises once). Returns 0, or -1 with the reason in error when the
  * platform file cannot be used (nothing was simulated). */
-int world_run(const scn_scenario *scenario, uint64_t seed, world_stats *stats, char error[SIM_ERROR_LEN]);
+int world_run(const scn_scenario *scenario, uint64_t seed, world_stats *stats,
+              char error[SIM_ERROR_LEN]);
 
 #endif

@@ -157,8 +157,8 @@ static uint64_t message_of(const check_state *state, const hist_record *rec,
 /* The group slot of a deliver/dedup/process record; it must have subscribed to the topic
  * of the message. A message that left the window settled no longer has its topic, so
  * for it that cross-check is skipped (it was made for its earlier records). */
-static uint32_t group_of(const check_state *state, const hist_record *rec,
-                         const check_live *live, const hist_names *names)
+static uint32_t group_of(const check_state *state, const hist_record *rec, const check_live *live,
+                         const hist_names *names)
 {
     BL_ASSERT(rec->group < HIST_NAMES_MAX);
     int16_t slot = state->group_of_name[rec->group];
@@ -274,8 +274,8 @@ static void on_send_invoke(check_state *state, const hist_record *rec, const his
     series_add(state, &topic->sent_by_second, rec->intended_t_us / CHECK_US_PER_S, 1);
 }
 
-static void on_send_ok(check_state *state, check_producer_state *producer,
-                       const check_msg *msg, const hist_record *rec)
+static void on_send_ok(check_state *state, check_producer_state *producer, const check_msg *msg,
+                       const hist_record *rec)
 {
     uint16_t topic_slot = check_msg_topic(msg);
     int64_t intended_t_us = check_msg_intended_us(msg);
@@ -299,8 +299,7 @@ static void on_send_ok(check_state *state, check_producer_state *producer,
     }
 }
 
-static void on_send_completion(check_state *state, const hist_record *rec,
-                               const hist_names *names)
+static void on_send_completion(check_state *state, const hist_record *rec, const hist_names *names)
 {
     check_live live;
     message_of(state, rec, names, &live);
@@ -441,9 +440,8 @@ static void first_process(check_state *state, check_group_state *group, const ch
     group->consumed++;
     group_second(group, rec->t_us / CHECK_US_PER_S)->consumed++;
     check_hist_add(&group->latency_e2e, e2e_us);
-    BL_GROW(group->second_e2e_us, group->second_e2e_capacity,
-            (uint64_t)group->second_e2e_count + 1, CHECK_SECOND_PROCESSES_MAX,
-            "checker: a group's first processes in one second");
+    BL_GROW(group->second_e2e_us, group->second_e2e_capacity, (uint64_t)group->second_e2e_count + 1,
+            CHECK_SECOND_PROCESSES_MAX, "checker: a group's first processes in one second");
     group->second_e2e_us[group->second_e2e_count++] = e2e_us;
     if (check_order(state, group, msg, partition, offset)) {
         check_example_add(group, CHECK_REORDERED, rec->msg);
@@ -506,7 +504,8 @@ void check_feed(check_state *state, const hist_record *rec, const hist_names *na
         return;
     }
     BL_ASSERTF((rec->fn == HIST_SEND && rec->type != HIST_INVOKE) || rec->fn == HIST_DELIVER,
-               "a batch record of %s %s", hist_fn_name((hist_fn)rec->fn), hist_type_name((hist_type)rec->type));
+               "a batch record of %s %s", hist_fn_name((hist_fn)rec->fn),
+               hist_type_name((hist_type)rec->type));
     for (uint32_t i = 0; i < rec->count; i++) {
         hist_record one = hist_expand(rec, i);
         feed_one(state, &one, names);
@@ -518,18 +517,20 @@ static void feed_one(check_state *state, const hist_record *rec, const hist_name
 {
     state->records++;
     switch ((hist_fn)rec->fn) {
-    case HIST_SEND:
-        if (rec->type == HIST_INVOKE) on_send_invoke(state, rec, names);
-        else on_send_completion(state, rec, names);
-        return;
-    case HIST_DELIVER: on_deliver(state, rec, names); return;
-    case HIST_DEDUP: on_dedup(state, rec, names); return;
-    case HIST_PROCESS: on_process(state, rec, names); return;
-    case HIST_REQUEST: on_request(state, rec, names); return;
-    case HIST_SUBSCRIBE: on_subscribe(state, rec, names); return;
-    case HIST_COMMIT:
-    case HIST_FAULT: return; /* for timelines and explanations, not for the checker */
-    case HIST_FN_COUNT: break;
+        case HIST_SEND:
+            if (rec->type == HIST_INVOKE)
+                on_send_invoke(state, rec, names);
+            else
+                on_send_completion(state, rec, names);
+            return;
+        case HIST_DELIVER: on_deliver(state, rec, names); return;
+        case HIST_DEDUP: on_dedup(state, rec, names); return;
+        case HIST_PROCESS: on_process(state, rec, names); return;
+        case HIST_REQUEST: on_request(state, rec, names); return;
+        case HIST_SUBSCRIBE: on_subscribe(state, rec, names); return;
+        case HIST_COMMIT:
+        case HIST_FAULT: return; /* for timelines and explanations, not for the checker */
+        case HIST_FN_COUNT: break;
     }
     BL_ASSERTF(false, "history record with unknown f %u", (unsigned)rec->fn);
 }

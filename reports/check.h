@@ -27,9 +27,9 @@
 
 #include "../engine/history.h"
 
-#define CHECK_GROUPS_MAX 16
-#define CHECK_PRODUCERS_MAX 1024   /* producer nodes */
-#define CHECK_EXAMPLES_MAX 8       /* example message ids kept per anomaly kind */
+#define CHECK_GROUPS_MAX    16
+#define CHECK_PRODUCERS_MAX 1024 /* producer nodes */
+#define CHECK_EXAMPLES_MAX  8    /* example message ids kept per anomaly kind */
 
 typedef struct check_percentiles {
     uint64_t count;
@@ -38,10 +38,10 @@ typedef struct check_percentiles {
 
 /* One second of the run (by simulated time), for plots. */
 typedef struct check_second {
-    uint64_t sent;        /* send invokes with intended_t in this second */
-    uint64_t acked;       /* send ok records in this second */
-    uint64_t consumed;    /* first process records in this second (this group) */
-    uint64_t backlog;     /* at the end of the second (this group) */
+    uint64_t sent;                          /* send invokes with intended_t in this second */
+    uint64_t acked;                         /* send ok records in this second */
+    uint64_t consumed;                      /* first process records in this second (this group) */
+    uint64_t backlog;                       /* at the end of the second (this group) */
     double e2e_p50_s, e2e_p99_s, e2e_max_s; /* of first processes in this second; 0 if none */
 } check_second;
 
@@ -56,23 +56,23 @@ typedef enum check_anomaly_kind {
 typedef struct check_group {
     char name[HIST_NAME_LEN];
     char topic[HIST_NAME_LEN];
-    uint64_t produced, acked;          /* of this group's topic */
+    uint64_t produced, acked; /* of this group's topic */
     uint64_t consumed, lost, unacked_lost, duplicated, deduplicated;
     uint64_t reordered, reordered_partition;
-    uint64_t redelivered;              /* deliver records with redelivered=true */
+    uint64_t redelivered; /* deliver records with redelivered=true */
     check_percentiles latency_ack, latency_e2e;
     double unavailable_s;
     uint64_t peak_backlog;
     double peak_backlog_at_s;
-    double drain_s;                    /* -1 if the backlog never drained */
+    double drain_s; /* -1 if the backlog never drained */
     uint64_t examples[CHECK_ANOMALY_KINDS][CHECK_EXAMPLES_MAX]; /* smallest message ids */
     uint32_t example_count[CHECK_ANOMALY_KINDS];
-    check_second *seconds;             /* second_count entries, owned */
+    check_second *seconds; /* second_count entries, owned */
     uint32_t second_count;
 } check_group;
 
 typedef struct check_producer {
-    char name[HIST_NAME_LEN];          /* node name, e.g. "producer/checkout/0" */
+    char name[HIST_NAME_LEN]; /* node name, e.g. "producer/checkout/0" */
     uint64_t sent, acked, failed, unknown, requests;
     check_percentiles latency_ack;
     check_percentiles latency_request; /* request ok - request intended_t (C01) */
@@ -81,14 +81,14 @@ typedef struct check_producer {
 typedef struct check_results {
     check_group groups[CHECK_GROUPS_MAX];
     uint32_t group_count;
-    check_producer *producers;         /* producer_count entries, owned */
+    check_producer *producers; /* producer_count entries, owned */
     uint32_t producer_count;
     uint64_t produced, acked, failed, unknown; /* over all topics */
-    uint64_t records;                  /* history records read */
-    double end_s;                      /* time of the last record */
+    uint64_t records;                          /* history records read */
+    double end_s;                              /* time of the last record */
 } check_results;
 
-typedef struct check_state check_state;   /* opaque, streaming */
+typedef struct check_state check_state; /* opaque, streaming */
 
 /* `unavailable_after_us` > 0. Returns NULL only on out-of-memory (asserted). */
 check_state *check_begin(int64_t unavailable_after_us);

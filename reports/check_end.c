@@ -116,8 +116,7 @@ static uint64_t series_at(const check_series *series, size_t second)
     return second < series->capacity ? series->values[second] : 0;
 }
 
-static void fill_seconds(const check_state *state, const check_group_state *group,
-                         check_group *out)
+static void fill_seconds(const check_state *state, const check_group_state *group, check_group *out)
 {
     const check_topic *topic = &state->topics[group->topic];
     out->second_count = (uint32_t)state->second_count;
@@ -173,9 +172,12 @@ static void fill_group(const check_state *state, const check_group_state *group,
     out->unavailable_s = unavailable_seconds(topic);
     out->peak_backlog = group->peak_backlog;
     out->peak_backlog_at_s = (double)group->peak_backlog_at_us / 1e6;
-    if (group->peak_backlog == 0) out->drain_s = 0;
-    else if (group->drained_at_us < 0) out->drain_s = -1;
-    else out->drain_s = (double)(group->drained_at_us - group->peak_backlog_at_us) / 1e6;
+    if (group->peak_backlog == 0)
+        out->drain_s = 0;
+    else if (group->drained_at_us < 0)
+        out->drain_s = -1;
+    else
+        out->drain_s = (double)(group->drained_at_us - group->peak_backlog_at_us) / 1e6;
     memcpy(out->examples, group->examples, sizeof out->examples);
     memcpy(out->example_count, group->example_count, sizeof out->example_count);
     fill_seconds(state, group, out);

@@ -13,15 +13,15 @@
 
 #include "check.h"
 
-#define CHECK_HIST_SUB_BITS 10                  /* 1024 buckets per power of two */
-#define CHECK_HIST_EXACT_US 2048                /* values below this are exact */
-#define CHECK_HIST_SEGMENTS 53                  /* [0, 2048), then k = 11 .. 62 */
+#define CHECK_HIST_SUB_BITS 10   /* 1024 buckets per power of two */
+#define CHECK_HIST_EXACT_US 2048 /* values below this are exact */
+#define CHECK_HIST_SEGMENTS 53   /* [0, 2048), then k = 11 .. 62 */
 
 typedef struct check_hist {
-    uint64_t *segments[CHECK_HIST_SEGMENTS];    /* lazily allocated */
+    uint64_t *segments[CHECK_HIST_SEGMENTS]; /* lazily allocated */
     uint64_t count;
-    uint64_t sum_us_lo, sum_us_hi;              /* exact 128-bit sum */
-    int64_t min_us, max_us;                     /* valid when count > 0 */
+    uint64_t sum_us_lo, sum_us_hi; /* exact 128-bit sum */
+    int64_t min_us, max_us;        /* valid when count > 0 */
 } check_hist;
 
 /* Adds one value (>= 0, asserted). Asserts on out-of-memory. */

@@ -29,8 +29,8 @@
 #include "check.h"
 #include "check_histogram.h"
 
-#define CHECK_US_PER_S 1000000
-#define CHECK_PARTITIONS_MAX (1 << 20)  /* partition numbers accepted in deliver records */
+#define CHECK_US_PER_S       1000000
+#define CHECK_PARTITIONS_MAX (1 << 20) /* partition numbers accepted in deliver records */
 
 enum { CHECK_OUTCOME_NONE = 0, CHECK_OUTCOME_OK, CHECK_OUTCOME_FAIL, CHECK_OUTCOME_INFO };
 
@@ -45,12 +45,12 @@ typedef struct check_msg {
     uint32_t seq;
 } check_msg;
 
-#define CHECK_INTENDED_BITS 48
+#define CHECK_INTENDED_BITS   48
 #define CHECK_INTENDED_MAX_US ((INT64_C(1) << CHECK_INTENDED_BITS) - 1)
-#define CHECK_TOPIC_BITS 12
-#define CHECK_TOPIC_SHIFT 48
-#define CHECK_OUTCOME_SHIFT 60
-#define CHECK_NATURAL_SHIFT 62
+#define CHECK_TOPIC_BITS      12
+#define CHECK_TOPIC_SHIFT     48
+#define CHECK_OUTCOME_SHIFT   60
+#define CHECK_NATURAL_SHIFT   62
 _Static_assert(HIST_NAMES_MAX <= (1 << CHECK_TOPIC_BITS), "a topic slot fits in check_msg");
 _Static_assert(CHECK_GROUPS_MAX <= 16, "a topic's groups fit in a uint16_t mask");
 
@@ -62,10 +62,10 @@ _Static_assert(CHECK_GROUPS_MAX <= 16, "a topic's groups fit in a uint16_t mask"
  *     + 1, deliveries awaiting their first process, duplicates already counted), per
  *     (producer, key) streams and pending requests, each up to the map's own limit;
  *   exceptions and one second's first processes: 2^30 entries (40 and 8 GiB). */
-#define CHECK_SECONDS_MAX ((uint32_t)(CHECK_INTENDED_MAX_US / CHECK_US_PER_S) + 1u)
-#define CHECK_MAP_ENTRIES_MAX BL_IDMAP_ENTRIES_LIMIT
-#define CHECK_STREAMS_MAX BL_IDMAP_ENTRIES_LIMIT
-#define CHECK_EXCEPTIONS_MAX (1u << 30)
+#define CHECK_SECONDS_MAX          ((uint32_t)(CHECK_INTENDED_MAX_US / CHECK_US_PER_S) + 1u)
+#define CHECK_MAP_ENTRIES_MAX      BL_IDMAP_ENTRIES_LIMIT
+#define CHECK_STREAMS_MAX          BL_IDMAP_ENTRIES_LIMIT
+#define CHECK_EXCEPTIONS_MAX       (1u << 30)
 #define CHECK_SECOND_PROCESSES_MAX (1u << 30)
 
 static inline int64_t check_msg_intended_us(const check_msg *msg)
@@ -98,30 +98,30 @@ static inline void check_msg_set_outcome(check_msg *msg, uint8_t outcome)
 typedef struct check_exception {
     uint64_t dense;
     check_msg msg;
-    uint8_t counts[CHECK_GROUPS_MAX];   /* process counts by group slot */
+    uint8_t counts[CHECK_GROUPS_MAX]; /* process counts by group slot */
 } check_exception;
 
 /* Where a message that was invoked lives now. */
 typedef struct check_live {
-    check_msg *msg;      /* NULL: it left the window settled (outcome known, processed by
+    check_msg *msg;  /* NULL: it left the window settled (outcome known, processed by
                             every group of its topic) and was classified then */
-    uint8_t *counts;     /* an exception's counts (by group slot); NULL in the window */
-    size_t slot;         /* the window slot (when counts == NULL) */
+    uint8_t *counts; /* an exception's counts (by group slot); NULL in the window */
+    size_t slot;     /* the window slot (when counts == NULL) */
 } check_live;
 
 /* For tests and diagnostics. */
 typedef struct check_window_stats {
-    uint64_t live;            /* messages in the window or the exception list now */
-    uint64_t live_peak;       /* the most live at once */
-    uint64_t exceptions;      /* of live, in the exception list */
+    uint64_t live;               /* messages in the window or the exception list now */
+    uint64_t live_peak;          /* the most live at once */
+    uint64_t exceptions;         /* of live, in the exception list */
     uint64_t exceptions_settled; /* exceptions that settled later and left the list */
-    uint64_t evicted;         /* messages that left settled */
-    uint64_t window_capacity; /* ring slots allocated */
+    uint64_t evicted;            /* messages that left settled */
+    uint64_t window_capacity;    /* ring slots allocated */
 } check_window_stats;
 
 typedef struct check_stream {
-    uint16_t producer;  /* producer slot */
-    uint8_t keyed;      /* 0 for the producer's keyless messages (no per-key order) */
+    uint16_t producer; /* producer slot */
+    uint8_t keyed;     /* 0 for the producer's keyless messages (no per-key order) */
 } check_stream;
 
 /* A growable array of uint64 counters indexed by second. */
@@ -135,12 +135,12 @@ typedef struct check_topic {
     uint64_t produced, acked;
     int64_t last_ack_t_us;
     check_hist latency_ack;
-    check_series sent_by_second;     /* by floor(intended_t) */
-    check_series acked_by_second;    /* by floor(t of send ok) */
-    uint64_t *unavailable_bits;      /* one bit per second (by intended_t) */
+    check_series sent_by_second;  /* by floor(intended_t) */
+    check_series acked_by_second; /* by floor(t of send ok) */
+    uint64_t *unavailable_bits;   /* one bit per second (by intended_t) */
     uint32_t unavailable_words;
-    uint16_t group_mask;             /* bit g: group slot g subscribed to the topic */
-    uint64_t evicted;                /* its messages that left the window settled */
+    uint16_t group_mask; /* bit g: group slot g subscribed to the topic */
+    uint64_t evicted;    /* its messages that left the window settled */
 } check_topic;
 
 typedef struct check_group_second {
@@ -156,28 +156,28 @@ typedef struct check_delivery {
 
 typedef struct check_group_state {
     uint16_t name;
-    uint16_t topic;                  /* topic slot, from the first subscribe */
+    uint16_t topic; /* topic slot, from the first subscribe */
     uint64_t consumed, deduplicated, redelivered, reordered, reordered_partition;
-    uint64_t lost, unacked_lost;     /* counted by check_end */
-    uint64_t duplicated;             /* counted when a message leaves the window, by a
+    uint64_t lost, unacked_lost; /* counted by check_end */
+    uint64_t duplicated;         /* counted when a message leaves the window, by a
                                         later process of it, or by check_end */
-    uint8_t *window_counts;          /* process counts by window slot, saturating at 255 */
-    bl_idmap evicted_duplicates;     /* set of dense + 1 of messages that left the window
+    uint8_t *window_counts;      /* process counts by window slot, saturating at 255 */
+    bl_idmap evicted_duplicates; /* set of dense + 1 of messages that left the window
                                         and are already counted as duplicated */
-    uint64_t *stream_next_seq;       /* per stream: max seq first-processed + 1, 0 = none */
+    uint64_t *stream_next_seq;   /* per stream: max seq first-processed + 1, 0 = none */
     uint32_t stream_capacity;
-    int64_t *partition_max_offset;   /* per partition; INT64_MIN = none */
+    int64_t *partition_max_offset; /* per partition; INT64_MIN = none */
     uint32_t partition_capacity;
-    bl_idmap delivered;              /* dense + 1 -> check_delivery of the latest deliver,
+    bl_idmap delivered; /* dense + 1 -> check_delivery of the latest deliver,
                                         until the first process */
     check_hist latency_e2e;
-    int64_t *second_e2e_us;          /* e2e of first processes in the current second */
+    int64_t *second_e2e_us; /* e2e of first processes in the current second */
     uint32_t second_e2e_count, second_e2e_capacity;
     check_group_second *seconds;
     uint32_t seconds_capacity;
     uint64_t peak_backlog;
     int64_t peak_backlog_at_us;
-    int64_t drained_at_us;           /* -1 until the backlog drains after the peak */
+    int64_t drained_at_us; /* -1 until the backlog drains after the peak */
     uint64_t examples[CHECK_ANOMALY_KINDS][CHECK_EXAMPLES_MAX];
     uint32_t example_count[CHECK_ANOMALY_KINDS];
 } check_group_state;
@@ -186,32 +186,32 @@ typedef struct check_producer_state {
     uint16_t node;
     uint64_t sent, acked, failed, unknown, requests;
     check_hist latency_ack, latency_request;
-    bl_idmap streams;                /* (uint64_t)key + 2 (key none -> 1) -> uint32_t
+    bl_idmap streams;          /* (uint64_t)key + 2 (key none -> 1) -> uint32_t
                                         stream index */
-    bl_idmap pending_requests;       /* request id -> int64_t intended_t_us */
+    bl_idmap pending_requests; /* request id -> int64_t intended_t_us */
 } check_producer_state;
 
 struct check_state {
     int64_t unavailable_after_us;
     int64_t last_t_us;
     uint64_t records;
-    int64_t second_now;              /* second of the latest record */
-    size_t second_count;             /* 1 + the highest second any series touched */
-    uint64_t msg_count;              /* send invokes: dense indices [0, msg_count) */
-    check_msg *window;               /* ring: dense d at slot d & (window_capacity - 1) */
-    uint64_t window_base;            /* the window holds dense [window_base, msg_count) */
-    size_t window_capacity;          /* 0 or a power of two */
-    check_exception *exceptions;     /* unsettled messages below window_base, by dense */
+    int64_t second_now;          /* second of the latest record */
+    size_t second_count;         /* 1 + the highest second any series touched */
+    uint64_t msg_count;          /* send invokes: dense indices [0, msg_count) */
+    check_msg *window;           /* ring: dense d at slot d & (window_capacity - 1) */
+    uint64_t window_base;        /* the window holds dense [window_base, msg_count) */
+    size_t window_capacity;      /* 0 or a power of two */
+    check_exception *exceptions; /* unsettled messages below window_base, by dense */
     size_t exception_count;
     uint32_t exception_capacity;
     uint64_t evicted, live_peak, exceptions_settled; /* for check_window_stats */
-    bl_idmap ids;                    /* message ids that are not dense index + 1 -> uint64_t
+    bl_idmap ids;         /* message ids that are not dense index + 1 -> uint64_t
                                         dense index */
-    bl_idmap id_of_dense;            /* the reverse: dense + 1 -> uint64_t id, for those */
+    bl_idmap id_of_dense; /* the reverse: dense + 1 -> uint64_t id, for those */
     check_stream *streams;
     uint32_t stream_count;
     uint32_t stream_capacity;
-    int16_t topic_of_name[HIST_NAMES_MAX];     /* -1 = none */
+    int16_t topic_of_name[HIST_NAMES_MAX]; /* -1 = none */
     int16_t group_of_name[HIST_NAMES_MAX];
     int16_t producer_of_name[HIST_NAMES_MAX];
     check_topic *topics;

@@ -30,8 +30,8 @@ check_msg check_msg_pack(int64_t intended_t_us, uint16_t topic, uint32_t stream,
     BL_ASSERTF(intended_t_us >= 0 && intended_t_us <= CHECK_INTENDED_MAX_US,
                "intended_t %lld us is outside the checker's %d-bit range (0 .. ~8.9 years)",
                (long long)intended_t_us, CHECK_INTENDED_BITS);
-    BL_ASSERTF(topic < (1u << CHECK_TOPIC_BITS), "topic slot %u beyond %d bits",
-               (unsigned)topic, CHECK_TOPIC_BITS);
+    BL_ASSERTF(topic < (1u << CHECK_TOPIC_BITS), "topic slot %u beyond %d bits", (unsigned)topic,
+               CHECK_TOPIC_BITS);
     check_msg msg = {
         .packed = (uint64_t)intended_t_us | (uint64_t)topic << CHECK_TOPIC_SHIFT |
                   (uint64_t)CHECK_OUTCOME_NONE << CHECK_OUTCOME_SHIFT |
@@ -68,8 +68,10 @@ static check_exception *exception_find(const check_state *state, uint64_t dense)
     size_t low = 0, high = count;
     while (low < high) {
         size_t mid = low + (high - low) / 2;
-        if (state->exceptions[mid].dense < dense) low = mid + 1;
-        else high = mid;
+        if (state->exceptions[mid].dense < dense)
+            low = mid + 1;
+        else
+            high = mid;
     }
     if (low < state->exception_count && state->exceptions[low].dense == dense) {
         return &state->exceptions[low];
@@ -218,8 +220,8 @@ static void window_grow(check_state *state)
     size_t capacity = old_capacity ? old_capacity * 2 : WINDOW_INITIAL;
     BL_ASSERTF(capacity > old_capacity, "checker window overflow");
     uint64_t base = state->window_base, end = state->msg_count;
-    check_msg *window = ring_realloc(state->window, old_capacity, capacity,
-                                     sizeof state->window[0], base, end);
+    check_msg *window =
+        ring_realloc(state->window, old_capacity, capacity, sizeof state->window[0], base, end);
     free(state->window);
     state->window = window;
     for (uint32_t g = 0; g < state->group_count; g++) {
@@ -248,8 +250,10 @@ static void window_make_room(check_state *state)
     }
     while (window_size(state) > capacity / 2) {
         check_live head = check_window_find(state, state->window_base);
-        if (live_settled(state, &head)) evict(state, &head, state->window_base);
-        else exception_add(state, &head, state->window_base);
+        if (live_settled(state, &head))
+            evict(state, &head, state->window_base);
+        else
+            exception_add(state, &head, state->window_base);
         state->window_base++;
     }
 }

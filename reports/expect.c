@@ -24,9 +24,10 @@ typedef enum { SCOPE_GROUP = 0, SCOPE_PRODUCER, SCOPE_TOTAL } metric_scope;
 /* Metric ids: the plain ones index the tables below; latency families come after them,
  * as LATENCY_BASE + family * STAT_COUNT + statistic. */
 static const char *const g_group_metrics[] = {
-    "produced",   "acked",       "consumed",   "lost",
-    "unacked_lost", "duplicated", "deduplicated", "reordered",
-    "reordered_partition", "redelivered", "unavailable_s", "peak_backlog",
+    "produced",     "acked",         "consumed",
+    "lost",         "unacked_lost",  "duplicated",
+    "deduplicated", "reordered",     "reordered_partition",
+    "redelivered",  "unavailable_s", "peak_backlog",
     "drain_s",
 };
 enum { GROUP_METRIC_COUNT = sizeof g_group_metrics / sizeof g_group_metrics[0] };
@@ -42,12 +43,12 @@ enum { STAT_COUNT = 5, LATENCY_BASE = 100 };
 
 typedef struct expect_operand {
     operand_kind kind;
-    double value;            /* number, or duration in seconds */
+    double value; /* number, or duration in seconds */
     metric_scope scope;
-    uint32_t entry;          /* consumer index (group) or producer entry index */
-    uint32_t metric;         /* metric id */
+    uint32_t entry;  /* consumer index (group) or producer entry index */
+    uint32_t metric; /* metric id */
     bool is_time;
-    size_t offset;           /* of the token in the expression */
+    size_t offset; /* of the token in the expression */
 } expect_operand;
 
 typedef struct expect_parsed {
@@ -59,16 +60,16 @@ typedef struct expect_parsed {
 typedef struct expect_context {
     const scn_scenario *scenario;
     const scn_expect *expect;
-    char *error;             /* SCN_ERROR_LEN bytes, or NULL */
+    char *error; /* SCN_ERROR_LEN bytes, or NULL */
 } expect_context;
 
-__attribute__((format(printf, 3, 4)))
-static int expect_error(const expect_context *ctx, size_t offset, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int expect_error(const expect_context *ctx,
+                                                              size_t offset, const char *fmt, ...)
 {
     if (ctx->error == NULL) return BL_EXIT_BAD_INPUT;
-    int prefix = snprintf(ctx->error, SCN_ERROR_LEN, "%s:%u:%u: ", ctx->scenario->path,
-                          (unsigned)ctx->expect->mark.line,
-                          (unsigned)(ctx->expect->mark.column + offset));
+    int prefix =
+        snprintf(ctx->error, SCN_ERROR_LEN, "%s:%u:%u: ", ctx->scenario->path,
+                 (unsigned)ctx->expect->mark.line, (unsigned)(ctx->expect->mark.column + offset));
     if (prefix < 0 || prefix >= SCN_ERROR_LEN) return BL_EXIT_BAD_INPUT;
     va_list args;
     va_start(args, fmt);
@@ -112,8 +113,8 @@ static bool parse_path(const char *path, size_t length, metric_scope scope, uint
     return true;
 }
 
-static int unknown_metric(const expect_context *ctx, size_t offset, const char *text,
-                          size_t length, metric_scope scope)
+static int unknown_metric(const expect_context *ctx, size_t offset, const char *text, size_t length,
+                          metric_scope scope)
 {
     if (scope == SCOPE_PRODUCER) {
         return expect_error(ctx, offset,
@@ -280,8 +281,8 @@ static int parse_operand(const expect_context *ctx, const char *token, size_t le
     int64_t duration_us;
     char why[UNITS_WHY_LEN];
     if (!units_parse_duration_us(text, &duration_us, why)) {
-        return expect_error(ctx, out->offset, "'%s' is neither a number nor a duration: %s",
-                            text, why);
+        return expect_error(ctx, out->offset, "'%s' is neither a number nor a duration: %s", text,
+                            why);
     }
     out->kind = OPERAND_DURATION;
     out->value = (double)duration_us / 1e6;
@@ -308,8 +309,7 @@ static size_t token_end(const char *expr, size_t at)
     return at;
 }
 
-static int parse_operator(const expect_context *ctx, const char *expr, size_t *at,
-                          expect_op *op)
+static int parse_operator(const expect_context *ctx, const char *expr, size_t *at, expect_op *op)
 {
     static const char *const ops[] = {"==", "!=", "<=", ">=", "<", ">"};
     static const expect_op values[] = {OP_EQ, OP_NE, OP_LE, OP_GE, OP_LT, OP_GT};
@@ -395,11 +395,19 @@ static double group_value(const check_group *group, uint32_t metric)
         return percentile_stat(p, (metric - LATENCY_BASE) % STAT_COUNT);
     }
     const double values[GROUP_METRIC_COUNT] = {
-        (double)group->produced,     (double)group->acked,       (double)group->consumed,
-        (double)group->lost,         (double)group->unacked_lost, (double)group->duplicated,
-        (double)group->deduplicated, (double)group->reordered,
-        (double)group->reordered_partition, (double)group->redelivered, group->unavailable_s,
-        (double)group->peak_backlog, group->drain_s,
+        (double)group->produced,
+        (double)group->acked,
+        (double)group->consumed,
+        (double)group->lost,
+        (double)group->unacked_lost,
+        (double)group->duplicated,
+        (double)group->deduplicated,
+        (double)group->reordered,
+        (double)group->reordered_partition,
+        (double)group->redelivered,
+        group->unavailable_s,
+        (double)group->peak_backlog,
+        group->drain_s,
     };
     BL_ASSERT(metric < GROUP_METRIC_COUNT);
     return values[metric];
@@ -496,12 +504,12 @@ bool expect_evaluate(const scn_scenario *scenario, uint32_t index, const check_r
     if (rhs != NULL) *rhs = right;
     if (isnan(left) || isnan(right)) return false;
     switch (parsed.op) {
-    case OP_EQ: return left == right;
-    case OP_NE: return left != right;
-    case OP_LT: return left < right;
-    case OP_LE: return left <= right;
-    case OP_GT: return left > right;
-    case OP_GE: return left >= right;
+        case OP_EQ: return left == right;
+        case OP_NE: return left != right;
+        case OP_LT: return left < right;
+        case OP_LE: return left <= right;
+        case OP_GT: return left > right;
+        case OP_GE: return left >= right;
     }
     return false;
 }

@@ -15,27 +15,27 @@ typedef struct report_expectation {
     scn_expect_kind kind;
     const char *expr;
     bool held;
-    double lhs;         /* observed value of the left-hand side */
-    double rhs;         /* value of the right-hand side */
+    double lhs; /* observed value of the left-hand side */
+    double rhs; /* value of the right-hand side */
 } report_expectation;
 
 typedef struct report_run {
     const scn_scenario *scenario;
-    const char *scenario_path;   /* as given on the command line */
+    const char *scenario_path; /* as given on the command line */
     uint64_t seed;
-    double sim_time_s;           /* duration + drain actually simulated */
-    double wall_time_s;          /* the only wall-clock figure: excluded from determinism */
-    char history_sha256[65];     /* lowercase hex of history.jsonl's bytes; "" if no JSONL
+    double sim_time_s;          /* duration + drain actually simulated */
+    double wall_time_s;         /* the only wall-clock figure: excluded from determinism */
+    char history_sha256[65];    /* lowercase hex of history.jsonl's bytes; "" if no JSONL
                                     was written (then null in results.json) */
-    char history_digest[65];     /* SHA-256 of the binary record stream (every format) */
-    const char *history_format;  /* "binary", "jsonl", "jsonl.zst" or "none" */
-    const char *history_file;    /* file name in the run directory, or NULL */
-    uint64_t history_bytes;      /* size of that file */
-    uint64_t events;             /* node activations (one per node and instant with work) */
-    uint64_t packets;            /* network packets delivered */
-    uint32_t nodes;              /* simulated processes */
-    uint64_t history_records;    /* per-message records: JSONL lines */
-    uint64_t history_batches;    /* records as stored, a batch counting once */
+    char history_digest[65];    /* SHA-256 of the binary record stream (every format) */
+    const char *history_format; /* "binary", "jsonl", "jsonl.zst" or "none" */
+    const char *history_file;   /* file name in the run directory, or NULL */
+    uint64_t history_bytes;     /* size of that file */
+    uint64_t events;            /* node activations (one per node and instant with work) */
+    uint64_t packets;           /* network packets delivered */
+    uint32_t nodes;             /* simulated processes */
+    uint64_t history_records;   /* per-message records: JSONL lines */
+    uint64_t history_batches;   /* records as stored, a batch counting once */
     const report_expectation *expectations;
     uint32_t expectation_count;
 } report_run;

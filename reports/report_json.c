@@ -173,11 +173,13 @@ static json_t *run_header_json(const report_run *run)
     }
     set(root, "sim_time_s", seconds_json(run->sim_time_s));
     set(root, "wall_time_s", seconds_json(run->wall_time_s));
-    set(root, "history_sha256", run->history_sha256[0] != '\0' ? json_string(run->history_sha256) : json_null());
+    set(root, "history_sha256",
+        run->history_sha256[0] != '\0' ? json_string(run->history_sha256) : json_null());
     set(root, "history_records", count_json(run->history_records));
     set(root, "history_digest", json_string(run->history_digest));
     set(root, "history_format", json_string(run->history_format));
-    set(root, "history_file", run->history_file != NULL ? json_string(run->history_file) : json_null());
+    set(root, "history_file",
+        run->history_file != NULL ? json_string(run->history_file) : json_null());
     set(root, "history_bytes", count_json(run->history_bytes));
     set(root, "history_batches", count_json(run->history_batches));
     set(root, "events", count_json(run->events));

@@ -103,8 +103,7 @@ static void print_producers(FILE *out, const check_results *results)
         if (producer->requests > 0) {
             fprintf(out, "   requests %llu", (unsigned long long)producer->requests);
             if (producer->latency_request.count > 0) {
-                fprintf(out, " p50 %s p99 %s",
-                        format_seconds(producer->latency_request.p50_s, p50),
+                fprintf(out, " p50 %s p99 %s", format_seconds(producer->latency_request.p50_s, p50),
                         format_seconds(producer->latency_request.p99_s, p99));
             }
         }
@@ -133,13 +132,13 @@ void report_print_summary(FILE *out, const report_run *run, const check_results 
 {
     BL_ASSERT(out != NULL && run != NULL && run->scenario != NULL && results != NULL);
     char simulated[DURATION_TEXT_LEN];
-    fprintf(out, "scenario %s   seed %llu   simulated %s   history %llu records   "
-                 "produced %llu acked %llu failed %llu unknown %llu\n",
+    fprintf(out,
+            "scenario %s   seed %llu   simulated %s   history %llu records   "
+            "produced %llu acked %llu failed %llu unknown %llu\n",
             run->scenario->name, (unsigned long long)run->seed,
-            format_seconds(run->sim_time_s, simulated),
-            (unsigned long long)run->history_records, (unsigned long long)results->produced,
-            (unsigned long long)results->acked, (unsigned long long)results->failed,
-            (unsigned long long)results->unknown);
+            format_seconds(run->sim_time_s, simulated), (unsigned long long)run->history_records,
+            (unsigned long long)results->produced, (unsigned long long)results->acked,
+            (unsigned long long)results->failed, (unsigned long long)results->unknown);
     for (uint32_t g = 0; g < results->group_count; g++) print_group(out, &results->groups[g]);
     print_producers(out, results);
     print_expectations(out, run);

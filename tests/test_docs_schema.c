@@ -23,7 +23,7 @@
 typedef struct row {
     char table[TEXT_LEN];
     char key[TEXT_LEN];
-    char def[TEXT_LEN];  /* the backquoted default, "" if none */
+    char def[TEXT_LEN]; /* the backquoted default, "" if none */
     bool required;
     bool matched;
 } row;
@@ -38,17 +38,17 @@ static const struct {
     const char *heading;
     const char *table;
 } doc_tables[] = {
-    { "Top level", "top" },
-    { "cluster", "cluster" },
-    { "cluster keys of the kafka family", "cluster/kafka" },
-    { "topics", "topics" },
-    { "topic keys of the kafka family", "topics/kafka" },
-    { "producers", "producers" },
-    { "rate", "producers.rate" },
-    { "request", "producers.request" },
-    { "producer keys of the kafka family", "producers/kafka" },
-    { "consumers", "consumers" },
-    { "consumer keys of the kafka family", "consumers/kafka" },
+    {"Top level", "top"},
+    {"cluster", "cluster"},
+    {"cluster keys of the kafka family", "cluster/kafka"},
+    {"topics", "topics"},
+    {"topic keys of the kafka family", "topics/kafka"},
+    {"producers", "producers"},
+    {"rate", "producers.rate"},
+    {"request", "producers.request"},
+    {"producer keys of the kafka family", "producers/kafka"},
+    {"consumers", "consumers"},
+    {"consumer keys of the kafka family", "consumers/kafka"},
 };
 
 static void collect(void *user, const char *table, const char *key, const char *def, bool required)
@@ -87,7 +87,8 @@ static bool cell(const char *line, uint32_t index, char out[TEXT_LEN])
             while (*start == ' ') start++;
             const char *end = c;
             while (end > start && end[-1] == ' ') end--;
-            size_t length = (size_t)(end - start) < TEXT_LEN - 1 ? (size_t)(end - start) : TEXT_LEN - 1;
+            size_t length =
+                (size_t)(end - start) < TEXT_LEN - 1 ? (size_t)(end - start) : TEXT_LEN - 1;
             memcpy(out, start, length);
             out[length] = '\0';
             return true;
@@ -130,7 +131,8 @@ static void read_docs(rows *docs)
             for (uint32_t i = 1; cell(line, i, name); i++)
                 if (strcmp(name, "default") == 0) default_column = (int)i;
             const char *table = table_of_heading(heading);
-            if (default_column >= 0 && table == NULL) fail_msg("a table of keys under '%s', which names no schema table", heading);
+            if (default_column >= 0 && table == NULL)
+                fail_msg("a table of keys under '%s', which names no schema table", heading);
             continue;
         }
         if (default_column < 0 || strncmp(first, "---", 3) == 0) continue;
@@ -164,7 +166,8 @@ static void test_docs_match_the_schemas(void **state)
         row *doc = &docs->items[d];
         row *found = NULL;
         for (uint32_t s = 0; s < schema->count && found == NULL; s++)
-            if (strcmp(schema->items[s].table, doc->table) == 0 && strcmp(schema->items[s].key, doc->key) == 0)
+            if (strcmp(schema->items[s].table, doc->table) == 0 &&
+                strcmp(schema->items[s].key, doc->key) == 0)
                 found = &schema->items[s];
         if (found == NULL) {
             print_error("docs %s: key '%s' is not in the schema\n", doc->table, doc->key);
@@ -173,8 +176,9 @@ static void test_docs_match_the_schemas(void **state)
         }
         found->matched = true;
         if (found->required != doc->required || strcmp(found->def, doc->def) != 0) {
-            print_error("docs %s.%s: default %s'%s', the schema's is %s'%s'\n", doc->table, doc->key,
-                        doc->required ? "required " : "", doc->def, found->required ? "required " : "", found->def);
+            print_error("docs %s.%s: default %s'%s', the schema's is %s'%s'\n", doc->table,
+                        doc->key, doc->required ? "required " : "", doc->def,
+                        found->required ? "required " : "", found->def);
             failures++;
         }
     }
@@ -183,10 +187,11 @@ static void test_docs_match_the_schemas(void **state)
         bool described_twice = false;
         for (uint32_t t = 0; t < s && !described_twice; t++)
             described_twice = strcmp(schema->items[t].table, schema->items[s].table) == 0 &&
-                              strcmp(schema->items[t].key, schema->items[s].key) == 0 && schema->items[t].matched;
+                              strcmp(schema->items[t].key, schema->items[s].key) == 0 &&
+                              schema->items[t].matched;
         if (described_twice) continue;
-        print_error("schema %s: key '%s' is not in docs/scenario-format.md\n", schema->items[s].table,
-                    schema->items[s].key);
+        print_error("schema %s: key '%s' is not in docs/scenario-format.md\n",
+                    schema->items[s].table, schema->items[s].key);
         failures++;
     }
     assert_int_equal(failures, 0);

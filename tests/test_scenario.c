@@ -19,7 +19,6 @@
 #include "../models/kafka/kafka_options.h"
 #include "../models/kafka/kafka_schema.h"
 
-
 static const char full_yaml[] =
     "name: full-1.x_y\n"
     "description: Every key of the format.\n"
@@ -122,11 +121,10 @@ static const char full_yaml[] =
     "  - sometimes: \"duplicated > 0\"\n"
     "  - always: 'producer(checkout).latency.ack.p99 < 2s'\n";
 
-static const char minimal_yaml[] =
-    "name: minimal\n"
-    "duration: 60s\n"
-    "cluster: {preset: kafka}\n"
-    "topics: [{name: t}]\n";
+static const char minimal_yaml[] = "name: minimal\n"
+                                   "duration: 60s\n"
+                                   "cluster: {preset: kafka}\n"
+                                   "topics: [{name: t}]\n";
 
 static scn_scenario *load_ok(const char *yaml)
 {
@@ -149,8 +147,8 @@ static void assert_dist(const scn_dist *dist, scn_dist_kind kind, int64_t a_us, 
     assert_int_equal(dist->b_us, b_us);
 }
 
-static void assert_selector(const scn_selector *selector, scn_selector_kind kind,
-                            uint32_t entry, uint32_t instance, bool all_instances)
+static void assert_selector(const scn_selector *selector, scn_selector_kind kind, uint32_t entry,
+                            uint32_t instance, bool all_instances)
 {
     assert_int_equal(selector->kind, kind);
     assert_int_equal(selector->index, entry);
@@ -425,7 +423,7 @@ static void check_minimal_top(const scn_scenario *s)
     assert_string_equal(c->preset, "kafka");
     assert_int_equal(c->broker_count, 3);
     assert_int_equal(c->network.latency_us, 500);
-    assert_true(c->network.bandwidth_bytes_per_s == 125000000ULL); /* 1Gbps */
+    assert_true(c->network.bandwidth_bytes_per_s == 125000000ULL);    /* 1Gbps */
     assert_true(c->disk.write_bandwidth_bytes_per_s == 500000000ULL); /* 500MB/s */
     assert_int_equal(c->disk.fsync_latency_us, 2 * MS);
     assert_true(c->disk.capacity_bytes == 0);
@@ -505,8 +503,7 @@ static void test_description_and_default(void **state)
 {
     (void)state;
     char yaml[1024];
-    snprintf(yaml, sizeof yaml, "%s%s", minimal_yaml,
-             "description: >\n  Two folded\n  lines.\n\n");
+    snprintf(yaml, sizeof yaml, "%s%s", minimal_yaml, "description: >\n  Two folded\n  lines.\n\n");
     scn_scenario *s = load_ok(yaml);
     assert_string_equal(s->description, "Two folded lines.");
     free(s);
@@ -519,9 +516,9 @@ static void test_description_and_default(void **state)
 static void test_fault_kind_names(void **state)
 {
     (void)state;
-    static const char *const names[] = { "crash",    "kill9",     "restart",   "partition",
-                                         "heal",     "lossy_link", "slow_link", "slow_disk",
-                                         "disk_full", "stall" };
+    static const char *const names[] = {"crash",     "kill9",      "restart",   "partition",
+                                        "heal",      "lossy_link", "slow_link", "slow_disk",
+                                        "disk_full", "stall"};
     for (int kind = SCN_FAULT_CRASH; kind <= SCN_FAULT_STALL; kind++) {
         assert_string_equal(scn_fault_kind_name((scn_fault_kind)kind), names[kind]);
     }
@@ -541,7 +538,8 @@ static void test_load_file(void **state)
     assert_string_equal(s->path, path);
     check_minimal_top(s);
     unlink(path);
-    assert_int_equal(scn_load(family_schemas(), "no/such/scenario.yaml", s, error), BL_EXIT_BAD_INPUT);
+    assert_int_equal(scn_load(family_schemas(), "no/such/scenario.yaml", s, error),
+                     BL_EXIT_BAD_INPUT);
     assert_string_equal(error, "no/such/scenario.yaml: cannot open: No such file or directory");
     free(s);
 }

@@ -18,11 +18,11 @@
 #include "../engine/scenario.h"
 #include "../models/family.h"
 
-#define CORPUS_DIR "tests/bad_scenarios"
+#define CORPUS_DIR       "tests/bad_scenarios"
 #define CORPUS_FILES_MAX 256
 #define CORPUS_FILES_MIN 25
-#define CORPUS_NAME_LEN 128
-#define ERROR_PREFIX "# error: "
+#define CORPUS_NAME_LEN  128
+#define ERROR_PREFIX     "# error: "
 
 typedef struct corpus {
     char names[CORPUS_FILES_MAX][CORPUS_NAME_LEN];
@@ -133,15 +133,18 @@ static void test_unreadable_file(void **state)
     char error[SCN_ERROR_LEN];
     assert_non_null(scenario);
     assert_int_equal(chdir(BL_SOURCE_DIR), 0);
-    assert_int_equal(scn_load(family_schemas(), CORPUS_DIR "/missing.yaml", scenario, error), BL_EXIT_BAD_INPUT);
+    assert_int_equal(scn_load(family_schemas(), CORPUS_DIR "/missing.yaml", scenario, error),
+                     BL_EXIT_BAD_INPUT);
     assert_string_equal(error, CORPUS_DIR "/missing.yaml: cannot open: No such file or directory");
     assert_int_equal(scn_load(family_schemas(), CORPUS_DIR, scenario, error), BL_EXIT_BAD_INPUT);
     assert_string_equal(error, CORPUS_DIR ": cannot open: Is a directory");
-    assert_int_equal(scn_load_string(family_schemas(), "empty.yaml", "", scenario, error), BL_EXIT_BAD_INPUT);
+    assert_int_equal(scn_load_string(family_schemas(), "empty.yaml", "", scenario, error),
+                     BL_EXIT_BAD_INPUT);
     assert_string_equal(error, "empty.yaml:1:1: empty scenario, expected a mapping with name, "
                                "duration, cluster and topics");
-    assert_int_equal(scn_load_string(family_schemas(), "scalar.yaml", "\n\nhello\n", scenario, error),
-                     BL_EXIT_BAD_INPUT);
+    assert_int_equal(
+        scn_load_string(family_schemas(), "scalar.yaml", "\n\nhello\n", scenario, error),
+        BL_EXIT_BAD_INPUT);
     assert_string_equal(error, "scalar.yaml:1:1: the scenario is a scalar, expected a mapping "
                                "with name, duration, cluster and topics");
     free(scenario);

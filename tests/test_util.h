@@ -5,8 +5,8 @@
 
 #include "../engine/time.h"
 
-#define MS TIME_US_PER_MS
-#define S TIME_US_PER_S
+#define MS  TIME_US_PER_MS
+#define S   TIME_US_PER_S
 #define KIB 1024ULL
 #define MIB (1024ULL * KIB)
 #define GIB (1024ULL * MIB)

@@ -22,7 +22,7 @@
  * outside the consumer process, so it survives kill -9. A zeroed store is empty and
  * valid (the run allocates one per group); the first insertion sets the set up. */
 typedef struct dedup_store {
-    bl_idmap ids;   /* a set of message ids (which start at 1), at most DEDUP_STORE_IDS_MAX */
+    bl_idmap ids; /* a set of message ids (which start at 1), at most DEDUP_STORE_IDS_MAX */
 } dedup_store;
 
 bool dedup_store_contains(const dedup_store *store, uint64_t msg_id);

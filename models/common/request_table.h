@@ -22,26 +22,28 @@ typedef struct request_slot {
     uint32_t correlation_id; /* 0 = free */
     uint32_t kind;           /* the client's: which API */
     int64_t sent_us;
-    int64_t deadline_us;     /* INT64_MAX = none */
+    int64_t deadline_us; /* INT64_MAX = none */
 } request_slot;
 
 typedef struct request_table {
     uint32_t connection_count;
     uint32_t per_connection_max;
-    request_slot *slots;     /* connection_count * per_connection_max, by connection */
-    uint32_t *in_flight;     /* per connection */
+    request_slot *slots; /* connection_count * per_connection_max, by connection */
+    uint32_t *in_flight; /* per connection */
 } request_table;
 
-void request_table_init(request_table *table, uint32_t connection_count, uint32_t per_connection_max);
+void request_table_init(request_table *table, uint32_t connection_count,
+                        uint32_t per_connection_max);
 void request_table_free(request_table *table);
 /* Forgets every request (the client process stopped). */
 void request_table_clear(request_table *table);
 
 /* Adds a request on `connection`, which must have room; returns its slot. */
-uint32_t request_table_add(request_table *table, uint32_t connection, uint32_t correlation_id, uint32_t kind,
-                           int64_t sent_us, int64_t deadline_us);
+uint32_t request_table_add(request_table *table, uint32_t connection, uint32_t correlation_id,
+                           uint32_t kind, int64_t sent_us, int64_t deadline_us);
 /* The slot of the request `correlation_id` on `connection`, or REQUEST_NONE. */
-uint32_t request_table_find(const request_table *table, uint32_t connection, uint32_t correlation_id);
+uint32_t request_table_find(const request_table *table, uint32_t connection,
+                            uint32_t correlation_id);
 void request_table_remove(request_table *table, uint32_t slot);
 
 static inline uint32_t request_table_in_flight(const request_table *table, uint32_t connection)

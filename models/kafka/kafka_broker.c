@@ -23,7 +23,7 @@
 enum {
     BROKER_TIMER_WRITEBACK = SIM_EVENT_MODEL_BASE,
     BROKER_TIMER_FLUSH,
-    BROKER_TIMER_FSYNC_DONE,   /* data: a pending_reply */
+    BROKER_TIMER_FSYNC_DONE, /* data: a pending_reply */
     BROKER_TIMER_FETCH_EXPIRE,
     BROKER_TIMER_GROUP_EXPIRE,
     BROKER_TIMER_RETENTION,
@@ -31,15 +31,15 @@ enum {
 
 /* A produce response held until the fsync that the flush policy asked for completes. */
 typedef struct pending_reply {
-    kafka_msg *response;      /* NULL for acks=0 */
-    uint32_t destination;     /* node id */
+    kafka_msg *response;  /* NULL for acks=0 */
+    uint32_t destination; /* node id */
     uint32_t log_index;
     uint64_t upto_bytes;
 } pending_reply;
 
 typedef struct parked_fetch {
     kafka_msg *request;
-    uint32_t source;          /* node id */
+    uint32_t source; /* node id */
     int64_t deadline_us;
 } parked_fetch;
 
@@ -52,7 +52,8 @@ static kafka_log *led_log(kafka_broker *broker, uint32_t topic, uint32_t partiti
 {
     if (topic >= broker->cluster->scenario->topic_count) return NULL;
     if (partition >= broker->cluster->scenario->topics[topic].partition_count) return NULL;
-    if (kafka_metadata_leader(&broker->cluster->metadata, topic, partition) != broker->index) return NULL;
+    if (kafka_metadata_leader(&broker->cluster->metadata, topic, partition) != broker->index)
+        return NULL;
     return broker->logs[log_index_of(broker, topic, partition)];
 }
 
@@ -63,7 +64,8 @@ static void send_reply(kafka_broker *broker, uint32_t destination, kafka_msg *re
     net_send(broker->node, sim_node_by_id(destination), kafka_msg_size_bytes(response), response);
 }
 
-static void start_fsync(kafka_broker *broker, uint32_t log_index, kafka_msg *response, uint32_t destination)
+static void start_fsync(kafka_broker *broker, uint32_t log_index, kafka_msg *response,
+                        uint32_t destination)
 {
     kafka_log *log = broker->logs[log_index];
     pending_reply *pending = calloc(1, sizeof *pending);
@@ -90,33 +92,41 @@ static void handle_produce(kafka_broker *broker, kafka_msg *request, uint32_t so
         int64_t base = -1;
         uint16_t error = KAFKA_NOT_LEADER;
         if (log != NULL) {
-            uint64_t bytes = KAFKA_BATCH_OVERHEAD_BYTES +
-                             (uint64_t)part->count * (part->record_size_bytes + KAFKA_RECORD_OVERHEAD_BYTES);
-            base = kafka_log_append(log, &broker->disk, part->msg_ids, part->keys, part->count, bytes, now_us);
+            uint64_t bytes =
+                KAFKA_BATCH_OVERHEAD_BYTES +
+                (uint64_t)part->count * (part->record_size_bytes + KAFKA_RECORD_OVERHEAD_BYTES);
+            base = kafka_log_append(log, &broker->disk, part->msg_ids, part->keys, part->count,
+                                    bytes, now_us);
             error = base < 0 ? KAFKA_STORAGE_ERROR : KAFKA_OK;
             if (base >= 0) {
                 broker->record_size_bytes = part->record_size_bytes;
                 broker->messages_since_flush += part->count;
-                if (flush->flush_messages > 0 && broker->messages_since_flush >= flush->flush_messages)
+                if (flush->flush_messages > 0 &&
+                    broker->messages_since_flush >= flush->flush_messages)
                     fsync_log = log_index_of(broker, part->topic, part->partition);
             }
         }
         if (response != NULL) {
-            response->parts[i] = (kafka_part){.topic = part->topic, .partition = part->partition,
-                                              .offset = base, .batch_id = part->batch_id, .error = error};
+            response->parts[i] = (kafka_part){.topic = part->topic,
+                                              .partition = part->partition,
+                                              .offset = base,
+                                              .batch_id = part->batch_id,
+                                              .error = error};
         }
     }
     if (response != NULL) response->correlation_id = request->correlation_id;
-    if (fsync_log >= 0) start_fsync(broker, (uint32_t)fsync_log, response, source);
-    else if (response != NULL) send_reply(broker, source, response);
+    if (fsync_log >= 0)
+        start_fsync(broker, (uint32_t)fsync_log, response, source);
+    else if (response != NULL)
+        send_reply(broker, source, response);
     broker->appended_since_wake = true;
 }
 
 /* ---- fetch ---- */
 
 /* Fills one fetch response part from the log; returns true if it carries records. */
-static bool fill_fetch_part(kafka_broker *broker, const kafka_part *want, uint64_t max_bytes, kafka_msg *response,
-                            uint32_t part_index)
+static bool fill_fetch_part(kafka_broker *broker, const kafka_part *want, uint64_t max_bytes,
+                            kafka_msg *response, uint32_t part_index)
 {
     kafka_part *out = &response->parts[part_index];
     *out = (kafka_part){.topic = want->topic, .partition = want->partition, .offset = want->offset};
@@ -148,7 +158,8 @@ static bool fill_fetch_part(kafka_broker *broker, const kafka_part *want, uint64
 
 /* Answers the fetch if a partition has an error, or enough data is available
  * (fetch.min.bytes), or if forced (its wait expired). */
-static bool try_answer_fetch(kafka_broker *broker, const kafka_msg *request, uint32_t source, bool force)
+static bool try_answer_fetch(kafka_broker *broker, const kafka_msg *request, uint32_t source,
+                             bool force)
 {
     bool ready = force;
     uint64_t available_bytes = 0;
@@ -185,7 +196,8 @@ static void handle_fetch(kafka_broker *broker, kafka_msg *request, uint32_t sour
     parked->deadline_us = sim_now_us() + request->max_wait_us;
     /* One expiry timer at the earliest parked deadline (Kafka's DelayedFetch waits in a
      * purgatory whose timer only matters for operations still pending). */
-    sim_timer_arm(broker->node, &broker->fetch_expiry, parked->deadline_us, BROKER_TIMER_FETCH_EXPIRE);
+    sim_timer_arm(broker->node, &broker->fetch_expiry, parked->deadline_us,
+                  BROKER_TIMER_FETCH_EXPIRE);
 }
 
 /* Answers parked fetches that now have data, or whose wait expired. */
@@ -199,8 +211,10 @@ static void answer_parked(kafka_broker *broker, bool expired_only)
         bool answered = (expired_only && !expired)
                             ? false
                             : try_answer_fetch(broker, parked->request, parked->source, expired);
-        if (answered) kafka_msg_free(parked->request);
-        else broker->parked[kept++] = *parked;
+        if (answered)
+            kafka_msg_free(parked->request);
+        else
+            broker->parked[kept++] = *parked;
     }
     broker->parked_count = kept;
     if (!expired_only) return;
@@ -208,7 +222,8 @@ static void answer_parked(kafka_broker *broker, bool expired_only)
     for (uint32_t i = 0; i < broker->parked_count; i++)
         if (broker->parked[i].deadline_us < next_us) next_us = broker->parked[i].deadline_us;
     BL_ASSERT(next_us > now_us);
-    if (next_us != SIM_TIME_NEVER) sim_timer_arm(broker->node, &broker->fetch_expiry, next_us, BROKER_TIMER_FETCH_EXPIRE);
+    if (next_us != SIM_TIME_NEVER)
+        sim_timer_arm(broker->node, &broker->fetch_expiry, next_us, BROKER_TIMER_FETCH_EXPIRE);
 }
 
 /* After all requests of one wake-up: appends may have satisfied parked fetches. */
@@ -260,9 +275,11 @@ static void on_flush_interval(kafka_broker *broker)
     const kafka_cluster_options *flush = &broker->cluster->options;
     for (uint32_t i = 0; i < broker->log_count; i++) {
         kafka_log *log = broker->logs[i];
-        if (log != NULL && log->file->size_bytes > log->file->durable_bytes) start_fsync(broker, i, NULL, 0);
+        if (log != NULL && log->file->size_bytes > log->file->durable_bytes)
+            start_fsync(broker, i, NULL, 0);
     }
-    sim_schedule(broker->node, sim_now_us() + flush->flush_interval_us, BROKER_TIMER_FLUSH, 0, 0, NULL);
+    sim_schedule(broker->node, sim_now_us() + flush->flush_interval_us, BROKER_TIMER_FLUSH, 0, 0,
+                 NULL);
 }
 
 static void on_fsync_done(kafka_broker *broker, pending_reply *pending)
@@ -284,7 +301,8 @@ static void on_group_expire(kafka_broker *broker)
     }
     /* Check at least every second: new members may join with earlier expiries. */
     int64_t check_us = now_us + 1000000;
-    sim_schedule(broker->node, next_us < check_us ? next_us : check_us, BROKER_TIMER_GROUP_EXPIRE, 0, 0, NULL);
+    sim_schedule(broker->node, next_us < check_us ? next_us : check_us, BROKER_TIMER_GROUP_EXPIRE,
+                 0, 0, NULL);
 }
 
 static void on_retention(kafka_broker *broker)
@@ -294,13 +312,16 @@ static void on_retention(kafka_broker *broker)
     for (uint32_t t = 0; t < scenario->topic_count; t++) {
         const scn_topic *topic = &scenario->topics[t];
         const kafka_topic_options *retention = &broker->cluster->topics[t];
-        int64_t cutoff_us = retention->retention_us > 0 ? now_us - retention->retention_us : INT64_MIN;
+        int64_t cutoff_us =
+            retention->retention_us > 0 ? now_us - retention->retention_us : INT64_MIN;
         for (uint32_t p = 0; p < topic->partition_count; p++) {
             kafka_log *log = led_log(broker, t, p);
-            if (log != NULL) kafka_log_retain(log, &broker->disk, cutoff_us, retention->retention_bytes);
+            if (log != NULL)
+                kafka_log_retain(log, &broker->disk, cutoff_us, retention->retention_bytes);
         }
     }
-    sim_schedule(broker->node, now_us + KAFKA_RETENTION_CHECK_US, BROKER_TIMER_RETENTION, 0, 0, NULL);
+    sim_schedule(broker->node, now_us + KAFKA_RETENTION_CHECK_US, BROKER_TIMER_RETENTION, 0, 0,
+                 NULL);
 }
 
 /* ---- node callbacks ---- */
@@ -309,25 +330,28 @@ static void broker_on_event(sim_node *node, const sim_event *ev)
 {
     kafka_broker *broker = node->model;
     switch (ev->kind) {
-    case SIM_EVENT_PACKET: {
-        kafka_msg *msg = ev->data;
-        switch (msg->api) {
-        case KAFKA_PRODUCE_REQUEST: handle_produce(broker, msg, ev->arg); kafka_msg_free(msg); return;
-        case KAFKA_FETCH_REQUEST: handle_fetch(broker, msg, ev->arg); return;
-        case KAFKA_HEARTBEAT_REQUEST: handle_heartbeat(broker, msg, ev->arg); return;
-        case KAFKA_COMMIT_REQUEST: handle_commit(broker, msg, ev->arg); return;
-        default: BL_ASSERTF(false, "broker got api %d", msg->api);
+        case SIM_EVENT_PACKET: {
+            kafka_msg *msg = ev->data;
+            switch (msg->api) {
+                case KAFKA_PRODUCE_REQUEST:
+                    handle_produce(broker, msg, ev->arg);
+                    kafka_msg_free(msg);
+                    return;
+                case KAFKA_FETCH_REQUEST: handle_fetch(broker, msg, ev->arg); return;
+                case KAFKA_HEARTBEAT_REQUEST: handle_heartbeat(broker, msg, ev->arg); return;
+                case KAFKA_COMMIT_REQUEST: handle_commit(broker, msg, ev->arg); return;
+                default: BL_ASSERTF(false, "broker got api %d", msg->api);
+            }
+            return;
         }
-        return;
-    }
-    case SIM_EVENT_NET_RESET: return; /* a client went away; nothing to clean up */
-    case BROKER_TIMER_WRITEBACK: on_writeback(broker); return;
-    case BROKER_TIMER_FLUSH: on_flush_interval(broker); return;
-    case BROKER_TIMER_FSYNC_DONE: on_fsync_done(broker, ev->data); return;
-    case BROKER_TIMER_FETCH_EXPIRE: answer_parked(broker, true); return;
-    case BROKER_TIMER_GROUP_EXPIRE: on_group_expire(broker); return;
-    case BROKER_TIMER_RETENTION: on_retention(broker); return;
-    default: BL_ASSERTF(false, "broker event kind %u", ev->kind);
+        case SIM_EVENT_NET_RESET: return; /* a client went away; nothing to clean up */
+        case BROKER_TIMER_WRITEBACK: on_writeback(broker); return;
+        case BROKER_TIMER_FLUSH: on_flush_interval(broker); return;
+        case BROKER_TIMER_FSYNC_DONE: on_fsync_done(broker, ev->data); return;
+        case BROKER_TIMER_FETCH_EXPIRE: answer_parked(broker, true); return;
+        case BROKER_TIMER_GROUP_EXPIRE: on_group_expire(broker); return;
+        case BROKER_TIMER_RETENTION: on_retention(broker); return;
+        default: BL_ASSERTF(false, "broker event kind %u", ev->kind);
     }
 }
 
@@ -351,9 +375,11 @@ static void broker_on_start(sim_node *node)
 {
     kafka_broker *broker = node->model;
     int64_t now_us = sim_now_us();
-    sim_schedule(node, now_us + broker->disk.options.writeback_interval_us, BROKER_TIMER_WRITEBACK, 0, 0, NULL);
+    sim_schedule(node, now_us + broker->disk.options.writeback_interval_us, BROKER_TIMER_WRITEBACK,
+                 0, 0, NULL);
     if (broker->cluster->options.flush_interval_us > 0)
-        sim_schedule(node, now_us + broker->cluster->options.flush_interval_us, BROKER_TIMER_FLUSH, 0, 0, NULL);
+        sim_schedule(node, now_us + broker->cluster->options.flush_interval_us, BROKER_TIMER_FLUSH,
+                     0, 0, NULL);
     sim_schedule(node, now_us + 1000000, BROKER_TIMER_GROUP_EXPIRE, 0, 0, NULL);
     sim_schedule(node, now_us + KAFKA_RETENTION_CHECK_US, BROKER_TIMER_RETENTION, 0, 0, NULL);
 }

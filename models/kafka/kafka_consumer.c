@@ -43,7 +43,8 @@ static uint32_t fetched_count(const kafka_owned *part)
 
 static void fetched_push(kafka_owned *part, uint64_t msg_id, int32_t key)
 {
-    *BL_RING_PUSH_BACK(&part->fetched, kafka_fetched) = (kafka_fetched){.msg_id = msg_id, .key = key};
+    *BL_RING_PUSH_BACK(&part->fetched, kafka_fetched) =
+        (kafka_fetched){.msg_id = msg_id, .key = key};
 }
 
 static uint32_t dispatched_count(const kafka_owned *part)
@@ -105,7 +106,8 @@ static void ready_pop(kafka_consumer *consumer)
 
 /* ---- commits ---- */
 
-static void record_commit(kafka_consumer *consumer, hist_type type, uint32_t partition, int64_t offset)
+static void record_commit(kafka_consumer *consumer, hist_type type, uint32_t partition,
+                          int64_t offset)
 {
     hist_record rec = hist_record_init(HIST_COMMIT, type, consumer->node->hist_name, sim_now_us());
     rec.group = consumer->hist_group;
@@ -122,7 +124,8 @@ static uint32_t coordinator_index(const kafka_consumer *consumer)
 static bool fetch_in_flight(const kafka_consumer *consumer, uint32_t connection)
 {
     const request_table *table = &consumer->requests;
-    for (uint32_t slot = request_table_next(table, connection, request_table_first(table, connection));
+    for (uint32_t slot =
+             request_table_next(table, connection, request_table_first(table, connection));
          slot != REQUEST_NONE; slot = request_table_next(table, connection, slot + 1))
         if (request_table_slot(table, slot)->kind == KAFKA_FETCH_REQUEST) return true;
     return false;
@@ -139,14 +142,17 @@ static void release_commit(kafka_consumer *consumer, uint32_t slot)
 
 /* Gives up on the commit whose place in the window correlation_id takes: its outcome
  * is unknown (KAFKA_PENDING_COMMITS_MAX). */
-static void commit_window_evict(kafka_consumer *consumer, uint32_t connection, uint32_t correlation_id)
+static void commit_window_evict(kafka_consumer *consumer, uint32_t connection,
+                                uint32_t correlation_id)
 {
     request_table *table = &consumer->requests;
-    for (uint32_t slot = request_table_next(table, connection, request_table_first(table, connection));
+    for (uint32_t slot =
+             request_table_next(table, connection, request_table_first(table, connection));
          slot != REQUEST_NONE; slot = request_table_next(table, connection, slot + 1)) {
         const request_slot *request = request_table_slot(table, slot);
         if (request->kind != KAFKA_COMMIT_REQUEST ||
-            request->correlation_id % KAFKA_PENDING_COMMITS_MAX != correlation_id % KAFKA_PENDING_COMMITS_MAX)
+            request->correlation_id % KAFKA_PENDING_COMMITS_MAX !=
+                correlation_id % KAFKA_PENDING_COMMITS_MAX)
             continue;
         const kafka_pending_commit *pending = &consumer->commits[slot];
         for (uint32_t i = 0; i < pending->part_count; i++)
@@ -156,15 +162,15 @@ static void commit_window_evict(kafka_consumer *consumer, uint32_t connection, u
     }
 }
 
-static void send_commit(kafka_consumer *consumer, const uint32_t *partitions, const int64_t *offsets,
-                        uint32_t count)
+static void send_commit(kafka_consumer *consumer, const uint32_t *partitions,
+                        const int64_t *offsets, uint32_t count)
 {
     if (count == 0) return;
     uint32_t correlation_id = ++consumer->next_correlation;
     uint32_t coordinator = coordinator_index(consumer);
     commit_window_evict(consumer, coordinator, correlation_id);
-    uint32_t slot = request_table_add(&consumer->requests, coordinator, correlation_id, KAFKA_COMMIT_REQUEST,
-                                      sim_now_us(), INT64_MAX);
+    uint32_t slot = request_table_add(&consumer->requests, coordinator, correlation_id,
+                                      KAFKA_COMMIT_REQUEST, sim_now_us(), INT64_MAX);
     kafka_pending_commit *pending = &consumer->commits[slot];
     BL_ASSERT(pending->partitions == NULL);
     kafka_msg *request = kafka_msg_new(KAFKA_COMMIT_REQUEST, count);
@@ -185,7 +191,8 @@ static void send_commit(kafka_consumer *consumer, const uint32_t *partitions, co
         consumer->partitions[partitions[i]].committed_sent = offsets[i];
         record_commit(consumer, HIST_INVOKE, partitions[i], offsets[i]);
     }
-    net_send(consumer->node, consumer->cluster->brokers[coordinator], kafka_msg_size_bytes(request), request);
+    net_send(consumer->node, consumer->cluster->brokers[coordinator], kafka_msg_size_bytes(request),
+             request);
 }
 
 /* Commits, for every owned partition (or only `only` if >= 0), the position (auto /
@@ -213,7 +220,8 @@ static void commit_owned(kafka_consumer *consumer, int64_t only)
 
 static void on_commit_response(kafka_consumer *consumer, const kafka_msg *response)
 {
-    uint32_t slot = request_table_find(&consumer->requests, coordinator_index(consumer), response->correlation_id);
+    uint32_t slot = request_table_find(&consumer->requests, coordinator_index(consumer),
+                                       response->correlation_id);
     if (slot == REQUEST_NONE) return; /* given up: its outcome was recorded unknown */
     BL_ASSERT(request_table_slot(&consumer->requests, slot)->kind == KAFKA_COMMIT_REQUEST);
     const kafka_pending_commit *pending = &consumer->commits[slot];
@@ -229,14 +237,16 @@ static uint32_t pick_worker(kafka_consumer *consumer, int32_t key)
 {
     uint32_t workers = consumer->config->workers;
     if (consumer->config->routing == SCN_ROUTING_KEY_HASH)
-        return key >= 0 ? kafka_partition_for_key(key, workers) : consumer->round_robin_next++ % workers;
+        return key >= 0 ? kafka_partition_for_key(key, workers)
+                        : consumer->round_robin_next++ % workers;
     uint32_t best = 0;
     for (uint32_t w = 1; w < workers; w++)
         if (consumer->worker_free_us[w] < consumer->worker_free_us[best]) best = w;
     return best;
 }
 
-static void emit_for_group(kafka_consumer *consumer, uint32_t stream, hist_fn fn, int64_t t_us, uint64_t msg_id)
+static void emit_for_group(kafka_consumer *consumer, uint32_t stream, hist_fn fn, int64_t t_us,
+                           uint64_t msg_id)
 {
     hist_record rec = hist_record_init(fn, HIST_OK, consumer->node->hist_name, t_us);
     rec.msg = msg_id;
@@ -252,7 +262,8 @@ static void record_deliver(kafka_consumer *consumer, uint32_t partition, int64_t
     BL_ASSERT(count >= 1);
     for (uint32_t first = 0; first < count; first += HIST_BATCH_MAX) {
         uint32_t part = count - first < HIST_BATCH_MAX ? count - first : HIST_BATCH_MAX;
-        hist_record rec = hist_record_init(HIST_DELIVER, HIST_OK, consumer->node->hist_name, now_us);
+        hist_record rec =
+            hist_record_init(HIST_DELIVER, HIST_OK, consumer->node->hist_name, now_us);
         rec.msg = msg_ids[first];
         rec.count = part;
         rec.msgs = part > 1 ? msg_ids + first : NULL;
@@ -264,8 +275,8 @@ static void record_deliver(kafka_consumer *consumer, uint32_t partition, int64_t
 }
 
 /* Hands one polled record to a worker; returns when it will be done. */
-static int64_t dispatch(kafka_consumer *consumer, uint32_t partition, int64_t offset, uint64_t msg_id, int32_t key,
-                        int64_t now_us)
+static int64_t dispatch(kafka_consumer *consumer, uint32_t partition, int64_t offset,
+                        uint64_t msg_id, int32_t key, int64_t now_us)
 {
     uint32_t w = pick_worker(consumer, key);
     int64_t start_us = consumer->worker_free_us[w];
@@ -276,7 +287,8 @@ static int64_t dispatch(kafka_consumer *consumer, uint32_t partition, int64_t of
         emit_for_group(consumer, consumer->worker_streams[w], HIST_DEDUP, start_us, msg_id);
         record.done_us = start_us;
     } else {
-        record.done_us = start_us + client_draw_duration(&consumer->config->processing, consumer->rng_processing);
+        record.done_us = start_us + client_draw_duration(&consumer->config->processing,
+                                                         consumer->rng_processing);
         emit_for_group(consumer, consumer->worker_streams[w], HIST_PROCESS, record.done_us, msg_id);
         if (consumer->dedup != NULL) {
             dedup_store_insert(consumer->dedup, msg_id);
@@ -296,9 +308,11 @@ static int compare_i64(const void *a, const void *b)
 
 /* Records in the internal buffer (handed over, not yet started) at now_us, and the time
  * at which at most `allowed` remain. */
-static int64_t buffer_room_at(kafka_consumer *consumer, int64_t now_us, uint32_t allowed, uint32_t *occupancy)
+static int64_t buffer_room_at(kafka_consumer *consumer, int64_t now_us, uint32_t allowed,
+                              uint32_t *occupancy)
 {
-    uint32_t count = 0, capacity = consumer->config->buffer_messages + consumer->options.max_poll_records + 1;
+    uint32_t count = 0,
+             capacity = consumer->config->buffer_messages + consumer->options.max_poll_records + 1;
     int64_t *starts = malloc(capacity * sizeof *starts);
     BL_ASSERT(starts != NULL);
     for (uint32_t p = 0; p < consumer->partition_count; p++) {
@@ -338,7 +352,8 @@ static void on_poll(kafka_consumer *consumer)
     /* Records whose processing is over matter to nothing any more (not to a kill, not to
      * the buffer): forget them in every commit mode, so the ring holds only what is in
      * the workers' hands. */
-    for (uint32_t p = 0; p < consumer->partition_count; p++) dispatched_settle(&consumer->partitions[p], now_us);
+    for (uint32_t p = 0; p < consumer->partition_count; p++)
+        dispatched_settle(&consumer->partitions[p], now_us);
     if (options->commit == KAFKA_COMMIT_AUTO && now_us >= consumer->next_auto_commit_us) {
         commit_owned(consumer, -1);
         consumer->next_auto_commit_us = now_us + options->commit_interval_us;
@@ -360,8 +375,10 @@ static void on_poll(kafka_consumer *consumer)
         uint32_t run = part->owned ? fetched_count(part) : 0;
         if (run > room - taken) run = room - taken;
         uint32_t keys_capacity = consumer->run_capacity;
-        BL_GROW(consumer->run_ids, consumer->run_capacity, run, KAFKA_POLL_RECORDS_MAX, "a poll's run of ids");
-        BL_GROW(consumer->run_keys, keys_capacity, run, KAFKA_POLL_RECORDS_MAX, "a poll's run of keys");
+        BL_GROW(consumer->run_ids, consumer->run_capacity, run, KAFKA_POLL_RECORDS_MAX,
+                "a poll's run of ids");
+        BL_GROW(consumer->run_keys, keys_capacity, run, KAFKA_POLL_RECORDS_MAX,
+                "a poll's run of keys");
         BL_ASSERT(keys_capacity == consumer->run_capacity);
         int64_t base_offset = part->position;
         for (uint32_t i = 0; i < run; i++) {
@@ -371,12 +388,13 @@ static void on_poll(kafka_consumer *consumer)
             bl_ring_pop_front(&part->fetched);
         }
         part->position += run;
-        BL_ASSERTF(part->position <= part->fetch_offset, "%s: polled past the fetched offset of partition %u",
-                   consumer->node->name, p);
+        BL_ASSERTF(part->position <= part->fetch_offset,
+                   "%s: polled past the fetched offset of partition %u", consumer->node->name, p);
         /* The deliveries are recorded before the workers' records, which may fall due now. */
         if (run > 0) record_deliver(consumer, p, base_offset, consumer->run_ids, run, now_us);
         for (uint32_t i = 0; i < run; i++) {
-            int64_t done_us = dispatch(consumer, p, base_offset + i, consumer->run_ids[i], consumer->run_keys[i], now_us);
+            int64_t done_us = dispatch(consumer, p, base_offset + i, consumer->run_ids[i],
+                                       consumer->run_keys[i], now_us);
             if (done_us > last_done_us) last_done_us = done_us;
         }
         taken += run;
@@ -393,7 +411,8 @@ static void on_poll(kafka_consumer *consumer)
         return;
     }
     uint32_t allowed = config->buffer_messages > options->max_poll_records
-                           ? config->buffer_messages - options->max_poll_records : 0;
+                           ? config->buffer_messages - options->max_poll_records
+                           : 0;
     int64_t next_us = buffer_room_at(consumer, now_us, allowed, &occupancy);
     schedule_poll(consumer, next_us > now_us ? next_us : now_us);
 }
@@ -408,7 +427,8 @@ static void send_fetches(kafka_consumer *consumer)
         uint32_t wanted[SCN_PARTITIONS_MAX], count = 0;
         for (uint32_t p = 0; p < consumer->partition_count; p++) {
             kafka_owned *part = &consumer->partitions[p];
-            if (!part->owned || kafka_metadata_leader(&consumer->cluster->metadata, topic, p) != b) continue;
+            if (!part->owned || kafka_metadata_leader(&consumer->cluster->metadata, topic, p) != b)
+                continue;
             if (fetched_count(part) >= consumer->options.max_poll_records) continue;
             wanted[count++] = p;
         }
@@ -425,9 +445,12 @@ static void send_fetches(kafka_consumer *consumer)
             request->parts[i].max_bytes = (uint32_t)consumer->options.fetch_max_bytes;
         }
         int64_t now_us = sim_now_us();
-        int64_t deadline_us = now_us + consumer->options.fetch_max_wait_us + KAFKA_REQUEST_TIMEOUT_US;
-        request_table_add(&consumer->requests, b, request->correlation_id, KAFKA_FETCH_REQUEST, now_us, deadline_us);
-        net_send(consumer->node, consumer->cluster->brokers[b], kafka_msg_size_bytes(request), request);
+        int64_t deadline_us =
+            now_us + consumer->options.fetch_max_wait_us + KAFKA_REQUEST_TIMEOUT_US;
+        request_table_add(&consumer->requests, b, request->correlation_id, KAFKA_FETCH_REQUEST,
+                          now_us, deadline_us);
+        net_send(consumer->node, consumer->cluster->brokers[b], kafka_msg_size_bytes(request),
+                 request);
     }
 }
 
@@ -439,17 +462,21 @@ static void on_fetch_response(kafka_consumer *consumer, const kafka_msg *respons
     request_table_remove(&consumer->requests, slot);
     for (uint32_t i = 0; i < response->part_count; i++) {
         const kafka_part *got = &response->parts[i];
-        BL_ASSERTF(got->partition < consumer->partition_count, "%s: fetched partition %u of %u", consumer->node->name,
-                   got->partition, consumer->partition_count);
+        BL_ASSERTF(got->partition < consumer->partition_count, "%s: fetched partition %u of %u",
+                   consumer->node->name, got->partition, consumer->partition_count);
         BL_ASSERTF(got->count == 0 || got->offset + got->count <= got->high_watermark,
-                   "%s: records %lld..%lld of partition %u above its high watermark %lld", consumer->node->name,
-                   (long long)got->offset, (long long)(got->offset + got->count), got->partition,
+                   "%s: records %lld..%lld of partition %u above its high watermark %lld",
+                   consumer->node->name, (long long)got->offset,
+                   (long long)(got->offset + got->count), got->partition,
                    (long long)got->high_watermark);
         kafka_owned *part = &consumer->partitions[got->partition];
         if (!part->owned) continue;
         if (got->error == KAFKA_OFFSET_OUT_OF_RANGE) { /* K31: reset by policy */
-            int64_t reset = consumer->options.offset_reset == KAFKA_RESET_EARLIEST ? got->offset : got->high_watermark;
-            if (part->fetch_offset == -1 || part->fetch_offset < got->offset || part->fetch_offset > got->high_watermark) {
+            int64_t reset = consumer->options.offset_reset == KAFKA_RESET_EARLIEST
+                                ? got->offset
+                                : got->high_watermark;
+            if (part->fetch_offset == -1 || part->fetch_offset < got->offset ||
+                part->fetch_offset > got->high_watermark) {
                 part->fetch_offset = part->position = reset;
                 bl_ring_clear(&part->fetched);
             }
@@ -469,7 +496,8 @@ static void on_fetch_response(kafka_consumer *consumer, const kafka_msg *respons
 static void abandon_requests(kafka_consumer *consumer, uint32_t connection, int64_t now_us)
 {
     request_table *table = &consumer->requests;
-    for (uint32_t slot = request_table_next(table, connection, request_table_first(table, connection));
+    for (uint32_t slot =
+             request_table_next(table, connection, request_table_first(table, connection));
          slot != REQUEST_NONE; slot = request_table_next(table, connection, slot + 1)) {
         const request_slot *request = request_table_slot(table, slot);
         if (request->kind != KAFKA_FETCH_REQUEST) continue; /* commits wait in their window */
@@ -485,7 +513,8 @@ static void member_become(kafka_consumer *consumer, kafka_member_state to)
     kafka_member_state from = consumer->member_state;
     bool allowed = to == KAFKA_MEMBER_STOPPED ||
                    (to == KAFKA_MEMBER_JOINING && from == KAFKA_MEMBER_STOPPED) ||
-                   ((to == KAFKA_MEMBER_STABLE || to == KAFKA_MEMBER_REVOKING) && from != KAFKA_MEMBER_STOPPED);
+                   ((to == KAFKA_MEMBER_STABLE || to == KAFKA_MEMBER_REVOKING) &&
+                    from != KAFKA_MEMBER_STOPPED);
     BL_ASSERTF(allowed, "%s: member state %d -> %d", consumer->node->name, (int)from, (int)to);
     consumer->member_state = to;
 }
@@ -502,7 +531,8 @@ static void send_heartbeat(kafka_consumer *consumer)
     uint32_t i = 0;
     for (uint32_t p = 0; p < consumer->partition_count; p++)
         if (consumer->partitions[p].owned) request->parts[i++].partition = p;
-    sim_node *coordinator = consumer->cluster->brokers[kafka_metadata_coordinator(&consumer->cluster->metadata, consumer->group_index)];
+    sim_node *coordinator = consumer->cluster->brokers[kafka_metadata_coordinator(
+        &consumer->cluster->metadata, consumer->group_index)];
     net_send(consumer->node, coordinator, kafka_msg_size_bytes(request), request);
 }
 
@@ -516,8 +546,9 @@ static bool in_response(const kafka_msg *response, uint32_t partition)
 static void on_heartbeat_response(kafka_consumer *consumer, const kafka_msg *response)
 {
     BL_ASSERT(consumer->member_state != KAFKA_MEMBER_STOPPED);
-    BL_ASSERTF(response->member_id == consumer->member_id, "%s: heartbeat answer for member %u, it is %u",
-               consumer->node->name, response->member_id, consumer->member_id);
+    BL_ASSERTF(response->member_id == consumer->member_id,
+               "%s: heartbeat answer for member %u, it is %u", consumer->node->name,
+               response->member_id, consumer->member_id);
     consumer->generation = response->generation;
     bool released = false;
     for (uint32_t p = 0; p < consumer->partition_count; p++) {
@@ -546,32 +577,36 @@ static void consumer_on_event(sim_node *node, const sim_event *ev)
 {
     kafka_consumer *consumer = node->model;
     switch (ev->kind) {
-    case SIM_EVENT_PACKET: {
-        kafka_msg *msg = ev->data;
-        if (msg->api == KAFKA_FETCH_RESPONSE) {
-            for (uint32_t b = 0; b < consumer->cluster->broker_count; b++)
-                if (consumer->cluster->brokers[b]->id == ev->arg) on_fetch_response(consumer, msg, b);
-        } else if (msg->api == KAFKA_HEARTBEAT_RESPONSE) {
-            on_heartbeat_response(consumer, msg);
-        } else {
-            BL_ASSERT(msg->api == KAFKA_COMMIT_RESPONSE);
-            on_commit_response(consumer, msg);
+        case SIM_EVENT_PACKET: {
+            kafka_msg *msg = ev->data;
+            if (msg->api == KAFKA_FETCH_RESPONSE) {
+                for (uint32_t b = 0; b < consumer->cluster->broker_count; b++)
+                    if (consumer->cluster->brokers[b]->id == ev->arg)
+                        on_fetch_response(consumer, msg, b);
+            } else if (msg->api == KAFKA_HEARTBEAT_RESPONSE) {
+                on_heartbeat_response(consumer, msg);
+            } else {
+                BL_ASSERT(msg->api == KAFKA_COMMIT_RESPONSE);
+                on_commit_response(consumer, msg);
+            }
+            kafka_msg_free(msg);
+            return;
         }
-        kafka_msg_free(msg);
-        return;
-    }
-    case SIM_EVENT_NET_RESET:
-        for (uint32_t b = 0; b < consumer->cluster->broker_count; b++)
-            if (consumer->cluster->brokers[b]->id == ev->arg) abandon_requests(consumer, b, INT64_MAX);
-        return;
-    case CONSUMER_TIMER_POLL: on_poll(consumer); return;
-    case CONSUMER_TIMER_HEARTBEAT:
-        send_heartbeat(consumer);
-        /* a fetch unanswered past max wait + request timeout is lost: send another */
-        for (uint32_t b = 0; b < consumer->cluster->broker_count; b++) abandon_requests(consumer, b, sim_now_us());
-        sim_schedule(node, sim_now_us() + consumer->options.heartbeat_interval_us, CONSUMER_TIMER_HEARTBEAT, 0, 0, NULL);
-        return;
-    default: BL_ASSERTF(false, "consumer event kind %u", ev->kind);
+        case SIM_EVENT_NET_RESET:
+            for (uint32_t b = 0; b < consumer->cluster->broker_count; b++)
+                if (consumer->cluster->brokers[b]->id == ev->arg)
+                    abandon_requests(consumer, b, INT64_MAX);
+            return;
+        case CONSUMER_TIMER_POLL: on_poll(consumer); return;
+        case CONSUMER_TIMER_HEARTBEAT:
+            send_heartbeat(consumer);
+            /* a fetch unanswered past max wait + request timeout is lost: send another */
+            for (uint32_t b = 0; b < consumer->cluster->broker_count; b++)
+                abandon_requests(consumer, b, sim_now_us());
+            sim_schedule(node, sim_now_us() + consumer->options.heartbeat_interval_us,
+                         CONSUMER_TIMER_HEARTBEAT, 0, 0, NULL);
+            return;
+        default: BL_ASSERTF(false, "consumer event kind %u", ev->kind);
     }
 }
 
@@ -611,7 +646,8 @@ static void consumer_on_stop(sim_node *node, bool power_loss)
         kafka_owned *part = &consumer->partitions[p];
         for (uint32_t i = 0; i < dispatched_count(part); i++) {
             kafka_dispatched *record = dispatched_at(part, i);
-            if (record->done_us > now_us && record->inserted) dedup_store_remove(consumer->dedup, record->msg_id);
+            if (record->done_us > now_us && record->inserted)
+                dedup_store_remove(consumer->dedup, record->msg_id);
         }
         owned_clear(part);
     }
@@ -628,7 +664,8 @@ static void consumer_on_start(sim_node *node)
     kafka_consumer *consumer = node->model;
     int64_t now_us = sim_now_us();
     member_become(consumer, KAFKA_MEMBER_JOINING);
-    consumer->member_id = node->id << 12 | (node->incarnation & 0xfff); /* a new member per process */
+    consumer->member_id =
+        node->id << 12 | (node->incarnation & 0xfff); /* a new member per process */
     consumer->generation = 0;
     consumer->next_auto_commit_us = now_us + consumer->options.commit_interval_us;
     hist_record rec = hist_record_init(HIST_SUBSCRIBE, HIST_OK, node->hist_name, now_us);
@@ -636,7 +673,8 @@ static void consumer_on_start(sim_node *node)
     rec.topic = consumer->hist_topic;
     hist_emit(HIST_STREAM_NOW, &rec);
     send_heartbeat(consumer);
-    sim_schedule(node, now_us + consumer->options.heartbeat_interval_us, CONSUMER_TIMER_HEARTBEAT, 0, 0, NULL);
+    sim_schedule(node, now_us + consumer->options.heartbeat_interval_us, CONSUMER_TIMER_HEARTBEAT,
+                 0, 0, NULL);
     consumer->poll_waiting = true;
 }
 
@@ -648,8 +686,8 @@ static const sim_node_ops consumer_ops = {
     .free_data = kafka_free_packet,
 };
 
-kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t group_index, uint32_t instance,
-                                      dedup_store *dedup)
+kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t group_index,
+                                      uint32_t instance, dedup_store *dedup)
 {
     const scn_scenario *scenario = cluster->scenario;
     const scn_consumer *config = &scenario->consumers[group_index];
@@ -667,13 +705,15 @@ kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t gro
     consumer->worker_streams = calloc(config->workers, sizeof *consumer->worker_streams);
     BL_ASSERT(consumer->partitions && consumer->worker_free_us && consumer->worker_streams);
     request_table_init(&consumer->requests, cluster->broker_count, KAFKA_CONSUMER_REQUESTS_MAX);
-    consumer->commits = calloc((size_t)cluster->broker_count * KAFKA_CONSUMER_REQUESTS_MAX, sizeof *consumer->commits);
+    consumer->commits = calloc((size_t)cluster->broker_count * KAFKA_CONSUMER_REQUESTS_MAX,
+                               sizeof *consumer->commits);
     BL_ASSERT(consumer->commits != NULL);
     uint32_t ready_max = 1;
     while (ready_max < consumer->partition_count) ready_max *= 2;
     BL_RING_INIT(&consumer->ready, uint32_t, ready_max, "the completed-fetch queue");
     for (uint32_t p = 0; p < consumer->partition_count; p++) {
-        BL_RING_INIT(&consumer->partitions[p].fetched, kafka_fetched, KAFKA_FETCHED_MAX, "a partition's fetched records");
+        BL_RING_INIT(&consumer->partitions[p].fetched, kafka_fetched, KAFKA_FETCHED_MAX,
+                     "a partition's fetched records");
         BL_RING_INIT(&consumer->partitions[p].dispatched, kafka_dispatched, KAFKA_DISPATCHED_MAX,
                      "a partition's records in processing");
     }
@@ -687,7 +727,8 @@ kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t gro
     consumer->node->instance = instance;
     consumer->node->hist_name = hist_names_intern(hist_names_table(), name);
     consumer->hist_group = hist_names_intern(hist_names_table(), config->group);
-    consumer->hist_topic = hist_names_intern(hist_names_table(), scenario->topics[config->topic_index].name);
+    consumer->hist_topic =
+        hist_names_intern(hist_names_table(), scenario->topics[config->topic_index].name);
     for (uint32_t w = 0; w < config->workers; w++) consumer->worker_streams[w] = hist_stream_open();
     return consumer;
 }

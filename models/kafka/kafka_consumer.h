@@ -19,7 +19,7 @@ typedef struct kafka_dispatched {
     int64_t offset;
     int64_t start_us, done_us;
     uint64_t msg_id;
-    bool inserted;       /* this instance put msg_id into the dedup store */
+    bool inserted; /* this instance put msg_id into the dedup store */
 } kafka_dispatched;
 
 /* A record fetched and not yet returned by poll(). */
@@ -33,18 +33,18 @@ typedef struct kafka_fetched {
  * (<= 1 GiB) of records of at least 9 bytes on the wire: under 2^27. Records handed to
  * workers and not yet finished are at most the buffer (<= 1,000,000) plus one poll:
  * under 2^21 per partition. */
-#define KAFKA_FETCHED_MAX (1u << 27)
-#define KAFKA_DISPATCHED_MAX (1u << 21)
+#define KAFKA_FETCHED_MAX      (1u << 27)
+#define KAFKA_DISPATCHED_MAX   (1u << 21)
 #define KAFKA_POLL_RECORDS_MAX 100000u /* max_poll_records' upper bound: one poll's run */
 
 typedef struct kafka_owned {
     bool owned;
-    bool queued;             /* in the consumer's completed-fetch queue */
-    int64_t position;        /* next offset poll() returns */
-    int64_t fetch_offset;    /* next offset to fetch; -1 = resolve by auto_offset_reset */
-    int64_t committed_sent;  /* last offset sent in a commit */
-    bl_ring fetched;         /* kafka_fetched not yet polled: offsets position .. */
-    bl_ring dispatched;      /* kafka_dispatched, in dispatch order */
+    bool queued;            /* in the consumer's completed-fetch queue */
+    int64_t position;       /* next offset poll() returns */
+    int64_t fetch_offset;   /* next offset to fetch; -1 = resolve by auto_offset_reset */
+    int64_t committed_sent; /* last offset sent in a commit */
+    bl_ring fetched;        /* kafka_fetched not yet polled: offsets position .. */
+    bl_ring dispatched;     /* kafka_dispatched, in dispatch order */
 } kafka_owned;
 
 /* What a commit in flight carries, beside its request_table slot. */
@@ -66,20 +66,20 @@ typedef enum kafka_member_state {
 /* Commits wait for their answer in a window of this many correlation ids: one still
  * unanswered when its id's place in the window comes round again is given up, its
  * outcome unknown. (The coordinator rewrite gives commits request.timeout.ms instead.) */
-#define KAFKA_PENDING_COMMITS_MAX 64
+#define KAFKA_PENDING_COMMITS_MAX   64
 /* A consumer's requests in flight per broker connection: one fetch, and on the
  * coordinator's connection the commits of the window. */
 #define KAFKA_CONSUMER_REQUESTS_MAX (1 + KAFKA_PENDING_COMMITS_MAX)
-#define KAFKA_REQUEST_TIMEOUT_US (30LL * 1000000LL) /* consumer request.timeout.ms */
+#define KAFKA_REQUEST_TIMEOUT_US    (30LL * 1000000LL) /* consumer request.timeout.ms */
 
 typedef struct kafka_consumer {
     const kafka_cluster *cluster;
     const scn_consumer *config;
-    kafka_consumer_options options;  /* the group's Kafka client configuration */
+    kafka_consumer_options options; /* the group's Kafka client configuration */
     uint32_t group_index;
     uint32_t instance;
     sim_node *node;
-    dedup_store *dedup;      /* shared by the group; NULL unless dedup */
+    dedup_store *dedup; /* shared by the group; NULL unless dedup */
     gsl_rng *rng_processing;
     kafka_member_state member_state;
     uint32_t member_id;
@@ -91,12 +91,12 @@ typedef struct kafka_consumer {
     int64_t *worker_free_us;
     uint32_t *worker_streams;
     uint32_t round_robin_next;
-    bl_ring ready;                 /* completed-fetch queue of partition numbers (uint32_t),
+    bl_ring ready;     /* completed-fetch queue of partition numbers (uint32_t),
                                       each at most once: at most partition_count */
-    uint64_t *run_ids;             /* ids of the poll's current run (one history record) */
-    int32_t *run_keys;             /* and their keys */
+    uint64_t *run_ids; /* ids of the poll's current run (one history record) */
+    int32_t *run_keys; /* and their keys */
     uint32_t run_capacity;
-    bool poll_waiting;             /* poll found nothing: a fetch response polls again */
+    bool poll_waiting; /* poll found nothing: a fetch response polls again */
     bool poll_scheduled;
     int64_t next_auto_commit_us;
     int64_t stall_until_us;
@@ -104,8 +104,8 @@ typedef struct kafka_consumer {
     uint16_t hist_group, hist_topic;
 } kafka_consumer;
 
-kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t group_index, uint32_t instance,
-                                      dedup_store *dedup);
+kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t group_index,
+                                      uint32_t instance, dedup_store *dedup);
 void kafka_consumer_free(kafka_consumer *consumer);
 /* The consumer's processing cannot start before until_us (its database is down). */
 void kafka_consumer_stall(kafka_consumer *consumer, int64_t until_us);

@@ -37,15 +37,18 @@ static void *kafka_build(const scn_scenario *scenario)
     kafka_cluster *cluster = &run->cluster;
     cluster->scenario = scenario;
     cluster->options = kafka_cluster_options_of(&scenario->cluster);
-    for (uint32_t t = 0; t < scenario->topic_count; t++) cluster->topics[t] = kafka_topic_options_of(&scenario->topics[t]);
+    for (uint32_t t = 0; t < scenario->topic_count; t++)
+        cluster->topics[t] = kafka_topic_options_of(&scenario->topics[t]);
     kafka_metadata_init(&cluster->metadata, scenario, cluster->topics);
     cluster->broker_count = scenario->cluster.broker_count;
     for (uint32_t b = 0; b < cluster->broker_count; b++) {
         run->brokers[b] = kafka_broker_create(cluster, b);
         cluster->brokers[b] = run->brokers[b]->node;
     }
-    for (uint32_t i = 0; i < scenario->producer_count; i++) run->producer_count += scenario->producers[i].count;
-    for (uint32_t i = 0; i < scenario->consumer_count; i++) run->consumer_count += scenario->consumers[i].count;
+    for (uint32_t i = 0; i < scenario->producer_count; i++)
+        run->producer_count += scenario->producers[i].count;
+    for (uint32_t i = 0; i < scenario->consumer_count; i++)
+        run->consumer_count += scenario->consumers[i].count;
     run->producers = calloc(run->producer_count + 1, sizeof *run->producers);
     run->consumers = calloc(run->consumer_count + 1, sizeof *run->consumers);
     BL_ASSERT(run->producers != NULL && run->consumers != NULL);
@@ -60,12 +63,15 @@ static void *kafka_build(const scn_scenario *scenario)
     return run;
 }
 
-static uint32_t kafka_resolve(void *state, const scn_selector *selector, sim_node **out, uint32_t max)
+static uint32_t kafka_resolve(void *state, const scn_selector *selector, sim_node **out,
+                              uint32_t max)
 {
     kafka_run *run = state;
-    BL_ASSERTF(selector->kind == SCN_SEL_FAMILY, "selector kind %d is not Kafka's", (int)selector->kind);
+    BL_ASSERTF(selector->kind == SCN_SEL_FAMILY, "selector kind %d is not Kafka's",
+               (int)selector->kind);
     BL_ASSERT(max >= 1);
-    BL_ASSERTF(selector->family_kind == KAFKA_SELECTOR_LEADER, "Kafka selector kind %u", selector->family_kind);
+    BL_ASSERTF(selector->family_kind == KAFKA_SELECTOR_LEADER, "Kafka selector kind %u",
+               selector->family_kind);
     uint32_t topic = selector->family_args[KAFKA_LEADER_ARG_TOPIC];
     uint32_t partition = selector->family_args[KAFKA_LEADER_ARG_PARTITION];
     out[0] = run->brokers[kafka_metadata_leader(&run->cluster.metadata, topic, partition)]->node;

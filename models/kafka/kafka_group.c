@@ -9,7 +9,8 @@
 
 #define KAFKA_OFFSET_RECORD_BYTES 64
 
-void kafka_group_init(kafka_group *group, const scn_scenario *scenario, uint16_t group_index, disk *d)
+void kafka_group_init(kafka_group *group, const scn_scenario *scenario, uint16_t group_index,
+                      disk *d)
 {
     const scn_consumer *consumer = &scenario->consumers[group_index];
     memset(group, 0, sizeof *group);
@@ -69,20 +70,23 @@ static void remove_member(kafka_group *group, uint32_t m)
     uint32_t member_id = group->members[m].member_id;
     for (uint32_t p = 0; p < group->partition_count; p++)
         if (group->owner[p] == member_id) group->owner[p] = KAFKA_NO_MEMBER;
-    memmove(&group->members[m], &group->members[m + 1], (group->member_count - m - 1) * sizeof group->members[0]);
+    memmove(&group->members[m], &group->members[m + 1],
+            (group->member_count - m - 1) * sizeof group->members[0]);
     group->member_count--;
 }
 
 static void add_member(kafka_group *group, uint32_t member_id, uint32_t node_id, int64_t now_us)
 {
-    BL_ASSERTF(group->member_count < KAFKA_MEMBERS_MAX, "group has more than %d members", KAFKA_MEMBERS_MAX);
+    BL_ASSERTF(group->member_count < KAFKA_MEMBERS_MAX, "group has more than %d members",
+               KAFKA_MEMBERS_MAX);
     BL_ASSERTF(member_index(group, member_id) < 0, "member %u joins twice", member_id);
     uint32_t m = group->member_count;
     while (m > 0 && group->members[m - 1].member_id > member_id) {
         group->members[m] = group->members[m - 1];
         m--;
     }
-    group->members[m] = (kafka_member){.member_id = member_id, .node_id = node_id, .last_heartbeat_us = now_us};
+    group->members[m] =
+        (kafka_member){.member_id = member_id, .node_id = node_id, .last_heartbeat_us = now_us};
     group->member_count++;
 }
 
@@ -92,18 +96,19 @@ static void add_member(kafka_group *group, uint32_t member_id, uint32_t node_id,
 static void assert_invariants(const kafka_group *group)
 {
     for (uint32_t m = 1; m < group->member_count; m++)
-        BL_ASSERTF(group->members[m - 1].member_id < group->members[m].member_id, "group %u: members out of order",
-                   group->group_index);
+        BL_ASSERTF(group->members[m - 1].member_id < group->members[m].member_id,
+                   "group %u: members out of order", group->group_index);
     for (uint32_t p = 0; p < group->partition_count; p++) {
         uint32_t owner = group->owner[p], target = group->target[p];
         BL_ASSERTF(owner == KAFKA_NO_MEMBER || member_index(group, owner) >= 0,
-                   "group %u: partition %u held by member %u, which is not in the group", group->group_index, p, owner);
+                   "group %u: partition %u held by member %u, which is not in the group",
+                   group->group_index, p, owner);
         BL_ASSERTF(target == KAFKA_NO_MEMBER || member_index(group, target) >= 0,
-                   "group %u: partition %u assigned to member %u, which is not in the group", group->group_index, p,
-                   target);
+                   "group %u: partition %u assigned to member %u, which is not in the group",
+                   group->group_index, p, target);
         BL_ASSERTF(target != KAFKA_NO_MEMBER || group->member_count == 0,
-                   "group %u: partition %u assigned to nobody with %u members", group->group_index, p,
-                   group->member_count);
+                   "group %u: partition %u assigned to nobody with %u members", group->group_index,
+                   p, group->member_count);
     }
 }
 
@@ -157,7 +162,8 @@ void kafka_group_heartbeat(kafka_group *group, const kafka_msg *request, uint32_
     assert_invariants(group);
 }
 
-kafka_error kafka_group_commit(kafka_group *group, disk *d, const kafka_msg *request, int64_t now_us)
+kafka_error kafka_group_commit(kafka_group *group, disk *d, const kafka_msg *request,
+                               int64_t now_us)
 {
     if (member_index(group, request->member_id) < 0) return KAFKA_UNKNOWN_MEMBER;
     for (uint32_t i = 0; i < request->part_count; i++) {
@@ -165,12 +171,14 @@ kafka_error kafka_group_commit(kafka_group *group, disk *d, const kafka_msg *req
         BL_ASSERT(p < group->partition_count);
         if (group->owner[p] != request->member_id) return KAFKA_NOT_OWNER;
     }
-    if (!disk_append(d, group->offsets_file, (uint64_t)request->part_count * KAFKA_OFFSET_RECORD_BYTES, now_us))
+    if (!disk_append(d, group->offsets_file,
+                     (uint64_t)request->part_count * KAFKA_OFFSET_RECORD_BYTES, now_us))
         return KAFKA_STORAGE_ERROR;
     for (uint32_t i = 0; i < request->part_count; i++) {
         uint32_t p = request->parts[i].partition;
         group->committed[p] = request->parts[i].offset;
-        kafka_offset_write write = {.end_bytes = group->offsets_file->size_bytes, .partition = p,
+        kafka_offset_write write = {.end_bytes = group->offsets_file->size_bytes,
+                                    .partition = p,
                                     .offset = request->parts[i].offset};
         *BL_RING_PUSH_BACK(&group->writes, kafka_offset_write) = write;
     }

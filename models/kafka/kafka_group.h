@@ -18,8 +18,8 @@
 #include "../../engine/ring.h"
 #include "kafka_proto.h"
 
-#define KAFKA_MEMBERS_MAX 256
-#define KAFKA_NO_MEMBER UINT32_MAX
+#define KAFKA_MEMBERS_MAX       256
+#define KAFKA_NO_MEMBER         UINT32_MAX
 /* The most offset writes a group keeps waiting to become durable: one per partition of
  * each commit whose record the offsets file has not written back yet. The broker drops
  * the durable ones after every commit and writeback, so what waits was committed within
@@ -36,7 +36,7 @@ typedef struct kafka_member {
 } kafka_member;
 
 typedef struct kafka_offset_write {
-    uint64_t end_bytes;   /* the commit record's end in the offsets file */
+    uint64_t end_bytes; /* the commit record's end in the offsets file */
     uint32_t partition;
     int64_t offset;
 } kafka_offset_write;
@@ -49,16 +49,17 @@ typedef struct kafka_group {
     kafka_member members[KAFKA_MEMBERS_MAX];
     uint32_t member_count;
     uint32_t generation;
-    uint32_t *target;            /* member id the assignment gives each partition */
-    uint32_t *owner;             /* member id that holds it now */
-    int64_t *committed;          /* -1 = none */
-    int64_t *committed_durable;  /* what survives a power loss */
+    uint32_t *target;           /* member id the assignment gives each partition */
+    uint32_t *owner;            /* member id that holds it now */
+    int64_t *committed;         /* -1 = none */
+    int64_t *committed_durable; /* what survives a power loss */
     disk_file *offsets_file;
-    bl_ring writes;              /* kafka_offset_writes not yet durable, oldest first; at
+    bl_ring writes; /* kafka_offset_writes not yet durable, oldest first; at
                                     most KAFKA_OFFSET_WRITES_MAX */
 } kafka_group;
 
-void kafka_group_init(kafka_group *group, const scn_scenario *scenario, uint16_t group_index, disk *d);
+void kafka_group_init(kafka_group *group, const scn_scenario *scenario, uint16_t group_index,
+                      disk *d);
 void kafka_group_free(kafka_group *group);
 /* Coordinator restart: volatile membership is gone; power loss also loses offsets not
  * yet durable. */
@@ -68,7 +69,8 @@ void kafka_group_restart(kafka_group *group, bool power_loss);
  * not yet released by its previous owner). */
 void kafka_group_heartbeat(kafka_group *group, const kafka_msg *request, uint32_t node_id,
                            int64_t now_us, kafka_msg *response);
-kafka_error kafka_group_commit(kafka_group *group, disk *d, const kafka_msg *request, int64_t now_us);
+kafka_error kafka_group_commit(kafka_group *group, disk *d, const kafka_msg *request,
+                               int64_t now_us);
 /* Evicts members whose session expired; returns the earliest future expiry. */
 int64_t kafka_group_expire(kafka_group *group, int64_t now_us);
 /* Applies writeback progress of the offsets file to committed_durable. */

@@ -55,9 +55,11 @@ int64_t kafka_log_append(kafka_log *log, disk *d, const uint64_t *msg_ids, const
     memcpy(log->keys + index, keys, count * sizeof *keys);
     int64_t base = log->end_offset;
     log->end_offset += count;
-    *BL_RING_PUSH_BACK(&log->batches, kafka_log_batch) = (kafka_log_batch){
-        .base_offset = base, .count = count, .end_bytes = log->file->size_bytes,
-        .append_us = now_us};
+    *BL_RING_PUSH_BACK(&log->batches, kafka_log_batch) =
+        (kafka_log_batch){.base_offset = base,
+                          .count = count,
+                          .end_bytes = log->file->size_bytes,
+                          .append_us = now_us};
     BL_ASSERT(log->end_offset - log->array_base <= (int64_t)log->capacity);
     return base;
 }
@@ -94,13 +96,15 @@ void kafka_log_retain(kafka_log *log, disk *d, int64_t cutoff_us, uint64_t max_b
         log->start_offset = first->base_offset + first->count;
         bl_ring_pop_front(batches);
     }
-    if (new_start_bytes != log->file->start_bytes) disk_release_front(d, log->file, new_start_bytes);
+    if (new_start_bytes != log->file->start_bytes)
+        disk_release_front(d, log->file, new_start_bytes);
 }
 
 uint64_t kafka_log_msg(const kafka_log *log, int64_t offset)
 {
-    BL_ASSERTF(offset >= log->start_offset && offset < log->end_offset, "read of offset %lld outside [%lld, %lld)",
-               (long long)offset, (long long)log->start_offset, (long long)log->end_offset);
+    BL_ASSERTF(offset >= log->start_offset && offset < log->end_offset,
+               "read of offset %lld outside [%lld, %lld)", (long long)offset,
+               (long long)log->start_offset, (long long)log->end_offset);
     return log->msg_ids[offset - log->array_base];
 }
 

@@ -30,23 +30,23 @@
 typedef struct kafka_log_batch {
     int64_t base_offset;
     uint32_t count;
-    uint64_t end_bytes;    /* file offset just after this batch */
+    uint64_t end_bytes; /* file offset just after this batch */
     int64_t append_us;
 } kafka_log_batch;
 
 typedef struct kafka_log {
     disk_file *file;
-    int64_t start_offset;      /* log start (retention moves it) */
-    int64_t end_offset;        /* LEO: next offset to assign */
+    int64_t start_offset; /* log start (retention moves it) */
+    int64_t end_offset;   /* LEO: next offset to assign */
     /* Records [array_base, end_offset) by offset, those before start_offset deleted:
      * msg_ids[offset - array_base] and keys[...], capacity entries each, at most
      * KAFKA_LOG_RECORDS_MAX. Not a ring: appends and fetches (kafka_broker.c) copy runs of
      * records with memcpy. */
     uint64_t *msg_ids;
     int32_t *keys;
-    int64_t array_base;        /* offset of msg_ids[0] */
-    uint32_t capacity;         /* entries allocated in each array */
-    bl_ring batches;           /* kafka_log_batch of the live records, oldest first; at most
+    int64_t array_base; /* offset of msg_ids[0] */
+    uint32_t capacity;  /* entries allocated in each array */
+    bl_ring batches;    /* kafka_log_batch of the live records, oldest first; at most
                                   KAFKA_LOG_BATCHES_MAX */
 } kafka_log;
 

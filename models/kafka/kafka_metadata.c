@@ -7,9 +7,11 @@
 
 #include "../../engine/bl_assert.h"
 
-void kafka_metadata_init(kafka_metadata *metadata, const scn_scenario *scenario, const kafka_topic_options *topics)
+void kafka_metadata_init(kafka_metadata *metadata, const scn_scenario *scenario,
+                         const kafka_topic_options *topics)
 {
-    BL_ASSERT(scenario->cluster.broker_count >= 1 && scenario->cluster.broker_count <= SCN_BROKERS_MAX);
+    BL_ASSERT(scenario->cluster.broker_count >= 1 &&
+              scenario->cluster.broker_count <= SCN_BROKERS_MAX);
     BL_ASSERT(scenario->topic_count >= 1 && scenario->topic_count <= SCN_TOPICS_MAX);
     memset(metadata, 0, sizeof *metadata);
     metadata->broker_count = scenario->cluster.broker_count;
@@ -46,8 +48,8 @@ void kafka_metadata_free(kafka_metadata *metadata)
     memset(metadata, 0, sizeof *metadata);
 }
 
-const kafka_partition_state *kafka_metadata_partition(const kafka_metadata *metadata, uint32_t topic,
-                                                      uint32_t partition)
+const kafka_partition_state *kafka_metadata_partition(const kafka_metadata *metadata,
+                                                      uint32_t topic, uint32_t partition)
 {
     BL_ASSERTF(topic < metadata->topic_count, "topic %u of %u", topic, metadata->topic_count);
     BL_ASSERTF(partition < metadata->topic_partitions[topic], "partition %u of %u", partition,

@@ -23,17 +23,17 @@
 typedef struct kafka_partition_state {
     uint16_t replicas[KAFKA_REPLICAS_MAX]; /* broker indices, preferred leader first */
     uint16_t replica_count;
-    uint16_t leader;                       /* broker index */
+    uint16_t leader; /* broker index */
     uint32_t leader_epoch;
-    uint32_t isr_brokers;                  /* bit b: broker b is in sync (SCN_BROKERS_MAX <= 32) */
+    uint32_t isr_brokers; /* bit b: broker b is in sync (SCN_BROKERS_MAX <= 32) */
 } kafka_partition_state;
 
 typedef struct kafka_metadata {
     uint32_t broker_count;
     uint32_t topic_count;
     uint32_t topic_partitions[SCN_TOPICS_MAX];
-    uint32_t topic_base[SCN_TOPICS_MAX];   /* index of the topic's partition 0 */
-    kafka_partition_state *partitions;     /* every topic's, topic by topic */
+    uint32_t topic_base[SCN_TOPICS_MAX]; /* index of the topic's partition 0 */
+    kafka_partition_state *partitions;   /* every topic's, topic by topic */
     uint32_t partition_count;
     uint16_t coordinators[SCN_GROUPS_MAX]; /* broker index of each group's coordinator */
     uint32_t group_count;
@@ -41,10 +41,11 @@ typedef struct kafka_metadata {
 
 _Static_assert(SCN_BROKERS_MAX <= 32, "the ISR is a 32-bit set of brokers");
 
-void kafka_metadata_init(kafka_metadata *metadata, const scn_scenario *scenario, const kafka_topic_options *topics);
+void kafka_metadata_init(kafka_metadata *metadata, const scn_scenario *scenario,
+                         const kafka_topic_options *topics);
 void kafka_metadata_free(kafka_metadata *metadata);
-const kafka_partition_state *kafka_metadata_partition(const kafka_metadata *metadata, uint32_t topic,
-                                                      uint32_t partition);
+const kafka_partition_state *kafka_metadata_partition(const kafka_metadata *metadata,
+                                                      uint32_t topic, uint32_t partition);
 /* The broker index leading partition `partition` of topic `topic`. */
 uint32_t kafka_metadata_leader(const kafka_metadata *metadata, uint32_t topic, uint32_t partition);
 /* The broker index coordinating consumer group `group` (its scenario entry). */

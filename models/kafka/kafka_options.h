@@ -17,9 +17,9 @@ typedef enum kafka_acks { KAFKA_ACKS_0 = 0, KAFKA_ACKS_1 = 1, KAFKA_ACKS_ALL = 2
 #define KAFKA_RETRIES_MAX UINT32_MAX /* `retries: max` */
 
 typedef enum kafka_commit {
-    KAFKA_COMMIT_AUTO = 0,            /* enable.auto.commit, at poll start every interval (K28) */
-    KAFKA_COMMIT_AFTER_PROCESSING,    /* commit processed offsets (at-least-once) */
-    KAFKA_COMMIT_BEFORE_PROCESSING,   /* commit right after poll, then process (at-most-once) */
+    KAFKA_COMMIT_AUTO = 0,          /* enable.auto.commit, at poll start every interval (K28) */
+    KAFKA_COMMIT_AFTER_PROCESSING,  /* commit processed offsets (at-least-once) */
+    KAFKA_COMMIT_BEFORE_PROCESSING, /* commit right after poll, then process (at-most-once) */
 } kafka_commit;
 
 typedef enum kafka_offset_reset { KAFKA_RESET_LATEST = 0, KAFKA_RESET_EARLIEST } kafka_offset_reset;
@@ -27,47 +27,53 @@ typedef enum kafka_offset_reset { KAFKA_RESET_LATEST = 0, KAFKA_RESET_EARLIEST }
 /* cluster: the broker flush policy (K4), log.flush.interval.messages / .ms; 0 = off
  * (leave it to the OS, Kafka's default). */
 typedef struct kafka_cluster_options {
-    uint64_t flush_messages;     /* flush.messages: fsync every N appended messages */
-    int64_t flush_interval_us;   /* flush.interval: fsync every T */
+    uint64_t flush_messages;   /* flush.messages: fsync every N appended messages */
+    int64_t flush_interval_us; /* flush.interval: fsync every T */
 } kafka_cluster_options;
 
 typedef struct kafka_topic_options {
     uint32_t replication_factor; /* replication_factor: only 1 until replication lands */
     int64_t retention_us;        /* retention (retention.ms): 0 = unlimited */
-    uint64_t retention_bytes;    /* retention_bytes (retention.bytes): per partition, 0 = unlimited */
+    uint64_t retention_bytes; /* retention_bytes (retention.bytes): per partition, 0 = unlimited */
 } kafka_topic_options;
 
 typedef struct kafka_producer_options {
-    kafka_acks acks;                /* acks */
-    uint32_t retries;               /* retries: an integer or `max` */
-    int64_t retry_backoff_us;       /* retry_backoff (retry.backoff.ms) */
-    int64_t retry_backoff_max_us;   /* retry_backoff_max (retry.backoff.max.ms, KIP-580) */
-    int64_t request_timeout_us;     /* request_timeout (request.timeout.ms), > 0 */
-    int64_t delivery_timeout_us;    /* delivery_timeout (delivery.timeout.ms), >= linger + request_timeout */
-    uint32_t max_in_flight;         /* max_in_flight (max.in.flight.requests.per.connection), 1..100 */
-    int64_t linger_us;              /* linger (linger.ms) */
-    uint64_t batch_size_bytes;      /* batch_size (batch.size): per partition batch */
-    uint64_t buffer_memory_bytes;   /* buffer_memory (buffer.memory) */
+    kafka_acks acks;              /* acks */
+    uint32_t retries;             /* retries: an integer or `max` */
+    int64_t retry_backoff_us;     /* retry_backoff (retry.backoff.ms) */
+    int64_t retry_backoff_max_us; /* retry_backoff_max (retry.backoff.max.ms, KIP-580) */
+    int64_t request_timeout_us;   /* request_timeout (request.timeout.ms), > 0 */
+    int64_t
+        delivery_timeout_us; /* delivery_timeout (delivery.timeout.ms), >= linger + request_timeout */
+    uint32_t max_in_flight;    /* max_in_flight (max.in.flight.requests.per.connection), 1..100 */
+    int64_t linger_us;         /* linger (linger.ms) */
+    uint64_t batch_size_bytes; /* batch_size (batch.size): per partition batch */
+    uint64_t buffer_memory_bytes; /* buffer_memory (buffer.memory) */
 } kafka_producer_options;
 
 typedef struct kafka_consumer_options {
-    kafka_commit commit;            /* commit: auto | after_processing | before_processing */
-    int64_t commit_interval_us;     /* commit_interval (auto.commit.interval.ms), > 0, auto only */
-    int64_t session_timeout_us;     /* session_timeout (session.timeout.ms, K25) */
-    int64_t heartbeat_interval_us;  /* heartbeat_interval (heartbeat.interval.ms), < session_timeout */
-    uint32_t max_poll_records;      /* max_poll_records (max.poll.records), 1..100000 */
-    int64_t fetch_max_wait_us;      /* fetch_max_wait (fetch.max.wait.ms) */
-    uint64_t fetch_min_bytes;       /* fetch_min_bytes (fetch.min.bytes): the broker holds a
+    kafka_commit commit;        /* commit: auto | after_processing | before_processing */
+    int64_t commit_interval_us; /* commit_interval (auto.commit.interval.ms), > 0, auto only */
+    int64_t session_timeout_us; /* session_timeout (session.timeout.ms, K25) */
+    int64_t
+        heartbeat_interval_us; /* heartbeat_interval (heartbeat.interval.ms), < session_timeout */
+    uint32_t max_poll_records; /* max_poll_records (max.poll.records), 1..100000 */
+    int64_t fetch_max_wait_us; /* fetch_max_wait (fetch.max.wait.ms) */
+    uint64_t fetch_min_bytes;  /* fetch_min_bytes (fetch.min.bytes): the broker holds a
                                        fetch until this much is available or fetch_max_wait passes */
-    uint64_t fetch_max_bytes;       /* fetch_max_bytes (max.partition.fetch.bytes): per
+    uint64_t fetch_max_bytes;  /* fetch_max_bytes (max.partition.fetch.bytes): per
                                        partition per fetch */
     kafka_offset_reset offset_reset; /* auto_offset_reset: latest | earliest */
 } kafka_consumer_options;
 
-_Static_assert(sizeof(kafka_cluster_options) <= SCN_FAMILY_OPTIONS_BYTES, "fits the scenario's options");
-_Static_assert(sizeof(kafka_topic_options) <= SCN_FAMILY_OPTIONS_BYTES, "fits the scenario's options");
-_Static_assert(sizeof(kafka_producer_options) <= SCN_FAMILY_OPTIONS_BYTES, "fits the scenario's options");
-_Static_assert(sizeof(kafka_consumer_options) <= SCN_FAMILY_OPTIONS_BYTES, "fits the scenario's options");
+_Static_assert(sizeof(kafka_cluster_options) <= SCN_FAMILY_OPTIONS_BYTES,
+               "fits the scenario's options");
+_Static_assert(sizeof(kafka_topic_options) <= SCN_FAMILY_OPTIONS_BYTES,
+               "fits the scenario's options");
+_Static_assert(sizeof(kafka_producer_options) <= SCN_FAMILY_OPTIONS_BYTES,
+               "fits the scenario's options");
+_Static_assert(sizeof(kafka_consumer_options) <= SCN_FAMILY_OPTIONS_BYTES,
+               "fits the scenario's options");
 
 static inline kafka_cluster_options kafka_cluster_options_of(const scn_cluster *cluster)
 {
@@ -90,7 +96,8 @@ static inline kafka_producer_options kafka_producer_options_of(const scn_produce
 {
     kafka_producer_options options;
     memcpy(&options, producer->family.bytes, sizeof options);
-    BL_ASSERT(options.acks == KAFKA_ACKS_0 || options.acks == KAFKA_ACKS_1 || options.acks == KAFKA_ACKS_ALL);
+    BL_ASSERT(options.acks == KAFKA_ACKS_0 || options.acks == KAFKA_ACKS_1 ||
+              options.acks == KAFKA_ACKS_ALL);
     BL_ASSERT(options.max_in_flight >= 1);
     BL_ASSERT(options.max_in_flight <= 100);
     BL_ASSERT(options.request_timeout_us > 0);

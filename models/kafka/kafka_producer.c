@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include "../../engine/bl_assert.h"
 #include "../../engine/history.h"
 #include "../../engine/net.h"
@@ -33,13 +32,16 @@
 
 enum {
     PRODUCER_TIMER_WAKE = SIM_EVENT_MODEL_BASE,
-    PRODUCER_TIMER_REQUEST_TIMEOUT,   /* the earliest in-flight deadline passed */
-    PRODUCER_TIMER_REQUEST_DONE,      /* sync application requests: token: request id */
+    PRODUCER_TIMER_REQUEST_TIMEOUT, /* the earliest in-flight deadline passed */
+    PRODUCER_TIMER_REQUEST_DONE,    /* sync application requests: token: request id */
 };
 
 /* ---- small helpers ---- */
 
-static int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t min_i64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
 
 static uint32_t producer_topic(const kafka_producer *producer)
 {
@@ -59,7 +61,8 @@ static kafka_batch *batch_new(kafka_producer *producer, uint32_t partition, int6
     if (batch != NULL) {
         producer->free_batches = batch->next;
         producer->free_batch_count--;
-        *batch = (kafka_batch){.msg_ids = batch->msg_ids, .keys = batch->keys, .capacity = batch->capacity};
+        *batch = (kafka_batch){
+            .msg_ids = batch->msg_ids, .keys = batch->keys, .capacity = batch->capacity};
     } else {
         batch = calloc(1, sizeof *batch);
         BL_ASSERT(batch != NULL);
@@ -112,8 +115,10 @@ static uint64_t batch_bytes(const kafka_producer *producer, const kafka_batch *b
 static void queue_push_back(kafka_part_queue *queue, kafka_batch *batch)
 {
     batch->next = NULL;
-    if (queue->tail != NULL) queue->tail->next = batch;
-    else queue->head = batch;
+    if (queue->tail != NULL)
+        queue->tail->next = batch;
+    else
+        queue->head = batch;
     queue->tail = batch;
 }
 
@@ -136,8 +141,8 @@ static kafka_batch *queue_pop_front(kafka_part_queue *queue)
 
 /* ---- history ---- */
 
-static void record_send_invoke(kafka_producer *producer, uint32_t stream, int64_t t_us, uint64_t msg_id,
-                               int64_t intended_us, int32_t key)
+static void record_send_invoke(kafka_producer *producer, uint32_t stream, int64_t t_us,
+                               uint64_t msg_id, int64_t intended_us, int32_t key)
 {
     hist_record rec = hist_record_init(HIST_SEND, HIST_INVOKE, producer->node->hist_name, t_us);
     rec.msg = msg_id;
@@ -159,12 +164,15 @@ static void record_request(kafka_producer *producer, uint32_t stream, hist_type 
 }
 
 /* The batch's outcome: one history record for the whole batch (history.h). */
-static void record_outcome(kafka_producer *producer, const kafka_batch *batch, hist_type type, int64_t base_offset)
+static void record_outcome(kafka_producer *producer, const kafka_batch *batch, hist_type type,
+                           int64_t base_offset)
 {
     BL_ASSERT(batch->count >= 1);
     int64_t now_us = sim_now_us();
-    for (uint32_t first = 0; first < batch->count; first += HIST_BATCH_MAX) { /* a huge batch: in parts */
-        uint32_t count = batch->count - first < HIST_BATCH_MAX ? batch->count - first : HIST_BATCH_MAX;
+    for (uint32_t first = 0; first < batch->count;
+         first += HIST_BATCH_MAX) { /* a huge batch: in parts */
+        uint32_t count =
+            batch->count - first < HIST_BATCH_MAX ? batch->count - first : HIST_BATCH_MAX;
         hist_record rec = hist_record_init(HIST_SEND, type, producer->node->hist_name, now_us);
         rec.msg = batch->msg_ids[first];
         rec.count = count;
@@ -182,7 +190,8 @@ static void record_outcome(kafka_producer *producer, const kafka_batch *batch, h
 
 /* ---- the application: offering messages ---- */
 
-static uint32_t append_message(kafka_producer *producer, uint64_t msg_id, int32_t key, int64_t intended_us)
+static uint32_t append_message(kafka_producer *producer, uint64_t msg_id, int32_t key,
+                               int64_t intended_us)
 {
     uint32_t partitions = partition_count(producer);
     uint32_t partition = key >= 0 ? kafka_partition_for_key(key, partitions)
@@ -222,7 +231,8 @@ static int32_t offer_next(kafka_producer *producer, int64_t t_us)
     int64_t intended_us = arrival_us + (request->enabled ? request->local_us : 0);
     if (send_us - intended_us > PRODUCER_MAX_BLOCK_US) { /* send() threw after max.block.ms */
         record_send_invoke(producer, producer->send_stream, send_us, msg_id, intended_us, key);
-        hist_record rec = hist_record_init(HIST_SEND, HIST_FAIL, producer->node->hist_name, send_us);
+        hist_record rec =
+            hist_record_init(HIST_SEND, HIST_FAIL, producer->node->hist_name, send_us);
         rec.msg = msg_id;
         hist_emit(producer->send_stream, &rec);
         return -1;
@@ -265,17 +275,21 @@ static void offer_ahead(kafka_producer *producer, int64_t now_us)
     wl_generator *gen = &producer->generator;
     uint64_t buffer_bytes = producer->options.buffer_memory_bytes;
     /* Blocked sends first (buffer memory was full): they happen now, late. */
-    while (gen->next_us <= now_us && producer->buffered_bytes < buffer_bytes) offer_next(producer, now_us);
+    while (gen->next_us <= now_us && producer->buffered_bytes < buffer_bytes)
+        offer_next(producer, now_us);
     int64_t due_us = next_due_us(producer, now_us);
-    while (gen->next_us != INT64_MAX && gen->next_us <= due_us && producer->buffered_bytes < buffer_bytes) {
+    while (gen->next_us != INT64_MAX && gen->next_us <= due_us &&
+           producer->buffered_bytes < buffer_bytes) {
         int32_t partition = offer_next(producer, gen->next_us);
-        if (partition >= 0) due_us = min_i64(due_us, open_batch_due_us(producer, producer->queues[partition].open));
+        if (partition >= 0)
+            due_us = min_i64(due_us, open_batch_due_us(producer, producer->queues[partition].open));
     }
 }
 
 /* ---- the client: closing, sending, completing batches ---- */
 
-static void complete_batch(kafka_producer *producer, kafka_batch *batch, hist_type type, int64_t base_offset)
+static void complete_batch(kafka_producer *producer, kafka_batch *batch, hist_type type,
+                           int64_t base_offset)
 {
     record_outcome(producer, batch, type, base_offset);
     BL_ASSERT(producer->buffered_bytes >= batch_bytes(producer, batch));
@@ -296,7 +310,8 @@ static void fail_or_retry(kafka_producer *producer, kafka_batch *batch, bool may
         return;
     }
     int64_t backoff_us = options->retry_backoff_us;
-    for (uint32_t i = 1; i < batch->attempts && backoff_us < options->retry_backoff_max_us; i++) backoff_us *= 2;
+    for (uint32_t i = 1; i < batch->attempts && backoff_us < options->retry_backoff_max_us; i++)
+        backoff_us *= 2;
     batch->retry_at_us = now_us + min_i64(backoff_us, options->retry_backoff_max_us);
     queue_push_front(&producer->queues[batch->partition], batch); /* K22: back to the head */
 }
@@ -314,7 +329,8 @@ static void close_due_batches(kafka_producer *producer, int64_t now_us)
             queue->open = NULL;
         }
         /* Queued batches past their delivery timeout expire before being sent. */
-        while (queue->head != NULL && queue->head->created_us + options->delivery_timeout_us <= now_us) {
+        while (queue->head != NULL &&
+               queue->head->created_us + options->delivery_timeout_us <= now_us) {
             kafka_batch *expired = queue_pop_front(queue);
             complete_batch(producer, expired, expired->maybe_written ? HIST_INFO : HIST_FAIL, -1);
         }
@@ -352,14 +368,15 @@ static bool send_one_request(kafka_producer *producer, uint32_t broker, const ui
         memcpy(part->keys, batch->keys, batch->count * sizeof *part->keys);
     }
     uint32_t request_id = request->correlation_id;
-    net_send(producer->node, producer->cluster->brokers[broker], kafka_msg_size_bytes(request), request);
+    net_send(producer->node, producer->cluster->brokers[broker], kafka_msg_size_bytes(request),
+             request);
     if (options->acks == KAFKA_ACKS_0) { /* done once handed to the socket (K19) */
         for (uint32_t i = 0; i < count; i++) complete_batch(producer, chosen[i], HIST_OK, -1);
         return true;
     }
     int64_t deadline_us = now_us + options->request_timeout_us;
-    uint32_t slot = request_table_add(&producer->requests, broker, request_id, KAFKA_PRODUCE_REQUEST, now_us,
-                                      deadline_us);
+    uint32_t slot = request_table_add(&producer->requests, broker, request_id,
+                                      KAFKA_PRODUCE_REQUEST, now_us, deadline_us);
     kafka_request_batches *carried = &producer->request_batches[slot];
     BL_ASSERT(carried->batches == NULL);
     carried->batch_count = count;
@@ -368,7 +385,8 @@ static bool send_one_request(kafka_producer *producer, uint32_t broker, const ui
     memcpy(carried->batches, chosen, count * sizeof *chosen);
     /* Like NetworkClient.handleTimedOutRequests: deadlines are checked against the
      * oldest in-flight request, with one timer, not one per request. */
-    sim_timer_arm(producer->node, &producer->timeout_timer, deadline_us, PRODUCER_TIMER_REQUEST_TIMEOUT);
+    sim_timer_arm(producer->node, &producer->timeout_timer, deadline_us,
+                  PRODUCER_TIMER_REQUEST_TIMEOUT);
     return true;
 }
 
@@ -386,7 +404,8 @@ static void send_ready(kafka_producer *producer, int64_t now_us)
         by_leader[leader][counts[leader]++] = p;
     }
     for (uint32_t b = 0; b < producer->cluster->broker_count; b++) {
-        while (counts[b] > 0 && request_table_in_flight(&producer->requests, b) < producer->options.max_in_flight &&
+        while (counts[b] > 0 &&
+               request_table_in_flight(&producer->requests, b) < producer->options.max_in_flight &&
                send_one_request(producer, b, by_leader[b], counts[b], now_us)) {
         }
     }
@@ -452,10 +471,12 @@ static void on_produce_response(kafka_producer *producer, kafka_msg *response, u
             batch = carried->batches[k];
             carried->batches[k] = NULL; /* answered: completed or requeued below */
         }
-        BL_ASSERTF(batch != NULL, "response for batch %u that request %u did not carry", part->batch_id,
-                   response->correlation_id);
-        if (part->error == KAFKA_OK) complete_batch(producer, batch, HIST_OK, part->offset);
-        else fail_or_retry(producer, batch, false); /* a definite error: not written */
+        BL_ASSERTF(batch != NULL, "response for batch %u that request %u did not carry",
+                   part->batch_id, response->correlation_id);
+        if (part->error == KAFKA_OK)
+            complete_batch(producer, batch, HIST_OK, part->offset);
+        else
+            fail_or_retry(producer, batch, false); /* a definite error: not written */
     }
     release_request(producer, slot);
 }
@@ -475,42 +496,46 @@ static void on_request_timeouts(kafka_producer *producer)
     int64_t now_us = sim_now_us(), next_us = SIM_TIME_NEVER;
     request_table *table = &producer->requests;
     for (uint32_t b = 0; b < producer->cluster->broker_count; b++) {
-        for (uint32_t slot = request_table_next(table, b, request_table_first(table, b)); slot != REQUEST_NONE;
-             slot = request_table_next(table, b, slot + 1)) {
+        for (uint32_t slot = request_table_next(table, b, request_table_first(table, b));
+             slot != REQUEST_NONE; slot = request_table_next(table, b, slot + 1)) {
             int64_t deadline_us = request_table_slot(table, slot)->deadline_us;
-            if (deadline_us <= now_us) fail_request(producer, slot);
-            else next_us = min_i64(next_us, deadline_us);
+            if (deadline_us <= now_us)
+                fail_request(producer, slot);
+            else
+                next_us = min_i64(next_us, deadline_us);
         }
     }
     if (next_us != SIM_TIME_NEVER)
-        sim_timer_arm(producer->node, &producer->timeout_timer, next_us, PRODUCER_TIMER_REQUEST_TIMEOUT);
+        sim_timer_arm(producer->node, &producer->timeout_timer, next_us,
+                      PRODUCER_TIMER_REQUEST_TIMEOUT);
 }
 
 static void producer_on_event(sim_node *node, const sim_event *ev)
 {
     kafka_producer *producer = node->model;
     switch (ev->kind) {
-    case SIM_EVENT_PACKET: {
-        kafka_msg *msg = ev->data;
-        BL_ASSERT(msg->api == KAFKA_PRODUCE_RESPONSE);
-        on_produce_response(producer, msg, ev->arg);
-        kafka_msg_free(msg);
-        return;
-    }
-    case SIM_EVENT_NET_RESET: {
-        uint32_t broker = broker_index_of_node(producer, ev->arg);
-        request_table *table = &producer->requests;
-        for (uint32_t slot = request_table_next(table, broker, request_table_first(table, broker));
-             slot != REQUEST_NONE; slot = request_table_next(table, broker, slot + 1))
-            fail_request(producer, slot);
-        return;
-    }
-    case PRODUCER_TIMER_WAKE: return; /* the pump at the end of the activation does the work */
-    case PRODUCER_TIMER_REQUEST_TIMEOUT: on_request_timeouts(producer); return;
-    case PRODUCER_TIMER_REQUEST_DONE:
-        record_request(producer, HIST_STREAM_NOW, HIST_OK, sim_now_us(), ev->token, 0);
-        return;
-    default: BL_ASSERTF(false, "producer event kind %u", ev->kind);
+        case SIM_EVENT_PACKET: {
+            kafka_msg *msg = ev->data;
+            BL_ASSERT(msg->api == KAFKA_PRODUCE_RESPONSE);
+            on_produce_response(producer, msg, ev->arg);
+            kafka_msg_free(msg);
+            return;
+        }
+        case SIM_EVENT_NET_RESET: {
+            uint32_t broker = broker_index_of_node(producer, ev->arg);
+            request_table *table = &producer->requests;
+            for (uint32_t slot =
+                     request_table_next(table, broker, request_table_first(table, broker));
+                 slot != REQUEST_NONE; slot = request_table_next(table, broker, slot + 1))
+                fail_request(producer, slot);
+            return;
+        }
+        case PRODUCER_TIMER_WAKE: return; /* the pump at the end of the activation does the work */
+        case PRODUCER_TIMER_REQUEST_TIMEOUT: on_request_timeouts(producer); return;
+        case PRODUCER_TIMER_REQUEST_DONE:
+            record_request(producer, HIST_STREAM_NOW, HIST_OK, sim_now_us(), ev->token, 0);
+            return;
+        default: BL_ASSERTF(false, "producer event kind %u", ev->kind);
     }
 }
 
@@ -566,8 +591,8 @@ static const sim_node_ops producer_ops = {
     .free_data = kafka_free_packet,
 };
 
-kafka_producer *kafka_producer_create(const kafka_cluster *cluster, uint32_t entry, uint32_t instance,
-                                      uint64_t *next_msg_id)
+kafka_producer *kafka_producer_create(const kafka_cluster *cluster, uint32_t entry,
+                                      uint32_t instance, uint64_t *next_msg_id)
 {
     const scn_scenario *scenario = cluster->scenario;
     const scn_producer *config = &scenario->producers[entry];
@@ -595,8 +620,9 @@ kafka_producer *kafka_producer_create(const kafka_cluster *cluster, uint32_t ent
     producer->queues = calloc(partitions, sizeof *producer->queues);
     BL_ASSERT(producer->options.max_in_flight <= KAFKA_IN_FLIGHT_MAX);
     request_table_init(&producer->requests, cluster->broker_count, producer->options.max_in_flight);
-    producer->request_batches = calloc((size_t)cluster->broker_count * producer->options.max_in_flight,
-                                       sizeof *producer->request_batches);
+    producer->request_batches =
+        calloc((size_t)cluster->broker_count * producer->options.max_in_flight,
+               sizeof *producer->request_batches);
     BL_ASSERT(producer->request_batches != NULL);
     uint32_t slots = config->keys.kind == SCN_KEYS_NONE ? 1 : config->keys.count;
     producer->key_seq = calloc(slots, sizeof *producer->key_seq);
@@ -605,7 +631,8 @@ kafka_producer *kafka_producer_create(const kafka_cluster *cluster, uint32_t ent
     producer->node->entry = entry;
     producer->node->instance = instance;
     producer->node->hist_name = hist_names_intern(hist_names_table(), name);
-    producer->hist_topic = hist_names_intern(hist_names_table(), scenario->topics[config->topic_index].name);
+    producer->hist_topic =
+        hist_names_intern(hist_names_table(), scenario->topics[config->topic_index].name);
     producer->send_stream = hist_stream_open();
     producer->request_stream = hist_stream_open();
     return producer;

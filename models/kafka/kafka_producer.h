@@ -11,8 +11,8 @@
 #include "../common/request_table.h"
 #include "kafka_proto.h"
 
-#define KAFKA_IN_FLIGHT_MAX 100 /* upper bound of max_in_flight */
-#define KAFKA_BATCH_POOL_MAX 256 /* freed batches a producer keeps for reuse */
+#define KAFKA_IN_FLIGHT_MAX     100 /* upper bound of max_in_flight */
+#define KAFKA_BATCH_POOL_MAX    256 /* freed batches a producer keeps for reuse */
 /* The most records one batch holds. A batch closes once full (batch_size) at its last
  * record's instant, but it still takes the records offered at that same instant and,
  * after buffer memory was full, every blocked send let through at once, so batch_size
@@ -29,51 +29,51 @@ typedef struct kafka_batch {
     uint32_t count, capacity;
     uint64_t *msg_ids;
     int32_t *keys;
-    int64_t created_us;     /* first record appended: the delivery timeout starts here */
-    int64_t last_us;        /* last record appended */
+    int64_t created_us; /* first record appended: the delivery timeout starts here */
+    int64_t last_us;    /* last record appended */
     int64_t retry_at_us;
     uint32_t attempts;
-    bool maybe_written;     /* an attempt ended without a definite answer */
+    bool maybe_written; /* an attempt ended without a definite answer */
     struct kafka_batch *next;
 } kafka_batch;
 
 typedef struct kafka_part_queue {
-    kafka_batch *open;      /* being filled */
+    kafka_batch *open;        /* being filled */
     kafka_batch *head, *tail; /* closed, waiting to be (re)sent */
 } kafka_part_queue;
 
 /* The batches a produce request in flight carries, beside its request_table slot. */
 typedef struct kafka_request_batches {
     uint32_t batch_count;
-    kafka_batch **batches;  /* batch_count entries, owned; NULL once answered */
+    kafka_batch **batches; /* batch_count entries, owned; NULL once answered */
 } kafka_request_batches;
 
 typedef struct kafka_producer {
     const kafka_cluster *cluster;
     const scn_producer *config;
-    kafka_producer_options options;  /* the entry's Kafka client configuration */
-    uint32_t entry, instance;  /* producer entry in the scenario, instance within it */
+    kafka_producer_options options; /* the entry's Kafka client configuration */
+    uint32_t entry, instance;       /* producer entry in the scenario, instance within it */
     sim_node *node;
     wl_generator generator;
     gsl_rng *rng_calls;
-    uint64_t *next_msg_id;           /* shared: message ids are unique in the run */
-    uint32_t *key_seq;               /* per key (or one slot without keys) */
-    kafka_part_queue *queues;        /* per partition */
-    kafka_batch *free_batches;       /* the batch pool */
+    uint64_t *next_msg_id;     /* shared: message ids are unique in the run */
+    uint32_t *key_seq;         /* per key (or one slot without keys) */
+    kafka_part_queue *queues;  /* per partition */
+    kafka_batch *free_batches; /* the batch pool */
     uint32_t free_batch_count;
-    request_table requests;          /* produce requests in flight, max_in_flight per broker */
+    request_table requests; /* produce requests in flight, max_in_flight per broker */
     kafka_request_batches *request_batches; /* by request slot */
-    uint64_t buffered_bytes;         /* buffer.memory in use */
+    uint64_t buffered_bytes;                /* buffer.memory in use */
     uint32_t round_robin_next;
     uint32_t next_batch_id, next_request_id;
-    sim_timer wake_timer;            /* the next time something is due */
-    sim_timer timeout_timer;         /* the earliest in-flight request deadline */
-    uint32_t send_stream, request_stream;   /* history streams written ahead */
+    sim_timer wake_timer;                 /* the next time something is due */
+    sim_timer timeout_timer;              /* the earliest in-flight request deadline */
+    uint32_t send_stream, request_stream; /* history streams written ahead */
     uint16_t hist_topic;
 } kafka_producer;
 
-kafka_producer *kafka_producer_create(const kafka_cluster *cluster, uint32_t entry, uint32_t instance,
-                                      uint64_t *next_msg_id);
+kafka_producer *kafka_producer_create(const kafka_cluster *cluster, uint32_t entry,
+                                      uint32_t instance, uint64_t *next_msg_id);
 void kafka_producer_free(kafka_producer *producer);
 
 #endif

@@ -17,7 +17,8 @@ static struct {
 
 kafka_msg *kafka_msg_new(kafka_api api, uint32_t part_count)
 {
-    kafka_msg *msg = g_msg_pool.count > 0 ? g_msg_pool.free[--g_msg_pool.count] : calloc(1, sizeof *msg);
+    kafka_msg *msg =
+        g_msg_pool.count > 0 ? g_msg_pool.free[--g_msg_pool.count] : calloc(1, sizeof *msg);
     BL_ASSERT(msg != NULL);
     kafka_msg storage = *msg;
     memset(msg, 0, sizeof *msg);
@@ -82,8 +83,10 @@ static void msg_release(kafka_msg *msg)
 void kafka_msg_free(void *payload)
 {
     kafka_msg *msg = payload;
-    if (g_msg_pool.count < KAFKA_MSG_POOL_MAX) g_msg_pool.free[g_msg_pool.count++] = msg;
-    else msg_release(msg);
+    if (g_msg_pool.count < KAFKA_MSG_POOL_MAX)
+        g_msg_pool.free[g_msg_pool.count++] = msg;
+    else
+        msg_release(msg);
 }
 
 void kafka_msg_pool_drain(void)

@@ -16,13 +16,13 @@
 #include "kafka_options.h"
 
 #define KAFKA_REQUEST_OVERHEAD_BYTES 64
-#define KAFKA_BATCH_OVERHEAD_BYTES 61
-#define KAFKA_RECORD_OVERHEAD_BYTES 8
+#define KAFKA_BATCH_OVERHEAD_BYTES   61
+#define KAFKA_RECORD_OVERHEAD_BYTES  8
 /* The most records one message holds, over all of its parts: a message's size on the
  * wire fits 32 bits (asserted by kafka_msg_size_bytes) and each record costs at least
  * KAFKA_RECORD_OVERHEAD_BYTES of it, so a message that can be sent holds fewer than
  * 2^32 / 8 = 2^29 records. (The scenarios here stay below 20,000: a fetch response.) */
-#define KAFKA_MSG_RECORDS_MAX (1u << 29)
+#define KAFKA_MSG_RECORDS_MAX        (1u << 29)
 
 typedef enum kafka_api {
     KAFKA_PRODUCE_REQUEST = 0,
@@ -37,10 +37,10 @@ typedef enum kafka_api {
 
 typedef enum kafka_error {
     KAFKA_OK = 0,
-    KAFKA_NOT_LEADER,          /* retriable */
-    KAFKA_STORAGE_ERROR,       /* disk full: retriable */
-    KAFKA_UNKNOWN_MEMBER,      /* heartbeat/commit from a member the group does not know */
-    KAFKA_NOT_OWNER,           /* commit for a partition the member does not own */
+    KAFKA_NOT_LEADER,     /* retriable */
+    KAFKA_STORAGE_ERROR,  /* disk full: retriable */
+    KAFKA_UNKNOWN_MEMBER, /* heartbeat/commit from a member the group does not know */
+    KAFKA_NOT_OWNER,      /* commit for a partition the member does not own */
     KAFKA_OFFSET_OUT_OF_RANGE,
 } kafka_error;
 
@@ -48,31 +48,31 @@ typedef enum kafka_error {
 typedef struct kafka_part {
     uint16_t topic;
     uint32_t partition;
-    int64_t offset;        /* produce resp: base offset; fetch req: fetch offset;
+    int64_t offset; /* produce resp: base offset; fetch req: fetch offset;
                               fetch resp: offset of records[0]; commit: offset */
     int64_t high_watermark;
-    uint32_t batch_id;     /* produce: the producer's batch id */
-    uint16_t error;        /* kafka_error */
-    uint32_t count;        /* records */
-    uint64_t *msg_ids;     /* produce req / fetch resp: count ids (kafka_part_records) */
-    int32_t *keys;         /* produce req / fetch resp: count keys (-1 = none) */
-    uint32_t records_at;   /* where msg_ids/keys start in the message's record store */
+    uint32_t batch_id;   /* produce: the producer's batch id */
+    uint16_t error;      /* kafka_error */
+    uint32_t count;      /* records */
+    uint64_t *msg_ids;   /* produce req / fetch resp: count ids (kafka_part_records) */
+    int32_t *keys;       /* produce req / fetch resp: count keys (-1 = none) */
+    uint32_t records_at; /* where msg_ids/keys start in the message's record store */
     uint32_t record_size_bytes;
-    uint32_t max_bytes;    /* fetch req: max.partition.fetch.bytes */
+    uint32_t max_bytes; /* fetch req: max.partition.fetch.bytes */
 } kafka_part;
 
 typedef struct kafka_msg {
     kafka_api api;
     uint32_t correlation_id;
-    uint16_t group;        /* heartbeat/commit: consumer entry index */
-    uint32_t member_id;    /* heartbeat/commit */
+    uint16_t group;     /* heartbeat/commit: consumer entry index */
+    uint32_t member_id; /* heartbeat/commit */
     uint32_t generation;
-    uint16_t error;        /* whole-request error (heartbeat/commit) */
-    int64_t max_wait_us;   /* fetch: fetch.max.wait.ms */
-    uint64_t min_bytes;    /* fetch: fetch.min.bytes */
-    uint8_t acks;          /* produce: 0, 1, or 2 = all */
+    uint16_t error;      /* whole-request error (heartbeat/commit) */
+    int64_t max_wait_us; /* fetch: fetch.max.wait.ms */
+    uint64_t min_bytes;  /* fetch: fetch.min.bytes */
+    uint8_t acks;        /* produce: 0, 1, or 2 = all */
     uint32_t part_count;
-    kafka_part *parts;     /* part_count entries */
+    kafka_part *parts; /* part_count entries */
     /* Storage, kept when the message goes back to the pool: */
     uint32_t part_capacity;
     /* The record store: every part's ids and keys, one part after the other, in two

@@ -12,9 +12,10 @@
 #include "../../engine/units.h"
 #include "kafka_options.h"
 
-static const char *const kafka_acks_names[] = { "0", "1", "all", NULL };
-static const char *const kafka_commit_names[] = { "auto", "after_processing", "before_processing", NULL };
-static const char *const kafka_reset_names[] = { "latest", "earliest", NULL };
+static const char *const kafka_acks_names[] = {"0", "1", "all", NULL};
+static const char *const kafka_commit_names[] = {"auto", "after_processing", "before_processing",
+                                                 NULL};
+static const char *const kafka_reset_names[] = {"latest", "earliest", NULL};
 
 _Static_assert(sizeof(kafka_acks) == sizeof(int), "enums are written as int");
 _Static_assert(sizeof(kafka_commit) == sizeof(int), "enums are written as int");
@@ -23,13 +24,13 @@ _Static_assert(sizeof(kafka_offset_reset) == sizeof(int), "enums are written as 
 /* ---- cluster ---- */
 
 static const scn_field kafka_flush_fields[] = {
-    { SCN_AT("messages", SCN_T_U64, kafka_cluster_options, flush_messages), .def = "0" },
+    {SCN_AT("messages", SCN_T_U64, kafka_cluster_options, flush_messages), .def = "0"},
     SCN_DURATION_FIELD("interval", kafka_cluster_options, flush_interval_us, 0, "0s"),
 };
 static const scn_schema kafka_flush_schema = SCN_SCHEMA(kafka_flush_fields, NULL);
 
 static const scn_field kafka_cluster_fields[] = {
-    { .key = "flush", .type = SCN_T_MAP, .offset = 0, .schema = &kafka_flush_schema },
+    {.key = "flush", .type = SCN_T_MAP, .offset = 0, .schema = &kafka_flush_schema},
 };
 static const scn_schema kafka_cluster_schema = SCN_SCHEMA(kafka_cluster_fields, NULL);
 
@@ -55,12 +56,12 @@ static bool kafka_replication_parse(scn_ctx *ctx, yaml_node_t *node, void *targe
 }
 
 static const scn_field kafka_topic_fields[] = {
-    { SCN_AT("replication_factor", SCN_T_CUSTOM, kafka_topic_options, replication_factor),
-      .parse = kafka_replication_parse, .desc = "1", .def = "1" },
-    { SCN_AT("retention", SCN_T_DURATION, kafka_topic_options, retention_us), .min = 0,
-      .max = 3650 * SCN_DAY_US, .def = "7d" },
-    { SCN_AT("retention_bytes", SCN_T_SIZE, kafka_topic_options, retention_bytes), .min = 0,
-      .max = SCN_SIZE_MAX_BYTES, .def = "0B" },
+    {SCN_AT("replication_factor", SCN_T_CUSTOM, kafka_topic_options, replication_factor),
+     .parse = kafka_replication_parse, .desc = "1", .def = "1"},
+    {SCN_AT("retention", SCN_T_DURATION, kafka_topic_options, retention_us), .min = 0,
+     .max = 3650 * SCN_DAY_US, .def = "7d"},
+    {SCN_AT("retention_bytes", SCN_T_SIZE, kafka_topic_options, retention_bytes), .min = 0,
+     .max = SCN_SIZE_MAX_BYTES, .def = "0B"},
 };
 static const scn_schema kafka_topic_schema = SCN_SCHEMA(kafka_topic_fields, NULL);
 
@@ -81,11 +82,12 @@ static bool kafka_retries_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
         return true;
     }
     if (!scn_int_text(text, &negative, &value, &overflow)) {
-        return scn_fail(ctx, node, "%s: bad retries '%s', expected a decimal integer or max", ctx->where, text);
+        return scn_fail(ctx, node, "%s: bad retries '%s', expected a decimal integer or max",
+                        ctx->where, text);
     }
     if (overflow || (negative && value != 0) || value > UINT32_MAX) {
-        return scn_fail(ctx, node, "%s: %s is out of range, expected 0..%u or max", ctx->where, text,
-                        (unsigned)UINT32_MAX);
+        return scn_fail(ctx, node, "%s: %s is out of range, expected 0..%u or max", ctx->where,
+                        text, (unsigned)UINT32_MAX);
     }
     *(uint32_t *)target = (uint32_t)value;
     return true;
@@ -95,38 +97,43 @@ static bool kafka_retries_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
  * otherwise). */
 static bool kafka_producer_check(scn_ctx *ctx, const scn_seen *seen, void *base)
 {
-    static const char *const keys[] = { "delivery_timeout", "request_timeout", "linger", NULL };
+    static const char *const keys[] = {"delivery_timeout", "request_timeout", "linger", NULL};
     char delivery[32];
     char sum[32];
     const kafka_producer_options *producer = base;
     int64_t minimum_us = producer->linger_us + producer->request_timeout_us;
     if (producer->delivery_timeout_us < minimum_us) {
-        return scn_fail(ctx, scn_seen_first(seen, keys), "%s: delivery_timeout %s is below "
-                        "linger + request_timeout (%s), expected delivery_timeout >= linger + "
-                        "request_timeout", ctx->where,
-                        units_format_duration(producer->delivery_timeout_us, delivery, sizeof delivery),
-                        units_format_duration(minimum_us, sum, sizeof sum));
+        return scn_fail(
+            ctx, scn_seen_first(seen, keys),
+            "%s: delivery_timeout %s is below "
+            "linger + request_timeout (%s), expected delivery_timeout >= linger + "
+            "request_timeout",
+            ctx->where,
+            units_format_duration(producer->delivery_timeout_us, delivery, sizeof delivery),
+            units_format_duration(minimum_us, sum, sizeof sum));
     }
     return true;
 }
 
 static const scn_field kafka_producer_fields[] = {
-    { SCN_AT("acks", SCN_T_ENUM, kafka_producer_options, acks), .names = kafka_acks_names, .def = "all" },
-    { SCN_AT("retries", SCN_T_CUSTOM, kafka_producer_options, retries), .parse = kafka_retries_parse,
-      .desc = "an integer or max", .def = "max" },
+    {SCN_AT("acks", SCN_T_ENUM, kafka_producer_options, acks), .names = kafka_acks_names,
+     .def = "all"},
+    {SCN_AT("retries", SCN_T_CUSTOM, kafka_producer_options, retries), .parse = kafka_retries_parse,
+     .desc = "an integer or max", .def = "max"},
     SCN_DURATION_FIELD("retry_backoff", kafka_producer_options, retry_backoff_us, 0, "100ms"),
     SCN_DURATION_FIELD("retry_backoff_max", kafka_producer_options, retry_backoff_max_us, 0, "1s"),
     SCN_DURATION_FIELD("request_timeout", kafka_producer_options, request_timeout_us, 1, "30s"),
     SCN_DURATION_FIELD("delivery_timeout", kafka_producer_options, delivery_timeout_us, 1, "120s"),
-    { SCN_AT("max_in_flight", SCN_T_U32, kafka_producer_options, max_in_flight), .min = 1, .max = 100,
-      .def = "5" },
+    {SCN_AT("max_in_flight", SCN_T_U32, kafka_producer_options, max_in_flight), .min = 1,
+     .max = 100, .def = "5"},
     SCN_DURATION_FIELD("linger", kafka_producer_options, linger_us, 0, "5ms"),
-    { SCN_AT("batch_size", SCN_T_SIZE, kafka_producer_options, batch_size_bytes), .min = 1,
-      .max = 1024LL * 1024 * 1024, .def = "16KiB" },
-    { SCN_AT("buffer_memory", SCN_T_SIZE, kafka_producer_options, buffer_memory_bytes), .min = 1,
-      .max = 1024LL * 1024 * 1024 * 1024, .def = "32MiB" },
+    {SCN_AT("batch_size", SCN_T_SIZE, kafka_producer_options, batch_size_bytes), .min = 1,
+     .max = 1024LL * 1024 * 1024, .def = "16KiB"},
+    {SCN_AT("buffer_memory", SCN_T_SIZE, kafka_producer_options, buffer_memory_bytes), .min = 1,
+     .max = 1024LL * 1024 * 1024 * 1024, .def = "32MiB"},
 };
-static const scn_schema kafka_producer_schema = SCN_SCHEMA(kafka_producer_fields, kafka_producer_check);
+static const scn_schema kafka_producer_schema =
+    SCN_SCHEMA(kafka_producer_fields, kafka_producer_check);
 
 /* ---- consumers ---- */
 
@@ -134,43 +141,50 @@ static const scn_schema kafka_producer_schema = SCN_SCHEMA(kafka_producer_fields
  * commit: auto. */
 static bool kafka_consumer_check(scn_ctx *ctx, const scn_seen *seen, void *base)
 {
-    static const char *const keys[] = { "heartbeat_interval", "session_timeout", NULL };
+    static const char *const keys[] = {"heartbeat_interval", "session_timeout", NULL};
     char heartbeat[32];
     char session[32];
     const kafka_consumer_options *consumer = base;
     if (consumer->heartbeat_interval_us >= consumer->session_timeout_us) {
-        return scn_fail(ctx, scn_seen_first(seen, keys), "%s: heartbeat_interval %s is not "
-                        "below session_timeout %s, expected heartbeat_interval < "
-                        "session_timeout", ctx->where,
-                        units_format_duration(consumer->heartbeat_interval_us, heartbeat, sizeof heartbeat),
-                        units_format_duration(consumer->session_timeout_us, session, sizeof session));
+        return scn_fail(
+            ctx, scn_seen_first(seen, keys),
+            "%s: heartbeat_interval %s is not "
+            "below session_timeout %s, expected heartbeat_interval < "
+            "session_timeout",
+            ctx->where,
+            units_format_duration(consumer->heartbeat_interval_us, heartbeat, sizeof heartbeat),
+            units_format_duration(consumer->session_timeout_us, session, sizeof session));
     }
     yaml_node_t *interval = scn_seen_value(seen, "commit_interval");
     if (interval != NULL && consumer->commit != KAFKA_COMMIT_AUTO) {
-        return scn_fail(ctx, interval, "%s.commit_interval: only applies to commit: auto, "
-                        "expected no commit_interval with commit: %s", ctx->where,
+        return scn_fail(ctx, interval,
+                        "%s.commit_interval: only applies to commit: auto, "
+                        "expected no commit_interval with commit: %s",
+                        ctx->where,
                         (const char *)scn_seen_value(seen, "commit")->data.scalar.value);
     }
     return true;
 }
 
 static const scn_field kafka_consumer_fields[] = {
-    { SCN_AT("commit", SCN_T_ENUM, kafka_consumer_options, commit), .names = kafka_commit_names,
-      .def = "auto" },
+    {SCN_AT("commit", SCN_T_ENUM, kafka_consumer_options, commit), .names = kafka_commit_names,
+     .def = "auto"},
     SCN_DURATION_FIELD("commit_interval", kafka_consumer_options, commit_interval_us, 1, "5s"),
     SCN_DURATION_FIELD("session_timeout", kafka_consumer_options, session_timeout_us, 1, "45s"),
-    SCN_DURATION_FIELD("heartbeat_interval", kafka_consumer_options, heartbeat_interval_us, 1, "3s"),
-    { SCN_AT("max_poll_records", SCN_T_U32, kafka_consumer_options, max_poll_records), .min = 1,
-      .max = 100000, .def = "500" },
+    SCN_DURATION_FIELD("heartbeat_interval", kafka_consumer_options, heartbeat_interval_us, 1,
+                       "3s"),
+    {SCN_AT("max_poll_records", SCN_T_U32, kafka_consumer_options, max_poll_records), .min = 1,
+     .max = 100000, .def = "500"},
     SCN_DURATION_FIELD("fetch_max_wait", kafka_consumer_options, fetch_max_wait_us, 0, "500ms"),
-    { SCN_AT("fetch_min_bytes", SCN_T_SIZE, kafka_consumer_options, fetch_min_bytes), .min = 1,
-      .max = 1024LL * 1024 * 1024, .def = "1B" },
-    { SCN_AT("fetch_max_bytes", SCN_T_SIZE, kafka_consumer_options, fetch_max_bytes), .min = 1,
-      .max = 1024LL * 1024 * 1024, .def = "1MiB" },
-    { SCN_AT("auto_offset_reset", SCN_T_ENUM, kafka_consumer_options, offset_reset),
-      .names = kafka_reset_names, .def = "latest" },
+    {SCN_AT("fetch_min_bytes", SCN_T_SIZE, kafka_consumer_options, fetch_min_bytes), .min = 1,
+     .max = 1024LL * 1024 * 1024, .def = "1B"},
+    {SCN_AT("fetch_max_bytes", SCN_T_SIZE, kafka_consumer_options, fetch_max_bytes), .min = 1,
+     .max = 1024LL * 1024 * 1024, .def = "1MiB"},
+    {SCN_AT("auto_offset_reset", SCN_T_ENUM, kafka_consumer_options, offset_reset),
+     .names = kafka_reset_names, .def = "latest"},
 };
-static const scn_schema kafka_consumer_schema = SCN_SCHEMA(kafka_consumer_fields, kafka_consumer_check);
+static const scn_schema kafka_consumer_schema =
+    SCN_SCHEMA(kafka_consumer_fields, kafka_consumer_check);
 
 /* ---- selectors ---- */
 
@@ -181,45 +195,52 @@ static bool kafka_leader_parse(scn_ctx *ctx, yaml_node_t *node, const char *text
     char names[SCN_LIST_TEXT_LEN];
     char *slash = strchr(arg, '/');
     if (slash == NULL) {
-        return scn_fail(ctx, node, "%s: bad selector '%s', expected leader(TOPIC/PARTITION)", ctx->where, text);
+        return scn_fail(ctx, node, "%s: bad selector '%s', expected leader(TOPIC/PARTITION)",
+                        ctx->where, text);
     }
     *slash = '\0';
     const char *partition = slash + 1;
     uint32_t *topic_index = &selector->family_args[KAFKA_LEADER_ARG_TOPIC];
     uint32_t *partition_index = &selector->family_args[KAFKA_LEADER_ARG_PARTITION];
     if (!scn_topic_find(ctx->out, arg, topic_index)) {
-        return scn_fail(ctx, node, "%s: unknown topic '%s' in '%s', expected one of: %s", ctx->where, arg, text,
-                        scn_topic_names(ctx->out, names, sizeof names));
+        return scn_fail(ctx, node, "%s: unknown topic '%s' in '%s', expected one of: %s",
+                        ctx->where, arg, text, scn_topic_names(ctx->out, names, sizeof names));
     }
     if (!scn_u32_text(partition, partition_index)) {
-        return scn_fail(ctx, node, "%s: bad partition '%s' in '%s', expected a partition number", ctx->where,
-                        partition, text);
+        return scn_fail(ctx, node, "%s: bad partition '%s' in '%s', expected a partition number",
+                        ctx->where, partition, text);
     }
     const scn_topic *topic = &ctx->out->topics[*topic_index];
     if (*partition_index >= topic->partition_count) {
-        return scn_fail(ctx, node, "%s: partition %s in '%s' is out of range, expected 0..%u "
-                        "(topic '%s' has %u partitions)", ctx->where, partition, text,
-                        (unsigned)topic->partition_count - 1, topic->name, (unsigned)topic->partition_count);
+        return scn_fail(ctx, node,
+                        "%s: partition %s in '%s' is out of range, expected 0..%u "
+                        "(topic '%s' has %u partitions)",
+                        ctx->where, partition, text, (unsigned)topic->partition_count - 1,
+                        topic->name, (unsigned)topic->partition_count);
     }
     return true;
 }
 
 static const scn_family_selector kafka_selectors[] = {
-    { .name = "leader", .syntax = "leader(TOPIC/PARTITION)", .kind = KAFKA_SELECTOR_LEADER,
-      .names_brokers = true, .parse = kafka_leader_parse },
+    {.name = "leader",
+     .syntax = "leader(TOPIC/PARTITION)",
+     .kind = KAFKA_SELECTOR_LEADER,
+     .names_brokers = true,
+     .parse = kafka_leader_parse},
 };
 
-static const char *const kafka_presets[] = { "kafka", NULL };
+static const char *const kafka_presets[] = {"kafka", NULL};
 
 const scn_family_schema kafka_schema = {
     .name = "kafka",
     .presets = kafka_presets,
-    .sections = {
-        [SCN_SECTION_CLUSTER] = &kafka_cluster_schema,
-        [SCN_SECTION_TOPIC] = &kafka_topic_schema,
-        [SCN_SECTION_PRODUCER] = &kafka_producer_schema,
-        [SCN_SECTION_CONSUMER] = &kafka_consumer_schema,
-    },
+    .sections =
+        {
+            [SCN_SECTION_CLUSTER] = &kafka_cluster_schema,
+            [SCN_SECTION_TOPIC] = &kafka_topic_schema,
+            [SCN_SECTION_PRODUCER] = &kafka_producer_schema,
+            [SCN_SECTION_CONSUMER] = &kafka_consumer_schema,
+        },
     .selectors = kafka_selectors,
     .selector_count = sizeof kafka_selectors / sizeof kafka_selectors[0],
 };

@@ -64,7 +64,8 @@ int main(int argc, char **argv)
     if (heap == NULL) return 3;
     uint64_t rng = 0x9e3779b97f4a7c15ULL, seq = 0;
     uint64_t mean_gap_us = (uint64_t)(sim_s * 1e6 * nodes / (double)events) + 1;
-    for (uint32_t n = 0; n < nodes; n++) heap[n] = (probe_entry){(int64_t)(xorshift(&rng) % mean_gap_us), seq++, n};
+    for (uint32_t n = 0; n < nodes; n++)
+        heap[n] = (probe_entry){(int64_t)(xorshift(&rng) % mean_gap_us), seq++, n};
     for (uint32_t i = nodes; i-- > 0;) sift_down(heap, nodes, i);
     struct timespec start, end;
     clock_gettime(CLOCK_MONOTONIC, &start);
@@ -77,7 +78,8 @@ int main(int argc, char **argv)
         sift_down(heap, nodes, 0);
     }
     clock_gettime(CLOCK_MONOTONIC, &end);
-    double wall_s = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
+    double wall_s =
+        (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
     printf("%.4f %llu\n", wall_s * 1e6 / (double)events, (unsigned long long)(checksum & 1));
     free(heap);
     return 0;

@@ -376,8 +376,10 @@ static void idmap_matches_a_model(void **state)
     }
     for (uint64_t id = 1; id <= IDS; id++) {
         const int64_t *value = BL_IDMAP_FIND(&map, int64_t, id);
-        if (model[id] == 0) assert_null(value);
-        else assert_int_equal(*value, model[id]);
+        if (model[id] == 0)
+            assert_null(value);
+        else
+            assert_int_equal(*value, model[id]);
     }
     bl_idmap_free(&map);
 }
@@ -443,7 +445,7 @@ static void idmap_holds_exactly_its_maximum(void **state)
     *BL_IDMAP_PUT(&map, uint32_t, 3, NULL) = 33; /* an existing id at the maximum: fine */
     assert_int_equal(*BL_IDMAP_FIND(&map, uint32_t, 3), 33);
     assert_true(bl_idmap_remove(&map, 1));
-    *BL_IDMAP_PUT(&map, uint32_t, 6, NULL) = 6;  /* room again after a removal */
+    *BL_IDMAP_PUT(&map, uint32_t, 6, NULL) = 6; /* room again after a removal */
     assert_int_equal(bl_idmap_count(&map), 5);
     bl_idmap_free(&map);
 }

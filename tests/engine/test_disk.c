@@ -10,9 +10,12 @@
 
 static void make_disk(disk *d, uint64_t capacity_bytes)
 {
-    disk_options options = {.write_bandwidth_bytes_per_s = 1000000, .fsync_latency_us = 2000,
-                        .capacity_bytes = capacity_bytes,
-                            .page_cache_bytes = 1ULL << 40, .dirty_expire_us = 30000000, .writeback_interval_us = 5000000};
+    disk_options options = {.write_bandwidth_bytes_per_s = 1000000,
+                            .fsync_latency_us = 2000,
+                            .capacity_bytes = capacity_bytes,
+                            .page_cache_bytes = 1ULL << 40,
+                            .dirty_expire_us = 30000000,
+                            .writeback_interval_us = 5000000};
     disk_init(d, &options);
 }
 

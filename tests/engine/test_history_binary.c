@@ -14,8 +14,8 @@
 #include "../../engine/history_binary.h"
 
 typedef struct fixture {
-    hist_names names;       /* the writer's */
-    hist_names read_names;  /* the reader's */
+    hist_names names;      /* the writer's */
+    hist_names read_names; /* the reader's */
     hist_bin_state writer, reader;
     uint8_t buf[1 << 16];
     uint64_t ids[HIST_BATCH_MAX];
@@ -46,12 +46,14 @@ static uint32_t sample_records(hist_names *names, hist_record *out, uint64_t *ba
     out[n].group = group, out[n].topic = topic, n++;
     for (uint64_t m = 1; m <= 3; m++) {
         out[n] = hist_record_init(HIST_SEND, HIST_INVOKE, producer, (int64_t)(10 * m));
-        out[n].msg = m, out[n].key = m == 2 ? HIST_NONE : (int64_t)(m * 7), out[n].seq = (uint32_t)m;
+        out[n].msg = m, out[n].key = m == 2 ? HIST_NONE : (int64_t)(m * 7),
+        out[n].seq = (uint32_t)m;
         out[n].topic = topic, out[n].intended_t_us = (int64_t)(10 * m - 1), n++;
     }
     batch_ids[0] = 1, batch_ids[1] = 3;
     out[n] = hist_record_init(HIST_SEND, HIST_OK, producer, 50);
-    out[n].msg = 1, out[n].count = 2, out[n].msgs = batch_ids, out[n].partition = 2, out[n].offset = 40, n++;
+    out[n].msg = 1, out[n].count = 2, out[n].msgs = batch_ids, out[n].partition = 2,
+    out[n].offset = 40, n++;
     out[n] = hist_record_init(HIST_SEND, HIST_INFO, producer, 50);
     out[n].msg = 2, n++;
     out[n] = hist_record_init(HIST_DELIVER, HIST_OK, consumer, 60);
@@ -79,7 +81,8 @@ static size_t encode_sample(fixture *f, hist_record *records, uint64_t *batch_id
 {
     *count = sample_records(&f->names, records, batch_ids);
     size_t length = 0;
-    for (uint32_t i = 0; i < *count; i++) length += hist_bin_encode(&f->writer, &records[i], &f->names, f->buf + length);
+    for (uint32_t i = 0; i < *count; i++)
+        length += hist_bin_encode(&f->writer, &records[i], &f->names, f->buf + length);
     return length;
 }
 
@@ -97,8 +100,8 @@ static void round_trip(void **state)
         hist_record got;
         uint64_t trailer[2];
         size_t used = 0;
-        assert_int_equal(hist_bin_decode(&f->reader, f->buf + at, length - at, &got, f->ids, &f->read_names, trailer,
-                                         &used, why),
+        assert_int_equal(hist_bin_decode(&f->reader, f->buf + at, length - at, &got, f->ids,
+                                         &f->read_names, trailer, &used, why),
                          HIST_BIN_RECORD);
         at += used;
         const hist_record *want = &records[i];
@@ -118,8 +121,10 @@ static void round_trip(void **state)
             assert_int_equal(a.phase, b.phase);
             assert_string_equal(f->read_names.names[a.node], f->names.names[b.node]);
             if (b.fn == HIST_FAULT) {
-                assert_string_equal(f->read_names.names[a.fault_kind], f->names.names[b.fault_kind]);
-                assert_string_equal(f->read_names.names[a.fault_target], f->names.names[b.fault_target]);
+                assert_string_equal(f->read_names.names[a.fault_kind],
+                                    f->names.names[b.fault_kind]);
+                assert_string_equal(f->read_names.names[a.fault_target],
+                                    f->names.names[b.fault_target]);
             }
             if (b.fn == HIST_DELIVER || b.fn == HIST_PROCESS || b.fn == HIST_COMMIT)
                 assert_string_equal(f->read_names.names[a.group], f->names.names[b.group]);
@@ -128,8 +133,8 @@ static void round_trip(void **state)
     hist_record got;
     uint64_t trailer[2] = {0, 0};
     size_t used = 0;
-    assert_int_equal(hist_bin_decode(&f->reader, f->buf + at, length - at, &got, f->ids, &f->read_names, trailer,
-                                     &used, why),
+    assert_int_equal(hist_bin_decode(&f->reader, f->buf + at, length - at, &got, f->ids,
+                                     &f->read_names, trailer, &used, why),
                      HIST_BIN_END);
     assert_int_equal(trailer[0], 7);
     assert_int_equal(trailer[1], count);
@@ -158,7 +163,8 @@ static hist_bin_status decode_bytes(fixture *f, const uint8_t *bytes, size_t len
     uint64_t trailer[2];
     size_t used = 0;
     memset(&f->reader, 0, sizeof f->reader);
-    return hist_bin_decode(&f->reader, bytes, length, &rec, f->ids, &f->read_names, trailer, &used, why);
+    return hist_bin_decode(&f->reader, bytes, length, &rec, f->ids, &f->read_names, trailer, &used,
+                           why);
 }
 
 static void errors_are_reported(void **state)

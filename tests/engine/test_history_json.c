@@ -230,8 +230,8 @@ static void test_round_trip_every_kind(void **unused)
 static void test_round_trip_extremes(void **unused)
 {
     (void)unused;
-    hist_record rec = hist_record_init(HIST_SEND, HIST_INVOKE, name("odd \"quoted\" \\ node"),
-                                       INT64_MAX);
+    hist_record rec =
+        hist_record_init(HIST_SEND, HIST_INVOKE, name("odd \"quoted\" \\ node"), INT64_MAX);
     rec.msg = (uint64_t)INT64_MAX;
     rec.key = INT64_MAX;
     rec.seq = UINT32_MAX;

@@ -24,7 +24,7 @@
 
 enum { STEP = SIM_EVENT_MODEL_BASE, MARK };
 
-#define NODES 3
+#define NODES   3
 #define LOG_MAX 64
 
 /* What each node saw: packets (by payload tag) and resets (by peer). */
@@ -42,8 +42,8 @@ typedef struct shared {
 } shared;
 
 static shared *g_shared; /* in memory shared with the simulation's child process */
-#define g_seen (g_shared->seen)
-#define g_order (g_shared->order)
+#define g_seen        (g_shared->seen)
+#define g_order       (g_shared->order)
 #define g_order_count (g_shared->order_count)
 static sim_node *g_nodes[NODES];
 static uint32_t g_tags[LOG_MAX]; /* payloads: the address of a tag is the packet */
@@ -63,21 +63,26 @@ static void send(uint32_t from, uint32_t to, uint32_t tag)
 static void add_rule(net_rule_kind kind, bool one_way, uint32_t drop_per_million)
 {
     const uint32_t a = g_nodes[0]->id, b = g_nodes[1]->id;
-    net_rule_spec spec = {.kind = kind, .side_a = &a, .count_a = 1, .side_b = &b, .count_b = 1,
-                          .one_way = one_way, .drop_per_million = drop_per_million};
+    net_rule_spec spec = {.kind = kind,
+                          .side_a = &a,
+                          .count_a = 1,
+                          .side_b = &b,
+                          .count_b = 1,
+                          .one_way = one_way,
+                          .drop_per_million = drop_per_million};
     g_rule = net_add_rule(&spec);
 }
 
 static void play(uint32_t step)
 {
     switch (g_script[step]) {
-    case SEND_AB: send(0, 1, step); break;
-    case SEND_BA: send(1, 0, step); break;
-    case SEND_AC: send(0, 2, step); break;
-    case CUT: add_rule(NET_RULE_CUT, false, 0); break;
-    case ONE_WAY: add_rule(NET_RULE_CUT, true, 0); break;
-    case LOSSY: add_rule(NET_RULE_LOSSY, false, NET_PER_MILLION); break;
-    case REMOVE: net_remove_rule(g_rule); break;
+        case SEND_AB: send(0, 1, step); break;
+        case SEND_BA: send(1, 0, step); break;
+        case SEND_AC: send(0, 2, step); break;
+        case CUT: add_rule(NET_RULE_CUT, false, 0); break;
+        case ONE_WAY: add_rule(NET_RULE_CUT, true, 0); break;
+        case LOSSY: add_rule(NET_RULE_LOSSY, false, NET_PER_MILLION); break;
+        case REMOVE: net_remove_rule(g_rule); break;
     }
 }
 
@@ -108,7 +113,8 @@ static void free_data(uint32_t kind, void *data)
     (void)data; /* tags are static */
 }
 
-static const sim_node_ops ops = {.on_event = on_event, .on_start = on_start, .free_data = free_data};
+static const sim_node_ops ops = {
+    .on_event = on_event, .on_start = on_start, .free_data = free_data};
 
 /* Runs a simulation of nodes a, b, c with `node_ops` in a child process. */
 static void simulate(const sim_node_ops *node_ops, int64_t end_us)
@@ -117,7 +123,9 @@ static void simulate(const sim_node_ops *node_ops, int64_t end_us)
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
-        sim_config config = {.node_count = NODES, .latency_us = 500, .bandwidth_bytes_per_s = 125000000,
+        sim_config config = {.node_count = NODES,
+                             .latency_us = 500,
+                             .bandwidth_bytes_per_s = 125000000,
                              .end_us = end_us};
         sim_init(&config);
         net_init(1);
@@ -154,7 +162,7 @@ static void test_cut_both_ways_then_removed(void **state)
     assert_int_equal(g_seen[1].packets[0], 5);
     assert_int_equal(g_seen[0].packet_count, 1);
     assert_int_equal(g_seen[0].packets[0], 6);
-    assert_int_equal(g_seen[2].packet_count, 1); /* c is outside the cut */
+    assert_int_equal(g_seen[2].packet_count, 1);                        /* c is outside the cut */
     assert_int_equal(g_seen[0].reset_count + g_seen[1].reset_count, 0); /* a cut is silence */
 }
 
@@ -191,7 +199,8 @@ static void tie_on_start(sim_node *node)
         sim_schedule(g_nodes[targets[i]], 5 * S, MARK, i, 0, NULL);
 }
 
-static const sim_node_ops tie_ops = {.on_event = on_event, .on_start = tie_on_start, .free_data = free_data};
+static const sim_node_ops tie_ops = {
+    .on_event = on_event, .on_start = tie_on_start, .free_data = free_data};
 
 static void test_tie_order(void **state)
 {
@@ -206,7 +215,8 @@ static void test_tie_order(void **state)
 
 int main(void)
 {
-    g_shared = mmap(NULL, sizeof *g_shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    g_shared =
+        mmap(NULL, sizeof *g_shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (g_shared == MAP_FAILED) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cut_both_ways_then_removed),

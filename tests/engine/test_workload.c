@@ -38,11 +38,16 @@ static uint64_t count_arrivals(wl_generator *gen, int64_t from_us, int64_t to_us
 static void constant_rate_with_a_spike_is_exact(void **state)
 {
     scn_producer producer = make_producer(100);
-    producer.rate.spikes[0] = (scn_spike){.at_us = 10 * SECOND, .for_us = 10 * SECOND, .rate_per_s = 10000};
+    producer.rate.spikes[0] =
+        (scn_spike){.at_us = 10 * SECOND, .for_us = 10 * SECOND, .rate_per_s = 10000};
     producer.rate.spike_count = 1;
     wl_generator gen;
-    wl_init(&gen, &(wl_options){.rate = &producer.rate, .arrival = producer.arrival, .keys = producer.keys,
-                                   .end_us = 30 * SECOND, .seed = 1, .stream_name = "test"});
+    wl_init(&gen, &(wl_options){.rate = &producer.rate,
+                                .arrival = producer.arrival,
+                                .keys = producer.keys,
+                                .end_us = 30 * SECOND,
+                                .seed = 1,
+                                .stream_name = "test"});
     assert_int_equal(count_arrivals(&gen, 0, 10 * SECOND), 1000);
     assert_int_equal(count_arrivals(&gen, 10 * SECOND, 20 * SECOND), 100000);
     assert_int_equal(count_arrivals(&gen, 20 * SECOND, 30 * SECOND), 1000);
@@ -58,8 +63,12 @@ static void ramp_changes_the_base_rate(void **state)
     assert_true(wl_rate_at(&producer.rate, 5 * SECOND) == 500);
     assert_true(wl_rate_at(&producer.rate, 20 * SECOND) == 1000);
     wl_generator gen;
-    wl_init(&gen, &(wl_options){.rate = &producer.rate, .arrival = producer.arrival, .keys = producer.keys,
-                                   .end_us = 20 * SECOND, .seed = 1, .stream_name = "test"});
+    wl_init(&gen, &(wl_options){.rate = &producer.rate,
+                                .arrival = producer.arrival,
+                                .keys = producer.keys,
+                                .end_us = 20 * SECOND,
+                                .seed = 1,
+                                .stream_name = "test"});
     uint64_t after = count_arrivals(&gen, 10 * SECOND, 20 * SECOND);
     assert_true(after >= 9990 && after <= 10010);
     wl_free(&gen);
@@ -70,10 +79,18 @@ static void poisson_is_deterministic_and_has_the_right_mean(void **state)
     scn_producer producer = make_producer(1000);
     producer.arrival = SCN_ARRIVAL_POISSON;
     wl_generator a, b;
-    wl_init(&a, &(wl_options){.rate = &producer.rate, .arrival = producer.arrival, .keys = producer.keys,
-                                 .end_us = 100 * SECOND, .seed = 7, .stream_name = "p"});
-    wl_init(&b, &(wl_options){.rate = &producer.rate, .arrival = producer.arrival, .keys = producer.keys,
-                                 .end_us = 100 * SECOND, .seed = 7, .stream_name = "p"});
+    wl_init(&a, &(wl_options){.rate = &producer.rate,
+                              .arrival = producer.arrival,
+                              .keys = producer.keys,
+                              .end_us = 100 * SECOND,
+                              .seed = 7,
+                              .stream_name = "p"});
+    wl_init(&b, &(wl_options){.rate = &producer.rate,
+                              .arrival = producer.arrival,
+                              .keys = producer.keys,
+                              .end_us = 100 * SECOND,
+                              .seed = 7,
+                              .stream_name = "p"});
     uint64_t n = 0;
     while (a.next_us != INT64_MAX) {
         assert_int_equal(a.next_us, b.next_us);

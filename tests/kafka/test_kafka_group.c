@@ -23,22 +23,29 @@ static scn_scenario *make_scenario(uint32_t partitions)
     scenario->topic_count = 1;
     scenario->topics[0].partition_count = partitions;
     scenario->consumer_count = 1;
-    kafka_consumer_options options = {.session_timeout_us = 10 * SECOND, .heartbeat_interval_us = SECOND,
-                                      .max_poll_records = 500, .commit_interval_us = 5 * SECOND,
-                                      .fetch_min_bytes = 1, .fetch_max_bytes = 1 << 20};
+    kafka_consumer_options options = {.session_timeout_us = 10 * SECOND,
+                                      .heartbeat_interval_us = SECOND,
+                                      .max_poll_records = 500,
+                                      .commit_interval_us = 5 * SECOND,
+                                      .fetch_min_bytes = 1,
+                                      .fetch_max_bytes = 1 << 20};
     memcpy(scenario->consumers[0].family.bytes, &options, sizeof options);
     return scenario;
 }
 
 static void make_disk(disk *d)
 {
-    disk_options options = {.write_bandwidth_bytes_per_s = 100000000, .fsync_latency_us = 1000,
-                            .page_cache_bytes = 1ULL << 30, .dirty_expire_us = 30 * SECOND, .writeback_interval_us = 5 * SECOND};
+    disk_options options = {.write_bandwidth_bytes_per_s = 100000000,
+                            .fsync_latency_us = 1000,
+                            .page_cache_bytes = 1ULL << 30,
+                            .dirty_expire_us = 30 * SECOND,
+                            .writeback_interval_us = 5 * SECOND};
     disk_init(d, &options);
 }
 
 /* Sends a heartbeat claiming `owned` (count partitions) and returns the response. */
-static kafka_msg *heartbeat(kafka_group *group, uint32_t member, const uint32_t *owned, uint32_t count, int64_t now_us)
+static kafka_msg *heartbeat(kafka_group *group, uint32_t member, const uint32_t *owned,
+                            uint32_t count, int64_t now_us)
 {
     kafka_msg *request = kafka_msg_new(KAFKA_HEARTBEAT_REQUEST, count);
     request->member_id = member;

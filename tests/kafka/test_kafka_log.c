@@ -16,8 +16,11 @@
 
 static void make_disk(disk *d)
 {
-    disk_options options = {.write_bandwidth_bytes_per_s = 100000000, .fsync_latency_us = 1000,
-                            .page_cache_bytes = 1ULL << 30, .dirty_expire_us = 30 * SECOND, .writeback_interval_us = 5 * SECOND};
+    disk_options options = {.write_bandwidth_bytes_per_s = 100000000,
+                            .fsync_latency_us = 1000,
+                            .page_cache_bytes = 1ULL << 30,
+                            .dirty_expire_us = 30 * SECOND,
+                            .writeback_interval_us = 5 * SECOND};
     disk_init(d, &options);
 }
 
@@ -54,8 +57,8 @@ static void power_loss_cuts_to_the_last_durable_batch(void **state)
     make_disk(&d);
     kafka_log log;
     kafka_log_init(&log, &d);
-    append_batch(&log, &d, 1, 3, 0);            /* written back at 31 s */
-    append_batch(&log, &d, 4, 2, 20 * SECOND);  /* still dirty */
+    append_batch(&log, &d, 1, 3, 0);           /* written back at 31 s */
+    append_batch(&log, &d, 4, 2, 20 * SECOND); /* still dirty */
     disk_writeback(&d, 31 * SECOND);
     disk_power_loss(&d);
     kafka_log_recover(&log, &d);

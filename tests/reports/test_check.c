@@ -23,11 +23,10 @@
 #include "../../reports/check.h"
 #include "../../reports/check_internal.h" /* check_window_stats_of */
 
-
 static hist_names *g_names;
 static hist_record *g_records;
 static size_t g_record_count, g_record_capacity;
-static uint64_t g_fed;  /* records fed by feed_pending */
+static uint64_t g_fed; /* records fed by feed_pending */
 
 static uint16_t name(const char *text)
 {
@@ -56,8 +55,8 @@ static void send_invoke(int64_t t, const char *node, uint64_t msg, int64_t key, 
     add(rec);
 }
 
-static void send_done(int64_t t, const char *node, uint64_t msg, hist_type type,
-                      int32_t partition, int64_t offset)
+static void send_done(int64_t t, const char *node, uint64_t msg, hist_type type, int32_t partition,
+                      int64_t offset)
 {
     hist_record rec = hist_record_init(HIST_SEND, type, name(node), t);
     rec.msg = msg;
@@ -85,8 +84,8 @@ static void subscribe(int64_t t, const char *node, const char *group, const char
     add(rec);
 }
 
-static void deliver(int64_t t, const char *node, uint64_t msg, const char *group,
-                    int32_t partition, int64_t offset, bool redelivered)
+static void deliver(int64_t t, const char *node, uint64_t msg, const char *group, int32_t partition,
+                    int64_t offset, bool redelivered)
 {
     hist_record rec = hist_record_init(HIST_DELIVER, HIST_OK, name(node), t);
     rec.msg = msg;
@@ -112,8 +111,8 @@ static void process(int64_t t, const char *node, uint64_t msg, const char *group
 }
 
 /* deliver at t, process at t + process_us */
-static void consume(int64_t t, const char *node, uint64_t msg, const char *group,
-                    int32_t partition, int64_t offset, int64_t process_us)
+static void consume(int64_t t, const char *node, uint64_t msg, const char *group, int32_t partition,
+                    int64_t offset, int64_t process_us)
 {
     deliver(t, node, msg, group, partition, offset, false);
     process(t + process_us, node, msg, group);
@@ -228,9 +227,9 @@ static void test_clean_history(void **unused)
     send(1 * MS, P, 1, 7, 0, "orders", 500, 0, 0);
     send(2 * MS, P, 2, 7, 1, "orders", 700, 0, 1);
     send(3 * MS, P, 3, 7, 2, "orders", 900, 0, 2);
-    consume(3000, C, 1, "billing", 0, 0, 0);     /* e2e 2000 us */
-    consume(3950, C, 2, "billing", 0, 1, 0);     /* e2e 1950 us */
-    consume(4500, C, 3, "billing", 0, 2, 0);     /* e2e 1500 us */
+    consume(3000, C, 1, "billing", 0, 0, 0); /* e2e 2000 us */
+    consume(3950, C, 2, "billing", 0, 1, 0); /* e2e 1950 us */
+    consume(4500, C, 3, "billing", 0, 2, 0); /* e2e 1500 us */
     check_results results;
     run_check(1 * S, &results);
     assert_int_equal(results.group_count, 1);

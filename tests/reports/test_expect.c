@@ -17,7 +17,7 @@
 #include "../../engine/scenario.h"
 #include "../../reports/expect.h"
 
-#define EXPR_LINE 12
+#define EXPR_LINE   12
 #define EXPR_COLUMN 14
 
 static scn_scenario *g_scenario;
@@ -54,22 +54,22 @@ static void fill_results(void)
     billing->acked = 10;
     billing->consumed = 10;
     billing->lost = 3;
-    billing->latency_e2e = (check_percentiles){.count = 10, .p50_s = 0.1, .p99_s = 0.5,
-                                               .p999_s = 0.6, .max_s = 0.7, .mean_s = 0.2};
+    billing->latency_e2e = (check_percentiles){
+        .count = 10, .p50_s = 0.1, .p99_s = 0.5, .p999_s = 0.6, .max_s = 0.7, .mean_s = 0.2};
     billing->drain_s = 2.0;
     memset(g_producers, 0, sizeof g_producers);
     const char *nodes[4] = {"producer/checkout/0", "producer/checkout/1", "producer/app/0",
                             "producer/checkout2/0"};
     for (int p = 0; p < 4; p++) snprintf(g_producers[p].name, HIST_NAME_LEN, "%s", nodes[p]);
     g_producers[0].sent = 10;
-    g_producers[0].latency_ack = (check_percentiles){.count = 2, .p50_s = 0.1, .max_s = 0.2,
-                                                     .mean_s = 0.125};
+    g_producers[0].latency_ack =
+        (check_percentiles){.count = 2, .p50_s = 0.1, .max_s = 0.2, .mean_s = 0.125};
     g_producers[1].sent = 20;
-    g_producers[1].latency_ack = (check_percentiles){.count = 6, .p50_s = 0.3, .max_s = 0.5,
-                                                     .mean_s = 0.375};
+    g_producers[1].latency_ack =
+        (check_percentiles){.count = 6, .p50_s = 0.3, .max_s = 0.5, .mean_s = 0.375};
     g_producers[2].requests = 5;
-    g_producers[2].latency_request = (check_percentiles){.count = 4, .p50_s = 0.953,
-                                                         .max_s = 0.96, .mean_s = 0.95};
+    g_producers[2].latency_request =
+        (check_percentiles){.count = 4, .p50_s = 0.953, .max_s = 0.96, .mean_s = 0.95};
     g_producers[3].sent = 1000;
     g_results.producers = g_producers;
     g_results.producer_count = 4;
