@@ -8,12 +8,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "../../models/common/request_table.h"
+#include "../test_util.h"
 
 static void test_add_find_remove_scan(void **state)
 {
@@ -44,21 +43,6 @@ static void test_add_find_remove_scan(void **state)
     request_table_free(&table);
 }
 
-/* Runs `body` in a child: it must die with the internal-error exit code 3. */
-static void assert_crashes(void (*body)(void))
-{
-    pid_t child = fork();
-    assert_true(child >= 0);
-    if (child == 0) {
-        body();
-        _exit(0);
-    }
-    int status = 0;
-    assert_int_equal(waitpid(child, &status, 0), child);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 3);
-}
-
 static void over_the_maximum(void)
 {
     request_table table;
@@ -78,8 +62,8 @@ static void same_correlation_twice(void)
 static void test_bounds_are_asserted(void **state)
 {
     (void)state;
-    assert_crashes(over_the_maximum);
-    assert_crashes(same_correlation_twice);
+    test_expect_crash(over_the_maximum, "more than 1 requests in flight on connection 0");
+    test_expect_crash(same_correlation_twice, "correlation id 1 twice on connection 0");
 }
 
 int main(void)

@@ -17,41 +17,7 @@
 #include "../../engine/idmap.h"
 #include "../../engine/ring.h"
 #include "../../engine/vec.h"
-
-/* ---- crashes: run `fn` in a child, expect exit code 3 and `needle` in its stderr ---- */
-
-static void expect_crash(void (*fn)(void), const char *needle)
-{
-    int pipe_fds[2];
-    assert_int_equal(pipe(pipe_fds), 0);
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(pipe_fds[0]);
-        dup2(pipe_fds[1], STDERR_FILENO);
-        fn();
-        _exit(0); /* no crash: the parent sees exit code 0 */
-    }
-    close(pipe_fds[1]);
-    char message[1024];
-    size_t length = 0;
-    ssize_t got;
-    while (length < sizeof message - 1 &&
-           (got = read(pipe_fds[0], message + length, sizeof message - 1 - length)) > 0) {
-        length += (size_t)got;
-    }
-    message[length] = '\0';
-    close(pipe_fds[0]);
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), BL_EXIT_INTERNAL);
-    if (strstr(message, needle) == NULL) {
-        fail_msg("crash message without \"%s\": %s", needle, message);
-    }
-}
+#include "../test_util.h"
 
 /* ---- ring ---- */
 
@@ -224,13 +190,13 @@ static void wrong_item_type(void)
 static void ring_violations_crash_with_a_message(void **state)
 {
     (void)state;
-    expect_crash(push_beyond_maximum, "test ring: more than its maximum of 64 items");
-    expect_crash(push_front_beyond_maximum, "small ring: more than its maximum of 8 items");
-    expect_crash(maximum_not_a_power_of_two,
-                 "odd ring: maximum of 100 items is not a power of two");
-    expect_crash(pop_from_empty, "empty ring: pop from an empty ring");
-    expect_crash(index_beyond_count, "short ring: item 1 of 1");
-    expect_crash(wrong_item_type, "item_size");
+    test_expect_crash(push_beyond_maximum, "test ring: more than its maximum of 64 items");
+    test_expect_crash(push_front_beyond_maximum, "small ring: more than its maximum of 8 items");
+    test_expect_crash(maximum_not_a_power_of_two,
+                      "odd ring: maximum of 100 items is not a power of two");
+    test_expect_crash(pop_from_empty, "empty ring: pop from an empty ring");
+    test_expect_crash(index_beyond_count, "short ring: item 1 of 1");
+    test_expect_crash(wrong_item_type, "item_size");
 }
 
 /* ---- hash ---- */
@@ -480,10 +446,10 @@ static void map_maximum_beyond_limit(void)
 static void idmap_violations_crash_with_a_message(void **state)
 {
     (void)state;
-    expect_crash(map_beyond_maximum, "test map: more than its maximum of 5 entries");
-    expect_crash(map_id_zero, "zero map: id 0 is reserved");
-    expect_crash(map_wrong_value_type, "value_size");
-    expect_crash(map_maximum_beyond_limit, "huge map: maximum of 1073741825 entries");
+    test_expect_crash(map_beyond_maximum, "test map: more than its maximum of 5 entries");
+    test_expect_crash(map_id_zero, "zero map: id 0 is reserved");
+    test_expect_crash(map_wrong_value_type, "value_size");
+    test_expect_crash(map_maximum_beyond_limit, "huge map: maximum of 1073741825 entries");
 }
 
 /* ---- growable arrays ---- */
@@ -527,8 +493,8 @@ static void grow_beyond_maximum(void)
 static void grow_violation_crashes_with_a_message(void **state)
 {
     (void)state;
-    expect_crash(grow_beyond_maximum,
-                 "test array: 4294967297 items, more than its maximum of 1000");
+    test_expect_crash(grow_beyond_maximum,
+                      "test array: 4294967297 items, more than its maximum of 1000");
 }
 
 int main(void)
