@@ -618,21 +618,34 @@ bool scn_field_parse(scn_ctx *ctx, const scn_field *field, yaml_node_t *node, vo
 
 /* ---------------------------------------------------------------- mappings */
 
-/* The family other than the chosen one whose keys for `section` include `key`, if any. */
-static const scn_family_schema *scn_key_family(const scn_ctx *ctx, scn_section section,
-                                               const char *key)
+/* The families other than the chosen one whose keys for `section` include `key`, as
+ * "the queue family" or "the queue and rocket families", in `out`; false if none. */
+static bool scn_key_families(const scn_ctx *ctx, scn_section section, const char *key, char *out,
+                             size_t out_len)
 {
     if (section == SCN_SECTION_NONE || ctx->families == NULL || ctx->family == NULL) {
-        return NULL;
+        return false;
     }
-    for (uint32_t f = 0; f < ctx->families->count; f++) {
+    const char *names[SCN_LIST_TEXT_LEN / 2];
+    size_t count = 0;
+    for (uint32_t f = 0; f < ctx->families->count && count + 1 < sizeof names / sizeof names[0];
+         f++) {
         const scn_family_schema *family = ctx->families->list[f];
         const scn_schema *keys = family->sections[section];
         if (family != ctx->family && keys != NULL && scn_schema_index(keys, key) >= 0) {
-            return family;
+            names[count++] = family->name;
         }
     }
-    return NULL;
+    size_t used = (size_t)snprintf(out, out_len, "the ");
+    for (size_t i = 0; i < count && used < out_len; i++) {
+        const char *glue = i == 0 ? "" : i + 1 == count ? " and " : ", ";
+        int n = snprintf(out + used, out_len - used, "%s%s", glue, names[i]);
+        used += n > 0 ? (size_t)n : 0;
+    }
+    if (used < out_len) {
+        snprintf(out + used, out_len - used, count == 1 ? " family" : " families");
+    }
+    return count > 0;
 }
 
 /* Checks the node is a mapping whose keys are all in the schema, each once. */
@@ -655,12 +668,12 @@ bool scn_map_index(scn_ctx *ctx, yaml_node_t *map, const scn_schema *schema, scn
         }
         const char *text = (const char *)key->data.scalar.value;
         int at = scn_schema_index(schema, text);
-        const scn_family_schema *owner = at < 0 ? scn_key_family(ctx, schema->section, text) : NULL;
-        if (owner != NULL) {
+        char owners[SCN_LIST_TEXT_LEN];
+        if (at < 0 && scn_key_families(ctx, schema->section, text, owners, sizeof owners)) {
             return scn_fail(ctx, key,
-                            "key '%s' %s belongs to the %s family, not to the %s family "
+                            "key '%s' %s belongs to %s, not to the %s family "
                             "cluster.preset chose, expected one of: %s",
-                            text, scn_in(ctx), owner->name, ctx->family->name,
+                            text, scn_in(ctx), owners, ctx->family->name,
                             scn_schema_keys(schema, keys, sizeof keys));
         }
         if (at < 0) {

@@ -57,6 +57,16 @@ static const scn_family_schema queue_schema = {
 };
 
 static const scn_family_schema *const two[] = {&kafka_schema, &queue_schema};
+
+/* A third stand-in whose producers have a `confirm` key too. */
+static const char *const stream_presets[] = {"stream-1", NULL};
+static const scn_family_schema stream_schema = {
+    .name = "stream",
+    .presets = stream_presets,
+    .sections = {[SCN_SECTION_PRODUCER] = &queue_producer_schema},
+};
+static const scn_family_schema *const three[] = {&kafka_schema, &queue_schema, &stream_schema};
+static const scn_families three_families = {.list = three, .count = 3};
 static const scn_families two_families = {.list = two, .count = 2};
 
 static int load(const char *yaml, scn_scenario *out, char error[SCN_ERROR_LEN])
@@ -117,6 +127,22 @@ static void test_a_key_of_another_family_names_it(void **state)
     free(s);
 }
 
+static void test_a_key_of_two_other_families_names_both(void **state)
+{
+    (void)state;
+    scn_scenario *s = calloc(1, sizeof *s);
+    char error[SCN_ERROR_LEN];
+    assert_int_equal(
+        scn_load_string(&three_families, "f.yaml",
+                        HEAD("kafka") "producers: [{name: p, rate: 1/s, confirm: false}]\n", s,
+                        error),
+        BL_EXIT_BAD_INPUT);
+    assert_non_null(
+        strstr(error, "key 'confirm' in producers[0] belongs to the queue and stream families, not "
+                      "to the kafka family cluster.preset chose"));
+    free(s);
+}
+
 static void test_presets_and_selectors_of_every_family(void **state)
 {
     (void)state;
@@ -150,6 +176,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_the_preset_chooses_the_family_keys),
         cmocka_unit_test(test_a_key_of_another_family_names_it),
+        cmocka_unit_test(test_a_key_of_two_other_families_names_both),
         cmocka_unit_test(test_presets_and_selectors_of_every_family),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
