@@ -38,18 +38,17 @@ static bool node_is_client(const sim_node *node)
 static bool selector_matches(const scn_selector *sel, const sim_node *node)
 {
     switch (sel->kind) {
-        case SCN_SEL_BROKER: return node->role == SIM_ROLE_BROKER && node->entry == sel->index;
-        case SCN_SEL_ALL_BROKERS: return node->role == SIM_ROLE_BROKER;
-        case SCN_SEL_ALL_PRODUCERS: return node->role == SIM_ROLE_PRODUCER;
-        case SCN_SEL_ALL_CONSUMERS: return node->role == SIM_ROLE_CONSUMER;
-        case SCN_SEL_ALL_CLIENTS: return node_is_client(node);
-        case SCN_SEL_PRODUCER:
-        case SCN_SEL_CONSUMER:
-            return node->role ==
-                       (sel->kind == SCN_SEL_PRODUCER ? SIM_ROLE_PRODUCER : SIM_ROLE_CONSUMER) &&
-                   node->entry == sel->index &&
-                   (sel->all_instances || node->instance == sel->instance);
-        case SCN_SEL_FAMILY: break;
+    case SCN_SEL_BROKER: return node->role == SIM_ROLE_BROKER && node->entry == sel->index;
+    case SCN_SEL_ALL_BROKERS: return node->role == SIM_ROLE_BROKER;
+    case SCN_SEL_ALL_PRODUCERS: return node->role == SIM_ROLE_PRODUCER;
+    case SCN_SEL_ALL_CONSUMERS: return node->role == SIM_ROLE_CONSUMER;
+    case SCN_SEL_ALL_CLIENTS: return node_is_client(node);
+    case SCN_SEL_PRODUCER:
+    case SCN_SEL_CONSUMER:
+        return node->role ==
+                   (sel->kind == SCN_SEL_PRODUCER ? SIM_ROLE_PRODUCER : SIM_ROLE_CONSUMER) &&
+               node->entry == sel->index && (sel->all_instances || node->instance == sel->instance);
+    case SCN_SEL_FAMILY: break;
     }
     BL_ASSERTF(false, "selector kind %d is not the engine's", (int)sel->kind);
 }
@@ -189,23 +188,23 @@ static void apply_fault(uint32_t index)
     const scn_fault *fault = &g_fault.scenario->faults[index];
     static sim_node *targets[FAULT_TARGETS_MAX];
     switch (fault->kind) {
-        case SCN_FAULT_CRASH:
-        case SCN_FAULT_KILL9:
-        case SCN_FAULT_RESTART:
-            apply_process_fault(fault, index, targets, resolve(&fault->target, targets));
-            return;
-        case SCN_FAULT_PARTITION:
-        case SCN_FAULT_LOSSY_LINK:
-        case SCN_FAULT_SLOW_LINK: apply_link_fault(fault, index); return;
-        case SCN_FAULT_HEAL:
-            net_remove_all_rules();
-            record_fault("heal", "all", HIST_PHASE_STOP);
-            return;
-        case SCN_FAULT_SLOW_DISK:
-        case SCN_FAULT_DISK_FULL:
-        case SCN_FAULT_STALL:
-            apply_node_fault(fault, index, targets, resolve(&fault->target, targets));
-            return;
+    case SCN_FAULT_CRASH:
+    case SCN_FAULT_KILL9:
+    case SCN_FAULT_RESTART:
+        apply_process_fault(fault, index, targets, resolve(&fault->target, targets));
+        return;
+    case SCN_FAULT_PARTITION:
+    case SCN_FAULT_LOSSY_LINK:
+    case SCN_FAULT_SLOW_LINK: apply_link_fault(fault, index); return;
+    case SCN_FAULT_HEAL:
+        net_remove_all_rules();
+        record_fault("heal", "all", HIST_PHASE_STOP);
+        return;
+    case SCN_FAULT_SLOW_DISK:
+    case SCN_FAULT_DISK_FULL:
+    case SCN_FAULT_STALL:
+        apply_node_fault(fault, index, targets, resolve(&fault->target, targets));
+        return;
     }
     BL_ASSERTF(false, "fault kind %d", (int)fault->kind);
 }
@@ -248,18 +247,18 @@ static void start_drain(void)
 static void nemesis_on_event(sim_node *node, const sim_event *ev)
 {
     switch (ev->kind) {
-        case NEMESIS_FAULT: apply_fault(ev->arg); return;
-        case NEMESIS_RESTART: {
-            sim_node *target = sim_node_by_id(ev->arg);
-            if (target->process_up) return;
-            sim_start_node(target);
-            record_fault(scn_fault_kind_name(g_fault.scenario->faults[ev->token].kind),
-                         target->name, HIST_PHASE_STOP);
-            return;
-        }
-        case NEMESIS_UNDO: undo_fault(ev->arg, ev->token); return;
-        case NEMESIS_DRAIN: start_drain(); return;
-        default: BL_ASSERTF(false, "nemesis event kind %u", ev->kind);
+    case NEMESIS_FAULT: apply_fault(ev->arg); return;
+    case NEMESIS_RESTART: {
+        sim_node *target = sim_node_by_id(ev->arg);
+        if (target->process_up) return;
+        sim_start_node(target);
+        record_fault(scn_fault_kind_name(g_fault.scenario->faults[ev->token].kind), target->name,
+                     HIST_PHASE_STOP);
+        return;
+    }
+    case NEMESIS_UNDO: undo_fault(ev->arg, ev->token); return;
+    case NEMESIS_DRAIN: start_drain(); return;
+    default: BL_ASSERTF(false, "nemesis event kind %u", ev->kind);
     }
 }
 

@@ -19,13 +19,17 @@
  * to it) plus what waits for the next merge, which hist_maybe_flush runs once
  * HIST_PENDING_FLUSH records wait, after the activation that emitted them. The longest
  * stream of the scenarios here is a worker handed one 100,000-record poll
- * (tests/scenarios/big-poll.yaml); 2^24 records (96 bytes each: 1.5 GiB) is 160 times it. */
-#define HIST_STREAM_RECORDS_MAX (1u << 24)
+ * (tests/scenarios/big-poll.yaml). The scenario format lets a run write that far ahead
+ * (a 100,000-record poll processed by one worker, 30-day processing times), so no smaller
+ * bound follows from a valid scenario: the bound is the ring's index limit (2^31), and
+ * memory runs out first. */
+#define HIST_STREAM_RECORDS_MAX (1u << 31)
 /* The most batch ids waiting in g_hist.ids: those of stream 0's batch records not yet
  * passed on (ids_store drops the others before growing), at most HIST_BATCH_MAX per
  * record, until the merge after the next HIST_PENDING_FLUSH records. The scenarios here
- * stay below 2^17 (big-poll's one poll); 2^28 ids (2 GiB) is 4,096 full batches. */
-#define HIST_IDS_MAX            (1u << 28)
+ * stay below 2^17 (big-poll's one poll); the bound is the array's index limit (2^31), as
+ * for the streams. */
+#define HIST_IDS_MAX            (1u << 31)
 
 typedef struct hist_entry {
     hist_record rec; /* a batch's msgs is NULL here: its ids are at ids_at */

@@ -74,23 +74,23 @@ static uint8_t *put_names_of(hist_bin_state *state, uint8_t *p, const hist_recor
 {
     p = put_name_if_new(state, p, names, rec->node);
     switch ((hist_fn)rec->fn) {
-        case HIST_SEND:
-            if (rec->type == HIST_INVOKE) p = put_name_if_new(state, p, names, rec->topic);
-            break;
-        case HIST_DELIVER:
-        case HIST_DEDUP:
-        case HIST_PROCESS:
-        case HIST_COMMIT: p = put_name_if_new(state, p, names, rec->group); break;
-        case HIST_FAULT:
-            p = put_name_if_new(state, p, names, rec->fault_kind);
-            p = put_name_if_new(state, p, names, rec->fault_target);
-            break;
-        case HIST_SUBSCRIBE:
-            p = put_name_if_new(state, p, names, rec->group);
-            p = put_name_if_new(state, p, names, rec->topic);
-            break;
-        case HIST_REQUEST:
-        case HIST_FN_COUNT: break;
+    case HIST_SEND:
+        if (rec->type == HIST_INVOKE) p = put_name_if_new(state, p, names, rec->topic);
+        break;
+    case HIST_DELIVER:
+    case HIST_DEDUP:
+    case HIST_PROCESS:
+    case HIST_COMMIT: p = put_name_if_new(state, p, names, rec->group); break;
+    case HIST_FAULT:
+        p = put_name_if_new(state, p, names, rec->fault_kind);
+        p = put_name_if_new(state, p, names, rec->fault_target);
+        break;
+    case HIST_SUBSCRIBE:
+        p = put_name_if_new(state, p, names, rec->group);
+        p = put_name_if_new(state, p, names, rec->topic);
+        break;
+    case HIST_REQUEST:
+    case HIST_FN_COUNT: break;
     }
     return p;
 }
@@ -110,60 +110,60 @@ size_t hist_bin_encode(hist_bin_state *state, const hist_record *rec, const hist
     p = put_varint(p, rec->node);
     uint64_t *prev = &state->prev_id[rec->fn][rec->type];
     switch ((hist_fn)rec->fn) {
-        case HIST_SEND:
-            if (rec->type == HIST_INVOKE) {
-                BL_ASSERT(rec->count == 1 && rec->key >= HIST_NONE);
-                p = put_varint(p, id_delta(rec->msg, *prev));
-                *prev = rec->msg;
-                p = put_varint(p, (uint64_t)(rec->key + 1));
-                p = put_varint(p, rec->seq);
-                p = put_varint(p, rec->topic);
-                p = put_varint(p, zigzag(rec->t_us - rec->intended_t_us));
-                break;
-            }
-            if (rec->type == HIST_OK) {
-                p = put_varint(p, zigzag(rec->partition));
-                p = put_varint(p, zigzag(rec->offset));
-                p = put_ids(state, p, rec);
-                break;
-            }
-            p = put_ids(state, p, rec);
-            break;
-        case HIST_DELIVER:
-            p = put_varint(p, rec->group);
-            p = put_varint(p, zigzag(rec->partition));
-            p = put_varint(p, zigzag(rec->offset));
-            p = put_varint(p, rec->redelivered);
-            p = put_ids(state, p, rec);
-            break;
-        case HIST_DEDUP:
-        case HIST_PROCESS:
-            BL_ASSERT(rec->count == 1);
+    case HIST_SEND:
+        if (rec->type == HIST_INVOKE) {
+            BL_ASSERT(rec->count == 1 && rec->key >= HIST_NONE);
             p = put_varint(p, id_delta(rec->msg, *prev));
             *prev = rec->msg;
-            p = put_varint(p, rec->group);
-            break;
-        case HIST_COMMIT:
-            p = put_varint(p, rec->group);
-            p = put_varint(p, zigzag(rec->partition));
-            p = put_varint(p, zigzag(rec->offset));
-            break;
-        case HIST_FAULT:
-            p = put_varint(p, rec->fault_kind);
-            p = put_varint(p, rec->fault_target);
-            p = put_varint(p, rec->phase);
-            break;
-        case HIST_REQUEST:
-            BL_ASSERT(rec->count == 1);
-            p = put_varint(p, id_delta(rec->msg, *prev));
-            *prev = rec->msg;
-            if (rec->type == HIST_INVOKE) p = put_varint(p, zigzag(rec->t_us - rec->intended_t_us));
-            break;
-        case HIST_SUBSCRIBE:
-            p = put_varint(p, rec->group);
+            p = put_varint(p, (uint64_t)(rec->key + 1));
+            p = put_varint(p, rec->seq);
             p = put_varint(p, rec->topic);
+            p = put_varint(p, zigzag(rec->t_us - rec->intended_t_us));
             break;
-        case HIST_FN_COUNT: BL_ASSERT(false);
+        }
+        if (rec->type == HIST_OK) {
+            p = put_varint(p, zigzag(rec->partition));
+            p = put_varint(p, zigzag(rec->offset));
+            p = put_ids(state, p, rec);
+            break;
+        }
+        p = put_ids(state, p, rec);
+        break;
+    case HIST_DELIVER:
+        p = put_varint(p, rec->group);
+        p = put_varint(p, zigzag(rec->partition));
+        p = put_varint(p, zigzag(rec->offset));
+        p = put_varint(p, rec->redelivered);
+        p = put_ids(state, p, rec);
+        break;
+    case HIST_DEDUP:
+    case HIST_PROCESS:
+        BL_ASSERT(rec->count == 1);
+        p = put_varint(p, id_delta(rec->msg, *prev));
+        *prev = rec->msg;
+        p = put_varint(p, rec->group);
+        break;
+    case HIST_COMMIT:
+        p = put_varint(p, rec->group);
+        p = put_varint(p, zigzag(rec->partition));
+        p = put_varint(p, zigzag(rec->offset));
+        break;
+    case HIST_FAULT:
+        p = put_varint(p, rec->fault_kind);
+        p = put_varint(p, rec->fault_target);
+        p = put_varint(p, rec->phase);
+        break;
+    case HIST_REQUEST:
+        BL_ASSERT(rec->count == 1);
+        p = put_varint(p, id_delta(rec->msg, *prev));
+        *prev = rec->msg;
+        if (rec->type == HIST_INVOKE) p = put_varint(p, zigzag(rec->t_us - rec->intended_t_us));
+        break;
+    case HIST_SUBSCRIBE:
+        p = put_varint(p, rec->group);
+        p = put_varint(p, rec->topic);
+        break;
+    case HIST_FN_COUNT: BL_ASSERT(false);
     }
     size_t length = (size_t)(p - buf);
     BL_ASSERT(length <= HIST_BIN_RECORD_MAX);
@@ -283,54 +283,54 @@ static int32_t get_partition(reader *r)
 static void read_fields(reader *r, hist_bin_state *state, hist_record *rec, uint64_t *ids)
 {
     switch ((hist_fn)rec->fn) {
-        case HIST_SEND:
-            if (rec->type == HIST_INVOKE) {
-                get_single_id(r, state, rec);
-                rec->key = (int64_t)get_bounded(r, (uint64_t)INT64_MAX, "key out of range") - 1;
-                rec->seq = (uint32_t)get_bounded(r, UINT32_MAX, "seq out of range");
-                rec->topic = get_name(r, state);
-                rec->intended_t_us = rec->t_us - get_signed(r);
-                return;
-            }
-            if (rec->type == HIST_OK) {
-                rec->partition = get_partition(r);
-                rec->offset = get_signed(r);
-                get_ids(r, state, rec, ids);
-                return;
-            }
-            get_ids(r, state, rec, ids);
-            return;
-        case HIST_DELIVER:
-            rec->group = get_name(r, state);
-            rec->partition = get_partition(r);
-            rec->offset = get_signed(r);
-            rec->redelivered = (uint8_t)get_bounded(r, 1, "redelivered is not 0 or 1");
-            get_ids(r, state, rec, ids);
-            return;
-        case HIST_DEDUP:
-        case HIST_PROCESS:
+    case HIST_SEND:
+        if (rec->type == HIST_INVOKE) {
             get_single_id(r, state, rec);
-            rec->group = get_name(r, state);
-            return;
-        case HIST_COMMIT:
-            rec->group = get_name(r, state);
-            rec->partition = get_partition(r);
-            rec->offset = get_signed(r);
-            return;
-        case HIST_FAULT:
-            rec->fault_kind = get_name(r, state);
-            rec->fault_target = get_name(r, state);
-            rec->phase = (uint8_t)get_bounded(r, HIST_PHASE_STOP, "fault phase out of range");
-            return;
-        case HIST_REQUEST:
-            get_single_id(r, state, rec);
-            if (rec->type == HIST_INVOKE) rec->intended_t_us = rec->t_us - get_signed(r);
-            return;
-        case HIST_SUBSCRIBE:
-            rec->group = get_name(r, state);
+            rec->key = (int64_t)get_bounded(r, (uint64_t)INT64_MAX, "key out of range") - 1;
+            rec->seq = (uint32_t)get_bounded(r, UINT32_MAX, "seq out of range");
             rec->topic = get_name(r, state);
+            rec->intended_t_us = rec->t_us - get_signed(r);
             return;
-        case HIST_FN_COUNT: break;
+        }
+        if (rec->type == HIST_OK) {
+            rec->partition = get_partition(r);
+            rec->offset = get_signed(r);
+            get_ids(r, state, rec, ids);
+            return;
+        }
+        get_ids(r, state, rec, ids);
+        return;
+    case HIST_DELIVER:
+        rec->group = get_name(r, state);
+        rec->partition = get_partition(r);
+        rec->offset = get_signed(r);
+        rec->redelivered = (uint8_t)get_bounded(r, 1, "redelivered is not 0 or 1");
+        get_ids(r, state, rec, ids);
+        return;
+    case HIST_DEDUP:
+    case HIST_PROCESS:
+        get_single_id(r, state, rec);
+        rec->group = get_name(r, state);
+        return;
+    case HIST_COMMIT:
+        rec->group = get_name(r, state);
+        rec->partition = get_partition(r);
+        rec->offset = get_signed(r);
+        return;
+    case HIST_FAULT:
+        rec->fault_kind = get_name(r, state);
+        rec->fault_target = get_name(r, state);
+        rec->phase = (uint8_t)get_bounded(r, HIST_PHASE_STOP, "fault phase out of range");
+        return;
+    case HIST_REQUEST:
+        get_single_id(r, state, rec);
+        if (rec->type == HIST_INVOKE) rec->intended_t_us = rec->t_us - get_signed(r);
+        return;
+    case HIST_SUBSCRIBE:
+        rec->group = get_name(r, state);
+        rec->topic = get_name(r, state);
+        return;
+    case HIST_FN_COUNT: break;
     }
     r->error = "unknown record kind";
 }

@@ -133,47 +133,47 @@ static char *put_partition_offset(char *p, const hist_record *rec)
 static char *put_fields(char *p, const hist_record *rec, const hist_names *names)
 {
     switch ((hist_fn)rec->fn) {
-        case HIST_SEND: return put_send_fields(p, rec, names);
-        case HIST_DELIVER:
-            p = put_msg_group(p, rec, names);
-            p = put_partition_offset(p, rec);
-            if (rec->redelivered)
-                PUT_LIT(p, ",\"redelivered\":true");
-            else
-                PUT_LIT(p, ",\"redelivered\":false");
-            return p;
-        case HIST_DEDUP:
-        case HIST_PROCESS: return put_msg_group(p, rec, names);
-        case HIST_COMMIT:
-            PUT_LIT(p, ",\"group\":");
-            p = put_name(p, names, rec->group);
-            return put_partition_offset(p, rec);
-        case HIST_FAULT:
-            PUT_LIT(p, ",\"kind\":");
-            p = put_name(p, names, rec->fault_kind);
-            PUT_LIT(p, ",\"target\":");
-            p = put_name(p, names, rec->fault_target);
-            BL_ASSERT(rec->phase == HIST_PHASE_START || rec->phase == HIST_PHASE_STOP);
-            if (rec->phase == HIST_PHASE_START)
-                PUT_LIT(p, ",\"phase\":\"start\"");
-            else
-                PUT_LIT(p, ",\"phase\":\"stop\"");
-            return p;
-        case HIST_REQUEST:
-            BL_ASSERT(rec->msg >= 1 && rec->msg <= (uint64_t)INT64_MAX);
-            PUT_LIT(p, ",\"req\":");
-            p = put_u64(p, rec->msg);
-            if (rec->type == HIST_INVOKE) {
-                PUT_LIT(p, ",\"intended_t\":");
-                p = put_i64(p, rec->intended_t_us);
-            }
-            return p;
-        case HIST_SUBSCRIBE:
-            PUT_LIT(p, ",\"group\":");
-            p = put_name(p, names, rec->group);
-            PUT_LIT(p, ",\"topic\":");
-            return put_name(p, names, rec->topic);
-        case HIST_FN_COUNT: break;
+    case HIST_SEND: return put_send_fields(p, rec, names);
+    case HIST_DELIVER:
+        p = put_msg_group(p, rec, names);
+        p = put_partition_offset(p, rec);
+        if (rec->redelivered)
+            PUT_LIT(p, ",\"redelivered\":true");
+        else
+            PUT_LIT(p, ",\"redelivered\":false");
+        return p;
+    case HIST_DEDUP:
+    case HIST_PROCESS: return put_msg_group(p, rec, names);
+    case HIST_COMMIT:
+        PUT_LIT(p, ",\"group\":");
+        p = put_name(p, names, rec->group);
+        return put_partition_offset(p, rec);
+    case HIST_FAULT:
+        PUT_LIT(p, ",\"kind\":");
+        p = put_name(p, names, rec->fault_kind);
+        PUT_LIT(p, ",\"target\":");
+        p = put_name(p, names, rec->fault_target);
+        BL_ASSERT(rec->phase == HIST_PHASE_START || rec->phase == HIST_PHASE_STOP);
+        if (rec->phase == HIST_PHASE_START)
+            PUT_LIT(p, ",\"phase\":\"start\"");
+        else
+            PUT_LIT(p, ",\"phase\":\"stop\"");
+        return p;
+    case HIST_REQUEST:
+        BL_ASSERT(rec->msg >= 1 && rec->msg <= (uint64_t)INT64_MAX);
+        PUT_LIT(p, ",\"req\":");
+        p = put_u64(p, rec->msg);
+        if (rec->type == HIST_INVOKE) {
+            PUT_LIT(p, ",\"intended_t\":");
+            p = put_i64(p, rec->intended_t_us);
+        }
+        return p;
+    case HIST_SUBSCRIBE:
+        PUT_LIT(p, ",\"group\":");
+        p = put_name(p, names, rec->group);
+        PUT_LIT(p, ",\"topic\":");
+        return put_name(p, names, rec->topic);
+    case HIST_FN_COUNT: break;
     }
     BL_ASSERTF(false, "history record with unknown f %u", (unsigned)rec->fn);
     return p;
@@ -553,24 +553,24 @@ static bool parse_fields(const line_fields *in, hist_record *rec, hist_names *na
                          char why[HIST_WHY_LEN])
 {
     switch ((hist_fn)rec->fn) {
-        case HIST_SEND: return parse_send(in, rec, names, why);
-        case HIST_DELIVER: return parse_deliver(in, rec, names, why);
-        case HIST_DEDUP:
-        case HIST_PROCESS:
-            return get_msg(in, FIELD_MSG, rec, why) &&
-                   get_name(in, FIELD_GROUP, names, &rec->group, why);
-        case HIST_COMMIT:
-            return get_name(in, FIELD_GROUP, names, &rec->group, why) &&
-                   get_partition_offset(in, rec, why);
-        case HIST_FAULT: return parse_fault(in, rec, names, why);
-        case HIST_REQUEST:
-            if (!get_msg(in, FIELD_REQ, rec, why)) return false;
-            if (rec->type != HIST_INVOKE) return true;
-            return get_int(in, FIELD_INTENDED_T, 0, INT64_MAX, &rec->intended_t_us, why);
-        case HIST_SUBSCRIBE:
-            return get_name(in, FIELD_GROUP, names, &rec->group, why) &&
-                   get_name(in, FIELD_TOPIC, names, &rec->topic, why);
-        case HIST_FN_COUNT: break;
+    case HIST_SEND: return parse_send(in, rec, names, why);
+    case HIST_DELIVER: return parse_deliver(in, rec, names, why);
+    case HIST_DEDUP:
+    case HIST_PROCESS:
+        return get_msg(in, FIELD_MSG, rec, why) &&
+               get_name(in, FIELD_GROUP, names, &rec->group, why);
+    case HIST_COMMIT:
+        return get_name(in, FIELD_GROUP, names, &rec->group, why) &&
+               get_partition_offset(in, rec, why);
+    case HIST_FAULT: return parse_fault(in, rec, names, why);
+    case HIST_REQUEST:
+        if (!get_msg(in, FIELD_REQ, rec, why)) return false;
+        if (rec->type != HIST_INVOKE) return true;
+        return get_int(in, FIELD_INTENDED_T, 0, INT64_MAX, &rec->intended_t_us, why);
+    case HIST_SUBSCRIBE:
+        return get_name(in, FIELD_GROUP, names, &rec->group, why) &&
+               get_name(in, FIELD_TOPIC, names, &rec->topic, why);
+    case HIST_FN_COUNT: break;
     }
     return fail_why(why, "unknown value", FIELD_F);
 }

@@ -231,10 +231,10 @@ static bool scn_selector_parse(scn_ctx *ctx, yaml_node_t *node, scn_selector *se
     }
     selector->kind = form->kind;
     switch (form->kind) {
-        case SCN_SEL_BROKER: return scn_selector_broker(ctx, node, text, call.args[0], selector);
-        case SCN_SEL_PRODUCER:
-        case SCN_SEL_CONSUMER: return scn_selector_client(ctx, node, text, call.args[0], selector);
-        default: return true;
+    case SCN_SEL_BROKER: return scn_selector_broker(ctx, node, text, call.args[0], selector);
+    case SCN_SEL_PRODUCER:
+    case SCN_SEL_CONSUMER: return scn_selector_client(ctx, node, text, call.args[0], selector);
+    default: return true;
     }
 }
 

@@ -105,10 +105,10 @@ static bool scn_node_is_null(const yaml_node_t *node)
 const char *scn_node_kind(const yaml_node_t *node)
 {
     switch (node->type) {
-        case YAML_MAPPING_NODE: return "a mapping";
-        case YAML_SEQUENCE_NODE: return "a sequence";
-        case YAML_SCALAR_NODE: return scn_node_is_null(node) ? "an empty value" : "a scalar";
-        default: return "nothing";
+    case YAML_MAPPING_NODE: return "a mapping";
+    case YAML_SEQUENCE_NODE: return "a sequence";
+    case YAML_SCALAR_NODE: return scn_node_is_null(node) ? "an empty value" : "a scalar";
+    default: return "nothing";
     }
 }
 
@@ -378,24 +378,24 @@ const char *scn_field_desc(const scn_field *field, char *buf, size_t buf_len)
 {
     char names[SCN_LIST_TEXT_LEN];
     switch (field->type) {
-        case SCN_T_DURATION: return "a duration such as 5ms";
-        case SCN_T_SIZE: return "a size such as 64KiB";
-        case SCN_T_BANDWIDTH: return "a bandwidth such as 1Gbps or 500MB/s";
-        case SCN_T_RATE: return "a rate such as 1000/s";
-        case SCN_T_U32:
-            snprintf(buf, buf_len, "an integer in %lld..%lld", (long long)field->min,
-                     (long long)field->max);
-            return buf;
-        case SCN_T_U64: return "a non-negative integer";
-        case SCN_T_BOOL: return "true or false";
-        case SCN_T_ENUM:
-            snprintf(buf, buf_len, "one of: %s", scn_join(field->names, names, sizeof names));
-            return buf;
-        case SCN_T_TEXT: return "a string";
-        case SCN_T_NAME: return "a name matching [a-z0-9._-]+";
-        case SCN_T_IDENT: return "a name matching [A-Za-z0-9._-]+";
-        case SCN_T_MAP: return "a mapping";
-        case SCN_T_CUSTOM: return field->desc;
+    case SCN_T_DURATION: return "a duration such as 5ms";
+    case SCN_T_SIZE: return "a size such as 64KiB";
+    case SCN_T_BANDWIDTH: return "a bandwidth such as 1Gbps or 500MB/s";
+    case SCN_T_RATE: return "a rate such as 1000/s";
+    case SCN_T_U32:
+        snprintf(buf, buf_len, "an integer in %lld..%lld", (long long)field->min,
+                 (long long)field->max);
+        return buf;
+    case SCN_T_U64: return "a non-negative integer";
+    case SCN_T_BOOL: return "true or false";
+    case SCN_T_ENUM:
+        snprintf(buf, buf_len, "one of: %s", scn_join(field->names, names, sizeof names));
+        return buf;
+    case SCN_T_TEXT: return "a string";
+    case SCN_T_NAME: return "a name matching [a-z0-9._-]+";
+    case SCN_T_IDENT: return "a name matching [A-Za-z0-9._-]+";
+    case SCN_T_MAP: return "a mapping";
+    case SCN_T_CUSTOM: return field->desc;
     }
     return "a value";
 }
@@ -598,19 +598,19 @@ static bool scn_text_field(scn_ctx *ctx, const scn_field *field, yaml_node_t *no
 bool scn_field_parse(scn_ctx *ctx, const scn_field *field, yaml_node_t *node, void *target)
 {
     switch (field->type) {
-        case SCN_T_DURATION: return scn_duration_field(ctx, field, node, target);
-        case SCN_T_SIZE: return scn_size_field(ctx, field, node, target);
-        case SCN_T_BANDWIDTH: return scn_bandwidth_field(ctx, node, target);
-        case SCN_T_RATE: return scn_rate_value(ctx, node, field->min, field->max, target);
-        case SCN_T_U32: return scn_u32_field(ctx, field, node, target);
-        case SCN_T_U64: return scn_u64_field(ctx, node, target);
-        case SCN_T_BOOL: return scn_bool_field(ctx, node, target);
-        case SCN_T_ENUM: return scn_enum_field(ctx, field, node, target);
-        case SCN_T_TEXT:
-        case SCN_T_NAME:
-        case SCN_T_IDENT: return scn_text_field(ctx, field, node, target);
-        case SCN_T_MAP: return scn_map_parse(ctx, node, field->schema, target);
-        case SCN_T_CUSTOM: return field->parse(ctx, node, target);
+    case SCN_T_DURATION: return scn_duration_field(ctx, field, node, target);
+    case SCN_T_SIZE: return scn_size_field(ctx, field, node, target);
+    case SCN_T_BANDWIDTH: return scn_bandwidth_field(ctx, node, target);
+    case SCN_T_RATE: return scn_rate_value(ctx, node, field->min, field->max, target);
+    case SCN_T_U32: return scn_u32_field(ctx, field, node, target);
+    case SCN_T_U64: return scn_u64_field(ctx, node, target);
+    case SCN_T_BOOL: return scn_bool_field(ctx, node, target);
+    case SCN_T_ENUM: return scn_enum_field(ctx, field, node, target);
+    case SCN_T_TEXT:
+    case SCN_T_NAME:
+    case SCN_T_IDENT: return scn_text_field(ctx, field, node, target);
+    case SCN_T_MAP: return scn_map_parse(ctx, node, field->schema, target);
+    case SCN_T_CUSTOM: return field->parse(ctx, node, target);
     }
     BL_ASSERTF(false, "field type %d", (int)field->type);
     return false;

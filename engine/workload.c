@@ -48,10 +48,10 @@ static int64_t next_rate_edge(const scn_rate *rate, int64_t t_us)
 static int64_t draw_key(wl_generator *gen)
 {
     switch (gen->keys.kind) {
-        case SCN_KEYS_NONE: return -1;
-        case SCN_KEYS_UNIFORM: return (int64_t)gsl_rng_uniform_int(gen->rng_keys, gen->keys.count);
-        case SCN_KEYS_SEQUENTIAL: return (int64_t)(gen->sequential_next++ % gen->keys.count);
-        case SCN_KEYS_ZIPF: return (int64_t)gsl_ran_discrete(gen->rng_keys, gen->zipf_table);
+    case SCN_KEYS_NONE: return -1;
+    case SCN_KEYS_UNIFORM: return (int64_t)gsl_rng_uniform_int(gen->rng_keys, gen->keys.count);
+    case SCN_KEYS_SEQUENTIAL: return (int64_t)(gen->sequential_next++ % gen->keys.count);
+    case SCN_KEYS_ZIPF: return (int64_t)gsl_ran_discrete(gen->rng_keys, gen->zipf_table);
     }
     BL_ASSERT(false);
     return -1;

@@ -517,20 +517,20 @@ static void feed_one(check_state *state, const hist_record *rec, const hist_name
 {
     state->records++;
     switch ((hist_fn)rec->fn) {
-        case HIST_SEND:
-            if (rec->type == HIST_INVOKE)
-                on_send_invoke(state, rec, names);
-            else
-                on_send_completion(state, rec, names);
-            return;
-        case HIST_DELIVER: on_deliver(state, rec, names); return;
-        case HIST_DEDUP: on_dedup(state, rec, names); return;
-        case HIST_PROCESS: on_process(state, rec, names); return;
-        case HIST_REQUEST: on_request(state, rec, names); return;
-        case HIST_SUBSCRIBE: on_subscribe(state, rec, names); return;
-        case HIST_COMMIT:
-        case HIST_FAULT: return; /* for timelines and explanations, not for the checker */
-        case HIST_FN_COUNT: break;
+    case HIST_SEND:
+        if (rec->type == HIST_INVOKE)
+            on_send_invoke(state, rec, names);
+        else
+            on_send_completion(state, rec, names);
+        return;
+    case HIST_DELIVER: on_deliver(state, rec, names); return;
+    case HIST_DEDUP: on_dedup(state, rec, names); return;
+    case HIST_PROCESS: on_process(state, rec, names); return;
+    case HIST_REQUEST: on_request(state, rec, names); return;
+    case HIST_SUBSCRIBE: on_subscribe(state, rec, names); return;
+    case HIST_COMMIT:
+    case HIST_FAULT: return; /* for timelines and explanations, not for the checker */
+    case HIST_FN_COUNT: break;
     }
     BL_ASSERTF(false, "history record with unknown f %u", (unsigned)rec->fn);
 }

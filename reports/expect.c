@@ -504,12 +504,12 @@ bool expect_evaluate(const scn_scenario *scenario, uint32_t index, const check_r
     if (rhs != NULL) *rhs = right;
     if (isnan(left) || isnan(right)) return false;
     switch (parsed.op) {
-        case OP_EQ: return left == right;
-        case OP_NE: return left != right;
-        case OP_LT: return left < right;
-        case OP_LE: return left <= right;
-        case OP_GT: return left > right;
-        case OP_GE: return left >= right;
+    case OP_EQ: return left == right;
+    case OP_NE: return left != right;
+    case OP_LT: return left < right;
+    case OP_LE: return left <= right;
+    case OP_GT: return left > right;
+    case OP_GE: return left >= right;
     }
     return false;
 }

@@ -14,9 +14,10 @@
 /* The most ids one store holds: the messages its group processed in the run (ids are
  * unique in a run; a record whose processing a kill -9 cut short is removed again). The
  * scenarios here stay below 65,536; the benchmark's reference run produces 6.3M messages
- * and its 10x variant 63M. 2^28 ids (a table of at most 2^29 slots: 4 GiB) is four times
- * the 10x run, processed by one idempotent group. */
-#define DEDUP_STORE_IDS_MAX (1u << 28)
+ * and its 10x variant 63M. A valid scenario may produce more (30 days at high rates), so
+ * the bound is the map's own limit (BL_IDMAP_ENTRIES_LIMIT, 2^30 ids: a table of 16 GiB),
+ * and memory runs out first. */
+#define DEDUP_STORE_IDS_MAX BL_IDMAP_ENTRIES_LIMIT
 
 /* The idempotent consumer's store of processed message ids (a database unique key):
  * outside the consumer process, so it survives kill -9. A zeroed store is empty and

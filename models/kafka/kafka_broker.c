@@ -330,28 +330,28 @@ static void broker_on_event(sim_node *node, const sim_event *ev)
 {
     kafka_broker *broker = node->model;
     switch (ev->kind) {
-        case SIM_EVENT_PACKET: {
-            kafka_msg *msg = ev->data;
-            switch (msg->api) {
-                case KAFKA_PRODUCE_REQUEST:
-                    handle_produce(broker, msg, ev->arg);
-                    kafka_msg_free(msg);
-                    return;
-                case KAFKA_FETCH_REQUEST: handle_fetch(broker, msg, ev->arg); return;
-                case KAFKA_HEARTBEAT_REQUEST: handle_heartbeat(broker, msg, ev->arg); return;
-                case KAFKA_COMMIT_REQUEST: handle_commit(broker, msg, ev->arg); return;
-                default: BL_ASSERTF(false, "broker got api %d", msg->api);
-            }
+    case SIM_EVENT_PACKET: {
+        kafka_msg *msg = ev->data;
+        switch (msg->api) {
+        case KAFKA_PRODUCE_REQUEST:
+            handle_produce(broker, msg, ev->arg);
+            kafka_msg_free(msg);
             return;
+        case KAFKA_FETCH_REQUEST: handle_fetch(broker, msg, ev->arg); return;
+        case KAFKA_HEARTBEAT_REQUEST: handle_heartbeat(broker, msg, ev->arg); return;
+        case KAFKA_COMMIT_REQUEST: handle_commit(broker, msg, ev->arg); return;
+        default: BL_ASSERTF(false, "broker got api %d", msg->api);
         }
-        case SIM_EVENT_NET_RESET: return; /* a client went away; nothing to clean up */
-        case BROKER_TIMER_WRITEBACK: on_writeback(broker); return;
-        case BROKER_TIMER_FLUSH: on_flush_interval(broker); return;
-        case BROKER_TIMER_FSYNC_DONE: on_fsync_done(broker, ev->data); return;
-        case BROKER_TIMER_FETCH_EXPIRE: answer_parked(broker, true); return;
-        case BROKER_TIMER_GROUP_EXPIRE: on_group_expire(broker); return;
-        case BROKER_TIMER_RETENTION: on_retention(broker); return;
-        default: BL_ASSERTF(false, "broker event kind %u", ev->kind);
+        return;
+    }
+    case SIM_EVENT_NET_RESET: return; /* a client went away; nothing to clean up */
+    case BROKER_TIMER_WRITEBACK: on_writeback(broker); return;
+    case BROKER_TIMER_FLUSH: on_flush_interval(broker); return;
+    case BROKER_TIMER_FSYNC_DONE: on_fsync_done(broker, ev->data); return;
+    case BROKER_TIMER_FETCH_EXPIRE: answer_parked(broker, true); return;
+    case BROKER_TIMER_GROUP_EXPIRE: on_group_expire(broker); return;
+    case BROKER_TIMER_RETENTION: on_retention(broker); return;
+    default: BL_ASSERTF(false, "broker event kind %u", ev->kind);
     }
 }
 

@@ -25,9 +25,10 @@
  * the durable ones after every commit and writeback, so what waits was committed within
  * about dirty_expire + writeback_interval (35 s at the Linux defaults), like the dirty
  * chunks of any file (DISK_DIRTY_CHUNKS_MAX); a power loss clears it. The scenarios here
- * stay below 2^15 writes; 2^24 (24 bytes each: 384 MiB) allow 480,000 committed partition
- * offsets a second over those 35 s. */
-#define KAFKA_OFFSET_WRITES_MAX (1u << 24)
+ * stay below 2^15 writes. The scenario format lets dirty data stay 30 days, so no smaller
+ * bound follows from a valid scenario: the bound is the ring's index limit (2^31), and
+ * memory runs out first. */
+#define KAFKA_OFFSET_WRITES_MAX (1u << 31)
 
 typedef struct kafka_member {
     uint32_t member_id;

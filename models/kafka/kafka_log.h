@@ -19,9 +19,10 @@
  * yet. The arrays grow only while the deleted ones are fewer than the retained ones, so
  * they need at most twice the retained records plus one batch. The benchmark's reference
  * run retains 534,000 records in a partition (arrays of 2^20) and its 10x variant 63M
- * over its 12 partitions; 2^28 entries (12 bytes each: 3 GiB) hold twice that run
- * retained in one partition. */
-#define KAFKA_LOG_RECORDS_MAX (1u << 28)
+ * over its 12 partitions. Retention may be unlimited or 3650 days, so no smaller bound
+ * follows from a valid scenario: the bound is the arrays' index limit (2^31 entries, 24
+ * GiB), and memory runs out first. */
+#define KAFKA_LOG_RECORDS_MAX (1u << 31)
 /* The most batches one log holds: every live batch has at least one of the live records
  * (KAFKA_LOG_RECORDS_MAX), so this bound follows from theirs. The benchmark's reference
  * run holds 244,000 batches in a partition. */

@@ -514,28 +514,27 @@ static void producer_on_event(sim_node *node, const sim_event *ev)
 {
     kafka_producer *producer = node->model;
     switch (ev->kind) {
-        case SIM_EVENT_PACKET: {
-            kafka_msg *msg = ev->data;
-            BL_ASSERT(msg->api == KAFKA_PRODUCE_RESPONSE);
-            on_produce_response(producer, msg, ev->arg);
-            kafka_msg_free(msg);
-            return;
-        }
-        case SIM_EVENT_NET_RESET: {
-            uint32_t broker = broker_index_of_node(producer, ev->arg);
-            request_table *table = &producer->requests;
-            for (uint32_t slot =
-                     request_table_next(table, broker, request_table_first(table, broker));
-                 slot != REQUEST_NONE; slot = request_table_next(table, broker, slot + 1))
-                fail_request(producer, slot);
-            return;
-        }
-        case PRODUCER_TIMER_WAKE: return; /* the pump at the end of the activation does the work */
-        case PRODUCER_TIMER_REQUEST_TIMEOUT: on_request_timeouts(producer); return;
-        case PRODUCER_TIMER_REQUEST_DONE:
-            record_request(producer, HIST_STREAM_NOW, HIST_OK, sim_now_us(), ev->token, 0);
-            return;
-        default: BL_ASSERTF(false, "producer event kind %u", ev->kind);
+    case SIM_EVENT_PACKET: {
+        kafka_msg *msg = ev->data;
+        BL_ASSERT(msg->api == KAFKA_PRODUCE_RESPONSE);
+        on_produce_response(producer, msg, ev->arg);
+        kafka_msg_free(msg);
+        return;
+    }
+    case SIM_EVENT_NET_RESET: {
+        uint32_t broker = broker_index_of_node(producer, ev->arg);
+        request_table *table = &producer->requests;
+        for (uint32_t slot = request_table_next(table, broker, request_table_first(table, broker));
+             slot != REQUEST_NONE; slot = request_table_next(table, broker, slot + 1))
+            fail_request(producer, slot);
+        return;
+    }
+    case PRODUCER_TIMER_WAKE: return; /* the pump at the end of the activation does the work */
+    case PRODUCER_TIMER_REQUEST_TIMEOUT: on_request_timeouts(producer); return;
+    case PRODUCER_TIMER_REQUEST_DONE:
+        record_request(producer, HIST_STREAM_NOW, HIST_OK, sim_now_us(), ev->token, 0);
+        return;
+    default: BL_ASSERTF(false, "producer event kind %u", ev->kind);
     }
 }
 

@@ -76,13 +76,13 @@ static void add_rule(net_rule_kind kind, bool one_way, uint32_t drop_per_million
 static void play(uint32_t step)
 {
     switch (g_script[step]) {
-        case SEND_AB: send(0, 1, step); break;
-        case SEND_BA: send(1, 0, step); break;
-        case SEND_AC: send(0, 2, step); break;
-        case CUT: add_rule(NET_RULE_CUT, false, 0); break;
-        case ONE_WAY: add_rule(NET_RULE_CUT, true, 0); break;
-        case LOSSY: add_rule(NET_RULE_LOSSY, false, NET_PER_MILLION); break;
-        case REMOVE: net_remove_rule(g_rule); break;
+    case SEND_AB: send(0, 1, step); break;
+    case SEND_BA: send(1, 0, step); break;
+    case SEND_AC: send(0, 2, step); break;
+    case CUT: add_rule(NET_RULE_CUT, false, 0); break;
+    case ONE_WAY: add_rule(NET_RULE_CUT, true, 0); break;
+    case LOSSY: add_rule(NET_RULE_LOSSY, false, NET_PER_MILLION); break;
+    case REMOVE: net_remove_rule(g_rule); break;
     }
 }
 
