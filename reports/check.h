@@ -33,7 +33,7 @@
 
 typedef struct check_percentiles {
     uint64_t count;
-    double p50_s, p99_s, p999_s, max_s, mean_s;
+    double p50_s, p99_s, p999_s, max_s, mean_s; /* NAN (no data) when count is 0 */
 } check_percentiles;
 
 /* One second of the run (by simulated time), for plots. */
@@ -64,7 +64,8 @@ typedef struct check_group {
     double unavailable_s;
     uint64_t peak_backlog;
     double peak_backlog_at_s;
-    double drain_s; /* -1 if the backlog never drained */
+    double drain_s; /* NAN (no data) if the backlog never drained; 0 if there was none */
+    bool drained;   /* the backlog drained, or there never was one */
     uint64_t examples[CHECK_ANOMALY_KINDS][CHECK_EXAMPLES_MAX]; /* smallest message ids */
     uint32_t example_count[CHECK_ANOMALY_KINDS];
     check_second *seconds; /* second_count entries, owned */

@@ -10,6 +10,7 @@
  * history give the same results. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "../engine/bl_assert.h"
@@ -172,10 +173,11 @@ static void fill_group(const check_state *state, const check_group_state *group,
     out->unavailable_s = unavailable_seconds(topic);
     out->peak_backlog = group->peak_backlog;
     out->peak_backlog_at_s = (double)group->peak_backlog_at_us / 1e6;
+    out->drained = group->peak_backlog == 0 || group->drained_at_us >= 0;
     if (group->peak_backlog == 0)
         out->drain_s = 0;
     else if (group->drained_at_us < 0)
-        out->drain_s = -1;
+        out->drain_s = NAN; /* it never drained: no data */
     else
         out->drain_s = (double)(group->drained_at_us - group->peak_backlog_at_us) / 1e6;
     memcpy(out->examples, group->examples, sizeof out->examples);

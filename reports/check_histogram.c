@@ -3,6 +3,7 @@
 #include "check_histogram.h"
 
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "../engine/bl_assert.h"
@@ -98,7 +99,10 @@ void check_hist_summary(const check_hist *hist, check_percentiles *out)
 {
     memset(out, 0, sizeof *out);
     out->count = hist->count;
-    if (hist->count == 0) return;
+    if (hist->count == 0) { /* no sample: no data, not 0 */
+        out->p50_s = out->p99_s = out->p999_s = out->max_s = out->mean_s = NAN;
+        return;
+    }
     out->p50_s = (double)check_hist_percentile_us(hist, 500) / 1e6;
     out->p99_s = (double)check_hist_percentile_us(hist, 990) / 1e6;
     out->p999_s = (double)check_hist_percentile_us(hist, 999) / 1e6;

@@ -387,13 +387,36 @@ static double percentile_stat(const check_percentiles *p, uint32_t stat)
     return values[stat];
 }
 
-static double group_value(const check_group *group, uint32_t metric)
+/* Group metrics that measure what happened to produced messages: without any they have
+ * no data (GROUP_METRIC order). produced, acked and consumed are counts, always defined. */
+static const bool g_group_metric_needs_traffic[GROUP_METRIC_COUNT] = {
+    false, false, false, true, true, true, true, true, true, true, true, true, true,
+};
+
+static double no_data(char why[EXPECT_WHY_LEN], const char *fmt, const char *a, const char *b)
+{
+    snprintf(why, EXPECT_WHY_LEN, fmt, a, b);
+    return NAN;
+}
+
+static double group_value(const check_group *group, uint32_t metric, char why[EXPECT_WHY_LEN])
 {
     if (metric >= LATENCY_BASE) {
         uint32_t family = (metric - LATENCY_BASE) / STAT_COUNT;
         const check_percentiles *p = family == 0 ? &group->latency_ack : &group->latency_e2e;
+        if (p->count == 0) {
+            return family == 0 ? no_data(why, "no send to topic %s of group %s was acknowledged",
+                                         group->topic, group->name)
+                               : no_data(why, "group %s processed no message%s", group->name, "");
+        }
         return percentile_stat(p, (metric - LATENCY_BASE) % STAT_COUNT);
     }
+    BL_ASSERT(metric < GROUP_METRIC_COUNT);
+    if (g_group_metric_needs_traffic[metric] && group->produced == 0)
+        return no_data(why, "nothing was produced to topic %s of group %s", group->topic,
+                       group->name);
+    if (strcmp(g_group_metrics[metric], "drain_s") == 0 && !group->drained)
+        return no_data(why, "the backlog of group %s never drained%s", group->name, "");
     const double values[GROUP_METRIC_COUNT] = {
         (double)group->produced,
         (double)group->acked,
@@ -409,7 +432,6 @@ static double group_value(const check_group *group, uint32_t metric)
         (double)group->peak_backlog,
         group->drain_s,
     };
-    BL_ASSERT(metric < GROUP_METRIC_COUNT);
     return values[metric];
 }
 
@@ -429,7 +451,7 @@ static bool is_instance_of(const char *node, const char *entry)
  * exact for one instance with values, else the largest instance percentile (an upper
  * bound of the merged one: at that value every instance has reached the rank). */
 static double merged_latency(const check_results *results, const char *entry, uint32_t family,
-                             uint32_t stat)
+                             uint32_t stat, char why[EXPECT_WHY_LEN])
 {
     uint64_t count = 0;
     double sum = 0, largest = 0;
@@ -444,15 +466,21 @@ static double merged_latency(const check_results *results, const char *entry, ui
         double value = percentile_stat(lat, stat);
         if (value > largest) largest = value;
     }
-    if (count == 0) return 0;
+    if (count == 0) {
+        return no_data(why,
+                       family == 0 ? "no send of producer %s was acknowledged%s"
+                                   : "no request of producer %s was answered%s",
+                       entry, "");
+    }
     return stat == 4 ? sum / (double)count : largest;
 }
 
-static double producer_value(const check_results *results, const char *entry, uint32_t metric)
+static double producer_value(const check_results *results, const char *entry, uint32_t metric,
+                             char why[EXPECT_WHY_LEN])
 {
     if (metric >= LATENCY_BASE) {
         return merged_latency(results, entry, (metric - LATENCY_BASE) / STAT_COUNT,
-                              (metric - LATENCY_BASE) % STAT_COUNT);
+                              (metric - LATENCY_BASE) % STAT_COUNT, why);
     }
     uint64_t total = 0;
     for (uint32_t p = 0; p < results->producer_count; p++) {
@@ -467,8 +495,9 @@ static double producer_value(const check_results *results, const char *entry, ui
     return (double)total;
 }
 
+/* The operand's value, or NAN with why it has no data. */
 static double operand_value(const scn_scenario *scenario, const expect_operand *operand,
-                            const check_results *results)
+                            const check_results *results, char why[EXPECT_WHY_LEN])
 {
     if (operand->kind != OPERAND_METRIC) return operand->value;
     if (operand->scope == SCOPE_TOTAL) {
@@ -478,19 +507,20 @@ static double operand_value(const scn_scenario *scenario, const expect_operand *
         return (double)totals[operand->metric];
     }
     if (operand->scope == SCOPE_PRODUCER) {
-        return producer_value(results, scenario->producers[operand->entry].name, operand->metric);
+        return producer_value(results, scenario->producers[operand->entry].name, operand->metric,
+                              why);
     }
     const char *group_name = scenario->consumers[operand->entry].group;
     for (uint32_t g = 0; g < results->group_count; g++) {
         if (strcmp(results->groups[g].name, group_name) == 0) {
-            return group_value(&results->groups[g], operand->metric);
+            return group_value(&results->groups[g], operand->metric, why);
         }
     }
-    return NAN; /* the group never subscribed: nothing about it holds */
+    return no_data(why, "group %s never subscribed%s", group_name, "");
 }
 
-bool expect_evaluate(const scn_scenario *scenario, uint32_t index, const check_results *results,
-                     double *lhs, double *rhs)
+void expect_evaluate(const scn_scenario *scenario, uint32_t index, const check_results *results,
+                     expect_outcome *out)
 {
     BL_ASSERT(scenario != NULL && results != NULL && index < scenario->expect_count);
     expect_context ctx = {scenario, &scenario->expects[index], NULL};
@@ -498,18 +528,20 @@ bool expect_evaluate(const scn_scenario *scenario, uint32_t index, const check_r
     int status = parse_expect(&ctx, &parsed);
     BL_ASSERTF(status == 0, "expectation %u was not validated: %s", (unsigned)index,
                scenario->expects[index].expr);
-    double left = operand_value(scenario, &parsed.lhs, results);
-    double right = operand_value(scenario, &parsed.rhs, results);
-    if (lhs != NULL) *lhs = left;
-    if (rhs != NULL) *rhs = right;
-    if (isnan(left) || isnan(right)) return false;
+    memset(out, 0, sizeof *out);
+    char right_why[EXPECT_WHY_LEN] = "";
+    out->lhs = operand_value(scenario, &parsed.lhs, results, out->no_data);
+    out->rhs = operand_value(scenario, &parsed.rhs, results, right_why);
+    if (out->no_data[0] == '\0') memcpy(out->no_data, right_why, sizeof right_why);
+    BL_ASSERT((out->no_data[0] != '\0') == (isnan(out->lhs) || isnan(out->rhs)));
+    if (out->no_data[0] != '\0') return; /* no data: it does not hold */
+    double left = out->lhs, right = out->rhs;
     switch (parsed.op) {
-    case OP_EQ: return left == right;
-    case OP_NE: return left != right;
-    case OP_LT: return left < right;
-    case OP_LE: return left <= right;
-    case OP_GT: return left > right;
-    case OP_GE: return left >= right;
+    case OP_EQ: out->held = left == right; return;
+    case OP_NE: out->held = left != right; return;
+    case OP_LT: out->held = left < right; return;
+    case OP_LE: out->held = left <= right; return;
+    case OP_GT: out->held = left > right; return;
+    case OP_GE: out->held = left >= right; return;
     }
-    return false;
 }

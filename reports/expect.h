@@ -12,7 +12,13 @@
  * Producer metrics (NAME = producer entry name, summed/merged over its instances):
  *   sent acked failed unknown requests latency.ack.{..} latency.request.{..}
  * Global: total.produced total.acked total.failed total.unknown
- * Latencies and *_s are in seconds. */
+ * Latencies and *_s are in seconds.
+ *
+ * No data is not 0: a latency without samples, a group's anomaly, availability or
+ * backlog metric when nothing was produced to its topic, the drain of a backlog that
+ * never drained, any metric of a group that never subscribed. An expectation over a
+ * metric without data fails, saying why. Counts (produced, acked, consumed, sent, ...,
+ * total.*) are always defined: `consumed == 0` asserts emptiness. */
 #ifndef BL_EXPECT_H
 #define BL_EXPECT_H
 
@@ -25,9 +31,16 @@
  * Returns 0, or BL_EXIT_BAD_INPUT with `FILE:LINE:COL: ...` in error. */
 int expect_validate(const scn_scenario *scenario, char error[SCN_ERROR_LEN]);
 
-/* Evaluates expectation `index`; writes the observed left-hand value (and right-hand)
- * into *lhs / *rhs. The scenario must have passed expect_validate. */
-bool expect_evaluate(const scn_scenario *scenario, uint32_t index, const check_results *results,
-                     double *lhs, double *rhs);
+#define EXPECT_WHY_LEN 192
+
+typedef struct expect_outcome {
+    bool held;
+    double lhs, rhs;              /* observed values; NAN for an operand without data */
+    char no_data[EXPECT_WHY_LEN]; /* "" or why an operand has no data (then held is false) */
+} expect_outcome;
+
+/* Evaluates expectation `index`. The scenario must have passed expect_validate. */
+void expect_evaluate(const scn_scenario *scenario, uint32_t index, const check_results *results,
+                     expect_outcome *out);
 
 #endif

@@ -15,8 +15,9 @@ typedef struct report_expectation {
     scn_expect_kind kind;
     const char *expr;
     bool held;
-    double lhs; /* observed value of the left-hand side */
-    double rhs; /* value of the right-hand side */
+    double lhs;          /* observed value of the left-hand side; NAN: no data */
+    double rhs;          /* value of the right-hand side; NAN: no data */
+    const char *no_data; /* "" or why an operand had no data (then it failed) */
 } report_expectation;
 
 typedef struct report_run {

@@ -121,6 +121,7 @@ static json_t *group_json(const check_group *group)
     set(object, "peak_backlog", count_json(group->peak_backlog));
     set(object, "peak_backlog_at_s", seconds_json(group->peak_backlog_at_s));
     set(object, "drain_s", seconds_json(group->drain_s));
+    set(object, "drained", json_boolean(group->drained));
     set(object, "examples", examples_json(group));
     set(object, "timeseries", timeseries_json(group));
     return object;
@@ -152,6 +153,7 @@ static json_t *expectations_json(const report_run *run)
         set(object, "held", json_boolean(e->held));
         set(object, "observed", isfinite(e->lhs) ? json_real(e->lhs) : json_null());
         set(object, "against", isfinite(e->rhs) ? json_real(e->rhs) : json_null());
+        set(object, "no_data", e->no_data[0] != '\0' ? json_string(e->no_data) : json_null());
         append(array, object);
     }
     return array;

@@ -50,7 +50,7 @@ static void print_backlog(FILE *out, const check_group *group)
     fprintf(out, "  %-13s unavailable %.0fs", "availability", group->unavailable_s);
     if (group->peak_backlog == 0) {
         fprintf(out, "   no backlog\n");
-    } else if (group->drain_s < 0) {
+    } else if (!group->drained) {
         fprintf(out, "   peak backlog %llu at %s, never drained\n",
                 (unsigned long long)group->peak_backlog,
                 format_seconds(group->peak_backlog_at_s, at));
@@ -122,9 +122,13 @@ static void print_expectations(FILE *out, const report_run *run)
     fprintf(out, "expectations\n");
     for (uint32_t i = 0; i < run->expectation_count; i++) {
         const report_expectation *e = &run->expectations[i];
+        const char *kind = e->kind == SCN_EXPECT_ALWAYS ? "always" : "sometimes";
+        if (e->no_data[0] != '\0') {
+            fprintf(out, "  FAIL  %-9s  %-*s  no data: %s\n", kind, width, e->expr, e->no_data);
+            continue;
+        }
         fprintf(out, "  %s  %-9s  %-*s  observed %.6g against %.6g\n", e->held ? "PASS" : "FAIL",
-                e->kind == SCN_EXPECT_ALWAYS ? "always" : "sometimes", width, e->expr, e->lhs,
-                e->rhs);
+                kind, width, e->expr, e->lhs, e->rhs);
     }
 }
 

@@ -93,5 +93,19 @@ for line in sys.stdin:
     if record["f"] == "deliver": polls[record["t"]] += 1
 print(max(polls.values()))')
 [ "$largest" = 100000 ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL largest poll $largest, expected 100000"; }
+# No data is not 0: expectations over metrics without samples fail, saying why, and
+# results.json has null for them (a backlog that never drained: drained false).
+expect_code 1 "expectations without data" "$brokerlab" run tests/scenarios/no-data.yaml --out "$out.no-data"
+[ "$(grep -c "FAIL  always .* no data: " "$out.stdout")" = 4 ] && grep -q "PASS  always     idle.consumed == 0" "$out.stdout" &&
+  passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL no-data summary"; cat "$out.stdout"; }
+python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+slow, idle = r["groups"]["slow"], r["groups"]["idle"]
+assert slow["drain_s"] is None and slow["drained"] is False, slow
+assert idle["latency"]["e2e"]["p99"] is None and idle["latency"]["e2e"]["count"] == 0, idle
+reasons = [e["no_data"] for e in r["expectations"]]
+assert reasons[0] == "nothing was produced to topic quiet of group idle" and reasons[3] is None, reasons
+' "$out.no-data/results.json" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL no-data results.json"; }
 echo "cli usage: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

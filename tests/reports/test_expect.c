@@ -57,6 +57,7 @@ static void fill_results(void)
     billing->latency_e2e = (check_percentiles){
         .count = 10, .p50_s = 0.1, .p99_s = 0.5, .p999_s = 0.6, .max_s = 0.7, .mean_s = 0.2};
     billing->drain_s = 2.0;
+    billing->drained = true;
     memset(g_producers, 0, sizeof g_producers);
     const char *nodes[4] = {"producer/checkout/0", "producer/checkout/1", "producer/app/0",
                             "producer/checkout2/0"};
@@ -121,13 +122,29 @@ static void assert_holds(const char *expr, bool held, double lhs, double rhs)
     set_expect(expr);
     char error[SCN_ERROR_LEN] = "";
     if (expect_validate(g_scenario, error) != 0) fail_msg("'%s': %s", expr, error);
-    double observed = -1, against = -1;
-    bool result = expect_evaluate(g_scenario, 0, &g_results, &observed, &against);
-    if (result != held) fail_msg("'%s' evaluated to %d", expr, result);
+    expect_outcome outcome;
+    expect_evaluate(g_scenario, 0, &g_results, &outcome);
+    double observed = outcome.lhs, against = outcome.rhs;
+    if (outcome.no_data[0] != '\0') fail_msg("'%s': no data: %s", expr, outcome.no_data);
+    if (outcome.held != held) fail_msg("'%s' evaluated to %d", expr, outcome.held);
     if (fabs(observed - lhs) > 1e-12 || fabs(against - rhs) > 1e-12) {
         fail_msg("'%s': observed %.12g against %.12g, expected %.12g and %.12g", expr, observed,
                  against, lhs, rhs);
     }
+}
+
+/* The single expectation `expr` fails for lack of data, saying `why`. */
+static void assert_no_data(const char *expr, const char *why)
+{
+    g_scenario->expect_count = 0;
+    set_expect(expr);
+    char error[SCN_ERROR_LEN] = "";
+    if (expect_validate(g_scenario, error) != 0) fail_msg("'%s': %s", expr, error);
+    expect_outcome outcome;
+    expect_evaluate(g_scenario, 0, &g_results, &outcome);
+    assert_false(outcome.held);
+    if (strcmp(outcome.no_data, why) != 0)
+        fail_msg("'%s': no data '%s', expected '%s'", expr, outcome.no_data, why);
 }
 
 static void test_parse_errors_exact_column(void **unused)
@@ -176,10 +193,12 @@ static void test_bare_metric_needs_one_group(void **unused)
     /* audit is in the scenario but not in the results (it never subscribed) */
     g_scenario->expect_count = 0;
     set_expect("audit.lost == 0");
-    double lhs = 0, rhs = 0;
     assert_int_equal(expect_validate(g_scenario, NULL), 0);
-    assert_false(expect_evaluate(g_scenario, 0, &g_results, &lhs, &rhs));
-    assert_true(isnan(lhs));
+    expect_outcome outcome;
+    expect_evaluate(g_scenario, 0, &g_results, &outcome);
+    assert_false(outcome.held);
+    assert_true(isnan(outcome.lhs));
+    assert_string_equal(outcome.no_data, "group audit never subscribed");
     g_scenario->consumer_count = 0;
     assert_error("lost == 0", EXPR_COLUMN,
                  "'lost' needs a group: the scenario has 0 consumer groups");
@@ -221,10 +240,33 @@ static void test_durations(void **unused)
     assert_holds("latency.e2e.p50 == 0.1", true, 0.1, 0.1);
     assert_holds("drain_s > 1.5s", true, 2, 1.5);
     assert_holds("unavailable_s == 0s", true, 0, 0);
-    assert_holds("latency.ack.mean == 0", true, 0, 0);
+    assert_no_data("latency.ack.mean == 0",
+                   "no send to topic orders of group billing was acknowledged");
     assert_error("lost < 5s", EXPR_COLUMN + 7, "a duration compared with a count metric");
     assert_error("consumed == drain_s", EXPR_COLUMN + 12,
                  "a time metric compared with a count metric");
+}
+
+/* Vacuous passes fail: a metric without samples is no data, not 0 (counts stay defined). */
+static void test_no_data(void **unused)
+{
+    (void)unused;
+    check_group *billing = &g_results.groups[0];
+    billing->latency_e2e.count = 0;
+    assert_no_data("latency.e2e.p99 < 50ms", "group billing processed no message");
+    billing->drained = false;
+    assert_no_data("drain_s < 30s", "the backlog of group billing never drained");
+    billing->produced = 0;
+    assert_no_data("lost == 0", "nothing was produced to topic orders of group billing");
+    assert_no_data("unavailable_s == 0s", "nothing was produced to topic orders of group billing");
+    assert_no_data("consumed >= lost", "nothing was produced to topic orders of group billing");
+    assert_holds("produced == 0", true, 0, 0); /* a count is always defined */
+    assert_holds("consumed == 10", true, 10, 10);
+    assert_no_data("producer(checkout2).latency.ack.p99 < 10ms",
+                   "no send of producer checkout2 was acknowledged");
+    assert_no_data("producer(checkout).latency.request.p50 < 1s",
+                   "no request of producer checkout was answered");
+    assert_holds("producer(checkout2).sent == 1000", true, 1000, 1000);
 }
 
 static void test_metric_operands_and_totals(void **unused)
@@ -272,7 +314,9 @@ static void test_validate_reports_first_error(void **unused)
     snprintf(expected, sizeof expected, "claims/c16.yaml:%d:%d: expected an operator",
              EXPR_LINE + 1, EXPR_COLUMN + 5);
     assert_true(strncmp(error, expected, strlen(expected)) == 0);
-    assert_true(expect_evaluate(g_scenario, 0, &g_results, NULL, NULL) == false);
+    expect_outcome outcome;
+    expect_evaluate(g_scenario, 0, &g_results, &outcome);
+    assert_false(outcome.held); /* lost == 0 against lost 3 */
 }
 
 int main(void)
@@ -286,6 +330,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_each_operator, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metric_operands_and_totals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_producer_metrics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validate_reports_first_error, setup, teardown),
     };
