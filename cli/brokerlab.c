@@ -24,11 +24,11 @@ static const char usage_main[] =
     "usage: brokerlab COMMAND [ARGS]\n"
     "\n"
     "commands:\n"
-    "  run SCENARIO [--seed N] [--out DIR] [--history FORMAT]\n"
+    "  run SCENARIO [--seed N] [--out DIR] [--history FORMAT] [--strict]\n"
     "                                        simulate, check, write DIR/results.json and\n"
     "                                        the history (DIR/history.blh), print a summary\n"
     "  run --default [...]                   the built-in peak-shaving scenario\n"
-    "  validate SCENARIO...                  parse and check scenario files only\n"
+    "  validate [--strict] SCENARIO...       parse and check scenario files only\n"
     "  history RUN_DIR|FILE                  print a run's history as JSONL\n"
     "\n"
     "exit codes: 0 ok, 1 an expectation failed, 2 bad input or usage, 3 internal error\n"
@@ -36,6 +36,7 @@ static const char usage_main[] =
 
 static const char usage_run[] =
     "usage: brokerlab run (SCENARIO | --default) [--seed N] [--out DIR] [--history FORMAT]\n"
+    "                     [--strict]\n"
     "\n"
     "Simulates the scenario with its seed (or N), checks the client history and prints a\n"
     "summary. Writes DIR/results.json and the history (DIR defaults to\n"
@@ -45,6 +46,8 @@ static const char usage_run[] =
     "  jsonl      DIR/history.jsonl: the documented JSONL, one record per line\n"
     "  jsonl.zst  DIR/history.jsonl.zst: the same, zstd-compressed (read with zstdcat)\n"
     "  none       no history file (results.json still has the history digest)\n"
+    "Warnings about what the scenario cannot measure go to stderr; --strict refuses to\n"
+    "run a scenario with a warning (exit 2).\n"
     "Exit 0 if every expectation held, 1 if one failed (the replay command is printed),\n"
     "2 on bad input, 3 on an internal error.\n";
 
@@ -56,11 +59,14 @@ static const char usage_history[] =
     "for byte. Exit 0, or 2 if the file is missing, unreadable or corrupt.\n";
 
 static const char usage_validate[] =
-    "usage: brokerlab validate SCENARIO...\n"
+    "usage: brokerlab validate [--strict] SCENARIO...\n"
     "\n"
     "Parses and checks each scenario file (keys, types, units, ranges, references,\n"
-    "expectations). Prints FILE: ok, or FILE:LINE:COL: what is wrong. Exit 0 if all are\n"
-    "valid, 2 otherwise.\n";
+    "expectations). Prints FILE: ok, or FILE:LINE:COL: what is wrong. Warnings about what\n"
+    "a valid scenario cannot measure (a group on a topic nobody writes to, a fault that\n"
+    "targets no node, a window cut short by the end of the load phase, a metric it cannot\n"
+    "produce) go to stderr as FILE:LINE:COL: warning: ...; --strict counts them as errors.\n"
+    "Exit 0 if all are valid, 2 otherwise.\n";
 
 static int usage_error(const char *message, const char *usage)
 {
@@ -85,15 +91,33 @@ static bool parse_u64(const char *text, uint64_t *out)
 }
 
 /* Loads and fully validates one scenario (including expectations). */
-static int load_scenario(const char *path, bool builtin, scn_scenario *scenario)
+static void print_warning(void *user, const char *warning)
+{
+    (void)user;
+    fprintf(stderr, "%s\n", warning);
+}
+
+/* Loads and validates a scenario, printing its error or its warnings; with `strict` a
+ * warning fails it too. */
+static int load_scenario(const char *path, bool builtin, bool strict, scn_scenario *scenario)
 {
     char error[SCN_ERROR_LEN];
     int rc = builtin
                  ? scn_load_string(family_schemas(), "<default>", scn_default_yaml, scenario, error)
                  : scn_load(family_schemas(), path, scenario, error);
     if (rc == 0) rc = expect_validate(scenario, error);
-    if (rc != 0) fprintf(stderr, "%s\n", error);
-    return rc;
+    if (rc != 0) {
+        fprintf(stderr, "%s\n", error);
+        return rc;
+    }
+    uint32_t warnings = scn_lint(scenario, print_warning, NULL);
+    warnings += expect_lint(scenario, print_warning, NULL);
+    if (strict && warnings > 0) {
+        fprintf(stderr, "%s: %u warning%s, refused by --strict\n", scenario->path,
+                (unsigned)warnings, warnings == 1 ? "" : "s");
+        return BL_EXIT_BAD_INPUT;
+    }
+    return 0;
 }
 
 static int cmd_validate(int argc, char **argv)
@@ -104,10 +128,23 @@ static int cmd_validate(int argc, char **argv)
         return BL_EXIT_OK;
     }
     int rc = BL_EXIT_OK;
+    bool strict = false;
+    int first = 0;
+    for (; first < argc && argv[first][0] == '-'; first++) {
+        if (strcmp(argv[first], "--strict") != 0) {
+            char message[160];
+            snprintf(message, sizeof message, "unknown option '%s'", argv[first]);
+            return usage_error(message, usage_validate);
+        }
+        if (strict) return usage_error("--strict given twice", usage_validate);
+        strict = true;
+    }
+    if (first == argc)
+        return usage_error("validate needs at least one scenario file", usage_validate);
     scn_scenario *scenario = malloc(sizeof *scenario);
     BL_ASSERT(scenario != NULL);
-    for (int i = 0; i < argc; i++) {
-        if (load_scenario(argv[i], false, scenario) != 0)
+    for (int i = first; i < argc; i++) {
+        if (load_scenario(argv[i], false, strict, scenario) != 0)
             rc = BL_EXIT_BAD_INPUT;
         else
             printf("%s: ok\n", argv[i]);
@@ -141,6 +178,7 @@ typedef struct run_options {
     uint64_t seed;
     const char *out_dir;
     hist_format history_format;
+    bool strict; /* --strict: a warning refuses the run */
 } run_options;
 
 static const struct {
@@ -162,6 +200,8 @@ static int parse_run_options(int argc, char **argv, run_options *options)
         if (is_help(argv[i])) return -1;
         if (strcmp(argv[i], "--default") == 0)
             options->builtin = true;
+        else if (strcmp(argv[i], "--strict") == 0)
+            options->strict = true;
         else if (strcmp(argv[i], "--seed") == 0) {
             if (i + 1 >= argc || !parse_u64(argv[++i], &options->seed))
                 return usage_error("--seed needs an unsigned integer", usage_run);
@@ -232,7 +272,7 @@ static int cmd_run(int argc, char **argv)
     if (rc != 0) return rc;
     scn_scenario *scenario = malloc(sizeof *scenario);
     BL_ASSERT(scenario != NULL);
-    if (load_scenario(options.path, options.builtin, scenario) != 0) {
+    if (load_scenario(options.path, options.builtin, options.strict, scenario) != 0) {
         free(scenario);
         return BL_EXIT_BAD_INPUT;
     }

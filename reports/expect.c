@@ -545,3 +545,67 @@ void expect_evaluate(const scn_scenario *scenario, uint32_t index, const check_r
     case OP_GE: out->held = left >= right; return;
     }
 }
+
+/* ---- warnings ---- */
+
+typedef struct counting_warn_state {
+    scn_warning_fn warn;
+    void *user;
+    uint32_t count;
+} counting_warn_state;
+
+static void counting_warn(void *user, const char *warning)
+{
+    counting_warn_state *state = user;
+    state->warn(state->user, warning);
+    state->count++;
+}
+
+/* A metric the scenario cannot produce: a producer's request latency or requests
+ * without a request model, a group's deduplicated count without dedup. */
+static void lint_operand(const scn_scenario *scenario, const scn_expect *expect,
+                         const expect_operand *operand, scn_warning_fn warn, void *user)
+{
+    if (operand->kind != OPERAND_METRIC) return;
+    char text[SCN_WARNING_LEN];
+    scn_mark mark = expect->mark;
+    mark.column += (uint32_t)operand->offset;
+    const char *why = NULL;
+    char name[SCN_NAME_LEN + 64];
+    if (operand->scope == SCOPE_PRODUCER) {
+        const scn_producer *producer = &scenario->producers[operand->entry];
+        bool request_metric = operand->metric >= LATENCY_BASE + STAT_COUNT ||
+                              (operand->metric < LATENCY_BASE &&
+                               strcmp(g_producer_metrics[operand->metric], "requests") == 0);
+        if (request_metric && !producer->request.enabled) {
+            snprintf(name, sizeof name, "producer %s has no request model", producer->name);
+            why = name;
+        }
+    } else if (operand->scope == SCOPE_GROUP && operand->metric < LATENCY_BASE &&
+               strcmp(g_group_metrics[operand->metric], "deduplicated") == 0 &&
+               !scenario->consumers[operand->entry].dedup) {
+        snprintf(name, sizeof name, "group %s has no dedup",
+                 scenario->consumers[operand->entry].group);
+        why = name;
+    }
+    if (why == NULL) return;
+    snprintf(text, sizeof text, "%s:%u:%u: warning: %s: this metric cannot be measured here",
+             scenario->path, (unsigned)mark.line, (unsigned)mark.column, why);
+    warn(user, text);
+}
+
+uint32_t expect_lint(const scn_scenario *scenario, scn_warning_fn warn, void *user)
+{
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < scenario->expect_count; i++) {
+        expect_context ctx = {scenario, &scenario->expects[i], NULL};
+        expect_parsed parsed;
+        int status = parse_expect(&ctx, &parsed);
+        BL_ASSERTF(status == 0, "expectation %u was not validated", (unsigned)i);
+        counting_warn_state state = {warn, user, 0};
+        lint_operand(scenario, &scenario->expects[i], &parsed.lhs, counting_warn, &state);
+        lint_operand(scenario, &scenario->expects[i], &parsed.rhs, counting_warn, &state);
+        count += state.count;
+    }
+    return count;
+}

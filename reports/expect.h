@@ -25,6 +25,7 @@
 #include <stdbool.h>
 
 #include "../engine/scenario.h"
+#include "../engine/scenario_lint.h"
 #include "check.h"
 
 /* Checks every expectation's syntax and names against the scenario (groups, producers).
@@ -42,5 +43,11 @@ typedef struct expect_outcome {
 /* Evaluates expectation `index`. The scenario must have passed expect_validate. */
 void expect_evaluate(const scn_scenario *scenario, uint32_t index, const check_results *results,
                      expect_outcome *out);
+
+/* Warns (scenario_lint.h) about expectations over a metric the scenario cannot produce:
+ * a producer's request latency or requests without a request model, a group's
+ * deduplicated count without dedup. The scenario must have passed expect_validate.
+ * Returns how many warnings. */
+uint32_t expect_lint(const scn_scenario *scenario, scn_warning_fn warn, void *user);
 
 #endif

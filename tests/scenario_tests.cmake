@@ -53,3 +53,9 @@ add_test(NAME scenario.golden-digests
          COMMAND ${CMAKE_SOURCE_DIR}/tests/golden_digests.sh $<TARGET_FILE:brokerlab> ${CMAKE_BINARY_DIR}/test-out/golden
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(scenario.golden-digests PROPERTIES LABELS "scenario")
+
+# Warnings about what a valid scenario cannot measure, and --strict.
+add_test(NAME cli.scenario-warnings
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/scenario_warnings.sh $<TARGET_FILE:brokerlab>
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli.scenario-warnings PROPERTIES LABELS "scenario")
