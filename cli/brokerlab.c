@@ -13,6 +13,7 @@
 #include "../engine/bl_assert.h"
 #include "../engine/history.h"
 #include "../engine/history_reader.h"
+#include "../engine/platform.h"
 #include "../engine/scenario.h"
 #include "../models/family.h"
 #include "../models/world.h"
@@ -30,9 +31,12 @@ static const char usage_main[] =
     "  run --default [...]                   the built-in peak-shaving scenario\n"
     "  validate [--strict] SCENARIO...       parse and check scenario files only\n"
     "  history RUN_DIR|FILE                  print a run's history as JSONL\n"
+    "  help [COMMAND]                        this text, or a command's\n"
+    "  version                               brokerlab's version, commit and SimGrid's\n"
     "\n"
     "exit codes: 0 ok, 1 an expectation failed, 2 bad input or usage, 3 internal error\n"
-    "`brokerlab COMMAND --help` describes a command.\n";
+    "`brokerlab COMMAND --help` describes a command; an option's value may follow it or\n"
+    "an `=` (--seed 7, --seed=7); an option given twice is an error.\n";
 
 static const char usage_run[] =
     "usage: brokerlab run (SCENARIO | --default) [--seed N] [--out DIR] [--history FORMAT]\n"
@@ -196,6 +200,17 @@ static const struct {
 static int parse_run_options(int argc, char **argv, run_options *options)
 {
     memset(options, 0, sizeof *options);
+    static const char *const once[] = {"--default", "--strict", "--seed", "--out", "--history"};
+    for (int i = 0; i < argc; i++) {
+        for (size_t o = 0; o < sizeof once / sizeof once[0]; o++) {
+            for (int j = 0; j < i && strcmp(argv[i], once[o]) == 0; j++) {
+                if (strcmp(argv[j], once[o]) != 0) continue;
+                char message[160];
+                snprintf(message, sizeof message, "%s given twice", once[o]);
+                return usage_error(message, usage_run);
+            }
+        }
+    }
     for (int i = 0; i < argc; i++) {
         if (is_help(argv[i])) return -1;
         if (strcmp(argv[i], "--default") == 0)
@@ -417,6 +432,56 @@ static int cmd_history(int argc, char **argv)
     return BL_EXIT_OK;
 }
 
+static int cmd_version(void)
+{
+    printf("brokerlab %s (commit %s, SimGrid %s)\n", BL_VERSION, BL_GIT_COMMIT,
+           platform_simgrid_version());
+    return BL_EXIT_OK;
+}
+
+/* `help [COMMAND]`: the main usage, or the command's. */
+static int cmd_help(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        const char *usage;
+    } commands[] = {{"run", usage_run}, {"validate", usage_validate}, {"history", usage_history}};
+    if (argc == 0) {
+        fputs(usage_main, stdout);
+        return BL_EXIT_OK;
+    }
+    for (size_t i = 0; argc == 1 && i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[0], commands[i].name) == 0) {
+            fputs(commands[i].usage, stdout);
+            return BL_EXIT_OK;
+        }
+    }
+    char message[160];
+    snprintf(message, sizeof message, "help takes one command: run, validate or history%s%s",
+             argc >= 1 ? ", not " : "", argc >= 1 ? argv[0] : "");
+    return usage_error(message, usage_main);
+}
+
+/* Rewrites `--name=value` arguments as `--name value`, in place of argv's copy. */
+static char **split_option_values(int argc, char **argv, int *out_argc)
+{
+    char **split = calloc((size_t)argc * 2 + 1, sizeof *split);
+    BL_ASSERT(split != NULL);
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        char *equals = strncmp(argv[i], "--", 2) == 0 ? strchr(argv[i], '=') : NULL;
+        if (equals == NULL) {
+            split[n++] = argv[i];
+            continue;
+        }
+        *equals = '\0';
+        split[n++] = argv[i];
+        split[n++] = equals + 1;
+    }
+    *out_argc = n;
+    return split;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) return usage_error("missing command", usage_main);
@@ -424,11 +489,25 @@ int main(int argc, char **argv)
         fputs(usage_main, stdout);
         return BL_EXIT_OK;
     }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) return cmd_version();
     program_path = argv[0];
-    if (strcmp(argv[1], "run") == 0) return cmd_run(argc - 2, argv + 2);
-    if (strcmp(argv[1], "validate") == 0) return cmd_validate(argc - 2, argv + 2);
-    if (strcmp(argv[1], "history") == 0) return cmd_history(argc - 2, argv + 2);
-    char message[160];
-    snprintf(message, sizeof message, "unknown command '%s'", argv[1]);
-    return usage_error(message, usage_main);
+    if (strcmp(argv[1], "help") == 0) return cmd_help(argc - 2, argv + 2);
+    int split_argc = 0;
+    char **split = split_option_values(argc, argv, &split_argc);
+    argc = split_argc;
+    argv = split;
+    int rc;
+    if (strcmp(argv[1], "run") == 0) {
+        rc = cmd_run(argc - 2, argv + 2);
+    } else if (strcmp(argv[1], "validate") == 0) {
+        rc = cmd_validate(argc - 2, argv + 2);
+    } else if (strcmp(argv[1], "history") == 0) {
+        rc = cmd_history(argc - 2, argv + 2);
+    } else {
+        char message[160];
+        snprintf(message, sizeof message, "unknown command '%s'", argv[1]);
+        rc = usage_error(message, usage_main);
+    }
+    free(split);
+    return rc;
 }

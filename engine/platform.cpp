@@ -20,6 +20,8 @@
 extern "C" {
 #include "bl_assert.h"
 #include "platform.h"
+
+#include <simgrid/version.h>
 }
 
 extern "C" void platform_build(uint32_t host_count, const char *const *host_names, double latency_s,
@@ -183,4 +185,12 @@ extern "C" void platform_flows_shutdown(void)
     g_flows.finished.clear();
     g_flows.in_flight = 0;
     simgrid::s4u::Engine::get_instance()->track_vetoed_activities(nullptr);
+}
+
+extern "C" const char *platform_simgrid_version(void)
+{
+#define BL_STRINGIFY_(x) #x
+#define BL_STRINGIFY(x)  BL_STRINGIFY_(x)
+    return BL_STRINGIFY(SIMGRID_VERSION_MAJOR) "." BL_STRINGIFY(
+        SIMGRID_VERSION_MINOR) "." BL_STRINGIFY(SIMGRID_VERSION_PATCH);
 }

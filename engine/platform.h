@@ -37,5 +37,7 @@ uint64_t platform_flows_in_flight(void);
  * first. Returns SimGrid's clock in microseconds. */
 int64_t platform_flows_advance(int64_t until_us);
 void platform_flows_shutdown(void);
+/* The SimGrid version brokerlab was built against: "3.32.0". */
+const char *platform_simgrid_version(void);
 
 #endif

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "../engine/bl_assert.h"
+#include "../engine/platform.h"
 
 #define REPORT_FORMAT_VERSION 1
 
@@ -163,6 +164,9 @@ static json_t *run_header_json(const report_run *run)
 {
     json_t *root = json_object();
     set(root, "brokerlab", json_integer(REPORT_FORMAT_VERSION));
+    set(root, "version", json_string(BL_VERSION));
+    set(root, "git_commit", json_string(BL_GIT_COMMIT));
+    set(root, "simgrid_version", json_string(platform_simgrid_version()));
     set(root, "scenario", json_string(run->scenario->name));
     set(root, "scenario_path",
         json_string(run->scenario_path != NULL ? run->scenario_path : run->scenario->path));
@@ -221,20 +225,28 @@ int report_write_json(const char *path, const report_run *run, const check_resul
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
     json_decref(root);
     BL_ASSERTF(text != NULL, "cannot serialise results.json");
-    FILE *file = fopen(path, "w");
+    /* Atomically: a temporary file beside it, renamed over it once complete, so an
+     * interrupted run never leaves a torn results.json nor destroys the previous one. */
+    char temporary[4096];
+    int length = snprintf(temporary, sizeof temporary, "%s.tmp", path);
+    BL_ASSERTF(length > 0 && (size_t)length < sizeof temporary, "path too long: %s", path);
+    FILE *file = fopen(temporary, "w");
     if (file == NULL) {
         int saved = errno;
         free(text);
         errno = saved;
         return -1;
     }
-    bool written = fputs(text, file) >= 0 && fputc('\n', file) != EOF;
+    bool written = fputs(text, file) >= 0 && fputc('\n', file) != EOF && fflush(file) == 0;
     int saved = errno;
     free(text);
     if (fclose(file) != 0 && written) {
-        return -1;
+        saved = errno;
+        written = false;
     }
-    if (!written) {
+    if (!written || rename(temporary, path) != 0) {
+        if (written) saved = errno;
+        remove(temporary);
         errno = saved;
         return -1;
     }

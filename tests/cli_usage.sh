@@ -107,5 +107,19 @@ assert idle["latency"]["e2e"]["p99"] is None and idle["latency"]["e2e"]["count"]
 reasons = [e["no_data"] for e in r["expectations"]]
 assert reasons[0] == "nothing was produced to topic quiet of group idle" and reasons[3] is None, reasons
 ' "$out.no-data/results.json" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL no-data results.json"; }
+# Everyday conventions: version, help, --option=value, an option given twice.
+expect_code 0 "--version" "$brokerlab" --version
+grep -q "^brokerlab [0-9.]* (commit [0-9a-z]*, SimGrid [0-9.]*)$" "$out.stdout" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL --version output"; cat "$out.stdout"; }
+expect_code 0 "help run" "$brokerlab" help run
+grep -q "^usage: brokerlab run" "$out.stdout" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL help run output"; }
+expect_code 2 "help of an unknown command" "$brokerlab" help frobnicate
+expect_code 2 "--seed twice" "$brokerlab" run --default --seed 3 --seed=4
+expect_code 2 "--strict twice" "$brokerlab" validate --strict --strict tests/scenarios/no-data.yaml
+expect_code 0 "--seed=N --out=DIR" "$brokerlab" run --default --seed=3 --out="$out.eq" --history=none
+expect_code 0 "--seed N --out DIR" "$brokerlab" run --default --seed 3 --out "$out.sp" --history none
+digest() { sed -n 's/.*"history_digest": "\([0-9a-f]*\)".*/\1/p' "$1/results.json"; }
+[ -n "$(digest "$out.eq")" ] && [ "$(digest "$out.eq")" = "$(digest "$out.sp")" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL --seed=3 differs from --seed 3"; }
+grep -q '"simgrid_version": "[0-9.]*"' "$out.eq/results.json" && grep -q '"version": "[0-9.]*"' "$out.eq/results.json" && [ ! -e "$out.eq/results.json.tmp" ] &&
+  passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL results.json versions or a temporary file left"; }
 echo "cli usage: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 "$brokerlab" run "$scenario" --seed 2 --out "$out/c" >/dev/null || true
 fail() { echo "determinism: $*" >&2; exit 1; }
 cmp "$out/a/history.blh" "$out/b/history.blh" || fail "same seed, different history.blh"
-strip() { grep -v -E '"(wall_time_s|history_sha256|history_format|history_file|history_bytes)"' "$1"; }
+strip() { grep -v -E '"(wall_time_s|git_commit|history_sha256|history_format|history_file|history_bytes)"' "$1"; }
 for run in b j z n; do
   diff <(strip "$out/a/results.json") <(strip "$out/$run/results.json") ||
     fail "results.json of run $run differs from run a"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Behaviour snapshot: runs the built-in default scenario and every scenario of
 # scenarios/ and tests/scenarios/ (but the benchmark's) with its own seed and compares, per scenario, the history digest and the
-# SHA-256 of results.json without its wall-clock and output-file fields against
+# SHA-256 of results.json without its wall-clock, build-version and output-file fields against
 # tests/golden/digests.txt. A refactoring must leave the file as it is; a change of a
 # mechanism changes it on purpose, and the commit that does so says why and updates it
 # with `golden_digests.sh BROKERLAB OUT_DIR --update`.
@@ -14,7 +14,7 @@ golden=tests/golden/digests.txt
 rm -rf "$out"
 mkdir -p "$out"
 actual="$out/digests.txt"
-strip() { grep -v -E '"(wall_time_s|history_sha256|history_format|history_file|history_bytes)"' "$1"; }
+strip() { grep -v -E '"(wall_time_s|version|git_commit|simgrid_version|history_sha256|history_format|history_file|history_bytes)"' "$1"; }
 field() { sed -n "s/.*\"$2\": \"\\{0,1\\}\\([0-9a-z]*\\)\"\\{0,1\\}.*/\\1/p" "$1"; }
 for scenario in --default scenarios/claims/*.yaml scenarios/network/*.yaml tests/scenarios/*.yaml; do
   name=$(basename -- "$scenario" .yaml)
