@@ -178,7 +178,9 @@ static void apply_node_fault(const scn_fault *fault, uint32_t index, sim_node **
             BL_ASSERTF(g_fault.hooks.stall != NULL, "a stall fault without a family hook");
             g_fault.hooks.stall(g_fault.hooks.ctx, targets[i], until_us);
         }
-        if (fault->kind != SCN_FAULT_STALL && fault->for_us > 0)
+        /* A stall always ends, at until_us (the end of the load phase when open-ended):
+         * its stop record says so. */
+        if (fault->kind == SCN_FAULT_STALL || fault->for_us > 0)
             sim_schedule(g_fault.nemesis, until_us, NEMESIS_UNDO, index, targets[i]->id, NULL);
     }
 }
@@ -219,7 +221,8 @@ static void undo_fault(uint32_t index, uint64_t token)
         record_fault(kind, g_fault.rule_targets[token], HIST_PHASE_STOP);
         return;
     }
-    BL_ASSERT(fault->kind == SCN_FAULT_SLOW_DISK || fault->kind == SCN_FAULT_DISK_FULL);
+    BL_ASSERT(fault->kind == SCN_FAULT_SLOW_DISK || fault->kind == SCN_FAULT_DISK_FULL ||
+              fault->kind == SCN_FAULT_STALL);
     sim_node *node = sim_node_by_id((uint32_t)token);
     if (fault->kind == SCN_FAULT_SLOW_DISK) disk_of(node)->slow_factor = 1;
     if (fault->kind == SCN_FAULT_DISK_FULL) disk_of(node)->full = false;

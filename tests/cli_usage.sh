@@ -121,5 +121,17 @@ digest() { sed -n 's/.*"history_digest": "\([0-9a-f]*\)".*/\1/p' "$1/results.jso
 [ -n "$(digest "$out.eq")" ] && [ "$(digest "$out.eq")" = "$(digest "$out.sp")" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL --seed=3 differs from --seed 3"; }
 grep -q '"simgrid_version": "[0-9.]*"' "$out.eq/results.json" && grep -q '"version": "[0-9.]*"' "$out.eq/results.json" && [ ! -e "$out.eq/results.json.tmp" ] &&
   passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL results.json versions or a temporary file left"; }
+# A node fault (slow_disk, disk_full, stall) that starts also stops: the history closes
+# each window (link faults close with heal or drain, process faults with restart).
+expect_code 0 "every fault" "$brokerlab" run tests/scenarios/every-fault.yaml --out "$out.faults" --history jsonl
+python3 -c '
+import collections, json, sys
+windows = collections.Counter()
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["f"] == "fault" and r["kind"] in ("slow_disk", "disk_full", "stall"):
+        windows[(r["kind"], r["target"])] += 1 if r["phase"] == "start" else -1
+assert windows and all(v == 0 for v in windows.values()), windows
+' "$out.faults/history.jsonl" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL a fault without its stop record"; }
 echo "cli usage: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
