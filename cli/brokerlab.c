@@ -258,6 +258,7 @@ static void evaluate_expectations(const scn_scenario *scenario, const check_resu
         out[i].lhs = outcomes[i].lhs;
         out[i].rhs = outcomes[i].rhs;
         out[i].no_data = outcomes[i].no_data;
+        out[i].is_time = outcomes[i].is_time;
         *all_held &= out[i].held;
     }
 }

@@ -529,6 +529,7 @@ void expect_evaluate(const scn_scenario *scenario, uint32_t index, const check_r
     BL_ASSERTF(status == 0, "expectation %u was not validated: %s", (unsigned)index,
                scenario->expects[index].expr);
     memset(out, 0, sizeof *out);
+    out->is_time = parsed.lhs.is_time;
     char right_why[EXPECT_WHY_LEN] = "";
     out->lhs = operand_value(scenario, &parsed.lhs, results, out->no_data);
     out->rhs = operand_value(scenario, &parsed.rhs, results, right_why);

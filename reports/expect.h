@@ -38,6 +38,7 @@ typedef struct expect_outcome {
     bool held;
     double lhs, rhs;              /* observed values; NAN for an operand without data */
     char no_data[EXPECT_WHY_LEN]; /* "" or why an operand has no data (then held is false) */
+    bool is_time;                 /* the left-hand side is a time metric: values in seconds */
 } expect_outcome;
 
 /* Evaluates expectation `index`. The scenario must have passed expect_validate. */

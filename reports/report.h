@@ -18,6 +18,7 @@ typedef struct report_expectation {
     double lhs;          /* observed value of the left-hand side; NAN: no data */
     double rhs;          /* value of the right-hand side; NAN: no data */
     const char *no_data; /* "" or why an operand had no data (then it failed) */
+    bool is_time;        /* lhs and rhs are seconds: printed as durations */
 } report_expectation;
 
 typedef struct report_run {

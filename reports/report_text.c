@@ -30,6 +30,21 @@ static const char *format_seconds(double seconds, char buf[DURATION_TEXT_LEN])
     return buf;
 }
 
+/* A duration as a scenario writes it: format_seconds without trailing zeros (40s, 2.1ms). */
+static const char *format_seconds_short(double seconds, char buf[DURATION_TEXT_LEN])
+{
+    format_seconds(seconds, buf);
+    char *point = strchr(buf, '.');
+    if (point == NULL) return buf;
+    size_t unit = strspn(point + 1, "0123456789") + 1; /* offset of the unit after the point */
+    char *digits_end = point + unit;
+    char *last = digits_end;
+    while (last > point + 1 && last[-1] == '0') last--;
+    if (last == point + 1) last = point; /* no decimals left: drop the point too */
+    memmove(last, digits_end, strlen(digits_end) + 1);
+    return buf;
+}
+
 static void print_latency(FILE *out, const char *label, const check_percentiles *p)
 {
     char p50[DURATION_TEXT_LEN], p99[DURATION_TEXT_LEN], p999[DURATION_TEXT_LEN];
@@ -125,6 +140,13 @@ static void print_expectations(FILE *out, const report_run *run)
         const char *kind = e->kind == SCN_EXPECT_ALWAYS ? "always" : "sometimes";
         if (e->no_data[0] != '\0') {
             fprintf(out, "  FAIL  %-9s  %-*s  no data: %s\n", kind, width, e->expr, e->no_data);
+            continue;
+        }
+        if (e->is_time) { /* in the units a duration is written in: 52.0ms, 1.500s */
+            char lhs[DURATION_TEXT_LEN], rhs[DURATION_TEXT_LEN];
+            fprintf(out, "  %s  %-9s  %-*s  observed %s against %s\n", e->held ? "PASS" : "FAIL",
+                    kind, width, e->expr, format_seconds_short(e->lhs, lhs),
+                    format_seconds_short(e->rhs, rhs));
             continue;
         }
         fprintf(out, "  %s  %-9s  %-*s  observed %.6g against %.6g\n", e->held ? "PASS" : "FAIL",

@@ -133,5 +133,8 @@ for line in open(sys.argv[1]):
         windows[(r["kind"], r["target"])] += 1 if r["phase"] == "start" else -1
 assert windows and all(v == 0 for v in windows.values()), windows
 ' "$out.faults/history.jsonl" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL a fault without its stop record"; }
+# An expectation over a time metric prints its values as durations, as a scenario writes them.
+expect_code 0 "c16 claim" "$brokerlab" run scenarios/claims/c16-kafka-kill9-duplicates.yaml --out "$out.c16" --history none
+grep -q "latency.e2e.max >= 40s  observed [0-9.]*s against 40s$" "$out.stdout" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL durations in the expectation lines"; grep observed "$out.stdout"; }
 echo "cli usage: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
