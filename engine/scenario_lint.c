@@ -106,33 +106,30 @@ static void lint_fault_windows(lint *l, const scn_fault *fault)
                 duration);
 }
 
+/* A spike or ramp of producers[p] (`what` = "spikes" or "ramps", item i) ending after
+ * the load phase: producers stop at `duration`. */
+static void lint_rate_window(lint *l, uint32_t p, const char *what, uint32_t i, int64_t end_us)
+{
+    const scn_scenario *s = l->scenario;
+    if (end_us <= s->duration_us) return;
+    char end[32], duration[32];
+    units_format_duration(s->duration_us, duration, sizeof duration);
+    warn_at(l, s->producers[p].mark,
+            "producers[%u].rate.%s[%u]: runs until %s, after the load phase (%s): producers stop "
+            "at %s",
+            (unsigned)p, what, (unsigned)i, units_format_duration(end_us, end, sizeof end),
+            duration, duration);
+}
+
 static void lint_spikes(lint *l)
 {
     const scn_scenario *s = l->scenario;
-    char end[32], duration[32];
-    units_format_duration(s->duration_us, duration, sizeof duration);
     for (uint32_t p = 0; p < s->producer_count; p++) {
         const scn_rate *rate = &s->producers[p].rate;
-        for (uint32_t i = 0; i < rate->spike_count; i++) {
-            const scn_spike *spike = &rate->spikes[i];
-            if (spike->at_us + spike->for_us > s->duration_us)
-                warn_at(l, s->producers[p].mark,
-                        "producers[%u].rate.spikes[%u]: runs until %s, after the load phase (%s): "
-                        "producers stop at %s",
-                        (unsigned)p, (unsigned)i,
-                        units_format_duration(spike->at_us + spike->for_us, end, sizeof end),
-                        duration, duration);
-        }
-        for (uint32_t i = 0; i < rate->ramp_count; i++) {
-            const scn_ramp *ramp = &rate->ramps[i];
-            if (ramp->at_us + ramp->for_us > s->duration_us)
-                warn_at(l, s->producers[p].mark,
-                        "producers[%u].rate.ramps[%u]: runs until %s, after the load phase (%s): "
-                        "producers stop at %s",
-                        (unsigned)p, (unsigned)i,
-                        units_format_duration(ramp->at_us + ramp->for_us, end, sizeof end),
-                        duration, duration);
-        }
+        for (uint32_t i = 0; i < rate->spike_count; i++)
+            lint_rate_window(l, p, "spikes", i, rate->spikes[i].at_us + rate->spikes[i].for_us);
+        for (uint32_t i = 0; i < rate->ramp_count; i++)
+            lint_rate_window(l, p, "ramps", i, rate->ramps[i].at_us + rate->ramps[i].for_us);
     }
 }
 
