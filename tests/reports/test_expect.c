@@ -115,8 +115,8 @@ static void assert_error(const char *expr, unsigned column, const char *message)
     }
 }
 
-/* The single expectation `expr` validates and evaluates to `held`, lhs and rhs. */
-static void assert_holds(const char *expr, bool held, double lhs, double rhs)
+/* Validates the single expectation `expr` and evaluates it over g_results. */
+static expect_outcome evaluate_only(const char *expr)
 {
     g_scenario->expect_count = 0;
     set_expect(expr);
@@ -124,6 +124,13 @@ static void assert_holds(const char *expr, bool held, double lhs, double rhs)
     if (expect_validate(g_scenario, error) != 0) fail_msg("'%s': %s", expr, error);
     expect_outcome outcome;
     expect_evaluate(g_scenario, 0, &g_results, &outcome);
+    return outcome;
+}
+
+/* The single expectation `expr` validates and evaluates to `held`, lhs and rhs. */
+static void assert_holds(const char *expr, bool held, double lhs, double rhs)
+{
+    expect_outcome outcome = evaluate_only(expr);
     double observed = outcome.lhs, against = outcome.rhs;
     if (outcome.no_data[0] != '\0') fail_msg("'%s': no data: %s", expr, outcome.no_data);
     if (outcome.held != held) fail_msg("'%s' evaluated to %d", expr, outcome.held);
@@ -136,12 +143,7 @@ static void assert_holds(const char *expr, bool held, double lhs, double rhs)
 /* The single expectation `expr` fails for lack of data, saying `why`. */
 static void assert_no_data(const char *expr, const char *why)
 {
-    g_scenario->expect_count = 0;
-    set_expect(expr);
-    char error[SCN_ERROR_LEN] = "";
-    if (expect_validate(g_scenario, error) != 0) fail_msg("'%s': %s", expr, error);
-    expect_outcome outcome;
-    expect_evaluate(g_scenario, 0, &g_results, &outcome);
+    expect_outcome outcome = evaluate_only(expr);
     assert_false(outcome.held);
     if (strcmp(outcome.no_data, why) != 0)
         fail_msg("'%s': no data '%s', expected '%s'", expr, outcome.no_data, why);
