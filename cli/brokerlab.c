@@ -20,6 +20,7 @@
 #include "../reports/check.h"
 #include "../reports/expect.h"
 #include "../reports/report.h"
+#include "determinism_check.h"
 
 static const char usage_main[] =
     "usage: brokerlab COMMAND [ARGS]\n"
@@ -40,7 +41,7 @@ static const char usage_main[] =
 
 static const char usage_run[] =
     "usage: brokerlab run (SCENARIO | --default) [--seed N] [--out DIR] [--history FORMAT]\n"
-    "                     [--strict]\n"
+    "                     [--strict] [--check-determinism]\n"
     "\n"
     "Simulates the scenario with its seed (or N), checks the client history and prints a\n"
     "summary. Writes DIR/results.json and the history (DIR defaults to\n"
@@ -51,7 +52,9 @@ static const char usage_run[] =
     "  jsonl.zst  DIR/history.jsonl.zst: the same, zstd-compressed (read with zstdcat)\n"
     "  none       no history file (results.json still has the history digest)\n"
     "Warnings about what the scenario cannot measure go to stderr; --strict refuses to\n"
-    "run a scenario with a warning (exit 2).\n"
+    "run a scenario with a warning (exit 2). --check-determinism first runs the seed twice,\n"
+    "each in a process of its own (their histories under DIR/determinism-check), and exits\n"
+    "3 naming the first differing history record if the two differ.\n"
     "Exit 0 if every expectation held, 1 if one failed (the replay command is printed),\n"
     "2 on bad input, 3 on an internal error.\n";
 
@@ -182,7 +185,8 @@ typedef struct run_options {
     uint64_t seed;
     const char *out_dir;
     hist_format history_format;
-    bool strict; /* --strict: a warning refuses the run */
+    bool strict;            /* --strict: a warning refuses the run */
+    bool check_determinism; /* --check-determinism: two runs of the seed first, compared */
 } run_options;
 
 static const struct {
@@ -200,7 +204,8 @@ static const struct {
 static int parse_run_options(int argc, char **argv, run_options *options)
 {
     memset(options, 0, sizeof *options);
-    static const char *const once[] = {"--default", "--strict", "--seed", "--out", "--history"};
+    static const char *const once[] = {"--default", "--strict", "--check-determinism",
+                                       "--seed",    "--out",    "--history"};
     for (int i = 0; i < argc; i++) {
         for (size_t o = 0; o < sizeof once / sizeof once[0]; o++) {
             for (int j = 0; j < i && strcmp(argv[i], once[o]) == 0; j++) {
@@ -217,6 +222,8 @@ static int parse_run_options(int argc, char **argv, run_options *options)
             options->builtin = true;
         else if (strcmp(argv[i], "--strict") == 0)
             options->strict = true;
+        else if (strcmp(argv[i], "--check-determinism") == 0)
+            options->check_determinism = true;
         else if (strcmp(argv[i], "--seed") == 0) {
             if (i + 1 >= argc || !parse_u64(argv[++i], &options->seed))
                 return usage_error("--seed needs an unsigned integer", usage_run);
@@ -306,6 +313,17 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "brokerlab: cannot create %s: %s\n", out_dir, strerror(errno));
         free(scenario);
         return BL_EXIT_BAD_INPUT;
+    }
+    if (options.check_determinism) {
+        char work_dir[SCN_PATH_LEN + 32];
+        snprintf(work_dir, sizeof work_dir, "%s/determinism-check", out_dir);
+        int check = make_dir(work_dir) != 0
+                        ? BL_EXIT_BAD_INPUT
+                        : determinism_check(options.path, options.builtin, seed, work_dir);
+        if (check != BL_EXIT_OK) {
+            free(scenario);
+            return check;
+        }
     }
     /* A history file of another format from an earlier run would not match this one. */
     for (uint32_t k = 0; k < HISTORY_FORMAT_COUNT; k++) {

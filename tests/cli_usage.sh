@@ -136,5 +136,15 @@ assert windows and all(v == 0 for v in windows.values()), windows
 # An expectation over a time metric prints its values as durations, as a scenario writes them.
 expect_code 0 "c16 claim" "$brokerlab" run scenarios/claims/c16-kafka-kill9-duplicates.yaml --out "$out.c16" --history none
 grep -q "latency.e2e.max >= 40s  observed [0-9.]*s against 40s$" "$out.stdout" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL durations in the expectation lines"; grep observed "$out.stdout"; }
+# --check-determinism: the same seed twice in separate processes, histories compared;
+# a build with the wall clock planted in the consumer must fail with exit 3 naming the
+# first differing record.
+expect_code 0 "check-determinism" "$brokerlab" run scenarios/claims/c16-kafka-kill9-duplicates.yaml --check-determinism --out "$out.det" --history none
+grep -q "^deterministic: seed 1 run twice in separate processes, [0-9]* history records identical$" "$out.stdout" &&
+  passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL check-determinism output"; cat "$out.stdout"; }
+planted="$(dirname "$brokerlab")/brokerlab_planted"
+expect_code 3 "planted nondeterminism" "$planted" run scenarios/claims/c16-kafka-kill9-duplicates.yaml --check-determinism --out "$out.planted"
+grep -q "^brokerlab: nondeterminism: history record [0-9]* differs$" "$out.stderr" && grep -q '^  first run:  {"t":' "$out.stderr" &&
+  passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL planted nondeterminism not named"; cat "$out.stderr"; }
 echo "cli usage: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

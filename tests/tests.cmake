@@ -31,3 +31,13 @@ endif()
 add_executable(engine_probe ${CMAKE_SOURCE_DIR}/tests/bench/engine_probe.c)
 add_test(NAME bench.engine-probe COMMAND engine_probe 100000 8 60)
 set_tests_properties(bench.engine-probe PROPERTIES LABELS "unit")
+
+# A brokerlab with a planted nondeterminism (the wall clock leaks into the consumer's
+# processing start times): run --check-determinism must catch it and name the record.
+add_library(bl_kafka_planted STATIC ${BL_KAFKA_SOURCES})
+target_compile_definitions(bl_kafka_planted PRIVATE BL_PLANT_NONDETERMINISM)
+target_link_libraries(bl_kafka_planted PUBLIC bl_common)
+add_library(bl_models_planted STATIC ${BL_MODELS_SOURCES})
+target_link_libraries(bl_models_planted PUBLIC bl_kafka_planted)
+add_executable(brokerlab_planted ${BL_CLI_SOURCES})
+target_link_libraries(brokerlab_planted PRIVATE bl_models_planted bl_reports)

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../engine/bl_assert.h"
 #include "../../engine/history.h"
@@ -289,6 +290,13 @@ static int64_t dispatch(kafka_consumer *consumer, uint32_t partition, int64_t of
     int64_t start_us = consumer->worker_free_us[w];
     if (start_us < now_us) start_us = now_us;
     if (start_us < consumer->stall_until_us) start_us = consumer->stall_until_us;
+#ifdef BL_PLANT_NONDETERMINISM
+    /* Test builds only (tests/tests.cmake, brokerlab_planted): the wall clock leaks into
+     * the simulation, which --check-determinism must catch and locate. */
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    start_us += (wall.tv_nsec / 1000) % 2;
+#endif
     kafka_dispatched record = {.offset = offset, .start_us = start_us, .msg_id = msg_id};
     if (consumer->dedup != NULL && dedup_store_contains(consumer->dedup, msg_id)) {
         emit_for_group(consumer, consumer->worker_streams[w], HIST_DEDUP, start_us, msg_id);
