@@ -25,6 +25,14 @@ static const char *name_or_index(const hist_names *names, uint16_t index)
     return buf;
 }
 
+void check_set_run_length(check_state *state, int64_t run_us)
+{
+    BL_ASSERT(run_us > 0);
+    uint64_t seconds = ((uint64_t)run_us + 999999u) / 1000000u; /* [0, 1 s) is second 0 */
+    BL_ASSERTF(seconds <= CHECK_SECONDS_MAX, "a run of %llu s", (unsigned long long)seconds);
+    if (seconds > state->second_count) state->second_count = (size_t)seconds;
+}
+
 check_state *check_begin(int64_t unavailable_after_us)
 {
     BL_ASSERT(unavailable_after_us > 0);

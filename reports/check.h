@@ -93,6 +93,9 @@ typedef struct check_state check_state; /* opaque, streaming */
 
 /* `unavailable_after_us` > 0. Returns NULL only on out-of-memory (asserted). */
 check_state *check_begin(int64_t unavailable_after_us);
+/* The run's length (duration + drain): the time series then covers every one of its
+ * seconds, the quiet ones too (0 if never called: up to the last record). */
+void check_set_run_length(check_state *state, int64_t run_us);
 /* Records must come in nondecreasing t; asserted. `names` is the table the records
  * index into; it may grow between calls. */
 void check_feed(check_state *state, const hist_record *rec, const hist_names *names);

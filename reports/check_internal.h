@@ -196,7 +196,8 @@ struct check_state {
     int64_t last_t_us;
     uint64_t records;
     int64_t second_now;          /* second of the latest record */
-    size_t second_count;         /* 1 + the highest second any series touched */
+    size_t second_count;         /* 1 + the highest second any series touched, and at
+                                    least the run's seconds (check_set_run_length) */
     uint64_t msg_count;          /* send invokes: dense indices [0, msg_count) */
     check_msg *window;           /* ring: dense d at slot d & (window_capacity - 1) */
     uint64_t window_base;        /* the window holds dense [window_base, msg_count) */

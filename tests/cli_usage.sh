@@ -136,6 +136,12 @@ assert windows and all(v == 0 for v in windows.values()), windows
 # An expectation over a time metric prints its values as durations, as a scenario writes them.
 expect_code 0 "c16 claim" "$brokerlab" run scenarios/claims/c16-kafka-kill9-duplicates.yaml --out "$out.c16" --history none
 grep -q "latency.e2e.max >= 40s  observed [0-9.]*s against 40s$" "$out.stdout" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL durations in the expectation lines"; grep observed "$out.stdout"; }
+# The time series covers every simulated second (duration 120 s + drain 60 s), quiet ones too.
+python3 -c '
+import json, sys
+for name, group in json.load(open(sys.argv[1]))["groups"].items():
+    assert group["timeseries"]["t_s"] == list(range(180)), (name, len(group["timeseries"]["t_s"]))
+' "$out.c16/results.json" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL the time series does not cover the run"; }
 # --check-determinism: the same seed twice in separate processes, histories compared;
 # a build with the wall clock planted in the consumer must fail with exit 3 naming the
 # first differing record.
