@@ -594,16 +594,6 @@ static void on_heartbeat_response(kafka_consumer *consumer, const kafka_msg *res
 
 /* ---- node callbacks ---- */
 
-/* The broker index of the node that sent a packet; only brokers answer a consumer. */
-static uint32_t broker_of_node(const kafka_consumer *consumer, uint32_t node_id)
-{
-    for (uint32_t b = 0; b < consumer->cluster->broker_count; b++)
-        if (consumer->cluster->brokers[b]->id == node_id) return b;
-    BL_ASSERTF(false, "%s: a packet from node %u, which is no broker", consumer->node->name,
-               node_id);
-    return 0;
-}
-
 static void consumer_on_event(sim_node *node, const sim_event *ev)
 {
     kafka_consumer *consumer = node->model;
@@ -611,20 +601,18 @@ static void consumer_on_event(sim_node *node, const sim_event *ev)
     case SIM_EVENT_PACKET: {
         kafka_msg *msg = ev->data;
         if (msg->api == KAFKA_FETCH_RESPONSE) {
-            on_fetch_response(consumer, msg, broker_of_node(consumer, ev->arg));
+            on_fetch_response(consumer, msg, kafka_broker_index(consumer->cluster, ev->arg));
         } else if (msg->api == KAFKA_HEARTBEAT_RESPONSE) {
             on_heartbeat_response(consumer, msg);
         } else {
             BL_ASSERT(msg->api == KAFKA_COMMIT_RESPONSE);
-            on_commit_response(consumer, msg, broker_of_node(consumer, ev->arg));
+            on_commit_response(consumer, msg, kafka_broker_index(consumer->cluster, ev->arg));
         }
         kafka_msg_free(msg);
         return;
     }
     case SIM_EVENT_NET_RESET:
-        for (uint32_t b = 0; b < consumer->cluster->broker_count; b++)
-            if (consumer->cluster->brokers[b]->id == ev->arg)
-                abandon_requests(consumer, b, INT64_MAX);
+        abandon_requests(consumer, kafka_broker_index(consumer->cluster, ev->arg), INT64_MAX);
         return;
     case CONSUMER_TIMER_POLL: on_poll(consumer); return;
     case CONSUMER_TIMER_HEARTBEAT:

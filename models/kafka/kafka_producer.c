@@ -449,17 +449,9 @@ static void release_request(kafka_producer *producer, uint32_t slot)
     request_table_remove(&producer->requests, slot);
 }
 
-static uint32_t broker_index_of_node(const kafka_producer *producer, uint32_t node_id)
-{
-    for (uint32_t b = 0; b < producer->cluster->broker_count; b++)
-        if (producer->cluster->brokers[b]->id == node_id) return b;
-    BL_ASSERTF(false, "node %u is not a broker", node_id);
-    return 0;
-}
-
 static void on_produce_response(kafka_producer *producer, kafka_msg *response, uint32_t source)
 {
-    uint32_t broker = broker_index_of_node(producer, source);
+    uint32_t broker = kafka_broker_index(producer->cluster, source);
     uint32_t slot = request_table_find(&producer->requests, broker, response->correlation_id);
     if (slot == REQUEST_NONE) return; /* already timed out: its batches were retried */
     kafka_request_batches *carried = &producer->request_batches[slot];
@@ -522,7 +514,7 @@ static void producer_on_event(sim_node *node, const sim_event *ev)
         return;
     }
     case SIM_EVENT_NET_RESET: {
-        uint32_t broker = broker_index_of_node(producer, ev->arg);
+        uint32_t broker = kafka_broker_index(producer->cluster, ev->arg);
         request_table *table = &producer->requests;
         for (uint32_t slot = request_table_next(table, broker, request_table_first(table, broker));
              slot != REQUEST_NONE; slot = request_table_next(table, broker, slot + 1))

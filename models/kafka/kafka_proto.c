@@ -114,6 +114,14 @@ uint32_t kafka_msg_size_bytes(const kafka_msg *msg)
     return (uint32_t)size;
 }
 
+uint32_t kafka_broker_index(const kafka_cluster *cluster, uint32_t node_id)
+{
+    for (uint32_t b = 0; b < cluster->broker_count; b++)
+        if (cluster->brokers[b]->id == node_id) return b;
+    BL_ASSERTF(false, "node %u is not a broker", node_id);
+    return 0;
+}
+
 /* murmur2 as in Kafka's Utils.murmur2, over the key's 8 little-endian bytes. */
 static uint32_t murmur2(const uint8_t *data, uint32_t length)
 {

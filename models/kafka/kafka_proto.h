@@ -110,6 +110,9 @@ typedef struct kafka_cluster {
     uint32_t broker_count;
 } kafka_cluster;
 
+/* The broker index of node `node_id`, which must be a broker (clients hear only from
+ * brokers). */
+uint32_t kafka_broker_index(const kafka_cluster *cluster, uint32_t node_id);
 /* Kafka's default partitioner for keyed records: murmur2 of the key, mod partitions. */
 uint32_t kafka_partition_for_key(int64_t key, uint32_t partition_count);
 
