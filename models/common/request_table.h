@@ -69,6 +69,13 @@ static inline uint32_t request_table_first(const request_table *table, uint32_t 
 {
     return connection * table->per_connection_max;
 }
+/* Visits the live slots of `connection` in index order, as `slot`; the body may remove
+ * the slot it is given. */
+#define REQUEST_TABLE_EACH(table, connection, slot)                                      \
+    for (uint32_t slot = request_table_next((table), (connection),                       \
+                                            request_table_first((table), (connection))); \
+         slot != REQUEST_NONE; slot = request_table_next((table), (connection), slot + 1))
+
 /* The earliest deadline of any request, or INT64_MAX. */
 int64_t request_table_earliest_deadline(const request_table *table);
 

@@ -126,10 +126,8 @@ static uint32_t coordinator_index(const kafka_consumer *consumer)
 static uint32_t fetch_slot(const kafka_consumer *consumer, uint32_t connection)
 {
     const request_table *table = &consumer->requests;
-    for (uint32_t slot =
-             request_table_next(table, connection, request_table_first(table, connection));
-         slot != REQUEST_NONE; slot = request_table_next(table, connection, slot + 1))
-        if (request_table_slot(table, slot)->kind == KAFKA_FETCH_REQUEST) return slot;
+    REQUEST_TABLE_EACH(table, connection, slot)
+    if (request_table_slot(table, slot)->kind == KAFKA_FETCH_REQUEST) return slot;
     return REQUEST_NONE;
 }
 
@@ -154,9 +152,8 @@ static void commit_window_evict(kafka_consumer *consumer, uint32_t correlation_i
     request_table *table = &consumer->requests;
     /* every connection: the commit went to whichever broker coordinated the group then */
     for (uint32_t connection = 0; connection < table->connection_count; connection++) {
-        for (uint32_t slot =
-                 request_table_next(table, connection, request_table_first(table, connection));
-             slot != REQUEST_NONE; slot = request_table_next(table, connection, slot + 1)) {
+        REQUEST_TABLE_EACH(table, connection, slot)
+        {
             const request_slot *request = request_table_slot(table, slot);
             if (request->kind != KAFKA_COMMIT_REQUEST ||
                 request->correlation_id % KAFKA_PENDING_COMMITS_MAX !=
@@ -517,9 +514,8 @@ static void on_fetch_response(kafka_consumer *consumer, const kafka_msg *respons
 static void abandon_requests(kafka_consumer *consumer, uint32_t connection, int64_t now_us)
 {
     request_table *table = &consumer->requests;
-    for (uint32_t slot =
-             request_table_next(table, connection, request_table_first(table, connection));
-         slot != REQUEST_NONE; slot = request_table_next(table, connection, slot + 1)) {
+    REQUEST_TABLE_EACH(table, connection, slot)
+    {
         const request_slot *request = request_table_slot(table, slot);
         if (request->kind != KAFKA_FETCH_REQUEST) continue; /* commits wait in their window */
         if (request->deadline_us < now_us) request_table_remove(table, slot);

@@ -488,8 +488,8 @@ static void on_request_timeouts(kafka_producer *producer)
     int64_t now_us = sim_now_us(), next_us = SIM_TIME_NEVER;
     request_table *table = &producer->requests;
     for (uint32_t b = 0; b < producer->cluster->broker_count; b++) {
-        for (uint32_t slot = request_table_next(table, b, request_table_first(table, b));
-             slot != REQUEST_NONE; slot = request_table_next(table, b, slot + 1)) {
+        REQUEST_TABLE_EACH(table, b, slot)
+        {
             int64_t deadline_us = request_table_slot(table, slot)->deadline_us;
             if (deadline_us <= now_us)
                 fail_request(producer, slot);
@@ -516,9 +516,8 @@ static void producer_on_event(sim_node *node, const sim_event *ev)
     case SIM_EVENT_NET_RESET: {
         uint32_t broker = kafka_broker_index(producer->cluster, ev->arg);
         request_table *table = &producer->requests;
-        for (uint32_t slot = request_table_next(table, broker, request_table_first(table, broker));
-             slot != REQUEST_NONE; slot = request_table_next(table, broker, slot + 1))
-            fail_request(producer, slot);
+        REQUEST_TABLE_EACH(table, broker, slot)
+        fail_request(producer, slot);
         return;
     }
     case PRODUCER_TIMER_WAKE: return; /* the pump at the end of the activation does the work */
