@@ -254,19 +254,14 @@ static int parse_run_options(int argc, char **argv, run_options *options)
 }
 
 static void evaluate_expectations(const scn_scenario *scenario, const check_results *results,
-                                  report_expectation *out, expect_outcome *outcomes, bool *all_held)
+                                  report_expectation *out, bool *all_held)
 {
     *all_held = true;
     for (uint32_t i = 0; i < scenario->expect_count; i++) {
-        expect_evaluate(scenario, i, results, &outcomes[i]);
         out[i].kind = scenario->expects[i].kind;
         out[i].expr = scenario->expects[i].expr;
-        out[i].held = outcomes[i].held;
-        out[i].lhs = outcomes[i].lhs;
-        out[i].rhs = outcomes[i].rhs;
-        out[i].no_data = outcomes[i].no_data;
-        out[i].is_time = outcomes[i].is_time;
-        *all_held &= out[i].held;
+        expect_evaluate(scenario, i, results, &out[i].outcome);
+        *all_held &= out[i].outcome.held;
     }
 }
 
@@ -395,10 +390,9 @@ static int cmd_run(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &wall_end);
     run.wall_time_s = (double)(wall_end.tv_sec - wall_start.tv_sec) +
                       (double)(wall_end.tv_nsec - wall_start.tv_nsec) / 1e9;
-    report_expectation expectations[SCN_EXPECT_MAX];
-    static expect_outcome outcomes[SCN_EXPECT_MAX];
+    static report_expectation expectations[SCN_EXPECT_MAX];
     bool all_held = true;
-    evaluate_expectations(scenario, &results, expectations, outcomes, &all_held);
+    evaluate_expectations(scenario, &results, expectations, &all_held);
     run.expectations = expectations;
     run.expectation_count = scenario->expect_count;
     if (report_write_json(results_path, &run, &results) != 0) {

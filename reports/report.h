@@ -10,15 +10,12 @@
 
 #include "../engine/scenario.h"
 #include "check.h"
+#include "expect.h"
 
 typedef struct report_expectation {
     scn_expect_kind kind;
     const char *expr;
-    bool held;
-    double lhs;          /* observed value of the left-hand side; NAN: no data */
-    double rhs;          /* value of the right-hand side; NAN: no data */
-    const char *no_data; /* "" or why an operand had no data (then it failed) */
-    bool is_time;        /* lhs and rhs are seconds: printed as durations */
+    expect_outcome outcome; /* held, the two sides' values, why a side had no data */
 } report_expectation;
 
 typedef struct report_run {

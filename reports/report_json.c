@@ -151,10 +151,11 @@ static json_t *expectations_json(const report_run *run)
         json_t *object = json_object();
         set(object, "expr", json_string(e->expr));
         set(object, "kind", json_string(e->kind == SCN_EXPECT_ALWAYS ? "always" : "sometimes"));
-        set(object, "held", json_boolean(e->held));
-        set(object, "observed", isfinite(e->lhs) ? json_real(e->lhs) : json_null());
-        set(object, "against", isfinite(e->rhs) ? json_real(e->rhs) : json_null());
-        set(object, "no_data", e->no_data[0] != '\0' ? json_string(e->no_data) : json_null());
+        set(object, "held", json_boolean(e->outcome.held));
+        set(object, "observed", isfinite(e->outcome.lhs) ? json_real(e->outcome.lhs) : json_null());
+        set(object, "against", isfinite(e->outcome.rhs) ? json_real(e->outcome.rhs) : json_null());
+        set(object, "no_data",
+            e->outcome.no_data[0] != '\0' ? json_string(e->outcome.no_data) : json_null());
         append(array, object);
     }
     return array;

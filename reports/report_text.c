@@ -138,19 +138,22 @@ static void print_expectations(FILE *out, const report_run *run)
     for (uint32_t i = 0; i < run->expectation_count; i++) {
         const report_expectation *e = &run->expectations[i];
         const char *kind = e->kind == SCN_EXPECT_ALWAYS ? "always" : "sometimes";
-        if (e->no_data[0] != '\0') {
-            fprintf(out, "  FAIL  %-9s  %-*s  no data: %s\n", kind, width, e->expr, e->no_data);
+        if (e->outcome.no_data[0] != '\0') {
+            fprintf(out, "  FAIL  %-9s  %-*s  no data: %s\n", kind, width, e->expr,
+                    e->outcome.no_data);
             continue;
         }
-        if (e->is_time) { /* in the units a duration is written in: 52.0ms, 1.500s */
+        if (e->outcome.is_time) { /* in the units a duration is written in: 52.0ms, 1.500s */
             char lhs[DURATION_TEXT_LEN], rhs[DURATION_TEXT_LEN];
-            fprintf(out, "  %s  %-9s  %-*s  observed %s against %s\n", e->held ? "PASS" : "FAIL",
-                    kind, width, e->expr, format_seconds_short(e->lhs, lhs),
-                    format_seconds_short(e->rhs, rhs));
+            fprintf(out, "  %s  %-9s  %-*s  observed %s against %s\n",
+                    e->outcome.held ? "PASS" : "FAIL", kind, width, e->expr,
+                    format_seconds_short(e->outcome.lhs, lhs),
+                    format_seconds_short(e->outcome.rhs, rhs));
             continue;
         }
-        fprintf(out, "  %s  %-9s  %-*s  observed %.6g against %.6g\n", e->held ? "PASS" : "FAIL",
-                kind, width, e->expr, e->lhs, e->rhs);
+        fprintf(out, "  %s  %-9s  %-*s  observed %.6g against %.6g\n",
+                e->outcome.held ? "PASS" : "FAIL", kind, width, e->expr, e->outcome.lhs,
+                e->outcome.rhs);
     }
 }
 
