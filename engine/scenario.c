@@ -1142,6 +1142,20 @@ static const scn_field scn_os_fields[] = {
 };
 static const scn_schema scn_os_schema = SCN_SCHEMA(scn_os_fields, NULL);
 
+/* The family one of whose presets is `preset`, or NULL. */
+static const scn_family_schema *scn_family_of_preset(const scn_families *families,
+                                                     const char *preset)
+{
+    for (uint32_t f = 0; f < families->count; f++) {
+        for (const char *const *name = families->list[f]->presets; *name != NULL; name++) {
+            if (strcmp(*name, preset) == 0) {
+                return families->list[f];
+            }
+        }
+    }
+    return NULL;
+}
+
 /* cluster.preset: one of the presets of the families the loader knows. */
 static bool scn_preset_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
 {
@@ -1149,20 +1163,15 @@ static bool scn_preset_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
     if (text == NULL) {
         return false;
     }
-    for (uint32_t f = 0; f < ctx->families->count; f++) {
-        for (const char *const *preset = ctx->families->list[f]->presets; *preset != NULL;
-             preset++) {
-            if (strcmp(*preset, text) == 0) {
-                BL_ASSERTF(ctx->family == ctx->families->list[f],
-                           "the preset chose another family than "
-                           "the document's first look");
-                snprintf(target, SCN_NAME_LEN, "%s", text);
-                return true;
-            }
-        }
+    const scn_family_schema *family = scn_family_of_preset(ctx->families, text);
+    if (family == NULL) {
+        return scn_fail(ctx, node, "%s: unknown value '%s', expected %s", ctx->where, text,
+                        ctx->preset_desc);
     }
-    return scn_fail(ctx, node, "%s: unknown value '%s', expected %s", ctx->where, text,
-                    ctx->preset_desc);
+    BL_ASSERTF(ctx->family == family, "the preset chose another family than the document's "
+                                      "first look");
+    snprintf(target, SCN_NAME_LEN, "%s", text);
+    return true;
 }
 
 static bool scn_cluster_check(scn_ctx *ctx, const scn_seen *seen, void *base)
@@ -1230,14 +1239,7 @@ static const scn_family_schema *scn_family_peek(const scn_ctx *ctx, yaml_node_t 
     if (preset == NULL || preset->type != YAML_SCALAR_NODE) {
         return NULL;
     }
-    for (uint32_t f = 0; f < ctx->families->count; f++) {
-        for (const char *const *name = ctx->families->list[f]->presets; *name != NULL; name++) {
-            if (strcmp(*name, (const char *)preset->data.scalar.value) == 0) {
-                return ctx->families->list[f];
-            }
-        }
-    }
-    return NULL;
+    return scn_family_of_preset(ctx->families, (const char *)preset->data.scalar.value);
 }
 
 /* The sections with the chosen family's keys, the selector and preset descriptions. */
