@@ -102,13 +102,7 @@ static void scn_selector_desc_compose(const scn_family_schema *family, bool brok
     for (size_t i = 0; !brokers_only && i < SCN_COUNT(scn_client_forms); i++) {
         syntax[n++] = scn_client_forms[i].syntax;
     }
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < n && used < buf_len; i++) {
-        const char *glue = i == 0 ? "" : i + 1 == n ? " or " : ", ";
-        int length = snprintf(buf + used, buf_len - used, "%s%s", glue, syntax[i]);
-        used += length > 0 ? (size_t)length : 0;
-    }
+    scn_join_words(syntax, n, " or ", buf, buf_len);
 }
 
 static bool scn_form_matches(const char *name, bool takes_arg, const scn_call *call)

@@ -329,6 +329,19 @@ const char *scn_join(const char *const *names, char *buf, size_t buf_len)
     return buf;
 }
 
+const char *scn_join_words(const char *const *words, size_t count, const char *last_glue, char *buf,
+                           size_t buf_len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < count && used < buf_len; i++) {
+        const char *glue = i == 0 ? "" : i + 1 == count ? last_glue : ", ";
+        int n = snprintf(buf + used, buf_len - used, "%s%s", glue, words[i]);
+        used += n > 0 ? (size_t)n : 0;
+    }
+    return buf;
+}
+
 /* "a, b, c" from names stored every `stride` bytes; "(none defined)" if count is 0. */
 const char *scn_join_names(const char *first, size_t stride, uint32_t count, char *buf,
                            size_t buf_len)
@@ -636,16 +649,14 @@ static bool scn_key_families(const scn_ctx *ctx, scn_section section, const char
             names[count++] = family->name;
         }
     }
-    size_t used = (size_t)snprintf(out, out_len, "the ");
-    for (size_t i = 0; i < count && used < out_len; i++) {
-        const char *glue = i == 0 ? "" : i + 1 == count ? " and " : ", ";
-        int n = snprintf(out + used, out_len - used, "%s%s", glue, names[i]);
-        used += n > 0 ? (size_t)n : 0;
+    if (count == 0) {
+        return false;
     }
-    if (used < out_len) {
-        snprintf(out + used, out_len - used, count == 1 ? " family" : " families");
-    }
-    return count > 0;
+    char joined[SCN_LIST_TEXT_LEN];
+    snprintf(out, out_len, "the %s %s",
+             scn_join_words(names, count, " and ", joined, sizeof joined),
+             count == 1 ? "family" : "families");
+    return true;
 }
 
 /* Checks the node is a mapping whose keys are all in the schema, each once. */

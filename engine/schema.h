@@ -201,6 +201,9 @@ const char *scn_comma_hint(const char *text);
 const char *scn_format_size(int64_t bytes, char *buf, size_t buf_len);
 /* "a, b, c" from a NULL-terminated name list. */
 const char *scn_join(const char *const *names, char *buf, size_t buf_len);
+/* "a, b or c" from count words, `last_glue` (" or ", " and ") before the last. */
+const char *scn_join_words(const char *const *words, size_t count, const char *last_glue, char *buf,
+                           size_t buf_len);
 /* "a, b, c" from names stored every `stride` bytes; "(none defined)" if count is 0. */
 const char *scn_join_names(const char *first, size_t stride, uint32_t count, char *buf,
                            size_t buf_len);
