@@ -10,32 +10,22 @@
 #include "bl_assert.h"
 #include "units.h"
 
-typedef struct lint {
-    const scn_scenario *scenario;
-    scn_warning_fn warn;
-    void *user;
-    uint32_t count;
-} lint;
-
-static void warn_at(lint *l, scn_mark mark, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void warn_at(lint *l, scn_mark mark, const char *fmt, ...)
+void scn_warn_at(scn_lint_sink *sink, scn_mark mark, const char *fmt, ...)
 {
     char text[SCN_WARNING_LEN];
-    int prefix = snprintf(text, sizeof text, "%s:%u:%u: warning: ", l->scenario->path,
+    int prefix = snprintf(text, sizeof text, "%s:%u:%u: warning: ", sink->scenario->path,
                           (unsigned)mark.line, (unsigned)mark.column);
     BL_ASSERT(prefix > 0 && (size_t)prefix < sizeof text);
     va_list args;
     va_start(args, fmt);
     vsnprintf(text + prefix, sizeof text - (size_t)prefix, fmt, args);
     va_end(args);
-    l->warn(l->user, text);
-    l->count++;
+    sink->warn(sink->user, text);
+    sink->count++;
 }
 
 /* A group reads a topic nobody writes to: every anomaly metric of it has no data. */
-static void lint_idle_groups(lint *l)
+static void lint_idle_groups(scn_lint_sink *l)
 {
     const scn_scenario *s = l->scenario;
     for (uint32_t g = 0; g < s->consumer_count; g++) {
@@ -44,10 +34,10 @@ static void lint_idle_groups(lint *l)
         for (uint32_t p = 0; p < s->producer_count && !written; p++)
             written = s->producers[p].topic_index == consumer->topic_index;
         if (!written)
-            warn_at(l, consumer->mark,
-                    "consumers[%u]: no producer writes to topic '%s' of group '%s', so its "
-                    "anomalies and latencies have no data",
-                    (unsigned)g, s->topics[consumer->topic_index].name, consumer->group);
+            scn_warn_at(l, consumer->mark,
+                        "consumers[%u]: no producer writes to topic '%s' of group '%s', so its "
+                        "anomalies and latencies have no data",
+                        (unsigned)g, s->topics[consumer->topic_index].name, consumer->group);
     }
 }
 
@@ -62,7 +52,7 @@ static bool selector_names_nothing(const scn_scenario *s, const scn_selector *se
     }
 }
 
-static void lint_fault_targets(lint *l, const scn_fault *fault)
+static void lint_fault_targets(scn_lint_sink *l, const scn_fault *fault)
 {
     const scn_scenario *s = l->scenario;
     const char *kind = scn_fault_kind_name(fault->kind);
@@ -80,48 +70,50 @@ static void lint_fault_targets(lint *l, const scn_fault *fault)
         nothing = selector_names_nothing(s, &fault->target);
     }
     if (nothing)
-        warn_at(l, fault->mark, "this %s fault targets no node: the scenario has none of that role",
-                kind);
+        scn_warn_at(l, fault->mark,
+                    "this %s fault targets no node: the scenario has none of that role", kind);
 }
 
 /* Windows that run past the load phase are cut short there: the drain heals every fault
  * and restarts every process at `duration`. */
-static void lint_fault_windows(lint *l, const scn_fault *fault)
+static void lint_fault_windows(scn_lint_sink *l, const scn_fault *fault)
 {
     const scn_scenario *s = l->scenario;
     char end[32], duration[32];
     units_format_duration(s->duration_us, duration, sizeof duration);
     if (fault->restart_after_us >= 0 && fault->at_us + fault->restart_after_us > s->duration_us)
-        warn_at(l, fault->mark,
-                "restart_after ends at %s, after the load phase (%s): the drain "
-                "restarts the process at %s instead",
-                units_format_duration(fault->at_us + fault->restart_after_us, end, sizeof end),
-                duration, duration);
+        scn_warn_at(l, fault->mark,
+                    "restart_after ends at %s, after the load phase (%s): the drain "
+                    "restarts the process at %s instead",
+                    units_format_duration(fault->at_us + fault->restart_after_us, end, sizeof end),
+                    duration, duration);
     if (fault->for_us > 0 && fault->at_us + fault->for_us > s->duration_us)
-        warn_at(l, fault->mark,
-                "the %s lasts until %s, after the load phase (%s): the drain ends it "
-                "at %s",
-                scn_fault_kind_name(fault->kind),
-                units_format_duration(fault->at_us + fault->for_us, end, sizeof end), duration,
-                duration);
+        scn_warn_at(l, fault->mark,
+                    "the %s lasts until %s, after the load phase (%s): the drain ends it "
+                    "at %s",
+                    scn_fault_kind_name(fault->kind),
+                    units_format_duration(fault->at_us + fault->for_us, end, sizeof end), duration,
+                    duration);
 }
 
 /* A spike or ramp of producers[p] (`what` = "spikes" or "ramps", item i) ending after
  * the load phase: producers stop at `duration`. */
-static void lint_rate_window(lint *l, uint32_t p, const char *what, uint32_t i, int64_t end_us)
+static void lint_rate_window(scn_lint_sink *l, uint32_t p, const char *what, uint32_t i,
+                             int64_t end_us)
 {
     const scn_scenario *s = l->scenario;
     if (end_us <= s->duration_us) return;
     char end[32], duration[32];
     units_format_duration(s->duration_us, duration, sizeof duration);
-    warn_at(l, s->producers[p].mark,
-            "producers[%u].rate.%s[%u]: runs until %s, after the load phase (%s): producers stop "
-            "at %s",
-            (unsigned)p, what, (unsigned)i, units_format_duration(end_us, end, sizeof end),
-            duration, duration);
+    scn_warn_at(
+        l, s->producers[p].mark,
+        "producers[%u].rate.%s[%u]: runs until %s, after the load phase (%s): producers stop "
+        "at %s",
+        (unsigned)p, what, (unsigned)i, units_format_duration(end_us, end, sizeof end), duration,
+        duration);
 }
 
-static void lint_spikes(lint *l)
+static void lint_spikes(scn_lint_sink *l)
 {
     const scn_scenario *s = l->scenario;
     for (uint32_t p = 0; p < s->producer_count; p++) {
@@ -136,7 +128,7 @@ static void lint_spikes(lint *l)
 uint32_t scn_lint(const scn_scenario *scenario, scn_warning_fn warn, void *user)
 {
     BL_ASSERT(scenario != NULL && warn != NULL);
-    lint l = {.scenario = scenario, .warn = warn, .user = user};
+    scn_lint_sink l = {.scenario = scenario, .warn = warn, .user = user};
     lint_idle_groups(&l);
     lint_spikes(&l);
     for (uint32_t f = 0; f < scenario->fault_count; f++) {

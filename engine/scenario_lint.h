@@ -16,6 +16,18 @@
 /* Called once per warning with `FILE:LINE:COL: warning: ...` (one line, no newline). */
 typedef void (*scn_warning_fn)(void *user, const char *warning);
 
+/* Where warnings about one scenario go, and how many went. */
+typedef struct scn_lint_sink {
+    const scn_scenario *scenario;
+    scn_warning_fn warn;
+    void *user;
+    uint32_t count;
+} scn_lint_sink;
+
+/* Formats one warning at `mark` of the scenario's file and hands it to the sink. */
+void scn_warn_at(scn_lint_sink *sink, scn_mark mark, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Calls warn for every warning about `scenario`; returns how many there were. */
 uint32_t scn_lint(const scn_scenario *scenario, scn_warning_fn warn, void *user);
 

@@ -549,26 +549,13 @@ void expect_evaluate(const scn_scenario *scenario, uint32_t index, const check_r
 
 /* ---- warnings ---- */
 
-typedef struct counting_warn_state {
-    scn_warning_fn warn;
-    void *user;
-    uint32_t count;
-} counting_warn_state;
-
-static void counting_warn(void *user, const char *warning)
-{
-    counting_warn_state *state = user;
-    state->warn(state->user, warning);
-    state->count++;
-}
-
 /* A metric the scenario cannot produce: a producer's request latency or requests
  * without a request model, a group's deduplicated count without dedup. */
-static void lint_operand(const scn_scenario *scenario, const scn_expect *expect,
-                         const expect_operand *operand, scn_warning_fn warn, void *user)
+static void lint_operand(scn_lint_sink *sink, const scn_expect *expect,
+                         const expect_operand *operand)
 {
     if (operand->kind != OPERAND_METRIC) return;
-    char text[SCN_WARNING_LEN];
+    const scn_scenario *scenario = sink->scenario;
     scn_mark mark = expect->mark;
     mark.column += (uint32_t)operand->offset;
     const char *why = NULL;
@@ -590,23 +577,19 @@ static void lint_operand(const scn_scenario *scenario, const scn_expect *expect,
         why = name;
     }
     if (why == NULL) return;
-    snprintf(text, sizeof text, "%s:%u:%u: warning: %s: this metric cannot be measured here",
-             scenario->path, (unsigned)mark.line, (unsigned)mark.column, why);
-    warn(user, text);
+    scn_warn_at(sink, mark, "%s: this metric cannot be measured here", why);
 }
 
 uint32_t expect_lint(const scn_scenario *scenario, scn_warning_fn warn, void *user)
 {
-    uint32_t count = 0;
+    scn_lint_sink sink = {.scenario = scenario, .warn = warn, .user = user};
     for (uint32_t i = 0; i < scenario->expect_count; i++) {
         expect_context ctx = {scenario, &scenario->expects[i], NULL};
         expect_parsed parsed;
         int status = parse_expect(&ctx, &parsed);
         BL_ASSERTF(status == 0, "expectation %u was not validated", (unsigned)i);
-        counting_warn_state state = {warn, user, 0};
-        lint_operand(scenario, &scenario->expects[i], &parsed.lhs, counting_warn, &state);
-        lint_operand(scenario, &scenario->expects[i], &parsed.rhs, counting_warn, &state);
-        count += state.count;
+        lint_operand(&sink, &scenario->expects[i], &parsed.lhs);
+        lint_operand(&sink, &scenario->expects[i], &parsed.rhs);
     }
-    return count;
+    return sink.count;
 }
