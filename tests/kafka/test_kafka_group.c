@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "../test_util.h"
+#include "kafka_test_disk.h"
 
 #include "../../models/kafka/kafka_group.h"
 
@@ -31,16 +32,6 @@ static scn_scenario *make_scenario(uint32_t partitions)
                                       .fetch_max_bytes = 1 << 20};
     memcpy(scenario->consumers[0].family.bytes, &options, sizeof options);
     return scenario;
-}
-
-static void make_disk(disk *d)
-{
-    disk_options options = {.write_bandwidth_bytes_per_s = 100000000,
-                            .fsync_latency_us = 1000,
-                            .page_cache_bytes = 1ULL << 30,
-                            .dirty_expire_us = 30 * SECOND,
-                            .writeback_interval_us = 5 * SECOND};
-    disk_init(d, &options);
 }
 
 /* Sends a heartbeat claiming `owned` (count partitions) and returns the response. */

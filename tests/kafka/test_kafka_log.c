@@ -9,20 +9,11 @@
 #include <cmocka.h>
 
 #include "../test_util.h"
+#include "kafka_test_disk.h"
 
 #include "../../models/kafka/kafka_log.h"
 
 #define SECOND S
-
-static void make_disk(disk *d)
-{
-    disk_options options = {.write_bandwidth_bytes_per_s = 100000000,
-                            .fsync_latency_us = 1000,
-                            .page_cache_bytes = 1ULL << 30,
-                            .dirty_expire_us = 30 * SECOND,
-                            .writeback_interval_us = 5 * SECOND};
-    disk_init(d, &options);
-}
 
 static void append_batch(kafka_log *log, disk *d, uint64_t first_id, uint32_t count, int64_t now_us)
 {
