@@ -15,11 +15,14 @@
 #include "../engine/history_reader.h"
 #include "../engine/platform.h"
 #include "../engine/scenario.h"
+#include "../engine/sim.h"
 #include "../models/family.h"
 #include "../models/world.h"
 #include "../reports/check.h"
 #include "../reports/expect.h"
 #include "../reports/report.h"
+#include "../reports/report_doc.h"
+#include "cli_common.h"
 #include "determinism_check.h"
 
 static const char usage_main[] =
@@ -32,6 +35,16 @@ static const char usage_main[] =
     "  run --default [...]                   the built-in peak-shaving scenario\n"
     "  validate [--strict] SCENARIO...       parse and check scenario files only\n"
     "  history RUN_DIR|FILE                  print a run's history as JSONL\n"
+    "  sweep SCENARIO --seeds A..B [--jobs N] [--shard K/N]\n"
+    "                                        run a seed range in parallel, aggregate it\n"
+    "  merge SHARD_DIR... [--out DIR]        combine the shards of a `sweep --shard`\n"
+    "  check PATH... [--seeds A..B] [--junit FILE]\n"
+    "                                        CI gate: `always` on every seed, `sometimes`\n"
+    "                                        on at least one\n"
+    "  compare A.yaml B.yaml... | compare SCENARIO --vary KEY=V1,V2,...\n"
+    "                                        one workload across designs or knob values\n"
+    "  report RUN_DIR|SWEEP_DIR [--format html|md]\n"
+    "                                        a readable report with plots\n"
     "  help [COMMAND]                        this text, or a command's\n"
     "  version                               brokerlab's version, commit and SimGrid's\n"
     "\n"
@@ -41,7 +54,7 @@ static const char usage_main[] =
 
 static const char usage_run[] =
     "usage: brokerlab run (SCENARIO | --default) [--seed N] [--out DIR] [--history FORMAT]\n"
-    "                     [--strict] [--check-determinism]\n"
+    "                     [--strict] [--check-determinism] [--format text|json|md] [--quiet]\n"
     "\n"
     "Simulates the scenario with its seed (or N), checks the client history and prints a\n"
     "summary. Writes DIR/results.json and the history (DIR defaults to\n"
@@ -55,6 +68,9 @@ static const char usage_run[] =
     "run a scenario with a warning (exit 2). --check-determinism first runs the seed twice,\n"
     "each in a process of its own (their histories under DIR/determinism-check), and exits\n"
     "3 naming the first differing history record if the two differ.\n"
+    "--format chooses what stdout gets: the summary as text (the default) or Markdown, or\n"
+    "results.json itself (json); --quiet prints nothing there. On a terminal a long run\n"
+    "shows its progress on stderr (simulated time, speed, ETA).\n"
     "Exit 0 if every expectation held, 1 if one failed (the replay command is printed),\n"
     "2 on bad input, 3 on an internal error.\n";
 
@@ -75,62 +91,11 @@ static const char usage_validate[] =
     "produce) go to stderr as FILE:LINE:COL: warning: ...; --strict counts them as errors.\n"
     "Exit 0 if all are valid, 2 otherwise.\n";
 
-static int usage_error(const char *message, const char *usage)
-{
-    fprintf(stderr, "brokerlab: %s\n\n%s", message, usage);
-    return BL_EXIT_BAD_INPUT;
-}
-
-static bool is_help(const char *arg)
-{
-    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
-}
-
-static bool parse_u64(const char *text, uint64_t *out)
-{
-    if (text == NULL || *text < '0' || *text > '9') return false;
-    errno = 0;
-    char *end = NULL;
-    unsigned long long value = strtoull(text, &end, 10);
-    if (errno != 0 || *end != '\0') return false;
-    *out = value;
-    return true;
-}
-
-/* Loads and fully validates one scenario (including expectations). */
-static void print_warning(void *user, const char *warning)
-{
-    (void)user;
-    fprintf(stderr, "%s\n", warning);
-}
-
-/* Loads and validates a scenario, printing its error or its warnings; with `strict` a
- * warning fails it too. */
-static int load_scenario(const char *path, bool builtin, bool strict, scn_scenario *scenario)
-{
-    char error[SCN_ERROR_LEN];
-    int rc = builtin
-                 ? scn_load_string(family_schemas(), "<default>", scn_default_yaml, scenario, error)
-                 : scn_load(family_schemas(), path, scenario, error);
-    if (rc == 0) rc = expect_validate(scenario, error);
-    if (rc != 0) {
-        fprintf(stderr, "%s\n", error);
-        return rc;
-    }
-    uint32_t warnings = scn_lint(scenario, print_warning, NULL);
-    warnings += expect_lint(scenario, print_warning, NULL);
-    if (strict && warnings > 0) {
-        fprintf(stderr, "%s: %u warning%s, refused by --strict\n", scenario->path,
-                (unsigned)warnings, warnings == 1 ? "" : "s");
-        return BL_EXIT_BAD_INPUT;
-    }
-    return 0;
-}
-
 static int cmd_validate(int argc, char **argv)
 {
-    if (argc < 1) return usage_error("validate needs at least one scenario file", usage_validate);
-    if (is_help(argv[0])) {
+    if (argc < 1)
+        return cli_usage_error("validate needs at least one scenario file", usage_validate);
+    if (cli_is_help(argv[0])) {
         fputs(usage_validate, stdout);
         return BL_EXIT_OK;
     }
@@ -141,17 +106,17 @@ static int cmd_validate(int argc, char **argv)
         if (strcmp(argv[first], "--strict") != 0) {
             char message[160];
             snprintf(message, sizeof message, "unknown option '%s'", argv[first]);
-            return usage_error(message, usage_validate);
+            return cli_usage_error(message, usage_validate);
         }
-        if (strict) return usage_error("--strict given twice", usage_validate);
+        if (strict) return cli_usage_error("--strict given twice", usage_validate);
         strict = true;
     }
     if (first == argc)
-        return usage_error("validate needs at least one scenario file", usage_validate);
+        return cli_usage_error("validate needs at least one scenario file", usage_validate);
     scn_scenario *scenario = malloc(sizeof *scenario);
     BL_ASSERT(scenario != NULL);
     for (int i = first; i < argc; i++) {
-        if (load_scenario(argv[i], false, strict, scenario) != 0)
+        if (cli_load_scenario(argv[i], false, strict, scenario) != 0)
             rc = BL_EXIT_BAD_INPUT;
         else
             printf("%s: ok\n", argv[i]);
@@ -160,23 +125,12 @@ static int cmd_validate(int argc, char **argv)
     return rc;
 }
 
-static int make_dir(const char *path)
-{
-    char buf[SCN_PATH_LEN];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p != '\0'; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 static void feed_checker(void *ctx, const hist_record *rec, const hist_names *names)
 {
     check_feed(ctx, rec, names);
 }
+
+typedef enum { RUN_FORMAT_TEXT = 0, RUN_FORMAT_JSON, RUN_FORMAT_MD } run_format;
 
 typedef struct run_options {
     const char *path;
@@ -187,6 +141,8 @@ typedef struct run_options {
     hist_format history_format;
     bool strict;            /* --strict: a warning refuses the run */
     bool check_determinism; /* --check-determinism: two runs of the seed first, compared */
+    bool quiet;             /* --quiet: nothing on stdout, no progress line */
+    run_format format;      /* --format: the summary as text, results.json, or Markdown */
 } run_options;
 
 static const struct {
@@ -205,51 +161,57 @@ static int parse_run_options(int argc, char **argv, run_options *options)
 {
     memset(options, 0, sizeof *options);
     static const char *const once[] = {"--default", "--strict", "--check-determinism",
-                                       "--seed",    "--out",    "--history"};
+                                       "--seed",    "--out",    "--history",
+                                       "--quiet",   "--format"};
+    int repeated = cli_repeated_option(argc, argv, once, sizeof once / sizeof once[0]);
+    if (repeated >= 0) return cli_usage_errorf(usage_run, "%s given twice", once[repeated]);
     for (int i = 0; i < argc; i++) {
-        for (size_t o = 0; o < sizeof once / sizeof once[0]; o++) {
-            for (int j = 0; j < i && strcmp(argv[i], once[o]) == 0; j++) {
-                if (strcmp(argv[j], once[o]) != 0) continue;
-                char message[160];
-                snprintf(message, sizeof message, "%s given twice", once[o]);
-                return usage_error(message, usage_run);
-            }
-        }
-    }
-    for (int i = 0; i < argc; i++) {
-        if (is_help(argv[i])) return -1;
+        if (cli_is_help(argv[i])) return -1;
         if (strcmp(argv[i], "--default") == 0)
             options->builtin = true;
         else if (strcmp(argv[i], "--strict") == 0)
             options->strict = true;
         else if (strcmp(argv[i], "--check-determinism") == 0)
             options->check_determinism = true;
-        else if (strcmp(argv[i], "--seed") == 0) {
-            if (i + 1 >= argc || !parse_u64(argv[++i], &options->seed))
-                return usage_error("--seed needs an unsigned integer", usage_run);
+        else if (strcmp(argv[i], "--quiet") == 0)
+            options->quiet = true;
+        else if (strcmp(argv[i], "--format") == 0) {
+            const char *value = i + 1 < argc ? argv[++i] : "";
+            if (strcmp(value, "text") == 0)
+                options->format = RUN_FORMAT_TEXT;
+            else if (strcmp(value, "json") == 0)
+                options->format = RUN_FORMAT_JSON;
+            else if (strcmp(value, "md") == 0)
+                options->format = RUN_FORMAT_MD;
+            else
+                return cli_usage_error("--format needs text, json or md", usage_run);
+        } else if (strcmp(argv[i], "--seed") == 0) {
+            if (i + 1 >= argc || !cli_parse_u64(argv[++i], &options->seed))
+                return cli_usage_error("--seed needs an unsigned integer", usage_run);
             options->seed_given = true;
         } else if (strcmp(argv[i], "--out") == 0) {
-            if (i + 1 >= argc) return usage_error("--out needs a directory", usage_run);
+            if (i + 1 >= argc) return cli_usage_error("--out needs a directory", usage_run);
             options->out_dir = argv[++i];
         } else if (strcmp(argv[i], "--history") == 0) {
             const char *value = i + 1 < argc ? argv[++i] : "";
             uint32_t f = 0;
             while (f < HISTORY_FORMAT_COUNT && strcmp(g_history_formats[f].name, value) != 0) f++;
             if (f == HISTORY_FORMAT_COUNT)
-                return usage_error("--history needs binary, jsonl, jsonl.zst or none", usage_run);
+                return cli_usage_error("--history needs binary, jsonl, jsonl.zst or none",
+                                       usage_run);
             options->history_format = g_history_formats[f].format;
         } else if (argv[i][0] == '-') {
             char message[160];
             snprintf(message, sizeof message, "unknown option '%s'", argv[i]);
-            return usage_error(message, usage_run);
+            return cli_usage_error(message, usage_run);
         } else if (options->path != NULL) {
-            return usage_error("run takes one scenario file", usage_run);
+            return cli_usage_error("run takes one scenario file", usage_run);
         } else {
             options->path = argv[i];
         }
     }
     if ((options->path == NULL) == !options->builtin)
-        return usage_error("run needs a scenario file or --default (not both)", usage_run);
+        return cli_usage_error("run needs a scenario file or --default (not both)", usage_run);
     return 0;
 }
 
@@ -265,8 +227,6 @@ static void evaluate_expectations(const scn_scenario *scenario, const check_resu
     }
 }
 
-static const char *program_path = "brokerlab"; /* argv[0], for the replay line */
-
 /* A run that cannot report (its platform or its history failed): frees what it holds
  * and gives the bad-input exit code; the caller has said why. */
 static int discard_run(check_state *checker, scn_scenario *scenario)
@@ -277,6 +237,71 @@ static int discard_run(check_state *checker, scn_scenario *scenario)
     free(hist_names_table());
     free(scenario);
     return BL_EXIT_BAD_INPUT;
+}
+
+/* What `run` prints on stdout: the summary (text or Markdown) or results.json itself,
+ * then, for text, where the files went and how to replay a failure. */
+static void print_run_output(const run_options *options, const report_run *run,
+                             const check_results *results, const char *results_path,
+                             const char *history_file, const char *history_path, bool all_held)
+{
+    if (options->quiet) return;
+    if (options->format == RUN_FORMAT_JSON) {
+        FILE *file = fopen(results_path, "r");
+        BL_ASSERTF(file != NULL, "cannot read back %s", results_path);
+        char buffer[1 << 16];
+        size_t n;
+        while ((n = fread(buffer, 1, sizeof buffer, file)) > 0) fwrite(buffer, 1, n, stdout);
+        fclose(file);
+        return;
+    }
+    if (options->format == RUN_FORMAT_MD) {
+        /* The Markdown summary reads the public contract, as any report does. */
+        json_error_t json_error;
+        json_t *document = json_load_file(results_path, 0, &json_error);
+        BL_ASSERTF(document != NULL, "cannot read back %s: %s", results_path, json_error.text);
+        report_doc_markdown_summary(stdout, document);
+        json_decref(document);
+        putchar('\n');
+    } else {
+        report_print_summary(stdout, run, results);
+    }
+    if (history_file != NULL)
+        printf("wrote %s and %s\n", results_path, history_path);
+    else
+        printf("wrote %s (no history file: --history none)\n", results_path);
+    if (!all_held) {
+        printf(
+            "an expectation failed; replay exactly this run with:\n  %s run %s --seed %llu%s%s\n",
+            cli_program_path, options->builtin ? "--default" : options->path,
+            (unsigned long long)run->seed, options->out_dir != NULL ? " --out " : "",
+            options->out_dir != NULL ? options->out_dir : "");
+    }
+}
+
+/* The progress line of a long run on a terminal: simulated time, speed, ETA. Wall
+ * time is read for the display only. */
+typedef struct run_progress {
+    struct timespec started;
+    double last_shown_s;
+    bool shown;
+} run_progress;
+
+static void show_run_progress(int64_t now_us, int64_t end_us, void *ctx)
+{
+    run_progress *progress = ctx;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double wall_s = (double)(now.tv_sec - progress->started.tv_sec) +
+                    (double)(now.tv_nsec - progress->started.tv_nsec) / 1e9;
+    if (wall_s < 1.0 || wall_s - progress->last_shown_s < 0.5) return;
+    progress->last_shown_s = wall_s;
+    progress->shown = true;
+    double sim_s = (double)now_us / 1e6, end_s = (double)end_us / 1e6;
+    double speed = sim_s / wall_s;
+    fprintf(stderr, "\r\033[Ksimulated %.1fs of %.0fs, %.0fx real time, eta %.0fs", sim_s, end_s,
+            speed, speed > 0 ? (end_s - sim_s) / speed : 0.0);
+    fflush(stderr);
 }
 
 static int cmd_run(int argc, char **argv)
@@ -290,7 +315,7 @@ static int cmd_run(int argc, char **argv)
     if (rc != 0) return rc;
     scn_scenario *scenario = malloc(sizeof *scenario);
     BL_ASSERT(scenario != NULL);
-    if (load_scenario(options.path, options.builtin, options.strict, scenario) != 0) {
+    if (cli_load_scenario(options.path, options.builtin, options.strict, scenario) != 0) {
         free(scenario);
         return BL_EXIT_BAD_INPUT;
     }
@@ -304,7 +329,7 @@ static int cmd_run(int argc, char **argv)
     snprintf(history_path, sizeof history_path, "%s/%s", out_dir,
              history_file != NULL ? history_file : "");
     snprintf(results_path, sizeof results_path, "%s/results.json", out_dir);
-    if (make_dir(out_dir) != 0) {
+    if (cli_make_dir(out_dir) != 0) {
         fprintf(stderr, "brokerlab: cannot create %s: %s\n", out_dir, strerror(errno));
         free(scenario);
         return BL_EXIT_BAD_INPUT;
@@ -312,7 +337,7 @@ static int cmd_run(int argc, char **argv)
     if (options.check_determinism) {
         char work_dir[SCN_PATH_LEN + 32];
         snprintf(work_dir, sizeof work_dir, "%s/determinism-check", out_dir);
-        int check = make_dir(work_dir) != 0
+        int check = cli_make_dir(work_dir) != 0
                         ? BL_EXIT_BAD_INPUT
                         : determinism_check(options.path, options.builtin, seed, work_dir);
         if (check != BL_EXIT_OK) {
@@ -351,7 +376,13 @@ static int cmd_run(int argc, char **argv)
     hist_open(&history_options);
     world_stats stats;
     char world_error[SIM_ERROR_LEN];
-    if (world_run(scenario, seed, &stats, world_error) != 0) {
+    run_progress progress = {.started = wall_start};
+    bool show_progress = !options.quiet && isatty(STDERR_FILENO) == 1;
+    sim_set_progress_hook(show_progress ? show_run_progress : NULL, &progress);
+    int world_rc = world_run(scenario, seed, &stats, world_error);
+    sim_set_progress_hook(NULL, NULL);
+    if (progress.shown) fputs("\r\033[K", stderr);
+    if (world_rc != 0) {
         hist_summary discarded;
         hist_close(&discarded);
         if (history != NULL) fclose(history);
@@ -369,6 +400,8 @@ static int cmd_run(int argc, char **argv)
                       .events = stats.wakes,
                       .packets = stats.packets,
                       .nodes = stats.nodes,
+                      .faults = stats.faults,
+                      .durability = stats.durability,
                       .history_format = g_history_formats[f].name,
                       .history_file = history_file};
     hist_summary summary;
@@ -399,18 +432,7 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "brokerlab: cannot write %s: %s\n", results_path, strerror(errno));
         return BL_EXIT_BAD_INPUT;
     }
-    report_print_summary(stdout, &run, &results);
-    if (history_file != NULL)
-        printf("wrote %s and %s\n", results_path, history_path);
-    else
-        printf("wrote %s (no history file: --history none)\n", results_path);
-    if (!all_held) {
-        printf(
-            "an expectation failed; replay exactly this run with:\n  %s run %s --seed %llu%s%s\n",
-            program_path, options.builtin ? "--default" : options.path, (unsigned long long)seed,
-            options.out_dir != NULL ? " --out " : "",
-            options.out_dir != NULL ? options.out_dir : "");
-    }
+    print_run_output(&options, &run, &results, results_path, history_file, history_path, all_held);
     check_results_free(&results);
     free(hist_names_table());
     free(scenario);
@@ -419,18 +441,18 @@ static int cmd_run(int argc, char **argv)
 
 static int cmd_history(int argc, char **argv)
 {
-    if (argc == 1 && is_help(argv[0])) {
+    if (argc == 1 && cli_is_help(argv[0])) {
         fputs(usage_history, stdout);
         return BL_EXIT_OK;
     }
     if (argc != 1)
-        return usage_error("history takes one run directory or .blh file", usage_history);
+        return cli_usage_error("history takes one run directory or .blh file", usage_history);
     char path[SCN_PATH_LEN + 32];
     struct stat info;
     bool is_dir = stat(argv[0], &info) == 0 && S_ISDIR(info.st_mode);
     int n = snprintf(path, sizeof path, is_dir ? "%s/history.blh" : "%s", argv[0]);
     if (n < 0 || (size_t)n >= sizeof path)
-        return usage_error("the path is too long", usage_history);
+        return cli_usage_error("the path is too long", usage_history);
     char error[HIST_READER_ERROR_LEN];
     static char out_buffer[1 << 20];
     setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
@@ -453,27 +475,38 @@ static int cmd_version(void)
     return BL_EXIT_OK;
 }
 
-/* `help [COMMAND]`: the main usage, or the command's. */
+/* Every command: its name and its entry point, which takes the arguments after the name
+ * and prints its usage for --help. */
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} g_commands[] = {
+    {"run", cmd_run},         {"validate", cmd_validate}, {"history", cmd_history},
+    {"sweep", cmd_sweep},     {"merge", cmd_merge},       {"check", cmd_check},
+    {"compare", cmd_compare}, {"report", cmd_report},
+};
+#define COMMAND_COUNT (sizeof g_commands / sizeof g_commands[0])
+
+/* `help [COMMAND]`: the main usage, or the command's (its --help). */
 static int cmd_help(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        const char *usage;
-    } commands[] = {{"run", usage_run}, {"validate", usage_validate}, {"history", usage_history}};
     if (argc == 0) {
         fputs(usage_main, stdout);
         return BL_EXIT_OK;
     }
-    for (size_t i = 0; argc == 1 && i < sizeof commands / sizeof commands[0]; i++) {
-        if (strcmp(argv[0], commands[i].name) == 0) {
-            fputs(commands[i].usage, stdout);
-            return BL_EXIT_OK;
-        }
+    for (size_t i = 0; argc == 1 && i < COMMAND_COUNT; i++) {
+        if (strcmp(argv[0], g_commands[i].name) != 0) continue;
+        char help[] = "--help";
+        char *help_argv[] = {help, NULL};
+        return g_commands[i].run(1, help_argv);
     }
-    char message[160];
-    snprintf(message, sizeof message, "help takes one command: run, validate or history%s%s",
-             argc >= 1 ? ", not " : "", argc >= 1 ? argv[0] : "");
-    return usage_error(message, usage_main);
+    char names[256] = "";
+    for (size_t i = 0; i < COMMAND_COUNT; i++) {
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof names - used, "%s%s", i == 0 ? "" : ", ", g_commands[i].name);
+    }
+    return cli_usage_errorf(usage_main, "help takes one command (%s)%s%s", names,
+                            argc >= 1 ? ", not " : "", argc >= 1 ? argv[0] : "");
 }
 
 /* Rewrites `--name=value` arguments as `--name value`, in place of argv's copy. */
@@ -498,30 +531,23 @@ static char **split_option_values(int argc, char **argv, int *out_argc)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) return usage_error("missing command", usage_main);
-    if (is_help(argv[1])) {
+    if (argc < 2) return cli_usage_error("missing command", usage_main);
+    if (cli_is_help(argv[1])) {
         fputs(usage_main, stdout);
         return BL_EXIT_OK;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) return cmd_version();
-    program_path = argv[0];
+    cli_program_path = argv[0];
     if (strcmp(argv[1], "help") == 0) return cmd_help(argc - 2, argv + 2);
     int split_argc = 0;
     char **split = split_option_values(argc, argv, &split_argc);
     argc = split_argc;
     argv = split;
-    int rc;
-    if (strcmp(argv[1], "run") == 0) {
-        rc = cmd_run(argc - 2, argv + 2);
-    } else if (strcmp(argv[1], "validate") == 0) {
-        rc = cmd_validate(argc - 2, argv + 2);
-    } else if (strcmp(argv[1], "history") == 0) {
-        rc = cmd_history(argc - 2, argv + 2);
-    } else {
-        char message[160];
-        snprintf(message, sizeof message, "unknown command '%s'", argv[1]);
-        rc = usage_error(message, usage_main);
+    int rc = -1;
+    for (size_t i = 0; i < COMMAND_COUNT && rc < 0; i++) {
+        if (strcmp(argv[1], g_commands[i].name) == 0) rc = g_commands[i].run(argc - 2, argv + 2);
     }
+    if (rc < 0) rc = cli_usage_errorf(usage_main, "unknown command '%s'", argv[1]);
     free(split);
     return rc;
 }

@@ -68,7 +68,10 @@ static void make_durable(disk *d, disk_file *file, uint64_t upto_bytes)
 
 bool disk_append(disk *d, disk_file *file, uint64_t size_bytes, int64_t now_us)
 {
-    if (d->full) return false;
+    if (d->full) {
+        d->appends_refused_full++;
+        return false;
+    }
     if (d->options.capacity_bytes > 0 && d->used_bytes + size_bytes > d->options.capacity_bytes)
         return false;
     d->used_bytes += size_bytes;
@@ -81,6 +84,7 @@ bool disk_append(disk *d, disk_file *file, uint64_t size_bytes, int64_t now_us)
 int64_t disk_fsync_start(disk *d, disk_file *file, int64_t now_us)
 {
     uint64_t dirty_bytes = file->size_bytes - file->durable_bytes;
+    if (d->slow_factor > 1) d->fsyncs_slowed++;
     uint64_t bandwidth = d->options.write_bandwidth_bytes_per_s / d->slow_factor;
     if (bandwidth == 0) bandwidth = 1;
     int64_t start_us = d->busy_until_us > now_us ? d->busy_until_us : now_us;

@@ -52,11 +52,13 @@ typedef struct disk_options {
 
 typedef struct disk {
     disk_options options;
-    uint64_t used_bytes;   /* live file bytes, against capacity */
-    uint64_t dirty_bytes;  /* in the page cache, not yet durable */
-    bool full;             /* disk_full fault */
-    uint32_t slow_factor;  /* slow_disk fault: 1 = normal */
-    int64_t busy_until_us; /* the device serialises fsyncs */
+    uint64_t used_bytes;           /* live file bytes, against capacity */
+    uint64_t dirty_bytes;          /* in the page cache, not yet durable */
+    bool full;                     /* disk_full fault */
+    uint32_t slow_factor;          /* slow_disk fault: 1 = normal */
+    uint64_t fsyncs_slowed;        /* fsyncs started while slow_factor > 1 (fault effects) */
+    uint64_t appends_refused_full; /* appends refused because of a disk_full fault */
+    int64_t busy_until_us;         /* the device serialises fsyncs */
     disk_file *files[DISK_FILES_MAX];
     uint32_t file_count;
 } disk;

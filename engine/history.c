@@ -201,6 +201,19 @@ void hist_emit(uint32_t stream_id, const hist_record *rec)
     g_hist.pending++;
 }
 
+uint32_t hist_count_after(uint32_t stream_id, int64_t t_us, hist_fn fn, hist_type type)
+{
+    BL_ASSERT(stream_id != HIST_STREAM_NOW && stream_id < g_hist.stream_count);
+    const bl_ring *entries = &g_hist.streams[stream_id].entries;
+    uint32_t count = 0;
+    for (uint32_t i = bl_ring_count(entries); i-- > 0;) {
+        const hist_record *rec = &BL_RING_AT(entries, hist_entry, i)->rec;
+        if (rec->t_us <= t_us) break;
+        count += rec->fn == fn && rec->type == type;
+    }
+    return count;
+}
+
 void hist_cancel_after(uint32_t stream_id, int64_t t_us)
 {
     BL_ASSERT(stream_id != HIST_STREAM_NOW && stream_id < g_hist.stream_count);
@@ -215,15 +228,24 @@ void hist_cancel_after(uint32_t stream_id, int64_t t_us)
         bl_ring_count(entries) > 0 ? BL_RING_BACK(entries, hist_entry)->rec.t_us : t_us;
 }
 
+/* One record goes whole into one output buffer: a batch of HIST_BATCH_MAX ids, or one
+ * long name (a fault target) escaped as JSON. */
+_Static_assert(HIST_BIN_SHORT_RECORD_MAX(HIST_BATCH_MAX) <= HIST_OUTPUT_BUFFER_BYTES,
+               "a batch record fits an output buffer");
+_Static_assert(16 * 10 + 3 * 3 * 10 + 2 * HIST_NAME_LEN + (size_t)HIST_LONG_NAME_LEN <=
+                   HIST_OUTPUT_BUFFER_BYTES,
+               "a fault record with a long target fits an output buffer");
+_Static_assert(HIST_LINE_MAX + 2 * (size_t)HIST_LONG_NAME_LEN + 2 <= HIST_OUTPUT_BUFFER_BYTES,
+               "a JSONL line with a long target fits an output buffer");
+
 static void pass_on(const hist_record *rec)
 {
-    size_t bound = HIST_BIN_RECORD_MAX - ((size_t)HIST_BATCH_MAX - rec->count) * 10;
-    char *at = sink_reserve(&g_hist.binary, bound);
+    char *at = sink_reserve(&g_hist.binary, hist_bin_record_bound(rec, g_hist.names));
     g_hist.binary.length += hist_bin_encode(&g_hist.bin, rec, g_hist.names, (uint8_t *)at);
     if (g_hist.jsonl_on) {
         for (uint32_t i = 0; i < rec->count; i++) {
             hist_record one = hist_expand(rec, i);
-            char *line = sink_reserve(&g_hist.jsonl, HIST_LINE_MAX);
+            char *line = sink_reserve(&g_hist.jsonl, hist_line_bound(&one, g_hist.names));
             g_hist.jsonl.length += hist_format_line(&one, g_hist.names, line);
         }
     }

@@ -16,7 +16,8 @@
  *   dedup    ok: msg, group
  *   process  ok: msg, group
  *   commit   invoke/ok/fail/info: group, partition, offset
- *   fault    info: kind, target, phase ("start"/"stop")
+ *   fault    info: kind, target, phase ("start"/"stop")   (target written whole, however
+ *            many nodes a network fault's sides name: "broker/0 <-> broker/1,producer/a/0")
  *   request  invoke: req, intended_t     ok: req          (producer application, C01)
  *   subscribe ok: group, topic          (a consumer joins its group's subscription)
  */
@@ -28,9 +29,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define HIST_NAMES_MAX 4096
-#define HIST_NAME_LEN  96
-#define HIST_NONE      (-1)
+#define HIST_NAMES_MAX      4096
+#define HIST_NAME_LEN       96 /* a name in the table's rows, its NUL included */
+/* A longer name, kept outside the rows (hist_names.long_names): the target of a network
+ * fault lists both sides' nodes, each once per side, every node name below
+ * HIST_NAME_LEN, so it stays below 2 * SIM_NODES_MAX * HIST_NAME_LEN (fault.c asserts
+ * it); escaped as JSON it still fits one output buffer (history.c asserts that). */
+#define HIST_LONG_NAME_LEN  (400u * 1024u)
+/* Distinct long names one process keeps (a run has at most one per network fault). */
+#define HIST_LONG_NAMES_MAX 65536u
+#define HIST_NONE           (-1)
 
 typedef enum hist_fn {
     HIST_SEND = 0,
@@ -83,15 +91,41 @@ typedef struct hist_record {
  * for acks=0, stays -1). The JSONL file holds the expanded records, in that order. */
 #define HIST_BATCH_MAX 65536u
 
+/* Names by index. A table is a plain value its owner callocs and frees (the recorder's,
+ * the reader's, a test's), so a long name's text cannot belong to it: it lives in the
+ * process's long-name store (history_names.c), which holds each distinct long text
+ * once, at most HIST_LONG_NAMES_MAX of them, until the process exits. Read a name with
+ * hist_name, never names[i] directly: a long name's row is empty. */
 typedef struct hist_names {
     char names[HIST_NAMES_MAX][HIST_NAME_LEN];
+    const char *long_names[HIST_NAMES_MAX]; /* a name of HIST_NAME_LEN bytes or more: its
+                                               text in the store; else NULL */
     uint32_t count;
+    uint32_t long_count; /* names set long so far: 0 = every name fits its row (the
+                            encoders' fast path) */
 } hist_names;
 
-/* Returns the index of `name`, adding it if new. Asserts the table is not full. */
+/* Returns the index of `name` (shorter than HIST_LONG_NAME_LEN), adding it if new.
+ * Asserts the table (and, for a long name, the store) is not full. */
 uint16_t hist_names_intern(hist_names *names, const char *name);
 /* Returns the index of `name` or -1. */
 int32_t hist_names_find(const hist_names *names, const char *name);
+/* The text of name `index` (< names->count: the caller checks). Inline: the JSONL and
+ * binary writers call it for every name they write. */
+static inline const char *hist_name(const hist_names *names, uint32_t index)
+{
+    return names->long_names[index] != NULL ? names->long_names[index] : names->names[index];
+}
+/* Sets name `index` (a reader defining the names of a stored history; the table grows
+ * to index + 1 if needed). Returns false, changing nothing, when a long name does not
+ * fit the long-name store. `name` holds no control character and is shorter than
+ * HIST_LONG_NAME_LEN. */
+bool hist_names_set(hist_names *names, uint32_t index, const char *name, size_t length);
+
+/* The name indices a record refers to (its node, then topic, group, fault kind and
+ * target as its f and type have them); returns how many. */
+#define HIST_RECORD_NAMES_MAX 3
+uint32_t hist_record_names(const hist_record *rec, uint16_t names[HIST_RECORD_NAMES_MAX]);
 
 const char *hist_fn_name(hist_fn fn);       /* "send", "deliver", ... */
 const char *hist_type_name(hist_type type); /* "invoke", "ok", "fail", "info" */
@@ -99,9 +133,11 @@ const char *hist_type_name(hist_type type); /* "invoke", "ok", "fail", "info" */
 bool hist_type_allowed(unsigned fn, unsigned type);
 
 /* Writes one record as a JSON line (with '\n') into buf; returns its length. buf must
- * hold HIST_LINE_MAX bytes. The same function serves the writer and the tests. */
+ * hold hist_line_bound(rec, names) bytes: HIST_LINE_MAX when the record's names are
+ * all shorter than HIST_NAME_LEN. The same function serves the writer and the tests. */
 #define HIST_LINE_MAX 1024
 size_t hist_format_line(const hist_record *rec, const hist_names *names, char *buf);
+size_t hist_line_bound(const hist_record *rec, const hist_names *names);
 
 /* Parses one JSON line back into a record, interning names. Returns true on success;
  * on failure writes a reason into why. Used by the tests (and a future `check` command). */
@@ -153,6 +189,10 @@ uint32_t hist_stream_open(void);
 void hist_emit(uint32_t stream, const hist_record *rec);
 /* Drops the stream's records with t > t_us (a process died before they happened). */
 void hist_cancel_after(uint32_t stream, int64_t t_us);
+/* How many of the stream's records with t > t_us have this f and type: what
+ * hist_cancel_after(stream, t_us) would drop of them (a process about to stop counts
+ * what it wrote ahead). */
+uint32_t hist_count_after(uint32_t stream, int64_t t_us, hist_fn fn, hist_type type);
 /* Passes on every record with t < t_us. */
 void hist_flush_before(int64_t t_us);
 /* Flushes what is due once enough records wait (call after every activation). */

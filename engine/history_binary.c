@@ -43,11 +43,12 @@ static uint8_t *put_name_if_new(hist_bin_state *state, uint8_t *p, const hist_na
     BL_ASSERTF(index < names->count, "history name index %u not in the table", (unsigned)index);
     if (state->name_known[index]) return p;
     state->name_known[index] = 1;
-    size_t length = strlen(names->names[index]);
+    const char *name = hist_name(names, index);
+    size_t length = strlen(name);
     *p++ = HIST_BIN_TAG_NAME;
     p = put_varint(p, index);
     p = put_varint(p, length);
-    memcpy(p, names->names[index], length);
+    memcpy(p, name, length);
     return p + length;
 }
 
@@ -93,6 +94,19 @@ static uint8_t *put_names_of(hist_bin_state *state, uint8_t *p, const hist_recor
     case HIST_FN_COUNT: break;
     }
     return p;
+}
+
+/* A short name counts as HIST_NAME_LEN, a long one is measured. */
+size_t hist_bin_long_record_bound(const hist_record *rec, const hist_names *names)
+{
+    uint16_t used[HIST_RECORD_NAMES_MAX];
+    uint32_t n = hist_record_names(rec, used);
+    size_t bound = 16 * 10 + (size_t)rec->count * 10;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *long_name = used[i] < names->count ? names->long_names[used[i]] : NULL;
+        bound += 3 * 10 + (long_name != NULL ? strlen(long_name) : HIST_NAME_LEN);
+    }
+    return bound;
 }
 
 size_t hist_bin_encode(hist_bin_state *state, const hist_record *rec, const hist_names *names,
@@ -166,7 +180,7 @@ size_t hist_bin_encode(hist_bin_state *state, const hist_record *rec, const hist
     case HIST_FN_COUNT: BL_ASSERT(false);
     }
     size_t length = (size_t)(p - buf);
-    BL_ASSERT(length <= HIST_BIN_RECORD_MAX);
+    BL_ASSERT(length <= hist_bin_record_bound(rec, names) && length <= HIST_BIN_RECORD_MAX);
     return length;
 }
 
@@ -225,7 +239,7 @@ static uint16_t get_name(reader *r, const hist_bin_state *state)
 static void read_name(reader *r, hist_bin_state *state, hist_names *names)
 {
     uint64_t index = get_bounded(r, HIST_NAMES_MAX - 1, "name index out of range");
-    uint64_t length = get_bounded(r, HIST_NAME_LEN - 1, "name longer than the name limit");
+    uint64_t length = get_bounded(r, HIST_LONG_NAME_LEN - 1, "name longer than the name limit");
     if (r->error != NULL) return;
     if ((uint64_t)(r->end - r->p) < length) {
         r->error = "truncated";
@@ -237,9 +251,10 @@ static void read_name(reader *r, hist_bin_state *state, hist_names *names)
             return;
         }
     }
-    memcpy(names->names[index], r->p, length);
-    names->names[index][length] = '\0';
-    if (index + 1 > names->count) names->count = (uint32_t)index + 1;
+    if (!hist_names_set(names, (uint32_t)index, (const char *)r->p, (size_t)length)) {
+        r->error = "too many distinct long names";
+        return;
+    }
     state->name_known[index] = 1;
     r->p += length;
 }

@@ -38,8 +38,10 @@
 #define HIST_BIN_TAG_NAME   0x01
 #define HIST_BIN_TAG_END    0x02
 #define HIST_BIN_TAG_RECORD 0x40
-/* The most bytes one record can take, its names included. */
-#define HIST_BIN_RECORD_MAX (16 * 10 + 5 * (3 * 10 + HIST_NAME_LEN) + (size_t)HIST_BATCH_MAX * 10)
+/* The most bytes one record can take, its names included (any of which may be long:
+ * the decoder cannot tell which name a record will use when it reads it). */
+#define HIST_BIN_RECORD_MAX \
+    (16 * 10 + 5 * (3 * 10 + (size_t)HIST_LONG_NAME_LEN) + (size_t)HIST_BATCH_MAX * 10)
 
 typedef struct hist_bin_state {
     int64_t prev_t_us;
@@ -49,8 +51,20 @@ typedef struct hist_bin_state {
 
 /* Writes the header into buf (HIST_BIN_MAGIC_LEN bytes); returns its length. */
 size_t hist_bin_header(uint8_t *buf);
+/* The most bytes hist_bin_encode writes for rec: its ids and the names it refers to
+ * (at most HIST_BIN_RECORD_MAX). Inline for a table without long names, the common case
+ * (the recorder asks for every record); else each long name is measured. */
+#define HIST_BIN_SHORT_RECORD_MAX(count) \
+    (16 * 10 + (size_t)(count)*10 + HIST_RECORD_NAMES_MAX * (3 * 10 + HIST_NAME_LEN))
+size_t hist_bin_long_record_bound(const hist_record *rec, const hist_names *names);
+static inline size_t hist_bin_record_bound(const hist_record *rec, const hist_names *names)
+{
+    return names->long_count == 0 ? HIST_BIN_SHORT_RECORD_MAX(rec->count)
+                                  : hist_bin_long_record_bound(rec, names);
+}
 /* Encodes one record (and the names it introduces) into buf, which must hold
- * HIST_BIN_RECORD_MAX bytes; returns the length. Cannot fail (asserts the record). */
+ * hist_bin_record_bound(rec, names) bytes; returns the length. Cannot fail (asserts the
+ * record). */
 size_t hist_bin_encode(hist_bin_state *state, const hist_record *rec, const hist_names *names,
                        uint8_t *buf);
 /* Writes the trailer; buf must hold 32 bytes. */

@@ -71,13 +71,13 @@ static char *put_i64(char *p, int64_t value)
 }
 
 /* A quoted name. Names hold no control characters (hist_names_intern asserts it), so
- * only '"' and '\\' need escaping and a name takes at most 2 * HIST_NAME_LEN bytes. */
+ * only '"' and '\\' need escaping and a name takes at most twice its length + 2 bytes. */
 static char *put_name(char *p, const hist_names *names, uint16_t index)
 {
     BL_ASSERTF(index < names->count, "history name index %u not in the table (%u names)",
                (unsigned)index, (unsigned)names->count);
     *p++ = '"';
-    for (const char *s = names->names[index]; *s != '\0'; s++) {
+    for (const char *s = hist_name(names, index); *s != '\0'; s++) {
         if (*s == '"' || *s == '\\') *p++ = '\\';
         *p++ = *s;
     }
@@ -179,6 +179,25 @@ static char *put_fields(char *p, const hist_record *rec, const hist_names *names
     return p;
 }
 
+/* The escaped bytes of the record's long names beyond what HIST_LINE_MAX allows a
+ * name (2 * HIST_NAME_LEN each). */
+static size_t long_names_extra(const hist_record *rec, const hist_names *names)
+{
+    if (names->long_count == 0) return 0;
+    uint16_t used[HIST_RECORD_NAMES_MAX];
+    uint32_t n = hist_record_names(rec, used);
+    size_t extra = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (used[i] < names->count && names->long_names[used[i]] != NULL)
+            extra += 2 * strlen(names->long_names[used[i]]) + 2;
+    return extra;
+}
+
+size_t hist_line_bound(const hist_record *rec, const hist_names *names)
+{
+    return HIST_LINE_MAX + long_names_extra(rec, names);
+}
+
 size_t hist_format_line(const hist_record *rec, const hist_names *names, char *buf)
 {
     BL_ASSERT(rec->fn < HIST_FN_COUNT && rec->type < HIST_TYPE_COUNT);
@@ -205,7 +224,7 @@ size_t hist_format_line(const hist_record *rec, const hist_names *names, char *b
     *p++ = '}';
     *p++ = '\n';
     size_t length = (size_t)(p - buf);
-    BL_ASSERT(length < HIST_LINE_MAX);
+    BL_ASSERT(length < hist_line_bound(rec, names));
     *p = '\0';
     return length;
 }
@@ -460,16 +479,22 @@ static bool get_name(const line_fields *in, int index, hist_names *names, uint16
 {
     const line_field *field;
     if (!get_string(in, index, &field, why)) return false;
-    if (field->length == 0 || field->length >= HIST_NAME_LEN) {
+    size_t max_length = index == FIELD_TARGET ? HIST_LONG_NAME_LEN : HIST_NAME_LEN;
+    if (field->length == 0 || field->length >= max_length) {
         return fail_why(why, "bad name length", index);
     }
     for (size_t i = 0; i < field->length; i++) {
         if ((unsigned char)field->text[i] < 0x20u) return fail_why(why, "control character", index);
     }
-    if (hist_names_find(names, field->text) < 0 && names->count >= HIST_NAMES_MAX) {
-        return fail_why(why, "too many distinct names", index);
+    int32_t found = hist_names_find(names, field->text);
+    if (found >= 0) {
+        *out = (uint16_t)found;
+        return true;
     }
-    *out = hist_names_intern(names, field->text);
+    if (names->count >= HIST_NAMES_MAX) return fail_why(why, "too many distinct names", index);
+    if (!hist_names_set(names, names->count, field->text, field->length))
+        return fail_why(why, "too many distinct long names", index);
+    *out = (uint16_t)(names->count - 1);
     return true;
 }
 

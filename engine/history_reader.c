@@ -28,32 +28,37 @@ typedef struct reader {
     size_t frame_remaining; /* zstd's hint: 0 once a frame ended */
     uint8_t *window;        /* decompressed bytes: [start, end) not yet decoded */
     size_t start, end;
+    bool drained;      /* the file is read and all it decompressed to is in the window */
     uint64_t consumed; /* decompressed bytes decoded before window[start] */
 } reader;
 
-/* Decompresses until the window holds `wanted` bytes from start, or the stream ends.
+/* When fewer than `wanted` bytes are ahead, moves them to the window's start and
+ * decompresses until the window is full or the stream ends.
  * Returns 0 or -1 with error set. */
 static int refill(reader *r, size_t wanted, char *error)
 {
-    if (r->end - r->start >= wanted) return 0;
+    /* Once the stream is all in the window there is nothing to move room for: without
+     * this, each record of the stream's last window would move the rest of it. */
+    if (r->end - r->start >= wanted || r->drained) return 0;
     memmove(r->window, r->window + r->start, r->end - r->start);
     r->end -= r->start;
     r->start = 0;
-    while (r->end < wanted) {
-        if (r->in_buffer.pos == r->in_buffer.size) {
-            if (r->file_done) break;
+    /* Fill the whole window, not just `wanted`: the move above then happens once per
+     * window's worth of records, not once per record. */
+    while (r->end < READER_WINDOW_BYTES) {
+        if (r->in_buffer.pos == r->in_buffer.size && !r->file_done) {
             size_t got = fread(r->in, 1, r->in_capacity, r->file);
-            if (got == 0) {
-                if (ferror(r->file)) {
-                    snprintf(error, HIST_READER_ERROR_LEN, "cannot read %s: %s", r->path,
-                             strerror(errno));
-                    return -1;
-                }
-                r->file_done = true;
-                break;
+            if (got == 0 && ferror(r->file)) {
+                snprintf(error, HIST_READER_ERROR_LEN, "cannot read %s: %s", r->path,
+                         strerror(errno));
+                return -1;
             }
+            r->file_done = got == 0;
             r->in_buffer = (ZSTD_inBuffer){r->in, got, 0};
         }
+        /* With the input all read, zstd may still hold output it could not place in a
+         * full window: an empty input flushes it; no output then means the end. */
+        size_t before = r->end, input_before = r->in_buffer.pos;
         ZSTD_outBuffer out = {r->window, READER_WINDOW_BYTES, r->end};
         size_t hint = ZSTD_decompressStream(r->zstd, &out, &r->in_buffer);
         if (ZSTD_isError(hint)) {
@@ -61,8 +66,15 @@ static int refill(reader *r, size_t wanted, char *error)
                      ZSTD_getErrorName(hint));
             return -1;
         }
-        r->frame_remaining = hint;
+        bool progress = out.pos != before || r->in_buffer.pos != input_before;
+        if (progress)
+            r->frame_remaining = hint; /* a call that did nothing hints at a
+                                                    next frame, not at this one's end */
         r->end = out.pos;
+        if (r->file_done && !progress) {
+            r->drained = true;
+            break;
+        }
     }
     return 0;
 }
@@ -156,7 +168,8 @@ int hist_read(const char *path, hist_sink_fn visit, void *ctx, char error[HIST_R
 
 typedef struct jsonl_ctx {
     FILE *out;
-    char line[HIST_LINE_MAX];
+    char *line; /* grown to the longest line (a fault target listing many nodes) */
+    size_t capacity;
 } jsonl_ctx;
 
 static void write_lines(void *ctx, const hist_record *rec, const hist_names *names)
@@ -164,6 +177,13 @@ static void write_lines(void *ctx, const hist_record *rec, const hist_names *nam
     jsonl_ctx *jsonl = ctx;
     for (uint32_t i = 0; i < rec->count; i++) {
         hist_record one = hist_expand(rec, i);
+        size_t bound = hist_line_bound(&one, names);
+        if (bound > jsonl->capacity) {
+            free(jsonl->line);
+            jsonl->line = malloc(bound);
+            BL_ASSERTF(jsonl->line != NULL, "out of memory (history line of %zu bytes)", bound);
+            jsonl->capacity = bound;
+        }
         size_t length = hist_format_line(&one, names, jsonl->line);
         fwrite(jsonl->line, 1, length, jsonl->out);
     }
@@ -172,5 +192,7 @@ static void write_lines(void *ctx, const hist_record *rec, const hist_names *nam
 int hist_read_jsonl(const char *path, FILE *out, char error[HIST_READER_ERROR_LEN])
 {
     jsonl_ctx ctx = {.out = out};
-    return hist_read(path, write_lines, &ctx, error);
+    int rc = hist_read(path, write_lines, &ctx, error);
+    free(ctx.line);
+    return rc;
 }

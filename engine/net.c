@@ -18,6 +18,7 @@ typedef struct net_rule {
     int64_t extra_latency_us;
     uint8_t *in_a; /* node id -> member of side a */
     uint8_t *in_b;
+    net_rule_counts counts;
 } net_rule;
 
 /* A packet travelling as a SimGrid flow (network.model: simgrid). */
@@ -117,14 +118,19 @@ static bool rule_matches(const net_rule *rule, uint32_t src, uint32_t dst)
     return !rule->one_way && rule->in_b[src] && rule->in_a[dst];
 }
 
+/* Whether a cut holds between src and dst; a packet it decides for is dropped, so every
+ * cut that matches counts it (each one alone would have dropped it). */
 static bool is_cut(uint32_t src, uint32_t dst)
 {
     if (g_net.active_rule_count == 0) return false;
+    bool cut = false;
     for (uint32_t i = 0; i < NET_RULES_MAX; i++) {
-        const net_rule *rule = &g_net.rules[i];
-        if (rule->active && rule->kind == NET_RULE_CUT && rule_matches(rule, src, dst)) return true;
+        net_rule *rule = &g_net.rules[i];
+        if (!rule->active || rule->kind != NET_RULE_CUT || !rule_matches(rule, src, dst)) continue;
+        rule->counts.dropped++;
+        cut = true;
     }
-    return false;
+    return cut;
 }
 
 /* Extra delay from slow links plus TCP retransmissions on lossy links. Returns -1 if
@@ -134,17 +140,24 @@ static int64_t fault_delay_us(uint32_t src, uint32_t dst)
     if (g_net.active_rule_count == 0) return 0;
     int64_t delay_us = 0;
     for (uint32_t i = 0; i < NET_RULES_MAX; i++) {
-        const net_rule *rule = &g_net.rules[i];
+        net_rule *rule = &g_net.rules[i];
         if (!rule->active || !rule_matches(rule, src, dst)) continue;
-        if (rule->kind == NET_RULE_SLOW) delay_us += rule->extra_latency_us;
+        if (rule->kind == NET_RULE_SLOW) {
+            delay_us += rule->extra_latency_us;
+            rule->counts.delayed++;
+        }
         if (rule->kind != NET_RULE_LOSSY) continue;
         int64_t rto_us = NET_RTO_MIN_US;
         uint32_t drops = 0;
         while (gsl_rng_uniform(g_net.rng) * NET_PER_MILLION < (double)rule->drop_per_million) {
-            if (++drops > NET_RETRANSMITS_MAX) return -1;
+            if (++drops > NET_RETRANSMITS_MAX) {
+                rule->counts.lost++;
+                return -1;
+            }
             delay_us += rto_us;
             rto_us *= 2;
         }
+        if (drops > 0) rule->counts.delayed++;
     }
     return delay_us;
 }
@@ -290,11 +303,18 @@ uint32_t net_add_rule(const net_rule_spec *spec)
         rule->one_way = spec->one_way;
         rule->drop_per_million = spec->drop_per_million;
         rule->extra_latency_us = spec->extra_latency_us;
+        rule->counts = (net_rule_counts){0};
         g_net.active_rule_count++;
         return i;
     }
     BL_ASSERTF(false, "more than %d simultaneous network fault rules", NET_RULES_MAX);
     return 0;
+}
+
+net_rule_counts net_rule_counts_of(uint32_t rule_id)
+{
+    BL_ASSERT(rule_id < NET_RULES_MAX && g_net.rules[rule_id].active);
+    return g_net.rules[rule_id].counts;
 }
 
 void net_remove_rule(uint32_t rule_id)

@@ -62,8 +62,19 @@ void net_use_simgrid_flows(void);
  * the network: it reaches dst's on_event or is freed with dst's free_data. */
 void net_send(sim_node *src, sim_node *dst, uint32_t size_bytes, void *payload);
 
+/* What a rule did to the packets it matched while it held (results.json faults[i]
+ * .effect): counted by the mechanism that acted, at the moment it acted. */
+typedef struct net_rule_counts {
+    uint64_t dropped; /* NET_RULE_CUT: packets cut when sent or on arrival */
+    uint64_t delayed; /* NET_RULE_SLOW: packets it slowed; NET_RULE_LOSSY: packets that
+                         got through after at least one dropped transmission */
+    uint64_t lost;    /* NET_RULE_LOSSY: packets whose connection gave up (reset) */
+} net_rule_counts;
+
 /* Adds a fault rule; it holds until removed. Returns its id (< NET_RULES_MAX). */
 uint32_t net_add_rule(const net_rule_spec *spec);
+/* The counts of a rule that holds (read them before removing it). */
+net_rule_counts net_rule_counts_of(uint32_t rule_id);
 void net_remove_rule(uint32_t rule_id);
 void net_remove_all_rules(void);
 

@@ -232,6 +232,45 @@ static bool scn_selector_parse(scn_ctx *ctx, yaml_node_t *node, scn_selector *se
     }
 }
 
+const char *scn_selector_format(const scn_scenario *scenario, const scn_family_schema *family,
+                                const scn_selector *selector, char *buf, size_t buf_len)
+{
+    BL_ASSERT(buf != NULL && buf_len > 0);
+    const scn_selector *sel = selector;
+    switch (sel->kind) {
+    case SCN_SEL_BROKER: snprintf(buf, buf_len, "broker(%u)", (unsigned)sel->index); return buf;
+    case SCN_SEL_ALL_BROKERS: snprintf(buf, buf_len, "brokers"); return buf;
+    case SCN_SEL_ALL_PRODUCERS: snprintf(buf, buf_len, "producers"); return buf;
+    case SCN_SEL_ALL_CONSUMERS: snprintf(buf, buf_len, "consumers"); return buf;
+    case SCN_SEL_ALL_CLIENTS: snprintf(buf, buf_len, "clients"); return buf;
+    case SCN_SEL_PRODUCER:
+    case SCN_SEL_CONSUMER: {
+        bool producer = sel->kind == SCN_SEL_PRODUCER;
+        BL_ASSERT(sel->index < (producer ? scenario->producer_count : scenario->consumer_count));
+        const char *name =
+            producer ? scenario->producers[sel->index].name : scenario->consumers[sel->index].group;
+        if (sel->all_instances)
+            snprintf(buf, buf_len, "%s(%s)", producer ? "producer" : "consumer", name);
+        else
+            snprintf(buf, buf_len, "%s(%s/%u)", producer ? "producer" : "consumer", name,
+                     (unsigned)sel->instance);
+        return buf;
+    }
+    case SCN_SEL_FAMILY:
+        for (uint32_t i = 0; family != NULL && i < family->selector_count; i++) {
+            if (family->selectors[i].kind != sel->family_kind) continue;
+            BL_ASSERTF(family->selectors[i].format != NULL, "selector %s has no format",
+                       family->selectors[i].name);
+            family->selectors[i].format(scenario, sel, buf, buf_len);
+            return buf;
+        }
+        break;
+    }
+    BL_ASSERTF(false, "selector kind %d (family kind %u)", (int)sel->kind,
+               (unsigned)sel->family_kind);
+    return buf;
+}
+
 /* Whether the family selector a selector holds names brokers. */
 static bool scn_family_selector_names_brokers(const scn_ctx *ctx, const scn_selector *selector)
 {

@@ -296,6 +296,39 @@ typedef struct scn_expect {
     scn_mark mark;
 } scn_expect;
 
+/* One effective setting of a scenario entry as its broker family resolves it, every
+ * default applied: results.json's `durability` (acks, replication, flush policy, commit
+ * mode...), which reports and comparisons show side by side. Keys are the scenario's
+ * own (`acks`, `flush.interval`), values written as a scenario writes them (`all`,
+ * `5ms`, `16KiB`). The family fills them (models/family.h, `durability`). */
+typedef enum scn_setting_scope {
+    SCN_SCOPE_PRODUCER = 0, /* a producer entry, by name */
+    SCN_SCOPE_TOPIC,        /* a topic, by name */
+    SCN_SCOPE_GROUP,        /* a consumer entry, by group */
+    SCN_SCOPE_BROKERS,      /* the cluster's brokers (entry NULL) */
+    SCN_SCOPE_COUNT,
+} scn_setting_scope;
+
+#define SCN_SETTING_VALUE_LEN 32
+/* Rows of one scenario: a family's few keys per entry (Kafka: 7 per producer, 4 per
+ * topic, 5 per group, 4 for the brokers) over at most 16 entries of each. */
+#define SCN_SETTINGS_MAX      512
+
+typedef struct scn_setting {
+    scn_setting_scope scope;
+    const char *entry; /* the entry's name in the scenario (outlives the row); NULL for
+                          the brokers */
+    const char *key;   /* a string literal: "acks", "flush.interval" */
+    char value[SCN_SETTING_VALUE_LEN]; /* "all", "5ms"; "" with `none` */
+    bool none; /* the key does not apply to this entry (commit_interval without commit:
+                  auto): null in results.json */
+} scn_setting;
+
+typedef struct scn_settings {
+    const scn_setting *rows; /* count rows, scope by scope, entries in file order */
+    uint32_t count;
+} scn_settings;
+
 typedef struct scn_scenario {
     char path[SCN_PATH_LEN];        /* the file it was loaded from, for messages */
     char name[SCN_NAME_LEN];        /* name: required, [a-z0-9._-]+ */

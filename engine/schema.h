@@ -266,6 +266,10 @@ typedef struct scn_family_selector {
      * selector->family_args, with the scenario parsed so far in ctx->out. */
     bool (*parse)(scn_ctx *ctx, yaml_node_t *node, const char *text, char *arg,
                   scn_selector *selector);
+    /* Writes the selector back as a scenario writes it ("leader(orders/0)"): parse's
+     * inverse, for the fault timeline in results.json. */
+    void (*format)(const scn_scenario *scenario, const scn_selector *selector, char *buf,
+                   size_t buf_len);
 } scn_family_selector;
 
 /* What a broker family adds to the format. */
@@ -286,6 +290,12 @@ struct scn_family_schema {
 typedef void (*scn_describe_fn)(void *user, const char *table, const char *key, const char *def,
                                 bool required);
 void scn_describe(const scn_family_schema *family, scn_describe_fn fn, void *user);
+
+/* Writes `selector` as a scenario writes it (broker(1), producer(shop), consumers,
+ * leader(orders/0): `family`, the scenario's family, formats its own forms) into buf,
+ * cut short to fit buf_len. Returns buf. */
+const char *scn_selector_format(const scn_scenario *scenario, const scn_family_schema *family,
+                                const scn_selector *selector, char *buf, size_t buf_len);
 
 /* The index of the topic named `name` in the scenario parsed so far. */
 bool scn_topic_find(const scn_scenario *scenario, const char *name, uint32_t *out);

@@ -344,6 +344,16 @@ static void activate(sim_node *node)
     ready_update(node);
 }
 
+/* The progress hook lives outside g_sim: it is set before sim_init and outlives runs. */
+static sim_progress_hook g_progress_hook;
+static void *g_progress_ctx;
+
+void sim_set_progress_hook(sim_progress_hook hook, void *ctx)
+{
+    g_progress_hook = hook;
+    g_progress_ctx = ctx;
+}
+
 int sim_run(char error[SIM_ERROR_LEN])
 {
     BL_ASSERT(g_sim.node_count == g_sim.config.node_count);
@@ -384,6 +394,8 @@ int sim_run(char error[SIM_ERROR_LEN])
             continue;
         if (next_us >= end_us) break;
         activate(g_sim.ready[0]);
+        if (g_progress_hook != NULL && (g_sim.activations & (SIM_PROGRESS_EVERY - 1)) == 0)
+            g_progress_hook(g_sim.now_us, end_us, g_progress_ctx);
     }
     if (g_sim.config.simgrid_flows) platform_flows_shutdown();
     g_sim.now_us = end_us;

@@ -126,6 +126,12 @@ uint32_t sim_node_count(void);
  * called at time 0. Returns 0, or -1 with the reason in error if the platform file
  * cannot be used (nothing ran then). */
 int sim_run(char error[SIM_ERROR_LEN]);
+/* Called every SIM_PROGRESS_EVERY activations with the simulated clock and the run's
+ * end, for a progress display (it must not touch the simulation); NULL for none. Kept
+ * across sim_init. */
+#define SIM_PROGRESS_EVERY 4096u
+typedef void (*sim_progress_hook)(int64_t now_us, int64_t end_us, void *ctx);
+void sim_set_progress_hook(sim_progress_hook hook, void *ctx);
 void sim_shutdown(void);
 
 int64_t sim_now_us(void);

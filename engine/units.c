@@ -332,3 +332,25 @@ const char *units_format_duration(int64_t us, char *buf, size_t buf_len)
              fraction_text, suffix);
     return buf;
 }
+
+const char *units_format_size(uint64_t bytes, char *buf, size_t buf_len)
+{
+    static const struct {
+        const char *suffix;
+        uint64_t bytes;
+    } whole_units[] = {
+        {"TiB", 1ULL << 40},      {"GiB", 1ULL << 30},   {"MiB", 1ULL << 20}, {"KiB", 1ULL << 10},
+        {"TB", 1000000000000ULL}, {"GB", 1000000000ULL}, {"MB", 1000000ULL},  {"KB", 1000ULL},
+    };
+    BL_ASSERT(buf != NULL && buf_len > 0);
+    for (size_t i = 0; i < sizeof whole_units / sizeof whole_units[0]; i++) {
+        uint64_t unit = whole_units[i].bytes;
+        if (bytes >= unit && bytes % unit == 0) {
+            snprintf(buf, buf_len, "%llu%s", (unsigned long long)(bytes / unit),
+                     whole_units[i].suffix);
+            return buf;
+        }
+    }
+    snprintf(buf, buf_len, "%lluB", (unsigned long long)bytes);
+    return buf;
+}

@@ -38,4 +38,9 @@ bool units_parse_rate_per_s(const char *text, double *out_per_s, char why[UNITS_
 /* Formats a duration for humans (`1.5s`, `250ms`, `42us`) into buf. Returns buf. */
 const char *units_format_duration(int64_t us, char *buf, size_t buf_len);
 
+/* Formats a size as a scenario writes it, exactly (units_parse_size_bytes reads it back):
+ * the largest binary unit that divides it (`16KiB`, `32MiB`), else the largest decimal
+ * one (`1500KB`), else bytes (`0B`, `1000001B`). Returns buf. */
+const char *units_format_size(uint64_t bytes, char *buf, size_t buf_len);
+
 #endif

@@ -5,7 +5,8 @@
  * A family owns everything about its brokers and clients: it builds their nodes from
  * the scenario, resolves its own selectors for the fault injector (leader(t/p) for
  * Kafka, later master(q)), applies the client faults only it can (a consumer's stall),
- * and frees what it built. The engine knows a family only through the `fault_hooks` the
+ * says what a fault on one of its nodes hits, reports its effective durability
+ * settings, and frees what it built. The engine knows a family only through the `fault_hooks` the
  * run hands it (engine/fault.h); world.c knows it only through this table, as Redis's
  * event loop knows its backends only through aeApi*. `cluster.preset` chooses it. */
 #ifndef BL_FAMILY_H
@@ -13,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "../engine/fault.h"
 #include "../engine/scenario.h"
 #include "../engine/schema.h"
 #include "../engine/sim.h"
@@ -32,6 +34,15 @@ typedef struct broker_family {
     uint32_t (*resolve)(void *run, const scn_selector *selector, sim_node **out, uint32_t max);
     /* fault_hooks.stall: the consumer's processing stalls until until_us. */
     void (*stall)(void *run, sim_node *consumer, int64_t until_us);
+    /* fault_hooks.stall_held: records the consumer's stalls have held back so far. */
+    uint64_t (*stall_held)(void *run, const sim_node *consumer);
+    /* fault_hooks.describe_stop: what stopping one of its nodes hits now (a broker's
+     * partitions and groups, a producer's unacknowledged messages, a consumer's
+     * partitions and unfinished records), as counters and a phrase. */
+    void (*describe_stop)(void *run, const sim_node *node, fault_hit *hit);
+    /* The durability settings of `scenario` as the family resolves them, every default
+     * applied (scn_setting): writes at most max rows to out, returns how many. */
+    uint32_t (*durability)(const scn_scenario *scenario, scn_setting *out, uint32_t max);
     /* Message ids handed out so far (the run's statistics). */
     uint64_t (*messages)(const void *run);
     /* Frees the run state, after sim_shutdown dropped every pending event. */

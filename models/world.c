@@ -19,6 +19,9 @@ static void history_tick(int64_t now_us, void *ctx)
     hist_maybe_flush(now_us);
 }
 
+/* The last run's durability rows (world_stats.durability points here). */
+static scn_setting g_durability[SCN_SETTINGS_MAX];
+
 int world_run(const scn_scenario *scenario, uint64_t seed, world_stats *stats,
               char error[SIM_ERROR_LEN])
 {
@@ -38,7 +41,12 @@ int world_run(const scn_scenario *scenario, uint64_t seed, world_stats *stats,
     net_init(seed);
     if (config.simgrid_flows) net_use_simgrid_flows();
     void *run = family->build(seeded);
-    fault_hooks hooks = {.ctx = run, .resolve = family->resolve, .stall = family->stall};
+    fault_hooks hooks = {.ctx = run,
+                         .schema = family->schema,
+                         .resolve = family->resolve,
+                         .stall = family->stall,
+                         .stall_held = family->stall_held,
+                         .describe_stop = family->describe_stop};
     fault_injector_create(seeded, &hooks);
     BL_ASSERTF(sim_node_count() == config.node_count, "%u nodes built, %u announced",
                sim_node_count(), config.node_count);
@@ -51,6 +59,13 @@ int world_run(const scn_scenario *scenario, uint64_t seed, world_stats *stats,
         stats->packets = net_packets_delivered();
         stats->messages = family->messages(run);
         stats->nodes = config.node_count;
+        stats->faults = fault_injector_finish(); /* reads the network's rules: before its end */
+        /* The rows name the caller's scenario, not the seeded copy freed below. */
+        uint32_t rows = family->durability != NULL
+                            ? family->durability(scenario, g_durability, SCN_SETTINGS_MAX)
+                            : 0;
+        BL_ASSERT(rows <= SCN_SETTINGS_MAX);
+        stats->durability = (scn_settings){.rows = g_durability, .count = rows};
     }
     net_shutdown(); /* packets still in the air go back to their receivers' models */
     sim_shutdown();

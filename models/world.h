@@ -6,20 +6,25 @@
 
 #include <stdint.h>
 
+#include "../engine/fault.h"
 #include "../engine/scenario.h"
 #include "../engine/sim.h"
 
 typedef struct world_stats {
     double sim_time_s;
-    uint64_t wakes;    /* node activations */
-    uint64_t packets;  /* packets delivered */
-    uint64_t messages; /* message ids handed out */
-    uint32_t nodes;    /* simulated processes: brokers, clients, the fault injector */
+    uint64_t wakes;          /* node activations */
+    uint64_t packets;        /* packets delivered */
+    uint64_t messages;       /* message ids handed out */
+    uint32_t nodes;          /* simulated processes: brokers, clients, the fault injector */
+    fault_effects faults;    /* what each timeline entry hit (engine/fault.h) */
+    scn_settings durability; /* the family's effective durability settings */
 } world_stats;
 
 /* Runs the scenario with `seed` (overriding scenario->seed). Call once per process
  * (SimGrid initialises once). Returns 0, or -1 with the reason in error when the
- * platform file cannot be used (nothing was simulated). */
+ * platform file cannot be used (nothing was simulated). The faults and durability of
+ * *stats stay valid until the next world_run (the durability rows name the entries of
+ * `scenario`, which must outlive them). */
 int world_run(const scn_scenario *scenario, uint64_t seed, world_stats *stats,
               char error[SIM_ERROR_LEN]);
 

@@ -20,7 +20,7 @@
 static const char *name_or_index(const hist_names *names, uint16_t index)
 {
     static char buf[16];
-    if (names != NULL && index < names->count) return names->names[index];
+    if (names != NULL && index < names->count) return hist_name(names, index);
     snprintf(buf, sizeof buf, "#%u", (unsigned)index);
     return buf;
 }

@@ -156,8 +156,8 @@ static void fill_group(const check_state *state, const check_group_state *group,
                        const hist_names *names, check_group *out)
 {
     const check_topic *topic = &state->topics[group->topic];
-    copy_name(out->name, names->names[group->name]);
-    copy_name(out->topic, names->names[topic->name]);
+    copy_name(out->name, hist_name(names, group->name));
+    copy_name(out->topic, hist_name(names, topic->name));
     out->produced = topic->produced;
     out->acked = topic->acked;
     out->consumed = group->consumed;
@@ -188,7 +188,7 @@ static void fill_group(const check_state *state, const check_group_state *group,
 static void fill_producer(const check_producer_state *producer, const hist_names *names,
                           check_producer *out)
 {
-    copy_name(out->name, names->names[producer->node]);
+    copy_name(out->name, hist_name(names, producer->node));
     out->sent = producer->sent;
     out->acked = producer->acked;
     out->failed = producer->failed;
@@ -202,7 +202,7 @@ static void fill_results(const check_state *state, const hist_names *names, chec
 {
     named_slot order[CHECK_GROUPS_MAX];
     for (uint32_t g = 0; g < state->group_count; g++) {
-        order[g] = (named_slot){names->names[state->groups[g].name], g};
+        order[g] = (named_slot){hist_name(names, state->groups[g].name), g};
     }
     qsort(order, state->group_count, sizeof order[0], compare_named_slots);
     for (uint32_t g = 0; g < state->group_count; g++) {
@@ -214,7 +214,7 @@ static void fill_results(const check_state *state, const hist_names *names, chec
         out->producers = calloc(state->producer_count, sizeof out->producers[0]);
         BL_ASSERTF(producers != NULL && out->producers != NULL, "out of memory (producers)");
         for (uint32_t p = 0; p < state->producer_count; p++) {
-            producers[p] = (named_slot){names->names[state->producers[p].node], p};
+            producers[p] = (named_slot){hist_name(names, state->producers[p].node), p};
         }
         qsort(producers, state->producer_count, sizeof producers[0], compare_named_slots);
         for (uint32_t p = 0; p < state->producer_count; p++) {

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../engine/fault.h"
 #include "../engine/scenario.h"
 #include "check.h"
 #include "expect.h"
@@ -37,6 +38,8 @@ typedef struct report_run {
     uint64_t history_batches;   /* records as stored, a batch counting once */
     const report_expectation *expectations;
     uint32_t expectation_count;
+    fault_effects faults;    /* what each fault of the timeline hit (world_stats.faults) */
+    scn_settings durability; /* the family's effective durability settings */
 } report_run;
 
 /* Writes results.json. Returns 0, or -1 with errno set if the file cannot be written.
@@ -45,7 +48,8 @@ typedef struct report_run {
 int report_write_json(const char *path, const report_run *run, const check_results *results);
 
 /* Prints the readable summary (per group: counts, anomalies, latency, availability,
- * backlog; then expectations with PASS/FAIL). */
+ * backlog; the producers; a line per fault that did not bite; then expectations with
+ * PASS/FAIL). */
 void report_print_summary(FILE *out, const report_run *run, const check_results *results);
 
 #endif

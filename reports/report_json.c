@@ -5,7 +5,8 @@
  * JSON_PRESERVE_ORDER), counts are integers, times are seconds rounded to the
  * microsecond and printed with 9 significant digits, so equal results give equal bytes
  * (wall_time_s aside). A value that is not a number (an expectation over a group that
- * never subscribed) is written as null. */
+ * never subscribed) is written as null. docs/schemas/results.schema.json describes every
+ * key (tests/json_schemas.sh validates real results against it). */
 #include "report.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "../engine/atomic_file.h"
 #include "../engine/bl_assert.h"
 #include "../engine/platform.h"
 
@@ -161,6 +163,68 @@ static json_t *expectations_json(const report_run *run)
     return array;
 }
 
+/* faults[i]: the timeline entry, the nodes it hit and what it hit there. */
+static json_t *fault_json(const fault_effect *effect, uint32_t index)
+{
+    json_t *object = json_object();
+    set(object, "index", count_json(index));
+    set(object, "kind", json_string(scn_fault_kind_name(effect->kind)));
+    set(object, "target", json_string(effect->target));
+    set(object, "at_s", seconds_json((double)effect->at_us / 1e6));
+    set(object, "until_s",
+        effect->until_us == FAULT_OPEN ? json_null()
+                                       : seconds_json((double)effect->until_us / 1e6));
+    json_t *nodes = json_array();
+    for (uint32_t n = 0; n < effect->node_count; n++) append(nodes, json_string(effect->nodes[n]));
+    set(object, "nodes", nodes);
+    json_t *hit = json_object();
+    set(hit, "bit", json_boolean(effect->bit));
+    set(hit, "summary", json_string(effect->summary));
+    for (uint32_t c = 0; c < effect->counter_count; c++)
+        set(hit, effect->counters[c].name, count_json(effect->counters[c].value));
+    set(object, "effect", hit);
+    return object;
+}
+
+static json_t *faults_json(const report_run *run)
+{
+    json_t *array = json_array();
+    BL_ASSERT(run->faults.count == 0 || run->faults.list != NULL);
+    for (uint32_t i = 0; i < run->faults.count; i++)
+        append(array, fault_json(&run->faults.list[i], i));
+    return array;
+}
+
+/* durability: {"producers": {NAME: {KEY: VALUE}}, "topics": ..., "groups": ...,
+ * "brokers": {KEY: VALUE}}, every scope present, values strings or null. */
+static json_t *durability_json(const report_run *run)
+{
+    static const char *const scopes[SCN_SCOPE_COUNT] = {
+        [SCN_SCOPE_PRODUCER] = "producers",
+        [SCN_SCOPE_TOPIC] = "topics",
+        [SCN_SCOPE_GROUP] = "groups",
+        [SCN_SCOPE_BROKERS] = "brokers",
+    };
+    json_t *root = json_object();
+    for (int scope = 0; scope < SCN_SCOPE_COUNT; scope++) set(root, scopes[scope], json_object());
+    for (uint32_t i = 0; i < run->durability.count; i++) {
+        const scn_setting *row = &run->durability.rows[i];
+        BL_ASSERT((unsigned)row->scope < SCN_SCOPE_COUNT && row->key != NULL);
+        json_t *scope = json_object_get(root, scopes[row->scope]);
+        json_t *entry = scope;
+        if (row->scope != SCN_SCOPE_BROKERS) {
+            BL_ASSERT(row->entry != NULL);
+            entry = json_object_get(scope, row->entry);
+            if (entry == NULL) {
+                entry = json_object();
+                set(scope, row->entry, entry);
+            }
+        }
+        set(entry, row->key, row->none ? json_null() : json_string(row->value));
+    }
+    return root;
+}
+
 static json_t *run_header_json(const report_run *run)
 {
     json_t *root = json_object();
@@ -214,6 +278,8 @@ static json_t *results_json(const report_run *run, const check_results *results)
         set(producers, results->producers[p].name, producer_json(&results->producers[p]));
     }
     set(root, "producers", producers);
+    set(root, "faults", faults_json(run));
+    set(root, "durability", durability_json(run));
     set(root, "expectations", expectations_json(run));
     return root;
 }
@@ -226,30 +292,13 @@ int report_write_json(const char *path, const report_run *run, const check_resul
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
     json_decref(root);
     BL_ASSERTF(text != NULL, "cannot serialise results.json");
-    /* Atomically: a temporary file beside it, renamed over it once complete, so an
-     * interrupted run never leaves a torn results.json nor destroys the previous one. */
-    char temporary[4096];
-    int length = snprintf(temporary, sizeof temporary, "%s.tmp", path);
-    BL_ASSERTF(length > 0 && (size_t)length < sizeof temporary, "path too long: %s", path);
-    FILE *file = fopen(temporary, "w");
-    if (file == NULL) {
-        int saved = errno;
-        free(text);
-        errno = saved;
-        return -1;
-    }
-    bool written = fputs(text, file) >= 0 && fputc('\n', file) != EOF && fflush(file) == 0;
+    /* Atomically, so an interrupted run never leaves a torn results.json nor destroys
+     * the previous one. */
+    size_t length = strlen(text);
+    text[length] = '\n'; /* json_dumps's terminator becomes the final newline */
+    int rc = atomic_file_write(path, text, length + 1);
     int saved = errno;
     free(text);
-    if (fclose(file) != 0 && written) {
-        saved = errno;
-        written = false;
-    }
-    if (!written || rename(temporary, path) != 0) {
-        if (written) saved = errno;
-        remove(temporary);
-        errno = saved;
-        return -1;
-    }
-    return 0;
+    errno = saved;
+    return rc;
 }

@@ -1,15 +1,18 @@
 /* report_text.c — the readable summary `brokerlab run` prints: one header line, a few
  * aligned lines per consumer group (counts, anomalies, latency, availability, backlog),
- * the producers, then every expectation with PASS/FAIL and what was observed.
- * It prints only simulated figures (no wall time), so the summary is deterministic. */
+ * the producers, a line per fault that did not bite, then every expectation with
+ * PASS/FAIL and what was observed. It prints only simulated figures (no wall time), so
+ * the summary is deterministic. */
 #include "report.h"
 
 #include <math.h>
 #include <string.h>
 
 #include "../engine/bl_assert.h"
+#include "../engine/units.h"
 
 #define DURATION_TEXT_LEN 32
+#define SUMMARY_COLUMNS   100 /* the longest line the fault lines print */
 
 /* Seconds for humans: 42us, 2.10ms, 1.500s, 95.2s. */
 static const char *format_seconds(double seconds, char buf[DURATION_TEXT_LEN])
@@ -126,6 +129,23 @@ static void print_producers(FILE *out, const check_results *results)
     }
 }
 
+/* "fault 2 kill9 leader(orders/0) at 30s did not bite: broker/1 led no partition and
+ * coordinated no group", cut to SUMMARY_COLUMNS: a fault that hit nothing is visible. */
+static void print_quiet_faults(FILE *out, const report_run *run)
+{
+    for (uint32_t i = 0; i < run->faults.count; i++) {
+        const fault_effect *effect = &run->faults.list[i];
+        if (effect->bit) continue;
+        char at[DURATION_TEXT_LEN], line[SUMMARY_COLUMNS + 1];
+        int n = snprintf(line, sizeof line, "fault %u %s %s at %s did not bite: %s", (unsigned)i,
+                         scn_fault_kind_name(effect->kind), effect->target,
+                         units_format_duration(effect->at_us, at, sizeof at), effect->summary);
+        BL_ASSERT(n > 0);
+        if ((size_t)n > SUMMARY_COLUMNS) memcpy(line + SUMMARY_COLUMNS - 3, "...", 4);
+        fprintf(out, "%s\n", line);
+    }
+}
+
 static void print_expectations(FILE *out, const report_run *run)
 {
     if (run->expectation_count == 0) return;
@@ -170,5 +190,6 @@ void report_print_summary(FILE *out, const report_run *run, const check_results 
             (unsigned long long)results->failed, (unsigned long long)results->unknown);
     for (uint32_t g = 0; g < results->group_count; g++) print_group(out, &results->groups[g]);
     print_producers(out, results);
+    print_quiet_faults(out, run);
     print_expectations(out, run);
 }

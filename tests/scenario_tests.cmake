@@ -59,3 +59,36 @@ add_test(NAME cli.scenario-warnings
          COMMAND ${CMAKE_SOURCE_DIR}/tests/scenario_warnings.sh $<TARGET_FILE:brokerlab>
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli.scenario-warnings PROPERTIES LABELS "scenario")
+
+# sweep, merge, check and compare (tests/sweep_commands.sh).
+add_test(NAME cli.sweep-commands
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/sweep_commands.sh $<TARGET_FILE:brokerlab> ${CMAKE_BINARY_DIR}/test-out/sweep-commands
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli.sweep-commands PROPERTIES LABELS "scenario")
+
+# The claim suite as CI runs it: `check` over a seed range, so `always` holds on every
+# seed and `sometimes` on one at least, with its JUnit XML validated.
+add_test(NAME claims.check-seeds
+         COMMAND sh -c "\"$1\" check scenarios/claims --seeds 1..10 --jobs 2 --quiet --junit \"$2/claims.xml\" --out \"$2\" && xmllint --noout --schema tests/junit/junit.xsd \"$2/claims.xml\""
+                 sh $<TARGET_FILE:brokerlab> ${CMAKE_BINARY_DIR}/test-out/claims-check
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(claims.check-seeds PROPERTIES LABELS "scenario")
+
+# `brokerlab report`: HTML rendered in headless Chromium (every plot drawn, no console
+# error), Markdown with its PNGs, a sweep directory's report, and the error paths.
+add_test(NAME cli.report-render
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/report_render.sh $<TARGET_FILE:brokerlab> ${CMAKE_BINARY_DIR}/test-out/report-render
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli.report-render PROPERTIES LABELS "scenario")
+
+# results.json against docs/schemas/results.schema.json, on real runs (tests/json_schemas.sh).
+add_test(NAME cli.json-schemas
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/json_schemas.sh $<TARGET_FILE:brokerlab> ${CMAKE_BINARY_DIR}/test-out/json-schemas
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli.json-schemas PROPERTIES LABELS "scenario")
+
+# A network fault's history target is written whole, whatever the node count.
+add_test(NAME scenario.long-fault-target
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/long_fault_target.sh $<TARGET_FILE:brokerlab> ${CMAKE_BINARY_DIR}/test-out/long-fault-target
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(scenario.long-fault-target PROPERTIES LABELS "scenario")

@@ -286,7 +286,10 @@ static int64_t dispatch(kafka_consumer *consumer, uint32_t partition, int64_t of
     uint32_t w = pick_worker(consumer, key);
     int64_t start_us = consumer->worker_free_us[w];
     if (start_us < now_us) start_us = now_us;
-    if (start_us < consumer->stall_until_us) start_us = consumer->stall_until_us;
+    if (start_us < consumer->stall_until_us) {
+        start_us = consumer->stall_until_us;
+        consumer->stall_held_records++;
+    }
 #ifdef BL_PLANT_NONDETERMINISM
     /* Test builds only (tests/tests.cmake, brokerlab_planted): the wall clock leaks into
      * the simulation, which --check-determinism must catch and locate. */
@@ -768,4 +771,21 @@ void kafka_consumer_free(kafka_consumer *consumer)
 void kafka_consumer_stall(kafka_consumer *consumer, int64_t until_us)
 {
     if (until_us > consumer->stall_until_us) consumer->stall_until_us = until_us;
+}
+
+/* The assignment the group coordinator granted it (Kafka's SubscriptionState
+ * .assignedPartitions) and the records handed to its workers (the application's, polled
+ * and so recorded `deliver`) whose processing is not over: a stop cancels them, to be
+ * delivered again after the rebalance, or lost if their offsets were committed (K28). */
+void kafka_consumer_holding(const kafka_consumer *consumer, int64_t now_us, uint32_t *partitions,
+                            uint64_t *records)
+{
+    *partitions = 0;
+    *records = 0;
+    for (uint32_t p = 0; p < consumer->partition_count; p++) {
+        const kafka_owned *part = &consumer->partitions[p];
+        if (part->owned) (*partitions)++;
+        for (uint32_t i = 0; i < bl_ring_count(&part->dispatched); i++)
+            if (BL_RING_AT(&part->dispatched, kafka_dispatched, i)->done_us > now_us) (*records)++;
+    }
 }

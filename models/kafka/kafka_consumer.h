@@ -100,6 +100,7 @@ typedef struct kafka_consumer {
     bool poll_scheduled;
     int64_t next_auto_commit_us;
     int64_t stall_until_us;
+    uint64_t stall_held_records; /* records whose processing a stall pushed back, so far */
     uint32_t next_correlation;
     uint16_t hist_group, hist_topic;
 } kafka_consumer;
@@ -109,5 +110,9 @@ kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t gro
 void kafka_consumer_free(kafka_consumer *consumer);
 /* The consumer's processing cannot start before until_us (its database is down). */
 void kafka_consumer_stall(kafka_consumer *consumer, int64_t until_us);
+/* What a stop of the consumer hits at now_us: the partitions it owns and the records it
+ * polled that its workers have not finished. */
+void kafka_consumer_holding(const kafka_consumer *consumer, int64_t now_us, uint32_t *partitions,
+                            uint64_t *records);
 
 #endif

@@ -1,15 +1,22 @@
 /* kafka_family.c — assembles a Kafka-style cluster for a run: brokers, producers,
- * consumers and the groups' dedup stores; resolves leader(t/p) and applies a consumer's
- * stall for the fault injector (see family.h). */
+ * consumers and the groups' dedup stores; resolves leader(t/p), applies a consumer's
+ * stall and says what stopping a node hits, for the fault injector; reports the
+ * effective durability settings (see family.h). */
 #include "kafka_family.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../../engine/bl_assert.h"
+#include "../../engine/units.h"
 #include "kafka_broker.h"
 #include "kafka_consumer.h"
 #include "kafka_producer.h"
 #include "kafka_schema.h"
+
+#define KAFKA_NAMES_LISTED 3 /* partitions or groups a stop's phrase names */
 
 typedef struct kafka_run {
     kafka_cluster cluster;
@@ -86,6 +93,230 @@ static void kafka_stall(void *state, sim_node *node, int64_t until_us)
     kafka_consumer_stall(consumer, until_us);
 }
 
+static uint64_t kafka_stall_held(void *state, const sim_node *node)
+{
+    BL_ASSERTF(node->role == SIM_ROLE_CONSUMER, "%s is no consumer", node->name);
+    const kafka_consumer *consumer = node->model;
+    BL_ASSERT(consumer->node == node);
+    return consumer->stall_held_records;
+}
+
+/* "2 partitions (orders/0, orders/3)", "no partition". */
+static void phrase_names(char *buf, size_t buf_len, uint32_t count, const char *one,
+                         const char *many, const char listed[][2 * SCN_NAME_LEN])
+{
+    if (count == 0) {
+        snprintf(buf, buf_len, "no %s", one);
+        return;
+    }
+    size_t used =
+        (size_t)snprintf(buf, buf_len, "%u %s (", (unsigned)count, count == 1 ? one : many);
+    for (uint32_t i = 0; i < count && i < KAFKA_NAMES_LISTED && used < buf_len; i++)
+        used += (size_t)snprintf(buf + used, buf_len - used, "%s%s", i ? ", " : "", listed[i]);
+    if (used < buf_len)
+        snprintf(buf + used, buf_len - used, "%s)", count > KAFKA_NAMES_LISTED ? ", ..." : "");
+}
+
+/* A broker's stop hits the partitions it leads (their leader in the cluster metadata,
+ * Kafka's MetadataCache: with one replica nobody takes over) and the groups it
+ * coordinates (the leader of the group's __consumer_offsets partition hosts its
+ * GroupCoordinator). */
+static void describe_broker(const kafka_run *run, uint32_t index, fault_hit *hit)
+{
+    const kafka_metadata *metadata = &run->cluster.metadata;
+    const scn_scenario *scenario = run->cluster.scenario;
+    char partitions[KAFKA_NAMES_LISTED][2 * SCN_NAME_LEN],
+        groups[KAFKA_NAMES_LISTED][2 * SCN_NAME_LEN];
+    uint32_t led = 0, coordinated = 0;
+    for (uint32_t t = 0; t < metadata->topic_count; t++) {
+        for (uint32_t p = 0; p < metadata->topic_partitions[t]; p++) {
+            if (kafka_metadata_leader(metadata, t, p) != index) continue;
+            if (led < KAFKA_NAMES_LISTED)
+                snprintf(partitions[led], sizeof partitions[led], "%s/%u", scenario->topics[t].name,
+                         (unsigned)p);
+            led++;
+        }
+    }
+    for (uint32_t g = 0; g < metadata->group_count; g++) {
+        if (kafka_metadata_coordinator(metadata, g) != index) continue;
+        if (coordinated < KAFKA_NAMES_LISTED)
+            snprintf(groups[coordinated], sizeof groups[coordinated], "%s",
+                     scenario->consumers[g].group);
+        coordinated++;
+    }
+    hit->counters[0] = (fault_counter){.name = "partitions_led", .value = led};
+    hit->counters[1] = (fault_counter){.name = "groups_coordinated", .value = coordinated};
+    hit->counter_count = 2;
+    char led_text[(FAULT_PHRASE_LEN - 24) / 2], coordinated_text[(FAULT_PHRASE_LEN - 24) / 2];
+    phrase_names(led_text, sizeof led_text, led, "partition", "partitions", partitions);
+    phrase_names(coordinated_text, sizeof coordinated_text, coordinated, "group", "groups", groups);
+    snprintf(hit->phrase, sizeof hit->phrase, "led %s and coordinated %s", led_text,
+             coordinated_text);
+}
+
+static void kafka_describe_stop(void *state, const sim_node *node, fault_hit *hit)
+{
+    const kafka_run *run = state;
+    BL_ASSERT(node->process_up);
+    int64_t now_us = sim_now_us();
+    if (node->role == SIM_ROLE_BROKER) {
+        BL_ASSERT(node->entry < run->cluster.broker_count);
+        describe_broker(run, node->entry, hit);
+    } else if (node->role == SIM_ROLE_PRODUCER) {
+        const kafka_producer *producer = node->model;
+        BL_ASSERT(producer->node == node);
+        uint64_t unacked = kafka_producer_unacked(producer, now_us);
+        hit->counters[0] = (fault_counter){.name = "unacked_messages", .value = unacked};
+        hit->counter_count = 1;
+        if (unacked > 0)
+            snprintf(hit->phrase, sizeof hit->phrase,
+                     "had %llu message%s sent and not acknowledged", (unsigned long long)unacked,
+                     unacked == 1 ? "" : "s");
+        else
+            snprintf(hit->phrase, sizeof hit->phrase,
+                     "had no message waiting for its acknowledgement");
+    } else {
+        BL_ASSERTF(node->role == SIM_ROLE_CONSUMER, "a stop of %s", node->name);
+        const kafka_consumer *consumer = node->model;
+        BL_ASSERT(consumer->node == node);
+        uint32_t partitions = 0;
+        uint64_t records = 0;
+        kafka_consumer_holding(consumer, now_us, &partitions, &records);
+        hit->counters[0] = (fault_counter){.name = "partitions_assigned", .value = partitions};
+        hit->counters[1] = (fault_counter){.name = "records_unprocessed", .value = records};
+        hit->counter_count = 2;
+        char owned[48];
+        if (partitions > 0)
+            snprintf(owned, sizeof owned, "owned %u partition%s", (unsigned)partitions,
+                     partitions == 1 ? "" : "s");
+        else
+            snprintf(owned, sizeof owned, "owned no partition");
+        if (records > 0)
+            snprintf(hit->phrase, sizeof hit->phrase, "%s, %llu polled record%s not processed yet",
+                     owned, (unsigned long long)records, records == 1 ? "" : "s");
+        else
+            snprintf(hit->phrase, sizeof hit->phrase, "%s, every polled record processed", owned);
+    }
+}
+
+/* ---- durability settings ---- */
+
+typedef struct settings_out {
+    scn_setting *rows;
+    uint32_t count, max;
+} settings_out;
+
+static void setting_add(settings_out *out, scn_setting_scope scope, const char *entry,
+                        const char *key, const char *format, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* One row; format NULL = the key does not apply to the entry (null). */
+static void setting_add(settings_out *out, scn_setting_scope scope, const char *entry,
+                        const char *key, const char *format, ...)
+{
+    BL_ASSERTF(out->count < out->max, "more than %u durability settings", out->max);
+    scn_setting *row = &out->rows[out->count++];
+    *row = (scn_setting){.scope = scope, .entry = entry, .key = key, .none = format == NULL};
+    if (format == NULL) return;
+    va_list args;
+    va_start(args, format);
+    int n = vsnprintf(row->value, sizeof row->value, format, args);
+    va_end(args);
+    BL_ASSERTF(n > 0 && (size_t)n < sizeof row->value, "setting %s: value too long", key);
+}
+
+static const char *duration_text(int64_t us, char *buf)
+{
+    return units_format_duration(us, buf, SCN_SETTING_VALUE_LEN);
+}
+
+static void producer_settings(settings_out *out, const scn_producer *entry)
+{
+    static const char *const acks[] = {
+        [KAFKA_ACKS_0] = "0", [KAFKA_ACKS_1] = "1", [KAFKA_ACKS_ALL] = "all"};
+    kafka_producer_options options = kafka_producer_options_of(entry);
+    char a[SCN_SETTING_VALUE_LEN], b[SCN_SETTING_VALUE_LEN];
+    const char *name = entry->name;
+    setting_add(out, SCN_SCOPE_PRODUCER, name, "acks", "%s", acks[options.acks]);
+    if (options.retries == KAFKA_RETRIES_MAX)
+        setting_add(out, SCN_SCOPE_PRODUCER, name, "retries", "max");
+    else
+        setting_add(out, SCN_SCOPE_PRODUCER, name, "retries", "%u", (unsigned)options.retries);
+    setting_add(out, SCN_SCOPE_PRODUCER, name, "max_in_flight", "%u",
+                (unsigned)options.max_in_flight);
+    setting_add(out, SCN_SCOPE_PRODUCER, name, "linger", "%s", duration_text(options.linger_us, a));
+    setting_add(out, SCN_SCOPE_PRODUCER, name, "batch_size", "%s",
+                units_format_size(options.batch_size_bytes, b, sizeof b));
+    setting_add(out, SCN_SCOPE_PRODUCER, name, "request_timeout", "%s",
+                duration_text(options.request_timeout_us, a));
+    setting_add(out, SCN_SCOPE_PRODUCER, name, "delivery_timeout", "%s",
+                duration_text(options.delivery_timeout_us, a));
+}
+
+static void topic_settings(settings_out *out, const scn_topic *topic)
+{
+    kafka_topic_options options = kafka_topic_options_of(topic);
+    char a[SCN_SETTING_VALUE_LEN];
+    setting_add(out, SCN_SCOPE_TOPIC, topic->name, "partitions", "%u",
+                (unsigned)topic->partition_count);
+    setting_add(out, SCN_SCOPE_TOPIC, topic->name, "replication_factor", "%u",
+                (unsigned)options.replication_factor);
+    setting_add(out, SCN_SCOPE_TOPIC, topic->name, "retention", "%s",
+                duration_text(options.retention_us, a));
+    setting_add(out, SCN_SCOPE_TOPIC, topic->name, "retention_bytes", "%s",
+                units_format_size(options.retention_bytes, a, sizeof a));
+}
+
+static void group_settings(settings_out *out, const scn_consumer *consumer)
+{
+    static const char *const commits[] = {[KAFKA_COMMIT_AUTO] = "auto",
+                                          [KAFKA_COMMIT_AFTER_PROCESSING] = "after_processing",
+                                          [KAFKA_COMMIT_BEFORE_PROCESSING] = "before_processing"};
+    static const char *const resets[] = {
+        [KAFKA_RESET_LATEST] = "latest", [KAFKA_RESET_EARLIEST] = "earliest"};
+    kafka_consumer_options options = kafka_consumer_options_of(consumer);
+    char a[SCN_SETTING_VALUE_LEN];
+    const char *group = consumer->group;
+    setting_add(out, SCN_SCOPE_GROUP, group, "commit", "%s", commits[options.commit]);
+    if (options.commit == KAFKA_COMMIT_AUTO)
+        setting_add(out, SCN_SCOPE_GROUP, group, "commit_interval", "%s",
+                    duration_text(options.commit_interval_us, a));
+    else
+        setting_add(out, SCN_SCOPE_GROUP, group, "commit_interval", NULL);
+    setting_add(out, SCN_SCOPE_GROUP, group, "session_timeout", "%s",
+                duration_text(options.session_timeout_us, a));
+    setting_add(out, SCN_SCOPE_GROUP, group, "auto_offset_reset", "%s",
+                resets[options.offset_reset]);
+    setting_add(out, SCN_SCOPE_GROUP, group, "dedup", "%s", consumer->dedup ? "true" : "false");
+}
+
+/* What decides whether an acknowledged write survives, as the scenario resolved it:
+ * the producers' acks and retries (ProducerConfig), the topics' partitions and
+ * replication (TopicConfig), the brokers' flush policy (log.flush.interval.messages
+ * and .ms, LogConfig) over the OS writeback the page cache waits for, and the groups'
+ * commit policy (ConsumerConfig enable.auto.commit / auto.commit.interval.ms). Kafka's
+ * enable.idempotence and min.insync.replicas are not modelled (no key), so not listed. */
+static uint32_t kafka_durability(const scn_scenario *scenario, scn_setting *rows, uint32_t max)
+{
+    settings_out out = {.rows = rows, .max = max};
+    for (uint32_t i = 0; i < scenario->producer_count; i++)
+        producer_settings(&out, &scenario->producers[i]);
+    for (uint32_t t = 0; t < scenario->topic_count; t++) topic_settings(&out, &scenario->topics[t]);
+    for (uint32_t g = 0; g < scenario->consumer_count; g++)
+        group_settings(&out, &scenario->consumers[g]);
+    kafka_cluster_options flush = kafka_cluster_options_of(&scenario->cluster);
+    char a[SCN_SETTING_VALUE_LEN];
+    setting_add(&out, SCN_SCOPE_BROKERS, NULL, "flush.messages", "%llu",
+                (unsigned long long)flush.flush_messages);
+    setting_add(&out, SCN_SCOPE_BROKERS, NULL, "flush.interval", "%s",
+                duration_text(flush.flush_interval_us, a));
+    setting_add(&out, SCN_SCOPE_BROKERS, NULL, "os.dirty_expire", "%s",
+                duration_text(scenario->cluster.os.dirty_expire_us, a));
+    setting_add(&out, SCN_SCOPE_BROKERS, NULL, "os.writeback_interval", "%s",
+                duration_text(scenario->cluster.os.writeback_interval_us, a));
+    return out.count;
+}
+
 static uint64_t kafka_messages(const void *state)
 {
     const kafka_run *run = state;
@@ -113,6 +344,9 @@ const broker_family kafka_family = {
     .build = kafka_build,
     .resolve = kafka_resolve,
     .stall = kafka_stall,
+    .stall_held = kafka_stall_held,
+    .describe_stop = kafka_describe_stop,
+    .durability = kafka_durability,
     .messages = kafka_messages,
     .free = kafka_free,
 };

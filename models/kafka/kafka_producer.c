@@ -529,6 +529,36 @@ static void producer_on_event(sim_node *node, const sim_event *ev)
     }
 }
 
+/* ---- what a stop hits ---- */
+
+/* The records of the batches the client holds: open and queued ones (Kafka's
+ * RecordAccumulator, its per-partition deques of ProducerBatch) and those in requests
+ * in flight (Sender's inFlightBatches), minus the sends drawn ahead of now_us, which sit
+ * in the batches already but whose `send invoke` records are still to come in the send
+ * stream (a stop now cancels them: they never happened). */
+uint64_t kafka_producer_unacked(const kafka_producer *producer, int64_t now_us)
+{
+    uint64_t held = 0;
+    for (uint32_t p = 0; p < partition_count(producer); p++) {
+        const kafka_part_queue *queue = &producer->queues[p];
+        if (queue->open != NULL) held += queue->open->count;
+        for (const kafka_batch *batch = queue->head; batch != NULL; batch = batch->next)
+            held += batch->count;
+    }
+    uint32_t slots = producer->requests.connection_count * producer->requests.per_connection_max;
+    for (uint32_t slot = 0; slot < slots; slot++) {
+        const kafka_request_batches *carried = &producer->request_batches[slot];
+        for (uint32_t k = 0; k < carried->batch_count; k++)
+            if (carried->batches[k] != NULL) held += carried->batches[k]->count;
+    }
+    /* A send drawn ahead is an invoke to come, and a send that will throw (max.block.ms)
+     * an invoke and a fail to come, not in any batch. */
+    uint32_t invokes = hist_count_after(producer->send_stream, now_us, HIST_SEND, HIST_INVOKE);
+    uint32_t throws = hist_count_after(producer->send_stream, now_us, HIST_SEND, HIST_FAIL);
+    BL_ASSERT(invokes >= throws && held >= invokes - throws);
+    return held - (invokes - throws);
+}
+
 /* ---- process life ---- */
 
 static void producer_reset(kafka_producer *producer)

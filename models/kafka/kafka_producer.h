@@ -75,5 +75,8 @@ typedef struct kafka_producer {
 kafka_producer *kafka_producer_create(const kafka_cluster *cluster, uint32_t entry,
                                       uint32_t instance, uint64_t *next_msg_id);
 void kafka_producer_free(kafka_producer *producer);
+/* Messages the application has sent by now_us that have no outcome yet (what a stop of
+ * the producer leaves unknown): see kafka_producer.c. */
+uint64_t kafka_producer_unacked(const kafka_producer *producer, int64_t now_us);
 
 #endif

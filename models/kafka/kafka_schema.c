@@ -221,12 +221,23 @@ static bool kafka_leader_parse(scn_ctx *ctx, yaml_node_t *node, const char *text
     return true;
 }
 
+/* leader(TOPIC/PARTITION) back from family_args. */
+static void kafka_leader_format(const scn_scenario *scenario, const scn_selector *selector,
+                                char *buf, size_t buf_len)
+{
+    uint32_t topic = selector->family_args[KAFKA_LEADER_ARG_TOPIC];
+    BL_ASSERT(topic < scenario->topic_count);
+    snprintf(buf, buf_len, "leader(%s/%u)", scenario->topics[topic].name,
+             (unsigned)selector->family_args[KAFKA_LEADER_ARG_PARTITION]);
+}
+
 static const scn_family_selector kafka_selectors[] = {
     {.name = "leader",
      .syntax = "leader(TOPIC/PARTITION)",
      .kind = KAFKA_SELECTOR_LEADER,
      .names_brokers = true,
-     .parse = kafka_leader_parse},
+     .parse = kafka_leader_parse,
+     .format = kafka_leader_format},
 };
 
 static const char *const kafka_presets[] = {"kafka", NULL};

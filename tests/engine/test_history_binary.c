@@ -1,11 +1,13 @@
 /* test_history_binary.c — unit tests of the compact history (engine/history_binary.c):
  * encode → decode gives every record kind back, batches included, names travel once,
- * and the decoder reports (never asserts) a cut, a wrong tag, an undefined name, a
- * batch count out of range and a trailer. */
+ * a name longer than a table row (a network fault's target) travels whole, and the
+ * decoder reports (never asserts) a cut, a wrong tag, an undefined name, a batch count
+ * out of range and a trailer. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,6 +159,55 @@ static void names_once(void **state)
     assert_true(second <= 6);
 }
 
+/* The target of a partition between a hundred nodes: far beyond a table row. */
+static char *long_target(void)
+{
+    size_t capacity = 100 * 40 + 16;
+    char *text = malloc(capacity);
+    assert_non_null(text);
+    size_t used = (size_t)snprintf(text, capacity, "broker/0 <-> ");
+    for (int i = 0; i < 100; i++)
+        used += (size_t)snprintf(text + used, capacity - used, "%sconsumer/a-long-group/%d",
+                                 i ? "," : "", i);
+    assert_true(used > 20 * HIST_NAME_LEN && used < capacity);
+    return text;
+}
+
+/* A fault record whose target is a long name: its bound covers it, it decodes whole,
+ * and both tables read it through hist_name (their rows stay empty). */
+static void long_name_whole(void **state)
+{
+    fixture *f = *state;
+    char *target = long_target();
+    hist_record rec =
+        hist_record_init(HIST_FAULT, HIST_INFO, hist_names_intern(&f->names, "nemesis"), 95000000);
+    rec.fault_kind = hist_names_intern(&f->names, "partition");
+    rec.fault_target = hist_names_intern(&f->names, target);
+    rec.phase = HIST_PHASE_START;
+    assert_string_equal(hist_name(&f->names, rec.fault_target), target);
+    assert_string_equal(f->names.names[rec.fault_target], "");
+    assert_int_equal(hist_names_intern(&f->names, target), rec.fault_target);
+    size_t bound = hist_bin_record_bound(&rec, &f->names);
+    assert_true(bound > strlen(target) && bound <= HIST_BIN_RECORD_MAX);
+    uint8_t *buf = malloc(bound + 32);
+    assert_non_null(buf);
+    size_t length = hist_bin_encode(&f->writer, &rec, &f->names, buf);
+    assert_true(length <= bound);
+    length += hist_bin_trailer(1, 1, buf + length);
+    hist_record got;
+    uint64_t trailer[2];
+    size_t used = 0;
+    char why[160] = "";
+    assert_int_equal(
+        hist_bin_decode(&f->reader, buf, length, &got, f->ids, &f->read_names, trailer, &used, why),
+        HIST_BIN_RECORD);
+    assert_int_equal(got.fn, HIST_FAULT);
+    assert_string_equal(hist_name(&f->read_names, got.fault_target), target);
+    assert_string_equal(hist_name(&f->read_names, got.fault_kind), "partition");
+    free(buf);
+    free(target);
+}
+
 static hist_bin_status decode_bytes(fixture *f, const uint8_t *bytes, size_t length, char why[160])
 {
     hist_record rec;
@@ -208,6 +259,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(names_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(long_name_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(errors_are_reported, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
