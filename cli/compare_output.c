@@ -15,8 +15,9 @@
 #include "../reports/report_doc.h"
 #include "cli_common.h"
 
-#define NAME_WIDTH 32
-#define CELL_WIDTH 23
+#define NAME_WIDTH_MIN 32 /* the first column: at least this, or the longest name */
+#define NAME_WIDTH_MAX 64
+#define CELL_WIDTH     23
 
 bool compare_parse_format(const char *text, compare_format *format)
 {
@@ -92,12 +93,14 @@ static void print_right(FILE *out, const char *text, int width)
 }
 
 /* A row's first cell and its other cells, as Markdown or as aligned text. */
+static int g_name_width = NAME_WIDTH_MIN;
+
 static void print_name(FILE *out, bool md, const char *name)
 {
     if (md)
         fprintf(out, "| %s |", name);
     else
-        fprintf(out, "    %-*s", NAME_WIDTH - 2, name);
+        fprintf(out, "    %-*s", g_name_width - 2, name);
 }
 
 static void print_cell(FILE *out, bool md, const char *text)
@@ -125,22 +128,6 @@ static void print_table(FILE *out, const json_t *document, bool md)
                 json_string_value(json_object_get(column, "sweep")),
                 (long long)json_integer_value(json_object_get(column, "completed")));
     }
-    /* Header. */
-    if (md) {
-        fputs("\n| | ", out);
-        for (c = 0; c < count; c++) fprintf(out, "[%zu] | ", c + 1);
-        fputs("\n|---|", out);
-        for (c = 0; c < count; c++) fputs("---:|", out);
-        fputc('\n', out);
-    } else {
-        fprintf(out, "\n  %-*s", NAME_WIDTH, "durability settings");
-        for (c = 0; c < count; c++) {
-            char head[32];
-            snprintf(head, sizeof head, "[%zu]", c + 1);
-            fprintf(out, " %*s", CELL_WIDTH, head);
-        }
-        fputc('\n', out);
-    }
     /* Settings rows: the union of every design's keys. */
     json_t **settings = calloc(count + 1, sizeof *settings);
     json_t *keys = json_object();
@@ -154,8 +141,42 @@ static void print_table(FILE *out, const json_t *document, bool md)
         json_t *unused;
         json_object_foreach(settings[c], key, unused) json_object_set_new(keys, key, json_true());
     }
+    /* The first column fits the longest name shown in it (within NAME_WIDTH_MAX). */
+    size_t longest = NAME_WIDTH_MIN - 2;
     const char *key;
     json_t *unused;
+    json_object_foreach(keys, key, unused) if (strlen(key) > longest) longest = strlen(key);
+    size_t r0;
+    json_t *row0;
+    json_array_foreach(json_object_get(document, "rows"), r0, row0)
+    {
+        /* Metrics show without their section ("lost" under "group billing"). */
+        const char *name = json_string_value(json_object_get(row0, "metric"));
+        const char *last = strrchr(name, '.');
+        size_t length = strncmp(name, "totals.", 7) == 0 ? strlen(name) - 7 : strlen(name);
+        if (last != NULL && strstr(name, ".latency.") != NULL)
+            length = strlen(strstr(name, ".latency.") + 1);
+        else if (last != NULL)
+            length = strlen(last + 1);
+        if (length > longest) longest = length;
+    }
+    g_name_width = (int)(longest + 2 > NAME_WIDTH_MAX ? NAME_WIDTH_MAX : longest + 2);
+    /* Header. */
+    if (md) {
+        fputs("\n| | ", out);
+        for (c = 0; c < count; c++) fprintf(out, "[%zu] | ", c + 1);
+        fputs("\n|---|", out);
+        for (c = 0; c < count; c++) fputs("---:|", out);
+        fputc('\n', out);
+    } else {
+        fprintf(out, "\n  %-*s", g_name_width, "durability settings");
+        for (c = 0; c < count; c++) {
+            char head[32];
+            snprintf(head, sizeof head, "[%zu]", c + 1);
+            fprintf(out, " %*s", CELL_WIDTH, head);
+        }
+        fputc('\n', out);
+    }
     json_object_foreach(keys, key, unused)
     {
         print_name(out, md, key);

@@ -438,12 +438,18 @@ void sweep_print(FILE *out, const json_t *sweep, sweep_format format, const char
     fprintf(out, md ? "\n**Expectations**\n\n" : "expectations:\n");
     size_t i;
     json_t *expectation;
+    int width = 0;
+    json_array_foreach(json_object_get(sweep, "expectations"), i, expectation)
+    {
+        int length = (int)strlen(json_string_value(json_object_get(expectation, "expr")));
+        if (length > width) width = length;
+    }
     json_array_foreach(json_object_get(sweep, "expectations"), i, expectation)
     {
         bool held = strcmp(json_string_value(json_object_get(expectation, "verdict")), "held") == 0;
-        fprintf(out, "%s%s  %-9s %s   held on %lld of %lld seeds", md ? "- " : "  ",
+        fprintf(out, "%s%s  %-9s  %-*s  held on %lld of %lld seeds", md ? "- " : "  ",
                 held ? "PASS" : "FAIL", json_string_value(json_object_get(expectation, "kind")),
-                json_string_value(json_object_get(expectation, "expr")),
+                md ? 0 : width, json_string_value(json_object_get(expectation, "expr")),
                 (long long)json_integer_value(json_object_get(expectation, "held_seeds")),
                 (long long)completed);
         json_int_t no_data = json_integer_value(json_object_get(expectation, "no_data_seeds"));

@@ -66,6 +66,9 @@ static struct {
     fault_state *states;
     uint32_t count;
     bool finished;
+    /* The fault that stopped each node (crash or kill9) while it is down, so its end
+     * is recorded as that fault's stop, also when only the drain restarts it. */
+    scn_fault_kind stopped_by[SIM_NODES_MAX];
 } g_fault;
 
 /* ---- text ---- */
@@ -530,6 +533,7 @@ static void apply_process_fault(const scn_fault *fault, uint32_t index, sim_node
             continue;
         }
         count_stop(index, node);
+        if (node->process_up) g_fault.stopped_by[node->id] = fault->kind;
         sim_stop_node(node, fault->kind == SCN_FAULT_CRASH);
         if (fault->restart_after_us >= 0)
             sim_schedule(g_fault.nemesis, sim_now_us() + fault->restart_after_us, NEMESIS_RESTART,
@@ -674,8 +678,13 @@ static void start_drain(void)
             node->disk->slow_factor = 1;
         }
         if (!node->process_up && node != g_fault.nemesis) {
+            /* A power loss (or kill -9) with no restart of its own ends here, and its
+             * stop record says which it was. */
+            scn_fault_kind kind = g_fault.stopped_by[node->id];
+            BL_ASSERTF(kind == SCN_FAULT_CRASH || kind == SCN_FAULT_KILL9,
+                       "%s is down, and no crash or kill9 stopped it", node->name);
             sim_start_node(node);
-            record_fault("restart", node->name, HIST_PHASE_STOP);
+            record_fault(scn_fault_kind_name(kind), node->name, HIST_PHASE_STOP);
         }
     }
 }

@@ -42,6 +42,12 @@ typedef struct report_run {
     scn_settings durability; /* the family's effective durability settings */
 } report_run;
 
+/* The groups of `results` in the order the scenario lists them (the checker sorts
+ * them by name; a group the scenario does not list comes last): writes group_count
+ * indices into order. */
+void report_group_order(const scn_scenario *scenario, const check_results *results,
+                        uint32_t *order);
+
 /* Writes results.json. Returns 0, or -1 with errno set if the file cannot be written.
  * Key order is fixed, numbers are printed with a fixed format, so equal inputs give
  * equal bytes (but wall_time_s). */

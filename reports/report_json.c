@@ -269,9 +269,14 @@ static json_t *results_json(const report_run *run, const check_results *results)
     set(totals, "unknown", count_json(results->unknown));
     set(root, "totals", totals);
     json_t *groups = json_object();
+    uint32_t *order = malloc((results->group_count + 1) * sizeof *order);
+    BL_ASSERT(order != NULL);
+    report_group_order(run->scenario, results, order);
     for (uint32_t g = 0; g < results->group_count; g++) {
-        set(groups, results->groups[g].name, group_json(&results->groups[g]));
+        const check_group *group = &results->groups[order[g]];
+        set(groups, group->name, group_json(group));
     }
+    free(order);
     set(root, "groups", groups);
     json_t *producers = json_object();
     for (uint32_t p = 0; p < results->producer_count; p++) {
@@ -282,6 +287,26 @@ static json_t *results_json(const report_run *run, const check_results *results)
     set(root, "durability", durability_json(run));
     set(root, "expectations", expectations_json(run));
     return root;
+}
+
+void report_group_order(const scn_scenario *scenario, const check_results *results, uint32_t *order)
+{
+    uint32_t n = 0;
+    bool *placed = calloc(results->group_count + 1, sizeof *placed);
+    BL_ASSERT(placed != NULL);
+    for (uint32_t c = 0; c < scenario->consumer_count; c++) {
+        for (uint32_t g = 0; g < results->group_count; g++) {
+            if (placed[g] || strcmp(results->groups[g].name, scenario->consumers[c].group) != 0)
+                continue;
+            placed[g] = true;
+            order[n++] = g;
+        }
+    }
+    for (uint32_t g = 0; g < results->group_count; g++) {
+        if (!placed[g]) order[n++] = g;
+    }
+    BL_ASSERT(n == results->group_count);
+    free(placed);
 }
 
 int report_write_json(const char *path, const report_run *run, const check_results *results)

@@ -6,6 +6,7 @@
 #include "report.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../engine/bl_assert.h"
@@ -45,6 +46,52 @@ static const char *format_seconds_short(double seconds, char buf[DURATION_TEXT_L
     while (last > point + 1 && last[-1] == '0') last--;
     if (last == point + 1) last = point; /* no decimals left: drop the point too */
     memmove(last, digits_end, strlen(digits_end) + 1);
+    return buf;
+}
+
+/* The unit of the duration an expectation compares with ("ms" in `p99 < 100ms`), or
+ * NULL when it compares two metrics. */
+static const char *expression_time_unit(const char *expr)
+{
+    static const char *const units[] = {"us", "ms", "s", "m", "h", "d"};
+    size_t length = strlen(expr);
+    size_t end = length;
+    while (end > 0 && expr[end - 1] == ' ') end--;
+    size_t start = end;
+    while (start > 0 && expr[start - 1] >= 'a' && expr[start - 1] <= 'z') start--;
+    if (start == end || start == 0 || !(expr[start - 1] >= '0' && expr[start - 1] <= '9'))
+        return NULL;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (strlen(units[i]) == end - start && memcmp(expr + start, units[i], end - start) == 0)
+            return units[i];
+    }
+    return NULL;
+}
+
+static double unit_seconds(const char *unit)
+{
+    return strcmp(unit, "us") == 0   ? 1e-6
+           : strcmp(unit, "ms") == 0 ? 1e-3
+           : strcmp(unit, "s") == 0  ? 1
+           : strcmp(unit, "m") == 0  ? 60
+           : strcmp(unit, "h") == 0  ? 3600
+                                     : 86400;
+}
+
+/* Seconds in `unit` with three significant digits or more: 52.0ms, 25.3s, 0.125s. */
+static const char *format_in_unit(double seconds, const char *unit, char buf[DURATION_TEXT_LEN])
+{
+    double value = seconds / unit_seconds(unit);
+    double magnitude = fabs(value);
+    int decimals = magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : magnitude >= 1 ? 2 : 3;
+    snprintf(buf, DURATION_TEXT_LEN, "%.*f%s", decimals, value, unit);
+    return buf;
+}
+
+/* A bound as the scenario wrote it: 10ms, 1.5s. */
+static const char *format_as_written(double seconds, const char *unit, char buf[DURATION_TEXT_LEN])
+{
+    snprintf(buf, DURATION_TEXT_LEN, "%.6g%s", seconds / unit_seconds(unit), unit);
     return buf;
 }
 
@@ -88,11 +135,15 @@ static void print_group(FILE *out, const check_group *group)
             (unsigned long long)group->consumed);
     fprintf(out,
             "  %-13s lost %llu   unacked-lost %llu   duplicated %llu   deduplicated %llu   "
-            "reordered %llu (partition %llu)   redelivered %llu\n",
+            "redelivered %llu\n",
             "anomalies", (unsigned long long)group->lost, (unsigned long long)group->unacked_lost,
             (unsigned long long)group->duplicated, (unsigned long long)group->deduplicated,
-            (unsigned long long)group->reordered, (unsigned long long)group->reordered_partition,
             (unsigned long long)group->redelivered);
+    /* Two measures of order: a key's messages against their producer's sequence, and a
+     * partition's records against their offsets. */
+    fprintf(out, "  %-13s %llu by key (producer order)   %llu within a partition (offset order)\n",
+            "reordered", (unsigned long long)group->reordered,
+            (unsigned long long)group->reordered_partition);
     print_latency(out, "latency ack", &group->latency_ack);
     print_latency(out, "latency e2e", &group->latency_e2e);
     print_backlog(out, group);
@@ -163,12 +214,15 @@ static void print_expectations(FILE *out, const report_run *run)
                     e->outcome.no_data);
             continue;
         }
-        if (e->outcome.is_time) { /* in the units a duration is written in: 52.0ms, 1.500s */
+        if (e->outcome.is_time) { /* in the unit the scenario wrote: 52.0ms against 100ms */
             char lhs[DURATION_TEXT_LEN], rhs[DURATION_TEXT_LEN];
+            const char *unit = expression_time_unit(e->expr);
             fprintf(out, "  %s  %-9s  %-*s  observed %s against %s\n",
                     e->outcome.held ? "PASS" : "FAIL", kind, width, e->expr,
-                    format_seconds_short(e->outcome.lhs, lhs),
-                    format_seconds_short(e->outcome.rhs, rhs));
+                    unit != NULL ? format_in_unit(e->outcome.lhs, unit, lhs)
+                                 : format_seconds_short(e->outcome.lhs, lhs),
+                    unit != NULL ? format_as_written(e->outcome.rhs, unit, rhs)
+                                 : format_seconds_short(e->outcome.rhs, rhs));
             continue;
         }
         fprintf(out, "  %s  %-9s  %-*s  observed %.6g against %.6g\n",
@@ -181,14 +235,19 @@ void report_print_summary(FILE *out, const report_run *run, const check_results 
 {
     BL_ASSERT(out != NULL && run != NULL && run->scenario != NULL && results != NULL);
     char simulated[DURATION_TEXT_LEN];
-    fprintf(out,
-            "scenario %s   seed %llu   simulated %s   history %llu records   "
-            "produced %llu acked %llu failed %llu unknown %llu\n",
+    fprintf(out, "scenario %s   seed %llu   simulated %s   history %llu records\n",
             run->scenario->name, (unsigned long long)run->seed,
-            format_seconds(run->sim_time_s, simulated), (unsigned long long)run->history_records,
+            format_seconds(run->sim_time_s, simulated), (unsigned long long)run->history_records);
+    fprintf(out, "totals   produced %llu   acked %llu   failed %llu   unknown %llu\n",
             (unsigned long long)results->produced, (unsigned long long)results->acked,
             (unsigned long long)results->failed, (unsigned long long)results->unknown);
-    for (uint32_t g = 0; g < results->group_count; g++) print_group(out, &results->groups[g]);
+    /* Groups in the order the scenario lists them (the checker sorts them by name). */
+    uint32_t *order = malloc((results->group_count + 1) * sizeof *order);
+    BL_ASSERT(order != NULL);
+    report_group_order(run->scenario, results, order);
+    for (uint32_t g = 0; g < results->group_count; g++)
+        print_group(out, &results->groups[order[g]]);
+    free(order);
     print_producers(out, results);
     print_quiet_faults(out, run);
     print_expectations(out, run);

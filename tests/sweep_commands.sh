@@ -28,7 +28,7 @@ c16=scenarios/claims/c16-kafka-kill9-duplicates.yaml
 
 # --jobs does not change a byte of sweep.json.
 expect_code 0 "sweep --jobs 1" "$brokerlab" sweep "$c16" --seeds 1..5 --jobs 1 --out "$out/j1"
-expect_out "sweep summary" "PASS  sometimes duplicated > 0   held on 5 of 5 seeds" "$out/stdout"
+expect_out "sweep summary" "PASS  sometimes  duplicated > 0          held on 5 of 5 seeds" "$out/stdout"
 expect_out "sweep anomaly" "groups.ledger.duplicated: 5 of 5 seeds, first seed 1" "$out/stdout"
 expect_code 0 "sweep --jobs 2" "$brokerlab" sweep "$c16" --seeds 1..5 --jobs 2 --out "$out/j2" --quiet
 cmp -s "$out/j1/sweep.json" "$out/j2/sweep.json" && ok || fail "sweep.json differs between --jobs 1 and 2"
@@ -43,6 +43,16 @@ done
 expect_code 0 "merge" "$brokerlab" merge "$out/shard3" "$out/shard1" "$out/shard2" --out "$out/merged"
 cmp -s "$out/j1/sweep.json" "$out/merged/sweep.json" && ok || fail "merged shards differ from the sweep"
 ls "$out/merged/seeds/4/results.json" >/dev/null 2>&1 && ok || fail "merge did not copy the seeds"
+# The README's GNU parallel form of the same.
+if command -v parallel >/dev/null; then
+  expect_code 0 "sweep shards with GNU parallel" parallel --will-cite "$brokerlab" sweep "$c16" \
+    --seeds 1..5 --shard {}/3 --jobs 1 --quiet --out "$out/par-{}" ::: 1 2 3
+  expect_code 0 "merge of the parallel shards" "$brokerlab" merge "$out/par-1" "$out/par-2" "$out/par-3" \
+    --out "$out/par-merged" --quiet
+  cmp -s "$out/j1/sweep.json" "$out/par-merged/sweep.json" && ok || fail "GNU parallel shards differ from the sweep"
+else
+  fail "GNU parallel is not installed (scripts/test.sh installs it)"
+fi
 expect_code 2 "merge with a shard missing" "$brokerlab" merge "$out/shard1" "$out/shard2" --out "$out/m2"
 expect_out "merge missing" "2 of 3 shards given" "$out/stderr"
 expect_code 2 "merge with a shard twice" "$brokerlab" merge "$out/shard1" "$out/shard1" "$out/shard2" --out "$out/m3"
@@ -58,8 +68,8 @@ expect_code 2 "sweep of a missing file" "$brokerlab" sweep no/such.yaml --seeds 
 "$brokerlab" sweep scenarios/claims/c21-kafka-buffer-autocommit-loss.yaml --seeds 1..200 --jobs 1 \
   --out "$out/interrupted" >"$out/int.stdout" 2>"$out/int.stderr" &
 pid=$!
-for _ in $(seq 1 100); do
-  [ -f "$out/interrupted/seeds/2/results.json" ] && break
+for _ in $(seq 1 600); do # a minute at most (a sanitizer build runs slowly)
+  [ -f "$out/interrupted/seeds/1/results.json" ] && break
   sleep 0.1
 done
 kill -INT "$pid"
@@ -69,7 +79,7 @@ code=$?
 python3 - "$out/interrupted/sweep.json" <<'PY' && ok || fail "interrupted sweep.json is not marked partial"
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["partial"] is True and 2 <= d["completed"] < 200, (d["partial"], d["completed"])
+assert d["partial"] is True and 1 <= d["completed"] < 200, (d["partial"], d["completed"])
 PY
 
 # --keep-failing-history: only the failing seeds keep a history.
