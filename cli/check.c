@@ -117,6 +117,22 @@ static int collect_scenarios(const char *path, path_list *list, uint32_t depth)
     return rc;
 }
 
+/* For a `sometimes` that never held: whether the faults bit on those seeds at all. */
+static const char *faults_note(const json_t *sweep, long long completed)
+{
+    static char note[128];
+    const json_t *faults = json_object_get(sweep, "faults");
+    if (!json_is_object(faults)) return "";
+    long long every =
+        (long long)json_integer_value(json_object_get(faults, "seeds_every_fault_bit"));
+    long long none = (long long)json_integer_value(json_object_get(faults, "seeds_no_fault_bit"));
+    if (none == completed)
+        snprintf(note, sizeof note, "; no fault bit on any seed");
+    else
+        snprintf(note, sizeof note, "; every fault bit on %lld of %lld seeds", every, completed);
+    return note;
+}
+
 /* One scenario's line and, if it failed, at most five lines on why. */
 static void print_scenario_line(FILE *out, const sweep_plan *plan, const json_t *sweep,
                                 double wall_s, bool md)
@@ -168,8 +184,9 @@ static void print_scenario_line(FILE *out, const sweep_plan *plan, const json_t 
                     json_string_value(json_object_get(expectation, "expr")), failed, completed,
                     why);
         else
-            fprintf(out, "     sometimes %s: held on none of %lld seeds%s\n",
-                    json_string_value(json_object_get(expectation, "expr")), completed, why);
+            fprintf(out, "     sometimes %s: held on none of %lld seeds%s%s\n",
+                    json_string_value(json_object_get(expectation, "expr")), completed, why,
+                    faults_note(sweep, completed));
         lines++;
         const json_t *replay = json_object_get(expectation, "replay");
         if (json_is_string(replay)) {

@@ -419,6 +419,13 @@ void sweep_print(FILE *out, const json_t *sweep, sweep_format format, const char
             fprintf(out, "    %-30s %5lld %11s %25s %10s %10s\n", name + prefix + 1, n, mean, ci,
                     min, max);
     }
+    const json_t *faults = json_object_get(sweep, "faults");
+    if (json_is_object(faults))
+        fprintf(out, "%sfaults: %lld per run; every one bit on %lld of %lld seeds, none on %lld\n",
+                md ? "\n" : "", (long long)json_integer_value(json_object_get(faults, "per_run")),
+                (long long)json_integer_value(json_object_get(faults, "seeds_every_fault_bit")),
+                (long long)completed,
+                (long long)json_integer_value(json_object_get(faults, "seeds_no_fault_bit")));
     fprintf(out, md ? "\n**Anomalies** (seeds that showed each)\n\n"
                     : "anomalies (seeds that showed each):\n");
     json_t *anomaly;

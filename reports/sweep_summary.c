@@ -328,6 +328,30 @@ static json_t *expectations_aggregate(const sweep_header *header, json_t *const 
     return out;
 }
 
+/* Whether the faults bit, over the seeds: a `sometimes` that never held means little on
+ * seeds where the fault it is about hit nothing. Null when the runs report no faults. */
+static json_t *faults_aggregate(json_t *const *runs, size_t run_count)
+{
+    uint64_t with_faults = 0, every_bit = 0, none_bit = 0, per_run = 0;
+    for (size_t r = 0; r < run_count; r++) {
+        const json_t *faults = json_object_get(runs[r], "faults");
+        if (faults == NULL) continue;
+        uint64_t count = (uint64_t)json_integer_value(json_object_get(faults, "count"));
+        uint64_t bit = (uint64_t)json_integer_value(json_object_get(faults, "bit"));
+        if (count == 0) continue;
+        per_run = count;
+        with_faults++;
+        every_bit += bit == count;
+        none_bit += bit == 0;
+    }
+    if (with_faults == 0) return json_null();
+    json_t *faults = json_object();
+    set(faults, "per_run", u64_json(per_run));
+    set(faults, "seeds_every_fault_bit", u64_json(every_bit));
+    set(faults, "seeds_no_fault_bit", u64_json(none_bit));
+    return faults;
+}
+
 json_t *sweep_build(const sweep_header *header, json_t *runs)
 {
     BL_ASSERT(header != NULL && json_is_array(runs));
@@ -374,6 +398,7 @@ json_t *sweep_build(const sweep_header *header, json_t *runs)
     set(root, "partial", json_boolean(header->partial));
     set(root, "completed", u64_json(run_count));
     set(root, "failed_runs", u64_json(failed_runs));
+    set(root, "faults", faults_aggregate(sorted, run_count));
     json_t *metrics = metrics_aggregate(sorted, run_count);
     set(root, "anomalies", anomalies_aggregate(header, sorted, run_count, metrics));
     set(root, "expectations", expectations_aggregate(header, sorted, run_count));

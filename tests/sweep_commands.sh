@@ -108,6 +108,27 @@ expect_out "check always failure" "always reordered == 0: failed on 2 of 2 seeds
 expect_out "check replay" "replay: brokerlab run $out/failing/c26-never-reorders.yaml --seed 1" "$out/stdout"
 expect_out "check sometimes failure" "sometimes lost > 0: held on none of 2 seeds" "$out/stdout"
 expect_out "check PASS line" "^PASS c16-kafka-kill9-duplicates" "$out/stdout"
+expect_out "check faults bit" "held on none of 2 seeds; every fault bit on 2 of 2 seeds" "$out/stdout"
+# A `sometimes` about a fault that never bit says so: broker 2 of 3 leads no partition
+# (t/0 is on broker 0) and coordinates no group.
+cat > "$out/misses.yaml" <<'YAML'
+name: fault-misses
+duration: 5s
+drain: 2s
+cluster: { preset: kafka, brokers: 3 }
+topics:
+  - { name: t, partitions: 1 }
+producers:
+  - { name: p, topic: t, rate: 100/s }
+consumers:
+  - { group: g, topic: t }
+faults:
+  - { at: 2s, crash: broker(2) }
+expect:
+  - sometimes: lost > 0
+YAML
+expect_code 1 "check of a fault that never bites" "$brokerlab" check "$out/misses.yaml" --seeds 1..2 --out "$out/check-misses"
+expect_out "fault that never bit" "sometimes lost > 0: held on none of 2 seeds; no fault bit on any seed" "$out/stdout"
 xmllint --noout --schema tests/junit/junit.xsd "$out/failing.xml" 2>"$out/xmllint" && ok || { fail "failing JUnit XML invalid"; cat "$out/xmllint"; }
 [ "$(grep -c '<failure ' "$out/failing.xml")" -eq 2 ] && ok || fail "JUnit: expected 2 failures"
 # No data is a failure, also through check.
