@@ -241,14 +241,8 @@ int cmd_check(int argc, char **argv)
     static const char *const once[] = {
         "--seeds",  "--jobs",  "--junit", "--out", "--check-determinism",
         "--format", "--quiet", "--strict"};
-    for (int i = 0; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage_check, stdout);
-            return BL_EXIT_OK;
-        }
-    }
-    int repeated = cli_repeated_option(argc, argv, once, sizeof once / sizeof once[0]);
-    if (repeated >= 0) return cli_usage_errorf(usage_check, "%s given twice", once[repeated]);
+    int start = cli_command_start(argc, argv, once, sizeof once / sizeof once[0], usage_check);
+    if (start >= 0) return start;
     const char *out_dir = "out/check", *junit = NULL;
     sweep_options options = {.scenario_seed = true};
     uint64_t workers = pool_default_workers();

@@ -81,6 +81,19 @@ int cli_make_dir(const char *path)
     return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+int cli_command_start(int argc, char **argv, const char *const *once, uint32_t once_count,
+                      const char *usage)
+{
+    for (int i = 0; i < argc; i++) {
+        if (!cli_is_help(argv[i])) continue;
+        fputs(usage, stdout);
+        return BL_EXIT_OK;
+    }
+    int repeated = cli_repeated_option(argc, argv, once, once_count);
+    if (repeated >= 0) return cli_usage_errorf(usage, "%s given twice", once[repeated]);
+    return -1;
+}
+
 void cli_format_measure(char *out, size_t size, double value, bool seconds, double scale_s)
 {
     if (isnan(value))

@@ -29,6 +29,11 @@ bool cli_parse_seed_range(const char *text, uint64_t *first, uint64_t *last);
 int cli_make_dir(const char *path);
 /* Returns the index of the first option of `once` that appears twice in argv, or -1. */
 int cli_repeated_option(int argc, char **argv, const char *const *once, uint32_t once_count);
+/* What every command checks first: --help (or -h) anywhere prints `usage` on stdout
+ * (returns 0), an option of `once` given twice is a usage error (returns 2); -1 means
+ * go on and parse. */
+int cli_command_start(int argc, char **argv, const char *const *once, uint32_t once_count,
+                      const char *usage);
 
 /* A measured value for people: a count with up to 6 significant digits, a time in s or
  * ms; `scale_s` (a time) chooses the unit, so a mean and its ± half-width share one.

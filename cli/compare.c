@@ -171,14 +171,8 @@ int cmd_compare(int argc, char **argv)
 {
     static const char *const once[] = {"--seeds", "--jobs",   "--out",
                                        "--vary",  "--format", "--quiet"};
-    for (int i = 0; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage_compare, stdout);
-            return BL_EXIT_OK;
-        }
-    }
-    int repeated = cli_repeated_option(argc, argv, once, sizeof once / sizeof once[0]);
-    if (repeated >= 0) return cli_usage_errorf(usage_compare, "%s given twice", once[repeated]);
+    int start = cli_command_start(argc, argv, once, sizeof once / sizeof once[0], usage_compare);
+    if (start >= 0) return start;
     sweep_options options = {.first_seed = COMPARE_DEFAULT_FIRST_SEED,
                              .last_seed = COMPARE_DEFAULT_LAST_SEED};
     uint64_t workers = pool_default_workers();

@@ -31,34 +31,6 @@ bool compare_parse_format(const char *text, compare_format *format)
     return false;
 }
 
-/* Every leaf of the durability object as "section.entry.key" = text. */
-static void flatten_settings(json_t *out, const char *prefix, const json_t *object)
-{
-    const char *key;
-    json_t *value;
-    json_object_foreach((json_t *)object, key, value)
-    {
-        char name[512];
-        snprintf(name, sizeof name, "%s%s%s", prefix, prefix[0] != '\0' ? "." : "", key);
-        if (json_is_object(value)) {
-            flatten_settings(out, name, value);
-            continue;
-        }
-        char text[128];
-        if (json_is_string(value))
-            snprintf(text, sizeof text, "%s", json_string_value(value));
-        else if (json_is_integer(value))
-            snprintf(text, sizeof text, "%lld", (long long)json_integer_value(value));
-        else if (json_is_real(value))
-            snprintf(text, sizeof text, "%g", json_real_value(value));
-        else if (json_is_boolean(value))
-            snprintf(text, sizeof text, "%s", json_is_true(value) ? "true" : "false");
-        else
-            snprintf(text, sizeof text, "none");
-        json_object_set_new(out, name, json_string(text));
-    }
-}
-
 static void format_cell(char *out, size_t size, const json_t *cell, bool seconds, bool first)
 {
     const json_t *mean = json_object_get(cell, "mean");
@@ -134,9 +106,7 @@ static void print_table(FILE *out, const json_t *document, bool md)
     BL_ASSERT(settings != NULL);
     json_array_foreach(columns, c, column)
     {
-        settings[c] = json_object();
-        const json_t *durability = json_object_get(column, "durability");
-        if (json_is_object(durability)) flatten_settings(settings[c], "", durability);
+        settings[c] = report_doc_flatten_settings(json_object_get(column, "durability"));
         const char *key;
         json_t *unused;
         json_object_foreach(settings[c], key, unused) json_object_set_new(keys, key, json_true());

@@ -44,60 +44,33 @@ typedef struct report_args {
     report_doc_format format;
 } report_args;
 
-/* The value of --NAME VALUE or --NAME=VALUE at argv[*i]; NULL if argv[*i] is not it. */
-static const char *report_option(int argc, char **argv, int *i, const char *name, bool *missing)
-{
-    size_t length = strlen(name);
-    if (strncmp(argv[*i], name, length) != 0) return NULL;
-    if (argv[*i][length] == '=') return argv[*i] + length + 1;
-    if (argv[*i][length] != '\0') return NULL;
-    if (*i + 1 >= argc) {
-        *missing = true;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-/* Whether argv[i] is the option `name`, alone or as name=VALUE. */
-static bool report_is_option(const char *arg, const char *name)
-{
-    size_t length = strlen(name);
-    return strncmp(arg, name, length) == 0 && (arg[length] == '\0' || arg[length] == '=');
-}
-
-/* Returns -1 when the arguments are good, else the exit code (0 for --help). */
+/* Returns -1 when the arguments are good, else the exit code (0 for --help). main has
+ * already split --NAME=VALUE into two arguments. */
 static int report_parse(int argc, char **argv, report_args *args)
 {
     static const char *const once[] = {"--format", "--out"};
     *args = (report_args){.format = REPORT_DOC_HTML};
+    int start = cli_command_start(argc, argv, once, sizeof once / sizeof once[0], usage_report);
+    if (start >= 0) return start;
     for (int i = 0; i < argc; i++) {
-        if (!cli_is_help(argv[i])) continue;
-        fputs(usage_report, stdout);
-        return 0;
-    }
-    for (uint32_t o = 0; o < sizeof once / sizeof once[0]; o++) {
-        int seen = 0;
-        for (int i = 0; i < argc; i++) seen += report_is_option(argv[i], once[o]);
-        if (seen > 1) return cli_usage_errorf(usage_report, "%s given twice", once[o]);
-    }
-    for (int i = 0; i < argc; i++) {
-        bool missing = false;
-        if (report_is_option(argv[i], "--format")) {
-            const char *format = report_option(argc, argv, &i, "--format", &missing);
-            if (missing) return cli_usage_error("--format needs a value: html or md", usage_report);
-            if (strcmp(format, "html") == 0) {
+        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(argv[i], "--format") == 0) {
+            if (value == NULL)
+                return cli_usage_error("--format needs a value: html or md", usage_report);
+            if (strcmp(value, "html") == 0) {
                 args->format = REPORT_DOC_HTML;
-            } else if (strcmp(format, "md") == 0) {
+            } else if (strcmp(value, "md") == 0) {
                 args->format = REPORT_DOC_MARKDOWN;
             } else {
-                return cli_usage_errorf(usage_report, "--format %s: expected html or md", format);
+                return cli_usage_errorf(usage_report, "--format %s: expected html or md", value);
             }
-        } else if (report_is_option(argv[i], "--out")) {
-            const char *out = report_option(argc, argv, &i, "--out", &missing);
-            if (missing || out[0] == '\0') {
+            i++;
+        } else if (strcmp(argv[i], "--out") == 0) {
+            if (value == NULL || value[0] == '\0') {
                 return cli_usage_error("--out needs a file name", usage_report);
             }
-            args->out = out;
+            args->out = value;
+            i++;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             return cli_usage_errorf(usage_report, "unknown option %s", argv[i]);
         } else if (args->dir != NULL) {

@@ -496,14 +496,8 @@ int cmd_sweep(int argc, char **argv)
                                        "--format",
                                        "--quiet",
                                        "--strict"};
-    for (int i = 0; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage_sweep, stdout);
-            return BL_EXIT_OK;
-        }
-    }
-    int repeated = cli_repeated_option(argc, argv, once, sizeof once / sizeof once[0]);
-    if (repeated >= 0) return cli_usage_errorf(usage_sweep, "%s given twice", once[repeated]);
+    int start = cli_command_start(argc, argv, once, sizeof once / sizeof once[0], usage_sweep);
+    if (start >= 0) return start;
     const char *scenario = NULL, *out_dir = NULL, *seeds = NULL;
     sweep_options options = {0};
     uint64_t workers = pool_default_workers();
@@ -631,14 +625,8 @@ static int copy_seed_results(const char *shard_dir, const char *out_dir, uint64_
 int cmd_merge(int argc, char **argv)
 {
     static const char *const once[] = {"--out", "--format", "--quiet"};
-    for (int i = 0; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage_merge, stdout);
-            return BL_EXIT_OK;
-        }
-    }
-    int repeated = cli_repeated_option(argc, argv, once, sizeof once / sizeof once[0]);
-    if (repeated >= 0) return cli_usage_errorf(usage_merge, "%s given twice", once[repeated]);
+    int start = cli_command_start(argc, argv, once, sizeof once / sizeof once[0], usage_merge);
+    if (start >= 0) return start;
     const char *out_dir = NULL;
     bool quiet = false;
     sweep_format format = SWEEP_FORMAT_TEXT;

@@ -66,6 +66,11 @@ int report_doc_sweep(FILE *out, const json_t *sweep, const json_t *focus_results
 int report_doc_compare(FILE *out, const json_t *compare, const json_t *const *column_results,
                        const report_doc_target *target, char *error, size_t error_size);
 
+/* A results.json durability object flattened to {"producers.NAME.KEY": "text", ...},
+ * in its order (values as a report cell shows them; null is "none"). The caller frees
+ * it. */
+json_t *report_doc_flatten_settings(const json_t *durability);
+
 /* A run's summary as Markdown, without plots (`brokerlab run --format md`): the summary,
  * expectations, durability settings, faults, anomaly and latency tables. `results` must
  * pass report_doc_check_results (asserted). Returns 0, or -1 if writing to `out` failed. */

@@ -84,8 +84,7 @@ static void overlay_plot(doc *d, const json_t *compare, const json_t *const *res
     free(series);
 }
 
-/* Every leaf of a durability object as "section.entry.key" = text, in order. */
-static void flatten_settings(json_t *out, const char *prefix, const json_t *object)
+static void flatten_into(json_t *out, const char *prefix, const json_t *object)
 {
     const char *key;
     const json_t *value;
@@ -94,7 +93,7 @@ static void flatten_settings(json_t *out, const char *prefix, const json_t *obje
         char name[512];
         snprintf(name, sizeof name, "%s%s%s", prefix, prefix[0] != '\0' ? "." : "", key);
         if (json_is_object(value)) {
-            flatten_settings(out, name, value);
+            flatten_into(out, name, value);
             continue;
         }
         char text[DOC_CELL_LEN];
@@ -103,15 +102,21 @@ static void flatten_settings(json_t *out, const char *prefix, const json_t *obje
     }
 }
 
+json_t *report_doc_flatten_settings(const json_t *durability)
+{
+    json_t *out = json_object();
+    if (json_is_object(durability)) flatten_into(out, "", durability);
+    return out;
+}
+
 static void settings_table(doc *d, const json_t *columns, size_t count)
 {
     json_t **settings = calloc(count + 1, sizeof *settings);
     json_t *keys = json_object();
     BL_ASSERT(settings != NULL);
     for (size_t c = 0; c < count; c++) {
-        settings[c] = json_object();
-        const json_t *durability = doc_get(json_array_get(columns, c), "durability");
-        if (json_is_object(durability)) flatten_settings(settings[c], "", durability);
+        settings[c] =
+            report_doc_flatten_settings(doc_get(json_array_get(columns, c), "durability"));
         const char *key;
         json_t *unused;
         json_object_foreach(settings[c], key, unused) json_object_set_new(keys, key, json_true());
