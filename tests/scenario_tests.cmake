@@ -92,3 +92,11 @@ add_test(NAME scenario.long-fault-target
          COMMAND ${CMAKE_SOURCE_DIR}/tests/long_fault_target.sh $<TARGET_FILE:brokerlab> ${CMAKE_BINARY_DIR}/test-out/long-fault-target
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(scenario.long-fault-target PROPERTIES LABELS "scenario")
+
+# Every claim scenario, its own seed run twice more in separate processes: the two
+# histories must be identical (check --check-determinism exits 3 naming the record).
+add_test(NAME claims.check-determinism
+         COMMAND $<TARGET_FILE:brokerlab> check scenarios/claims --check-determinism --jobs 2 --quiet
+                 --out ${CMAKE_BINARY_DIR}/test-out/claims-determinism
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(claims.check-determinism PROPERTIES LABELS "scenario")
