@@ -1,4 +1,6 @@
-/* brokerlab.c — the command line: `run`, `validate`, `history`, `--help`.
+/* brokerlab.c — the command line: the command table, `run`, `validate`, `history`,
+ * `help` and `version` (sweep, merge, check, compare and report have files of their
+ * own, cli_common.h).
  *
  * Exit codes (a contract for CI): 0 ran and every expectation held, 1 an expectation
  * failed, 2 bad input or usage, 3 internal error (a violated invariant, bl_panic). */
@@ -43,7 +45,7 @@ static const char usage_main[] =
     "                                        on at least one\n"
     "  compare A.yaml B.yaml... | compare SCENARIO --vary KEY=V1,V2,...\n"
     "                                        one workload across designs or knob values\n"
-    "  report RUN_DIR|SWEEP_DIR [--format html|md]\n"
+    "  report RUN_DIR|SWEEP_DIR [--format html|md] [--out FILE]\n"
     "                                        a readable report with plots\n"
     "  help [COMMAND]                        this text, or a command's\n"
     "  version                               brokerlab's version, commit and SimGrid's\n"

@@ -2,10 +2,10 @@
 # `brokerlab report` end to end: the HTML report of a run with a fault, rendered in
 # headless Chromium, must show every plot (an inline SVG with drawn lines, one per plot)
 # and log no console error (a page with a deliberate script error proves the check can
-# fail); the Markdown report's PNGs must exist and be PNGs; a sweep directory (three
-# runs of the default scenario and a sweep.json in the documented shape, made here
-# until `brokerlab sweep` writes them) gets its report too; reports are byte-identical
-# when made twice; bad input exits 2 with a message.
+# fail); the Markdown report's PNGs must exist and be PNGs; sweep directories get their
+# report too (one whose sweep.json is written here in the documented shape,
+# independently of `brokerlab sweep`, and a real sweep), and so does `compare --format
+# html`; reports are byte-identical when made twice; bad input exits 2 with a message.
 # Usage (from the source root): report_render.sh BROKERLAB OUT_DIR
 set -uo pipefail
 brokerlab=$1
