@@ -241,6 +241,23 @@ static int discard_run(check_state *checker, scn_scenario *scenario)
     return BL_EXIT_BAD_INPUT;
 }
 
+/* A history file of another format from an earlier run would not match this one's
+ * results.json: removed once this run's history is in place. Returns 0 or -1 (said why). */
+static int remove_other_histories(const char *out_dir, const char *history_file)
+{
+    for (uint32_t k = 0; k < HISTORY_FORMAT_COUNT; k++) {
+        if (g_history_formats[k].file == NULL || g_history_formats[k].file == history_file)
+            continue;
+        char stale[SCN_PATH_LEN + 32];
+        snprintf(stale, sizeof stale, "%s/%s", out_dir, g_history_formats[k].file);
+        if (unlink(stale) != 0 && errno != ENOENT) {
+            fprintf(stderr, "brokerlab: cannot remove %s: %s\n", stale, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* What `run` prints on stdout: the summary (text or Markdown) or results.json itself,
  * then, for text, where the files went and how to replay a failure. */
 static void print_run_output(const run_options *options, const report_run *run,
@@ -326,8 +343,16 @@ static int cmd_run(int argc, char **argv)
     while (g_history_formats[f].format != options.history_format) f++;
     const char *history_file = g_history_formats[f].file;
     char out_dir[SCN_PATH_LEN], history_path[SCN_PATH_LEN + 32], results_path[SCN_PATH_LEN + 32];
-    snprintf(out_dir, sizeof out_dir, "%s", options.out_dir ? options.out_dir : "out");
-    if (options.out_dir == NULL) snprintf(out_dir, sizeof out_dir, "out/%s", scenario->name);
+    int out_length = options.out_dir != NULL
+                         ? snprintf(out_dir, sizeof out_dir, "%s", options.out_dir)
+                         : snprintf(out_dir, sizeof out_dir, "out/%s", scenario->name);
+    if (out_length <= 0 || (size_t)out_length >= sizeof out_dir) {
+        /* Never a silently shortened path that writes somewhere else. */
+        fprintf(stderr, "brokerlab: --out: %s, expected a directory name of 1 to %d characters\n",
+                out_length <= 0 ? "empty" : "too long", SCN_PATH_LEN - 1);
+        free(scenario);
+        return BL_EXIT_BAD_INPUT;
+    }
     snprintf(history_path, sizeof history_path, "%s/%s", out_dir,
              history_file != NULL ? history_file : "");
     snprintf(results_path, sizeof results_path, "%s/results.json", out_dir);
@@ -347,21 +372,13 @@ static int cmd_run(int argc, char **argv)
             return check;
         }
     }
-    /* A history file of another format from an earlier run would not match this one. */
-    for (uint32_t k = 0; k < HISTORY_FORMAT_COUNT; k++) {
-        if (g_history_formats[k].file == NULL || g_history_formats[k].file == history_file)
-            continue;
-        char stale[SCN_PATH_LEN + 32];
-        snprintf(stale, sizeof stale, "%s/%s", out_dir, g_history_formats[k].file);
-        if (unlink(stale) != 0 && errno != ENOENT) {
-            fprintf(stderr, "brokerlab: cannot remove %s: %s\n", stale, strerror(errno));
-            free(scenario);
-            return BL_EXIT_BAD_INPUT;
-        }
-    }
-    FILE *history = history_file != NULL ? fopen(history_path, "w") : NULL;
+    /* The history is written beside its place and renamed into it once complete, then
+     * results.json: an interrupted or failed run leaves the previous outputs whole. */
+    char history_temporary[SCN_PATH_LEN + 64];
+    snprintf(history_temporary, sizeof history_temporary, "%s.tmp", history_path);
+    FILE *history = history_file != NULL ? fopen(history_temporary, "w") : NULL;
     if (history_file != NULL && history == NULL) {
-        fprintf(stderr, "brokerlab: cannot write %s: %s\n", history_path, strerror(errno));
+        fprintf(stderr, "brokerlab: cannot write %s: %s\n", history_temporary, strerror(errno));
         free(scenario);
         return BL_EXIT_BAD_INPUT;
     }
@@ -381,14 +398,22 @@ static int cmd_run(int argc, char **argv)
     run_progress progress = {.started = wall_start};
     bool show_progress = !options.quiet && isatty(STDERR_FILENO) == 1;
     sim_set_progress_hook(show_progress ? show_run_progress : NULL, &progress);
-    int world_rc = world_run(scenario, seed, &stats, world_error);
+    int world_rc = world_run(scenario, seed, &stats, world_error); /* Ctrl-C: SIM_STOPPED */
     sim_set_progress_hook(NULL, NULL);
     if (progress.shown) fputs("\r\033[K", stderr);
     if (world_rc != 0) {
         hist_summary discarded;
         hist_close(&discarded);
         if (history != NULL) fclose(history);
-        if (history_file != NULL) unlink(history_path);
+        if (history_file != NULL) unlink(history_temporary);
+        if (world_rc == SIM_STOPPED) {
+            fprintf(stderr,
+                    "brokerlab: interrupted at simulated time %.3fs; nothing written (what %s "
+                    "held is untouched)\n",
+                    stats.sim_time_s, out_dir);
+            discard_run(checker, scenario);
+            return BL_EXIT_INTERRUPTED;
+        }
         const scn_mark *mark = &scenario->cluster.network.platform_mark;
         fprintf(stderr, "%s:%u:%u: cluster.network.platform: %s\n",
                 options.builtin ? "<default>" : options.path, mark->line, mark->column,
@@ -411,10 +436,14 @@ static int cmd_run(int argc, char **argv)
     int write_errno = summary.write_errno;
     if (history != NULL && fclose(history) != 0 && write_errno == 0)
         write_errno = errno != 0 ? errno : EIO;
+    if (write_errno == 0 && history != NULL && rename(history_temporary, history_path) != 0)
+        write_errno = errno;
     if (write_errno != 0) {
         fprintf(stderr, "brokerlab: cannot write %s: %s\n", history_path, strerror(write_errno));
+        if (history != NULL) unlink(history_temporary);
         return discard_run(checker, scenario);
     }
+    if (remove_other_histories(out_dir, history_file) != 0) return discard_run(checker, scenario);
     memcpy(run.history_sha256, summary.jsonl_sha256_hex, sizeof run.history_sha256);
     memcpy(run.history_digest, summary.digest_hex, sizeof run.history_digest);
     run.history_records = summary.records;

@@ -38,8 +38,6 @@ static const char usage_check[] =
     "Exit 0 every expectation held, 1 one failed, 2 bad input, 3 a run failed\n"
     "internally (or nondeterminism), 130 interrupted.\n";
 
-enum { EXIT_INTERRUPTED = 130 };
-
 typedef struct path_list {
     char **paths;
     uint32_t count, capacity;
@@ -386,7 +384,7 @@ int cmd_check(int argc, char **argv)
                     plan_count, summary_path, junit != NULL ? " and " : "",
                     junit != NULL ? junit : "");
         }
-        rc = !all ? EXIT_INTERRUPTED : worst;
+        rc = !all ? BL_EXIT_INTERRUPTED : worst;
     }
     for (uint32_t p = 0; p < plan_count; p++) {
         json_decref(sweeps[p]);

@@ -68,8 +68,8 @@ int cli_make_dir(const char *path)
 {
     char buf[4096];
     int n = snprintf(buf, sizeof buf, "%s", path);
-    if (n < 0 || (size_t)n >= sizeof buf) {
-        errno = ENAMETOOLONG;
+    if (n <= 0 || (size_t)n >= sizeof buf) {
+        errno = n == 0 ? ENOENT : ENAMETOOLONG; /* "" names no directory */
         return -1;
     }
     for (char *p = buf + 1; *p != '\0'; p++) {

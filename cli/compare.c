@@ -39,8 +39,6 @@ static const char usage_compare[] =
     "Exit 0 the comparison was made (whatever the expectations said), 2 bad input, 3 a\n"
     "run failed internally, 130 interrupted.\n";
 
-enum { EXIT_INTERRUPTED = 130 };
-
 typedef struct compare_column {
     char label[128];
     char scenario_path[JOB_PATH_LEN];
@@ -323,7 +321,7 @@ int cmd_compare(int argc, char **argv)
             if (compare_write(document, base_dir, format, quiet) != 0) worst = BL_EXIT_BAD_INPUT;
             json_decref(document);
         }
-        rc = !all ? EXIT_INTERRUPTED : worst;
+        rc = !all ? BL_EXIT_INTERRUPTED : worst;
     }
     for (uint32_t c = 0; c < column_count; c++) {
         json_decref(columns[c].sweep);

@@ -151,7 +151,9 @@ bool pool_run(pool_job *jobs, uint32_t job_count, const pool_options *options)
         jobs[j].wall_s = now_s() - started[j];
         running--;
         done++;
-        if (WIFEXITED(status)) {
+        if (WIFEXITED(status) && WEXITSTATUS(status) == BL_EXIT_INTERRUPTED) {
+            /* The run stopped on our SIGTERM, or on the terminal's Ctrl-C: not done. */
+        } else if (WIFEXITED(status)) {
             jobs[j].completed = true;
             jobs[j].exit_code = WEXITSTATUS(status);
         } else if (WIFSIGNALED(status) && !forwarded &&

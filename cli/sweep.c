@@ -56,8 +56,6 @@ static const char usage_merge[] =
     "Exit as `sweep`: 0 every expectation held, 1 one failed, 2 bad input (a shard\n"
     "missing, repeated, partial or from another scenario), 3 a run had failed.\n";
 
-enum { EXIT_INTERRUPTED = 130 };
-
 bool sweep_parse_format(const char *text, sweep_format *format)
 {
     if (text == NULL) return false;
@@ -585,7 +583,7 @@ int cmd_sweep(int argc, char **argv)
     char path[JOB_PATH_LEN + 32];
     snprintf(path, sizeof path, "%s/sweep.json", plan.out_dir);
     if (!quiet) sweep_print(stdout, sweep, format, format == SWEEP_FORMAT_JSON ? NULL : path);
-    rc = plan.interrupted ? EXIT_INTERRUPTED : sweep_exit_code(sweep);
+    rc = plan.interrupted ? BL_EXIT_INTERRUPTED : sweep_exit_code(sweep);
     json_decref(sweep);
     free(jobs);
     sweep_plan_free(&plan);

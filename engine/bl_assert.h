@@ -18,6 +18,7 @@
 #define BL_EXIT_EXPECTATION 1
 #define BL_EXIT_BAD_INPUT   2
 #define BL_EXIT_INTERNAL    3
+#define BL_EXIT_INTERRUPTED 130 /* SIGINT or SIGTERM: what shells report for Ctrl-C */
 
 BL_NORETURN void bl_panic(const char *file, int line, const char *expr, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

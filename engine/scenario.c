@@ -1339,6 +1339,13 @@ static int scn_syntax_error(scn_ctx *ctx, const yaml_parser_t *parser, const uns
                         ? scn_offset_mark(data, length, parser->problem_offset)
                         : parser->problem_mark;
     const char *problem = parser->problem != NULL ? parser->problem : "cannot parse";
+    if (parser->error == YAML_MEMORY_ERROR) {
+        /* Not the file's fault: libyaml could not allocate what the document needs. */
+        scn_fail(ctx, &at,
+                 "out of memory while parsing the YAML document (libyaml), expected "
+                 "a smaller scenario");
+        return BL_EXIT_BAD_INPUT;
+    }
     if (parser->context != NULL) {
         scn_fail(ctx, &at,
                  "YAML syntax error: %s (%s at line %lu, column %lu), expected "
@@ -1441,21 +1448,31 @@ int scn_load(const scn_families *families, const char *path, scn_scenario *out,
     if (file == NULL) {
         return scn_open_error(path, errno, error);
     }
+    /* Read at most SCN_FILE_MAX_BYTES and one byte more, to tell a file that is too
+     * large (or endless: /dev/zero) from one that fits. */
     size_t capacity = 1 << 16;
     size_t length = 0;
     unsigned char *data = malloc(capacity);
     BL_ASSERT(data != NULL);
     for (;;) {
         length += fread(data + length, 1, capacity - length, file);
-        if (length < capacity) {
+        if (length < capacity || length > SCN_FILE_MAX_BYTES) {
             break;
         }
-        capacity *= 2;
+        capacity = capacity * 2 > SCN_FILE_MAX_BYTES + 1 ? SCN_FILE_MAX_BYTES + 1 : capacity * 2;
         data = realloc(data, capacity);
         BL_ASSERT(data != NULL);
     }
     int read_errno = ferror(file) ? errno : 0;
     fclose(file);
+    if (read_errno == 0 && length > SCN_FILE_MAX_BYTES) {
+        free(data);
+        snprintf(error, SCN_ERROR_LEN,
+                 "%s: larger than %u MiB, expected a scenario file (at most %u bytes)", path,
+                 SCN_FILE_MAX_BYTES >> 20, SCN_FILE_MAX_BYTES);
+        scn_error_one_line(error);
+        return BL_EXIT_BAD_INPUT;
+    }
     int code = read_errno != 0 ? scn_open_error(path, read_errno, error)
                                : scn_load_bytes(families, path, data, length, out, error);
     free(data);

@@ -27,6 +27,7 @@
 #define SCN_NAME_LEN       64   /* names of scenario, topics, producers, groups */
 #define SCN_TEXT_LEN       1024 /* description */
 #define SCN_PATH_LEN       512
+#define SCN_FILE_MAX_BYTES (4u << 20) /* a scenario file: a few KiB in practice */
 #define SCN_ERROR_LEN      768
 #define SCN_BROKERS_MAX    32
 #define SCN_TOPICS_MAX     16

@@ -225,11 +225,13 @@ bool scn_decimal_text(const char *text, double *out)
     return true;
 }
 
-/* True if text is 1..SCN_NAME_LEN-1 characters of [a-z0-9._-] (or also A-Z). */
+/* True if text is 1..SCN_NAME_LEN-1 characters of [a-z0-9._-] (or also A-Z), and not
+ * "." or "..": a scenario's name names its output directory. */
 bool scn_name_text(const char *text, bool upper_allowed)
 {
     size_t length = strlen(text);
-    if (length == 0 || length >= SCN_NAME_LEN) {
+    if (length == 0 || length >= SCN_NAME_LEN || strcmp(text, ".") == 0 ||
+        strcmp(text, "..") == 0) {
         return false;
     }
     for (const char *c = text; *c != '\0'; c++) {
@@ -599,6 +601,11 @@ static bool scn_text_field(scn_ctx *ctx, const scn_field *field, yaml_node_t *no
             return scn_fail(ctx, node, "%s: too long (%zu characters), expected at most %lld",
                             ctx->where, length, (long long)field->max);
         }
+    } else if (strcmp(text, ".") == 0 || strcmp(text, "..") == 0) {
+        return scn_fail(ctx, node,
+                        "%s: bad name '%s', expected a name other than . and .. (a name can "
+                        "name a directory)",
+                        ctx->where, text);
     } else if (!scn_name_text(text, field->type == SCN_T_IDENT)) {
         return scn_fail(ctx, node, "%s: bad name '%s', expected %s of at most %d characters",
                         ctx->where, text, desc, SCN_NAME_LEN - 1);

@@ -18,6 +18,7 @@
 #include "sim.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -344,6 +345,20 @@ static void activate(sim_node *node)
     ready_update(node);
 }
 
+/* Set by a signal handler (sim_request_stop): the loop ends at the next activation. */
+static volatile sig_atomic_t g_stop_requested;
+
+void sim_request_stop(void)
+{
+    g_stop_requested = 1;
+}
+
+static void stop_on_signal(int signal_number)
+{
+    (void)signal_number;
+    sim_request_stop();
+}
+
 /* The progress hook lives outside g_sim: it is set before sim_init and outlives runs. */
 static sim_progress_hook g_progress_hook;
 static void *g_progress_ctx;
@@ -379,6 +394,12 @@ int sim_run(char error[SIM_ERROR_LEN])
             (uint64_t)sg_host_get_route_bandwidth((sg_host_t)hosts[0], (sg_host_t)hosts[1]);
         BL_ASSERT(g_sim.star_latency_us >= 0 && g_sim.star_bandwidth > 0);
     }
+    /* SIGINT and SIGTERM stop the loop at the next activation (SimGrid's own SIGINT
+     * handler, installed by its initialisation, would exit(1) mid-run). */
+    struct sigaction on_signal = {.sa_handler = stop_on_signal}, old_int, old_term;
+    sigemptyset(&on_signal.sa_mask);
+    sigaction(SIGINT, &on_signal, &old_int);
+    sigaction(SIGTERM, &on_signal, &old_term);
     g_sim.running = true;
     g_sim.now_us = 0;
     for (uint32_t i = 0; i < g_sim.node_count; i++) g_sim.nodes[i]->sg_host = hosts[i];
@@ -393,13 +414,17 @@ int sim_run(char error[SIM_ERROR_LEN])
             platform_flows_advance(next_us) < next_us)
             continue;
         if (next_us >= end_us) break;
+        if (g_stop_requested) break;
         activate(g_sim.ready[0]);
         if (g_progress_hook != NULL && (g_sim.activations & (SIM_PROGRESS_EVERY - 1)) == 0)
             g_progress_hook(g_sim.now_us, end_us, g_progress_ctx);
     }
     if (g_sim.config.simgrid_flows) platform_flows_shutdown();
-    g_sim.now_us = end_us;
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     g_sim.running = false;
+    if (g_stop_requested) return SIM_STOPPED; /* the clock stays where it stopped */
+    g_sim.now_us = end_us;
     return 0;
 }
 

@@ -126,6 +126,11 @@ uint32_t sim_node_count(void);
  * called at time 0. Returns 0, or -1 with the reason in error if the platform file
  * cannot be used (nothing ran then). */
 int sim_run(char error[SIM_ERROR_LEN]);
+/* sim_run's return when sim_request_stop ended it early (the clock is where it stopped). */
+#define SIM_STOPPED 1
+/* Asks a running (or the next) sim_run to stop before its next activation. Async-signal
+ * safe: sim_run's own SIGINT and SIGTERM handler calls it. */
+void sim_request_stop(void);
 /* Called every SIM_PROGRESS_EVERY activations with the simulated clock and the run's
  * end, for a progress display (it must not touch the simulation); NULL for none. Kept
  * across sim_init. */

@@ -66,6 +66,9 @@ int world_run(const scn_scenario *scenario, uint64_t seed, world_stats *stats,
                             : 0;
         BL_ASSERT(rows <= SCN_SETTINGS_MAX);
         stats->durability = (scn_settings){.rows = g_durability, .count = rows};
+    } else if (rc == SIM_STOPPED) {
+        stats->interrupted = true;
+        stats->sim_time_s = (double)sim_now_us() / 1e6;
     }
     net_shutdown(); /* packets still in the air go back to their receivers' models */
     sim_shutdown();

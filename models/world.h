@@ -4,6 +4,7 @@
 #ifndef BL_WORLD_H
 #define BL_WORLD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../engine/fault.h"
@@ -18,11 +19,13 @@ typedef struct world_stats {
     uint32_t nodes;          /* simulated processes: brokers, clients, the fault injector */
     fault_effects faults;    /* what each timeline entry hit (engine/fault.h) */
     scn_settings durability; /* the family's effective durability settings */
+    bool interrupted;        /* sim_request_stop ended the run at sim_time_s: no results */
 } world_stats;
 
 /* Runs the scenario with `seed` (overriding scenario->seed). Call once per process
  * (SimGrid initialises once). Returns 0, or -1 with the reason in error when the
- * platform file cannot be used (nothing was simulated). The faults and durability of
+ * platform file cannot be used (nothing was simulated), or SIM_STOPPED when
+ * sim_request_stop ended it (stats->interrupted, stats->sim_time_s where it stopped). The faults and durability of
  * *stats stay valid until the next world_run (the durability rows name the entries of
  * `scenario`, which must outlive them). */
 int world_run(const scn_scenario *scenario, uint64_t seed, world_stats *stats,

@@ -95,6 +95,16 @@ static const char *format_as_written(double seconds, const char *unit, char buf[
     return buf;
 }
 
+/* A count as the integer it is (1000000, not 1e+06); a ratio with 6 digits. */
+static const char *format_count(double value, char buf[DURATION_TEXT_LEN])
+{
+    if (value == floor(value) && fabs(value) < 9007199254740992.0) /* 2^53: exact */
+        snprintf(buf, DURATION_TEXT_LEN, "%.0f", value);
+    else
+        snprintf(buf, DURATION_TEXT_LEN, "%.6g", value);
+    return buf;
+}
+
 static void print_latency(FILE *out, const char *label, const check_percentiles *p)
 {
     char p50[DURATION_TEXT_LEN], p99[DURATION_TEXT_LEN], p999[DURATION_TEXT_LEN];
@@ -225,9 +235,10 @@ static void print_expectations(FILE *out, const report_run *run)
                                  : format_seconds_short(e->outcome.rhs, rhs));
             continue;
         }
-        fprintf(out, "  %s  %-9s  %-*s  observed %.6g against %.6g\n",
-                e->outcome.held ? "PASS" : "FAIL", kind, width, e->expr, e->outcome.lhs,
-                e->outcome.rhs);
+        char lhs[DURATION_TEXT_LEN], rhs[DURATION_TEXT_LEN];
+        fprintf(out, "  %s  %-9s  %-*s  observed %s against %s\n",
+                e->outcome.held ? "PASS" : "FAIL", kind, width, e->expr,
+                format_count(e->outcome.lhs, lhs), format_count(e->outcome.rhs, rhs));
     }
 }
 

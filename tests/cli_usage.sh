@@ -76,7 +76,7 @@ if [ -w /dev/full ]; then
   rm -rf "$out.full" && mkdir -p "$out.full"
   for format in binary jsonl; do
     file=history.blh; [ "$format" = jsonl ] && file=history.jsonl
-    ln -sf /dev/full "$out.full/$file"
+    ln -sf /dev/full "$out.full/$file.tmp" # the history is written there, then renamed
     expect_code 2 "history on a full disk ($format)" "$brokerlab" run scenarios/claims/c26-kafka-thread-pool-reorders.yaml --out "$out.full" --history "$format"
     expect_message "history on a full disk ($format)" "cannot write $out.full/$file: No space left on device"
     [ ! -e "$out.full/results.json" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL results.json beside a failed history"; }
@@ -152,5 +152,30 @@ planted="$(dirname "$brokerlab")/brokerlab_planted"
 expect_code 3 "planted nondeterminism" "$planted" run scenarios/claims/c16-kafka-kill9-duplicates.yaml --check-determinism --out "$out.planted"
 grep -q "^brokerlab: nondeterminism: history record [0-9]* differs$" "$out.stderr" && grep -q '^  first run:  {"t":' "$out.stderr" &&
   passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL planted nondeterminism not named"; cat "$out.stderr"; }
+# Counts print as integers in the expectation lines (2000000, not 2e+06).
+sed 's/always: lost == 0/always: lost < 2000000/' scenarios/claims/c26-kafka-thread-pool-reorders.yaml > "$out.counts.yaml"
+expect_code 0 "a count bound of two million" "$brokerlab" run "$out.counts.yaml" --out "$out.counts" --history none
+grep -q "lost < 2000000  *observed 0 against 2000000$" "$out.stdout" && passed=$((passed + 1)) ||
+  { failed=$((failed + 1)); echo "FAIL counts in expectation lines: $(grep against "$out.stdout")"; }
+# Bad output paths and endless input (issue 16 defects 9, 14, 15): exit 2, a message.
+expect_code 2 "--out empty" "$brokerlab" run --default --out ""
+expect_message "--out empty" "--out: empty"
+expect_code 2 "--out too long" "$brokerlab" run --default --out "$out/$(printf 'd%.0s' $(seq 1 616))"
+expect_message "--out too long" "--out: too long, expected a directory name of 1 to 511 characters"
+expect_code 2 "validate /dev/zero" timeout 20 "$brokerlab" validate /dev/zero
+expect_message "validate /dev/zero" "/dev/zero: larger than 4 MiB"
+# Ctrl-C (defect 12): exit 130, a line saying where it stopped, the previous outputs whole.
+"$brokerlab" run scenarios/bench/reference.yaml --out "$out.int" --history none >/dev/null 2>&1
+before=$(md5sum < "$out.int/results.json")
+"$brokerlab" run scenarios/bench/reference.yaml --out "$out.int" >"$out.stdout" 2>"$out.stderr" &
+pid=$!
+sleep 1
+kill -INT "$pid"
+wait "$pid"
+code=$?
+[ "$code" -eq 130 ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL interrupted run: exit $code, expected 130"; }
+expect_message "interrupted run" "^brokerlab: interrupted at simulated time [0-9.]*s; nothing written"
+[ "$(md5sum < "$out.int/results.json")" = "$before" ] && [ -z "$(ls "$out.int" | grep -v '^results.json$')" ] &&
+  passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL an interrupted run changed its directory: $(ls "$out.int")"; }
 echo "cli usage: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
