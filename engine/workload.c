@@ -57,32 +57,48 @@ static int64_t draw_key(wl_generator *gen)
     return -1;
 }
 
-/* Next arrival strictly after t_us (or at it for the very first), honouring rate
+/* The next arrival instant after `t` (exact, in µs, not rounded), honouring rate
  * changes: with a zero rate, skip to the next edge; Poisson draws restart at an edge
- * (memoryless, so this is exact for piecewise constant rates). */
-static int64_t draw_arrival_after(wl_generator *gen, int64_t t_us)
+ * (memoryless, so this is exact for piecewise constant rates). Returns INFINITY when
+ * there is none before the end. Instants are kept unrounded in long double (a 64-bit
+ * mantissa: well under 1 ns of error after 1e9 arrivals over days), so the rate holds
+ * exactly over a run whatever the gap (700000/s gives 700000 arrivals a second, not one
+ * per µs), and no sum can overflow (a gap of 1e19 µs is compared, never added to an
+ * int64). */
+static long double draw_arrival_after(wl_generator *gen, long double t)
 {
+    const long double end = (long double)gen->end_us;
     for (;;) {
-        if (t_us >= gen->end_us) return INT64_MAX;
+        if (t >= end) return INFINITY;
+        int64_t t_us = (int64_t)floorl(t); /* 0 <= t < end_us */
         double rate = wl_rate_at(gen->rate, t_us);
         int64_t edge = next_rate_edge(gen->rate, t_us);
         if (rate <= 0) {
-            if (edge == INT64_MAX) return INT64_MAX;
-            t_us = edge;
+            if (edge == INT64_MAX) return INFINITY;
+            t = (long double)edge;
             continue;
         }
-        double gap_s = gen->arrival == SCN_ARRIVAL_POISSON
-                           ? gsl_ran_exponential(gen->rng_arrivals, 1.0 / rate)
-                           : 1.0 / rate;
-        int64_t gap_us = (int64_t)llround(gap_s * 1e6);
-        if (gap_us < 1) gap_us = 1;
-        int64_t next = t_us + gap_us;
-        if (gen->arrival == SCN_ARRIVAL_POISSON && next > edge) {
-            t_us = edge;
+        long double gap_us =
+            gen->arrival == SCN_ARRIVAL_POISSON
+                ? (long double)gsl_ran_exponential(gen->rng_arrivals, 1.0 / rate) * 1e6L
+                : 1e6L / (long double)rate;
+        long double next = t + gap_us;
+        if (gen->arrival == SCN_ARRIVAL_POISSON && edge != INT64_MAX && next > (long double)edge) {
+            t = (long double)edge;
             continue;
         }
-        return next < gen->end_us ? next : INT64_MAX;
+        return next < end ? next : INFINITY;
     }
+}
+
+/* The intended send time of an arrival instant: the microsecond it falls in (the
+ * clock's resolution; arrivals keep their order); INT64_MAX for none. */
+static int64_t arrival_us(long double instant)
+{
+    if (isinf(instant)) return INT64_MAX;
+    long double down = floorl(instant);
+    BL_ASSERT(down >= 0 && down < 9.2e18L);
+    return (int64_t)down;
 }
 
 /* The relations the scenario's schema checks, one property per assert. */
@@ -134,17 +150,22 @@ void wl_init(wl_generator *gen, const wl_options *options)
         free(weights);
         BL_ASSERT(gen->zipf_table != NULL);
     }
-    /* The first arrival: at 0 if the rate is positive there, else at the first edge. */
-    gen->next_us = wl_rate_at(gen->rate, 0) > 0 ? 0 : draw_arrival_after(gen, 0);
-    if (gen->arrival == SCN_ARRIVAL_POISSON && gen->next_us == 0)
-        gen->next_us = draw_arrival_after(gen, 0);
+    /* The first arrival: at 0 if the rate is positive there (constant arrivals), else
+     * the first one drawn. */
+    gen->next_exact_us = gen->arrival != SCN_ARRIVAL_POISSON && wl_rate_at(gen->rate, 0) > 0
+                             ? 0
+                             : draw_arrival_after(gen, 0);
+    gen->next_us = arrival_us(gen->next_exact_us);
     gen->next_key = gen->next_us == INT64_MAX ? -1 : draw_key(gen);
 }
 
 void wl_advance(wl_generator *gen)
 {
     BL_ASSERT(gen->next_us != INT64_MAX);
-    gen->next_us = draw_arrival_after(gen, gen->next_us);
+    int64_t previous_us = gen->next_us;
+    gen->next_exact_us = draw_arrival_after(gen, gen->next_exact_us);
+    gen->next_us = arrival_us(gen->next_exact_us);
+    BL_ASSERT(gen->next_us >= previous_us); /* intended times never go back */
     gen->next_key = gen->next_us == INT64_MAX ? -1 : draw_key(gen);
 }
 

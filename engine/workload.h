@@ -2,7 +2,8 @@
  * with ramps and spikes, constant or Poisson arrivals) and with which key.
  *
  * A generator is a pure function of the scenario and its RNG stream: `wl_next` returns
- * the next intended send time at or after the previous one. It never looks at the
+ * the next intended send time at or after the previous one (several arrivals may
+ * share a microsecond above 1M/s). It never looks at the
  * broker, so back-pressure cannot thin the offered load (latency is measured from these
  * intended times: no coordinated omission). */
 #ifndef BL_WORKLOAD_H
@@ -19,9 +20,10 @@ typedef struct wl_generator {
     const scn_rate *rate;
     scn_arrival arrival;
     scn_keys keys;
-    int64_t end_us;   /* no arrivals at or after this time */
-    int64_t next_us;  /* the next intended send time, or INT64_MAX when done */
-    int64_t next_key; /* its key, or -1 */
+    int64_t end_us;            /* no arrivals at or after this time */
+    int64_t next_us;           /* the next intended send time, or INT64_MAX when done */
+    long double next_exact_us; /* its exact instant (next_us is its microsecond), or INF */
+    int64_t next_key;          /* its key, or -1 */
     uint64_t sequential_next;
     gsl_rng *rng_arrivals;
     gsl_rng *rng_keys;
