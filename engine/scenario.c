@@ -945,6 +945,12 @@ static bool scn_expect_parse(scn_ctx *ctx, yaml_node_t *node, void *item)
     yaml_node_t *key = scn_node(ctx, pairs[0].key);
     yaml_node_t *value = scn_node(ctx, pairs[0].value);
     const char *kind = key->type == YAML_SCALAR_NODE ? (const char *)key->data.scalar.value : "";
+    if (key->type == YAML_SCALAR_NODE && strlen(kind) != key->data.scalar.length) {
+        return scn_fail(ctx, key,
+                        "%s: the key contains a NUL character, expected always or "
+                        "sometimes",
+                        ctx->where);
+    }
     if (strcmp(kind, "always") != 0 && strcmp(kind, "sometimes") != 0) {
         return scn_fail(ctx, key,
                         "%s: unknown expectation kind '%s', expected always or "

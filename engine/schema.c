@@ -142,8 +142,10 @@ yaml_node_t *scn_map_find(const scn_ctx *ctx, const yaml_node_t *map, const char
     for (yaml_node_pair_t *pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top;
          pair++) {
         yaml_node_t *key_node = scn_node(ctx, pair->key);
-        if (key_node->type == YAML_SCALAR_NODE &&
-            strcmp((const char *)key_node->data.scalar.value, key) == 0) {
+        /* By length and bytes: a key with a NUL inside ("duration\0evil") is not
+         * "duration". */
+        if (key_node->type == YAML_SCALAR_NODE && key_node->data.scalar.length == strlen(key) &&
+            memcmp(key_node->data.scalar.value, key, key_node->data.scalar.length) == 0) {
             return scn_node(ctx, pair->value);
         }
     }
@@ -685,6 +687,12 @@ bool scn_map_index(scn_ctx *ctx, yaml_node_t *map, const scn_schema *schema, scn
                             scn_node_kind(key));
         }
         const char *text = (const char *)key->data.scalar.value;
+        if (strlen(text) != key->data.scalar.length) {
+            return scn_fail(ctx, key,
+                            "bad key %s: it contains a NUL character, expected a key "
+                            "name",
+                            scn_in(ctx));
+        }
         int at = scn_schema_index(schema, text);
         char owners[SCN_LIST_TEXT_LEN];
         if (at < 0 && scn_key_families(ctx, schema->section, text, owners, sizeof owners)) {

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../engine/bl_assert.h"
+#include "../engine/schema.h"
 #include "../engine/units.h"
 
 typedef enum { OP_EQ = 0, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE } expect_op;
@@ -75,6 +76,7 @@ __attribute__((format(printf, 3, 4))) static int expect_error(const expect_conte
     va_start(args, fmt);
     vsnprintf(ctx->error + prefix, (size_t)(SCN_ERROR_LEN - prefix), fmt, args);
     va_end(args);
+    scn_error_one_line(ctx->error); /* an expression's ESC, FF, VT never reach the terminal */
     return BL_EXIT_BAD_INPUT;
 }
 

@@ -157,6 +157,9 @@ sed 's/always: lost == 0/always: lost < 2000000/' scenarios/claims/c26-kafka-thr
 expect_code 0 "a count bound of two million" "$brokerlab" run "$out.counts.yaml" --out "$out.counts" --history none
 grep -q "lost < 2000000  *observed 0 against 2000000$" "$out.stdout" && passed=$((passed + 1)) ||
   { failed=$((failed + 1)); echo "FAIL counts in expectation lines: $(grep against "$out.stdout")"; }
+# The engine's node limit: a scenario at it runs; one past it is refused by validation
+# (tests/bad_validation/too_many_nodes.yaml), never an internal error (defect 7).
+expect_code 0 "2048 simulated processes" "$brokerlab" run tests/scenarios/node-limit.yaml --out "$out.node-limit" --history none
 # Bad output paths and endless input (issue 16 defects 9, 14, 15): exit 2, a message.
 expect_code 2 "--out empty" "$brokerlab" run --default --out ""
 expect_message "--out empty" "--out: empty"

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Every file of tests/bad_scenarios fails `brokerlab validate` and `brokerlab run` with
-# exit code 2 and exactly the message on its first line (`# error: MESSAGE`).
+# Every file of tests/bad_scenarios (the loader's errors, also read by
+# test_scenario_errors.c) and of tests/bad_validation (what only the full validation
+# finds: expectations, the engine's limits) fails `brokerlab validate` and `brokerlab
+# run` with exit code 2 and exactly the message on its first line (`# error: MESSAGE`).
 # Usage (from the source root): scenario_errors.sh BROKERLAB
 set -uo pipefail
 brokerlab=$1
 passed=0
 failed=0
-for file in tests/bad_scenarios/*.yaml; do
+for file in tests/bad_scenarios/*.yaml tests/bad_validation/*.yaml; do
   expected=$(head -n 1 "$file" | sed -n 's/^# error: //p')
   for command in validate run; do
     actual=$("$brokerlab" $command "$file" 2>&1 >/dev/null)
