@@ -523,8 +523,11 @@ static bool scn_u32_field(scn_ctx *ctx, const scn_field *field, yaml_node_t *nod
                         ctx->where, text, (long long)field->min, (long long)field->max);
     }
     bool zero = value == 0;
-    if (overflow || (negative && !zero) || (int64_t)value < field->min ||
-        value > (uint64_t)field->max) {
+    if (negative && zero) { /* integers are written without a sign */
+        return scn_fail(ctx, node, "%s: bad integer '%s', expected a decimal integer in %lld..%lld",
+                        ctx->where, text, (long long)field->min, (long long)field->max);
+    }
+    if (overflow || negative || (int64_t)value < field->min || value > (uint64_t)field->max) {
         return scn_fail(ctx, node, "%s: %s is out of range, expected %lld..%lld", ctx->where, text,
                         (long long)field->min, (long long)field->max);
     }
@@ -547,7 +550,11 @@ static bool scn_u64_field(scn_ctx *ctx, yaml_node_t *node, uint64_t *out)
                         "integer",
                         ctx->where, text);
     }
-    if (overflow || (negative && value != 0)) {
+    if (negative && value == 0) { /* integers are written without a sign */
+        return scn_fail(ctx, node, "%s: bad integer '%s', expected a non-negative decimal integer",
+                        ctx->where, text);
+    }
+    if (overflow || negative) {
         return scn_fail(ctx, node, "%s: %s is out of range, expected 0..%llu", ctx->where, text,
                         (unsigned long long)UINT64_MAX);
     }
