@@ -972,9 +972,17 @@ static bool scn_expect_parse(scn_ctx *ctx, yaml_node_t *node, void *item)
     memcpy(expect->expr, text, strlen(text) + 1);
     expect->mark = scn_mark_of(value);
     yaml_scalar_style_t style = value->data.scalar.style;
-    if (style == YAML_SINGLE_QUOTED_SCALAR_STYLE || style == YAML_DOUBLE_QUOTED_SCALAR_STYLE) {
+    bool quoted =
+        style == YAML_SINGLE_QUOTED_SCALAR_STYLE || style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+    if (quoted) {
         expect->mark.column++; /* the first character of the expression, after the quote */
     }
+    /* Columns map one to one only if the source is the text itself: one line, as many
+     * bytes as characters (an escape, a '' or a folded line breaks that). */
+    size_t source_bytes = value->end_mark.index - value->start_mark.index - (quoted ? 2 : 0);
+    expect->exact_columns = (style == YAML_PLAIN_SCALAR_STYLE || quoted) &&
+                            value->start_mark.line == value->end_mark.line &&
+                            source_bytes == strlen(text);
     return true;
 }
 

@@ -294,7 +294,9 @@ typedef enum scn_expect_kind { SCN_EXPECT_ALWAYS = 0, SCN_EXPECT_SOMETIMES } scn
 typedef struct scn_expect {
     scn_expect_kind kind;
     char expr[SCN_EXPR_LEN];
-    scn_mark mark;
+    scn_mark mark;      /* of the expression's first character */
+    bool exact_columns; /* the expression is its source text on one line (no escape, no
+                           folding): character N is at mark.column + N */
 } scn_expect;
 
 /* One effective setting of a scenario entry as its broker family resolves it, every

@@ -68,9 +68,17 @@ __attribute__((format(printf, 3, 4))) static int expect_error(const expect_conte
                                                               size_t offset, const char *fmt, ...)
 {
     if (ctx->error == NULL) return BL_EXIT_BAD_INPUT;
+    /* The token's own column where the source is the text; else the expression's start
+     * and the token's place in it (an escaped or multi-line expression). */
+    bool exact = ctx->expect->exact_columns;
     int prefix =
-        snprintf(ctx->error, SCN_ERROR_LEN, "%s:%u:%u: ", ctx->scenario->path,
-                 (unsigned)ctx->expect->mark.line, (unsigned)(ctx->expect->mark.column + offset));
+        exact ? snprintf(ctx->error, SCN_ERROR_LEN, "%s:%u:%u: ", ctx->scenario->path,
+                         (unsigned)ctx->expect->mark.line,
+                         (unsigned)(ctx->expect->mark.column + offset))
+              : snprintf(ctx->error, SCN_ERROR_LEN,
+                         "%s:%u:%u: at character %zu of the expression: ", ctx->scenario->path,
+                         (unsigned)ctx->expect->mark.line, (unsigned)ctx->expect->mark.column,
+                         offset + 1);
     if (prefix < 0 || prefix >= SCN_ERROR_LEN) return BL_EXIT_BAD_INPUT;
     va_list args;
     va_start(args, fmt);
@@ -558,8 +566,8 @@ static void lint_operand(scn_lint_sink *sink, const scn_expect *expect,
 {
     if (operand->kind != OPERAND_METRIC) return;
     const scn_scenario *scenario = sink->scenario;
-    scn_mark mark = expect->mark;
-    mark.column += (uint32_t)operand->offset;
+    scn_mark mark = expect->mark; /* the metric's column, where columns are exact */
+    if (expect->exact_columns) mark.column += (uint32_t)operand->offset;
     const char *why = NULL;
     char name[SCN_NAME_LEN + 64];
     if (operand->scope == SCOPE_PRODUCER) {
