@@ -41,6 +41,7 @@ static void set_expect(const char *expr)
     expect->kind = SCN_EXPECT_ALWAYS;
     snprintf(expect->expr, SCN_EXPR_LEN, "%s", expr);
     expect->mark = (scn_mark){EXPR_LINE + g_scenario->expect_count, EXPR_COLUMN};
+    expect->exact_columns = true; /* a plain one-line expression, as the loader marks it */
     g_scenario->expect_count++;
 }
 
@@ -181,6 +182,24 @@ static void test_unknown_group(void **unused)
     (void)unused;
     assert_error("bill.lost == 0", EXPR_COLUMN, "unknown group 'bill'");
     assert_error("lost == audit.lost", EXPR_COLUMN + 8, "unknown group 'audit'");
+}
+
+/* An expression whose source is not its text (escaped, folded over lines): the error
+ * gives the expression's start and the token's place in it, never a wrong column. */
+static void test_inexact_columns(void **unused)
+{
+    (void)unused;
+    g_scenario->expect_count = 0;
+    set_expect("lost == audit.lost");
+    g_scenario->expects[0].exact_columns = false;
+    char error[SCN_ERROR_LEN] = "";
+    assert_int_equal(expect_validate(g_scenario, error), BL_EXIT_BAD_INPUT);
+    char expected[160];
+    snprintf(expected, sizeof expected,
+             "claims/c16.yaml:%d:%d: at character 9 of the expression: unknown group 'audit'",
+             EXPR_LINE, EXPR_COLUMN);
+    if (strncmp(error, expected, strlen(expected)) != 0)
+        fail_msg("got '%s', expected '%s...'", error, expected);
 }
 
 static void test_bare_metric_needs_one_group(void **unused)
@@ -326,6 +345,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_parse_errors_exact_column, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_metric, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inexact_columns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_group, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bare_metric_needs_one_group, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dotted_group_name, setup, teardown),
