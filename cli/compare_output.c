@@ -13,6 +13,7 @@
 #include "../engine/atomic_file.h"
 #include "../engine/bl_assert.h"
 #include "../reports/report_doc.h"
+#include "../reports/sweep_summary.h"
 #include "cli_common.h"
 
 #define NAME_WIDTH_MIN 32 /* the first column: at least this, or the longest name */
@@ -122,12 +123,8 @@ static void print_table(FILE *out, const json_t *document, bool md)
     {
         /* Metrics show without their section ("lost" under "group billing"). */
         const char *name = json_string_value(json_object_get(row0, "metric"));
-        const char *last = strrchr(name, '.');
-        size_t length = strncmp(name, "totals.", 7) == 0 ? strlen(name) - 7 : strlen(name);
-        if (last != NULL && strstr(name, ".latency.") != NULL)
-            length = strlen(strstr(name, ".latency.") + 1);
-        else if (last != NULL)
-            length = strlen(last + 1);
+        size_t prefix = sweep_metric_section(name);
+        size_t length = strlen(name) - (prefix > 0 ? prefix + 1 : 0);
         if (length > longest) longest = length;
     }
     g_name_width = (int)(longest + 2 > NAME_WIDTH_MAX ? NAME_WIDTH_MAX : longest + 2);
@@ -168,20 +165,14 @@ static void print_table(FILE *out, const json_t *document, bool md)
     {
         const char *name = json_string_value(json_object_get(row, "metric"));
         bool seconds = strcmp(json_string_value(json_object_get(row, "unit")), "s") == 0;
-        const char *dot = strchr(name, '.');
-        const char *second =
-            dot != NULL && strncmp(name, "totals.", 7) != 0 ? strchr(dot + 1, '.') : dot;
-        size_t prefix = second != NULL ? (size_t)(second - name) : 0;
+        size_t prefix = sweep_metric_section(name);
         if (!md && (strlen(section) != prefix || strncmp(section, name, prefix) != 0)) {
             snprintf(section, sizeof section, "%.*s", (int)prefix, name);
-            if (strncmp(section, "groups.", 7) == 0)
-                fprintf(out, "  group %s\n", section + 7);
-            else if (strncmp(section, "producers.", 10) == 0)
-                fprintf(out, "  %s\n", section + 10);
-            else
-                fprintf(out, "  %s\n", section);
+            char label[300];
+            sweep_section_label(name, prefix, label, sizeof label);
+            fprintf(out, "  %s\n", label);
         }
-        print_name(out, md, md ? name : name + prefix + 1);
+        print_name(out, md, md || prefix == 0 ? name : name + prefix + 1);
         size_t v;
         json_t *cell;
         json_array_foreach(json_object_get(row, "values"), v, cell)

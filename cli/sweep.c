@@ -380,19 +380,11 @@ void sweep_print(FILE *out, const json_t *sweep, sweep_format format, const char
     json_object_foreach(json_object_get(sweep, "metrics"), name, metric)
     {
         /* Text groups the metrics by their section (totals, a group, a producer). */
-        const char *dot = strchr(name, '.');
-        const char *second =
-            dot != NULL && strncmp(name, "totals.", 7) != 0 ? strchr(dot + 1, '.') : dot;
-        size_t prefix = second != NULL ? (size_t)(second - name) : 0;
+        size_t prefix = sweep_metric_section(name);
         if (!md && (strlen(section) != prefix || strncmp(section, name, prefix) != 0)) {
             snprintf(section, sizeof section, "%.*s", (int)prefix, name);
             char label[300];
-            if (strncmp(section, "groups.", 7) == 0)
-                snprintf(label, sizeof label, "group %s", section + 7);
-            else if (strncmp(section, "producers.", 10) == 0)
-                snprintf(label, sizeof label, "%s", section + 10);
-            else
-                snprintf(label, sizeof label, "%s", section);
+            sweep_section_label(name, prefix, label, sizeof label);
             fprintf(out, "  %-32s %5s %11s %25s %10s %10s\n", label, "n", "mean",
                     "95% CI of the mean", "min", "max");
         }
@@ -414,8 +406,8 @@ void sweep_print(FILE *out, const json_t *sweep, sweep_format format, const char
         if (md)
             fprintf(out, "| %s | %lld | %s | %s | %s | %s |\n", name, n, mean, ci, min, max);
         else
-            fprintf(out, "    %-30s %5lld %11s %25s %10s %10s\n", name + prefix + 1, n, mean, ci,
-                    min, max);
+            fprintf(out, "    %-30s %5lld %11s %25s %10s %10s\n",
+                    prefix > 0 ? name + prefix + 1 : name, n, mean, ci, min, max);
     }
     const json_t *faults = json_object_get(sweep, "faults");
     if (json_is_object(faults))

@@ -416,6 +416,25 @@ char *sweep_dumps(const json_t *sweep)
     return text;
 }
 
+size_t sweep_metric_section(const char *name)
+{
+    const char *dot = strchr(name, '.');
+    if (dot == NULL) return 0;
+    if (strncmp(name, "totals.", 7) == 0) return (size_t)(dot - name);
+    const char *second = strchr(dot + 1, '.');
+    return second != NULL ? (size_t)(second - name) : 0;
+}
+
+void sweep_section_label(const char *name, size_t length, char *out, size_t size)
+{
+    if (length > 7 && strncmp(name, "groups.", 7) == 0)
+        snprintf(out, size, "group %.*s", (int)(length - 7), name + 7);
+    else if (length > 10 && strncmp(name, "producers.", 10) == 0)
+        snprintf(out, size, "%.*s", (int)(length - 10), name + 10);
+    else
+        snprintf(out, size, "%.*s", (int)length, name);
+}
+
 bool sweep_held(const json_t *sweep)
 {
     if (json_integer_value(json_object_get(sweep, "failed_runs")) != 0) return false;

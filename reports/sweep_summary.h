@@ -12,6 +12,7 @@
 #define BL_SWEEP_SUMMARY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -48,6 +49,14 @@ char *sweep_dumps(const json_t *sweep);
 /* Reads a sweep.json back into its header fields and runs (borrowed from `sweep`).
  * Returns 0, or -1 with `error` (256 bytes) naming what is wrong. */
 int sweep_parse(const json_t *sweep, sweep_header *header, const json_t **runs, char *error);
+
+/* The section a flattened metric name belongs to ("totals", "groups.NAME",
+ * "producers.NAME") as the length of that prefix of `name` (0 if it has none); the
+ * metric's own name ("lost", "latency.e2e.p99") follows at name + length + 1. */
+size_t sweep_metric_section(const char *name);
+/* The heading of the section `name` starts with (length from sweep_metric_section):
+ * "group NAME", the producer's instance name, or "totals". */
+void sweep_section_label(const char *name, size_t length, char *out, size_t size);
 
 /* The verdict of a sweep: every expectation's over the seeds held, and no run failed. */
 bool sweep_held(const json_t *sweep);
