@@ -250,16 +250,12 @@ int cmd_check(int argc, char **argv)
     int rc = BL_EXIT_OK;
     for (int i = 0; i < argc && rc == BL_EXIT_OK; i++) {
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(argv[i], "--seeds") == 0) {
-            options.scenario_seed = false;
-            if (!cli_parse_seed_range(value, &options.first_seed, &options.last_seed))
-                rc = cli_usage_error("--seeds needs a range A..B of seeds (A <= B)", usage_check);
-            i++;
-        } else if (strcmp(argv[i], "--jobs") == 0) {
-            if (!cli_parse_u64(value, &workers) || workers < 1 || workers > 1024)
-                rc = cli_usage_error("--jobs needs a number of processes from 1 to 1024",
-                                     usage_check);
-            i++;
+        if (strcmp(argv[i], "--seeds") == 0) options.scenario_seed = false;
+        int seed_option = sweep_seed_option(argc, argv, &i, &options.first_seed, &options.last_seed,
+                                            &workers, usage_check);
+        if (seed_option > 1) rc = seed_option;
+        if (seed_option != 0) {
+            continue;
         } else if (strcmp(argv[i], "--junit") == 0 || strcmp(argv[i], "--out") == 0) {
             if (value == NULL) rc = cli_usage_errorf(usage_check, "%s needs a path", argv[i]);
             if (argv[i][2] == 'j')

@@ -181,16 +181,11 @@ int cmd_compare(int argc, char **argv)
     uint32_t file_count = 0;
     for (int i = 0; i < argc; i++) {
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(argv[i], "--seeds") == 0) {
-            if (!cli_parse_seed_range(value, &options.first_seed, &options.last_seed))
-                return cli_usage_error("--seeds needs a range A..B of seeds (A <= B)",
-                                       usage_compare);
-            i++;
-        } else if (strcmp(argv[i], "--jobs") == 0) {
-            if (!cli_parse_u64(value, &workers) || workers < 1 || workers > 1024)
-                return cli_usage_error("--jobs needs a number of processes from 1 to 1024",
-                                       usage_compare);
-            i++;
+        int seed_option = sweep_seed_option(argc, argv, &i, &options.first_seed, &options.last_seed,
+                                            &workers, usage_compare);
+        if (seed_option > 1) return seed_option;
+        if (seed_option == 1) {
+            continue;
         } else if (strcmp(argv[i], "--out") == 0) {
             if (value == NULL) return cli_usage_error("--out needs a directory", usage_compare);
             out_dir = value;

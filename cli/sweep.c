@@ -56,6 +56,23 @@ static const char usage_merge[] =
     "Exit as `sweep`: 0 every expectation held, 1 one failed, 2 bad input (a shard\n"
     "missing, repeated, partial or from another scenario), 3 a run had failed.\n";
 
+int sweep_seed_option(int argc, char **argv, int *i, uint64_t *first_seed, uint64_t *last_seed,
+                      uint64_t *workers, const char *usage)
+{
+    const char *value = *i + 1 < argc ? argv[*i + 1] : NULL;
+    if (strcmp(argv[*i], "--seeds") == 0) {
+        if (!cli_parse_seed_range(value, first_seed, last_seed))
+            return cli_usage_error("--seeds needs a range A..B of seeds (A <= B)", usage);
+    } else if (strcmp(argv[*i], "--jobs") == 0) {
+        if (!cli_parse_u64(value, workers) || *workers < 1 || *workers > 1024)
+            return cli_usage_error("--jobs needs a number of processes from 1 to 1024", usage);
+    } else {
+        return 0;
+    }
+    ++*i;
+    return 1;
+}
+
 bool sweep_parse_format(const char *text, sweep_format *format)
 {
     if (text == NULL) return false;
@@ -495,16 +512,12 @@ int cmd_sweep(int argc, char **argv)
     sweep_format format = SWEEP_FORMAT_TEXT;
     for (int i = 0; i < argc; i++) {
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(argv[i], "--seeds") == 0) {
-            seeds = value;
-            if (!cli_parse_seed_range(value, &options.first_seed, &options.last_seed))
-                return cli_usage_error("--seeds needs a range A..B of seeds (A <= B)", usage_sweep);
-            i++;
-        } else if (strcmp(argv[i], "--jobs") == 0) {
-            if (!cli_parse_u64(value, &workers) || workers < 1 || workers > 1024)
-                return cli_usage_error("--jobs needs a number of processes from 1 to 1024",
-                                       usage_sweep);
-            i++;
+        if (strcmp(argv[i], "--seeds") == 0) seeds = value;
+        int seed_option = sweep_seed_option(argc, argv, &i, &options.first_seed, &options.last_seed,
+                                            &workers, usage_sweep);
+        if (seed_option > 1) return seed_option;
+        if (seed_option == 1) {
+            continue;
         } else if (strcmp(argv[i], "--shard") == 0) {
             uint64_t k = 0, n = 0;
             const char *slash = value != NULL ? strchr(value, '/') : NULL;

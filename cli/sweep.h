@@ -73,6 +73,13 @@ int sweep_exit_code(const json_t *sweep);
 /* Prints the sweep's aggregate: metric table, anomalies, expectation verdicts. */
 void sweep_print(FILE *out, const json_t *sweep, sweep_format format, const char *sweep_path);
 
+/* --seeds A..B and --jobs N, read alike by sweep, check and compare: when argv[*i] is
+ * one of them, parses its value into *first_seed, *last_seed or *workers, steps *i past
+ * it and returns 1 (or prints the usage error and returns 2); returns 0 for any other
+ * argument. */
+int sweep_seed_option(int argc, char **argv, int *i, uint64_t *first_seed, uint64_t *last_seed,
+                      uint64_t *workers, const char *usage);
+
 /* Parses --format's value; false if it is not text, json or md. */
 bool sweep_parse_format(const char *text, sweep_format *format);
 
