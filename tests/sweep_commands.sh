@@ -110,8 +110,8 @@ expect_out "check replay" "replay: brokerlab run $out/failing/c26-never-reorders
 expect_out "check sometimes failure" "sometimes lost > 0: held on none of 2 seeds" "$out/stdout"
 expect_out "check PASS line" "^PASS c16-kafka-kill9-duplicates" "$out/stdout"
 expect_out "check faults bit" "held on none of 2 seeds; every fault bit on 2 of 2 seeds" "$out/stdout"
-# A `sometimes` about a fault that never bit says so: broker 2 of 3 leads no partition
-# (t/0 is on broker 0) and coordinates no group.
+# A `sometimes` about a fault that never bit says so: with one replica, t/0 has no
+# follower to crash.
 cat > "$out/misses.yaml" <<'YAML'
 name: fault-misses
 duration: 5s
@@ -124,7 +124,7 @@ producers:
 consumers:
   - { group: g, topic: t }
 faults:
-  - { at: 2s, crash: broker(2) }
+  - { at: 2s, crash: follower(t/0) }
 expect:
   - sometimes: lost > 0
 YAML

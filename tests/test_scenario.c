@@ -337,8 +337,8 @@ static void check_full_faults_a(const scn_scenario *s)
     assert_int_equal(f[4].restart_after_us, 20 * S);
     assert_int_equal(f[4].target.kind, SCN_SEL_FAMILY);
     assert_int_equal(f[4].target.family_kind, KAFKA_SELECTOR_LEADER);
-    assert_int_equal(f[4].target.family_args[KAFKA_LEADER_ARG_TOPIC], 0);
-    assert_int_equal(f[4].target.family_args[KAFKA_LEADER_ARG_PARTITION], 5);
+    assert_int_equal(f[4].target.family_args[KAFKA_PARTITION_ARG_TOPIC], 0);
+    assert_int_equal(f[4].target.family_args[KAFKA_PARTITION_ARG_PARTITION], 5);
     assert_int_equal(f[5].kind, SCN_FAULT_KILL9);
     assert_int_equal(f[5].restart_after_us, 2 * S);
     assert_selector(&f[5].target, SCN_SEL_CONSUMER, 0, 1, false);

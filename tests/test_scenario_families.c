@@ -167,7 +167,7 @@ static void test_presets_and_selectors_of_every_family(void **state)
                      BL_EXIT_BAD_INPUT);
     assert_string_equal(
         error, "f.yaml:5:30: faults[0].disk_full: 'producers' is not a broker, expected broker(N), "
-               "brokers or leader(TOPIC/PARTITION)");
+               "brokers, leader(TOPIC/PARTITION), follower(TOPIC/PARTITION) or coordinator(GROUP)");
     free(s);
 }
 

@@ -1,7 +1,7 @@
 /* kafka_family.c — assembles a Kafka-style cluster for a run: brokers, producers,
- * consumers and the groups' dedup stores; resolves leader(t/p), applies a consumer's
- * stall and says what stopping a node hits, for the fault injector; reports the
- * effective durability settings (see family.h). */
+ * consumers and the groups' dedup stores; resolves leader(t/p), follower(t/p) and
+ * coordinator(g), applies a consumer's stall and says what stopping a node hits, for
+ * the fault injector; reports the effective durability settings (see family.h). */
 #include "kafka_family.h"
 
 #include <stdarg.h>
@@ -46,7 +46,7 @@ static void *kafka_build(const scn_scenario *scenario)
     cluster->options = kafka_cluster_options_of(&scenario->cluster);
     for (uint32_t t = 0; t < scenario->topic_count; t++)
         cluster->topics[t] = kafka_topic_options_of(&scenario->topics[t]);
-    kafka_metadata_init(&cluster->metadata, scenario, cluster->topics);
+    kafka_metadata_init(&cluster->metadata, scenario, cluster->topics, scenario->seed);
     cluster->broker_count = scenario->cluster.broker_count;
     for (uint32_t b = 0; b < cluster->broker_count; b++) {
         run->brokers[b] = kafka_broker_create(cluster, b);
@@ -70,18 +70,47 @@ static void *kafka_build(const scn_scenario *scenario)
     return run;
 }
 
+/* follower(TOPIC/P): the first in-sync replica after the leader, in replica order; none
+ * while the partition has only its leader. */
+static int32_t first_follower(const kafka_partition_state *state)
+{
+    for (uint32_t r = 0; r < state->replica_count; r++) {
+        uint16_t broker = state->replicas[r];
+        if (broker != state->leader && (state->isr_brokers >> broker & 1u) != 0) return broker;
+    }
+    return -1;
+}
+
+/* The family's selectors, read from the cluster metadata when the fault fires. */
 static uint32_t kafka_resolve(void *state, const scn_selector *selector, sim_node **out,
                               uint32_t max)
 {
     kafka_run *run = state;
+    const kafka_metadata *metadata = &run->cluster.metadata;
     BL_ASSERTF(selector->kind == SCN_SEL_FAMILY, "selector kind %d is not Kafka's",
                (int)selector->kind);
     BL_ASSERT(max >= 1);
-    BL_ASSERTF(selector->family_kind == KAFKA_SELECTOR_LEADER, "Kafka selector kind %u",
-               selector->family_kind);
-    uint32_t topic = selector->family_args[KAFKA_LEADER_ARG_TOPIC];
-    uint32_t partition = selector->family_args[KAFKA_LEADER_ARG_PARTITION];
-    out[0] = run->brokers[kafka_metadata_leader(&run->cluster.metadata, topic, partition)]->node;
+    int32_t broker = -1;
+    switch (selector->family_kind) {
+    case KAFKA_SELECTOR_LEADER:
+    case KAFKA_SELECTOR_FOLLOWER: {
+        uint32_t topic = selector->family_args[KAFKA_PARTITION_ARG_TOPIC];
+        uint32_t partition = selector->family_args[KAFKA_PARTITION_ARG_PARTITION];
+        if (selector->family_kind == KAFKA_SELECTOR_LEADER)
+            broker = (int32_t)kafka_metadata_leader(metadata, topic, partition);
+        else
+            broker = first_follower(kafka_metadata_partition(metadata, topic, partition));
+        break;
+    }
+    case KAFKA_SELECTOR_COORDINATOR:
+        broker = (int32_t)kafka_metadata_coordinator(metadata,
+                                                     selector->family_args[KAFKA_GROUP_ARG_GROUP]);
+        break;
+    default: BL_ASSERTF(false, "Kafka selector kind %u", selector->family_kind);
+    }
+    if (broker < 0) return 0;
+    BL_ASSERT((uint32_t)broker < run->cluster.broker_count);
+    out[0] = run->brokers[broker]->node;
     return 1;
 }
 

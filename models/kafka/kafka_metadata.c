@@ -6,9 +6,47 @@
 #include <string.h>
 
 #include "../../engine/bl_assert.h"
+#include "../../engine/rng.h"
+#include "kafka_placement.h"
+
+uint32_t kafka_group_partition_for(const char *group_id, uint32_t partitions)
+{
+    BL_ASSERT(partitions >= 1);
+    uint32_t hash = 0; /* String.hashCode: s[0]*31^(n-1) + ... + s[n-1], in int arithmetic */
+    for (const unsigned char *c = (const unsigned char *)group_id; *c != '\0'; c++)
+        hash = hash * 31u + *c;
+    int32_t signed_hash = (int32_t)hash;
+    /* Utils.abs: Integer.MIN_VALUE maps to 0, where Math.abs would stay negative */
+    uint32_t magnitude = signed_hash == INT32_MIN ? 0u
+                         : signed_hash < 0        ? (uint32_t)(-signed_hash)
+                                                  : (uint32_t)signed_hash;
+    return magnitude % partitions;
+}
+
+/* Writes the placement of one topic into `partitions`. */
+static void place(kafka_partition_state *partitions, gsl_rng *rng, uint32_t broker_count,
+                  uint32_t partition_count, uint32_t replication_factor)
+{
+    uint16_t *replicas = calloc((size_t)partition_count * replication_factor, sizeof *replicas);
+    BL_ASSERT(replicas != NULL);
+    kafka_place_topic(rng, broker_count, partition_count, replication_factor, replicas);
+    for (uint32_t p = 0; p < partition_count; p++) {
+        kafka_partition_state *state = &partitions[p];
+        memcpy(state->replicas, &replicas[(size_t)p * replication_factor],
+               replication_factor * sizeof *replicas);
+        state->replica_count = (uint16_t)replication_factor;
+        /* PartitionChangeBuilder at creation: ISR = the replicas, leader = isr[0],
+         * epochs 0 (ReplicationControlManager.buildPartitionRegistration) */
+        state->leader = state->replicas[0];
+        state->leader_epoch = 0;
+        for (uint32_t r = 0; r < replication_factor; r++)
+            state->isr_brokers |= 1u << state->replicas[r];
+    }
+    free(replicas);
+}
 
 void kafka_metadata_init(kafka_metadata *metadata, const scn_scenario *scenario,
-                         const kafka_topic_options *topics)
+                         const kafka_topic_options *topics, uint64_t seed)
 {
     BL_ASSERT(scenario->cluster.broker_count >= 1 &&
               scenario->cluster.broker_count <= SCN_BROKERS_MAX);
@@ -21,25 +59,31 @@ void kafka_metadata_init(kafka_metadata *metadata, const scn_scenario *scenario,
         metadata->topic_partitions[t] = scenario->topics[t].partition_count;
         metadata->partition_count += scenario->topics[t].partition_count;
     }
-    metadata->partitions = calloc(metadata->partition_count, sizeof *metadata->partitions);
+    metadata->offsets_base = metadata->partition_count;
+    metadata->offsets_replication_factor = KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR;
+    if (metadata->offsets_replication_factor > metadata->broker_count)
+        metadata->offsets_replication_factor = metadata->broker_count;
+    metadata->partitions = calloc(metadata->partition_count + KAFKA_OFFSETS_TOPIC_PARTITIONS,
+                                  sizeof *metadata->partitions);
     BL_ASSERT(metadata->partitions != NULL);
+    gsl_rng *rng = rng_stream(seed, "kafka/placement");
     for (uint32_t t = 0; t < scenario->topic_count; t++) {
         uint32_t replication_factor = topics[t].replication_factor;
         BL_ASSERTF(replication_factor >= 1 && replication_factor <= KAFKA_REPLICAS_MAX &&
                        replication_factor <= metadata->broker_count,
                    "replication factor %u of topic %u", replication_factor, t);
-        for (uint32_t p = 0; p < metadata->topic_partitions[t]; p++) {
-            kafka_partition_state *state = &metadata->partitions[metadata->topic_base[t] + p];
-            for (uint32_t r = 0; r < replication_factor; r++)
-                state->replicas[r] = (uint16_t)((t + p + r) % metadata->broker_count);
-            state->replica_count = (uint16_t)replication_factor;
-            state->leader = state->replicas[0];
-            state->isr_brokers = 1u << state->leader;
-        }
+        place(&metadata->partitions[metadata->topic_base[t]], rng, metadata->broker_count,
+              metadata->topic_partitions[t], replication_factor);
     }
+    /* __consumer_offsets: Kafka creates it at the first FindCoordinator; here it exists
+     * from the start, placed after the scenario's topics. */
+    place(&metadata->partitions[metadata->offsets_base], rng, metadata->broker_count,
+          KAFKA_OFFSETS_TOPIC_PARTITIONS, metadata->offsets_replication_factor);
+    gsl_rng_free(rng);
     metadata->group_count = scenario->consumer_count;
     for (uint32_t g = 0; g < scenario->consumer_count; g++)
-        metadata->coordinators[g] = (uint16_t)((g * 7 + 1) % metadata->broker_count);
+        metadata->group_offsets_partition[g] =
+            kafka_group_partition_for(scenario->consumers[g].group, KAFKA_OFFSETS_TOPIC_PARTITIONS);
 }
 
 void kafka_metadata_free(kafka_metadata *metadata)
@@ -57,6 +101,13 @@ const kafka_partition_state *kafka_metadata_partition(const kafka_metadata *meta
     return &metadata->partitions[metadata->topic_base[topic] + partition];
 }
 
+const kafka_partition_state *kafka_metadata_offsets_partition(const kafka_metadata *metadata,
+                                                              uint32_t partition)
+{
+    BL_ASSERTF(partition < KAFKA_OFFSETS_TOPIC_PARTITIONS, "offsets partition %u", partition);
+    return &metadata->partitions[metadata->offsets_base + partition];
+}
+
 uint32_t kafka_metadata_leader(const kafka_metadata *metadata, uint32_t topic, uint32_t partition)
 {
     const kafka_partition_state *state = kafka_metadata_partition(metadata, topic, partition);
@@ -68,5 +119,8 @@ uint32_t kafka_metadata_leader(const kafka_metadata *metadata, uint32_t topic, u
 uint32_t kafka_metadata_coordinator(const kafka_metadata *metadata, uint32_t group)
 {
     BL_ASSERTF(group < metadata->group_count, "group %u of %u", group, metadata->group_count);
-    return metadata->coordinators[group];
+    const kafka_partition_state *state =
+        kafka_metadata_offsets_partition(metadata, metadata->group_offsets_partition[group]);
+    BL_ASSERT(state->leader < metadata->broker_count);
+    return state->leader;
 }

@@ -4,12 +4,13 @@
  * MetadataCache and the client's Metadata). Brokers and clients ask it; nobody
  * computes a placement of their own.
  *
- * Placement: replicas in round robin over the brokers from a per-partition start
- * (topic index + partition), the first replica the preferred leader; with one replica
- * per partition (this model's scope until replication lands) the leader is the only
- * replica, the epoch stays 0 and the ISR is the leader alone. A group's coordinator is
- * the leader of its __consumer_offsets partition (hash(group.id) mod 50 in Kafka; here
- * the group's index stands for its hash, spread over the brokers). */
+ * Placement: every topic in file order, then the internal __consumer_offsets topic,
+ * placed as KRaft's StripedReplicaPlacer places a new topic (kafka_placement.c), from
+ * the run's seed; the first replica is the preferred leader and leads at the start.
+ * A group's coordinator is the leader of its __consumer_offsets partition,
+ * abs(groupId.hashCode()) % offsets.topic.num.partitions
+ * (GroupCoordinatorService.partitionFor). Until replication lands every data topic has
+ * one replica and the leader never changes (epoch 0, ISR = the leader). */
 #ifndef BL_KAFKA_METADATA_H
 #define BL_KAFKA_METADATA_H
 
@@ -18,7 +19,12 @@
 #include "../../engine/scenario.h"
 #include "kafka_options.h"
 
-#define KAFKA_REPLICAS_MAX 1 /* replication_factor: 1 until replication lands */
+#define KAFKA_REPLICAS_MAX                     SCN_BROKERS_MAX /* a partition has at most one replica a broker */
+/* __consumer_offsets: offsets.topic.num.partitions and offsets.topic.replication.factor,
+ * Kafka's defaults (GroupCoordinatorConfig); the replication factor is capped by the
+ * broker count (Kafka would refuse to create the topic below it). */
+#define KAFKA_OFFSETS_TOPIC_PARTITIONS         50
+#define KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR 3
 
 typedef struct kafka_partition_state {
     uint16_t replicas[KAFKA_REPLICAS_MAX]; /* broker indices, preferred leader first */
@@ -30,19 +36,23 @@ typedef struct kafka_partition_state {
 
 typedef struct kafka_metadata {
     uint32_t broker_count;
-    uint32_t topic_count;
+    uint32_t topic_count; /* the scenario's topics; __consumer_offsets comes after them */
     uint32_t topic_partitions[SCN_TOPICS_MAX];
     uint32_t topic_base[SCN_TOPICS_MAX]; /* index of the topic's partition 0 */
-    kafka_partition_state *partitions;   /* every topic's, topic by topic */
-    uint32_t partition_count;
-    uint16_t coordinators[SCN_GROUPS_MAX]; /* broker index of each group's coordinator */
+    kafka_partition_state *partitions;   /* every topic's, topic by topic, then the offsets
+                                            topic's */
+    uint32_t partition_count;            /* of the scenario's topics */
+    uint32_t offsets_base;               /* index of __consumer_offsets partition 0 */
+    uint32_t offsets_replication_factor;
+    uint32_t group_offsets_partition[SCN_GROUPS_MAX]; /* partitionFor(group) */
     uint32_t group_count;
 } kafka_metadata;
 
 _Static_assert(SCN_BROKERS_MAX <= 32, "the ISR is a 32-bit set of brokers");
 
+/* Places every topic from `seed` (stream kafka/placement). */
 void kafka_metadata_init(kafka_metadata *metadata, const scn_scenario *scenario,
-                         const kafka_topic_options *topics);
+                         const kafka_topic_options *topics, uint64_t seed);
 void kafka_metadata_free(kafka_metadata *metadata);
 const kafka_partition_state *kafka_metadata_partition(const kafka_metadata *metadata,
                                                       uint32_t topic, uint32_t partition);
@@ -50,5 +60,11 @@ const kafka_partition_state *kafka_metadata_partition(const kafka_metadata *meta
 uint32_t kafka_metadata_leader(const kafka_metadata *metadata, uint32_t topic, uint32_t partition);
 /* The broker index coordinating consumer group `group` (its scenario entry). */
 uint32_t kafka_metadata_coordinator(const kafka_metadata *metadata, uint32_t group);
+/* A __consumer_offsets partition's state. */
+const kafka_partition_state *kafka_metadata_offsets_partition(const kafka_metadata *metadata,
+                                                              uint32_t partition);
+/* GroupCoordinatorService.partitionFor: Utils.abs(groupId.hashCode()) % partitions, with
+ * Java's String.hashCode over the name's characters (ASCII: one UTF-16 unit each). */
+uint32_t kafka_group_partition_for(const char *group_id, uint32_t partitions);
 
 #endif

@@ -1,7 +1,8 @@
 /* kafka_schema.c — the Kafka family's part of the scenario format: its cluster, topic,
  * producer and consumer keys with their ranges and defaults (Kafka 3.x/4.0 client and
  * broker defaults: ProducerConfig, ConsumerConfig, LogConfig), the relations Kafka's
- * config validation enforces, and the leader(TOPIC/PARTITION) selector. The loader
+ * config validation enforces, and the leader(TOPIC/PARTITION), follower(TOPIC/PARTITION)
+ * and coordinator(GROUP) selectors. The loader
  * composes these into the family-neutral sections (engine/schema.h) when
  * cluster.preset is `kafka`. */
 #include "kafka_schema.h"
@@ -188,20 +189,20 @@ static const scn_schema kafka_consumer_schema =
 
 /* ---- selectors ---- */
 
-/* leader(TOPIC/PARTITION): family_args = topic index, partition. */
-static bool kafka_leader_parse(scn_ctx *ctx, yaml_node_t *node, const char *text, char *arg,
-                               scn_selector *selector)
+/* TOPIC/PARTITION, the argument of leader(...) and follower(...): family_args = topic
+ * index, partition. */
+static bool kafka_partition_arg_parse(scn_ctx *ctx, yaml_node_t *node, const char *text, char *arg,
+                                      scn_selector *selector, const char *syntax)
 {
     char names[SCN_LIST_TEXT_LEN];
     char *slash = strchr(arg, '/');
     if (slash == NULL) {
-        return scn_fail(ctx, node, "%s: bad selector '%s', expected leader(TOPIC/PARTITION)",
-                        ctx->where, text);
+        return scn_fail(ctx, node, "%s: bad selector '%s', expected %s", ctx->where, text, syntax);
     }
     *slash = '\0';
     const char *partition = slash + 1;
-    uint32_t *topic_index = &selector->family_args[KAFKA_LEADER_ARG_TOPIC];
-    uint32_t *partition_index = &selector->family_args[KAFKA_LEADER_ARG_PARTITION];
+    uint32_t *topic_index = &selector->family_args[KAFKA_PARTITION_ARG_TOPIC];
+    uint32_t *partition_index = &selector->family_args[KAFKA_PARTITION_ARG_PARTITION];
     if (!scn_topic_find(ctx->out, arg, topic_index)) {
         return scn_fail(ctx, node, "%s: unknown topic '%s' in '%s', expected one of: %s",
                         ctx->where, arg, text, scn_topic_names(ctx->out, names, sizeof names));
@@ -221,14 +222,57 @@ static bool kafka_leader_parse(scn_ctx *ctx, yaml_node_t *node, const char *text
     return true;
 }
 
-/* leader(TOPIC/PARTITION) back from family_args. */
-static void kafka_leader_format(const scn_scenario *scenario, const scn_selector *selector,
-                                char *buf, size_t buf_len)
+static bool kafka_leader_parse(scn_ctx *ctx, yaml_node_t *node, const char *text, char *arg,
+                               scn_selector *selector)
 {
-    uint32_t topic = selector->family_args[KAFKA_LEADER_ARG_TOPIC];
+    return kafka_partition_arg_parse(ctx, node, text, arg, selector, "leader(TOPIC/PARTITION)");
+}
+
+static bool kafka_follower_parse(scn_ctx *ctx, yaml_node_t *node, const char *text, char *arg,
+                                 scn_selector *selector)
+{
+    return kafka_partition_arg_parse(ctx, node, text, arg, selector, "follower(TOPIC/PARTITION)");
+}
+
+/* coordinator(GROUP): family_args = the group's consumer entry. */
+static bool kafka_coordinator_parse(scn_ctx *ctx, yaml_node_t *node, const char *text, char *arg,
+                                    scn_selector *selector)
+{
+    const scn_scenario *scenario = ctx->out;
+    for (uint32_t g = 0; g < scenario->consumer_count; g++) {
+        if (strcmp(scenario->consumers[g].group, arg) == 0) {
+            selector->family_args[KAFKA_GROUP_ARG_GROUP] = g;
+            return true;
+        }
+    }
+    char names[SCN_LIST_TEXT_LEN] = "";
+    size_t used = 0;
+    for (uint32_t g = 0; g < scenario->consumer_count && used < sizeof names; g++)
+        used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", g ? ", " : "",
+                                 scenario->consumers[g].group);
+    if (scenario->consumer_count == 0) snprintf(names, sizeof names, "(no consumer group)");
+    return scn_fail(ctx, node, "%s: unknown consumer group '%s' in '%s', expected one of: %s",
+                    ctx->where, arg, text, names);
+}
+
+/* leader(TOPIC/P) or follower(TOPIC/P) back from family_args. */
+static void kafka_partition_format(const scn_scenario *scenario, const scn_selector *selector,
+                                   char *buf, size_t buf_len)
+{
+    uint32_t topic = selector->family_args[KAFKA_PARTITION_ARG_TOPIC];
     BL_ASSERT(topic < scenario->topic_count);
-    snprintf(buf, buf_len, "leader(%s/%u)", scenario->topics[topic].name,
-             (unsigned)selector->family_args[KAFKA_LEADER_ARG_PARTITION]);
+    snprintf(buf, buf_len, "%s(%s/%u)",
+             selector->family_kind == KAFKA_SELECTOR_LEADER ? "leader" : "follower",
+             scenario->topics[topic].name,
+             (unsigned)selector->family_args[KAFKA_PARTITION_ARG_PARTITION]);
+}
+
+static void kafka_coordinator_format(const scn_scenario *scenario, const scn_selector *selector,
+                                     char *buf, size_t buf_len)
+{
+    uint32_t group = selector->family_args[KAFKA_GROUP_ARG_GROUP];
+    BL_ASSERT(group < scenario->consumer_count);
+    snprintf(buf, buf_len, "coordinator(%s)", scenario->consumers[group].group);
 }
 
 static const scn_family_selector kafka_selectors[] = {
@@ -237,7 +281,19 @@ static const scn_family_selector kafka_selectors[] = {
      .kind = KAFKA_SELECTOR_LEADER,
      .names_brokers = true,
      .parse = kafka_leader_parse,
-     .format = kafka_leader_format},
+     .format = kafka_partition_format},
+    {.name = "follower",
+     .syntax = "follower(TOPIC/PARTITION)",
+     .kind = KAFKA_SELECTOR_FOLLOWER,
+     .names_brokers = true,
+     .parse = kafka_follower_parse,
+     .format = kafka_partition_format},
+    {.name = "coordinator",
+     .syntax = "coordinator(GROUP)",
+     .kind = KAFKA_SELECTOR_COORDINATOR,
+     .names_brokers = true,
+     .parse = kafka_coordinator_parse,
+     .format = kafka_coordinator_format},
 };
 
 static const char *const kafka_presets[] = {"kafka", NULL};

@@ -5,9 +5,11 @@
 #include "../../engine/schema.h"
 
 /* scn_selector.family_kind of Kafka's selectors. */
-enum { KAFKA_SELECTOR_LEADER = 0 };
-/* leader(TOPIC/PARTITION)'s scn_selector.family_args. */
-enum { KAFKA_LEADER_ARG_TOPIC = 0, KAFKA_LEADER_ARG_PARTITION = 1 };
+enum { KAFKA_SELECTOR_LEADER = 0, KAFKA_SELECTOR_FOLLOWER, KAFKA_SELECTOR_COORDINATOR };
+/* leader(TOPIC/PARTITION)'s and follower(TOPIC/PARTITION)'s scn_selector.family_args. */
+enum { KAFKA_PARTITION_ARG_TOPIC = 0, KAFKA_PARTITION_ARG_PARTITION = 1 };
+/* coordinator(GROUP)'s scn_selector.family_args: the group's consumer entry. */
+enum { KAFKA_GROUP_ARG_GROUP = 0 };
 
 extern const scn_family_schema kafka_schema;
 
