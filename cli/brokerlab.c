@@ -388,6 +388,7 @@ static int cmd_run(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &wall_start); /* reported only, never simulated */
     check_state *checker = check_begin(scenario->unavailable_after_us);
     check_set_run_length(checker, scenario->duration_us + scenario->drain_us);
+    check_set_load_length(checker, scenario->duration_us);
     hist_options history_options = {.format = options.history_format,
                                     .out = history,
                                     .sink = feed_checker,

@@ -33,6 +33,13 @@ void check_set_run_length(check_state *state, int64_t run_us)
     if (seconds > state->second_count) state->second_count = (size_t)seconds;
 }
 
+void check_set_load_length(check_state *state, int64_t load_us)
+{
+    BL_ASSERT(load_us > 0);
+    BL_ASSERTF(state->records == 0, "the load length is set before the first record");
+    state->load_us = load_us;
+}
+
 check_state *check_begin(int64_t unavailable_after_us)
 {
     BL_ASSERT(unavailable_after_us > 0);
@@ -446,6 +453,7 @@ static void first_process(check_state *state, check_group_state *group, const ch
     BL_ASSERTF(e2e_us >= 0, "process of msg %llu before its intended send time",
                (unsigned long long)rec->msg);
     group->consumed++;
+    if (rec->t_us < state->load_us) group->consumed_in_load++;
     group_second(group, rec->t_us / CHECK_US_PER_S)->consumed++;
     check_hist_add(&group->latency_e2e, e2e_us);
     BL_GROW(group->second_e2e_us, group->second_e2e_capacity, (uint64_t)group->second_e2e_count + 1,

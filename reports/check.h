@@ -18,6 +18,9 @@
  *                 or was acknowledged later than `unavailable_after`
  *   peak_backlog  max over time of (acked messages of the topic - consumed by the group);
  *   drain_s       time from that peak until the backlog is <= max(1, peak/1000)
+ *   throughput_per_s  first processes during the load phase (t < its length), per
+ *                 second of it: the rate the group kept up with (capacity, when the
+ *                 offered load exceeds it)
  * A group's topic is known from its `subscribe` records. */
 #ifndef BL_CHECK_H
 #define BL_CHECK_H
@@ -66,6 +69,8 @@ typedef struct check_group {
     double peak_backlog_at_s;
     double drain_s; /* NAN (no data) if the backlog never drained; 0 if there was none */
     bool drained;   /* the backlog drained, or there never was one */
+    double throughput_per_s; /* NAN (no data) without a load length
+                                (check_set_load_length) or with nothing produced */
     uint64_t examples[CHECK_ANOMALY_KINDS][CHECK_EXAMPLES_MAX]; /* smallest message ids */
     uint32_t example_count[CHECK_ANOMALY_KINDS];
     check_second *seconds; /* second_count entries, owned */
@@ -96,6 +101,8 @@ check_state *check_begin(int64_t unavailable_after_us);
 /* The run's length (duration + drain): the time series then covers every one of its
  * seconds, the quiet ones too (0 if never called: up to the last record). */
 void check_set_run_length(check_state *state, int64_t run_us);
+/* The load phase's length (the scenario's duration, > 0), for throughput_per_s. */
+void check_set_load_length(check_state *state, int64_t load_us);
 /* Records must come in nondecreasing t; asserted. `names` is the table the records
  * index into; it may grow between calls. */
 void check_feed(check_state *state, const hist_record *rec, const hist_names *names);

@@ -180,6 +180,9 @@ static void fill_group(const check_state *state, const check_group_state *group,
         out->drain_s = NAN; /* it never drained: no data */
     else
         out->drain_s = (double)(group->drained_at_us - group->peak_backlog_at_us) / 1e6;
+    out->throughput_per_s = state->load_us > 0 && topic->produced > 0
+                                ? (double)group->consumed_in_load * 1e6 / (double)state->load_us
+                                : NAN;
     memcpy(out->examples, group->examples, sizeof out->examples);
     memcpy(out->example_count, group->example_count, sizeof out->example_count);
     fill_seconds(state, group, out);

@@ -158,6 +158,7 @@ typedef struct check_group_state {
     uint16_t name;
     uint16_t topic; /* topic slot, from the first subscribe */
     uint64_t consumed, deduplicated, redelivered, reordered, reordered_partition;
+    uint64_t consumed_in_load; /* first processes before the load phase ended */
     uint64_t lost, unacked_lost; /* counted by check_end */
     uint64_t duplicated;         /* counted when a message leaves the window, by a
                                         later process of it, or by check_end */
@@ -193,6 +194,7 @@ typedef struct check_producer_state {
 
 struct check_state {
     int64_t unavailable_after_us;
+    int64_t load_us; /* the load phase's length; 0 = not known (check_set_load_length) */
     int64_t last_t_us;
     uint64_t records;
     int64_t second_now;          /* second of the latest record */

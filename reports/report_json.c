@@ -47,6 +47,14 @@ static json_t *seconds_json(double seconds)
     return json_real(rounded == 0 ? 0.0 : rounded); /* never "-0.0" */
 }
 
+/* A rate per second, to 3 decimals; null (no data) when not finite. */
+static json_t *rate_json(double per_s)
+{
+    if (!isfinite(per_s)) return json_null();
+    double rounded = round(per_s * 1e3) / 1e3;
+    return json_real(rounded == 0 ? 0.0 : rounded);
+}
+
 static json_t *percentiles_json(const check_percentiles *p)
 {
     json_t *object = json_object();
@@ -125,6 +133,7 @@ static json_t *group_json(const check_group *group)
     set(object, "peak_backlog_at_s", seconds_json(group->peak_backlog_at_s));
     set(object, "drain_s", seconds_json(group->drain_s));
     set(object, "drained", json_boolean(group->drained));
+    set(object, "throughput_per_s", rate_json(group->throughput_per_s));
     set(object, "examples", examples_json(group));
     set(object, "timeseries", timeseries_json(group));
     return object;

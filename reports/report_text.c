@@ -140,9 +140,12 @@ static void print_backlog(FILE *out, const check_group *group)
 static void print_group(FILE *out, const check_group *group)
 {
     fprintf(out, "group %s (topic %s)\n", group->name, group->topic);
-    fprintf(out, "  %-13s produced %llu   acked %llu   consumed %llu\n", "messages",
+    fprintf(out, "  %-13s produced %llu   acked %llu   consumed %llu", "messages",
             (unsigned long long)group->produced, (unsigned long long)group->acked,
             (unsigned long long)group->consumed);
+    if (isfinite(group->throughput_per_s)) /* the load phase's consumption rate */
+        fprintf(out, "   throughput %.1f/s", group->throughput_per_s);
+    fprintf(out, "\n");
     fprintf(out,
             "  %-13s lost %llu   unacked-lost %llu   duplicated %llu   deduplicated %llu   "
             "redelivered %llu\n",

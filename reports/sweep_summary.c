@@ -160,9 +160,16 @@ static int compare_seeds(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static bool is_rate_metric(const char *name)
+{
+    size_t length = strlen(name);
+    return length > 6 && strcmp(name + length - 6, "_per_s") == 0;
+}
+
 static bool is_time_metric(const char *name)
 {
     size_t length = strlen(name);
+    if (is_rate_metric(name)) return false;
     if (length > 2 && strcmp(name + length - 2, "_s") == 0) return true;
     return strstr(name, ".latency.") != NULL && strcmp(name + length - 6, ".count") != 0;
 }
@@ -208,7 +215,10 @@ static json_t *metrics_aggregate(json_t *const *runs, size_t run_count)
             if (max == NULL || x > json_number_value(max)) max = value;
         }
         json_t *metric = json_object();
-        set(metric, "unit", json_string(is_time_metric(name) ? "s" : "count"));
+        set(metric, "unit",
+            json_string(is_time_metric(name)   ? "s"
+                        : is_rate_metric(name) ? "per_s"
+                                               : "count"));
         set(metric, "n", u64_json(n));
         set(metric, "no_data", u64_json(no_data));
         double mean = n > 0 ? sum / (double)n : NAN;

@@ -10,6 +10,12 @@ foreach(scenario ${BL_CLAIM_SCENARIOS})
 endforeach()
 
 
+# Claims that need several designs side by side (brokerlab compare), one script each.
+add_test(NAME claim.c31-scale-out
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/claims/c31_scale_out.sh $<TARGET_FILE:brokerlab> ${CMAKE_BINARY_DIR}/test-out/c31-scale-out
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(claim.c31-scale-out PROPERTIES LABELS "scenario")
+
 add_test(NAME cli.default-run
          COMMAND $<TARGET_FILE:brokerlab> run --default --out ${CMAKE_BINARY_DIR}/test-out/default)
 set_tests_properties(cli.default-run PROPERTIES LABELS "scenario")

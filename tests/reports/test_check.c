@@ -583,6 +583,42 @@ static void test_peak_backlog_and_drain(void **unused)
     check_results_free(&results);
 }
 
+/* throughput_per_s counts first processes before the load phase ends, per second of
+ * it: 1,000 msg/s offered for 3 s, consumed at 500/s, so 1,500 of them in the first
+ * 3 s (and 1,500 more in the drain, not counted); redeliveries do not count twice. No
+ * load length, or nothing produced: no data. */
+static void test_throughput_over_the_load_phase(void **unused)
+{
+    (void)unused;
+    subscribe(0, C, "billing", "orders");
+    subscribe(0, "consumer/idle/0", "idle", "quiet");
+    for (int64_t k = 0; k < 3000; k++) {
+        send(k * MS, P, (uint64_t)k + 1, HIST_NONE, (uint32_t)k, "orders", 0, 0, k);
+        consume(2 * k * MS, C, (uint64_t)k + 1, "billing", 0, k, 1);
+        if (k < 100) consume(2 * k * MS + 1, C, (uint64_t)k + 1, "billing", 0, k, 1);
+    }
+    check_results results;
+    check_state *state = check_begin(1 * S);
+    check_set_load_length(state, 3 * S);
+    end_check(state, &results);
+    const check_group *billing = group_named(&results, "billing");
+    assert_int_equal(billing->consumed, 3000);
+    assert_int_equal(billing->duplicated, 100);
+    assert_seconds(billing->throughput_per_s, 500.0);
+    assert_true(isnan(group_named(&results, "idle")->throughput_per_s));
+    check_results_free(&results);
+    /* a history without a load length */
+    g_fed = 0;
+    subscribe(0, C, "billing", "orders");
+    for (int64_t k = 0; k < 10; k++) {
+        send(k * MS, P, (uint64_t)k + 1, HIST_NONE, (uint32_t)k, "orders", 0, 0, k);
+        consume(k * MS, C, (uint64_t)k + 1, "billing", 0, k, 1);
+    }
+    run_check(1 * S, &results);
+    assert_true(isnan(results.groups[0].throughput_per_s));
+    check_results_free(&results);
+}
+
 /* Requests: latencies 953, 953 and 3 ms, and one never answered. */
 static void test_producer_request_latency(void **unused)
 {
@@ -1115,6 +1151,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_latency_percentiles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unavailable_seconds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_peak_backlog_and_drain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_throughput_over_the_load_phase, setup, teardown),
         cmocka_unit_test_setup_teardown(test_producer_request_latency, setup, teardown),
         cmocka_unit_test_setup_teardown(test_producer_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sparse_ids, setup, teardown),
