@@ -145,9 +145,25 @@ void disk_release_front(disk *d, disk_file *file, uint64_t new_start_bytes)
 void disk_truncate(disk *d, disk_file *file, uint64_t new_size_bytes)
 {
     BL_ASSERT(new_size_bytes <= file->size_bytes && new_size_bytes >= file->start_bytes);
-    BL_ASSERTF(bl_ring_count(&file->dirty) == 0 && file->durable_bytes == file->size_bytes,
-               "truncating a file that still has dirty data");
+    uint64_t dirty_kept_from =
+        file->durable_bytes > new_size_bytes ? file->durable_bytes : new_size_bytes;
+    BL_ASSERT(d->dirty_bytes >= file->size_bytes - dirty_kept_from);
+    d->dirty_bytes -= file->size_bytes - dirty_kept_from; /* the dirty bytes cut off */
+    /* Chunks wholly past the new end go; one that straddles it ends there now. */
+    while (bl_ring_count(&file->dirty) > 0) {
+        disk_chunk *last = BL_RING_BACK(&file->dirty, disk_chunk);
+        if (last->end_bytes <= new_size_bytes) break;
+        uint32_t count = bl_ring_count(&file->dirty);
+        uint64_t last_start = count > 1 ? BL_RING_AT(&file->dirty, disk_chunk, count - 2)->end_bytes
+                                        : file->durable_bytes;
+        if (last_start < new_size_bytes) {
+            last->end_bytes = new_size_bytes;
+            break;
+        }
+        bl_ring_pop_back(&file->dirty);
+    }
     d->used_bytes -= file->size_bytes - new_size_bytes;
     file->size_bytes = new_size_bytes;
-    file->durable_bytes = new_size_bytes;
+    if (file->durable_bytes > new_size_bytes) file->durable_bytes = new_size_bytes;
+    BL_ASSERT(file->durable_bytes <= file->size_bytes);
 }

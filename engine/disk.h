@@ -79,8 +79,9 @@ void disk_writeback(disk *d, int64_t now_us);
 void disk_power_loss(disk *d);
 /* Retention: drop bytes at the front of a file. */
 void disk_release_front(disk *d, disk_file *file, uint64_t new_start_bytes);
-/* Truncates the end of a file whose data is all durable: log recovery after a power
- * loss cuts back to the last whole batch. */
+/* Truncates the end of a file, durable or still in the page cache: log recovery after a
+ * power loss cuts back to the last whole batch, and a follower cuts back to where its
+ * leader's log ends. */
 void disk_truncate(disk *d, disk_file *file, uint64_t new_size_bytes);
 
 #endif

@@ -1,12 +1,28 @@
-/* kafka_broker.c — a Kafka-style broker: partition logs it leads, produce with acks and
- * the flush policy, long-polling fetch, group coordination, OS writeback, retention,
- * and what survives a kill -9 versus a power loss.
+/* kafka_broker.c — a Kafka-style broker: the replicas it holds, produce with acks and
+ * the flush policy, long-polling fetch for consumers and followers, follower fetchers,
+ * the high watermark and the ISR, group coordination, OS writeback, retention, and what
+ * survives a kill -9 versus a power loss.
  *
- * Rules implemented: K1 (append-only log, batch = unit), K3 (consumers read below the
- * high watermark, = LEO with one replica), K4 (no fsync unless the flush policy asks;
- * the OS writes back dirty data), K5 (kill -9 keeps the page cache, power loss cuts the
- * log at the last durable batch), K19 (acks=1 answers after the leader's append), K25-
- * K30 through kafka_group.c, K33 (retention deletes whole old batches). */
+ * Rules implemented: K1 (append-only log, batch = unit), K2/K3 (the HW is the minimum
+ * LEO of the ISR; consumers read below it, kafka_partition.c), K4 (no fsync unless the
+ * flush policy asks; the OS writes back dirty data), K5 (kill -9 keeps the page cache,
+ * power loss cuts the log at the last durable batch), K10 (min.insync.replicas), K19
+ * (acks=1 answers after the leader's append, acks=all once the HW passes the records:
+ * ReplicaManager.appendRecords and DelayedProduce), K25-K30 through kafka_group.c, K33
+ * (retention deletes whole old batches).
+ *
+ * Replication follows core/.../server/ReplicaManager.scala, AbstractFetcherThread and
+ * ReplicaFetcherThread: a follower runs one fetcher per leader, which sends the next
+ * fetch as soon as the previous answer is applied; the leader updates the follower's
+ * state when the fetch arrives (never when a parked fetch completes), then the ISR and
+ * the HW; the follower learns the HW from later answers only.
+ *
+ * Not modelled yet (issue 13's later increments): the controller. An ISR change is
+ * committed the moment the leader asks for it (Kafka's AlterPartition round trip and
+ * its pending states are missing), leadership never moves, so a crashed leader's
+ * partitions wait for it as with one replica; a follower above a restarted leader's
+ * log end truncates to it (the pre-KIP-101 OFFSET_OUT_OF_RANGE path) rather than by
+ * leader epoch. A follower appends what one fetch brought as one batch. */
 #include "kafka_broker.h"
 
 #include <stdio.h>
@@ -15,95 +31,235 @@
 
 #include "../../engine/bl_assert.h"
 #include "../../engine/net.h"
+#include "../../engine/vec.h"
 #include "../common/host.h"
 
 #define KAFKA_RETENTION_CHECK_US (300LL * 1000000LL)
-#define KAFKA_PARKED_FETCHES_MAX 1024
+/* Long-polling fetches one broker holds: each consumer and each follower's fetcher
+ * keeps at most one per broker (the scenario's node limit is 2,048). */
+#define KAFKA_PARKED_FETCHES_MAX 4096
 
 enum {
     BROKER_TIMER_WRITEBACK = SIM_EVENT_MODEL_BASE,
     BROKER_TIMER_FLUSH,
-    BROKER_TIMER_FSYNC_DONE, /* data: a pending_reply */
+    BROKER_TIMER_FSYNC_DONE, /* data: a pending_fsync */
     BROKER_TIMER_FETCH_EXPIRE,
     BROKER_TIMER_GROUP_EXPIRE,
     BROKER_TIMER_RETENTION,
+    BROKER_TIMER_ISR_EXPIRATION,  /* ReplicaManager's isr-expiration task */
+    BROKER_TIMER_PRODUCE_EXPIRE,  /* the earliest delayed produce deadline */
+    BROKER_EVENT_FETCHER_TIMEOUT, /* arg: leader, token: correlation id */
+    BROKER_EVENT_FETCHER_RETRY,   /* arg: leader: the backoff after a failed fetch ended */
 };
 
-/* A produce response held until the fsync that the flush policy asked for completes. */
-typedef struct pending_reply {
-    kafka_msg *response;  /* NULL for acks=0 */
-    uint32_t destination; /* node id */
-    uint32_t log_index;
+/* A flush-policy fsync; the produce request that triggered it (produce_id, 0 = none)
+ * answers only once it completed. */
+typedef struct pending_fsync {
+    uint32_t partition_index;
     uint64_t upto_bytes;
-} pending_reply;
+    uint64_t produce_id;
+} pending_fsync;
 
-typedef struct parked_fetch {
+/* A produce request whose answer waits: for the HW to pass its records (acks=all) and
+ * for the fsync the flush policy started. */
+struct delayed_produce {
+    uint64_t id;
+    kafka_msg *response; /* NULL for acks=0 */
+    uint32_t destination;
+    int64_t deadline_us; /* the request's timeout */
+    int64_t *required;   /* per response part: the offset the HW must reach; -1 = settled */
+    uint32_t open_parts;
+    bool fsync_pending;
+};
+
+struct parked_fetch {
     kafka_msg *request;
     uint32_t source; /* node id */
     int64_t deadline_us;
-} parked_fetch;
+};
 
-static uint32_t log_index_of(const kafka_broker *broker, uint32_t topic, uint32_t partition)
+static uint32_t partition_index_of(const kafka_broker *broker, uint32_t topic, uint32_t partition)
 {
-    return broker->topic_log_base[topic] + partition;
+    return broker->topic_partition_base[topic] + partition;
 }
 
-static kafka_log *led_log(kafka_broker *broker, uint32_t topic, uint32_t partition)
+/* This broker's replica of (topic, partition), or NULL. */
+static kafka_partition *replica_of(kafka_broker *broker, uint32_t topic, uint32_t partition)
 {
     if (topic >= broker->cluster->scenario->topic_count) return NULL;
     if (partition >= broker->cluster->scenario->topics[topic].partition_count) return NULL;
-    if (kafka_metadata_leader(&broker->cluster->metadata, topic, partition) != broker->index)
-        return NULL;
-    return broker->logs[log_index_of(broker, topic, partition)];
+    return broker->partitions[partition_index_of(broker, topic, partition)];
 }
 
-/* ---- produce ---- */
+/* The replica if this broker leads the partition, else NULL. */
+static kafka_partition *led(kafka_broker *broker, uint32_t topic, uint32_t partition)
+{
+    kafka_partition *p = replica_of(broker, topic, partition);
+    return p != NULL && p->state->leader == broker->index ? p : NULL;
+}
+
+const kafka_partition *kafka_broker_replica(const kafka_broker *broker, uint32_t topic,
+                                            uint32_t partition)
+{
+    return replica_of((kafka_broker *)broker, topic, partition);
+}
+
+/* min.insync.replicas capped by the replication factor (Partition.effectiveMinIsr). */
+static uint32_t effective_min_isr(const kafka_broker *broker, const kafka_partition *p)
+{
+    uint32_t min_isr = broker->cluster->topics[p->topic].min_insync_replicas;
+    return min_isr < p->state->replica_count ? min_isr : p->state->replica_count;
+}
+
+static uint32_t isr_size(const kafka_partition *p)
+{
+    return (uint32_t)__builtin_popcount(p->state->isr_brokers);
+}
+
+/* Partition.maybeIncrementLeaderHW; a rise may complete delayed produces and parked
+ * consumer fetches (looked at once, at the end of the wake-up). */
+static void maybe_increment_hw(kafka_broker *broker, kafka_partition *p)
+{
+    const kafka_cluster_options *options = &broker->cluster->options;
+    if (kafka_partition_maybe_increment_hw(p, p->state->isr_brokers, effective_min_isr(broker, p),
+                                           sim_now_us(), options->replica_lag_time_max_us))
+        broker->parked_may_answer = true;
+}
+
+/* AlterPartition, committed at once (see the top of the file). */
+static void alter_isr(kafka_broker *broker, kafka_partition *p, uint32_t isr_brokers)
+{
+    kafka_metadata_set_isr(&broker->cluster->metadata, p->topic, p->partition, isr_brokers);
+    maybe_increment_hw(broker, p);
+}
 
 static void send_reply(kafka_broker *broker, uint32_t destination, kafka_msg *response)
 {
     net_send(broker->node, sim_node_by_id(destination), kafka_msg_size_bytes(response), response);
 }
 
-static void start_fsync(kafka_broker *broker, uint32_t log_index, kafka_msg *response,
-                        uint32_t destination)
+/* ---- produce ---- */
+
+static void start_fsync(kafka_broker *broker, uint32_t partition_index, uint64_t produce_id)
 {
-    kafka_log *log = broker->logs[log_index];
-    pending_reply *pending = calloc(1, sizeof *pending);
+    kafka_partition *p = broker->partitions[partition_index];
+    pending_fsync *pending = calloc(1, sizeof *pending);
     BL_ASSERT(pending != NULL);
-    pending->response = response;
-    pending->destination = destination;
-    pending->log_index = log_index;
-    pending->upto_bytes = log->file->size_bytes;
-    int64_t done_us = disk_fsync_start(&broker->disk, log->file, sim_now_us());
+    *pending = (pending_fsync){.partition_index = partition_index,
+                               .upto_bytes = p->log.file->size_bytes,
+                               .produce_id = produce_id};
+    int64_t done_us = disk_fsync_start(&broker->disk, p->log.file, sim_now_us());
     sim_schedule(broker->node, done_us, BROKER_TIMER_FSYNC_DONE, 0, 0, pending);
     broker->messages_since_flush = 0;
 }
 
+/* Appends records to a replica's log; returns the base offset or -1 (disk refused). The
+ * flush policy counts them; returns in *flush whether it asks for an fsync now. */
+static int64_t append_records(kafka_broker *broker, kafka_partition *p, const uint64_t *msg_ids,
+                              const int32_t *keys, uint32_t count, uint32_t record_size_bytes,
+                              bool *flush)
+{
+    uint64_t bytes = KAFKA_BATCH_OVERHEAD_BYTES +
+                     (uint64_t)count * (record_size_bytes + KAFKA_RECORD_OVERHEAD_BYTES);
+    int64_t base =
+        kafka_log_append(&p->log, &broker->disk, msg_ids, keys, count, bytes, sim_now_us());
+    *flush = false;
+    if (base < 0) return -1;
+    broker->record_size_bytes = record_size_bytes;
+    broker->messages_since_flush += count;
+    const kafka_cluster_options *options = &broker->cluster->options;
+    *flush = options->flush_messages > 0 && broker->messages_since_flush >= options->flush_messages;
+    broker->parked_may_answer = true;
+    return base;
+}
+
+static void delayed_free(delayed_produce *delayed)
+{
+    if (delayed->response != NULL) kafka_msg_free(delayed->response);
+    free(delayed->required);
+    delayed->response = NULL;
+    delayed->required = NULL;
+}
+
+/* DelayedProduce.tryComplete for every open part; answers when nothing is left. Returns
+ * whether it answered (the entry is then free). */
+static bool delayed_try_complete(kafka_broker *broker, delayed_produce *delayed, bool expired)
+{
+    for (uint32_t i = 0; delayed->open_parts > 0 && i < delayed->response->part_count; i++) {
+        if (delayed->required[i] < 0) continue;
+        kafka_part *part = &delayed->response->parts[i];
+        kafka_partition *p = led(broker, part->topic, part->partition);
+        if (p == NULL) {
+            part->error = KAFKA_NOT_LEADER;
+        } else if (p->hw >= delayed->required[i]) {
+            /* Partition.checkEnoughReplicasReachOffset */
+            part->error = isr_size(p) >= effective_min_isr(broker, p)
+                              ? KAFKA_OK
+                              : KAFKA_NOT_ENOUGH_REPLICAS_AFTER_APPEND;
+            BL_ASSERT(part->error != KAFKA_OK || p->hw >= delayed->required[i]);
+        } else if (expired) {
+            part->error = KAFKA_REQUEST_TIMED_OUT;
+        } else {
+            continue;
+        }
+        delayed->required[i] = -1;
+        delayed->open_parts--;
+    }
+    if (delayed->open_parts > 0 || delayed->fsync_pending) return false;
+    if (delayed->response != NULL) {
+        send_reply(broker, delayed->destination, delayed->response);
+        delayed->response = NULL;
+    }
+    delayed_free(delayed);
+    return true;
+}
+
+/* Looks at every delayed produce (after an HW rise, an fsync, or at a deadline) and
+ * re-arms the expiry timer at the earliest one left. */
+static void delayed_sweep(kafka_broker *broker)
+{
+    int64_t now_us = sim_now_us();
+    int64_t next_us = SIM_TIME_NEVER;
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < broker->delayed_count; i++) {
+        delayed_produce *delayed = &broker->delayed[i];
+        if (delayed_try_complete(broker, delayed, delayed->deadline_us <= now_us)) continue;
+        if (delayed->open_parts > 0 && delayed->deadline_us < next_us)
+            next_us = delayed->deadline_us;
+        broker->delayed[kept++] = *delayed;
+    }
+    broker->delayed_count = kept;
+    if (next_us != SIM_TIME_NEVER)
+        sim_timer_arm(broker->node, &broker->produce_expiry, next_us, BROKER_TIMER_PRODUCE_EXPIRE);
+}
+
 static void handle_produce(kafka_broker *broker, kafka_msg *request, uint32_t source)
 {
-    bool acks0 = request->acks == 0;
+    bool acks0 = request->acks == KAFKA_ACKS_0;
+    bool acks_all = request->acks == KAFKA_ACKS_ALL;
     kafka_msg *response = acks0 ? NULL : kafka_msg_new(KAFKA_PRODUCE_RESPONSE, request->part_count);
-    int64_t now_us = sim_now_us();
-    int64_t fsync_log = -1;
-    const kafka_cluster_options *flush = &broker->cluster->options;
+    int64_t *required = calloc(request->part_count, sizeof *required);
+    BL_ASSERT(required != NULL);
+    uint32_t open_parts = 0;
+    int64_t fsync_partition = -1;
     for (uint32_t i = 0; i < request->part_count; i++) {
         const kafka_part *part = &request->parts[i];
-        kafka_log *log = led_log(broker, part->topic, part->partition);
+        kafka_partition *p = led(broker, part->topic, part->partition);
         int64_t base = -1;
         uint16_t error = KAFKA_NOT_LEADER;
-        if (log != NULL) {
-            uint64_t bytes =
-                KAFKA_BATCH_OVERHEAD_BYTES +
-                (uint64_t)part->count * (part->record_size_bytes + KAFKA_RECORD_OVERHEAD_BYTES);
-            base = kafka_log_append(log, &broker->disk, part->msg_ids, part->keys, part->count,
-                                    bytes, now_us);
+        required[i] = -1;
+        if (p != NULL && acks_all && isr_size(p) < effective_min_isr(broker, p)) {
+            error = KAFKA_NOT_ENOUGH_REPLICAS; /* Partition.appendRecordsToLeader: not appended */
+        } else if (p != NULL) {
+            bool flush = false;
+            base = append_records(broker, p, part->msg_ids, part->keys, part->count,
+                                  part->record_size_bytes, &flush);
             error = base < 0 ? KAFKA_STORAGE_ERROR : KAFKA_OK;
-            if (base >= 0) {
-                broker->record_size_bytes = part->record_size_bytes;
-                broker->messages_since_flush += part->count;
-                if (flush->flush_messages > 0 &&
-                    broker->messages_since_flush >= flush->flush_messages)
-                    fsync_log = log_index_of(broker, part->topic, part->partition);
+            if (flush) fsync_partition = partition_index_of(broker, part->topic, part->partition);
+            if (base >= 0) maybe_increment_hw(broker, p);
+            if (base >= 0 && acks_all && response != NULL) { /* DelayedProduce */
+                required[i] = base + part->count;
+                open_parts++;
             }
         }
         if (response != NULL) {
@@ -115,39 +271,65 @@ static void handle_produce(kafka_broker *broker, kafka_msg *request, uint32_t so
         }
     }
     if (response != NULL) response->correlation_id = request->correlation_id;
-    if (fsync_log >= 0)
-        start_fsync(broker, (uint32_t)fsync_log, response, source);
-    else if (response != NULL)
-        send_reply(broker, source, response);
-    broker->appended_since_wake = true;
+    delayed_produce delayed = {.id = ++broker->next_produce_id,
+                               .response = response,
+                               .destination = source,
+                               .deadline_us = sim_now_us() + request->timeout_us,
+                               .required = required,
+                               .open_parts = open_parts,
+                               .fsync_pending = fsync_partition >= 0};
+    if (fsync_partition >= 0) start_fsync(broker, (uint32_t)fsync_partition, delayed.id);
+    /* answered now when nothing waits (acks=1, or acks=all with the HW already past the
+     * records: a single replica); else into the purgatory */
+    if (delayed_try_complete(broker, &delayed, false)) return;
+    BL_GROW(broker->delayed, broker->delayed_capacity, (uint64_t)broker->delayed_count + 1,
+            KAFKA_DELAYED_PRODUCES_MAX, "delayed produces of a broker");
+    broker->delayed[broker->delayed_count++] = delayed;
+    if (delayed.open_parts > 0)
+        sim_timer_arm(broker->node, &broker->produce_expiry, delayed.deadline_us,
+                      BROKER_TIMER_PRODUCE_EXPIRE);
 }
 
-/* ---- fetch ---- */
+/* ---- fetch: consumers and followers ---- */
+
+/* The offset a fetch may read up to: followers read the whole log, consumers only what
+ * the ISR has (UnifiedLog.read with FetchIsolation LOG_END or HIGH_WATERMARK). */
+static int64_t fetch_upper(const kafka_msg *request, const kafka_partition *p)
+{
+    return request->from_follower ? p->log.end_offset : p->hw;
+}
 
 /* Fills one fetch response part from the log; returns true if it carries records. */
-static bool fill_fetch_part(kafka_broker *broker, const kafka_part *want, uint64_t max_bytes,
+static bool fill_fetch_part(kafka_broker *broker, const kafka_msg *request, const kafka_part *want,
                             kafka_msg *response, uint32_t part_index)
 {
     kafka_part *out = &response->parts[part_index];
     *out = (kafka_part){.topic = want->topic, .partition = want->partition, .offset = want->offset};
-    kafka_log *log = led_log(broker, want->topic, want->partition);
-    if (log == NULL) {
+    kafka_partition *p = led(broker, want->topic, want->partition);
+    if (p == NULL) {
         out->error = KAFKA_NOT_LEADER;
         return false;
     }
-    out->high_watermark = log->end_offset; /* one replica: HW = LEO (K2) */
+    kafka_log *log = &p->log;
+    out->high_watermark = p->hw;
+    out->log_start_offset = log->start_offset;
+    out->log_end_offset = log->end_offset;
     if (want->offset < log->start_offset || want->offset > log->end_offset) {
         out->error = KAFKA_OFFSET_OUT_OF_RANGE;
         out->offset = log->start_offset;
         return false;
     }
-    int64_t available = log->end_offset - want->offset;
-    if (available == 0) return false;
+    int64_t upper = fetch_upper(request, p);
+    if (want->offset >= upper) return false; /* nothing yet (a consumer: nothing committed) */
+    int64_t available = upper - want->offset;
     uint64_t record_bytes = broker->record_size_bytes + KAFKA_RECORD_OVERHEAD_BYTES;
-    uint64_t limit = max_bytes / record_bytes;
+    uint64_t limit = want->max_bytes / record_bytes;
     if (limit == 0) limit = 1;
     uint32_t count = (uint32_t)((uint64_t)available < limit ? (uint64_t)available : limit);
-    BL_ASSERT(want->offset + count <= out->high_watermark); /* never read above the HW */
+    /* K3: a consumer never gets a record at or above the high watermark */
+    BL_ASSERTF(request->from_follower || want->offset + count <= p->hw,
+               "a consumer read [%lld, %lld) above the high watermark %lld",
+               (long long)want->offset, (long long)(want->offset + count), (long long)p->hw);
     out->record_size_bytes = broker->record_size_bytes;
     kafka_part_records(response, part_index, count);
     uint64_t index = (uint64_t)(want->offset - log->array_base);
@@ -157,7 +339,7 @@ static bool fill_fetch_part(kafka_broker *broker, const kafka_part *want, uint64
 }
 
 /* Answers the fetch if a partition has an error, or enough data is available
- * (fetch.min.bytes), or if forced (its wait expired). */
+ * (fetch.min.bytes, replica.fetch.min.bytes), or if forced (its wait expired). */
 static bool try_answer_fetch(kafka_broker *broker, const kafka_msg *request, uint32_t source,
                              bool force)
 {
@@ -166,25 +348,50 @@ static bool try_answer_fetch(kafka_broker *broker, const kafka_msg *request, uin
     uint64_t record_bytes = broker->record_size_bytes + KAFKA_RECORD_OVERHEAD_BYTES;
     for (uint32_t i = 0; i < request->part_count && !ready; i++) {
         const kafka_part *want = &request->parts[i];
-        kafka_log *log = led_log(broker, want->topic, want->partition);
-        if (log == NULL || want->offset < log->start_offset || want->offset > log->end_offset) {
+        kafka_partition *p = led(broker, want->topic, want->partition);
+        if (p == NULL || want->offset < p->log.start_offset || want->offset > p->log.end_offset) {
             ready = true; /* an error to report */
             break;
         }
-        available_bytes += (uint64_t)(log->end_offset - want->offset) * record_bytes;
+        int64_t upper = fetch_upper(request, p);
+        if (upper > want->offset)
+            available_bytes += (uint64_t)(upper - want->offset) * record_bytes;
         ready = available_bytes > 0 && available_bytes >= request->min_bytes;
     }
     if (!ready) return false;
     kafka_msg *response = kafka_msg_new(KAFKA_FETCH_RESPONSE, request->part_count);
     response->correlation_id = request->correlation_id;
+    response->from_follower = request->from_follower;
     for (uint32_t i = 0; i < request->part_count; i++)
-        fill_fetch_part(broker, &request->parts[i], request->parts[i].max_bytes, response, i);
+        fill_fetch_part(broker, request, &request->parts[i], response, i);
     send_reply(broker, source, response);
     return true;
 }
 
+/* A follower's fetch, as the leader sees it arrive (Partition.fetchRecords ->
+ * updateFollowerFetchState): the follower's state, then ISR expansion and the HW. */
+static void follower_fetch_arrived(kafka_broker *broker, const kafka_msg *request)
+{
+    int64_t now_us = sim_now_us();
+    for (uint32_t i = 0; i < request->part_count; i++) {
+        const kafka_part *want = &request->parts[i];
+        kafka_partition *p = led(broker, want->topic, want->partition);
+        if (p == NULL || want->offset < p->log.start_offset || want->offset > p->log.end_offset)
+            continue; /* answered with an error, no state change */
+        int32_t slot = kafka_partition_slot(p, request->replica_id);
+        BL_ASSERTF(slot >= 0, "broker %u fetched %u/%u as a follower without a replica",
+                   request->replica_id, want->topic, want->partition);
+        kafka_partition_update_follower(p, (uint32_t)slot, want->offset, now_us);
+        uint32_t bit = 1u << request->replica_id;
+        if ((p->state->isr_brokers & bit) == 0 && kafka_partition_may_join_isr(p, (uint32_t)slot))
+            alter_isr(broker, p, p->state->isr_brokers | bit); /* Partition.maybeExpandIsr */
+        maybe_increment_hw(broker, p);
+    }
+}
+
 static void handle_fetch(kafka_broker *broker, kafka_msg *request, uint32_t source)
 {
+    if (request->from_follower) follower_fetch_arrived(broker, request);
     if (try_answer_fetch(broker, request, source, false)) {
         kafka_msg_free(request);
         return;
@@ -226,12 +433,101 @@ static void answer_parked(kafka_broker *broker, bool expired_only)
         sim_timer_arm(broker->node, &broker->fetch_expiry, next_us, BROKER_TIMER_FETCH_EXPIRE);
 }
 
-/* After all requests of one wake-up: appends may have satisfied parked fetches. */
-static void broker_on_wake_end(sim_node *node)
+/* ---- the follower's fetchers (AbstractFetcherThread) ---- */
+
+/* Whether this broker follows any partition `leader` leads. */
+static bool follows(const kafka_broker *broker, uint32_t leader)
 {
-    kafka_broker *broker = node->model;
-    if (broker->appended_since_wake && broker->parked_count > 0) answer_parked(broker, false);
-    broker->appended_since_wake = false;
+    for (uint32_t i = 0; i < broker->partition_count; i++) {
+        const kafka_partition *p = broker->partitions[i];
+        if (p != NULL && p->state->leader == leader && leader != broker->index) return true;
+    }
+    return false;
+}
+
+/* Sends the fetch of every partition followed at `leader` (RemoteLeaderEndPoint.buildFetch):
+ * fetch offset = the follower's LEO. */
+static void fetcher_send(kafka_broker *broker, uint32_t leader)
+{
+    kafka_fetcher *fetcher = &broker->fetchers[leader];
+    BL_ASSERT(!fetcher->in_flight && leader != broker->index);
+    const kafka_cluster_options *options = &broker->cluster->options;
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < broker->partition_count; i++) {
+        const kafka_partition *p = broker->partitions[i];
+        if (p != NULL && p->state->leader == leader) count++;
+    }
+    if (count == 0) return;
+    kafka_msg *request = kafka_msg_new(KAFKA_FETCH_REQUEST, count);
+    request->correlation_id = ++broker->next_correlation_id;
+    request->from_follower = true;
+    request->replica_id = (uint16_t)broker->index;
+    request->max_wait_us = options->replica_fetch_wait_max_us;
+    request->min_bytes = options->replica_fetch_min_bytes;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < broker->partition_count; i++) {
+        const kafka_partition *p = broker->partitions[i];
+        if (p == NULL || p->state->leader != leader) continue;
+        request->parts[k++] = (kafka_part){.topic = p->topic,
+                                           .partition = p->partition,
+                                           .offset = p->log.end_offset,
+                                           .max_bytes = (uint32_t)options->replica_fetch_max_bytes};
+    }
+    fetcher->in_flight = true;
+    fetcher->correlation_id = request->correlation_id;
+    sim_schedule(broker->node, sim_now_us() + options->replica_socket_timeout_us,
+                 BROKER_EVENT_FETCHER_TIMEOUT, leader, request->correlation_id, NULL);
+    net_send(broker->node, broker->cluster->brokers[leader], kafka_msg_size_bytes(request),
+             request);
+}
+
+/* A fetch that failed (reset, timeout): back off replica.fetch.backoff.ms, then retry. */
+static void fetcher_back_off(kafka_broker *broker, uint32_t leader)
+{
+    kafka_fetcher *fetcher = &broker->fetchers[leader];
+    fetcher->in_flight = false;
+    if (fetcher->retry_scheduled) return;
+    fetcher->retry_scheduled = true;
+    sim_schedule(broker->node, sim_now_us() + broker->cluster->options.replica_fetch_backoff_us,
+                 BROKER_EVENT_FETCHER_RETRY, leader, 0, NULL);
+}
+
+/* ReplicaFetcherThread.processPartitionData for one part. */
+static void follower_apply(kafka_broker *broker, const kafka_part *got)
+{
+    kafka_partition *p = replica_of(broker, got->topic, got->partition);
+    if (p == NULL || p->state->leader == broker->index) return;
+    if (got->error == KAFKA_OFFSET_OUT_OF_RANGE) {
+        /* AbstractFetcherThread.fetchOffsetAndTruncate: above the leader's end, cut back
+         * to it; below its start, start over there */
+        if (p->log.end_offset > got->log_end_offset)
+            kafka_log_truncate(&p->log, &broker->disk, got->log_end_offset);
+        else if (p->log.end_offset < got->log_start_offset)
+            kafka_log_reset_at(&p->log, &broker->disk, got->log_start_offset);
+        if (p->hw > p->log.end_offset) p->hw = p->log.end_offset;
+        return;
+    }
+    if (got->error != KAFKA_OK || got->offset != p->log.end_offset) return; /* stale */
+    if (got->count > 0) {
+        bool flush = false;
+        if (append_records(broker, p, got->msg_ids, got->keys, got->count, got->record_size_bytes,
+                           &flush) < 0)
+            return; /* the disk refused: the next fetch asks again */
+        if (flush) start_fsync(broker, partition_index_of(broker, p->topic, p->partition), 0);
+    }
+    /* the follower's HW: the leader's, bounded by its own LEO (not monotonic) */
+    p->hw = got->high_watermark < p->log.end_offset ? got->high_watermark : p->log.end_offset;
+    if (p->hw < p->log.start_offset) p->hw = p->log.start_offset;
+}
+
+static void on_follower_fetch_response(kafka_broker *broker, kafka_msg *response, uint32_t source)
+{
+    uint32_t leader = kafka_broker_index(broker->cluster, source);
+    kafka_fetcher *fetcher = &broker->fetchers[leader];
+    if (!fetcher->in_flight || fetcher->correlation_id != response->correlation_id) return;
+    fetcher->in_flight = false;
+    for (uint32_t i = 0; i < response->part_count; i++) follower_apply(broker, &response->parts[i]);
+    fetcher_send(broker, leader); /* the next fetch goes out at once */
 }
 
 /* ---- group coordination ---- */
@@ -273,20 +569,24 @@ static void on_writeback(kafka_broker *broker)
 static void on_flush_interval(kafka_broker *broker)
 {
     const kafka_cluster_options *flush = &broker->cluster->options;
-    for (uint32_t i = 0; i < broker->log_count; i++) {
-        kafka_log *log = broker->logs[i];
-        if (log != NULL && log->file->size_bytes > log->file->durable_bytes)
-            start_fsync(broker, i, NULL, 0);
+    for (uint32_t i = 0; i < broker->partition_count; i++) {
+        kafka_partition *p = broker->partitions[i];
+        if (p != NULL && p->log.file->size_bytes > p->log.file->durable_bytes)
+            start_fsync(broker, i, 0);
     }
     sim_schedule(broker->node, sim_now_us() + flush->flush_interval_us, BROKER_TIMER_FLUSH, 0, 0,
                  NULL);
 }
 
-static void on_fsync_done(kafka_broker *broker, pending_reply *pending)
+static void on_fsync_done(kafka_broker *broker, pending_fsync *pending)
 {
-    kafka_log *log = broker->logs[pending->log_index];
-    disk_fsync_done(&broker->disk, log->file, pending->upto_bytes);
-    if (pending->response != NULL) send_reply(broker, pending->destination, pending->response);
+    kafka_partition *p = broker->partitions[pending->partition_index];
+    disk_fsync_done(&broker->disk, p->log.file, pending->upto_bytes);
+    for (uint32_t i = 0; pending->produce_id != 0 && i < broker->delayed_count; i++) {
+        if (broker->delayed[i].id != pending->produce_id) continue;
+        broker->delayed[i].fsync_pending = false;
+        broker->parked_may_answer = true;
+    }
     free(pending);
 }
 
@@ -308,20 +608,44 @@ static void on_group_expire(kafka_broker *broker)
 static void on_retention(kafka_broker *broker)
 {
     int64_t now_us = sim_now_us();
-    const scn_scenario *scenario = broker->cluster->scenario;
-    for (uint32_t t = 0; t < scenario->topic_count; t++) {
-        const scn_topic *topic = &scenario->topics[t];
-        const kafka_topic_options *retention = &broker->cluster->topics[t];
+    for (uint32_t i = 0; i < broker->partition_count; i++) {
+        kafka_partition *p = broker->partitions[i];
+        if (p == NULL) continue;
+        const kafka_topic_options *retention = &broker->cluster->topics[p->topic];
         int64_t cutoff_us =
             retention->retention_us > 0 ? now_us - retention->retention_us : INT64_MIN;
-        for (uint32_t p = 0; p < topic->partition_count; p++) {
-            kafka_log *log = led_log(broker, t, p);
-            if (log != NULL)
-                kafka_log_retain(log, &broker->disk, cutoff_us, retention->retention_bytes);
-        }
+        kafka_log_retain(&p->log, &broker->disk, cutoff_us, retention->retention_bytes);
+        if (p->hw < p->log.start_offset) p->hw = p->log.start_offset;
     }
     sim_schedule(broker->node, now_us + KAFKA_RETENTION_CHECK_US, BROKER_TIMER_RETENTION, 0, 0,
                  NULL);
+}
+
+/* ReplicaManager.maybeShrinkIsr, every replica.lag.time.max.ms / 2: followers that have
+ * not caught up for longer than the lag leave the ISR of every partition led here. */
+static void on_isr_expiration(kafka_broker *broker)
+{
+    int64_t now_us = sim_now_us();
+    int64_t lag_us = broker->cluster->options.replica_lag_time_max_us;
+    for (uint32_t i = 0; i < broker->partition_count; i++) {
+        kafka_partition *p = broker->partitions[i];
+        if (p == NULL || p->state->leader != broker->index) continue;
+        uint32_t out = kafka_partition_out_of_sync(p, p->state->isr_brokers, now_us, lag_us);
+        if (out != 0) alter_isr(broker, p, p->state->isr_brokers & ~out);
+    }
+    int64_t period_us = lag_us / 2 > 0 ? lag_us / 2 : 1;
+    sim_schedule(broker->node, now_us + period_us, BROKER_TIMER_ISR_EXPIRATION, 0, 0, NULL);
+}
+
+/* After all requests of one wake-up: appends and HW rises may complete delayed produces
+ * and parked fetches. */
+static void broker_on_wake_end(sim_node *node)
+{
+    kafka_broker *broker = node->model;
+    if (!broker->parked_may_answer) return;
+    broker->parked_may_answer = false;
+    if (broker->delayed_count > 0) delayed_sweep(broker);
+    if (broker->parked_count > 0) answer_parked(broker, false);
 }
 
 /* ---- node callbacks ---- */
@@ -338,19 +662,42 @@ static void broker_on_event(sim_node *node, const sim_event *ev)
             kafka_msg_free(msg);
             return;
         case KAFKA_FETCH_REQUEST: handle_fetch(broker, msg, ev->arg); return;
+        case KAFKA_FETCH_RESPONSE:
+            BL_ASSERT(msg->from_follower);
+            on_follower_fetch_response(broker, msg, ev->arg);
+            kafka_msg_free(msg);
+            return;
         case KAFKA_HEARTBEAT_REQUEST: handle_heartbeat(broker, msg, ev->arg); return;
         case KAFKA_COMMIT_REQUEST: handle_commit(broker, msg, ev->arg); return;
         default: BL_ASSERTF(false, "broker got api %d", msg->api);
         }
         return;
     }
-    case SIM_EVENT_NET_RESET: return; /* a client went away; nothing to clean up */
+    case SIM_EVENT_NET_RESET: { /* a client went away, or a leader we fetch from */
+        sim_node *peer = sim_node_by_id(ev->arg);
+        if (peer->role != SIM_ROLE_BROKER) return;
+        uint32_t leader = kafka_broker_index(broker->cluster, ev->arg);
+        if (broker->fetchers[leader].in_flight) fetcher_back_off(broker, leader);
+        return;
+    }
+    case BROKER_EVENT_FETCHER_TIMEOUT: {
+        kafka_fetcher *fetcher = &broker->fetchers[ev->arg];
+        if (fetcher->in_flight && fetcher->correlation_id == (uint32_t)ev->token)
+            fetcher_back_off(broker, ev->arg);
+        return;
+    }
+    case BROKER_EVENT_FETCHER_RETRY:
+        broker->fetchers[ev->arg].retry_scheduled = false;
+        if (!broker->fetchers[ev->arg].in_flight) fetcher_send(broker, ev->arg);
+        return;
     case BROKER_TIMER_WRITEBACK: on_writeback(broker); return;
     case BROKER_TIMER_FLUSH: on_flush_interval(broker); return;
     case BROKER_TIMER_FSYNC_DONE: on_fsync_done(broker, ev->data); return;
     case BROKER_TIMER_FETCH_EXPIRE: answer_parked(broker, true); return;
+    case BROKER_TIMER_PRODUCE_EXPIRE: delayed_sweep(broker); return;
     case BROKER_TIMER_GROUP_EXPIRE: on_group_expire(broker); return;
     case BROKER_TIMER_RETENTION: on_retention(broker); return;
+    case BROKER_TIMER_ISR_EXPIRATION: on_isr_expiration(broker); return;
     default: BL_ASSERTF(false, "broker event kind %u", ev->kind);
     }
 }
@@ -360,12 +707,20 @@ static void broker_on_stop(sim_node *node, bool power_loss)
     kafka_broker *broker = node->model;
     for (uint32_t i = 0; i < broker->parked_count; i++) kafka_msg_free(broker->parked[i].request);
     broker->parked_count = 0;
+    for (uint32_t i = 0; i < broker->delayed_count; i++) delayed_free(&broker->delayed[i]);
+    broker->delayed_count = 0;
+    memset(broker->fetchers, 0, sizeof broker->fetchers);
     broker->messages_since_flush = 0;
+    broker->parked_may_answer = false;
     broker->disk.busy_until_us = 0;
     if (power_loss) {
         disk_power_loss(&broker->disk);
-        for (uint32_t i = 0; i < broker->log_count; i++)
-            if (broker->logs[i] != NULL) kafka_log_recover(broker->logs[i], &broker->disk);
+        for (uint32_t i = 0; i < broker->partition_count; i++) {
+            kafka_partition *p = broker->partitions[i];
+            if (p == NULL) continue;
+            kafka_log_recover(&p->log, &broker->disk);
+            if (p->hw > p->log.end_offset) p->hw = p->log.end_offset;
+        }
     }
     for (uint32_t g = 0; g < SCN_GROUPS_MAX; g++)
         if (broker->groups[g] != NULL) kafka_group_restart(broker->groups[g], power_loss);
@@ -375,23 +730,31 @@ static void broker_on_start(sim_node *node)
 {
     kafka_broker *broker = node->model;
     int64_t now_us = sim_now_us();
+    const kafka_cluster_options *options = &broker->cluster->options;
     sim_schedule(node, now_us + broker->disk.options.writeback_interval_us, BROKER_TIMER_WRITEBACK,
                  0, 0, NULL);
-    if (broker->cluster->options.flush_interval_us > 0)
-        sim_schedule(node, now_us + broker->cluster->options.flush_interval_us, BROKER_TIMER_FLUSH,
-                     0, 0, NULL);
+    if (options->flush_interval_us > 0)
+        sim_schedule(node, now_us + options->flush_interval_us, BROKER_TIMER_FLUSH, 0, 0, NULL);
     sim_schedule(node, now_us + 1000000, BROKER_TIMER_GROUP_EXPIRE, 0, 0, NULL);
     sim_schedule(node, now_us + KAFKA_RETENTION_CHECK_US, BROKER_TIMER_RETENTION, 0, 0, NULL);
+    int64_t period_us =
+        options->replica_lag_time_max_us / 2 > 0 ? options->replica_lag_time_max_us / 2 : 1;
+    sim_schedule(node, now_us + period_us, BROKER_TIMER_ISR_EXPIRATION, 0, 0, NULL);
+    for (uint32_t i = 0; i < broker->partition_count; i++) {
+        kafka_partition *p = broker->partitions[i];
+        if (p != NULL && p->state->leader == broker->index) kafka_partition_lead(p, now_us);
+    }
+    for (uint32_t leader = 0; leader < broker->cluster->broker_count; leader++)
+        if (follows(broker, leader)) fetcher_send(broker, leader);
 }
 
 static void broker_free_data(uint32_t kind, void *data)
 {
-    if (kind == BROKER_TIMER_FSYNC_DONE) { /* the fsync never completed: nor does its reply */
-        pending_reply *pending = data;
-        if (pending->response != NULL) kafka_msg_free(pending->response);
-        free(pending);
+    if (kind == BROKER_TIMER_FSYNC_DONE) { /* the fsync never completed */
+        free(data);
         return;
     }
+    if (kind == BROKER_EVENT_FETCHER_TIMEOUT || kind == BROKER_EVENT_FETCHER_RETRY) return;
     BL_ASSERT(kind == SIM_EVENT_PACKET);
     kafka_msg_free(data);
 }
@@ -404,7 +767,7 @@ static const sim_node_ops broker_ops = {
     .free_data = broker_free_data,
 };
 
-kafka_broker *kafka_broker_create(const kafka_cluster *cluster, uint32_t index)
+kafka_broker *kafka_broker_create(kafka_cluster *cluster, uint32_t index)
 {
     const scn_scenario *scenario = cluster->scenario;
     kafka_broker *broker = calloc(1, sizeof *broker);
@@ -413,22 +776,29 @@ kafka_broker *kafka_broker_create(const kafka_cluster *cluster, uint32_t index)
     broker->index = index;
     disk_options host_disk = host_disk_options(&scenario->cluster);
     disk_init(&broker->disk, &host_disk);
-    uint32_t logs = 0;
+    uint32_t count = 0;
     for (uint32_t t = 0; t < scenario->topic_count; t++) {
-        broker->topic_log_base[t] = logs;
-        logs += scenario->topics[t].partition_count;
+        broker->topic_partition_base[t] = count;
+        count += scenario->topics[t].partition_count;
     }
-    broker->log_count = logs;
-    broker->logs = calloc(logs, sizeof *broker->logs);
+    broker->partition_count = count;
+    broker->partitions = calloc(count, sizeof *broker->partitions);
     broker->parked = calloc(KAFKA_PARKED_FETCHES_MAX, sizeof *broker->parked);
-    BL_ASSERT(broker->logs != NULL && broker->parked != NULL);
+    BL_ASSERT(broker->partitions != NULL && broker->parked != NULL);
     for (uint32_t t = 0; t < scenario->topic_count; t++) {
-        for (uint32_t p = 0; p < scenario->topics[t].partition_count; p++) {
-            if (kafka_metadata_leader(&cluster->metadata, t, p) != index) continue;
-            kafka_log *log = calloc(1, sizeof *log);
-            BL_ASSERT(log != NULL);
-            kafka_log_init(log, &broker->disk);
-            broker->logs[log_index_of(broker, t, p)] = log;
+        for (uint32_t q = 0; q < scenario->topics[t].partition_count; q++) {
+            const kafka_partition_state *state = kafka_metadata_partition(&cluster->metadata, t, q);
+            bool replica = false;
+            for (uint32_t r = 0; r < state->replica_count; r++)
+                replica |= state->replicas[r] == index;
+            if (!replica) continue;
+            kafka_partition *p = calloc(1, sizeof *p);
+            BL_ASSERT(p != NULL);
+            p->topic = (uint16_t)t;
+            p->partition = q;
+            p->state = state;
+            kafka_log_init(&p->log, &broker->disk);
+            broker->partitions[partition_index_of(broker, t, q)] = p;
         }
     }
     for (uint32_t g = 0; g < scenario->consumer_count; g++) {
@@ -448,13 +818,15 @@ kafka_broker *kafka_broker_create(const kafka_cluster *cluster, uint32_t index)
 void kafka_broker_free(kafka_broker *broker)
 {
     for (uint32_t i = 0; i < broker->parked_count; i++) kafka_msg_free(broker->parked[i].request);
-    for (uint32_t i = 0; i < broker->log_count; i++) {
-        if (broker->logs[i] == NULL) continue;
-        kafka_log_free(broker->logs[i]);
-        free(broker->logs[i]);
+    for (uint32_t i = 0; i < broker->delayed_count; i++) delayed_free(&broker->delayed[i]);
+    for (uint32_t i = 0; i < broker->partition_count; i++) {
+        if (broker->partitions[i] == NULL) continue;
+        kafka_log_free(&broker->partitions[i]->log);
+        free(broker->partitions[i]);
     }
-    free(broker->logs);
+    free(broker->partitions);
     free(broker->parked);
+    free(broker->delayed);
     for (uint32_t g = 0; g < SCN_GROUPS_MAX; g++) {
         if (broker->groups[g] == NULL) continue;
         kafka_group_free(broker->groups[g]);

@@ -100,6 +100,33 @@ void kafka_log_retain(kafka_log *log, disk *d, int64_t cutoff_us, uint64_t max_b
         disk_release_front(d, log->file, new_start_bytes);
 }
 
+int64_t kafka_log_truncate(kafka_log *log, disk *d, int64_t offset)
+{
+    BL_ASSERT(offset >= 0);
+    bl_ring *batches = &log->batches;
+    while (bl_ring_count(batches) > 0) {
+        const kafka_log_batch *last = BL_RING_BACK(batches, kafka_log_batch);
+        if (last->base_offset + last->count <= offset) break;
+        log->end_offset = last->base_offset;
+        bl_ring_pop_back(batches);
+    }
+    uint64_t end_bytes = bl_ring_count(batches) > 0
+                             ? BL_RING_BACK(batches, kafka_log_batch)->end_bytes
+                             : log->file->start_bytes;
+    if (end_bytes < log->file->size_bytes) disk_truncate(d, log->file, end_bytes);
+    if (log->end_offset < log->start_offset) log->start_offset = log->end_offset;
+    BL_ASSERT(log->end_offset <= offset || bl_ring_count(batches) == 0);
+    return log->end_offset;
+}
+
+void kafka_log_reset_at(kafka_log *log, disk *d, int64_t offset)
+{
+    BL_ASSERT(offset >= 0);
+    kafka_log_truncate(log, d, 0);
+    BL_ASSERT(bl_ring_count(&log->batches) == 0);
+    log->start_offset = log->end_offset = log->array_base = offset;
+}
+
 uint64_t kafka_log_msg(const kafka_log *log, int64_t offset)
 {
     BL_ASSERTF(offset >= log->start_offset && offset < log->end_offset,

@@ -61,6 +61,12 @@ void kafka_log_recover(kafka_log *log, disk *d);
 /* Retention: drop whole batches appended before cutoff_us, or while the log exceeds
  * max_bytes (0 = no byte limit). Only durable batches are deleted. */
 void kafka_log_retain(kafka_log *log, disk *d, int64_t cutoff_us, uint64_t max_bytes);
+/* UnifiedLog.truncateTo: drops the records at and above `offset`, at batch granularity
+ * as a segment is cut (a batch holding `offset` goes whole); returns the new LEO. */
+int64_t kafka_log_truncate(kafka_log *log, disk *d, int64_t offset);
+/* UnifiedLog.truncateFullyAndStartAt: drops every record; the log restarts empty at
+ * `offset` (a follower that fell below its leader's log start). */
+void kafka_log_reset_at(kafka_log *log, disk *d, int64_t offset);
 uint64_t kafka_log_msg(const kafka_log *log, int64_t offset);
 int32_t kafka_log_key(const kafka_log *log, int64_t offset);
 

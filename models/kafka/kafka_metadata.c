@@ -101,6 +101,20 @@ const kafka_partition_state *kafka_metadata_partition(const kafka_metadata *meta
     return &metadata->partitions[metadata->topic_base[topic] + partition];
 }
 
+void kafka_metadata_set_isr(kafka_metadata *metadata, uint32_t topic, uint32_t partition,
+                            uint32_t isr_brokers)
+{
+    kafka_partition_state *state =
+        (kafka_partition_state *)kafka_metadata_partition(metadata, topic, partition);
+    uint32_t replicas = 0;
+    for (uint32_t r = 0; r < state->replica_count; r++) replicas |= 1u << state->replicas[r];
+    BL_ASSERTF((isr_brokers & ~replicas) == 0, "an ISR 0x%x outside the replicas 0x%x", isr_brokers,
+               replicas);
+    BL_ASSERTF((isr_brokers >> state->leader & 1u) != 0, "an ISR 0x%x without its leader %u",
+               isr_brokers, state->leader);
+    state->isr_brokers = isr_brokers;
+}
+
 const kafka_partition_state *kafka_metadata_offsets_partition(const kafka_metadata *metadata,
                                                               uint32_t partition)
 {

@@ -60,6 +60,10 @@ const kafka_partition_state *kafka_metadata_partition(const kafka_metadata *meta
 uint32_t kafka_metadata_leader(const kafka_metadata *metadata, uint32_t topic, uint32_t partition);
 /* The broker index coordinating consumer group `group` (its scenario entry). */
 uint32_t kafka_metadata_coordinator(const kafka_metadata *metadata, uint32_t group);
+/* An ISR change the partition's leader asked for (AlterPartition), committed. The new
+ * ISR keeps the leader and is a subset of the replicas. */
+void kafka_metadata_set_isr(kafka_metadata *metadata, uint32_t topic, uint32_t partition,
+                            uint32_t isr_brokers);
 /* A __consumer_offsets partition's state. */
 const kafka_partition_state *kafka_metadata_offsets_partition(const kafka_metadata *metadata,
                                                               uint32_t partition);

@@ -29,11 +29,22 @@ typedef enum kafka_offset_reset { KAFKA_RESET_LATEST = 0, KAFKA_RESET_EARLIEST }
 typedef struct kafka_cluster_options {
     uint64_t flush_messages;   /* flush.messages: fsync every N appended messages */
     int64_t flush_interval_us; /* flush.interval: fsync every T */
+    /* Replication (ReplicationConfigs), brokerlab's key then Kafka's property: */
+    int64_t replica_lag_time_max_us;   /* replica_lag_time_max (replica.lag.time.max.ms) */
+    int64_t replica_fetch_wait_max_us; /* replica_fetch_wait_max (replica.fetch.wait.max.ms) */
+    uint64_t replica_fetch_min_bytes;  /* replica_fetch_min_bytes (replica.fetch.min.bytes) */
+    uint64_t replica_fetch_max_bytes;  /* replica_fetch_max_bytes (replica.fetch.max.bytes),
+                                            per partition */
+    int64_t replica_fetch_backoff_us;  /* replica_fetch_backoff (replica.fetch.backoff.ms) */
+    int64_t replica_socket_timeout_us; /* replica_socket_timeout (replica.socket.timeout.ms) */
 } kafka_cluster_options;
 
 typedef struct kafka_topic_options {
-    uint32_t replication_factor; /* replication_factor: only 1 until replication lands */
-    int64_t retention_us;        /* retention (retention.ms): 0 = unlimited */
+    uint32_t replication_factor;  /* replication_factor (replication.factor): 1..brokers */
+    uint32_t min_insync_replicas; /* min_insync_replicas (min.insync.replicas): acks=all
+                                     needs this many in sync, capped by the replication
+                                     factor as Kafka caps it (Partition.effectiveMinIsr) */
+    int64_t retention_us;         /* retention (retention.ms): 0 = unlimited */
     uint64_t retention_bytes; /* retention_bytes (retention.bytes): per partition, 0 = unlimited */
 } kafka_topic_options;
 
@@ -80,6 +91,10 @@ static inline kafka_cluster_options kafka_cluster_options_of(const scn_cluster *
     kafka_cluster_options options;
     memcpy(&options, cluster->family.bytes, sizeof options);
     BL_ASSERT(options.flush_interval_us >= 0);
+    BL_ASSERT(options.replica_lag_time_max_us > 0);
+    BL_ASSERT(options.replica_fetch_wait_max_us >= 0);
+    BL_ASSERT(options.replica_fetch_min_bytes >= 1 && options.replica_fetch_max_bytes >= 1);
+    BL_ASSERT(options.replica_fetch_backoff_us > 0 && options.replica_socket_timeout_us > 0);
     return options;
 }
 
@@ -87,7 +102,8 @@ static inline kafka_topic_options kafka_topic_options_of(const scn_topic *topic)
 {
     kafka_topic_options options;
     memcpy(&options, topic->family.bytes, sizeof options);
-    BL_ASSERT(options.replication_factor == 1);
+    BL_ASSERT(options.replication_factor >= 1 && options.replication_factor <= SCN_BROKERS_MAX);
+    BL_ASSERT(options.min_insync_replicas >= 1);
     BL_ASSERT(options.retention_us >= 0);
     return options;
 }

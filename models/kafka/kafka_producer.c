@@ -356,6 +356,7 @@ static bool send_one_request(kafka_producer *producer, uint32_t broker, const ui
     kafka_msg *request = kafka_msg_new(KAFKA_PRODUCE_REQUEST, count);
     request->correlation_id = ++producer->next_request_id;
     request->acks = (uint8_t)options->acks;
+    request->timeout_us = options->request_timeout_us; /* Sender: timeoutMs = request.timeout.ms */
     for (uint32_t i = 0; i < count; i++) {
         kafka_batch *batch = chosen[i];
         kafka_part *part = &request->parts[i];
@@ -467,8 +468,11 @@ static void on_produce_response(kafka_producer *producer, kafka_msg *response, u
                    part->batch_id, response->correlation_id);
         if (part->error == KAFKA_OK)
             complete_batch(producer, batch, HIST_OK, part->offset);
-        else
-            fail_or_retry(producer, batch, false); /* a definite error: not written */
+        else /* the leader appended these, but the ISR did not confirm them: maybe
+              * written; any other error left them unwritten */
+            fail_or_retry(producer, batch,
+                          part->error == KAFKA_REQUEST_TIMED_OUT ||
+                              part->error == KAFKA_NOT_ENOUGH_REPLICAS_AFTER_APPEND);
     }
     release_request(producer, slot);
 }

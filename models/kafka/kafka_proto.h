@@ -37,11 +37,16 @@ typedef enum kafka_api {
 
 typedef enum kafka_error {
     KAFKA_OK = 0,
-    KAFKA_NOT_LEADER,     /* retriable */
+    KAFKA_NOT_LEADER,     /* NOT_LEADER_OR_FOLLOWER: retriable */
     KAFKA_STORAGE_ERROR,  /* disk full: retriable */
     KAFKA_UNKNOWN_MEMBER, /* heartbeat/commit from a member the group does not know */
     KAFKA_NOT_OWNER,      /* commit for a partition the member does not own */
     KAFKA_OFFSET_OUT_OF_RANGE,
+    KAFKA_REQUEST_TIMED_OUT,   /* acks=all: the ISR did not reach it in time; retriable,
+                                    maybe written */
+    KAFKA_NOT_ENOUGH_REPLICAS, /* acks=all, ISR below min.insync.replicas: not appended */
+    KAFKA_NOT_ENOUGH_REPLICAS_AFTER_APPEND, /* appended, but the ISR shrank below
+                                               min.insync.replicas meanwhile */
 } kafka_error;
 
 /* One partition's part of a request or response. */
@@ -51,12 +56,15 @@ typedef struct kafka_part {
     int64_t offset; /* produce resp: base offset; fetch req: fetch offset;
                               fetch resp: offset of records[0]; commit: offset */
     int64_t high_watermark;
-    uint32_t batch_id;   /* produce: the producer's batch id */
-    uint16_t error;      /* kafka_error */
-    uint32_t count;      /* records */
-    uint64_t *msg_ids;   /* produce req / fetch resp: count ids (kafka_part_records) */
-    int32_t *keys;       /* produce req / fetch resp: count keys (-1 = none) */
-    uint32_t records_at; /* where msg_ids/keys start in the message's record store */
+    int64_t log_start_offset; /* fetch resp: the leader's log start */
+    int64_t log_end_offset;   /* fetch resp: the leader's LEO (what a follower above it
+                                 truncates to; Kafka's follower asks ListOffsets for it) */
+    uint32_t batch_id;        /* produce: the producer's batch id */
+    uint16_t error;           /* kafka_error */
+    uint32_t count;           /* records */
+    uint64_t *msg_ids;        /* produce req / fetch resp: count ids (kafka_part_records) */
+    int32_t *keys;            /* produce req / fetch resp: count keys (-1 = none) */
+    uint32_t records_at;      /* where msg_ids/keys start in the message's record store */
     uint32_t record_size_bytes;
     uint32_t max_bytes; /* fetch req: max.partition.fetch.bytes */
 } kafka_part;
@@ -71,6 +79,10 @@ typedef struct kafka_msg {
     int64_t max_wait_us; /* fetch: fetch.max.wait.ms */
     uint64_t min_bytes;  /* fetch: fetch.min.bytes */
     uint8_t acks;        /* produce: 0, 1, or 2 = all */
+    int64_t timeout_us;  /* produce: ProduceRequest.timeoutMs (the producer's
+                            request.timeout.ms): how long acks=all waits for the ISR */
+    bool from_follower;  /* fetch: sent by a follower's fetcher (replica_id >= 0) */
+    uint16_t replica_id; /* fetch from a follower: its broker index */
     uint32_t part_count;
     kafka_part *parts; /* part_count entries */
     /* Storage, kept when the message goes back to the pool: */
@@ -105,7 +117,8 @@ typedef struct kafka_cluster {
     const scn_scenario *scenario;
     kafka_cluster_options options;              /* the scenario's Kafka cluster keys */
     kafka_topic_options topics[SCN_TOPICS_MAX]; /* each topic's Kafka keys */
-    kafka_metadata metadata;                    /* leaders, epochs, ISR, coordinators */
+    kafka_metadata metadata; /* leaders, epochs, ISR, coordinators: the ISR changes
+                                through kafka_metadata_set_isr only */
     sim_node *brokers[SCN_BROKERS_MAX];
     uint32_t broker_count;
 } kafka_cluster;

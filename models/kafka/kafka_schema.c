@@ -30,41 +30,55 @@ static const scn_field kafka_flush_fields[] = {
 };
 static const scn_schema kafka_flush_schema = SCN_SCHEMA(kafka_flush_fields, NULL);
 
+/* Replication defaults: ReplicationConfigs (Kafka 4.0). */
 static const scn_field kafka_cluster_fields[] = {
     {.key = "flush", .type = SCN_T_MAP, .offset = 0, .schema = &kafka_flush_schema},
+    SCN_DURATION_FIELD("replica_lag_time_max", kafka_cluster_options, replica_lag_time_max_us, 1,
+                       "30s"),
+    SCN_DURATION_FIELD("replica_fetch_wait_max", kafka_cluster_options, replica_fetch_wait_max_us,
+                       0, "500ms"),
+    {SCN_AT("replica_fetch_min_bytes", SCN_T_SIZE, kafka_cluster_options, replica_fetch_min_bytes),
+     .min = 1, .max = 1024LL * 1024 * 1024, .def = "1B"},
+    {SCN_AT("replica_fetch_max_bytes", SCN_T_SIZE, kafka_cluster_options, replica_fetch_max_bytes),
+     .min = 1, .max = 1024LL * 1024 * 1024, .def = "1MiB"},
+    SCN_DURATION_FIELD("replica_fetch_backoff", kafka_cluster_options, replica_fetch_backoff_us, 1,
+                       "1s"),
+    SCN_DURATION_FIELD("replica_socket_timeout", kafka_cluster_options, replica_socket_timeout_us,
+                       1, "30s"),
 };
 static const scn_schema kafka_cluster_schema = SCN_SCHEMA(kafka_cluster_fields, NULL);
 
 /* ---- topics ---- */
 
-static bool kafka_replication_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
+/* replication_factor <= brokers: the controller refuses more (StripedReplicaPlacer
+ * answers INVALID_REPLICATION_FACTOR). min.insync.replicas above the replication factor
+ * Kafka accepts and caps (Partition.effectiveMinIsr), so it is accepted here too. */
+static bool kafka_topic_check(scn_ctx *ctx, const scn_seen *seen, void *base)
 {
-    const char *text = scn_scalar_get(ctx, node, "1");
-    bool negative = false;
-    bool overflow = false;
-    uint64_t value = 0;
-    if (text == NULL) {
-        return false;
+    const kafka_topic_options *topic = base;
+    uint32_t brokers = ctx->out->cluster.broker_count;
+    yaml_node_t *node = scn_seen_value(seen, "replication_factor");
+    if (topic->replication_factor > brokers && node != NULL) {
+        return scn_fail(ctx, node,
+                        "%s.replication_factor: %u exceeds the %u broker%s, expected 1..%u "
+                        "(StripedReplicaPlacer: INVALID_REPLICATION_FACTOR)",
+                        ctx->where, (unsigned)topic->replication_factor, (unsigned)brokers,
+                        brokers == 1 ? "" : "s", (unsigned)brokers);
     }
-    if (!scn_int_text(text, &negative, &value, &overflow)) {
-        return scn_fail(ctx, node, "%s: bad integer '%s', expected 1", ctx->where, text);
-    }
-    if (negative || overflow || value != 1) {
-        return scn_fail(ctx, node, "%s: replication is not supported yet; expected 1", ctx->where);
-    }
-    *(uint32_t *)target = 1;
     return true;
 }
 
 static const scn_field kafka_topic_fields[] = {
-    {SCN_AT("replication_factor", SCN_T_CUSTOM, kafka_topic_options, replication_factor),
-     .parse = kafka_replication_parse, .desc = "1", .def = "1"},
+    {SCN_AT("replication_factor", SCN_T_U32, kafka_topic_options, replication_factor), .min = 1,
+     .max = SCN_BROKERS_MAX, .def = "1"},
+    {SCN_AT("min_insync_replicas", SCN_T_U32, kafka_topic_options, min_insync_replicas), .min = 1,
+     .max = SCN_BROKERS_MAX, .def = "1"},
     {SCN_AT("retention", SCN_T_DURATION, kafka_topic_options, retention_us), .min = 0,
      .max = 3650 * SCN_DAY_US, .def = "7d"},
     {SCN_AT("retention_bytes", SCN_T_SIZE, kafka_topic_options, retention_bytes), .min = 0,
      .max = SCN_SIZE_MAX_BYTES, .def = "0B"},
 };
-static const scn_schema kafka_topic_schema = SCN_SCHEMA(kafka_topic_fields, NULL);
+static const scn_schema kafka_topic_schema = SCN_SCHEMA(kafka_topic_fields, kafka_topic_check);
 
 /* ---- producers ---- */
 
