@@ -40,6 +40,15 @@ add_test(NAME scenario.every-fault
                  --out ${CMAKE_BINARY_DIR}/test-out/every-fault)
 set_tests_properties(scenario.every-fault PROPERTIES LABELS "scenario")
 
+# Replication: acks=all against min.insync.replicas while a follower is cut off.
+foreach(scenario_name isr-min-insync-1 isr-min-insync-2)
+  add_test(NAME scenario.${scenario_name}
+           COMMAND sh -c "\"$1\" check \"$2\" --seeds 1..5 --jobs 1 --quiet --out \"$3\""
+                   sh $<TARGET_FILE:brokerlab> ${CMAKE_SOURCE_DIR}/tests/scenarios/${scenario_name}.yaml
+                   ${CMAKE_BINARY_DIR}/test-out/${scenario_name})
+  set_tests_properties(scenario.${scenario_name} PROPERTIES LABELS "scenario")
+endforeach()
+
 # network.model: simgrid against the engine's own model, on a load that needs link sharing.
 add_test(NAME scenario.network-models
          COMMAND ${CMAKE_SOURCE_DIR}/tests/network_models.sh $<TARGET_FILE:brokerlab> ${CMAKE_BINARY_DIR}/test-out/network-models
