@@ -143,7 +143,8 @@ static int check_node_limit(const scn_scenario *scenario, const char *path)
     if (nodes <= SIM_NODES_MAX) return 0;
     fprintf(stderr,
             "%s:%u:%u: the scenario needs %llu simulated processes here or more (brokers, "
-            "producer and consumer instances, the fault injector), expected at most %u "
+            "the family's control nodes, producer and consumer instances, the fault "
+            "injector), expected at most %u "
             "(the engine's limit)\n",
             path, (unsigned)at->line, (unsigned)at->column, (unsigned long long)nodes,
             (unsigned)SIM_NODES_MAX);

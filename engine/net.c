@@ -333,6 +333,21 @@ void net_remove_all_rules(void)
     for (uint32_t i = 0; i < NET_RULES_MAX; i++) net_remove_rule(i);
 }
 
+void net_on_process_killed(sim_node *node)
+{
+    if (g_net.node_count == 0) return;
+    uint32_t n = g_net.node_count;
+    for (uint32_t id = 0; id < n; id++) {
+        sim_node *peer = sim_node_by_id(id);
+        if (peer == node || !peer->process_up) continue;
+        bool connected = g_net.connected_incarnation[(size_t)id * n + node->id] != 0 ||
+                         g_net.connected_incarnation[(size_t)node->id * n + id] != 0;
+        if (!connected || is_cut(node->id, id)) continue;
+        g_net.connected_incarnation[(size_t)node->id * n + id] = 0;
+        send_reset(peer, node, sim_route_latency_us(node, peer));
+    }
+}
+
 void net_on_node_start(sim_node *node)
 {
     if (g_net.node_count == 0) return;

@@ -85,6 +85,11 @@ bool net_accept_delivery(sim_node *dst, const sim_event *ev);
 /* Called by sim.c when a node's process starts: peers that sent into its power-off
  * silence get their connection reset. */
 void net_on_node_start(sim_node *node);
+/* Called by sim.c when a process is killed on a host that stays up (kill -9): its kernel
+ * closes its sockets, so every live peer with a connection to or from it gets a reset
+ * one route latency later (unless a cut holds the FIN back). A power loss closes
+ * nothing: peers learn through their own timeouts. */
+void net_on_process_killed(sim_node *node);
 
 uint64_t net_packets_delivered(void);
 

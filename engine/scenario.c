@@ -129,7 +129,8 @@ static const scn_selector_form *scn_selector_form_find(const scn_call *call)
 static const scn_family_selector *scn_family_selector_find(const scn_ctx *ctx, const scn_call *call)
 {
     for (uint32_t i = 0; ctx->family != NULL && i < ctx->family->selector_count; i++) {
-        if (scn_form_matches(ctx->family->selectors[i].name, true, call)) {
+        const scn_family_selector *form = &ctx->family->selectors[i];
+        if (scn_form_matches(form->name, !form->no_arg, call)) {
             return &ctx->family->selectors[i];
         }
     }

@@ -262,6 +262,7 @@ typedef struct scn_family_selector {
     const char *syntax; /* "leader(TOPIC/PARTITION)", for messages */
     uint32_t kind;      /* goes to scn_selector.family_kind */
     bool names_brokers; /* a broker fault (slow_disk, disk_full) may target it */
+    bool no_arg;        /* written without parentheses (`controller`) */
     /* Parses `arg` (the text between the parentheses of `text`) into
      * selector->family_args, with the scenario parsed so far in ctx->out. */
     bool (*parse)(scn_ctx *ctx, yaml_node_t *node, const char *text, char *arg,

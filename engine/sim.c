@@ -291,6 +291,7 @@ void sim_stop_node(sim_node *node, bool power_loss)
     node->process_up = false;
     if (power_loss) node->host_up = false;
     if (was_up && node->ops->on_stop != NULL) node->ops->on_stop(node, power_loss);
+    if (was_up && !power_loss) net_on_process_killed(node);
 }
 
 void sim_start_node(sim_node *node)

@@ -71,7 +71,9 @@ typedef enum sim_role {
     SIM_ROLE_BROKER = 0,
     SIM_ROLE_PRODUCER,
     SIM_ROLE_CONSUMER,
-    SIM_ROLE_NEMESIS
+    SIM_ROLE_NEMESIS,
+    SIM_ROLE_CONTROLLER, /* a family's control plane (Kafka's KRaft controller): no
+                            broker selector picks it */
 } sim_role;
 
 /* A node's pending events: a min-heap by (t_us, seq) in items[0 .. count), capacity

@@ -17,13 +17,10 @@
  * state when the fetch arrives (never when a parked fetch completes), then the ISR and
  * the HW; the follower learns the HW from later answers only.
  *
- * Not modelled yet (issue 13's later increments): the controller. An ISR change is
- * committed the moment the leader asks for it (Kafka's AlterPartition round trip and
- * its pending states are missing), leadership never moves, so a crashed leader's
- * partitions wait for it as with one replica; a follower above a restarted leader's
- * log end truncates to it (the pre-KIP-101 OFFSET_OUT_OF_RANGE path) rather than by
- * leader epoch. A follower appends what one fetch brought as one batch. */
-#include "kafka_broker.h"
+ * The follower's fetchers are in kafka_fetcher.c; registration, heartbeats, the
+ * metadata image and AlterPartition in kafka_broker_lifecycle.c. A broker leads and
+ * follows by its own image of the metadata, which the controller updates. */
+#include "kafka_broker_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,22 +32,11 @@
 #include "../common/host.h"
 
 #define KAFKA_RETENTION_CHECK_US (300LL * 1000000LL)
+#define KAFKA_HW_CHECKPOINT_INTERVAL_US \
+    (5LL * 1000000LL) /* replica.high.watermark.checkpoint.interval.ms */
 /* Long-polling fetches one broker holds: each consumer and each follower's fetcher
  * keeps at most one per broker (the scenario's node limit is 2,048). */
 #define KAFKA_PARKED_FETCHES_MAX 4096
-
-enum {
-    BROKER_TIMER_WRITEBACK = SIM_EVENT_MODEL_BASE,
-    BROKER_TIMER_FLUSH,
-    BROKER_TIMER_FSYNC_DONE, /* data: a pending_fsync */
-    BROKER_TIMER_FETCH_EXPIRE,
-    BROKER_TIMER_GROUP_EXPIRE,
-    BROKER_TIMER_RETENTION,
-    BROKER_TIMER_ISR_EXPIRATION,  /* ReplicaManager's isr-expiration task */
-    BROKER_TIMER_PRODUCE_EXPIRE,  /* the earliest delayed produce deadline */
-    BROKER_EVENT_FETCHER_TIMEOUT, /* arg: leader, token: correlation id */
-    BROKER_EVENT_FETCHER_RETRY,   /* arg: leader: the backoff after a failed fetch ended */
-};
 
 /* A flush-policy fsync; the produce request that triggered it (produce_id, 0 = none)
  * answers only once it completed. */
@@ -78,30 +64,28 @@ struct parked_fetch {
     int64_t deadline_us;
 };
 
-static uint32_t partition_index_of(const kafka_broker *broker, uint32_t topic, uint32_t partition)
+uint32_t broker_partition_index(const kafka_broker *broker, uint32_t topic, uint32_t partition)
 {
     return broker->topic_partition_base[topic] + partition;
 }
 
-/* This broker's replica of (topic, partition), or NULL. */
-static kafka_partition *replica_of(kafka_broker *broker, uint32_t topic, uint32_t partition)
+kafka_partition *broker_replica(kafka_broker *broker, uint32_t topic, uint32_t partition)
 {
     if (topic >= broker->cluster->scenario->topic_count) return NULL;
     if (partition >= broker->cluster->scenario->topics[topic].partition_count) return NULL;
-    return broker->partitions[partition_index_of(broker, topic, partition)];
+    return broker->partitions[broker_partition_index(broker, topic, partition)];
 }
 
-/* The replica if this broker leads the partition, else NULL. */
-static kafka_partition *led(kafka_broker *broker, uint32_t topic, uint32_t partition)
+kafka_partition *broker_led(kafka_broker *broker, uint32_t topic, uint32_t partition)
 {
-    kafka_partition *p = replica_of(broker, topic, partition);
-    return p != NULL && p->state->leader == broker->index ? p : NULL;
+    kafka_partition *p = broker_replica(broker, topic, partition);
+    return p != NULL && broker->image_ready && p->state->leader == broker->index ? p : NULL;
 }
 
 const kafka_partition *kafka_broker_replica(const kafka_broker *broker, uint32_t topic,
                                             uint32_t partition)
 {
-    return replica_of((kafka_broker *)broker, topic, partition);
+    return broker_replica((kafka_broker *)broker, topic, partition);
 }
 
 /* min.insync.replicas capped by the replication factor (Partition.effectiveMinIsr). */
@@ -116,31 +100,26 @@ static uint32_t isr_size(const kafka_partition *p)
     return (uint32_t)__builtin_popcount(p->state->isr_brokers);
 }
 
-/* Partition.maybeIncrementLeaderHW; a rise may complete delayed produces and parked
- * consumer fetches (looked at once, at the end of the wake-up). */
-static void maybe_increment_hw(kafka_broker *broker, kafka_partition *p)
+/* A rise may complete delayed produces and parked consumer fetches (looked at once, at
+ * the end of the wake-up). */
+void broker_maybe_increment_hw(kafka_broker *broker, kafka_partition *p)
 {
     const kafka_cluster_options *options = &broker->cluster->options;
-    if (kafka_partition_maybe_increment_hw(p, p->state->isr_brokers, effective_min_isr(broker, p),
-                                           sim_now_us(), options->replica_lag_time_max_us))
+    if (kafka_partition_maybe_increment_hw(
+            p, kafka_partition_maximal_isr(p), effective_min_isr(broker, p),
+            ~broker->image.fenced_brokers, sim_now_us(), options->replica_lag_time_max_us)) {
         broker->parked_may_answer = true;
+    }
 }
 
-/* AlterPartition, committed at once (see the top of the file). */
-static void alter_isr(kafka_broker *broker, kafka_partition *p, uint32_t isr_brokers)
+void broker_send(kafka_broker *broker, uint32_t node_id, kafka_msg *msg)
 {
-    kafka_metadata_set_isr(&broker->cluster->metadata, p->topic, p->partition, isr_brokers);
-    maybe_increment_hw(broker, p);
-}
-
-static void send_reply(kafka_broker *broker, uint32_t destination, kafka_msg *response)
-{
-    net_send(broker->node, sim_node_by_id(destination), kafka_msg_size_bytes(response), response);
+    net_send(broker->node, sim_node_by_id(node_id), kafka_msg_size_bytes(msg), msg);
 }
 
 /* ---- produce ---- */
 
-static void start_fsync(kafka_broker *broker, uint32_t partition_index, uint64_t produce_id)
+void broker_start_fsync(kafka_broker *broker, uint32_t partition_index, uint64_t produce_id)
 {
     kafka_partition *p = broker->partitions[partition_index];
     pending_fsync *pending = calloc(1, sizeof *pending);
@@ -153,12 +132,12 @@ static void start_fsync(kafka_broker *broker, uint32_t partition_index, uint64_t
     broker->messages_since_flush = 0;
 }
 
-/* Appends records to a replica's log; returns the base offset or -1 (disk refused). The
- * flush policy counts them; returns in *flush whether it asks for an fsync now. */
-static int64_t append_records(kafka_broker *broker, kafka_partition *p, const uint64_t *msg_ids,
-                              const int32_t *keys, uint32_t count, uint32_t record_size_bytes,
-                              bool *flush)
+int64_t broker_append(kafka_broker *broker, kafka_partition *p, const uint64_t *msg_ids,
+                      const int32_t *keys, uint32_t count, uint32_t record_size_bytes,
+                      int32_t epoch, bool *flush)
 {
+    BL_ASSERT(epoch >= 0);
+    kafka_epoch_assign(&p->epochs, epoch, p->log.end_offset); /* a no-op within an epoch */
     uint64_t bytes = KAFKA_BATCH_OVERHEAD_BYTES +
                      (uint64_t)count * (record_size_bytes + KAFKA_RECORD_OVERHEAD_BYTES);
     int64_t base =
@@ -188,7 +167,7 @@ static bool delayed_try_complete(kafka_broker *broker, delayed_produce *delayed,
     for (uint32_t i = 0; delayed->open_parts > 0 && i < delayed->response->part_count; i++) {
         if (delayed->required[i] < 0) continue;
         kafka_part *part = &delayed->response->parts[i];
-        kafka_partition *p = led(broker, part->topic, part->partition);
+        kafka_partition *p = broker_led(broker, part->topic, part->partition);
         if (p == NULL) {
             part->error = KAFKA_NOT_LEADER;
         } else if (p->hw >= delayed->required[i]) {
@@ -207,7 +186,7 @@ static bool delayed_try_complete(kafka_broker *broker, delayed_produce *delayed,
     }
     if (delayed->open_parts > 0 || delayed->fsync_pending) return false;
     if (delayed->response != NULL) {
-        send_reply(broker, delayed->destination, delayed->response);
+        broker_send(broker, delayed->destination, delayed->response);
         delayed->response = NULL;
     }
     delayed_free(delayed);
@@ -244,7 +223,7 @@ static void handle_produce(kafka_broker *broker, kafka_msg *request, uint32_t so
     int64_t fsync_partition = -1;
     for (uint32_t i = 0; i < request->part_count; i++) {
         const kafka_part *part = &request->parts[i];
-        kafka_partition *p = led(broker, part->topic, part->partition);
+        kafka_partition *p = broker_led(broker, part->topic, part->partition);
         int64_t base = -1;
         uint16_t error = KAFKA_NOT_LEADER;
         required[i] = -1;
@@ -252,11 +231,12 @@ static void handle_produce(kafka_broker *broker, kafka_msg *request, uint32_t so
             error = KAFKA_NOT_ENOUGH_REPLICAS; /* Partition.appendRecordsToLeader: not appended */
         } else if (p != NULL) {
             bool flush = false;
-            base = append_records(broker, p, part->msg_ids, part->keys, part->count,
-                                  part->record_size_bytes, &flush);
+            base = broker_append(broker, p, part->msg_ids, part->keys, part->count,
+                                 part->record_size_bytes, (int32_t)p->state->leader_epoch, &flush);
             error = base < 0 ? KAFKA_STORAGE_ERROR : KAFKA_OK;
-            if (flush) fsync_partition = partition_index_of(broker, part->topic, part->partition);
-            if (base >= 0) maybe_increment_hw(broker, p);
+            if (flush)
+                fsync_partition = broker_partition_index(broker, part->topic, part->partition);
+            if (base >= 0) broker_maybe_increment_hw(broker, p);
             if (base >= 0 && acks_all && response != NULL) { /* DelayedProduce */
                 required[i] = base + part->count;
                 open_parts++;
@@ -278,7 +258,7 @@ static void handle_produce(kafka_broker *broker, kafka_msg *request, uint32_t so
                                .required = required,
                                .open_parts = open_parts,
                                .fsync_pending = fsync_partition >= 0};
-    if (fsync_partition >= 0) start_fsync(broker, (uint32_t)fsync_partition, delayed.id);
+    if (fsync_partition >= 0) broker_start_fsync(broker, (uint32_t)fsync_partition, delayed.id);
     /* answered now when nothing waits (acks=1, or acks=all with the HW already past the
      * records: a single replica); else into the purgatory */
     if (delayed_try_complete(broker, &delayed, false)) return;
@@ -304,8 +284,12 @@ static bool fill_fetch_part(kafka_broker *broker, const kafka_msg *request, cons
                             kafka_msg *response, uint32_t part_index)
 {
     kafka_part *out = &response->parts[part_index];
-    *out = (kafka_part){.topic = want->topic, .partition = want->partition, .offset = want->offset};
-    kafka_partition *p = led(broker, want->topic, want->partition);
+    *out = (kafka_part){.topic = want->topic,
+                        .partition = want->partition,
+                        .offset = want->offset,
+                        .records_epoch = KAFKA_EPOCH_NONE,
+                        .diverging_epoch = KAFKA_EPOCH_NONE};
+    kafka_partition *p = broker_led(broker, want->topic, want->partition);
     if (p == NULL) {
         out->error = KAFKA_NOT_LEADER;
         return false;
@@ -320,6 +304,14 @@ static bool fill_fetch_part(kafka_broker *broker, const kafka_msg *request, cons
         return false;
     }
     int64_t upper = fetch_upper(request, p);
+    if (request->from_follower) {
+        out->error = kafka_fetcher_check_follower(broker, p, want, out);
+        if (out->error != KAFKA_OK || out->diverging_epoch != KAFKA_EPOCH_NONE) return false;
+        /* a follower's batch holds records of one leader epoch: stop where it ends */
+        kafka_epoch_end run = kafka_epoch_run_at(&p->epochs, want->offset, log->end_offset);
+        out->records_epoch = run.epoch;
+        if (run.end_offset < upper) upper = run.end_offset;
+    }
     if (want->offset >= upper) return false; /* nothing yet (a consumer: nothing committed) */
     int64_t available = upper - want->offset;
     uint64_t record_bytes = broker->record_size_bytes + KAFKA_RECORD_OVERHEAD_BYTES;
@@ -348,9 +340,13 @@ static bool try_answer_fetch(kafka_broker *broker, const kafka_msg *request, uin
     uint64_t record_bytes = broker->record_size_bytes + KAFKA_RECORD_OVERHEAD_BYTES;
     for (uint32_t i = 0; i < request->part_count && !ready; i++) {
         const kafka_part *want = &request->parts[i];
-        kafka_partition *p = led(broker, want->topic, want->partition);
-        if (p == NULL || want->offset < p->log.start_offset || want->offset > p->log.end_offset) {
-            ready = true; /* an error to report */
+        kafka_partition *p = broker_led(broker, want->topic, want->partition);
+        kafka_part check = {.diverging_epoch = KAFKA_EPOCH_NONE};
+        if (p == NULL || want->offset < p->log.start_offset || want->offset > p->log.end_offset ||
+            (request->from_follower &&
+             (kafka_fetcher_check_follower(broker, p, want, &check) != KAFKA_OK ||
+              check.diverging_epoch != KAFKA_EPOCH_NONE))) {
+            ready = true; /* an error or a divergence to report */
             break;
         }
         int64_t upper = fetch_upper(request, p);
@@ -362,9 +358,10 @@ static bool try_answer_fetch(kafka_broker *broker, const kafka_msg *request, uin
     kafka_msg *response = kafka_msg_new(KAFKA_FETCH_RESPONSE, request->part_count);
     response->correlation_id = request->correlation_id;
     response->from_follower = request->from_follower;
+    response->replica_id = (uint16_t)broker->index;
     for (uint32_t i = 0; i < request->part_count; i++)
         fill_fetch_part(broker, request, &request->parts[i], response, i);
-    send_reply(broker, source, response);
+    broker_send(broker, source, response);
     return true;
 }
 
@@ -375,17 +372,24 @@ static void follower_fetch_arrived(kafka_broker *broker, const kafka_msg *reques
     int64_t now_us = sim_now_us();
     for (uint32_t i = 0; i < request->part_count; i++) {
         const kafka_part *want = &request->parts[i];
-        kafka_partition *p = led(broker, want->topic, want->partition);
+        kafka_partition *p = broker_led(broker, want->topic, want->partition);
         if (p == NULL || want->offset < p->log.start_offset || want->offset > p->log.end_offset)
             continue; /* answered with an error, no state change */
+        kafka_part check = {.diverging_epoch = KAFKA_EPOCH_NONE};
+        if (kafka_fetcher_check_follower(broker, p, want, &check) != KAFKA_OK ||
+            check.diverging_epoch != KAFKA_EPOCH_NONE)
+            continue; /* fenced, or diverged: no state change either */
         int32_t slot = kafka_partition_slot(p, request->replica_id);
         BL_ASSERTF(slot >= 0, "broker %u fetched %u/%u as a follower without a replica",
                    request->replica_id, want->topic, want->partition);
         kafka_partition_update_follower(p, (uint32_t)slot, want->offset, now_us);
+        /* Partition.maybeExpandIsr: not pending, not fenced in this broker's image */
         uint32_t bit = 1u << request->replica_id;
-        if ((p->state->isr_brokers & bit) == 0 && kafka_partition_may_join_isr(p, (uint32_t)slot))
-            alter_isr(broker, p, p->state->isr_brokers | bit); /* Partition.maybeExpandIsr */
-        maybe_increment_hw(broker, p);
+        if ((p->state->isr_brokers & bit) == 0 && !p->alter_pending &&
+            (broker->image.fenced_brokers & bit) == 0 &&
+            kafka_partition_may_join_isr(p, (uint32_t)slot))
+            kafka_lifecycle_propose_isr(broker, p, p->state->isr_brokers | bit);
+        broker_maybe_increment_hw(broker, p);
     }
 }
 
@@ -433,101 +437,27 @@ static void answer_parked(kafka_broker *broker, bool expired_only)
         sim_timer_arm(broker->node, &broker->fetch_expiry, next_us, BROKER_TIMER_FETCH_EXPIRE);
 }
 
-/* ---- the follower's fetchers (AbstractFetcherThread) ---- */
+/* ---- metadata for clients ---- */
 
-/* Whether this broker follows any partition `leader` leads. */
-static bool follows(const kafka_broker *broker, uint32_t leader)
+/* MetadataRequest, answered from this broker's image (KafkaApis.handleTopicMetadataRequest):
+ * every partition of the topic the client names in parts[0].topic, with its leader and
+ * leader epoch as this broker knows them. */
+static void handle_metadata(kafka_broker *broker, const kafka_msg *request, uint32_t source)
 {
-    for (uint32_t i = 0; i < broker->partition_count; i++) {
-        const kafka_partition *p = broker->partitions[i];
-        if (p != NULL && p->state->leader == leader && leader != broker->index) return true;
+    BL_ASSERT(request->part_count == 1);
+    uint32_t topic = request->parts[0].topic;
+    BL_ASSERT(topic < broker->image.topic_count);
+    uint32_t partitions = broker->image.topic_partitions[topic];
+    kafka_msg *response = kafka_msg_new(KAFKA_METADATA_RESPONSE, partitions);
+    response->correlation_id = request->correlation_id;
+    for (uint32_t p = 0; p < partitions; p++) {
+        const kafka_partition_state *state = kafka_metadata_partition(&broker->image, topic, p);
+        response->parts[p] = (kafka_part){.topic = (uint16_t)topic,
+                                          .partition = p,
+                                          .leader = state->leader,
+                                          .leader_epoch = state->leader_epoch};
     }
-    return false;
-}
-
-/* Sends the fetch of every partition followed at `leader` (RemoteLeaderEndPoint.buildFetch):
- * fetch offset = the follower's LEO. */
-static void fetcher_send(kafka_broker *broker, uint32_t leader)
-{
-    kafka_fetcher *fetcher = &broker->fetchers[leader];
-    BL_ASSERT(!fetcher->in_flight && leader != broker->index);
-    const kafka_cluster_options *options = &broker->cluster->options;
-    uint32_t count = 0;
-    for (uint32_t i = 0; i < broker->partition_count; i++) {
-        const kafka_partition *p = broker->partitions[i];
-        if (p != NULL && p->state->leader == leader) count++;
-    }
-    if (count == 0) return;
-    kafka_msg *request = kafka_msg_new(KAFKA_FETCH_REQUEST, count);
-    request->correlation_id = ++broker->next_correlation_id;
-    request->from_follower = true;
-    request->replica_id = (uint16_t)broker->index;
-    request->max_wait_us = options->replica_fetch_wait_max_us;
-    request->min_bytes = options->replica_fetch_min_bytes;
-    uint32_t k = 0;
-    for (uint32_t i = 0; i < broker->partition_count; i++) {
-        const kafka_partition *p = broker->partitions[i];
-        if (p == NULL || p->state->leader != leader) continue;
-        request->parts[k++] = (kafka_part){.topic = p->topic,
-                                           .partition = p->partition,
-                                           .offset = p->log.end_offset,
-                                           .max_bytes = (uint32_t)options->replica_fetch_max_bytes};
-    }
-    fetcher->in_flight = true;
-    fetcher->correlation_id = request->correlation_id;
-    sim_schedule(broker->node, sim_now_us() + options->replica_socket_timeout_us,
-                 BROKER_EVENT_FETCHER_TIMEOUT, leader, request->correlation_id, NULL);
-    net_send(broker->node, broker->cluster->brokers[leader], kafka_msg_size_bytes(request),
-             request);
-}
-
-/* A fetch that failed (reset, timeout): back off replica.fetch.backoff.ms, then retry. */
-static void fetcher_back_off(kafka_broker *broker, uint32_t leader)
-{
-    kafka_fetcher *fetcher = &broker->fetchers[leader];
-    fetcher->in_flight = false;
-    if (fetcher->retry_scheduled) return;
-    fetcher->retry_scheduled = true;
-    sim_schedule(broker->node, sim_now_us() + broker->cluster->options.replica_fetch_backoff_us,
-                 BROKER_EVENT_FETCHER_RETRY, leader, 0, NULL);
-}
-
-/* ReplicaFetcherThread.processPartitionData for one part. */
-static void follower_apply(kafka_broker *broker, const kafka_part *got)
-{
-    kafka_partition *p = replica_of(broker, got->topic, got->partition);
-    if (p == NULL || p->state->leader == broker->index) return;
-    if (got->error == KAFKA_OFFSET_OUT_OF_RANGE) {
-        /* AbstractFetcherThread.fetchOffsetAndTruncate: above the leader's end, cut back
-         * to it; below its start, start over there */
-        if (p->log.end_offset > got->log_end_offset)
-            kafka_log_truncate(&p->log, &broker->disk, got->log_end_offset);
-        else if (p->log.end_offset < got->log_start_offset)
-            kafka_log_reset_at(&p->log, &broker->disk, got->log_start_offset);
-        if (p->hw > p->log.end_offset) p->hw = p->log.end_offset;
-        return;
-    }
-    if (got->error != KAFKA_OK || got->offset != p->log.end_offset) return; /* stale */
-    if (got->count > 0) {
-        bool flush = false;
-        if (append_records(broker, p, got->msg_ids, got->keys, got->count, got->record_size_bytes,
-                           &flush) < 0)
-            return; /* the disk refused: the next fetch asks again */
-        if (flush) start_fsync(broker, partition_index_of(broker, p->topic, p->partition), 0);
-    }
-    /* the follower's HW: the leader's, bounded by its own LEO (not monotonic) */
-    p->hw = got->high_watermark < p->log.end_offset ? got->high_watermark : p->log.end_offset;
-    if (p->hw < p->log.start_offset) p->hw = p->log.start_offset;
-}
-
-static void on_follower_fetch_response(kafka_broker *broker, kafka_msg *response, uint32_t source)
-{
-    uint32_t leader = kafka_broker_index(broker->cluster, source);
-    kafka_fetcher *fetcher = &broker->fetchers[leader];
-    if (!fetcher->in_flight || fetcher->correlation_id != response->correlation_id) return;
-    fetcher->in_flight = false;
-    for (uint32_t i = 0; i < response->part_count; i++) follower_apply(broker, &response->parts[i]);
-    fetcher_send(broker, leader); /* the next fetch goes out at once */
+    broker_send(broker, source, response);
 }
 
 /* ---- group coordination ---- */
@@ -540,7 +470,7 @@ static void handle_heartbeat(kafka_broker *broker, kafka_msg *request, uint32_t 
     BL_ASSERT(group != NULL);
     kafka_group_heartbeat(group, request, source, sim_now_us(), response);
     kafka_msg_free(request);
-    send_reply(broker, source, response);
+    broker_send(broker, source, response);
 }
 
 static void handle_commit(kafka_broker *broker, kafka_msg *request, uint32_t source)
@@ -551,7 +481,7 @@ static void handle_commit(kafka_broker *broker, kafka_msg *request, uint32_t sou
     response->correlation_id = request->correlation_id;
     response->error = (uint16_t)kafka_group_commit(group, &broker->disk, request, sim_now_us());
     kafka_msg_free(request);
-    send_reply(broker, source, response);
+    broker_send(broker, source, response);
 }
 
 /* ---- timers ---- */
@@ -572,7 +502,7 @@ static void on_flush_interval(kafka_broker *broker)
     for (uint32_t i = 0; i < broker->partition_count; i++) {
         kafka_partition *p = broker->partitions[i];
         if (p != NULL && p->log.file->size_bytes > p->log.file->durable_bytes)
-            start_fsync(broker, i, 0);
+            broker_start_fsync(broker, i, 0);
     }
     sim_schedule(broker->node, sim_now_us() + flush->flush_interval_us, BROKER_TIMER_FLUSH, 0, 0,
                  NULL);
@@ -629,10 +559,12 @@ static void on_isr_expiration(kafka_broker *broker)
     int64_t lag_us = broker->cluster->options.replica_lag_time_max_us;
     for (uint32_t i = 0; i < broker->partition_count; i++) {
         kafka_partition *p = broker->partitions[i];
-        if (p == NULL || p->state->leader != broker->index) continue;
+        if (p == NULL || broker_led(broker, p->topic, p->partition) == NULL || p->alter_pending)
+            continue;
         uint32_t out = kafka_partition_out_of_sync(p, p->state->isr_brokers, now_us, lag_us);
-        if (out != 0) alter_isr(broker, p, p->state->isr_brokers & ~out);
+        if (out != 0) kafka_lifecycle_propose_isr(broker, p, p->state->isr_brokers & ~out);
     }
+    kafka_lifecycle_retry_alters(broker);
     int64_t period_us = lag_us / 2 > 0 ? lag_us / 2 : 1;
     sim_schedule(broker->node, now_us + period_us, BROKER_TIMER_ISR_EXPIRATION, 0, 0, NULL);
 }
@@ -650,6 +582,17 @@ static void broker_on_wake_end(sim_node *node)
 
 /* ---- node callbacks ---- */
 
+/* Every replica's HW, as Kafka checkpoints it (replication-offset-checkpoint): what a
+ * restarted broker starts from. */
+static void on_hw_checkpoint(kafka_broker *broker)
+{
+    for (uint32_t i = 0; i < broker->partition_count; i++)
+        if (broker->partitions[i] != NULL)
+            broker->partitions[i]->hw_checkpoint = broker->partitions[i]->hw;
+    sim_schedule(broker->node, sim_now_us() + KAFKA_HW_CHECKPOINT_INTERVAL_US,
+                 BROKER_TIMER_HW_CHECKPOINT, 0, 0, NULL);
+}
+
 static void broker_on_event(sim_node *node, const sim_event *ev)
 {
     kafka_broker *broker = node->model;
@@ -664,31 +607,37 @@ static void broker_on_event(sim_node *node, const sim_event *ev)
         case KAFKA_FETCH_REQUEST: handle_fetch(broker, msg, ev->arg); return;
         case KAFKA_FETCH_RESPONSE:
             BL_ASSERT(msg->from_follower);
-            on_follower_fetch_response(broker, msg, ev->arg);
+            kafka_fetcher_on_response(broker, msg, ev->arg);
+            kafka_msg_free(msg);
+            return;
+        case KAFKA_METADATA_REQUEST:
+            handle_metadata(broker, msg, ev->arg);
             kafka_msg_free(msg);
             return;
         case KAFKA_HEARTBEAT_REQUEST: handle_heartbeat(broker, msg, ev->arg); return;
         case KAFKA_COMMIT_REQUEST: handle_commit(broker, msg, ev->arg); return;
-        default: BL_ASSERTF(false, "broker got api %d", msg->api);
+        default:
+            BL_ASSERTF(kafka_lifecycle_on_packet(broker, msg), "broker got api %d", msg->api);
+            kafka_msg_free(msg);
+            return;
         }
-        return;
     }
-    case SIM_EVENT_NET_RESET: { /* a client went away, or a leader we fetch from */
+    case SIM_EVENT_NET_RESET: { /* a client or the controller went away, or a leader */
         sim_node *peer = sim_node_by_id(ev->arg);
         if (peer->role != SIM_ROLE_BROKER) return;
         uint32_t leader = kafka_broker_index(broker->cluster, ev->arg);
-        if (broker->fetchers[leader].in_flight) fetcher_back_off(broker, leader);
+        if (broker->fetchers[leader].in_flight) kafka_fetcher_back_off(broker, leader);
         return;
     }
     case BROKER_EVENT_FETCHER_TIMEOUT: {
         kafka_fetcher *fetcher = &broker->fetchers[ev->arg];
         if (fetcher->in_flight && fetcher->correlation_id == (uint32_t)ev->token)
-            fetcher_back_off(broker, ev->arg);
+            kafka_fetcher_back_off(broker, ev->arg);
         return;
     }
     case BROKER_EVENT_FETCHER_RETRY:
         broker->fetchers[ev->arg].retry_scheduled = false;
-        if (!broker->fetchers[ev->arg].in_flight) fetcher_send(broker, ev->arg);
+        if (!broker->fetchers[ev->arg].in_flight) kafka_fetcher_send(broker, ev->arg);
         return;
     case BROKER_TIMER_WRITEBACK: on_writeback(broker); return;
     case BROKER_TIMER_FLUSH: on_flush_interval(broker); return;
@@ -698,10 +647,17 @@ static void broker_on_event(sim_node *node, const sim_event *ev)
     case BROKER_TIMER_GROUP_EXPIRE: on_group_expire(broker); return;
     case BROKER_TIMER_RETENTION: on_retention(broker); return;
     case BROKER_TIMER_ISR_EXPIRATION: on_isr_expiration(broker); return;
+    case BROKER_TIMER_HW_CHECKPOINT: on_hw_checkpoint(broker); return;
+    case BROKER_TIMER_LIFECYCLE: kafka_lifecycle_on_timer(broker); return;
     default: BL_ASSERTF(false, "broker event kind %u", ev->kind);
     }
 }
 
+/* kill -9 or power loss. What the process held in memory is gone: parked and delayed
+ * requests, fetchers, its registration and its image (it re-registers and gets the
+ * controller's). The logs keep their page cache after a kill -9; a power loss cuts them
+ * to what was durable and the epoch cache to the recovered logs. Either way the HW
+ * restarts from its last checkpoint (LogManager + ReplicaManager startup). */
 static void broker_on_stop(sim_node *node, bool power_loss)
 {
     kafka_broker *broker = node->model;
@@ -712,15 +668,18 @@ static void broker_on_stop(sim_node *node, bool power_loss)
     memset(broker->fetchers, 0, sizeof broker->fetchers);
     broker->messages_since_flush = 0;
     broker->parked_may_answer = false;
+    broker->image_ready = false;
+    broker->broker_epoch = 0;
     broker->disk.busy_until_us = 0;
-    if (power_loss) {
-        disk_power_loss(&broker->disk);
-        for (uint32_t i = 0; i < broker->partition_count; i++) {
-            kafka_partition *p = broker->partitions[i];
-            if (p == NULL) continue;
-            kafka_log_recover(&p->log, &broker->disk);
-            if (p->hw > p->log.end_offset) p->hw = p->log.end_offset;
-        }
+    if (power_loss) disk_power_loss(&broker->disk);
+    for (uint32_t i = 0; i < broker->partition_count; i++) {
+        kafka_partition *p = broker->partitions[i];
+        if (p == NULL) continue;
+        if (power_loss) kafka_log_recover(&p->log, &broker->disk);
+        kafka_epoch_truncate_from_end(&p->epochs, p->log.end_offset);
+        p->hw = p->hw_checkpoint < p->log.end_offset ? p->hw_checkpoint : p->log.end_offset;
+        if (p->hw < p->log.start_offset) p->hw = p->log.start_offset;
+        p->alter_pending = false;
     }
     for (uint32_t g = 0; g < SCN_GROUPS_MAX; g++)
         if (broker->groups[g] != NULL) kafka_group_restart(broker->groups[g], power_loss);
@@ -740,12 +699,9 @@ static void broker_on_start(sim_node *node)
     int64_t period_us =
         options->replica_lag_time_max_us / 2 > 0 ? options->replica_lag_time_max_us / 2 : 1;
     sim_schedule(node, now_us + period_us, BROKER_TIMER_ISR_EXPIRATION, 0, 0, NULL);
-    for (uint32_t i = 0; i < broker->partition_count; i++) {
-        kafka_partition *p = broker->partitions[i];
-        if (p != NULL && p->state->leader == broker->index) kafka_partition_lead(p, now_us);
-    }
-    for (uint32_t leader = 0; leader < broker->cluster->broker_count; leader++)
-        if (follows(broker, leader)) fetcher_send(broker, leader);
+    sim_schedule(node, now_us + KAFKA_HW_CHECKPOINT_INTERVAL_US, BROKER_TIMER_HW_CHECKPOINT, 0, 0,
+                 NULL);
+    kafka_lifecycle_start(broker);
 }
 
 static void broker_free_data(uint32_t kind, void *data)
@@ -774,6 +730,7 @@ kafka_broker *kafka_broker_create(kafka_cluster *cluster, uint32_t index)
     BL_ASSERT(broker != NULL);
     broker->cluster = cluster;
     broker->index = index;
+    kafka_metadata_copy(&broker->image, &cluster->metadata);
     disk_options host_disk = host_disk_options(&scenario->cluster);
     disk_init(&broker->disk, &host_disk);
     uint32_t count = 0;
@@ -787,7 +744,7 @@ kafka_broker *kafka_broker_create(kafka_cluster *cluster, uint32_t index)
     BL_ASSERT(broker->partitions != NULL && broker->parked != NULL);
     for (uint32_t t = 0; t < scenario->topic_count; t++) {
         for (uint32_t q = 0; q < scenario->topics[t].partition_count; q++) {
-            const kafka_partition_state *state = kafka_metadata_partition(&cluster->metadata, t, q);
+            const kafka_partition_state *state = kafka_metadata_partition(&broker->image, t, q);
             bool replica = false;
             for (uint32_t r = 0; r < state->replica_count; r++)
                 replica |= state->replicas[r] == index;
@@ -798,7 +755,7 @@ kafka_broker *kafka_broker_create(kafka_cluster *cluster, uint32_t index)
             p->partition = q;
             p->state = state;
             kafka_log_init(&p->log, &broker->disk);
-            broker->partitions[partition_index_of(broker, t, q)] = p;
+            broker->partitions[broker_partition_index(broker, t, q)] = p;
         }
     }
     for (uint32_t g = 0; g < scenario->consumer_count; g++) {
@@ -820,9 +777,11 @@ void kafka_broker_free(kafka_broker *broker)
     for (uint32_t i = 0; i < broker->parked_count; i++) kafka_msg_free(broker->parked[i].request);
     for (uint32_t i = 0; i < broker->delayed_count; i++) delayed_free(&broker->delayed[i]);
     for (uint32_t i = 0; i < broker->partition_count; i++) {
-        if (broker->partitions[i] == NULL) continue;
-        kafka_log_free(&broker->partitions[i]->log);
-        free(broker->partitions[i]);
+        kafka_partition *p = broker->partitions[i];
+        if (p == NULL) continue;
+        kafka_log_free(&p->log);
+        kafka_epoch_free(&p->epochs);
+        free(p);
     }
     free(broker->partitions);
     free(broker->parked);
@@ -832,6 +791,7 @@ void kafka_broker_free(kafka_broker *broker)
         kafka_group_free(broker->groups[g]);
         free(broker->groups[g]);
     }
+    kafka_metadata_free(&broker->image);
     disk_free(&broker->disk);
     free(broker);
 }

@@ -44,6 +44,12 @@ typedef struct kafka_broker {
     uint32_t delayed_count, delayed_capacity;
     sim_timer produce_expiry;                /* the earliest delayed produce deadline */
     kafka_fetcher fetchers[SCN_BROKERS_MAX]; /* by leader broker index */
+    /* Its own metadata image (MetadataCache): what it serves, leads and follows. */
+    kafka_metadata image;
+    bool image_ready;      /* false after a restart until the controller's answer */
+    uint32_t broker_epoch; /* 0 = not registered (BrokerLifecycleManager) */
+    uint32_t registration_attempts;
+    bool want_fence; /* recovering: not ready to be unfenced */
     uint32_t next_correlation_id;
     uint64_t next_produce_id; /* names a delayed produce to the fsync it waits for */
     uint64_t messages_since_flush;

@@ -33,6 +33,7 @@
 enum {
     CONSUMER_TIMER_POLL = SIM_EVENT_MODEL_BASE,
     CONSUMER_TIMER_HEARTBEAT,
+    CONSUMER_TIMER_METADATA, /* a metadata refresh is due */
 };
 
 /* ---- per-partition rings ---- */
@@ -442,8 +443,7 @@ static void send_fetches(kafka_consumer *consumer)
         uint32_t wanted[SCN_PARTITIONS_MAX], count = 0;
         for (uint32_t p = 0; p < consumer->partition_count; p++) {
             kafka_owned *part = &consumer->partitions[p];
-            if (!part->owned || kafka_metadata_leader(&consumer->cluster->metadata, topic, p) != b)
-                continue;
+            if (!part->owned || kafka_client_metadata_leader(&consumer->metadata, p) != b) continue;
             if (fetched_count(part) >= consumer->options.max_poll_records) continue;
             wanted[count++] = p;
         }
@@ -491,6 +491,9 @@ static void on_fetch_response(kafka_consumer *consumer, const kafka_msg *respons
                    (long long)(got->offset + got->count), got->partition,
                    (long long)got->high_watermark);
         kafka_owned *part = &consumer->partitions[got->partition];
+        if (got->error == KAFKA_NOT_LEADER || got->error == KAFKA_FENCED_LEADER_EPOCH ||
+            got->error == KAFKA_UNKNOWN_LEADER_EPOCH) /* FetchCollector: invalid metadata */
+            kafka_client_metadata_want_update(&consumer->metadata);
         if (!part->owned) continue;
         if (got->error == KAFKA_OFFSET_OUT_OF_RANGE) { /* K31: reset by policy */
             int64_t reset = consumer->options.offset_reset == KAFKA_RESET_EARLIEST
@@ -599,8 +602,14 @@ static void consumer_on_event(sim_node *node, const sim_event *ev)
     switch (ev->kind) {
     case SIM_EVENT_PACKET: {
         kafka_msg *msg = ev->data;
+        kafka_client_metadata_on_reply(&consumer->metadata,
+                                       kafka_broker_index(consumer->cluster, ev->arg));
         if (msg->api == KAFKA_FETCH_RESPONSE) {
             on_fetch_response(consumer, msg, kafka_broker_index(consumer->cluster, ev->arg));
+        } else if (msg->api == KAFKA_METADATA_RESPONSE) {
+            kafka_client_metadata_on_response(&consumer->metadata, msg,
+                                              kafka_broker_index(consumer->cluster, ev->arg),
+                                              sim_now_us());
         } else if (msg->api == KAFKA_HEARTBEAT_RESPONSE) {
             on_heartbeat_response(consumer, msg);
         } else {
@@ -610,9 +619,13 @@ static void consumer_on_event(sim_node *node, const sim_event *ev)
         kafka_msg_free(msg);
         return;
     }
-    case SIM_EVENT_NET_RESET:
-        abandon_requests(consumer, kafka_broker_index(consumer->cluster, ev->arg), INT64_MAX);
+    case SIM_EVENT_NET_RESET: {
+        uint32_t broker = kafka_broker_index(consumer->cluster, ev->arg);
+        abandon_requests(consumer, broker, INT64_MAX);
+        kafka_client_metadata_on_disconnect(&consumer->metadata, broker, sim_now_us());
         return;
+    }
+    case CONSUMER_TIMER_METADATA: return; /* the wake-up's end does the work */
     case CONSUMER_TIMER_POLL: on_poll(consumer); return;
     case CONSUMER_TIMER_HEARTBEAT:
         send_heartbeat(consumer);
@@ -626,9 +639,28 @@ static void consumer_on_event(sim_node *node, const sim_event *ev)
     }
 }
 
+/* A metadata refresh, if one is due, and the timer for the next. */
+static void refresh_metadata(kafka_consumer *consumer)
+{
+    int64_t now_us = sim_now_us();
+    uint32_t in_flight[SCN_BROKERS_MAX];
+    for (uint32_t b = 0; b < consumer->cluster->broker_count; b++)
+        in_flight[b] = request_table_in_flight(&consumer->requests, b);
+    uint32_t broker = 0;
+    kafka_msg *request =
+        kafka_client_metadata_poll(&consumer->metadata, now_us, in_flight, &broker);
+    if (request != NULL)
+        net_send(consumer->node, consumer->cluster->brokers[broker], kafka_msg_size_bytes(request),
+                 request);
+    int64_t due_us = kafka_client_metadata_next_due(&consumer->metadata);
+    if (due_us != SIM_TIME_NEVER && due_us > now_us)
+        sim_timer_set(consumer->node, &consumer->metadata_timer, due_us, CONSUMER_TIMER_METADATA);
+}
+
 static void consumer_on_wake_end(sim_node *node)
 {
     kafka_consumer *consumer = node->model;
+    refresh_metadata(consumer);
     send_fetches(consumer);
     if (consumer->poll_waiting) {
         for (uint32_t p = 0; p < consumer->partition_count; p++)
@@ -680,6 +712,8 @@ static void consumer_on_start(sim_node *node)
     kafka_consumer *consumer = node->model;
     int64_t now_us = sim_now_us();
     member_become(consumer, KAFKA_MEMBER_JOINING);
+    kafka_client_metadata_want_update(&consumer->metadata); /* a new process asks first */
+    consumer->metadata.in_flight = false;
     consumer->member_id =
         node->id << 12 | (node->incarnation & 0xfff); /* a new member per process */
     consumer->generation = 0;
@@ -738,6 +772,9 @@ kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t gro
     char rng_name[128];
     snprintf(rng_name, sizeof rng_name, "%s/processing", name);
     consumer->rng_processing = rng_stream(scenario->seed, rng_name);
+    kafka_client_metadata_init(&consumer->metadata, cluster, config->topic_index,
+                               KAFKA_REQUEST_TIMEOUT_US, KAFKA_CONSUMER_RETRY_BACKOFF_US,
+                               KAFKA_CONSUMER_RETRY_BACKOFF_MAX_US, 0);
     consumer->node = sim_add_node(name, SIM_ROLE_CONSUMER, &consumer_ops, consumer);
     consumer->node->entry = group_index;
     consumer->node->instance = instance;
@@ -763,6 +800,7 @@ void kafka_consumer_free(kafka_consumer *consumer)
     free(consumer->worker_streams);
     bl_ring_free(&consumer->ready);
     request_table_free(&consumer->requests);
+    kafka_client_metadata_free(&consumer->metadata);
     free(consumer->run_ids);
     free(consumer->run_keys);
     free(consumer);

@@ -11,6 +11,7 @@
 #include "../../engine/ring.h"
 #include "../common/dedup_store.h"
 #include "../common/request_table.h"
+#include "kafka_client_metadata.h"
 #include "kafka_proto.h"
 
 /* A record handed to a worker, until the commit-after-processing logic or a kill has
@@ -66,11 +67,13 @@ typedef enum kafka_member_state {
 /* Commits wait for their answer in a window of this many correlation ids: one still
  * unanswered when its id's place in the window comes round again is given up, its
  * outcome unknown. (The coordinator rewrite gives commits request.timeout.ms instead.) */
-#define KAFKA_PENDING_COMMITS_MAX   64
+#define KAFKA_PENDING_COMMITS_MAX           64
 /* A consumer's requests in flight per broker connection: one fetch, and on the
  * coordinator's connection the commits of the window. */
-#define KAFKA_CONSUMER_REQUESTS_MAX (1 + KAFKA_PENDING_COMMITS_MAX)
-#define KAFKA_REQUEST_TIMEOUT_US    (30LL * 1000000LL) /* consumer request.timeout.ms */
+#define KAFKA_CONSUMER_REQUESTS_MAX         (1 + KAFKA_PENDING_COMMITS_MAX)
+#define KAFKA_REQUEST_TIMEOUT_US            (30LL * 1000000LL) /* consumer request.timeout.ms */
+#define KAFKA_CONSUMER_RETRY_BACKOFF_US     (100LL * 1000)     /* retry.backoff.ms */
+#define KAFKA_CONSUMER_RETRY_BACKOFF_MAX_US (1000LL * 1000)    /* retry.backoff.max.ms */
 
 typedef struct kafka_consumer {
     const kafka_cluster *cluster;
@@ -86,8 +89,10 @@ typedef struct kafka_consumer {
     uint32_t generation;
     uint32_t partition_count;
     kafka_owned *partitions;
-    request_table requests;        /* fetches (one per broker connection) and commits in flight */
-    kafka_pending_commit *commits; /* by request slot: what each commit carries */
+    request_table requests;         /* fetches (one per broker connection) and commits in flight */
+    kafka_client_metadata metadata; /* its topic's leaders, as it knows them */
+    sim_timer metadata_timer;       /* the next metadata refresh attempt */
+    kafka_pending_commit *commits;  /* by request slot: what each commit carries */
     int64_t *worker_free_us;
     uint32_t *worker_streams;
     uint32_t round_robin_next;

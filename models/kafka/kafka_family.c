@@ -13,6 +13,7 @@
 #include "../../engine/units.h"
 #include "kafka_broker.h"
 #include "kafka_consumer.h"
+#include "kafka_controller.h"
 #include "kafka_producer.h"
 #include "kafka_schema.h"
 
@@ -21,6 +22,7 @@
 typedef struct kafka_run {
     kafka_cluster cluster;
     kafka_broker *brokers[SCN_BROKERS_MAX];
+    kafka_controller *controller;
     kafka_producer **producers;
     uint32_t producer_count;
     kafka_consumer **consumers;
@@ -31,7 +33,7 @@ typedef struct kafka_run {
 
 static uint32_t kafka_node_count(const scn_scenario *scenario)
 {
-    uint32_t n = scenario->cluster.broker_count;
+    uint32_t n = scenario->cluster.broker_count + 1; /* the brokers and the controller */
     for (uint32_t i = 0; i < scenario->producer_count; i++) n += scenario->producers[i].count;
     for (uint32_t i = 0; i < scenario->consumer_count; i++) n += scenario->consumers[i].count;
     return n;
@@ -67,6 +69,8 @@ static void *kafka_build(const scn_scenario *scenario)
     for (uint32_t i = 0; i < scenario->consumer_count; i++)
         for (uint32_t n = 0; n < scenario->consumers[i].count; n++)
             run->consumers[k++] = kafka_consumer_create(cluster, i, n, &run->dedup[i]);
+    /* last, so that the brokers and clients keep their node ids */
+    run->controller = kafka_controller_create(cluster);
     return run;
 }
 
@@ -96,9 +100,10 @@ static uint32_t kafka_resolve(void *state, const scn_selector *selector, sim_nod
     case KAFKA_SELECTOR_FOLLOWER: {
         uint32_t topic = selector->family_args[KAFKA_PARTITION_ARG_TOPIC];
         uint32_t partition = selector->family_args[KAFKA_PARTITION_ARG_PARTITION];
-        if (selector->family_kind == KAFKA_SELECTOR_LEADER)
-            broker = (int32_t)kafka_metadata_leader(metadata, topic, partition);
-        else
+        if (selector->family_kind == KAFKA_SELECTOR_LEADER) {
+            uint32_t leader = kafka_metadata_leader(metadata, topic, partition);
+            broker = leader == KAFKA_NO_LEADER ? -1 : (int32_t)leader;
+        } else
             broker = first_follower(kafka_metadata_partition(metadata, topic, partition));
         break;
     }
@@ -106,6 +111,7 @@ static uint32_t kafka_resolve(void *state, const scn_selector *selector, sim_nod
         broker = (int32_t)kafka_metadata_coordinator(metadata,
                                                      selector->family_args[KAFKA_GROUP_ARG_GROUP]);
         break;
+    case KAFKA_SELECTOR_CONTROLLER: out[0] = run->controller->node; return 1;
     default: BL_ASSERTF(false, "Kafka selector kind %u", selector->family_kind);
     }
     if (broker < 0) return 0;
@@ -191,6 +197,19 @@ static void kafka_describe_stop(void *state, const sim_node *node, fault_hit *hi
     if (node->role == SIM_ROLE_BROKER) {
         BL_ASSERT(node->entry < run->cluster.broker_count);
         describe_broker(run, node->entry, hit);
+    } else if (node->role == SIM_ROLE_CONTROLLER) {
+        /* while it is down nothing is fenced, elected or altered */
+        const kafka_metadata *metadata = &run->cluster.metadata;
+        uint32_t fenced = (uint32_t)__builtin_popcount(metadata->fenced_brokers);
+        hit->counters[0] = (fault_counter){.name = "brokers_fenced", .value = fenced};
+        hit->counters[1] =
+            (fault_counter){.name = "elections_so_far", .value = run->controller->elections};
+        hit->counter_count = 2;
+        snprintf(hit->phrase, sizeof hit->phrase,
+                 "controlled %u broker%s (%u fenced) and %u partition%s",
+                 (unsigned)run->cluster.broker_count, run->cluster.broker_count == 1 ? "" : "s",
+                 (unsigned)fenced, (unsigned)metadata->partition_count,
+                 metadata->partition_count == 1 ? "" : "s");
     } else if (node->role == SIM_ROLE_PRODUCER) {
         const kafka_producer *producer = node->model;
         BL_ASSERT(producer->node == node);
@@ -358,6 +377,7 @@ static void kafka_free(void *state)
     for (uint32_t i = 0; i < run->producer_count; i++) kafka_producer_free(run->producers[i]);
     for (uint32_t i = 0; i < run->consumer_count; i++) kafka_consumer_free(run->consumers[i]);
     for (uint32_t b = 0; b < run->cluster.broker_count; b++) kafka_broker_free(run->brokers[b]);
+    kafka_controller_free(run->controller);
     for (uint32_t g = 0; g < SCN_GROUPS_MAX; g++) dedup_store_free(&run->dedup[g]);
     kafka_metadata_free(&run->cluster.metadata);
     kafka_msg_pool_drain();

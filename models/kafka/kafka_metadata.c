@@ -86,6 +86,16 @@ void kafka_metadata_init(kafka_metadata *metadata, const scn_scenario *scenario,
             kafka_group_partition_for(scenario->consumers[g].group, KAFKA_OFFSETS_TOPIC_PARTITIONS);
 }
 
+void kafka_metadata_copy(kafka_metadata *copy, const kafka_metadata *source)
+{
+    *copy = *source;
+    size_t bytes = ((size_t)source->partition_count + KAFKA_OFFSETS_TOPIC_PARTITIONS) *
+                   sizeof *source->partitions;
+    copy->partitions = malloc(bytes);
+    BL_ASSERT(copy->partitions != NULL);
+    memcpy(copy->partitions, source->partitions, bytes);
+}
+
 void kafka_metadata_free(kafka_metadata *metadata)
 {
     free(metadata->partitions);
@@ -110,8 +120,9 @@ void kafka_metadata_set_isr(kafka_metadata *metadata, uint32_t topic, uint32_t p
     for (uint32_t r = 0; r < state->replica_count; r++) replicas |= 1u << state->replicas[r];
     BL_ASSERTF((isr_brokers & ~replicas) == 0, "an ISR 0x%x outside the replicas 0x%x", isr_brokers,
                replicas);
-    BL_ASSERTF((isr_brokers >> state->leader & 1u) != 0, "an ISR 0x%x without its leader %u",
-               isr_brokers, state->leader);
+    BL_ASSERTF(state->leader == KAFKA_NO_LEADER || (isr_brokers >> state->leader & 1u) != 0,
+               "an ISR 0x%x without its leader %u", isr_brokers, state->leader);
+    BL_ASSERT(isr_brokers != 0); /* without ELR the ISR never empties */
     state->isr_brokers = isr_brokers;
 }
 
@@ -125,6 +136,7 @@ const kafka_partition_state *kafka_metadata_offsets_partition(const kafka_metada
 uint32_t kafka_metadata_leader(const kafka_metadata *metadata, uint32_t topic, uint32_t partition)
 {
     const kafka_partition_state *state = kafka_metadata_partition(metadata, topic, partition);
+    if (state->leader == KAFKA_NO_LEADER) return KAFKA_NO_LEADER;
     BL_ASSERT(state->leader < metadata->broker_count);
     BL_ASSERT((state->isr_brokers >> state->leader & 1u) != 0); /* a leader is in sync */
     return state->leader;

@@ -19,7 +19,9 @@
 #include "../../engine/scenario.h"
 #include "kafka_options.h"
 
-#define KAFKA_REPLICAS_MAX                     SCN_BROKERS_MAX /* a partition has at most one replica a broker */
+/* a partition has at most one replica a broker */
+#define KAFKA_REPLICAS_MAX                     SCN_BROKERS_MAX
+#define KAFKA_NO_LEADER                        UINT16_MAX /* leader -1: nobody can lead */
 /* __consumer_offsets: offsets.topic.num.partitions and offsets.topic.replication.factor,
  * Kafka's defaults (GroupCoordinatorConfig); the replication factor is capped by the
  * broker count (Kafka would refuse to create the topic below it). */
@@ -29,9 +31,10 @@
 typedef struct kafka_partition_state {
     uint16_t replicas[KAFKA_REPLICAS_MAX]; /* broker indices, preferred leader first */
     uint16_t replica_count;
-    uint16_t leader; /* broker index */
-    uint32_t leader_epoch;
-    uint32_t isr_brokers; /* bit b: broker b is in sync (SCN_BROKERS_MAX <= 32) */
+    uint16_t leader;          /* broker index, or KAFKA_NO_LEADER */
+    uint32_t leader_epoch;    /* +1 at every leader change (PartitionRegistration) */
+    uint32_t partition_epoch; /* +1 at every change of the partition */
+    uint32_t isr_brokers;     /* bit b: broker b is in sync (SCN_BROKERS_MAX <= 32) */
 } kafka_partition_state;
 
 typedef struct kafka_metadata {
@@ -46,6 +49,8 @@ typedef struct kafka_metadata {
     uint32_t offsets_replication_factor;
     uint32_t group_offsets_partition[SCN_GROUPS_MAX]; /* partitionFor(group) */
     uint32_t group_count;
+    uint32_t fenced_brokers; /* bit b: broker b is fenced (its session lapsed) */
+    uint64_t offset;         /* changes applied: a copy with a lower one is older */
 } kafka_metadata;
 
 _Static_assert(SCN_BROKERS_MAX <= 32, "the ISR is a 32-bit set of brokers");
@@ -54,14 +59,17 @@ _Static_assert(SCN_BROKERS_MAX <= 32, "the ISR is a 32-bit set of brokers");
 void kafka_metadata_init(kafka_metadata *metadata, const scn_scenario *scenario,
                          const kafka_topic_options *topics, uint64_t seed);
 void kafka_metadata_free(kafka_metadata *metadata);
+/* A node's own copy of `source` (a broker's MetadataCache); freed with
+ * kafka_metadata_free. */
+void kafka_metadata_copy(kafka_metadata *copy, const kafka_metadata *source);
 const kafka_partition_state *kafka_metadata_partition(const kafka_metadata *metadata,
                                                       uint32_t topic, uint32_t partition);
-/* The broker index leading partition `partition` of topic `topic`. */
+/* The broker index leading partition `partition` of topic `topic`, or KAFKA_NO_LEADER. */
 uint32_t kafka_metadata_leader(const kafka_metadata *metadata, uint32_t topic, uint32_t partition);
 /* The broker index coordinating consumer group `group` (its scenario entry). */
 uint32_t kafka_metadata_coordinator(const kafka_metadata *metadata, uint32_t group);
-/* An ISR change the partition's leader asked for (AlterPartition), committed. The new
- * ISR keeps the leader and is a subset of the replicas. */
+/* An ISR change the controller committed. The new ISR is a subset of the replicas and
+ * holds the leader, if there is one. */
 void kafka_metadata_set_isr(kafka_metadata *metadata, uint32_t topic, uint32_t partition,
                             uint32_t isr_brokers);
 /* A __consumer_offsets partition's state. */

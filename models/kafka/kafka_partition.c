@@ -11,9 +11,18 @@ int32_t kafka_partition_slot(const kafka_partition *p, uint32_t broker)
     return -1;
 }
 
+uint32_t kafka_partition_maximal_isr(const kafka_partition *p)
+{
+    uint32_t isr = p->state->isr_brokers;
+    if (p->alter_pending && (p->pending_isr & ~isr) != 0) isr |= p->pending_isr; /* expand */
+    return isr;
+}
+
 void kafka_partition_lead(kafka_partition *p, int64_t now_us)
 {
     p->epoch_start_offset = p->log.end_offset;
+    p->alter_pending = false;
+    kafka_epoch_assign(&p->epochs, (int32_t)p->state->leader_epoch, p->log.end_offset);
     for (uint32_t r = 0; r < p->state->replica_count; r++) {
         bool in_isr = (p->state->isr_brokers >> p->state->replicas[r] & 1u) != 0;
         /* Partition.makeLeader -> resetReplicaState: LEO unknown, caught up now if in
@@ -51,8 +60,8 @@ bool kafka_partition_caught_up(const kafka_partition *p, uint32_t slot, int64_t 
 }
 
 bool kafka_partition_maybe_increment_hw(kafka_partition *p, uint32_t isr_brokers,
-                                        uint32_t effective_min_isr, int64_t now_us,
-                                        int64_t lag_max_us)
+                                        uint32_t effective_min_isr, uint32_t eligible_brokers,
+                                        int64_t now_us, int64_t lag_max_us)
 {
     if ((uint32_t)__builtin_popcount(isr_brokers) < effective_min_isr) return false; /* K2 */
     int64_t new_hw = p->log.end_offset;
@@ -62,7 +71,8 @@ bool kafka_partition_maybe_increment_hw(kafka_partition *p, uint32_t isr_brokers
         if (broker == leader) continue;
         const kafka_follower_state *f = &p->followers[r];
         bool in_isr = (isr_brokers >> broker & 1u) != 0;
-        bool would_join = kafka_partition_caught_up(p, r, now_us, lag_max_us);
+        bool would_join = (eligible_brokers >> broker & 1u) != 0 &&
+                          kafka_partition_caught_up(p, r, now_us, lag_max_us);
         int64_t leo = f->leo < 0 ? 0 : f->leo; /* unknown counts as nothing yet */
         if (leo < new_hw && (in_isr || would_join)) new_hw = leo;
     }

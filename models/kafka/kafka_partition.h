@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kafka_epoch.h"
 #include "kafka_log.h"
 #include "kafka_metadata.h"
 
@@ -36,18 +37,29 @@ typedef struct kafka_follower_state {
 typedef struct kafka_partition {
     uint16_t topic;
     uint32_t partition;
-    const kafka_partition_state *state; /* the metadata's entry: replicas, leader, ISR */
+    const kafka_partition_state *state; /* this broker's image of it: replicas, leader, ISR */
     kafka_log log;
+    kafka_epoch_cache epochs;   /* which leader epoch wrote which offsets (durable) */
     int64_t hw;                 /* high watermark: consumers read below it */
-    int64_t epoch_start_offset; /* the LEO when this replica became leader (0: from the
-                                   start) */
+    int64_t hw_checkpoint;      /* the HW as last checkpointed: what a restart starts from */
+    int64_t epoch_start_offset; /* the LEO when this replica last became leader */
     kafka_follower_state followers[KAFKA_REPLICAS_MAX]; /* by replica slot, leader only */
+    /* AlterPartition in flight (Partition's PendingExpandIsr / PendingShrinkIsr): while it
+     * is, no other ISR change is proposed, and the HW counts the maximal ISR */
+    bool alter_pending;
+    uint32_t pending_isr;
+    int64_t alter_sent_us;
 } kafka_partition;
 
 /* The replica slot of `broker` in the partition's replica list, or -1. */
 int32_t kafka_partition_slot(const kafka_partition *p, uint32_t broker);
-/* Becomes leader at the start: every ISR follower caught up now (resetReplicaState). */
+/* Partition.makeLeader on a new leader epoch: the epoch starts at the LEO (and goes into
+ * the epoch cache), every ISR follower counts as caught up now, the others as never
+ * (resetReplicaState), no AlterPartition pending. */
 void kafka_partition_lead(kafka_partition *p, int64_t now_us);
+/* The ISR the HW and acks=all count: the committed one, plus a member being added
+ * (Partition's maximalIsr). */
+uint32_t kafka_partition_maximal_isr(const kafka_partition *p);
 /* Replica.updateFetchStateOrThrow for the follower at `slot`, fetching from
  * `fetch_offset` at now_us. */
 void kafka_partition_update_follower(kafka_partition *p, uint32_t slot, int64_t fetch_offset,
@@ -56,10 +68,11 @@ void kafka_partition_update_follower(kafka_partition *p, uint32_t slot, int64_t 
 bool kafka_partition_caught_up(const kafka_partition *p, uint32_t slot, int64_t now_us,
                                int64_t lag_max_us);
 /* Partition.maybeIncrementLeaderHW with min ISR `effective_min_isr` (min.insync.replicas
- * capped by RF); returns whether the HW rose. */
+ * capped by RF); a caught-up replica outside the ISR holds the HW back only if it is
+ * in `eligible_brokers` (isReplicaIsrEligible: not fenced). Returns whether the HW rose. */
 bool kafka_partition_maybe_increment_hw(kafka_partition *p, uint32_t isr_brokers,
-                                        uint32_t effective_min_isr, int64_t now_us,
-                                        int64_t lag_max_us);
+                                        uint32_t effective_min_isr, uint32_t eligible_brokers,
+                                        int64_t now_us, int64_t lag_max_us);
 /* Partition.getOutOfSyncReplicas: the ISR followers (a broker bit set) not caught up. */
 uint32_t kafka_partition_out_of_sync(const kafka_partition *p, uint32_t isr_brokers, int64_t now_us,
                                      int64_t lag_max_us);

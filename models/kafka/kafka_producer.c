@@ -397,11 +397,11 @@ static void send_ready(kafka_producer *producer, int64_t now_us)
 {
     static uint32_t by_leader[SCN_BROKERS_MAX][SCN_PARTITIONS_MAX];
     uint32_t counts[SCN_BROKERS_MAX] = {0};
-    uint32_t topic = producer_topic(producer);
     for (uint32_t p = 0; p < partition_count(producer); p++) {
         const kafka_batch *head = producer->queues[p].head;
         if (head == NULL || head->retry_at_us > now_us) continue;
-        uint32_t leader = kafka_metadata_leader(&producer->cluster->metadata, topic, p);
+        uint16_t leader = kafka_client_metadata_leader(&producer->metadata, p);
+        if (leader == KAFKA_NO_LEADER) continue; /* not sendable until a leader is known */
         by_leader[leader][counts[leader]++] = p;
     }
     for (uint32_t b = 0; b < producer->cluster->broker_count; b++) {
@@ -412,9 +412,25 @@ static void send_ready(kafka_producer *producer, int64_t now_us)
     }
 }
 
+/* A metadata refresh, if one is due (kafka_client_metadata.c). */
+static void refresh_metadata(kafka_producer *producer, int64_t now_us)
+{
+    uint32_t in_flight[SCN_BROKERS_MAX];
+    for (uint32_t b = 0; b < producer->cluster->broker_count; b++)
+        in_flight[b] = request_table_in_flight(&producer->requests, b);
+    uint32_t broker = 0;
+    kafka_msg *request =
+        kafka_client_metadata_poll(&producer->metadata, now_us, in_flight, &broker);
+    if (request != NULL)
+        net_send(producer->node, producer->cluster->brokers[broker], kafka_msg_size_bytes(request),
+                 request);
+}
+
 static void schedule_wake(kafka_producer *producer, int64_t now_us)
 {
     int64_t due_us = next_due_us(producer, now_us);
+    int64_t metadata_us = kafka_client_metadata_next_due(&producer->metadata);
+    if (metadata_us > now_us) due_us = min_i64(due_us, metadata_us);
     BL_ASSERT(due_us > now_us);
     if (producer->generator.next_us != INT64_MAX &&
         producer->buffered_bytes < producer->options.buffer_memory_bytes)
@@ -435,6 +451,7 @@ static void producer_pump(sim_node *node)
     int64_t now_us = sim_now_us();
     offer_ahead(producer, now_us);
     close_due_batches(producer, now_us);
+    refresh_metadata(producer, now_us);
     send_ready(producer, now_us);
     offer_ahead(producer, now_us);
     schedule_wake(producer, now_us);
@@ -466,6 +483,9 @@ static void on_produce_response(kafka_producer *producer, kafka_msg *response, u
         }
         BL_ASSERTF(batch != NULL, "response for batch %u that request %u did not carry",
                    part->batch_id, response->correlation_id);
+        if (part->error == KAFKA_NOT_LEADER || part->error == KAFKA_FENCED_LEADER_EPOCH ||
+            part->error == KAFKA_UNKNOWN_LEADER_EPOCH) /* Sender: invalid metadata */
+            kafka_client_metadata_want_update(&producer->metadata);
         if (part->error == KAFKA_OK)
             complete_batch(producer, batch, HIST_OK, part->offset);
         else /* the leader appended these, but the ISR did not confirm them: maybe
@@ -480,6 +500,7 @@ static void on_produce_response(kafka_producer *producer, kafka_msg *response, u
 /* A request that timed out or whose connection broke: written or not, nobody knows. */
 static void fail_request(kafka_producer *producer, uint32_t slot)
 {
+    kafka_client_metadata_want_update(&producer->metadata); /* handleServerDisconnect */
     const kafka_request_batches *carried = &producer->request_batches[slot];
     for (uint32_t k = carried->batch_count; k-- > 0;)
         if (carried->batches[k] != NULL) fail_or_retry(producer, carried->batches[k], true);
@@ -512,13 +533,22 @@ static void producer_on_event(sim_node *node, const sim_event *ev)
     switch (ev->kind) {
     case SIM_EVENT_PACKET: {
         kafka_msg *msg = ev->data;
-        BL_ASSERT(msg->api == KAFKA_PRODUCE_RESPONSE);
-        on_produce_response(producer, msg, ev->arg);
+        kafka_client_metadata_on_reply(&producer->metadata,
+                                       kafka_broker_index(producer->cluster, ev->arg));
+        if (msg->api == KAFKA_METADATA_RESPONSE) {
+            kafka_client_metadata_on_response(&producer->metadata, msg,
+                                              kafka_broker_index(producer->cluster, ev->arg),
+                                              sim_now_us());
+        } else {
+            BL_ASSERT(msg->api == KAFKA_PRODUCE_RESPONSE);
+            on_produce_response(producer, msg, ev->arg);
+        }
         kafka_msg_free(msg);
         return;
     }
     case SIM_EVENT_NET_RESET: {
         uint32_t broker = kafka_broker_index(producer->cluster, ev->arg);
+        kafka_client_metadata_on_disconnect(&producer->metadata, broker, sim_now_us());
         request_table *table = &producer->requests;
         REQUEST_TABLE_EACH(table, broker, slot)
         fail_request(producer, slot);
@@ -602,6 +632,10 @@ static void producer_on_start(sim_node *node)
 {
     kafka_producer *producer = node->model;
     int64_t now_us = sim_now_us();
+    /* A new process: it asks for metadata before its first send (its copy stands in for
+     * the bootstrap's) */
+    kafka_client_metadata_want_update(&producer->metadata);
+    producer->metadata.in_flight = false;
     /* Arrivals while the process was down were never offered. */
     while (producer->generator.next_us < now_us) wl_advance(&producer->generator);
     producer_pump(node);
@@ -659,6 +693,9 @@ kafka_producer *kafka_producer_create(const kafka_cluster *cluster, uint32_t ent
         hist_names_intern(hist_names_table(), scenario->topics[config->topic_index].name);
     producer->send_stream = hist_stream_open();
     producer->request_stream = hist_stream_open();
+    kafka_client_metadata_init(
+        &producer->metadata, cluster, config->topic_index, producer->options.request_timeout_us,
+        producer->options.retry_backoff_us, producer->options.retry_backoff_max_us, 0);
     return producer;
 }
 
@@ -674,6 +711,7 @@ void kafka_producer_free(kafka_producer *producer)
     gsl_rng_free(producer->rng_calls);
     free(producer->queues);
     request_table_free(&producer->requests);
+    kafka_client_metadata_free(&producer->metadata);
     free(producer->request_batches);
     free(producer->key_seq);
     free(producer);

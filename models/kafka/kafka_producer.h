@@ -9,6 +9,7 @@
 
 #include "../../engine/workload.h"
 #include "../common/request_table.h"
+#include "kafka_client_metadata.h"
 #include "kafka_proto.h"
 
 #define KAFKA_IN_FLIGHT_MAX     100 /* upper bound of max_in_flight */
@@ -61,7 +62,8 @@ typedef struct kafka_producer {
     kafka_part_queue *queues;  /* per partition */
     kafka_batch *free_batches; /* the batch pool */
     uint32_t free_batch_count;
-    request_table requests; /* produce requests in flight, max_in_flight per broker */
+    request_table requests;         /* produce requests in flight, max_in_flight per broker */
+    kafka_client_metadata metadata; /* its topic's leaders, as it knows them */
     kafka_request_batches *request_batches; /* by request slot */
     uint64_t buffered_bytes;                /* buffer.memory in use */
     uint32_t round_robin_next;

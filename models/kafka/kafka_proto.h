@@ -33,6 +33,16 @@ typedef enum kafka_api {
     KAFKA_HEARTBEAT_RESPONSE,
     KAFKA_COMMIT_REQUEST,
     KAFKA_COMMIT_RESPONSE,
+    KAFKA_METADATA_REQUEST, /* client -> any broker: the leaders of its topic */
+    KAFKA_METADATA_RESPONSE,
+    KAFKA_BROKER_REGISTRATION_REQUEST, /* broker -> controller, at every process start */
+    KAFKA_BROKER_REGISTRATION_RESPONSE,
+    KAFKA_BROKER_HEARTBEAT_REQUEST, /* broker -> controller, every heartbeat interval */
+    KAFKA_BROKER_HEARTBEAT_RESPONSE,
+    KAFKA_ALTER_PARTITION_REQUEST, /* leader -> controller: an ISR change */
+    KAFKA_ALTER_PARTITION_RESPONSE,
+    KAFKA_METADATA_PUSH, /* controller -> brokers: the committed image (the brokers'
+                            long-polling fetch of __cluster_metadata, answered at once) */
 } kafka_api;
 
 typedef enum kafka_error {
@@ -47,6 +57,12 @@ typedef enum kafka_error {
     KAFKA_NOT_ENOUGH_REPLICAS, /* acks=all, ISR below min.insync.replicas: not appended */
     KAFKA_NOT_ENOUGH_REPLICAS_AFTER_APPEND, /* appended, but the ISR shrank below
                                                min.insync.replicas meanwhile */
+    KAFKA_FENCED_LEADER_EPOCH,              /* a request with an older leader epoch */
+    KAFKA_UNKNOWN_LEADER_EPOCH,             /* a request with a newer one than this broker knows */
+    KAFKA_INVALID_UPDATE_VERSION,           /* AlterPartition on an older partition epoch */
+    KAFKA_INELIGIBLE_REPLICA,               /* AlterPartition adding a fenced broker */
+    KAFKA_DUPLICATE_BROKER_REGISTRATION,    /* another incarnation's session is still valid */
+    KAFKA_STALE_BROKER_EPOCH,               /* a heartbeat of an older registration */
 } kafka_error;
 
 /* One partition's part of a request or response. */
@@ -60,11 +76,19 @@ typedef struct kafka_part {
     int64_t log_end_offset;   /* fetch resp: the leader's LEO (what a follower above it
                                  truncates to; Kafka's follower asks ListOffsets for it) */
     uint32_t batch_id;        /* produce: the producer's batch id */
-    uint16_t error;           /* kafka_error */
-    uint32_t count;           /* records */
-    uint64_t *msg_ids;        /* produce req / fetch resp: count ids (kafka_part_records) */
-    int32_t *keys;            /* produce req / fetch resp: count keys (-1 = none) */
-    uint32_t records_at;      /* where msg_ids/keys start in the message's record store */
+    /* metadata, AlterPartition and push parts: the partition's state; fetch request:
+     * leader_epoch = the fetcher's current leader epoch (KIP-320) */
+    uint16_t leader;
+    uint32_t leader_epoch, partition_epoch, isr_brokers;
+    int32_t last_fetched_epoch; /* follower fetch req: epoch of its last batch, -1 none */
+    int32_t records_epoch;      /* follower fetch resp: the leader epoch of the records */
+    int32_t diverging_epoch;    /* follower fetch resp: -1, or where the logs diverged */
+    int64_t diverging_end;      /* ... and the end offset of that epoch at the leader */
+    uint16_t error;             /* kafka_error */
+    uint32_t count;             /* records */
+    uint64_t *msg_ids;          /* produce req / fetch resp: count ids (kafka_part_records) */
+    int32_t *keys;              /* produce req / fetch resp: count keys (-1 = none) */
+    uint32_t records_at;        /* where msg_ids/keys start in the message's record store */
     uint32_t record_size_bytes;
     uint32_t max_bytes; /* fetch req: max.partition.fetch.bytes */
 } kafka_part;
@@ -75,14 +99,20 @@ typedef struct kafka_msg {
     uint16_t group;     /* heartbeat/commit: consumer entry index */
     uint32_t member_id; /* heartbeat/commit */
     uint32_t generation;
-    uint16_t error;      /* whole-request error (heartbeat/commit) */
-    int64_t max_wait_us; /* fetch: fetch.max.wait.ms */
-    uint64_t min_bytes;  /* fetch: fetch.min.bytes */
-    uint8_t acks;        /* produce: 0, 1, or 2 = all */
-    int64_t timeout_us;  /* produce: ProduceRequest.timeoutMs (the producer's
+    uint16_t error;          /* whole-request error (heartbeat/commit) */
+    int64_t max_wait_us;     /* fetch: fetch.max.wait.ms */
+    uint64_t min_bytes;      /* fetch: fetch.min.bytes */
+    uint8_t acks;            /* produce: 0, 1, or 2 = all */
+    int64_t timeout_us;      /* produce: ProduceRequest.timeoutMs (the producer's
                             request.timeout.ms): how long acks=all waits for the ISR */
-    bool from_follower;  /* fetch: sent by a follower's fetcher (replica_id >= 0) */
-    uint16_t replica_id; /* fetch from a follower: its broker index */
+    bool from_follower;      /* fetch: sent by a follower's fetcher (replica_id >= 0) */
+    uint16_t replica_id;     /* fetch from a follower, broker requests: its broker index */
+    uint32_t broker_epoch;   /* registration resp, heartbeat req: the broker's epoch */
+    uint32_t incarnation;    /* registration req: the process start it comes from */
+    bool want_fence;         /* heartbeat req: not ready to serve yet */
+    bool fenced;             /* heartbeat resp */
+    uint64_t image_offset;   /* heartbeat req: the broker's; image parts: the image's */
+    uint32_t fenced_brokers; /* image parts: the fenced set */
     uint32_t part_count;
     kafka_part *parts; /* part_count entries */
     /* Storage, kept when the message goes back to the pool: */
@@ -121,6 +151,7 @@ typedef struct kafka_cluster {
                                 through kafka_metadata_set_isr only */
     sim_node *brokers[SCN_BROKERS_MAX];
     uint32_t broker_count;
+    sim_node *controller; /* the KRaft controller's node (kafka_controller.c) */
 } kafka_cluster;
 
 /* The broker index of node `node_id`, which must be a broker (clients hear only from

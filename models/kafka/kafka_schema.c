@@ -45,8 +45,32 @@ static const scn_field kafka_cluster_fields[] = {
                        "1s"),
     SCN_DURATION_FIELD("replica_socket_timeout", kafka_cluster_options, replica_socket_timeout_us,
                        1, "30s"),
+    SCN_DURATION_FIELD("broker_heartbeat_interval", kafka_cluster_options,
+                       broker_heartbeat_interval_us, 1, "2s"),
+    SCN_DURATION_FIELD("broker_session_timeout", kafka_cluster_options, broker_session_timeout_us,
+                       1, "9s"),
+    {SCN_AT("leader_epochs", SCN_T_BOOL, kafka_cluster_options, leader_epochs), .def = "true"},
 };
-static const scn_schema kafka_cluster_schema = SCN_SCHEMA(kafka_cluster_fields, NULL);
+/* broker.heartbeat.interval.ms < broker.session.timeout.ms (KafkaConfig refuses the
+ * config otherwise). */
+static bool kafka_cluster_check(scn_ctx *ctx, const scn_seen *seen, void *base)
+{
+    static const char *const keys[] = {"broker_heartbeat_interval", "broker_session_timeout",
+                                       NULL};
+    const kafka_cluster_options *cluster = base;
+    if (cluster->broker_heartbeat_interval_us < cluster->broker_session_timeout_us) return true;
+    char interval[32], session[32];
+    return scn_fail(
+        ctx, scn_seen_first(seen, keys),
+        "%s: broker_heartbeat_interval %s is not below broker_session_timeout %s, expected "
+        "broker_heartbeat_interval < broker_session_timeout",
+        ctx->where,
+        units_format_duration(cluster->broker_heartbeat_interval_us, interval, sizeof interval),
+        units_format_duration(cluster->broker_session_timeout_us, session, sizeof session));
+}
+
+static const scn_schema kafka_cluster_schema =
+    SCN_SCHEMA(kafka_cluster_fields, kafka_cluster_check);
 
 /* ---- topics ---- */
 
@@ -289,6 +313,26 @@ static void kafka_coordinator_format(const scn_scenario *scenario, const scn_sel
     snprintf(buf, buf_len, "coordinator(%s)", scenario->consumers[group].group);
 }
 
+/* controller: no argument. */
+static bool kafka_controller_parse(scn_ctx *ctx, yaml_node_t *node, const char *text, char *arg,
+                                   scn_selector *selector)
+{
+    (void)ctx;
+    (void)node;
+    (void)text;
+    (void)arg;
+    (void)selector;
+    return true;
+}
+
+static void kafka_controller_format(const scn_scenario *scenario, const scn_selector *selector,
+                                    char *buf, size_t buf_len)
+{
+    (void)scenario;
+    (void)selector;
+    snprintf(buf, buf_len, "controller");
+}
+
 static const scn_family_selector kafka_selectors[] = {
     {.name = "leader",
      .syntax = "leader(TOPIC/PARTITION)",
@@ -308,6 +352,12 @@ static const scn_family_selector kafka_selectors[] = {
      .names_brokers = true,
      .parse = kafka_coordinator_parse,
      .format = kafka_coordinator_format},
+    {.name = "controller",
+     .syntax = "controller",
+     .kind = KAFKA_SELECTOR_CONTROLLER,
+     .no_arg = true,
+     .parse = kafka_controller_parse,
+     .format = kafka_controller_format},
 };
 
 static const char *const kafka_presets[] = {"kafka", NULL};

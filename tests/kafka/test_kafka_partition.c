@@ -51,6 +51,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     kafka_log_free(&f->p.log);
+    kafka_epoch_free(&f->p.epochs);
     disk_free(&f->d);
     free(f);
     return 0;
@@ -83,19 +84,19 @@ static void test_hw_is_the_min_leo_of_the_isr(void **state)
 {
     fixture *f = *state;
     append(f, 10);
-    assert_false(kafka_partition_maybe_increment_hw(&f->p, 7, 1, 1 * S, LAG));
+    assert_false(kafka_partition_maybe_increment_hw(&f->p, 7, 1, ~0u, 1 * S, LAG));
     assert_int_equal(f->p.hw, 0); /* no follower fetched yet */
     kafka_partition_update_follower(&f->p, 1, 10, 1 * S);
-    assert_false(kafka_partition_maybe_increment_hw(&f->p, 7, 1, 1 * S, LAG));
+    assert_false(kafka_partition_maybe_increment_hw(&f->p, 7, 1, ~0u, 1 * S, LAG));
     kafka_partition_update_follower(&f->p, 2, 6, 1 * S);
-    assert_true(kafka_partition_maybe_increment_hw(&f->p, 7, 1, 1 * S, LAG));
+    assert_true(kafka_partition_maybe_increment_hw(&f->p, 7, 1, ~0u, 1 * S, LAG));
     assert_int_equal(f->p.hw, 6);
     kafka_partition_update_follower(&f->p, 2, 10, 2 * S);
-    assert_true(kafka_partition_maybe_increment_hw(&f->p, 7, 1, 2 * S, LAG));
+    assert_true(kafka_partition_maybe_increment_hw(&f->p, 7, 1, ~0u, 2 * S, LAG));
     assert_int_equal(f->p.hw, 10);
     /* a follower's LEO going down (it truncated) never lowers the leader's HW */
     kafka_partition_update_follower(&f->p, 2, 4, 3 * S);
-    assert_false(kafka_partition_maybe_increment_hw(&f->p, 7, 1, 3 * S, LAG));
+    assert_false(kafka_partition_maybe_increment_hw(&f->p, 7, 1, ~0u, 3 * S, LAG));
     assert_int_equal(f->p.hw, 10);
 }
 
@@ -109,9 +110,9 @@ static void test_caught_up_non_isr_replica_holds_the_hw(void **state)
     kafka_partition_update_follower(&f->p, 1, 10, 1 * S);
     kafka_partition_update_follower(&f->p, 2, 4, 1 * S); /* last caught up at 0 (lead) */
     uint32_t isr = 1u | 2u;                              /* broker 2 outside */
-    assert_true(kafka_partition_maybe_increment_hw(&f->p, isr, 1, 1 * S, LAG));
+    assert_true(kafka_partition_maybe_increment_hw(&f->p, isr, 1, ~0u, 1 * S, LAG));
     assert_int_equal(f->p.hw, 4); /* held by broker 2, caught up within the lag */
-    assert_true(kafka_partition_maybe_increment_hw(&f->p, isr, 1, LAG + 1, LAG));
+    assert_true(kafka_partition_maybe_increment_hw(&f->p, isr, 1, ~0u, LAG + 1, LAG));
     assert_int_equal(f->p.hw, 10); /* past the lag: no longer waited for */
 }
 
@@ -122,9 +123,9 @@ static void test_hw_frozen_under_min_isr(void **state)
     append(f, 10);
     kafka_partition_update_follower(&f->p, 1, 10, 1 * S);
     kafka_partition_update_follower(&f->p, 2, 10, 1 * S);
-    assert_false(kafka_partition_maybe_increment_hw(&f->p, 1u, 2, 1 * S, LAG)); /* ISR {0} */
+    assert_false(kafka_partition_maybe_increment_hw(&f->p, 1u, 2, ~0u, 1 * S, LAG)); /* ISR {0} */
     assert_int_equal(f->p.hw, 0);
-    assert_true(kafka_partition_maybe_increment_hw(&f->p, 3u, 2, 1 * S, LAG));
+    assert_true(kafka_partition_maybe_increment_hw(&f->p, 3u, 2, ~0u, 1 * S, LAG));
     assert_int_equal(f->p.hw, 10);
 }
 
@@ -149,7 +150,7 @@ static void test_may_join_isr(void **state)
     append(f, 10);
     kafka_partition_update_follower(&f->p, 1, 10, 1 * S);
     kafka_partition_update_follower(&f->p, 2, 10, 1 * S);
-    assert_true(kafka_partition_maybe_increment_hw(&f->p, 7, 1, 1 * S, LAG));
+    assert_true(kafka_partition_maybe_increment_hw(&f->p, 7, 1, ~0u, 1 * S, LAG));
     kafka_partition_update_follower(&f->p, 2, 9, 2 * S);
     assert_false(kafka_partition_may_join_isr(&f->p, 2)); /* below the HW */
     kafka_partition_update_follower(&f->p, 2, 10, 3 * S);

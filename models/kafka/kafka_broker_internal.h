@@ -1,0 +1,68 @@
+/* kafka_broker_internal.h — what the broker's three files share: kafka_broker.c (the
+ * node: produce, fetch serving, timers), kafka_fetcher.c (its followers' fetchers and
+ * truncation) and kafka_broker_lifecycle.c (registration, heartbeats, the metadata
+ * image, AlterPartition). Not for the rest of the model. */
+#ifndef BL_KAFKA_BROKER_INTERNAL_H
+#define BL_KAFKA_BROKER_INTERNAL_H
+
+#include "kafka_broker.h"
+
+enum {
+    BROKER_TIMER_WRITEBACK = SIM_EVENT_MODEL_BASE,
+    BROKER_TIMER_FLUSH,
+    BROKER_TIMER_FSYNC_DONE, /* data: a pending_fsync */
+    BROKER_TIMER_FETCH_EXPIRE,
+    BROKER_TIMER_GROUP_EXPIRE,
+    BROKER_TIMER_RETENTION,
+    BROKER_TIMER_ISR_EXPIRATION,  /* ReplicaManager's isr-expiration task */
+    BROKER_TIMER_PRODUCE_EXPIRE,  /* the earliest delayed produce deadline */
+    BROKER_TIMER_HW_CHECKPOINT,   /* replica.high.watermark.checkpoint.interval.ms */
+    BROKER_TIMER_LIFECYCLE,       /* the next registration attempt or heartbeat */
+    BROKER_EVENT_FETCHER_TIMEOUT, /* arg: leader, token: correlation id */
+    BROKER_EVENT_FETCHER_RETRY,   /* arg: leader: the backoff after a failed fetch ended */
+};
+
+/* The partition index of (topic, partition) in broker->partitions. */
+uint32_t broker_partition_index(const kafka_broker *broker, uint32_t topic, uint32_t partition);
+/* This broker's replica of (topic, partition), or NULL. */
+kafka_partition *broker_replica(kafka_broker *broker, uint32_t topic, uint32_t partition);
+/* The replica if this broker leads the partition now (in its own image, once it has
+ * one), else NULL. */
+kafka_partition *broker_led(kafka_broker *broker, uint32_t topic, uint32_t partition);
+/* Partition.maybeIncrementLeaderHW over the maximal ISR. */
+void broker_maybe_increment_hw(kafka_broker *broker, kafka_partition *p);
+void broker_send(kafka_broker *broker, uint32_t node_id, kafka_msg *msg);
+/* Appends records of leader epoch `epoch` to a replica's log; returns the base offset or
+ * -1 (the disk refused). *flush: the flush policy asks for an fsync now. */
+int64_t broker_append(kafka_broker *broker, kafka_partition *p, const uint64_t *msg_ids,
+                      const int32_t *keys, uint32_t count, uint32_t record_size_bytes,
+                      int32_t epoch, bool *flush);
+/* An fsync of partition `partition_index`'s log that produce `produce_id` (0: none)
+ * waits for. */
+void broker_start_fsync(kafka_broker *broker, uint32_t partition_index, uint64_t produce_id);
+
+/* kafka_fetcher.c */
+void kafka_fetcher_send(kafka_broker *broker, uint32_t leader);
+void kafka_fetcher_back_off(kafka_broker *broker, uint32_t leader);
+void kafka_fetcher_on_response(kafka_broker *broker, const kafka_msg *response, uint32_t source);
+/* Starts the fetch towards every leader this broker follows a partition at, where none
+ * is in flight or backing off. */
+void kafka_fetcher_start_all(kafka_broker *broker);
+/* The leader's side of a follower fetch part (Partition.fetchRecords): the divergence
+ * check; returns an error to answer (KAFKA_OK: serve it), and fills
+ * diverging_epoch/end when the follower's log diverged. */
+uint16_t kafka_fetcher_check_follower(kafka_broker *broker, const kafka_partition *p,
+                                      const kafka_part *want, kafka_part *out);
+
+/* kafka_broker_lifecycle.c */
+void kafka_lifecycle_start(kafka_broker *broker);
+void kafka_lifecycle_on_timer(kafka_broker *broker);
+/* Controller traffic and pushes; returns false for an api it does not handle. */
+bool kafka_lifecycle_on_packet(kafka_broker *broker, const kafka_msg *msg);
+/* Partition.submitAlterPartition: asks the controller for an ISR change, unless one is
+ * pending. */
+void kafka_lifecycle_propose_isr(kafka_broker *broker, kafka_partition *p, uint32_t isr_brokers);
+/* Resends AlterPartition requests that went unanswered (DefaultAlterPartitionManager). */
+void kafka_lifecycle_retry_alters(kafka_broker *broker);
+
+#endif
