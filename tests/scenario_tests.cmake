@@ -40,8 +40,9 @@ add_test(NAME scenario.every-fault
                  --out ${CMAKE_BINARY_DIR}/test-out/every-fault)
 set_tests_properties(scenario.every-fault PROPERTIES LABELS "scenario")
 
-# Replication: acks=all against min.insync.replicas while a follower is cut off.
-foreach(scenario_name isr-min-insync-1 isr-min-insync-2)
+# Replication: acks=all against min.insync.replicas while a follower is cut off, and a
+# follower dying while the KRaft controller is down.
+foreach(scenario_name isr-min-insync-1 isr-min-insync-2 controller-crash)
   add_test(NAME scenario.${scenario_name}
            COMMAND sh -c "\"$1\" check \"$2\" --seeds 1..5 --jobs 1 --quiet --out \"$3\""
                    sh $<TARGET_FILE:brokerlab> ${CMAKE_SOURCE_DIR}/tests/scenarios/${scenario_name}.yaml

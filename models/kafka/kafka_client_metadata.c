@@ -129,6 +129,12 @@ bool kafka_client_metadata_on_response(kafka_client_metadata *m, const kafka_msg
     return changed;
 }
 
+bool kafka_client_metadata_can_send(const kafka_client_metadata *m, uint32_t broker, int64_t now_us)
+{
+    BL_ASSERT(broker < m->cluster->broker_count);
+    return !m->disconnected[broker] || now_us >= m->reconnect_at_us[broker];
+}
+
 void kafka_client_metadata_on_reply(kafka_client_metadata *m, uint32_t broker)
 {
     BL_ASSERT(broker < m->cluster->broker_count);

@@ -56,6 +56,10 @@ kafka_msg *kafka_client_metadata_poll(kafka_client_metadata *m, int64_t now_us,
 /* An answer from `broker`; returns whether a leader changed. */
 bool kafka_client_metadata_on_response(kafka_client_metadata *m, const kafka_msg *response,
                                        uint32_t broker, int64_t now_us);
+/* Whether a request may go to `broker` now: not while its connection is in reconnect
+ * backoff (NetworkClient.ready / ClusterConnectionStates.canConnect). */
+bool kafka_client_metadata_can_send(const kafka_client_metadata *m, uint32_t broker,
+                                    int64_t now_us);
 /* Any answer from `broker`: its connection works. */
 void kafka_client_metadata_on_reply(kafka_client_metadata *m, uint32_t broker);
 /* The connection to `broker` broke: a refresh in flight there failed. */

@@ -524,7 +524,11 @@ static void abandon_requests(kafka_consumer *consumer, uint32_t connection, int6
     {
         const request_slot *request = request_table_slot(table, slot);
         if (request->kind != KAFKA_FETCH_REQUEST) continue; /* commits wait in their window */
-        if (request->deadline_us < now_us) request_table_remove(table, slot);
+        if (request->deadline_us >= now_us) continue;
+        request_table_remove(table, slot);
+        /* a timed-out fetch closes the connection (processTimeoutDisconnection) */
+        if (now_us != INT64_MAX)
+            kafka_client_metadata_on_disconnect(&consumer->metadata, connection, now_us);
     }
 }
 

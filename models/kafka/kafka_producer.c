@@ -402,6 +402,7 @@ static void send_ready(kafka_producer *producer, int64_t now_us)
         if (head == NULL || head->retry_at_us > now_us) continue;
         uint16_t leader = kafka_client_metadata_leader(&producer->metadata, p);
         if (leader == KAFKA_NO_LEADER) continue; /* not sendable until a leader is known */
+        if (!kafka_client_metadata_can_send(&producer->metadata, leader, now_us)) continue;
         by_leader[leader][counts[leader]++] = p;
     }
     for (uint32_t b = 0; b < producer->cluster->broker_count; b++) {
@@ -516,9 +517,11 @@ static void on_request_timeouts(kafka_producer *producer)
         REQUEST_TABLE_EACH(table, b, slot)
         {
             int64_t deadline_us = request_table_slot(table, slot)->deadline_us;
-            if (deadline_us <= now_us)
+            if (deadline_us <= now_us) {
+                /* NetworkClient.processTimeoutDisconnection: the connection is closed */
+                kafka_client_metadata_on_disconnect(&producer->metadata, b, now_us);
                 fail_request(producer, slot);
-            else
+            } else
                 next_us = min_i64(next_us, deadline_us);
         }
     }

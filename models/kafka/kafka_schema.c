@@ -55,8 +55,7 @@ static const scn_field kafka_cluster_fields[] = {
  * config otherwise). */
 static bool kafka_cluster_check(scn_ctx *ctx, const scn_seen *seen, void *base)
 {
-    static const char *const keys[] = {"broker_heartbeat_interval", "broker_session_timeout",
-                                       NULL};
+    static const char *const keys[] = {"broker_heartbeat_interval", "broker_session_timeout", NULL};
     const kafka_cluster_options *cluster = base;
     if (cluster->broker_heartbeat_interval_us < cluster->broker_session_timeout_us) return true;
     char interval[32], session[32];
