@@ -313,8 +313,8 @@ typedef enum scn_setting_scope {
 } scn_setting_scope;
 
 #define SCN_SETTING_VALUE_LEN 32
-/* Rows of one scenario: a family's few keys per entry (Kafka: 7 per producer, 4 per
- * topic, 5 per group, 4 for the brokers) over at most 16 entries of each. */
+/* Rows of one scenario: a family's few keys per entry (Kafka: 7 per producer, 5 per
+ * topic, 5 per group, 5 for the brokers) over at most 16 entries of each. */
 #define SCN_SETTINGS_MAX      512
 
 typedef struct scn_setting {

@@ -135,6 +135,16 @@ bool kafka_client_metadata_can_send(const kafka_client_metadata *m, uint32_t bro
     return !m->disconnected[broker] || now_us >= m->reconnect_at_us[broker];
 }
 
+int64_t kafka_client_metadata_next_reconnect(const kafka_client_metadata *m, int64_t now_us)
+{
+    int64_t next_us = SIM_TIME_NEVER;
+    for (uint32_t b = 0; b < m->cluster->broker_count; b++)
+        if (m->disconnected[b] && m->reconnect_at_us[b] > now_us &&
+            m->reconnect_at_us[b] < next_us)
+            next_us = m->reconnect_at_us[b];
+    return next_us;
+}
+
 void kafka_client_metadata_on_reply(kafka_client_metadata *m, uint32_t broker)
 {
     BL_ASSERT(broker < m->cluster->broker_count);

@@ -60,6 +60,8 @@ bool kafka_client_metadata_on_response(kafka_client_metadata *m, const kafka_msg
  * backoff (NetworkClient.ready / ClusterConnectionStates.canConnect). */
 bool kafka_client_metadata_can_send(const kafka_client_metadata *m, uint32_t broker,
                                     int64_t now_us);
+/* The earliest end of a reconnect backoff after now_us (SIM_TIME_NEVER if none). */
+int64_t kafka_client_metadata_next_reconnect(const kafka_client_metadata *m, int64_t now_us);
 /* Any answer from `broker`: its connection works. */
 void kafka_client_metadata_on_reply(kafka_client_metadata *m, uint32_t broker);
 /* The connection to `broker` broke: a refresh in flight there failed. */

@@ -309,6 +309,11 @@ static void topic_settings(settings_out *out, const scn_topic *topic)
                 (unsigned)topic->partition_count);
     setting_add(out, SCN_SCOPE_TOPIC, topic->name, "replication_factor", "%u",
                 (unsigned)options.replication_factor);
+    /* as the broker counts it: capped by the replication factor (effectiveMinIsr) */
+    uint32_t min_isr = options.min_insync_replicas < options.replication_factor
+                           ? options.min_insync_replicas
+                           : options.replication_factor;
+    setting_add(out, SCN_SCOPE_TOPIC, topic->name, "min_insync_replicas", "%u", (unsigned)min_isr);
     setting_add(out, SCN_SCOPE_TOPIC, topic->name, "retention", "%s",
                 duration_text(options.retention_us, a));
     setting_add(out, SCN_SCOPE_TOPIC, topic->name, "retention_bytes", "%s",
@@ -342,8 +347,9 @@ static void group_settings(settings_out *out, const scn_consumer *consumer)
  * the producers' acks and retries (ProducerConfig), the topics' partitions and
  * replication (TopicConfig), the brokers' flush policy (log.flush.interval.messages
  * and .ms, LogConfig) over the OS writeback the page cache waits for, and the groups'
- * commit policy (ConsumerConfig enable.auto.commit / auto.commit.interval.ms). Kafka's
- * enable.idempotence and min.insync.replicas are not modelled (no key), so not listed. */
+ * commit policy (ConsumerConfig enable.auto.commit / auto.commit.interval.ms), and
+ * whether followers truncate by leader epoch. Kafka's enable.idempotence is not
+ * modelled yet (no key), so not listed. */
 static uint32_t kafka_durability(const scn_scenario *scenario, scn_setting *rows, uint32_t max)
 {
     settings_out out = {.rows = rows, .max = max};
@@ -362,6 +368,8 @@ static uint32_t kafka_durability(const scn_scenario *scenario, scn_setting *rows
                 duration_text(scenario->cluster.os.dirty_expire_us, a));
     setting_add(&out, SCN_SCOPE_BROKERS, NULL, "os.writeback_interval", "%s",
                 duration_text(scenario->cluster.os.writeback_interval_us, a));
+    setting_add(&out, SCN_SCOPE_BROKERS, NULL, "leader_epochs", "%s",
+                flush.leader_epochs ? "true" : "false");
     return out.count;
 }
 

@@ -432,6 +432,8 @@ static void schedule_wake(kafka_producer *producer, int64_t now_us)
     int64_t due_us = next_due_us(producer, now_us);
     int64_t metadata_us = kafka_client_metadata_next_due(&producer->metadata);
     if (metadata_us > now_us) due_us = min_i64(due_us, metadata_us);
+    /* a connection in reconnect backoff: batches for it wait until it ends */
+    due_us = min_i64(due_us, kafka_client_metadata_next_reconnect(&producer->metadata, now_us));
     BL_ASSERT(due_us > now_us);
     if (producer->generator.next_us != INT64_MAX &&
         producer->buffered_bytes < producer->options.buffer_memory_bytes)
@@ -514,16 +516,18 @@ static void on_request_timeouts(kafka_producer *producer)
     int64_t now_us = sim_now_us(), next_us = SIM_TIME_NEVER;
     request_table *table = &producer->requests;
     for (uint32_t b = 0; b < producer->cluster->broker_count; b++) {
+        bool timed_out = false;
         REQUEST_TABLE_EACH(table, b, slot)
         {
             int64_t deadline_us = request_table_slot(table, slot)->deadline_us;
             if (deadline_us <= now_us) {
-                /* NetworkClient.processTimeoutDisconnection: the connection is closed */
-                kafka_client_metadata_on_disconnect(&producer->metadata, b, now_us);
+                timed_out = true;
                 fail_request(producer, slot);
             } else
                 next_us = min_i64(next_us, deadline_us);
         }
+        /* NetworkClient.processTimeoutDisconnection: the connection is closed (once) */
+        if (timed_out) kafka_client_metadata_on_disconnect(&producer->metadata, b, now_us);
     }
     if (next_us != SIM_TIME_NEVER)
         sim_timer_arm(producer->node, &producer->timeout_timer, next_us,
