@@ -54,6 +54,7 @@ struct delayed_produce {
     uint32_t destination;
     int64_t deadline_us; /* the request's timeout */
     int64_t *required;   /* per response part: the offset the HW must reach; -1 = settled */
+    bool required_heap;  /* `required` is the entry's own (else the caller's stack) */
     uint32_t open_parts;
     bool fsync_pending;
 };
@@ -155,7 +156,7 @@ int64_t broker_append(kafka_broker *broker, kafka_partition *p, const uint64_t *
 static void delayed_free(delayed_produce *delayed)
 {
     if (delayed->response != NULL) kafka_msg_free(delayed->response);
-    free(delayed->required);
+    if (delayed->required_heap) free(delayed->required);
     delayed->response = NULL;
     delayed->required = NULL;
 }
@@ -217,7 +218,10 @@ static void handle_produce(kafka_broker *broker, kafka_msg *request, uint32_t so
     bool acks0 = request->acks == KAFKA_ACKS_0;
     bool acks_all = request->acks == KAFKA_ACKS_ALL;
     kafka_msg *response = acks0 ? NULL : kafka_msg_new(KAFKA_PRODUCE_RESPONSE, request->part_count);
-    int64_t *required = calloc(request->part_count, sizeof *required);
+    /* on the stack unless the request must wait (one replica, acks=1: the common case) */
+    int64_t required_local[64];
+    int64_t *required =
+        request->part_count <= 64 ? required_local : malloc(request->part_count * sizeof *required);
     BL_ASSERT(required != NULL);
     uint32_t open_parts = 0;
     int64_t fsync_partition = -1;
@@ -256,12 +260,19 @@ static void handle_produce(kafka_broker *broker, kafka_msg *request, uint32_t so
                                .destination = source,
                                .deadline_us = sim_now_us() + request->timeout_us,
                                .required = required,
+                               .required_heap = required != required_local,
                                .open_parts = open_parts,
                                .fsync_pending = fsync_partition >= 0};
     if (fsync_partition >= 0) broker_start_fsync(broker, (uint32_t)fsync_partition, delayed.id);
     /* answered now when nothing waits (acks=1, or acks=all with the HW already past the
      * records: a single replica); else into the purgatory */
-    if (delayed_try_complete(broker, &delayed, false)) return;
+    if (delayed_try_complete(broker, &delayed, false)) return; /* freed `required` */
+    if (required == required_local) {                          /* it waits: its own copy */
+        delayed.required = malloc(request->part_count * sizeof *delayed.required);
+        BL_ASSERT(delayed.required != NULL);
+        memcpy(delayed.required, required_local, request->part_count * sizeof *required);
+        delayed.required_heap = true;
+    }
     BL_GROW(broker->delayed, broker->delayed_capacity, (uint64_t)broker->delayed_count + 1,
             KAFKA_DELAYED_PRODUCES_MAX, "delayed produces of a broker");
     broker->delayed[broker->delayed_count++] = delayed;

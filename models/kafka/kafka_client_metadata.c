@@ -139,8 +139,7 @@ int64_t kafka_client_metadata_next_reconnect(const kafka_client_metadata *m, int
 {
     int64_t next_us = SIM_TIME_NEVER;
     for (uint32_t b = 0; b < m->cluster->broker_count; b++)
-        if (m->disconnected[b] && m->reconnect_at_us[b] > now_us &&
-            m->reconnect_at_us[b] < next_us)
+        if (m->disconnected[b] && m->reconnect_at_us[b] > now_us && m->reconnect_at_us[b] < next_us)
             next_us = m->reconnect_at_us[b];
     return next_us;
 }

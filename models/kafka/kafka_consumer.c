@@ -606,14 +606,12 @@ static void consumer_on_event(sim_node *node, const sim_event *ev)
     switch (ev->kind) {
     case SIM_EVENT_PACKET: {
         kafka_msg *msg = ev->data;
-        kafka_client_metadata_on_reply(&consumer->metadata,
-                                       kafka_broker_index(consumer->cluster, ev->arg));
+        uint32_t broker = kafka_broker_index(consumer->cluster, ev->arg);
+        kafka_client_metadata_on_reply(&consumer->metadata, broker);
         if (msg->api == KAFKA_FETCH_RESPONSE) {
-            on_fetch_response(consumer, msg, kafka_broker_index(consumer->cluster, ev->arg));
+            on_fetch_response(consumer, msg, broker);
         } else if (msg->api == KAFKA_METADATA_RESPONSE) {
-            kafka_client_metadata_on_response(&consumer->metadata, msg,
-                                              kafka_broker_index(consumer->cluster, ev->arg),
-                                              sim_now_us());
+            kafka_client_metadata_on_response(&consumer->metadata, msg, broker, sim_now_us());
         } else if (msg->api == KAFKA_HEARTBEAT_RESPONSE) {
             on_heartbeat_response(consumer, msg);
         } else {
@@ -657,8 +655,10 @@ static void refresh_metadata(kafka_consumer *consumer)
         net_send(consumer->node, consumer->cluster->brokers[broker], kafka_msg_size_bytes(request),
                  request);
     int64_t due_us = kafka_client_metadata_next_due(&consumer->metadata);
-    if (due_us != SIM_TIME_NEVER && due_us > now_us)
-        sim_timer_set(consumer->node, &consumer->metadata_timer, due_us, CONSUMER_TIMER_METADATA);
+    sim_timer *timer = &consumer->metadata_timer;
+    if (due_us != SIM_TIME_NEVER && due_us > now_us &&
+        (!sim_timer_armed(consumer->node, timer) || timer->at_us != due_us))
+        sim_timer_set(consumer->node, timer, due_us, CONSUMER_TIMER_METADATA);
 }
 
 static void consumer_on_wake_end(sim_node *node)

@@ -116,10 +116,10 @@ uint32_t kafka_msg_size_bytes(const kafka_msg *msg)
 
 uint32_t kafka_broker_index(const kafka_cluster *cluster, uint32_t node_id)
 {
-    for (uint32_t b = 0; b < cluster->broker_count; b++)
-        if (cluster->brokers[b]->id == node_id) return b;
-    BL_ASSERTF(false, "node %u is not a broker", node_id);
-    return 0;
+    const sim_node *node = sim_node_by_id(node_id);
+    BL_ASSERTF(node->role == SIM_ROLE_BROKER, "node %u is not a broker", node_id);
+    BL_ASSERT(node->entry < cluster->broker_count && cluster->brokers[node->entry] == node);
+    return node->entry;
 }
 
 /* murmur2 as in Kafka's Utils.murmur2, over the key's 8 little-endian bytes. */
