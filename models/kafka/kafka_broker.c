@@ -342,9 +342,11 @@ static bool fill_fetch_part(kafka_broker *broker, const kafka_msg *request, cons
 }
 
 /* Answers the fetch if a partition has an error, or enough data is available
- * (fetch.min.bytes, replica.fetch.min.bytes), or if forced (its wait expired). */
+ * (fetch.min.bytes, replica.fetch.min.bytes), or if forced (its wait expired). A
+ * follower's epochs are checked when its fetch arrives: a parked one passed the check,
+ * and only a leadership change (no longer led here: an error) can undo that. */
 static bool try_answer_fetch(kafka_broker *broker, const kafka_msg *request, uint32_t source,
-                             bool force)
+                             bool force, bool arrival)
 {
     bool ready = force;
     uint64_t available_bytes = 0;
@@ -354,7 +356,7 @@ static bool try_answer_fetch(kafka_broker *broker, const kafka_msg *request, uin
         kafka_partition *p = broker_led(broker, want->topic, want->partition);
         kafka_part check = {.diverging_epoch = KAFKA_EPOCH_NONE};
         if (p == NULL || want->offset < p->log.start_offset || want->offset > p->log.end_offset ||
-            (request->from_follower &&
+            (request->from_follower && arrival &&
              (kafka_fetcher_check_follower(broker, p, want, &check) != KAFKA_OK ||
               check.diverging_epoch != KAFKA_EPOCH_NONE))) {
             ready = true; /* an error or a divergence to report */
@@ -407,7 +409,7 @@ static void follower_fetch_arrived(kafka_broker *broker, const kafka_msg *reques
 static void handle_fetch(kafka_broker *broker, kafka_msg *request, uint32_t source)
 {
     if (request->from_follower) follower_fetch_arrived(broker, request);
-    if (try_answer_fetch(broker, request, source, false)) {
+    if (try_answer_fetch(broker, request, source, false, true)) {
         kafka_msg_free(request);
         return;
     }
@@ -430,9 +432,10 @@ static void answer_parked(kafka_broker *broker, bool expired_only)
     for (uint32_t i = 0; i < broker->parked_count; i++) {
         parked_fetch *parked = &broker->parked[i];
         bool expired = parked->deadline_us <= now_us;
-        bool answered = (expired_only && !expired)
-                            ? false
-                            : try_answer_fetch(broker, parked->request, parked->source, expired);
+        bool answered =
+            (expired_only && !expired)
+                ? false
+                : try_answer_fetch(broker, parked->request, parked->source, expired, false);
         if (answered)
             kafka_msg_free(parked->request);
         else
@@ -640,12 +643,6 @@ static void broker_on_event(sim_node *node, const sim_event *ev)
         if (broker->fetchers[leader].in_flight) kafka_fetcher_back_off(broker, leader);
         return;
     }
-    case BROKER_EVENT_FETCHER_TIMEOUT: {
-        kafka_fetcher *fetcher = &broker->fetchers[ev->arg];
-        if (fetcher->in_flight && fetcher->correlation_id == (uint32_t)ev->token)
-            kafka_fetcher_back_off(broker, ev->arg);
-        return;
-    }
     case BROKER_EVENT_FETCHER_RETRY:
         broker->fetchers[ev->arg].retry_scheduled = false;
         if (!broker->fetchers[ev->arg].in_flight) kafka_fetcher_send(broker, ev->arg);
@@ -660,7 +657,12 @@ static void broker_on_event(sim_node *node, const sim_event *ev)
     case BROKER_TIMER_ISR_EXPIRATION: on_isr_expiration(broker); return;
     case BROKER_TIMER_HW_CHECKPOINT: on_hw_checkpoint(broker); return;
     case BROKER_TIMER_LIFECYCLE: kafka_lifecycle_on_timer(broker); return;
-    default: BL_ASSERTF(false, "broker event kind %u", ev->kind);
+    default: {
+        BL_ASSERTF(ev->kind >= BROKER_TIMER_FETCHER_TIMEOUT &&
+                       ev->kind < BROKER_TIMER_FETCHER_TIMEOUT + broker->cluster->broker_count,
+                   "broker event kind %u", ev->kind);
+        kafka_fetcher_on_timeout(broker, ev->kind - BROKER_TIMER_FETCHER_TIMEOUT);
+    }
     }
 }
 
@@ -721,7 +723,7 @@ static void broker_free_data(uint32_t kind, void *data)
         free(data);
         return;
     }
-    if (kind == BROKER_EVENT_FETCHER_TIMEOUT || kind == BROKER_EVENT_FETCHER_RETRY) return;
+    if (kind == BROKER_EVENT_FETCHER_RETRY) return;
     BL_ASSERT(kind == SIM_EVENT_PACKET);
     kafka_msg_free(data);
 }

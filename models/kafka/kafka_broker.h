@@ -26,6 +26,9 @@ typedef struct kafka_fetcher {
     bool in_flight;
     uint32_t correlation_id; /* of the fetch in flight */
     bool retry_scheduled;    /* a backoff is running */
+    int64_t sent_us;         /* of the fetch in flight */
+    sim_timer timeout;       /* fires no later than the fetch in flight's replica.socket.timeout.ms
+                          (armed lazily: one event per timeout period, not per fetch) */
 } kafka_fetcher;
 
 typedef struct kafka_broker {

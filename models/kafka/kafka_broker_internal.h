@@ -14,12 +14,15 @@ enum {
     BROKER_TIMER_FETCH_EXPIRE,
     BROKER_TIMER_GROUP_EXPIRE,
     BROKER_TIMER_RETENTION,
-    BROKER_TIMER_ISR_EXPIRATION,  /* ReplicaManager's isr-expiration task */
-    BROKER_TIMER_PRODUCE_EXPIRE,  /* the earliest delayed produce deadline */
-    BROKER_TIMER_HW_CHECKPOINT,   /* replica.high.watermark.checkpoint.interval.ms */
-    BROKER_TIMER_LIFECYCLE,       /* the next registration attempt or heartbeat */
-    BROKER_EVENT_FETCHER_TIMEOUT, /* arg: leader, token: correlation id */
-    BROKER_EVENT_FETCHER_RETRY,   /* arg: leader: the backoff after a failed fetch ended */
+    BROKER_TIMER_ISR_EXPIRATION, /* ReplicaManager's isr-expiration task */
+    BROKER_TIMER_PRODUCE_EXPIRE, /* the earliest delayed produce deadline */
+    BROKER_TIMER_HW_CHECKPOINT,  /* replica.high.watermark.checkpoint.interval.ms */
+    BROKER_TIMER_LIFECYCLE,      /* the next registration attempt or heartbeat */
+    BROKER_EVENT_FETCHER_RETRY,  /* arg: leader: the backoff after a failed fetch ended */
+    /* the fetch in flight to leader L timed out: one timer per fetcher (kafka_fetcher),
+     * kind BROKER_TIMER_FETCHER_TIMEOUT + L */
+    BROKER_TIMER_FETCHER_TIMEOUT,
+    BROKER_TIMER_FETCHER_TIMEOUT_END = BROKER_TIMER_FETCHER_TIMEOUT + SCN_BROKERS_MAX,
 };
 
 /* The partition index of (topic, partition) in broker->partitions. */
@@ -44,6 +47,8 @@ void broker_start_fsync(kafka_broker *broker, uint32_t partition_index, uint64_t
 /* kafka_fetcher.c */
 void kafka_fetcher_send(kafka_broker *broker, uint32_t leader);
 void kafka_fetcher_back_off(kafka_broker *broker, uint32_t leader);
+/* The fetcher's timeout timer fired (it may be an earlier fetch's deadline). */
+void kafka_fetcher_on_timeout(kafka_broker *broker, uint32_t leader);
 void kafka_fetcher_on_response(kafka_broker *broker, const kafka_msg *response, uint32_t source);
 /* Starts the fetch towards every leader this broker follows a partition at, where none
  * is in flight or backing off. */

@@ -73,10 +73,26 @@ void kafka_fetcher_send(kafka_broker *broker, uint32_t leader)
     }
     fetcher->in_flight = true;
     fetcher->correlation_id = request->correlation_id;
-    sim_schedule(broker->node, sim_now_us() + options->replica_socket_timeout_us,
-                 BROKER_EVENT_FETCHER_TIMEOUT, leader, request->correlation_id, NULL);
+    fetcher->sent_us = sim_now_us();
+    sim_timer_arm(broker->node, &fetcher->timeout,
+                  fetcher->sent_us + options->replica_socket_timeout_us,
+                  BROKER_TIMER_FETCHER_TIMEOUT + leader);
     net_send(broker->node, broker->cluster->brokers[leader], kafka_msg_size_bytes(request),
              request);
+}
+
+void kafka_fetcher_on_timeout(kafka_broker *broker, uint32_t leader)
+{
+    kafka_fetcher *fetcher = &broker->fetchers[leader];
+    if (!fetcher->in_flight) return;
+    int64_t deadline_us = fetcher->sent_us + broker->cluster->options.replica_socket_timeout_us;
+    if (sim_now_us() >= deadline_us) {
+        kafka_fetcher_back_off(broker, leader);
+        return;
+    }
+    /* an earlier fetch's deadline: wait for this one's */
+    sim_timer_arm(broker->node, &fetcher->timeout, deadline_us,
+                  BROKER_TIMER_FETCHER_TIMEOUT + leader);
 }
 
 /* A fetch that failed (reset, timeout): back off replica.fetch.backoff.ms, then retry. */
