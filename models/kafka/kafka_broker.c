@@ -173,7 +173,9 @@ static bool delayed_try_complete(kafka_broker *broker, delayed_produce *delayed,
             part->error = KAFKA_NOT_LEADER;
         } else if (p->hw >= delayed->required[i]) {
             /* Partition.checkEnoughReplicasReachOffset */
-            part->error = isr_size(p) >= effective_min_isr(broker, p)
+            /* (its maximal ISR: a member being added counts) */
+            part->error = (uint32_t)__builtin_popcount(kafka_partition_maximal_isr(p)) >=
+                                  effective_min_isr(broker, p)
                               ? KAFKA_OK
                               : KAFKA_NOT_ENOUGH_REPLICAS_AFTER_APPEND;
             BL_ASSERT(part->error != KAFKA_OK || p->hw >= delayed->required[i]);

@@ -97,6 +97,22 @@ void kafka_lifecycle_on_timer(kafka_broker *broker)
     schedule_lifecycle(broker, backoff_us);
 }
 
+/* What must never happen: two live brokers leading one partition in one leader epoch
+ * (each leader epoch has one leader: the controller bumps it at every election). */
+static void assert_single_leader(const kafka_broker *broker, const kafka_partition *p)
+{
+    for (uint32_t b = 0; b < broker->cluster->broker_count; b++) {
+        if (b == broker->index || !broker->cluster->brokers[b]->process_up) continue;
+        const kafka_broker *other = broker->cluster->brokers[b]->model;
+        if (!other->image_ready) continue;
+        const kafka_partition *q = kafka_broker_replica(other, p->topic, p->partition);
+        BL_ASSERTF(q == NULL || q->state->leader != b ||
+                       q->state->leader_epoch != p->state->leader_epoch,
+                   "brokers %u and %u both lead %u/%u in leader epoch %u", broker->index, b,
+                   p->topic, p->partition, p->state->leader_epoch);
+    }
+}
+
 /* ReplicaManager.applyDelta for one partition this broker holds a replica of. */
 static void apply_partition(kafka_broker *broker, kafka_partition *p,
                             const kafka_partition_state *old, bool was_ready)
@@ -106,7 +122,10 @@ static void apply_partition(kafka_broker *broker, kafka_partition *p,
     if (p->alter_pending && now->partition_epoch != old->partition_epoch)
         p->alter_pending = false; /* the change, or another, is committed: the image rules */
     if (now->leader == broker->index) {
-        if (new_epoch) kafka_partition_lead(p, sim_now_us()); /* makeLeader */
+        if (new_epoch) { /* makeLeader */
+            kafka_partition_lead(p, sim_now_us());
+            assert_single_leader(broker, p);
+        }
         /* a new epoch, or a new ISR (the controller dropped a fenced member) */
         if (new_epoch || old->isr_brokers != now->isr_brokers) broker_maybe_increment_hw(broker, p);
         return;

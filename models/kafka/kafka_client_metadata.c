@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "../../engine/bl_assert.h"
+#include "../../engine/net.h"
 
 void kafka_client_metadata_init(kafka_client_metadata *m, const kafka_cluster *cluster,
                                 uint32_t topic, int64_t timeout_us, int64_t backoff_us,
@@ -98,6 +99,18 @@ kafka_msg *kafka_client_metadata_poll(kafka_client_metadata *m, int64_t now_us,
     request->parts[0].topic = (uint16_t)m->topic;
     *broker = best;
     return request;
+}
+
+void kafka_client_metadata_send_due(kafka_client_metadata *m, sim_node *node,
+                                    const request_table *requests, int64_t now_us)
+{
+    uint32_t in_flight[SCN_BROKERS_MAX];
+    for (uint32_t b = 0; b < m->cluster->broker_count; b++)
+        in_flight[b] = request_table_in_flight(requests, b);
+    uint32_t broker = 0;
+    kafka_msg *request = kafka_client_metadata_poll(m, now_us, in_flight, &broker);
+    if (request != NULL)
+        net_send(node, m->cluster->brokers[broker], kafka_msg_size_bytes(request), request);
 }
 
 bool kafka_client_metadata_on_response(kafka_client_metadata *m, const kafka_msg *response,

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../common/request_table.h"
 #include "kafka_proto.h"
 
 #define KAFKA_METADATA_MAX_AGE_US (300LL * 1000000LL) /* metadata.max.age.ms */
@@ -53,6 +54,10 @@ void kafka_client_metadata_want_update(kafka_client_metadata *m);
  * client's requests in flight per broker, for leastLoadedNode. */
 kafka_msg *kafka_client_metadata_poll(kafka_client_metadata *m, int64_t now_us,
                                       const uint32_t *in_flight, uint32_t *broker);
+/* Sends the refresh from `node` if one is due, leastLoadedNode counted from the client's
+ * requests in flight. */
+void kafka_client_metadata_send_due(kafka_client_metadata *m, sim_node *node,
+                                    const request_table *requests, int64_t now_us);
 /* An answer from `broker`; returns whether a leader changed. */
 bool kafka_client_metadata_on_response(kafka_client_metadata *m, const kafka_msg *response,
                                        uint32_t broker, int64_t now_us);

@@ -645,15 +645,8 @@ static void consumer_on_event(sim_node *node, const sim_event *ev)
 static void refresh_metadata(kafka_consumer *consumer)
 {
     int64_t now_us = sim_now_us();
-    uint32_t in_flight[SCN_BROKERS_MAX];
-    for (uint32_t b = 0; b < consumer->cluster->broker_count; b++)
-        in_flight[b] = request_table_in_flight(&consumer->requests, b);
-    uint32_t broker = 0;
-    kafka_msg *request =
-        kafka_client_metadata_poll(&consumer->metadata, now_us, in_flight, &broker);
-    if (request != NULL)
-        net_send(consumer->node, consumer->cluster->brokers[broker], kafka_msg_size_bytes(request),
-                 request);
+    kafka_client_metadata_send_due(&consumer->metadata, consumer->node, &consumer->requests,
+                                   now_us);
     int64_t due_us = kafka_client_metadata_next_due(&consumer->metadata);
     sim_timer *timer = &consumer->metadata_timer;
     if (due_us != SIM_TIME_NEVER && due_us > now_us &&

@@ -64,6 +64,18 @@ int64_t kafka_log_append(kafka_log *log, disk *d, const uint64_t *msg_ids, const
     return base;
 }
 
+/* After batches were dropped from the end: the file ends where the last one left does. */
+static void cut_file_to_batches(kafka_log *log, disk *d)
+{
+    const bl_ring *batches = &log->batches;
+    uint64_t end_bytes = bl_ring_count(batches) > 0
+                             ? BL_RING_BACK(batches, kafka_log_batch)->end_bytes
+                             : log->file->start_bytes;
+    if (end_bytes < log->file->size_bytes) disk_truncate(d, log->file, end_bytes);
+    if (log->end_offset < log->start_offset) log->start_offset = log->end_offset;
+    BL_ASSERT(log->end_offset >= log->start_offset);
+}
+
 void kafka_log_recover(kafka_log *log, disk *d)
 {
     uint64_t durable = log->file->size_bytes; /* after disk_power_loss: the durable end */
@@ -74,12 +86,7 @@ void kafka_log_recover(kafka_log *log, disk *d)
         log->end_offset = last->base_offset;
         bl_ring_pop_back(batches);
     }
-    uint64_t end_bytes = bl_ring_count(batches) > 0
-                             ? BL_RING_BACK(batches, kafka_log_batch)->end_bytes
-                             : log->file->start_bytes;
-    if (end_bytes < log->file->size_bytes) disk_truncate(d, log->file, end_bytes);
-    if (log->end_offset < log->start_offset) log->start_offset = log->end_offset;
-    BL_ASSERT(log->end_offset >= log->start_offset);
+    cut_file_to_batches(log, d);
 }
 
 void kafka_log_retain(kafka_log *log, disk *d, int64_t cutoff_us, uint64_t max_bytes)
@@ -110,11 +117,7 @@ int64_t kafka_log_truncate(kafka_log *log, disk *d, int64_t offset)
         log->end_offset = last->base_offset;
         bl_ring_pop_back(batches);
     }
-    uint64_t end_bytes = bl_ring_count(batches) > 0
-                             ? BL_RING_BACK(batches, kafka_log_batch)->end_bytes
-                             : log->file->start_bytes;
-    if (end_bytes < log->file->size_bytes) disk_truncate(d, log->file, end_bytes);
-    if (log->end_offset < log->start_offset) log->start_offset = log->end_offset;
+    cut_file_to_batches(log, d);
     BL_ASSERT(log->end_offset <= offset || bl_ring_count(batches) == 0);
     return log->end_offset;
 }

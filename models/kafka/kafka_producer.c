@@ -413,20 +413,6 @@ static void send_ready(kafka_producer *producer, int64_t now_us)
     }
 }
 
-/* A metadata refresh, if one is due (kafka_client_metadata.c). */
-static void refresh_metadata(kafka_producer *producer, int64_t now_us)
-{
-    uint32_t in_flight[SCN_BROKERS_MAX];
-    for (uint32_t b = 0; b < producer->cluster->broker_count; b++)
-        in_flight[b] = request_table_in_flight(&producer->requests, b);
-    uint32_t broker = 0;
-    kafka_msg *request =
-        kafka_client_metadata_poll(&producer->metadata, now_us, in_flight, &broker);
-    if (request != NULL)
-        net_send(producer->node, producer->cluster->brokers[broker], kafka_msg_size_bytes(request),
-                 request);
-}
-
 static void schedule_wake(kafka_producer *producer, int64_t now_us)
 {
     int64_t due_us = next_due_us(producer, now_us);
@@ -454,7 +440,8 @@ static void producer_pump(sim_node *node)
     int64_t now_us = sim_now_us();
     offer_ahead(producer, now_us);
     close_due_batches(producer, now_us);
-    refresh_metadata(producer, now_us);
+    kafka_client_metadata_send_due(&producer->metadata, producer->node, &producer->requests,
+                                   now_us);
     send_ready(producer, now_us);
     offer_ahead(producer, now_us);
     schedule_wake(producer, now_us);
