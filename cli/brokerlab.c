@@ -432,6 +432,8 @@ static int cmd_run(int argc, char **argv)
                       .durability = stats.durability,
                       .history_format = g_history_formats[f].name,
                       .history_file = history_file};
+    /* Issue 16, defect 8: nothing may be recorded after the run's end. */
+    hist_cancel_all_after(scenario->duration_us + scenario->drain_us);
     hist_summary summary;
     hist_close(&summary);
     int write_errno = summary.write_errno;

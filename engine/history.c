@@ -228,6 +228,18 @@ void hist_cancel_after(uint32_t stream_id, int64_t t_us)
         bl_ring_count(entries) > 0 ? BL_RING_BACK(entries, hist_entry)->rec.t_us : t_us;
 }
 
+uint64_t hist_cancel_all_after(int64_t end_us)
+{
+    uint64_t pending = g_hist.pending;
+    for (uint32_t s = HIST_STREAM_NOW + 1; s < g_hist.stream_count; s++) {
+        const bl_ring *entries = &g_hist.streams[s].entries;
+        if (bl_ring_count(entries) == 0 || BL_RING_BACK(entries, hist_entry)->rec.t_us <= end_us)
+            continue;
+        hist_cancel_after(s, end_us);
+    }
+    return pending - g_hist.pending;
+}
+
 /* One record goes whole into one output buffer: a batch of HIST_BATCH_MAX ids, or one
  * long name (a fault target) escaped as JSON. */
 _Static_assert(HIST_BIN_SHORT_RECORD_MAX(HIST_BATCH_MAX) <= HIST_OUTPUT_BUFFER_BYTES,

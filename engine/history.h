@@ -189,6 +189,10 @@ uint32_t hist_stream_open(void);
 void hist_emit(uint32_t stream, const hist_record *rec);
 /* Drops the stream's records with t > t_us (a process died before they happened). */
 void hist_cancel_after(uint32_t stream, int64_t t_us);
+/* At the run's end: every stream's records written ahead past `end_us` never happened
+ * within the run (a worker still busy, a send not yet due) and are dropped, so nothing
+ * is recorded after the run's end. Returns how many were dropped. */
+uint64_t hist_cancel_all_after(int64_t end_us);
 /* How many of the stream's records with t > t_us have this f and type: what
  * hist_cancel_after(stream, t_us) would drop of them (a process about to stop counts
  * what it wrote ahead). */

@@ -160,6 +160,18 @@ grep -q "lost < 2000000  *observed 0 against 2000000$" "$out.stdout" && passed=$
 # The engine's node limit: a scenario at it runs; one past it is refused by validation
 # (tests/bad_validation/too_many_nodes.yaml), never an internal error (defect 7).
 expect_code 0 "2048 simulated processes" "$brokerlab" run tests/scenarios/node-limit.yaml --out "$out.node-limit" --history none
+# Nothing recorded after the run's end (issue 16 defect 8): a 30-day processing time in a
+# 2 s run leaves no record past 2 s, a 2-second time series and no message consumed.
+expect_code 0 "processing past the end" "$brokerlab" run tests/scenarios/processing-past-end.yaml --out "$out.past-end" --history jsonl
+if python3 - "$out.past-end" <<'PY'
+import json, sys
+d = sys.argv[1]
+late = [l for l in open(d + "/history.jsonl") if json.loads(l)["t"] > 2000000]
+assert not late, late[:2]
+g = json.load(open(d + "/results.json"))["groups"]["g"]
+assert g["consumed"] == 0 and len(g["timeseries"]["t_s"]) == 2, (g["consumed"], len(g["timeseries"]["t_s"]))
+PY
+then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL records after the run's end"; fi
 # Bad output paths and endless input (issue 16 defects 9, 14, 15): exit 2, a message.
 expect_code 2 "--out empty" "$brokerlab" run --default --out ""
 expect_message "--out empty" "--out: empty"
