@@ -21,9 +21,14 @@
  * every registered broker a fresh session (ClusterControlManager.activate), so a dead
  * broker is fenced a session later.
  *
+ * - auto.leader.rebalance.enable: while some partition is led by another replica than
+ *   its preferred (first) one, a check runs leader.imbalance.check.interval.seconds
+ *   later (QuorumController.maybeScheduleNextBalancePartitionLeaders) and elects the
+ *   preferred replica wherever it is in the ISR and active, at most 1000 a check
+ *   (ReplicationControlManager.maybeBalancePartitionLeaders).
  * Simplifications (issue 13 notes): one voter whose writes commit at once (no Raft, no
  * fsync cost, state durable across its own crashes); no controlled shutdown; no
- * preferred-leader rebalance, unclean election or ELR yet; __consumer_offsets keeps its
+ * unclean election or ELR yet; __consumer_offsets keeps its
  * placement (its coordinator failover comes with the coordinator rewrite). */
 #include "kafka_controller.h"
 
@@ -34,7 +39,10 @@
 #include "../../engine/bl_assert.h"
 #include "../../engine/net.h"
 
-enum { CONTROLLER_TIMER_STALE = SIM_EVENT_MODEL_BASE };
+enum { CONTROLLER_TIMER_STALE = SIM_EVENT_MODEL_BASE, CONTROLLER_TIMER_BALANCE };
+
+/* ReplicationControlManager's maxElectionsPerImbalance. */
+#define CONTROLLER_BALANCE_ELECTIONS_MAX 1000
 
 uint16_t kafka_controller_elect(const kafka_partition_state *state, uint32_t isr,
                                 uint32_t active_brokers)
@@ -173,6 +181,46 @@ static bool session_valid(const kafka_controller *controller, uint32_t broker, i
            now_us <= reg->last_contact_us + controller->cluster->options.broker_session_timeout_us;
 }
 
+static bool imbalanced(const kafka_controller *controller)
+{
+    const kafka_metadata *metadata = &controller->cluster->metadata;
+    for (uint32_t i = 0; i < metadata->partition_count; i++)
+        if (metadata->partitions[i].leader != metadata->partitions[i].replicas[0]) return true;
+    return false;
+}
+
+/* maybeScheduleNextBalancePartitionLeaders: after `delay_us` (the check interval, or 0
+ * when the last check hit its election limit). */
+static void maybe_schedule_balance(kafka_controller *controller, int64_t delay_us)
+{
+    const kafka_cluster_options *options = &controller->cluster->options;
+    if (!options->auto_leader_rebalance || controller->balance_scheduled || !imbalanced(controller))
+        return;
+    controller->balance_scheduled = true;
+    sim_timer_set(controller->node, &controller->balance_timer, sim_now_us() + delay_us,
+                  CONTROLLER_TIMER_BALANCE);
+}
+
+/* maybeBalancePartitionLeaders: the preferred replica leads again where it can. */
+static void on_balance_check(kafka_controller *controller)
+{
+    controller->balance_scheduled = false;
+    kafka_metadata *metadata = image(controller);
+    uint32_t active = active_brokers(controller), elections = 0;
+    for (uint32_t i = 0; i < metadata->partition_count; i++) {
+        kafka_partition_state *state = &metadata->partitions[i];
+        uint16_t preferred = state->replicas[0];
+        if (state->leader == preferred) continue;
+        if (((state->isr_brokers & active) >> preferred & 1u) == 0) continue;
+        if (elections == CONTROLLER_BALANCE_ELECTIONS_MAX) break;
+        change_partition(controller, state, preferred, state->isr_brokers);
+        elections++;
+    }
+    int64_t interval_us = controller->cluster->options.leader_imbalance_check_interval_us;
+    maybe_schedule_balance(controller,
+                           elections == CONTROLLER_BALANCE_ELECTIONS_MAX ? 0 : interval_us);
+}
+
 static void on_stale_check(kafka_controller *controller)
 {
     int64_t now_us = sim_now_us();
@@ -286,6 +334,7 @@ static void controller_on_event(sim_node *node, const sim_event *ev)
     }
     case SIM_EVENT_NET_RESET: return; /* a broker went away: its session will tell */
     case CONTROLLER_TIMER_STALE: on_stale_check(controller); return;
+    case CONTROLLER_TIMER_BALANCE: on_balance_check(controller); return;
     default: BL_ASSERTF(false, "controller event kind %u", ev->kind);
     }
 }
@@ -296,6 +345,8 @@ static void controller_on_wake_end(sim_node *node)
     kafka_controller *controller = node->model;
     if (!controller->changed_since_wake) return;
     controller->changed_since_wake = false;
+    maybe_schedule_balance(controller,
+                           controller->cluster->options.leader_imbalance_check_interval_us);
     for (uint32_t b = 0; b < controller->cluster->broker_count; b++) {
         kafka_msg *push = kafka_msg_new(KAFKA_METADATA_PUSH, 0);
         fill_image(controller, push);
@@ -317,6 +368,9 @@ static void controller_on_start(sim_node *node)
     for (uint32_t b = 0; b < controller->cluster->broker_count; b++)
         if (controller->brokers[b].registered) controller->brokers[b].last_contact_us = now_us;
     arm_stale_check(controller);
+    controller->balance_scheduled = false; /* its timers went with the process */
+    maybe_schedule_balance(controller,
+                           controller->cluster->options.leader_imbalance_check_interval_us);
 }
 
 static const sim_node_ops controller_ops = {

@@ -23,8 +23,10 @@ typedef struct kafka_controller {
     sim_node *node;
     kafka_broker_registration brokers[SCN_BROKERS_MAX];
     uint32_t next_broker_epoch;
-    bool changed_since_wake;      /* the image changed: push it at the end of the wake-up */
-    sim_timer stale_timer;        /* the earliest session to lapse */
+    bool changed_since_wake; /* the image changed: push it at the end of the wake-up */
+    sim_timer stale_timer;   /* the earliest session to lapse */
+    sim_timer balance_timer; /* the next preferred-leader check, while one is scheduled */
+    bool balance_scheduled;
     uint64_t elections, fencings; /* counters, for tests and fault effects */
 } kafka_controller;
 

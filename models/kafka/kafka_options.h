@@ -38,10 +38,14 @@ typedef struct kafka_cluster_options {
     int64_t replica_fetch_backoff_us;  /* replica_fetch_backoff (replica.fetch.backoff.ms) */
     int64_t replica_socket_timeout_us; /* replica_socket_timeout (replica.socket.timeout.ms) */
     /* The KRaft controller (KRaftConfigs, BrokerLifecycleManager): */
-    int64_t broker_heartbeat_interval_us; /* broker_heartbeat_interval
+    int64_t broker_heartbeat_interval_us;       /* broker_heartbeat_interval
                                              (broker.heartbeat.interval.ms) */
-    int64_t broker_session_timeout_us;    /* broker_session_timeout
+    int64_t broker_session_timeout_us;          /* broker_session_timeout
                                              (broker.session.timeout.ms), > the interval */
+    bool auto_leader_rebalance;                 /* auto_leader_rebalance
+                                               (auto.leader.rebalance.enable) */
+    int64_t leader_imbalance_check_interval_us; /* leader_imbalance_check_interval
+                                               (leader.imbalance.check.interval.seconds) */
     bool leader_epochs; /* leader_epochs: truncate by leader epoch (KIP-101/279, Kafka >=
                            2.1), or to the high watermark as before 0.11 */
 } kafka_cluster_options;
@@ -102,6 +106,7 @@ static inline kafka_cluster_options kafka_cluster_options_of(const scn_cluster *
     BL_ASSERT(options.replica_fetch_wait_max_us >= 0);
     BL_ASSERT(options.replica_fetch_min_bytes >= 1 && options.replica_fetch_max_bytes >= 1);
     BL_ASSERT(options.replica_fetch_backoff_us > 0 && options.replica_socket_timeout_us > 0);
+    BL_ASSERT(options.leader_imbalance_check_interval_us > 0);
     BL_ASSERT(options.broker_heartbeat_interval_us > 0 &&
               options.broker_heartbeat_interval_us < options.broker_session_timeout_us);
     return options;

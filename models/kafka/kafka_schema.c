@@ -49,6 +49,10 @@ static const scn_field kafka_cluster_fields[] = {
                        broker_heartbeat_interval_us, 1, "2s"),
     SCN_DURATION_FIELD("broker_session_timeout", kafka_cluster_options, broker_session_timeout_us,
                        1, "9s"),
+    {SCN_AT("auto_leader_rebalance", SCN_T_BOOL, kafka_cluster_options, auto_leader_rebalance),
+     .def = "true"},
+    SCN_DURATION_FIELD("leader_imbalance_check_interval", kafka_cluster_options,
+                       leader_imbalance_check_interval_us, 1, "300s"),
     {SCN_AT("leader_epochs", SCN_T_BOOL, kafka_cluster_options, leader_epochs), .def = "true"},
 };
 /* broker.heartbeat.interval.ms < broker.session.timeout.ms (KafkaConfig refuses the
