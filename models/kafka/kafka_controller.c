@@ -189,7 +189,7 @@ static bool imbalanced(const kafka_controller *controller)
     return false;
 }
 
-/* maybeScheduleNextBalancePartitionLeaders: after `delay_us` (the check interval, or 0
+/* maybeScheduleNextBalancePartitionLeaders: after `delay_us` (the check interval, or 1 us
  * when the last check hit its election limit). */
 static void maybe_schedule_balance(kafka_controller *controller, int64_t delay_us)
 {
@@ -217,8 +217,9 @@ static void on_balance_check(kafka_controller *controller)
         elections++;
     }
     int64_t interval_us = controller->cluster->options.leader_imbalance_check_interval_us;
+    /* the election limit was hit: the rest at the next instant (IMMEDIATELY) */
     maybe_schedule_balance(controller,
-                           elections == CONTROLLER_BALANCE_ELECTIONS_MAX ? 0 : interval_us);
+                           elections == CONTROLLER_BALANCE_ELECTIONS_MAX ? 1 : interval_us);
 }
 
 static void on_stale_check(kafka_controller *controller)
