@@ -104,6 +104,12 @@ kafka_msg *kafka_client_metadata_poll(kafka_client_metadata *m, int64_t now_us,
 void kafka_client_metadata_send_due(kafka_client_metadata *m, sim_node *node,
                                     const request_table *requests, int64_t now_us)
 {
+    /* called at every client wake-up: nothing to do unless poll would act (a timeout, a
+     * wanted refresh past its backoff, or the max age), so skip counting requests */
+    bool act = m->in_flight ? now_us >= m->deadline_us
+                            : (m->update_wanted && now_us >= m->next_attempt_us) ||
+                                  now_us >= m->last_refresh_us + KAFKA_METADATA_MAX_AGE_US;
+    if (!act) return;
     uint32_t in_flight[SCN_BROKERS_MAX];
     for (uint32_t b = 0; b < m->cluster->broker_count; b++)
         in_flight[b] = request_table_in_flight(requests, b);
