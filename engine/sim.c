@@ -294,13 +294,19 @@ void sim_stop_node(sim_node *node, bool power_loss)
     if (was_up && !power_loss) net_on_process_killed(node);
 }
 
-void sim_start_node(sim_node *node)
+/* The process is up (its first half: nothing runs yet). */
+static void bring_up(sim_node *node)
 {
-    if (node->process_up) return;
     node->process_up = true;
     node->host_up = true;
     node->incarnation++;
     net_on_node_start(node);
+}
+
+void sim_start_node(sim_node *node)
+{
+    if (node->process_up) return;
+    bring_up(node);
     node->ops->on_start(node);
 }
 
@@ -404,7 +410,10 @@ int sim_run(char error[SIM_ERROR_LEN])
     g_sim.running = true;
     g_sim.now_us = 0;
     for (uint32_t i = 0; i < g_sim.node_count; i++) g_sim.nodes[i]->sg_host = hosts[i];
-    for (uint32_t i = 0; i < g_sim.node_count; i++) sim_start_node(g_sim.nodes[i]);
+    /* Every process is up before any starts working: what one sends at 0 reaches the
+     * others (started in node order, a message to a node not yet up was reset). */
+    for (uint32_t i = 0; i < g_sim.node_count; i++) bring_up(g_sim.nodes[i]);
+    for (uint32_t i = 0; i < g_sim.node_count; i++) g_sim.nodes[i]->ops->on_start(g_sim.nodes[i]);
     int64_t end_us = g_sim.config.end_us;
     for (;;) {
         int64_t next_us = g_sim.ready_count > 0 ? g_sim.ready[0]->events.items[0].t_us : end_us;

@@ -72,8 +72,8 @@ uint32_t broker_partition_index(const kafka_broker *broker, uint32_t topic, uint
 
 kafka_partition *broker_replica(kafka_broker *broker, uint32_t topic, uint32_t partition)
 {
-    if (topic >= broker->cluster->scenario->topic_count) return NULL;
-    if (partition >= broker->cluster->scenario->topics[topic].partition_count) return NULL;
+    if (topic > kafka_metadata_offsets_topic(&broker->image)) return NULL;
+    if (partition >= broker->image.topic_partitions[topic]) return NULL;
     return broker->partitions[broker_partition_index(broker, topic, partition)];
 }
 
@@ -110,6 +110,8 @@ void broker_maybe_increment_hw(kafka_broker *broker, kafka_partition *p)
             p, kafka_partition_maximal_isr(p), effective_min_isr(broker, p),
             ~broker->image.fenced_brokers, sim_now_us(), options->replica_lag_time_max_us)) {
         broker->parked_may_answer = true;
+        if (p->topic == kafka_metadata_offsets_topic(&broker->image))
+            kafka_coordinator_on_high_watermark(broker, p);
     }
 }
 
@@ -145,7 +147,7 @@ int64_t broker_append(kafka_broker *broker, kafka_partition *p, const uint64_t *
         kafka_log_append(&p->log, &broker->disk, msg_ids, keys, count, bytes, sim_now_us());
     *flush = false;
     if (base < 0) return -1;
-    broker->record_size_bytes = record_size_bytes;
+    p->record_size_bytes = record_size_bytes;
     broker->messages_since_flush += count;
     const kafka_cluster_options *options = &broker->cluster->options;
     *flush = options->flush_messages > 0 && broker->messages_since_flush >= options->flush_messages;
@@ -327,7 +329,7 @@ static bool fill_fetch_part(kafka_broker *broker, const kafka_msg *request, cons
     }
     if (want->offset >= upper) return false; /* nothing yet (a consumer: nothing committed) */
     int64_t available = upper - want->offset;
-    uint64_t record_bytes = broker->record_size_bytes + KAFKA_RECORD_OVERHEAD_BYTES;
+    uint64_t record_bytes = p->record_size_bytes + KAFKA_RECORD_OVERHEAD_BYTES;
     uint64_t limit = want->max_bytes / record_bytes;
     if (limit == 0) limit = 1;
     uint32_t count = (uint32_t)((uint64_t)available < limit ? (uint64_t)available : limit);
@@ -335,7 +337,7 @@ static bool fill_fetch_part(kafka_broker *broker, const kafka_msg *request, cons
     BL_ASSERTF(request->from_follower || want->offset + count <= p->hw,
                "a consumer read [%lld, %lld) above the high watermark %lld",
                (long long)want->offset, (long long)(want->offset + count), (long long)p->hw);
-    out->record_size_bytes = broker->record_size_bytes;
+    out->record_size_bytes = p->record_size_bytes;
     kafka_part_records(response, part_index, count);
     uint64_t index = (uint64_t)(want->offset - log->array_base);
     memcpy(out->msg_ids, log->msg_ids + index, count * sizeof *out->msg_ids);
@@ -352,7 +354,6 @@ static bool try_answer_fetch(kafka_broker *broker, const kafka_msg *request, uin
 {
     bool ready = force;
     uint64_t available_bytes = 0;
-    uint64_t record_bytes = broker->record_size_bytes + KAFKA_RECORD_OVERHEAD_BYTES;
     for (uint32_t i = 0; i < request->part_count && !ready; i++) {
         const kafka_part *want = &request->parts[i];
         kafka_partition *p = broker_led(broker, want->topic, want->partition);
@@ -366,7 +367,8 @@ static bool try_answer_fetch(kafka_broker *broker, const kafka_msg *request, uin
         }
         int64_t upper = fetch_upper(request, p);
         if (upper > want->offset)
-            available_bytes += (uint64_t)(upper - want->offset) * record_bytes;
+            available_bytes += (uint64_t)(upper - want->offset) *
+                               (p->record_size_bytes + KAFKA_RECORD_OVERHEAD_BYTES);
         ready = available_bytes > 0 && available_bytes >= request->min_bytes;
     }
     if (!ready) return false;
@@ -462,41 +464,21 @@ static void handle_metadata(kafka_broker *broker, const kafka_msg *request, uint
 {
     BL_ASSERT(request->part_count == 1);
     uint32_t topic = request->parts[0].topic;
-    BL_ASSERT(topic < broker->image.topic_count);
-    uint32_t partitions = broker->image.topic_partitions[topic];
+    BL_ASSERT(topic <= kafka_metadata_offsets_topic(&broker->image));
+    /* __consumer_offsets: FindCoordinator, the one partition named */
+    bool find_coordinator = topic == kafka_metadata_offsets_topic(&broker->image);
+    uint32_t first = find_coordinator ? request->parts[0].partition : 0;
+    uint32_t partitions = find_coordinator ? 1 : broker->image.topic_partitions[topic];
     kafka_msg *response = kafka_msg_new(KAFKA_METADATA_RESPONSE, partitions);
     response->correlation_id = request->correlation_id;
-    for (uint32_t p = 0; p < partitions; p++) {
+    for (uint32_t i = 0; i < partitions; i++) {
+        uint32_t p = first + i;
         const kafka_partition_state *state = kafka_metadata_partition(&broker->image, topic, p);
-        response->parts[p] = (kafka_part){.topic = (uint16_t)topic,
+        response->parts[i] = (kafka_part){.topic = (uint16_t)topic,
                                           .partition = p,
                                           .leader = state->leader,
                                           .leader_epoch = state->leader_epoch};
     }
-    broker_send(broker, source, response);
-}
-
-/* ---- group coordination ---- */
-
-static void handle_heartbeat(kafka_broker *broker, kafka_msg *request, uint32_t source)
-{
-    kafka_msg *response = kafka_msg_new(KAFKA_HEARTBEAT_RESPONSE, 0);
-    response->correlation_id = request->correlation_id;
-    kafka_group *group = broker->groups[request->group];
-    BL_ASSERT(group != NULL);
-    kafka_group_heartbeat(group, request, source, sim_now_us(), response);
-    kafka_msg_free(request);
-    broker_send(broker, source, response);
-}
-
-static void handle_commit(kafka_broker *broker, kafka_msg *request, uint32_t source)
-{
-    kafka_group *group = broker->groups[request->group];
-    BL_ASSERT(group != NULL);
-    kafka_msg *response = kafka_msg_new(KAFKA_COMMIT_RESPONSE, 0);
-    response->correlation_id = request->correlation_id;
-    response->error = (uint16_t)kafka_group_commit(group, &broker->disk, request, sim_now_us());
-    kafka_msg_free(request);
     broker_send(broker, source, response);
 }
 
@@ -506,8 +488,6 @@ static void on_writeback(kafka_broker *broker)
 {
     int64_t now_us = sim_now_us();
     disk_writeback(&broker->disk, now_us);
-    for (uint32_t g = 0; g < SCN_GROUPS_MAX; g++)
-        if (broker->groups[g] != NULL) kafka_group_sync_durable(broker->groups[g]);
     sim_schedule(broker->node, now_us + broker->disk.options.writeback_interval_us,
                  BROKER_TIMER_WRITEBACK, 0, 0, NULL);
 }
@@ -539,12 +519,7 @@ static void on_fsync_done(kafka_broker *broker, pending_fsync *pending)
 static void on_group_expire(kafka_broker *broker)
 {
     int64_t now_us = sim_now_us();
-    int64_t next_us = INT64_MAX;
-    for (uint32_t g = 0; g < SCN_GROUPS_MAX; g++) {
-        if (broker->groups[g] == NULL) continue;
-        int64_t group_next = kafka_group_expire(broker->groups[g], now_us);
-        if (group_next < next_us) next_us = group_next;
-    }
+    int64_t next_us = kafka_coordinator_expire(broker, now_us);
     /* Check at least every second: new members may join with earlier expiries. */
     int64_t check_us = now_us + 1000000;
     sim_schedule(broker->node, next_us < check_us ? next_us : check_us, BROKER_TIMER_GROUP_EXPIRE,
@@ -630,8 +605,10 @@ static void broker_on_event(sim_node *node, const sim_event *ev)
             handle_metadata(broker, msg, ev->arg);
             kafka_msg_free(msg);
             return;
-        case KAFKA_HEARTBEAT_REQUEST: handle_heartbeat(broker, msg, ev->arg); return;
-        case KAFKA_COMMIT_REQUEST: handle_commit(broker, msg, ev->arg); return;
+        case KAFKA_HEARTBEAT_REQUEST:
+            kafka_coordinator_handle_heartbeat(broker, msg, ev->arg);
+            return;
+        case KAFKA_COMMIT_REQUEST: kafka_coordinator_handle_commit(broker, msg, ev->arg); return;
         default:
             BL_ASSERTF(kafka_lifecycle_on_packet(broker, msg), "broker got api %d", msg->api);
             kafka_msg_free(msg);
@@ -696,8 +673,7 @@ static void broker_on_stop(sim_node *node, bool power_loss)
         if (p->hw < p->log.start_offset) p->hw = p->log.start_offset;
         p->alter_pending = false;
     }
-    for (uint32_t g = 0; g < SCN_GROUPS_MAX; g++)
-        if (broker->groups[g] != NULL) kafka_group_restart(broker->groups[g], power_loss);
+    kafka_coordinator_stop(broker); /* the groups' state is in memory, and in the log */
 }
 
 static void broker_on_start(sim_node *node)
@@ -748,17 +724,24 @@ kafka_broker *kafka_broker_create(kafka_cluster *cluster, uint32_t index)
     kafka_metadata_copy(&broker->image, &cluster->metadata);
     disk_options host_disk = host_disk_options(&scenario->cluster);
     disk_init(&broker->disk, &host_disk);
-    uint32_t count = 0;
-    for (uint32_t t = 0; t < scenario->topic_count; t++) {
+    /* every topic's partitions, then __consumer_offsets' */
+    uint32_t offsets_topic = kafka_metadata_offsets_topic(&broker->image), count = 0;
+    for (uint32_t t = 0; t <= offsets_topic; t++) {
         broker->topic_partition_base[t] = count;
-        count += scenario->topics[t].partition_count;
+        count += broker->image.topic_partitions[t];
     }
     broker->partition_count = count;
     broker->partitions = calloc(count, sizeof *broker->partitions);
     broker->parked = calloc(KAFKA_PARKED_FETCHES_MAX, sizeof *broker->parked);
     BL_ASSERT(broker->partitions != NULL && broker->parked != NULL);
-    for (uint32_t t = 0; t < scenario->topic_count; t++) {
-        for (uint32_t q = 0; q < scenario->topics[t].partition_count; q++) {
+    for (uint32_t t = 0; t <= offsets_topic; t++) {
+        for (uint32_t q = 0; q < broker->image.topic_partitions[t]; q++) {
+            /* An offsets partition no group maps to holds no record: it is placed and
+             * elected, but has no replica logs (no fetches to make). */
+            bool hosts_group = t < offsets_topic;
+            for (uint32_t g = 0; g < broker->image.group_count; g++)
+                hosts_group |= broker->image.group_offsets_partition[g] == q;
+            if (!hosts_group) continue;
             const kafka_partition_state *state = kafka_metadata_partition(&broker->image, t, q);
             bool replica = false;
             for (uint32_t r = 0; r < state->replica_count; r++)
@@ -772,12 +755,6 @@ kafka_broker *kafka_broker_create(kafka_cluster *cluster, uint32_t index)
             kafka_log_init(&p->log, &broker->disk);
             broker->partitions[broker_partition_index(broker, t, q)] = p;
         }
-    }
-    for (uint32_t g = 0; g < scenario->consumer_count; g++) {
-        if (kafka_metadata_coordinator(&cluster->metadata, g) != index) continue;
-        broker->groups[g] = calloc(1, sizeof *broker->groups[g]);
-        BL_ASSERT(broker->groups[g] != NULL);
-        kafka_group_init(broker->groups[g], scenario, (uint16_t)g, &broker->disk);
     }
     char name[64];
     snprintf(name, sizeof name, "broker/%u", index);
@@ -801,11 +778,7 @@ void kafka_broker_free(kafka_broker *broker)
     free(broker->partitions);
     free(broker->parked);
     free(broker->delayed);
-    for (uint32_t g = 0; g < SCN_GROUPS_MAX; g++) {
-        if (broker->groups[g] == NULL) continue;
-        kafka_group_free(broker->groups[g]);
-        free(broker->groups[g]);
-    }
+    kafka_coordinator_stop(broker);
     kafka_metadata_free(&broker->image);
     disk_free(&broker->disk);
     free(broker);

@@ -38,9 +38,9 @@ typedef struct kafka_broker {
     disk disk;
     kafka_partition **partitions; /* per (topic, partition); NULL where not a replica */
     uint32_t partition_count;
-    uint32_t topic_partition_base[SCN_TOPICS_MAX];
-    kafka_group *groups[SCN_GROUPS_MAX]; /* groups this broker coordinates */
-    struct parked_fetch *parked;         /* long-polling fetches */
+    uint32_t topic_partition_base[SCN_TOPICS_MAX + 1]; /* __consumer_offsets' last */
+    kafka_group *groups[SCN_GROUPS_MAX];               /* groups this broker coordinates */
+    struct parked_fetch *parked;                       /* long-polling fetches */
     uint32_t parked_count;
     sim_timer fetch_expiry;          /* the earliest parked fetch deadline */
     struct delayed_produce *delayed; /* requests waiting for the ISR or an fsync */
@@ -56,9 +56,8 @@ typedef struct kafka_broker {
     uint32_t next_correlation_id;
     uint64_t next_produce_id; /* names a delayed produce to the fsync it waits for */
     uint64_t messages_since_flush;
-    bool parked_may_answer;     /* an append or an HW rise since the last look at the
+    bool parked_may_answer; /* an append or an HW rise since the last look at the
                                    parked fetches and delayed produces */
-    uint32_t record_size_bytes; /* of the last appended records, for fetch sizes */
 } kafka_broker;
 
 kafka_broker *kafka_broker_create(kafka_cluster *cluster, uint32_t index);

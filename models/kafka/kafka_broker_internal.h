@@ -1,7 +1,8 @@
-/* kafka_broker_internal.h — what the broker's three files share: kafka_broker.c (the
+/* kafka_broker_internal.h — what the broker's four files share: kafka_broker.c (the
  * node: produce, fetch serving, timers), kafka_fetcher.c (its followers' fetchers and
- * truncation) and kafka_broker_lifecycle.c (registration, heartbeats, the metadata
- * image, AlterPartition). Not for the rest of the model. */
+ * truncation), kafka_broker_lifecycle.c (registration, heartbeats, the metadata image,
+ * AlterPartition) and kafka_coordinator.c (the group coordinator on __consumer_offsets).
+ * Not for the rest of the model. */
 #ifndef BL_KAFKA_BROKER_INTERNAL_H
 #define BL_KAFKA_BROKER_INTERNAL_H
 
@@ -69,5 +70,20 @@ bool kafka_lifecycle_on_packet(kafka_broker *broker, const kafka_msg *msg);
 void kafka_lifecycle_propose_isr(kafka_broker *broker, kafka_partition *p, uint32_t isr_brokers);
 /* Resends AlterPartition requests that went unanswered (DefaultAlterPartitionManager). */
 void kafka_lifecycle_retry_alters(kafka_broker *broker);
+
+/* kafka_coordinator.c */
+/* The broker now leads offsets partition p (makeLeader): loads the groups it holds. */
+void kafka_coordinator_on_lead(kafka_broker *broker, kafka_partition *p);
+/* The broker no longer leads offsets partition p: unloads its groups, answering what
+ * they held with NOT_COORDINATOR. */
+void kafka_coordinator_on_resign(kafka_broker *broker, kafka_partition *p);
+/* The process stopped: every group's state is gone, unanswered. */
+void kafka_coordinator_stop(kafka_broker *broker);
+/* Offsets partition p's high watermark rose. */
+void kafka_coordinator_on_high_watermark(kafka_broker *broker, kafka_partition *p);
+void kafka_coordinator_handle_heartbeat(kafka_broker *broker, kafka_msg *request, uint32_t source);
+void kafka_coordinator_handle_commit(kafka_broker *broker, kafka_msg *request, uint32_t source);
+/* Session expiry and answer timeouts; returns the earliest next deadline. */
+int64_t kafka_coordinator_expire(kafka_broker *broker, int64_t now_us);
 
 #endif

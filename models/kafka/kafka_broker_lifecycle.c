@@ -68,7 +68,10 @@ void kafka_lifecycle_start(kafka_broker *broker)
         int64_t now_us = sim_now_us();
         for (uint32_t i = 0; i < broker->partition_count; i++) {
             kafka_partition *p = broker->partitions[i];
-            if (p != NULL && p->state->leader == broker->index) kafka_partition_lead(p, now_us);
+            if (p == NULL || p->state->leader != broker->index) continue;
+            kafka_partition_lead(p, now_us);
+            if (p->topic == kafka_metadata_offsets_topic(&broker->image))
+                kafka_coordinator_on_lead(broker, p);
         }
         kafka_fetcher_start_all(broker);
         schedule_lifecycle(broker, broker->cluster->options.broker_heartbeat_interval_us);
@@ -125,6 +128,10 @@ static void apply_partition(kafka_broker *broker, kafka_partition *p,
         if (new_epoch) { /* makeLeader */
             kafka_partition_lead(p, sim_now_us());
             assert_single_leader(broker, p);
+            if (p->topic == kafka_metadata_offsets_topic(&broker->image)) {
+                kafka_coordinator_on_resign(broker, p); /* a new epoch of its own: reload */
+                kafka_coordinator_on_lead(broker, p);
+            }
         }
         /* a new epoch, or a new ISR (the controller dropped a fenced member) */
         if (new_epoch || old->isr_brokers != now->isr_brokers) broker_maybe_increment_hw(broker, p);
@@ -132,6 +139,8 @@ static void apply_partition(kafka_broker *broker, kafka_partition *p,
     }
     if (!new_epoch) return;
     p->alter_pending = false; /* makeFollower */
+    if (p->topic == kafka_metadata_offsets_topic(&broker->image))
+        kafka_coordinator_on_resign(broker, p);
     if (!broker->cluster->options.leader_epochs && p->hw < p->log.end_offset) {
         /* before KIP-101: a new follower truncates to its high watermark */
         kafka_log_truncate(&p->log, &broker->disk, p->hw);
@@ -145,7 +154,7 @@ static void apply_image(kafka_broker *broker, const kafka_msg *msg)
 {
     if (broker->image_ready && msg->image_offset <= broker->image.offset) return;
     if (msg->part_count == 0) return; /* an answer without an image */
-    BL_ASSERT(msg->part_count == broker->image.partition_count);
+    BL_ASSERT(msg->part_count == kafka_metadata_all_partitions(&broker->image));
     bool was_ready = broker->image_ready;
     broker->image_ready = true;
     broker->image.offset = msg->image_offset;

@@ -12,7 +12,7 @@ void kafka_client_metadata_init(kafka_client_metadata *m, const kafka_cluster *c
                                 int64_t backoff_max_us, int64_t now_us)
 {
     const kafka_metadata *metadata = &cluster->metadata;
-    BL_ASSERT(topic < metadata->topic_count && timeout_us > 0);
+    BL_ASSERT(topic <= kafka_metadata_offsets_topic(metadata) && timeout_us > 0);
     /* at least 1 ms between attempts, so that a retry.backoff.ms of 0 cannot spin */
     if (backoff_us < 1000) backoff_us = 1000;
     if (backoff_max_us < backoff_us) backoff_max_us = backoff_us;
@@ -31,6 +31,23 @@ void kafka_client_metadata_init(kafka_client_metadata *m, const kafka_cluster *c
         m->leader[p] = state->leader;
         m->leader_epoch[p] = state->leader_epoch;
     }
+}
+
+void kafka_client_metadata_init_coordinator(kafka_client_metadata *m, const kafka_cluster *cluster,
+                                            uint32_t group, int64_t timeout_us, int64_t backoff_us,
+                                            int64_t backoff_max_us)
+{
+    const kafka_metadata *metadata = &cluster->metadata;
+    kafka_client_metadata_init(m, cluster, kafka_metadata_offsets_topic(metadata), timeout_us,
+                               backoff_us, backoff_max_us, 0);
+    m->find_coordinator = true;
+    m->find_partition = metadata->group_offsets_partition[group];
+}
+
+uint16_t kafka_client_metadata_coordinator(const kafka_client_metadata *m)
+{
+    BL_ASSERT(m->find_coordinator);
+    return m->leader[m->find_partition];
 }
 
 void kafka_client_metadata_free(kafka_client_metadata *m)
@@ -67,7 +84,8 @@ kafka_msg *kafka_client_metadata_poll(kafka_client_metadata *m, int64_t now_us,
                                       const uint32_t *in_flight, uint32_t *broker)
 {
     if (m->in_flight && now_us >= m->deadline_us) attempt_failed(m, now_us); /* timed out */
-    if (!m->update_wanted && now_us >= m->last_refresh_us + KAFKA_METADATA_MAX_AGE_US)
+    if (!m->update_wanted && !m->find_coordinator &&
+        now_us >= m->last_refresh_us + KAFKA_METADATA_MAX_AGE_US)
         m->update_wanted = true; /* metadata.max.age.ms */
     if (!m->update_wanted || m->in_flight || now_us < m->next_attempt_us) return NULL;
     /* NetworkClient.leastLoadedNode: fewest in flight among the connected, ties taken
@@ -97,6 +115,7 @@ kafka_msg *kafka_client_metadata_poll(kafka_client_metadata *m, int64_t now_us,
     kafka_msg *request = kafka_msg_new(KAFKA_METADATA_REQUEST, 1);
     request->correlation_id = ++m->correlation_id;
     request->parts[0].topic = (uint16_t)m->topic;
+    request->parts[0].partition = m->find_partition;
     *broker = best;
     return request;
 }
@@ -108,7 +127,8 @@ void kafka_client_metadata_send_due(kafka_client_metadata *m, sim_node *node,
      * wanted refresh past its backoff, or the max age), so skip counting requests */
     bool act = m->in_flight ? now_us >= m->deadline_us
                             : (m->update_wanted && now_us >= m->next_attempt_us) ||
-                                  now_us >= m->last_refresh_us + KAFKA_METADATA_MAX_AGE_US;
+                                  (!m->find_coordinator &&
+                                   now_us >= m->last_refresh_us + KAFKA_METADATA_MAX_AGE_US);
     if (!act) return;
     uint32_t in_flight[SCN_BROKERS_MAX];
     for (uint32_t b = 0; b < m->cluster->broker_count; b++)
@@ -139,9 +159,9 @@ bool kafka_client_metadata_on_response(kafka_client_metadata *m, const kafka_msg
         m->leader_epoch[part->partition] = part->leader_epoch;
     }
     /* a leaderless partition keeps the refresh wanted (Metadata: partitions without a
-     * leader request an update) */
-    for (uint32_t p = 0; p < m->partition_count; p++)
-        if (m->leader[p] == KAFKA_NO_LEADER) {
+     * leader request an update; FindCoordinator: COORDINATOR_NOT_AVAILABLE, retried) */
+    for (uint32_t i = 0; i < response->part_count; i++)
+        if (m->leader[response->parts[i].partition] == KAFKA_NO_LEADER) {
             m->update_wanted = true;
             m->next_attempt_us = now_us + m->backoff_us;
         }
@@ -188,5 +208,6 @@ int64_t kafka_client_metadata_next_due(const kafka_client_metadata *m)
 {
     if (m->in_flight) return m->deadline_us;
     if (m->update_wanted) return m->next_attempt_us;
+    if (m->find_coordinator) return SIM_TIME_NEVER;
     return m->last_refresh_us + KAFKA_METADATA_MAX_AGE_US;
 }

@@ -38,6 +38,10 @@ typedef struct kafka_client_metadata {
     uint32_t failed_attempts;
     uint32_t last_node;
     int64_t timeout_us, backoff_us, backoff_max_us;
+    /* FindCoordinator: asks for one __consumer_offsets partition's leader, only when
+     * wanted (no metadata.max.age.ms refresh) */
+    bool find_coordinator;
+    uint32_t find_partition;
     bool disconnected[SCN_BROKERS_MAX];       /* broke since it last answered */
     int64_t reconnect_at_us[SCN_BROKERS_MAX]; /* its reconnect backoff ends */
     uint32_t reconnect_failures[SCN_BROKERS_MAX];
@@ -47,6 +51,13 @@ typedef struct kafka_client_metadata {
 void kafka_client_metadata_init(kafka_client_metadata *m, const kafka_cluster *cluster,
                                 uint32_t topic, int64_t timeout_us, int64_t backoff_us,
                                 int64_t backoff_max_us, int64_t now_us);
+/* A consumer's coordinator lookup (FindCoordinator, answered by any broker from its
+ * image): the leader of group `group`'s __consumer_offsets partition. */
+void kafka_client_metadata_init_coordinator(kafka_client_metadata *m, const kafka_cluster *cluster,
+                                            uint32_t group, int64_t timeout_us, int64_t backoff_us,
+                                            int64_t backoff_max_us);
+/* The coordinator as the lookup knows it: a broker index or KAFKA_NO_LEADER. */
+uint16_t kafka_client_metadata_coordinator(const kafka_client_metadata *m);
 void kafka_client_metadata_free(kafka_client_metadata *m);
 uint16_t kafka_client_metadata_leader(const kafka_client_metadata *m, uint32_t partition);
 void kafka_client_metadata_want_update(kafka_client_metadata *m);

@@ -118,9 +118,17 @@ static void record_commit(kafka_consumer *consumer, hist_type type, uint32_t par
     hist_emit(HIST_STREAM_NOW, &rec);
 }
 
-static uint32_t coordinator_index(const kafka_consumer *consumer)
+/* The coordinator it knows and may send to now, or KAFKA_NO_LEADER (it then asks for it:
+ * AbstractCoordinator.ensureCoordinatorReady). */
+static uint32_t coordinator_index(kafka_consumer *consumer)
 {
-    return kafka_metadata_coordinator(&consumer->cluster->metadata, consumer->group_index);
+    uint32_t coordinator = kafka_client_metadata_coordinator(&consumer->coordinator);
+    if (coordinator == KAFKA_NO_LEADER ||
+        !kafka_client_metadata_can_send(&consumer->coordinator, coordinator, sim_now_us())) {
+        kafka_client_metadata_want_update(&consumer->coordinator);
+        return KAFKA_NO_LEADER;
+    }
+    return coordinator;
 }
 
 /* The slot of the fetch in flight on `connection`, or REQUEST_NONE. */
@@ -173,8 +181,15 @@ static void send_commit(kafka_consumer *consumer, const uint32_t *partitions,
                         const int64_t *offsets, uint32_t count)
 {
     if (count == 0) return;
-    uint32_t correlation_id = ++consumer->next_correlation;
     uint32_t coordinator = coordinator_index(consumer);
+    if (coordinator == KAFKA_NO_LEADER) { /* COORDINATOR_NOT_AVAILABLE: the commit fails */
+        for (uint32_t i = 0; i < count; i++) {
+            record_commit(consumer, HIST_INVOKE, partitions[i], offsets[i]);
+            record_commit(consumer, HIST_FAIL, partitions[i], offsets[i]);
+        }
+        return;
+    }
+    uint32_t correlation_id = ++consumer->next_correlation;
     commit_window_evict(consumer, correlation_id);
     uint32_t slot = request_table_add(&consumer->requests, coordinator, correlation_id,
                                       KAFKA_COMMIT_REQUEST, sim_now_us(), INT64_MAX);
@@ -232,6 +247,8 @@ static void on_commit_response(kafka_consumer *consumer, const kafka_msg *respon
     BL_ASSERT(request_table_slot(&consumer->requests, slot)->kind == KAFKA_COMMIT_REQUEST);
     const kafka_pending_commit *pending = &consumer->commits[slot];
     hist_type type = response->error == KAFKA_OK ? HIST_OK : HIST_FAIL;
+    if (response->error == KAFKA_NOT_COORDINATOR)
+        kafka_client_metadata_want_update(&consumer->coordinator);
     for (uint32_t i = 0; i < pending->part_count; i++)
         record_commit(consumer, type, pending->partitions[i], pending->offsets[i]);
     release_commit(consumer, slot);
@@ -548,6 +565,8 @@ static void member_become(kafka_consumer *consumer, kafka_member_state to)
 
 static void send_heartbeat(kafka_consumer *consumer)
 {
+    uint32_t coordinator = coordinator_index(consumer);
+    if (coordinator == KAFKA_NO_LEADER) return; /* the next one, once it is found */
     uint32_t owned = 0;
     for (uint32_t p = 0; p < consumer->partition_count; p++) owned += consumer->partitions[p].owned;
     kafka_msg *request = kafka_msg_new(KAFKA_HEARTBEAT_REQUEST, owned);
@@ -558,9 +577,8 @@ static void send_heartbeat(kafka_consumer *consumer)
     uint32_t i = 0;
     for (uint32_t p = 0; p < consumer->partition_count; p++)
         if (consumer->partitions[p].owned) request->parts[i++].partition = p;
-    sim_node *coordinator = consumer->cluster->brokers[kafka_metadata_coordinator(
-        &consumer->cluster->metadata, consumer->group_index)];
-    net_send(consumer->node, coordinator, kafka_msg_size_bytes(request), request);
+    net_send(consumer->node, consumer->cluster->brokers[coordinator], kafka_msg_size_bytes(request),
+             request);
 }
 
 static bool in_response(const kafka_msg *response, uint32_t partition)
@@ -576,6 +594,11 @@ static void on_heartbeat_response(kafka_consumer *consumer, const kafka_msg *res
     BL_ASSERTF(response->member_id == consumer->member_id,
                "%s: heartbeat answer for member %u, it is %u", consumer->node->name,
                response->member_id, consumer->member_id);
+    if (response->error != KAFKA_OK) { /* nothing granted or revoked */
+        if (response->error == KAFKA_NOT_COORDINATOR)
+            kafka_client_metadata_want_update(&consumer->coordinator);
+        return;
+    }
     consumer->generation = response->generation;
     bool released = false;
     for (uint32_t p = 0; p < consumer->partition_count; p++) {
@@ -608,10 +631,15 @@ static void consumer_on_event(sim_node *node, const sim_event *ev)
         kafka_msg *msg = ev->data;
         uint32_t broker = kafka_broker_index(consumer->cluster, ev->arg);
         kafka_client_metadata_on_reply(&consumer->metadata, broker);
+        kafka_client_metadata_on_reply(&consumer->coordinator, broker);
         if (msg->api == KAFKA_FETCH_RESPONSE) {
             on_fetch_response(consumer, msg, broker);
         } else if (msg->api == KAFKA_METADATA_RESPONSE) {
-            kafka_client_metadata_on_response(&consumer->metadata, msg, broker, sim_now_us());
+            bool find_coordinator =
+                msg->part_count > 0 && msg->parts[0].topic == consumer->coordinator.topic;
+            kafka_client_metadata_on_response(find_coordinator ? &consumer->coordinator
+                                                               : &consumer->metadata,
+                                              msg, broker, sim_now_us());
         } else if (msg->api == KAFKA_HEARTBEAT_RESPONSE) {
             on_heartbeat_response(consumer, msg);
         } else {
@@ -625,6 +653,7 @@ static void consumer_on_event(sim_node *node, const sim_event *ev)
         uint32_t broker = kafka_broker_index(consumer->cluster, ev->arg);
         abandon_requests(consumer, broker, INT64_MAX);
         kafka_client_metadata_on_disconnect(&consumer->metadata, broker, sim_now_us());
+        kafka_client_metadata_on_disconnect(&consumer->coordinator, broker, sim_now_us());
         return;
     }
     case CONSUMER_TIMER_METADATA: return; /* the wake-up's end does the work */
@@ -647,7 +676,11 @@ static void refresh_metadata(kafka_consumer *consumer)
     int64_t now_us = sim_now_us();
     kafka_client_metadata_send_due(&consumer->metadata, consumer->node, &consumer->requests,
                                    now_us);
+    kafka_client_metadata_send_due(&consumer->coordinator, consumer->node, &consumer->requests,
+                                   now_us);
     int64_t due_us = kafka_client_metadata_next_due(&consumer->metadata);
+    int64_t coordinator_due_us = kafka_client_metadata_next_due(&consumer->coordinator);
+    if (coordinator_due_us < due_us) due_us = coordinator_due_us;
     sim_timer *timer = &consumer->metadata_timer;
     if (due_us != SIM_TIME_NEVER && due_us > now_us &&
         (!sim_timer_armed(consumer->node, timer) || timer->at_us != due_us))
@@ -711,6 +744,8 @@ static void consumer_on_start(sim_node *node)
     member_become(consumer, KAFKA_MEMBER_JOINING);
     kafka_client_metadata_want_update(&consumer->metadata); /* a new process asks first */
     consumer->metadata.in_flight = false;
+    kafka_client_metadata_want_update(&consumer->coordinator);
+    consumer->coordinator.in_flight = false;
     consumer->member_id =
         node->id << 12 | (node->incarnation & 0xfff); /* a new member per process */
     consumer->generation = 0;
@@ -772,6 +807,9 @@ kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t gro
     kafka_client_metadata_init(&consumer->metadata, cluster, config->topic_index,
                                KAFKA_REQUEST_TIMEOUT_US, KAFKA_CONSUMER_RETRY_BACKOFF_US,
                                KAFKA_CONSUMER_RETRY_BACKOFF_MAX_US, 0);
+    kafka_client_metadata_init_coordinator(
+        &consumer->coordinator, cluster, group_index, KAFKA_REQUEST_TIMEOUT_US,
+        KAFKA_CONSUMER_RETRY_BACKOFF_US, KAFKA_CONSUMER_RETRY_BACKOFF_MAX_US);
     consumer->node = sim_add_node(name, SIM_ROLE_CONSUMER, &consumer_ops, consumer);
     consumer->node->entry = group_index;
     consumer->node->instance = instance;
@@ -798,6 +836,7 @@ void kafka_consumer_free(kafka_consumer *consumer)
     bl_ring_free(&consumer->ready);
     request_table_free(&consumer->requests);
     kafka_client_metadata_free(&consumer->metadata);
+    kafka_client_metadata_free(&consumer->coordinator);
     free(consumer->run_ids);
     free(consumer->run_keys);
     free(consumer);

@@ -91,6 +91,7 @@ typedef struct kafka_consumer {
     kafka_owned *partitions;
     request_table requests;         /* fetches (one per broker connection) and commits in flight */
     kafka_client_metadata metadata; /* its topic's leaders, as it knows them */
+    kafka_client_metadata coordinator; /* its group's coordinator (FindCoordinator) */
     sim_timer metadata_timer;       /* the next metadata refresh attempt */
     kafka_pending_commit *commits;  /* by request slot: what each commit carries */
     int64_t *worker_free_us;

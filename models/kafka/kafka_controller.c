@@ -98,7 +98,7 @@ static void fence_broker(kafka_controller *controller, uint32_t broker)
     controller->changed_since_wake = true;
     controller->fencings++;
     uint32_t active = active_brokers(controller);
-    for (uint32_t i = 0; i < metadata->partition_count; i++) {
+    for (uint32_t i = 0; i < kafka_metadata_all_partitions(metadata); i++) {
         kafka_partition_state *state = &metadata->partitions[i];
         if ((state->isr_brokers & bit) == 0 && state->leader != broker) continue;
         uint32_t isr = state->isr_brokers & ~bit;
@@ -117,7 +117,7 @@ static void unfence_broker(kafka_controller *controller, uint32_t broker)
     metadata->offset++;
     controller->changed_since_wake = true;
     uint32_t active = active_brokers(controller);
-    for (uint32_t i = 0; i < metadata->partition_count; i++) {
+    for (uint32_t i = 0; i < kafka_metadata_all_partitions(metadata); i++) {
         kafka_partition_state *state = &metadata->partitions[i];
         if (state->leader != KAFKA_NO_LEADER) continue;
         uint16_t leader = kafka_controller_elect(state, state->isr_brokers, active);
@@ -126,13 +126,14 @@ static void unfence_broker(kafka_controller *controller, uint32_t broker)
     }
 }
 
-/* Fills `msg` with the data partitions' states, the fenced set and the image offset. */
+/* Fills `msg` with every partition's state (__consumer_offsets' too), the fenced set and
+ * the image offset. */
 static void fill_image(kafka_controller *controller, kafka_msg *msg)
 {
     const kafka_metadata *metadata = image(controller);
-    kafka_msg_set_part_count(msg, metadata->partition_count);
+    kafka_msg_set_part_count(msg, kafka_metadata_all_partitions(metadata));
     uint32_t k = 0;
-    for (uint32_t t = 0; t < metadata->topic_count; t++) {
+    for (uint32_t t = 0; t <= kafka_metadata_offsets_topic(metadata); t++) {
         for (uint32_t p = 0; p < metadata->topic_partitions[t]; p++) {
             const kafka_partition_state *state = kafka_metadata_partition(metadata, t, p);
             msg->parts[k++] = (kafka_part){.topic = (uint16_t)t,
@@ -143,7 +144,7 @@ static void fill_image(kafka_controller *controller, kafka_msg *msg)
                                            .isr_brokers = state->isr_brokers};
         }
     }
-    BL_ASSERT(k == metadata->partition_count);
+    BL_ASSERT(k == kafka_metadata_all_partitions(metadata));
     msg->image_offset = metadata->offset;
     msg->fenced_brokers = metadata->fenced_brokers;
 }
@@ -184,7 +185,7 @@ static bool session_valid(const kafka_controller *controller, uint32_t broker, i
 static bool imbalanced(const kafka_controller *controller)
 {
     const kafka_metadata *metadata = &controller->cluster->metadata;
-    for (uint32_t i = 0; i < metadata->partition_count; i++)
+    for (uint32_t i = 0; i < kafka_metadata_all_partitions(metadata); i++)
         if (metadata->partitions[i].leader != metadata->partitions[i].replicas[0]) return true;
     return false;
 }
@@ -207,7 +208,7 @@ static void on_balance_check(kafka_controller *controller)
     controller->balance_scheduled = false;
     kafka_metadata *metadata = image(controller);
     uint32_t active = active_brokers(controller), elections = 0;
-    for (uint32_t i = 0; i < metadata->partition_count; i++) {
+    for (uint32_t i = 0; i < kafka_metadata_all_partitions(metadata); i++) {
         kafka_partition_state *state = &metadata->partitions[i];
         uint16_t preferred = state->replicas[0];
         if (state->leader == preferred) continue;

@@ -49,6 +49,11 @@ static void *kafka_build(const scn_scenario *scenario)
     for (uint32_t t = 0; t < scenario->topic_count; t++)
         cluster->topics[t] = kafka_topic_options_of(&scenario->topics[t]);
     kafka_metadata_init(&cluster->metadata, scenario, cluster->topics, scenario->seed);
+    /* __consumer_offsets: cleanup.policy=compact, so no time or size retention; the
+     * broker's min.insync.replicas default (1) */
+    cluster->topics[kafka_metadata_offsets_topic(&cluster->metadata)] =
+        (kafka_topic_options){.replication_factor = cluster->metadata.offsets_replication_factor,
+                              .min_insync_replicas = 1};
     cluster->broker_count = scenario->cluster.broker_count;
     for (uint32_t b = 0; b < cluster->broker_count; b++) {
         run->brokers[b] = kafka_broker_create(cluster, b);
@@ -107,10 +112,12 @@ static uint32_t kafka_resolve(void *state, const scn_selector *selector, sim_nod
             broker = first_follower(kafka_metadata_partition(metadata, topic, partition));
         break;
     }
-    case KAFKA_SELECTOR_COORDINATOR:
-        broker = (int32_t)kafka_metadata_coordinator(metadata,
-                                                     selector->family_args[KAFKA_GROUP_ARG_GROUP]);
+    case KAFKA_SELECTOR_COORDINATOR: {
+        uint32_t coordinator =
+            kafka_metadata_coordinator(metadata, selector->family_args[KAFKA_GROUP_ARG_GROUP]);
+        broker = coordinator == KAFKA_NO_LEADER ? -1 : (int32_t)coordinator;
         break;
+    }
     case KAFKA_SELECTOR_CONTROLLER: out[0] = run->controller->node; return 1;
     default: BL_ASSERTF(false, "Kafka selector kind %u", selector->family_kind);
     }

@@ -60,6 +60,8 @@ void kafka_metadata_init(kafka_metadata *metadata, const scn_scenario *scenario,
         metadata->partition_count += scenario->topics[t].partition_count;
     }
     metadata->offsets_base = metadata->partition_count;
+    metadata->topic_base[scenario->topic_count] = metadata->offsets_base;
+    metadata->topic_partitions[scenario->topic_count] = KAFKA_OFFSETS_TOPIC_PARTITIONS;
     metadata->offsets_replication_factor = KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR;
     if (metadata->offsets_replication_factor > metadata->broker_count)
         metadata->offsets_replication_factor = metadata->broker_count;
@@ -105,7 +107,7 @@ void kafka_metadata_free(kafka_metadata *metadata)
 const kafka_partition_state *kafka_metadata_partition(const kafka_metadata *metadata,
                                                       uint32_t topic, uint32_t partition)
 {
-    BL_ASSERTF(topic < metadata->topic_count, "topic %u of %u", topic, metadata->topic_count);
+    BL_ASSERTF(topic <= metadata->topic_count, "topic %u of %u", topic, metadata->topic_count);
     BL_ASSERTF(partition < metadata->topic_partitions[topic], "partition %u of %u", partition,
                metadata->topic_partitions[topic]);
     return &metadata->partitions[metadata->topic_base[topic] + partition];
@@ -147,6 +149,6 @@ uint32_t kafka_metadata_coordinator(const kafka_metadata *metadata, uint32_t gro
     BL_ASSERTF(group < metadata->group_count, "group %u of %u", group, metadata->group_count);
     const kafka_partition_state *state =
         kafka_metadata_offsets_partition(metadata, metadata->group_offsets_partition[group]);
-    BL_ASSERT(state->leader < metadata->broker_count);
+    BL_ASSERT(state->leader < metadata->broker_count || state->leader == KAFKA_NO_LEADER);
     return state->leader;
 }

@@ -39,13 +39,14 @@ typedef struct kafka_partition_state {
 
 typedef struct kafka_metadata {
     uint32_t broker_count;
-    uint32_t topic_count; /* the scenario's topics; __consumer_offsets comes after them */
-    uint32_t topic_partitions[SCN_TOPICS_MAX];
-    uint32_t topic_base[SCN_TOPICS_MAX]; /* index of the topic's partition 0 */
-    kafka_partition_state *partitions;   /* every topic's, topic by topic, then the offsets
+    uint32_t topic_count; /* the scenario's topics; __consumer_offsets comes after them,
+                             as topic index topic_count (kafka_metadata_offsets_topic) */
+    uint32_t topic_partitions[SCN_TOPICS_MAX + 1];
+    uint32_t topic_base[SCN_TOPICS_MAX + 1]; /* index of the topic's partition 0 */
+    kafka_partition_state *partitions;       /* every topic's, topic by topic, then the offsets
                                             topic's */
-    uint32_t partition_count;            /* of the scenario's topics */
-    uint32_t offsets_base;               /* index of __consumer_offsets partition 0 */
+    uint32_t partition_count;                /* of the scenario's topics */
+    uint32_t offsets_base;                   /* index of __consumer_offsets partition 0 */
     uint32_t offsets_replication_factor;
     uint32_t group_offsets_partition[SCN_GROUPS_MAX]; /* partitionFor(group) */
     uint32_t group_count;
@@ -62,11 +63,25 @@ void kafka_metadata_free(kafka_metadata *metadata);
 /* A node's own copy of `source` (a broker's MetadataCache); freed with
  * kafka_metadata_free. */
 void kafka_metadata_copy(kafka_metadata *copy, const kafka_metadata *source);
+/* Any topic's partition: a scenario topic's, or with topic = kafka_metadata_offsets_topic
+ * an offsets partition's. */
 const kafka_partition_state *kafka_metadata_partition(const kafka_metadata *metadata,
                                                       uint32_t topic, uint32_t partition);
+/* __consumer_offsets' topic index: after the scenario's topics. Brokers replicate it like
+ * any topic; clients never fetch it. */
+static inline uint32_t kafka_metadata_offsets_topic(const kafka_metadata *metadata)
+{
+    return metadata->topic_count;
+}
+/* Partitions of every topic, __consumer_offsets' included: what the controller keeps. */
+static inline uint32_t kafka_metadata_all_partitions(const kafka_metadata *metadata)
+{
+    return metadata->partition_count + KAFKA_OFFSETS_TOPIC_PARTITIONS;
+}
 /* The broker index leading partition `partition` of topic `topic`, or KAFKA_NO_LEADER. */
 uint32_t kafka_metadata_leader(const kafka_metadata *metadata, uint32_t topic, uint32_t partition);
-/* The broker index coordinating consumer group `group` (its scenario entry). */
+/* The broker index coordinating consumer group `group` (its scenario entry): the leader
+ * of its __consumer_offsets partition, or KAFKA_NO_LEADER. */
 uint32_t kafka_metadata_coordinator(const kafka_metadata *metadata, uint32_t group);
 /* An ISR change the controller committed. The new ISR is a subset of the replicas and
  * holds the leader, if there is one. */

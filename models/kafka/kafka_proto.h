@@ -63,6 +63,8 @@ typedef enum kafka_error {
     KAFKA_INELIGIBLE_REPLICA,               /* AlterPartition adding a fenced broker */
     KAFKA_DUPLICATE_BROKER_REGISTRATION,    /* another incarnation's session is still valid */
     KAFKA_STALE_BROKER_EPOCH,               /* a heartbeat of an older registration */
+    KAFKA_NOT_COORDINATOR, /* the broker does not lead the group's __consumer_offsets
+                              partition (any more): find the coordinator again */
 } kafka_error;
 
 /* One partition's part of a request or response. */
@@ -145,8 +147,9 @@ uint32_t kafka_msg_size_bytes(const kafka_msg *msg);
 /* Cluster-wide facts every node of a run shares; who leads what is in `metadata`. */
 typedef struct kafka_cluster {
     const scn_scenario *scenario;
-    kafka_cluster_options options;              /* the scenario's Kafka cluster keys */
-    kafka_topic_options topics[SCN_TOPICS_MAX]; /* each topic's Kafka keys */
+    kafka_cluster_options options;                  /* the scenario's Kafka cluster keys */
+    kafka_topic_options topics[SCN_TOPICS_MAX + 1]; /* each topic's Kafka keys, then
+                                                       __consumer_offsets' */
     kafka_metadata metadata; /* leaders, epochs, ISR, coordinators: the ISR changes
                                 through kafka_metadata_set_isr only */
     sim_node *brokers[SCN_BROKERS_MAX];

@@ -1,7 +1,8 @@
 /* test_kafka_group.c — group coordination without a simulation: range assignment,
  * cooperative hand-over (a partition is never owned twice), zombie commits rejected,
- * session expiry, and which committed offsets survive a power loss, also after many
- * commits and writebacks (the ring of offset writes waiting to become durable). */
+ * session expiry, commits visible only below the offsets partition's high watermark, and
+ * failover: a coordinator loading the group from a replica of its offsets log gets the
+ * members, ownership and committed offsets back, and nothing above the high watermark. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,7 +43,7 @@ static kafka_msg *heartbeat(kafka_group *group, uint32_t member, const uint32_t 
     request->member_id = member;
     for (uint32_t i = 0; i < count; i++) request->parts[i].partition = owned[i];
     kafka_msg *response = kafka_msg_new(KAFKA_HEARTBEAT_RESPONSE, 0);
-    kafka_group_heartbeat(group, request, member, now_us, response);
+    kafka_group_heartbeat(group, request, now_us, response);
     kafka_msg_free(request);
     return response;
 }
@@ -55,13 +56,43 @@ static uint32_t granted(const kafka_msg *response, uint32_t *out)
     return n;
 }
 
+/* The coordinator's side of a commit: checked, encoded, appended to `log`. */
+static kafka_error commit(kafka_group *group, kafka_log *log, disk *d, uint32_t member,
+                          uint32_t partition, int64_t offset)
+{
+    kafka_msg *request = kafka_msg_new(KAFKA_COMMIT_REQUEST, 1);
+    request->member_id = member;
+    request->parts[0].partition = partition;
+    request->parts[0].offset = offset;
+    kafka_error error = kafka_group_check_commit(group, request);
+    if (error == KAFKA_OK) {
+        uint64_t msg_ids[1];
+        int32_t keys[1];
+        uint32_t n = kafka_group_commit_records(group, request, msg_ids, keys);
+        int64_t base = kafka_log_append(log, d, msg_ids, keys, n, 64 * n, 0);
+        assert_true(base >= 0);
+        kafka_group_commit_appended(group, request, base + n);
+    }
+    kafka_msg_free(request);
+    return error;
+}
+
+/* The coordinator's side of a change: the group's snapshot appended to `log`. */
+static void snapshot(kafka_group *group, kafka_log *log, disk *d)
+{
+    static uint64_t msg_ids[KAFKA_GROUP_SNAPSHOT_RECORDS_MAX];
+    static int32_t keys[KAFKA_GROUP_SNAPSHOT_RECORDS_MAX];
+    assert_true(group->changed);
+    uint32_t n = kafka_group_snapshot_records(group, msg_ids, keys);
+    assert_false(group->changed);
+    assert_true(kafka_log_append(log, d, msg_ids, keys, n, 64 * n, 0) >= 0);
+}
+
 static void partitions_move_only_after_release(void **state)
 {
     scn_scenario *scenario = make_scenario(4);
-    disk d;
-    make_disk(&d);
     kafka_group group;
-    kafka_group_init(&group, scenario, 0, &d);
+    kafka_group_init(&group, scenario, 0);
     uint32_t owned_a[4], owned_b[4];
     kafka_msg *r = heartbeat(&group, 10, NULL, 0, 0);
     assert_int_equal(granted(r, owned_a), 4); /* alone: everything */
@@ -82,7 +113,6 @@ static void partitions_move_only_after_release(void **state)
     assert_int_equal(owned_b[1], 3);
     kafka_msg_free(r);
     kafka_group_free(&group);
-    disk_free(&d);
     free(scenario);
 }
 
@@ -91,94 +121,111 @@ static void zombie_commit_fails_and_expiry_frees_partitions(void **state)
     scn_scenario *scenario = make_scenario(2);
     disk d;
     make_disk(&d);
+    kafka_log log;
+    kafka_log_init(&log, &d);
     kafka_group group;
-    kafka_group_init(&group, scenario, 0, &d);
+    kafka_group_init(&group, scenario, 0);
     kafka_msg_free(heartbeat(&group, 10, NULL, 0, 0));
-    kafka_msg *commit = kafka_msg_new(KAFKA_COMMIT_REQUEST, 1);
-    commit->member_id = 10;
-    commit->parts[0].partition = 1;
-    commit->parts[0].offset = 42;
-    assert_int_equal(kafka_group_commit(&group, &d, commit, 1), KAFKA_OK);
-    assert_int_equal(group.committed[1], 42);
+    assert_int_equal(commit(&group, &log, &d, 10, 1, 42), KAFKA_OK);
+    kafka_group_on_high_watermark(&group, log.end_offset);
+    assert_int_equal(group.committed_stable[1], 42);
     kafka_msg_free(heartbeat(&group, 20, NULL, 0, 2 * SECOND));
     /* Member 10 goes silent: evicted after its 10 s session timeout. */
     kafka_group_expire(&group, 11 * SECOND);
     assert_int_equal(group.member_count, 1);
-    assert_int_equal(kafka_group_commit(&group, &d, commit, 11 * SECOND), KAFKA_UNKNOWN_MEMBER);
+    assert_int_equal(commit(&group, &log, &d, 10, 1, 50), KAFKA_UNKNOWN_MEMBER);
     kafka_msg *r = heartbeat(&group, 20, NULL, 0, 11 * SECOND);
     uint32_t owned[2];
     assert_int_equal(granted(r, owned), 2); /* the survivor gets everything, from 42 on p1 */
     assert_int_equal(r->parts[1].offset, 42);
     kafka_msg_free(r);
-    kafka_msg_free(commit);
     kafka_group_free(&group);
+    kafka_log_free(&log);
     disk_free(&d);
     free(scenario);
 }
 
-static void power_loss_forgets_offsets_not_written_back(void **state)
+/* OffsetFetch reads the state at the high watermark: a grant carries an offset only
+ * once the commit's record is replicated. */
+static void commit_visible_only_below_high_watermark(void **state)
 {
     scn_scenario *scenario = make_scenario(1);
     disk d;
     make_disk(&d);
+    kafka_log log;
+    kafka_log_init(&log, &d);
     kafka_group group;
-    kafka_group_init(&group, scenario, 0, &d);
+    kafka_group_init(&group, scenario, 0);
     kafka_msg_free(heartbeat(&group, 10, NULL, 0, 0));
-    kafka_msg *commit = kafka_msg_new(KAFKA_COMMIT_REQUEST, 1);
-    commit->member_id = 10;
-    commit->parts[0].offset = 100;
-    assert_int_equal(kafka_group_commit(&group, &d, commit, 0), KAFKA_OK);
-    disk_writeback(&d, 31 * SECOND); /* older than dirty_expire: durable */
-    kafka_group_sync_durable(&group);
-    commit->parts[0].offset = 200;
-    assert_int_equal(kafka_group_commit(&group, &d, commit, 32 * SECOND), KAFKA_OK);
-    disk_power_loss(&d);
-    kafka_group_restart(&group, true);
-    assert_int_equal(group.committed[0], 100);
-    assert_int_equal(group.member_count, 0);
-    kafka_msg_free(commit);
+    assert_int_equal(commit(&group, &log, &d, 10, 0, 7), KAFKA_OK);
+    assert_int_equal(commit(&group, &log, &d, 10, 0, 9), KAFKA_OK);
+    assert_int_equal(group.committed_stable[0], -1);
+    kafka_group_on_high_watermark(&group, 1); /* the first commit only */
+    assert_int_equal(group.committed_stable[0], 7);
+    kafka_group_on_high_watermark(&group, 2);
+    assert_int_equal(group.committed_stable[0], 9);
     kafka_group_free(&group);
+    kafka_log_free(&log);
     disk_free(&d);
     free(scenario);
 }
 
-/* Commits of two partitions every second, a writeback every 5 s: the writes ring takes
- * them at the back and gives the durable ones (older than dirty_expire, 30 s) back at the
- * front, wrapping around and growing; a power loss keeps exactly the durable offsets. */
-static void durable_offsets_follow_writeback_across_many_commits(void **state)
+/* GroupMetadataManager.onLoaded: a new coordinator replays its replica of the offsets
+ * partition: the last snapshot's members (fresh sessions), generation and ownership,
+ * and the commits; what lies at or above its high watermark stays invisible until the
+ * high watermark passes it. */
+static void failover_restores_members_ownership_and_offsets(void **state)
 {
-    scn_scenario *scenario = make_scenario(2);
+    scn_scenario *scenario = make_scenario(4);
     disk d;
     make_disk(&d);
-    kafka_group group;
-    kafka_group_init(&group, scenario, 0, &d);
-    kafka_msg_free(heartbeat(&group, 10, NULL, 0, 0));
-    kafka_msg *commit = kafka_msg_new(KAFKA_COMMIT_REQUEST, 2);
-    commit->member_id = 10;
-    commit->parts[0].partition = 0;
-    commit->parts[1].partition = 1;
-    for (int64_t t = 1; t <= 300; t++) {
-        if (t % 5 == 0) { /* the broker's writeback timer */
-            disk_writeback(&d, t * SECOND);
-            kafka_group_sync_durable(&group);
-        }
-        commit->parts[0].offset = t;
-        commit->parts[1].offset = 1000 + t;
-        assert_int_equal(kafka_group_commit(&group, &d, commit, t * SECOND), KAFKA_OK);
-        assert_int_equal(group.committed[0], t);
-        /* Durable: what was committed 30 s or more before the last writeback. */
-        int64_t durable = t / 5 * 5 - 30 >= 1 ? t / 5 * 5 - 30 : -1;
-        assert_int_equal(group.committed_durable[0], durable);
-        assert_int_equal(group.committed_durable[1], durable < 0 ? -1 : 1000 + durable);
-        assert_int_equal(bl_ring_count(&group.writes), 2 * (durable < 0 ? t : t - durable));
+    kafka_log log;
+    kafka_log_init(&log, &d);
+    kafka_group old;
+    kafka_group_init(&old, scenario, 0);
+    uint32_t all[4] = {0, 1, 2, 3}, keep[2] = {0, 1};
+    kafka_msg_free(heartbeat(&old, 10, NULL, 0, 0));
+    snapshot(&old, &log, &d);
+    kafka_msg_free(heartbeat(&old, 20, NULL, 0, 1));
+    snapshot(&old, &log, &d);
+    kafka_msg_free(heartbeat(&old, 10, keep, 2, 2)); /* A hands 2 and 3 over */
+    snapshot(&old, &log, &d);
+    kafka_msg_free(heartbeat(&old, 20, NULL, 0, 3)); /* B takes them */
+    snapshot(&old, &log, &d);
+    assert_int_equal(commit(&old, &log, &d, 10, 0, 100), KAFKA_OK);
+    assert_int_equal(commit(&old, &log, &d, 20, 3, 300), KAFKA_OK);
+    int64_t hw = log.end_offset;
+    assert_int_equal(commit(&old, &log, &d, 20, 3, 333), KAFKA_OK); /* not replicated yet */
+    kafka_group loaded;
+    kafka_group_init(&loaded, scenario, 0);
+    kafka_group_load(&loaded, &log, hw, 50 * SECOND);
+    assert_int_equal(loaded.member_count, 2);
+    assert_int_equal(loaded.generation, old.generation);
+    assert_int_equal(loaded.members[0].last_heartbeat_us, 50 * SECOND); /* fresh sessions */
+    for (uint32_t p = 0; p < 4; p++) {
+        assert_int_equal(loaded.owner[p], old.owner[p]);
+        assert_int_equal(loaded.target[p], old.target[p]);
     }
-    disk_power_loss(&d);
-    kafka_group_restart(&group, true);
-    assert_int_equal(group.committed[0], 270); /* the writeback at 300 s kept up to 270 s */
-    assert_int_equal(group.committed[1], 1270);
-    assert_int_equal(bl_ring_count(&group.writes), 0);
-    kafka_msg_free(commit);
-    kafka_group_free(&group);
+    assert_int_equal(loaded.committed_stable[0], 100);
+    assert_int_equal(loaded.committed_stable[3], 300);
+    assert_false(loaded.changed);
+    /* B keeps 2 and 3 at once: no rebalance, no second owner */
+    kafka_msg *r = heartbeat(&loaded, 20, &all[2], 2, 51 * SECOND);
+    uint32_t owned[4];
+    assert_int_equal(granted(r, owned), 2);
+    assert_int_equal(r->parts[1].offset, 300);
+    assert_false(loaded.changed);
+    kafka_msg_free(r);
+    kafka_group_on_high_watermark(&loaded, log.end_offset);
+    assert_int_equal(loaded.committed_stable[3], 333);
+    /* A's session restarted at the load: it expires 10 s later, not earlier */
+    kafka_group_expire(&loaded, 59 * SECOND);
+    assert_int_equal(loaded.member_count, 2);
+    kafka_group_expire(&loaded, 60 * SECOND);
+    assert_int_equal(loaded.member_count, 1);
+    kafka_group_free(&loaded);
+    kafka_group_free(&old);
+    kafka_log_free(&log);
     disk_free(&d);
     free(scenario);
 }
@@ -188,8 +235,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(partitions_move_only_after_release),
         cmocka_unit_test(zombie_commit_fails_and_expiry_frees_partitions),
-        cmocka_unit_test(power_loss_forgets_offsets_not_written_back),
-        cmocka_unit_test(durable_offsets_follow_writeback_across_many_commits),
+        cmocka_unit_test(commit_visible_only_below_high_watermark),
+        cmocka_unit_test(failover_restores_members_ownership_and_offsets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
