@@ -276,12 +276,21 @@ void kafka_group_load(kafka_group *group, const kafka_log *log, int64_t hw, int6
             *BL_RING_PUSH_BACK(&group->writes, kafka_offset_write) = write;
             break;
         }
-        case GROUP_RECORD_HEADER:
+        case GROUP_RECORD_HEADER: {
+            int64_t end = offset + 1 + (uint32_t)value + group->partition_count;
+            /* A follower may hold the start of a snapshot only (its fetch cut the
+             * leader's batch, then a power loss cut the rest): the log's last records;
+             * the state stays the previous snapshot's. */
+            if (end > log->end_offset) {
+                offset = log->end_offset;
+                break;
+            }
             group->generation = (uint32_t)(value >> 32);
             expected_members = (uint32_t)value;
             group->member_count = 0;
-            group->snapshot_end = offset + 1 + expected_members + group->partition_count;
+            group->snapshot_end = end;
             break;
+        }
         case GROUP_RECORD_MEMBER:
             BL_ASSERT(index == group->member_count && index < expected_members);
             group->members[group->member_count++] =

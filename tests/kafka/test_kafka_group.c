@@ -230,6 +230,38 @@ static void failover_restores_members_ownership_and_offsets(void **state)
     free(scenario);
 }
 
+/* A follower may hold only the start of the last snapshot: loading keeps the one before. */
+static void a_cut_snapshot_is_ignored(void **state)
+{
+    scn_scenario *scenario = make_scenario(2);
+    disk d;
+    make_disk(&d);
+    kafka_log log;
+    kafka_log_init(&log, &d);
+    kafka_group old;
+    kafka_group_init(&old, scenario, 0);
+    kafka_msg_free(heartbeat(&old, 10, NULL, 0, 0));
+    snapshot(&old, &log, &d);
+    uint32_t generation = old.generation;
+    kafka_msg_free(heartbeat(&old, 20, NULL, 0, 1)); /* B joins: a second snapshot ... */
+    static uint64_t msg_ids[KAFKA_GROUP_SNAPSHOT_RECORDS_MAX];
+    static int32_t keys[KAFKA_GROUP_SNAPSHOT_RECORDS_MAX];
+    uint32_t n = kafka_group_snapshot_records(&old, msg_ids, keys);
+    assert_true(n > 2);
+    assert_true(kafka_log_append(&log, &d, msg_ids, keys, 2, 128, 0) >= 0); /* ... cut */
+    kafka_group loaded;
+    kafka_group_init(&loaded, scenario, 0);
+    kafka_group_load(&loaded, &log, log.end_offset, 5 * SECOND);
+    assert_int_equal(loaded.generation, generation);
+    assert_int_equal(loaded.member_count, 1);
+    assert_int_equal(loaded.members[0].member_id, 10);
+    kafka_group_free(&loaded);
+    kafka_group_free(&old);
+    kafka_log_free(&log);
+    disk_free(&d);
+    free(scenario);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,6 +269,7 @@ int main(void)
         cmocka_unit_test(zombie_commit_fails_and_expiry_frees_partitions),
         cmocka_unit_test(commit_visible_only_below_high_watermark),
         cmocka_unit_test(failover_restores_members_ownership_and_offsets),
+        cmocka_unit_test(a_cut_snapshot_is_ignored),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
