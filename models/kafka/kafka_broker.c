@@ -294,6 +294,14 @@ static int64_t fetch_upper(const kafka_msg *request, const kafka_partition *p)
     return request->from_follower ? p->log.end_offset : p->hw;
 }
 
+/* Partition.localLogWithEpochOrThrow for a client naming its current leader epoch. */
+static uint16_t consumer_epoch_error(const kafka_partition *p, const kafka_part *want)
+{
+    if (want->leader_epoch < p->state->leader_epoch) return KAFKA_FENCED_LEADER_EPOCH;
+    if (want->leader_epoch > p->state->leader_epoch) return KAFKA_UNKNOWN_LEADER_EPOCH;
+    return KAFKA_OK;
+}
+
 /* Fills one fetch response part from the log; returns true if it carries records. */
 static bool fill_fetch_part(kafka_broker *broker, const kafka_msg *request, const kafka_part *want,
                             kafka_msg *response, uint32_t part_index)
@@ -323,6 +331,14 @@ static bool fill_fetch_part(kafka_broker *broker, const kafka_msg *request, cons
         out->error = kafka_fetcher_check_follower(broker, p, want, out);
         if (out->error != KAFKA_OK || out->diverging_epoch != KAFKA_EPOCH_NONE) return false;
         /* a follower's batch holds records of one leader epoch: stop where it ends */
+        kafka_epoch_end run = kafka_epoch_run_at(&p->epochs, want->offset, log->end_offset);
+        out->records_epoch = run.epoch;
+        if (run.end_offset < upper) upper = run.end_offset;
+    } else if (broker->cluster->options.leader_epochs) {
+        /* a consumer's fetch names its current leader epoch (KIP-320) */
+        out->error = consumer_epoch_error(p, want);
+        if (out->error != KAFKA_OK) return false;
+        /* its records carry their leader epoch: one epoch a part */
         kafka_epoch_end run = kafka_epoch_run_at(&p->epochs, want->offset, log->end_offset);
         out->records_epoch = run.epoch;
         if (run.end_offset < upper) upper = run.end_offset;
@@ -359,6 +375,8 @@ static bool try_answer_fetch(kafka_broker *broker, const kafka_msg *request, uin
         kafka_partition *p = broker_led(broker, want->topic, want->partition);
         kafka_part check = {.diverging_epoch = KAFKA_EPOCH_NONE};
         if (p == NULL || want->offset < p->log.start_offset || want->offset > p->log.end_offset ||
+            (!request->from_follower && broker->cluster->options.leader_epochs &&
+             consumer_epoch_error(p, want) != KAFKA_OK) ||
             (request->from_follower && arrival &&
              (kafka_fetcher_check_follower(broker, p, want, &check) != KAFKA_OK ||
               check.diverging_epoch != KAFKA_EPOCH_NONE))) {
@@ -453,6 +471,35 @@ static void answer_parked(kafka_broker *broker, bool expired_only)
     BL_ASSERT(next_us > now_us);
     if (next_us != SIM_TIME_NEVER)
         sim_timer_arm(broker->node, &broker->fetch_expiry, next_us, BROKER_TIMER_FETCH_EXPIRE);
+}
+
+/* ---- OffsetsForLeaderEpoch for consumers (KIP-320) ---- */
+
+/* KafkaApis.handleOffsetForLeaderEpochRequest -> Partition.lastOffsetForLeaderEpoch:
+ * for each part, as the leader, after the current-epoch check, where the asked epoch
+ * ends in its log (endOffsetFor: (-1, -1) when undefined). */
+static void handle_offsets_for_leader_epoch(kafka_broker *broker, const kafka_msg *request,
+                                            uint32_t source)
+{
+    kafka_msg *response =
+        kafka_msg_new(KAFKA_OFFSETS_FOR_LEADER_EPOCH_RESPONSE, request->part_count);
+    response->correlation_id = request->correlation_id;
+    for (uint32_t i = 0; i < request->part_count; i++) {
+        const kafka_part *want = &request->parts[i];
+        kafka_part *out = &response->parts[i];
+        *out = (kafka_part){.topic = want->topic,
+                            .partition = want->partition,
+                            .diverging_epoch = KAFKA_EPOCH_NONE,
+                            .diverging_end = -1};
+        const kafka_partition *p = broker_led(broker, want->topic, want->partition);
+        out->error = p == NULL ? KAFKA_NOT_LEADER : consumer_epoch_error(p, want);
+        if (out->error != KAFKA_OK) continue;
+        kafka_epoch_end end =
+            kafka_epoch_end_offset_for(&p->epochs, want->records_epoch, p->log.end_offset);
+        out->diverging_epoch = end.epoch;
+        out->diverging_end = end.end_offset;
+    }
+    broker_send(broker, source, response);
 }
 
 /* ---- metadata for clients ---- */
@@ -609,6 +656,10 @@ static void broker_on_event(sim_node *node, const sim_event *ev)
             kafka_coordinator_handle_heartbeat(broker, msg, ev->arg);
             return;
         case KAFKA_COMMIT_REQUEST: kafka_coordinator_handle_commit(broker, msg, ev->arg); return;
+        case KAFKA_OFFSETS_FOR_LEADER_EPOCH_REQUEST:
+            handle_offsets_for_leader_epoch(broker, msg, ev->arg);
+            kafka_msg_free(msg);
+            return;
         default:
             BL_ASSERTF(kafka_lifecycle_on_packet(broker, msg), "broker got api %d", msg->api);
             kafka_msg_free(msg);

@@ -29,6 +29,8 @@
 #include "../../engine/rng.h"
 #include "../../engine/vec.h"
 #include "../common/client.h"
+#include "kafka_epoch.h"
+#include "kafka_position.h"
 
 enum {
     CONSUMER_TIMER_POLL = SIM_EVENT_MODEL_BASE,
@@ -43,10 +45,10 @@ static uint32_t fetched_count(const kafka_owned *part)
     return bl_ring_count(&part->fetched);
 }
 
-static void fetched_push(kafka_owned *part, uint64_t msg_id, int32_t key)
+static void fetched_push(kafka_owned *part, uint64_t msg_id, int32_t key, int32_t leader_epoch)
 {
     *BL_RING_PUSH_BACK(&part->fetched, kafka_fetched) =
-        (kafka_fetched){.msg_id = msg_id, .key = key};
+        (kafka_fetched){.msg_id = msg_id, .key = key, .leader_epoch = leader_epoch};
 }
 
 static uint32_t dispatched_count(const kafka_owned *part)
@@ -81,6 +83,9 @@ static void owned_clear(kafka_owned *part)
     part->owned = false;
     bl_ring_clear(&part->fetched);
     bl_ring_clear(&part->dispatched);
+    part->position_epoch = part->fetch_epoch = KAFKA_EPOCH_NONE;
+    part->awaiting_validation = part->validation_in_flight = false;
+    part->validation_retry_us = 0;
 }
 
 /* The completed-fetch queue: partitions whose fetched records wait for poll(), in the
@@ -131,13 +136,19 @@ static uint32_t coordinator_index(kafka_consumer *consumer)
     return coordinator;
 }
 
-/* The slot of the fetch in flight on `connection`, or REQUEST_NONE. */
-static uint32_t fetch_slot(const kafka_consumer *consumer, uint32_t connection)
+/* The slot of the request of `kind` in flight on `connection` (a fetch, an
+ * OffsetsForLeaderEpoch: one at a time each), or REQUEST_NONE. */
+static uint32_t slot_of_kind(const kafka_consumer *consumer, uint32_t connection, kafka_api kind)
 {
     const request_table *table = &consumer->requests;
     REQUEST_TABLE_EACH(table, connection, slot)
-    if (request_table_slot(table, slot)->kind == KAFKA_FETCH_REQUEST) return slot;
+    if (request_table_slot(table, slot)->kind == kind) return slot;
     return REQUEST_NONE;
+}
+
+static uint32_t fetch_slot(const kafka_consumer *consumer, uint32_t connection)
+{
+    return slot_of_kind(consumer, connection, KAFKA_FETCH_REQUEST);
 }
 
 static bool fetch_in_flight(const kafka_consumer *consumer, uint32_t connection)
@@ -208,6 +219,8 @@ static void send_commit(kafka_consumer *consumer, const uint32_t *partitions,
         request->parts[i].topic = (uint16_t)consumer->config->topic_index;
         request->parts[i].partition = partitions[i];
         request->parts[i].offset = offsets[i];
+        int32_t epoch = consumer->partitions[partitions[i]].position_epoch;
+        request->parts[i].leader_epoch = epoch == KAFKA_EPOCH_NONE ? 0 : (uint32_t)epoch + 1;
         pending->partitions[i] = partitions[i];
         pending->offsets[i] = offsets[i];
         consumer->partitions[partitions[i]].committed_sent = offsets[i];
@@ -418,6 +431,7 @@ static void on_poll(kafka_consumer *consumer)
             const kafka_fetched *record = BL_RING_FRONT(&part->fetched, kafka_fetched);
             consumer->run_ids[i] = record->msg_id;
             consumer->run_keys[i] = record->key;
+            part->position_epoch = record->leader_epoch;
             bl_ring_pop_front(&part->fetched);
         }
         part->position += run;
@@ -461,6 +475,7 @@ static void send_fetches(kafka_consumer *consumer)
         for (uint32_t p = 0; p < consumer->partition_count; p++) {
             kafka_owned *part = &consumer->partitions[p];
             if (!part->owned || kafka_client_metadata_leader(&consumer->metadata, p) != b) continue;
+            if (part->awaiting_validation) continue; /* only FETCHING partitions fetch */
             if (fetched_count(part) >= consumer->options.max_poll_records) continue;
             wanted[count++] = p;
         }
@@ -475,6 +490,7 @@ static void send_fetches(kafka_consumer *consumer)
             request->parts[i].partition = wanted[i];
             request->parts[i].offset = part->fetch_offset;
             request->parts[i].max_bytes = (uint32_t)consumer->options.fetch_max_bytes;
+            request->parts[i].leader_epoch = consumer->metadata.leader_epoch[wanted[i]];
         }
         int64_t now_us = sim_now_us();
         int64_t deadline_us =
@@ -511,24 +527,137 @@ static void on_fetch_response(kafka_consumer *consumer, const kafka_msg *respons
         if (got->error == KAFKA_NOT_LEADER || got->error == KAFKA_FENCED_LEADER_EPOCH ||
             got->error == KAFKA_UNKNOWN_LEADER_EPOCH) /* FetchCollector: invalid metadata */
             kafka_client_metadata_want_update(&consumer->metadata);
-        if (!part->owned) continue;
-        if (got->error == KAFKA_OFFSET_OUT_OF_RANGE) { /* K31: reset by policy */
+        if (!part->owned || part->awaiting_validation) continue; /* not fetchable: dropped */
+        if (got->error == KAFKA_OFFSET_OUT_OF_RANGE) {           /* K31: reset by policy */
             int64_t reset = consumer->options.offset_reset == KAFKA_RESET_EARLIEST
                                 ? got->offset
                                 : got->high_watermark;
             if (part->fetch_offset == -1 || part->fetch_offset < got->offset ||
                 part->fetch_offset > got->high_watermark) {
                 part->fetch_offset = part->position = reset;
+                part->position_epoch = part->fetch_epoch = KAFKA_EPOCH_NONE;
                 bl_ring_clear(&part->fetched);
             }
             continue;
         }
         if (got->error != KAFKA_OK || got->offset != part->fetch_offset) continue;
-        for (uint32_t k = 0; k < got->count; k++) fetched_push(part, got->msg_ids[k], got->keys[k]);
+        for (uint32_t k = 0; k < got->count; k++)
+            fetched_push(part, got->msg_ids[k], got->keys[k], got->records_epoch);
         part->fetch_offset += got->count;
+        if (got->count > 0) part->fetch_epoch = got->records_epoch;
         if (fetched_count(part) > 0) ready_push(consumer, got->partition);
     }
     if (consumer->poll_waiting) schedule_poll(consumer, sim_now_us());
+}
+
+/* ---- position validation (KIP-320) ---- */
+
+/* Brokers and clients that know leader epochs (Kafka >= 2.3 for consumers) validate
+ * positions; before them (leader_epochs: false) only OFFSET_OUT_OF_RANGE resets. */
+static bool validates_positions(const kafka_consumer *consumer)
+{
+    return consumer->cluster->options.leader_epochs;
+}
+
+/* SubscriptionState.maybeValidatePositionForCurrentLeader and seekUnvalidated: a
+ * position with a leader epoch is checked against the partition's current leader before
+ * the partition is fetched again (AWAIT_VALIDATION); what was fetched past it is dropped,
+ * as FetchCollector drops completed fetches of a partition without a valid position. */
+static void await_validation(kafka_consumer *consumer, uint32_t partition)
+{
+    kafka_owned *part = &consumer->partitions[partition];
+    part->checked_leader_epoch = consumer->metadata.leader_epoch[partition];
+    part->awaiting_validation = false;
+    part->validation_in_flight = false; /* an answer to an earlier request is stale */
+    if (!validates_positions(consumer) || part->position < 0 ||
+        part->position_epoch == KAFKA_EPOCH_NONE)
+        return;
+    part->awaiting_validation = true;
+    bl_ring_clear(&part->fetched);
+    part->fetch_offset = part->position;
+    part->fetch_epoch = part->position_epoch;
+}
+
+/* OffsetFetcher.validatePositionsOnMetadataChange: a new leader epoch in the metadata. */
+static void validate_on_metadata_change(kafka_consumer *consumer)
+{
+    for (uint32_t p = 0; p < consumer->partition_count; p++) {
+        kafka_owned *part = &consumer->partitions[p];
+        if (part->owned && consumer->metadata.leader_epoch[p] != part->checked_leader_epoch)
+            await_validation(consumer, p);
+    }
+}
+
+/* OffsetFetcher.validatePositionsIfNeeded: one OffsetsForLeaderEpoch per leader for the
+ * partitions awaiting validation, with the client's current leader epoch. */
+static void send_validations(kafka_consumer *consumer)
+{
+    int64_t now_us = sim_now_us();
+    uint32_t topic = consumer->config->topic_index;
+    for (uint32_t b = 0; b < consumer->cluster->broker_count; b++) {
+        if (slot_of_kind(consumer, b, KAFKA_OFFSETS_FOR_LEADER_EPOCH_REQUEST) != REQUEST_NONE)
+            continue;
+        uint32_t wanted[SCN_PARTITIONS_MAX], count = 0;
+        for (uint32_t p = 0; p < consumer->partition_count; p++) {
+            kafka_owned *part = &consumer->partitions[p];
+            if (!part->owned || !part->awaiting_validation || part->validation_in_flight ||
+                now_us < part->validation_retry_us ||
+                kafka_client_metadata_leader(&consumer->metadata, p) != b)
+                continue;
+            wanted[count++] = p;
+        }
+        if (count == 0) continue;
+        kafka_msg *request = kafka_msg_new(KAFKA_OFFSETS_FOR_LEADER_EPOCH_REQUEST, count);
+        request->correlation_id = ++consumer->next_correlation;
+        for (uint32_t i = 0; i < count; i++) {
+            kafka_owned *part = &consumer->partitions[wanted[i]];
+            request->parts[i] = (kafka_part){.topic = (uint16_t)topic,
+                                             .partition = wanted[i],
+                                             .leader_epoch = part->checked_leader_epoch,
+                                             .records_epoch = part->position_epoch};
+            part->validation_in_flight = true;
+            part->validation_correlation = request->correlation_id;
+        }
+        request_table_add(&consumer->requests, b, request->correlation_id,
+                          KAFKA_OFFSETS_FOR_LEADER_EPOCH_REQUEST, now_us,
+                          now_us + KAFKA_REQUEST_TIMEOUT_US);
+        net_send(consumer->node, consumer->cluster->brokers[b], kafka_msg_size_bytes(request),
+                 request);
+    }
+}
+
+/* SubscriptionState.maybeCompleteValidation (kafka_position_validated). Answers for a
+ * position that moved since are stale. */
+static void on_validation_response(kafka_consumer *consumer, const kafka_msg *response,
+                                   uint32_t broker)
+{
+    uint32_t slot = request_table_find(&consumer->requests, broker, response->correlation_id);
+    if (slot == REQUEST_NONE) return; /* given up on */
+    request_table_remove(&consumer->requests, slot);
+    int64_t now_us = sim_now_us();
+    for (uint32_t i = 0; i < response->part_count; i++) {
+        const kafka_part *got = &response->parts[i];
+        BL_ASSERT(got->partition < consumer->partition_count);
+        kafka_owned *part = &consumer->partitions[got->partition];
+        if (!part->owned || !part->awaiting_validation || !part->validation_in_flight ||
+            part->validation_correlation != response->correlation_id)
+            continue;
+        part->validation_in_flight = false;
+        if (got->error != KAFKA_OK) { /* NOT_LEADER, FENCED or UNKNOWN_LEADER_EPOCH */
+            kafka_client_metadata_want_update(&consumer->metadata);
+            part->validation_retry_us = now_us + KAFKA_CONSUMER_RETRY_BACKOFF_US;
+            sim_schedule(consumer->node, part->validation_retry_us, CONSUMER_TIMER_METADATA, 0, 0,
+                         NULL);
+            continue;
+        }
+        part->awaiting_validation = false;
+        BL_ASSERT(part->fetch_offset == part->position && fetched_count(part) == 0);
+        kafka_position now = kafka_position_validated(
+            (kafka_position){.offset = part->position, .leader_epoch = part->position_epoch},
+            got->diverging_epoch, got->diverging_end);
+        part->position = part->fetch_offset = now.offset; /* -1: auto_offset_reset */
+        part->position_epoch = part->fetch_epoch = now.leader_epoch;
+    }
 }
 
 /* Gives up on the requests on `connection` whose deadline is before now_us (every one
@@ -540,8 +669,13 @@ static void abandon_requests(kafka_consumer *consumer, uint32_t connection, int6
     REQUEST_TABLE_EACH(table, connection, slot)
     {
         const request_slot *request = request_table_slot(table, slot);
-        if (request->kind != KAFKA_FETCH_REQUEST) continue; /* commits wait in their window */
+        if (request->kind == KAFKA_COMMIT_REQUEST) continue; /* commits wait in their window */
         if (request->deadline_us >= now_us) continue;
+        if (request->kind == KAFKA_OFFSETS_FOR_LEADER_EPOCH_REQUEST) /* asked again */
+            for (uint32_t p = 0; p < consumer->partition_count; p++)
+                if (consumer->partitions[p].validation_in_flight &&
+                    consumer->partitions[p].validation_correlation == request->correlation_id)
+                    consumer->partitions[p].validation_in_flight = false;
         request_table_remove(table, slot);
         /* a timed-out fetch closes the connection (processTimeoutDisconnection) */
         if (now_us != INT64_MAX)
@@ -616,6 +750,10 @@ static void on_heartbeat_response(kafka_consumer *consumer, const kafka_msg *res
         part->owned = true;
         part->position = part->fetch_offset = grant->offset; /* -1: resolve by reset policy */
         part->committed_sent = grant->offset;
+        /* the committed offset's leader epoch: checked before fetching (seekUnvalidated) */
+        if (grant->offset >= 0 && grant->leader_epoch > 0)
+            part->position_epoch = part->fetch_epoch = (int32_t)grant->leader_epoch - 1;
+        await_validation(consumer, grant->partition);
     }
     member_become(consumer, released ? KAFKA_MEMBER_REVOKING : KAFKA_MEMBER_STABLE);
     if (released) send_heartbeat(consumer);
@@ -640,6 +778,9 @@ static void consumer_on_event(sim_node *node, const sim_event *ev)
             kafka_client_metadata_on_response(find_coordinator ? &consumer->coordinator
                                                                : &consumer->metadata,
                                               msg, broker, sim_now_us());
+            if (!find_coordinator) validate_on_metadata_change(consumer);
+        } else if (msg->api == KAFKA_OFFSETS_FOR_LEADER_EPOCH_RESPONSE) {
+            on_validation_response(consumer, msg, broker);
         } else if (msg->api == KAFKA_HEARTBEAT_RESPONSE) {
             on_heartbeat_response(consumer, msg);
         } else {
@@ -691,6 +832,7 @@ static void consumer_on_wake_end(sim_node *node)
 {
     kafka_consumer *consumer = node->model;
     refresh_metadata(consumer);
+    send_validations(consumer);
     send_fetches(consumer);
     if (consumer->poll_waiting) {
         for (uint32_t p = 0; p < consumer->partition_count; p++)

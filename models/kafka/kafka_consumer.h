@@ -27,6 +27,7 @@ typedef struct kafka_dispatched {
 typedef struct kafka_fetched {
     uint64_t msg_id;
     int32_t key;
+    int32_t leader_epoch; /* of its batch (KAFKA_EPOCH_NONE before leader epochs) */
 } kafka_fetched;
 
 /* Bounds. A partition is fetched again only while it holds fewer than max_poll_records
@@ -44,8 +45,19 @@ typedef struct kafka_owned {
     int64_t position;       /* next offset poll() returns */
     int64_t fetch_offset;   /* next offset to fetch; -1 = resolve by auto_offset_reset */
     int64_t committed_sent; /* last offset sent in a commit */
-    bl_ring fetched;        /* kafka_fetched not yet polled: offsets position .. */
-    bl_ring dispatched;     /* kafka_dispatched, in dispatch order */
+    /* KIP-320 (SubscriptionState's FetchPosition and FetchState): the leader epoch of
+     * the record before `position` (its offsetEpoch), the leader epoch the position was
+     * last checked against (currentLeader), and AWAIT_VALIDATION: not fetched until an
+     * OffsetsForLeaderEpoch answer says where the position's epoch ended */
+    int32_t position_epoch;
+    int32_t fetch_epoch; /* of the record before fetch_offset */
+    uint32_t checked_leader_epoch;
+    bool awaiting_validation;
+    bool validation_in_flight;
+    uint32_t validation_correlation;
+    int64_t validation_retry_us; /* after a failed attempt: retry.backoff.ms */
+    bl_ring fetched;             /* kafka_fetched not yet polled: offsets position .. */
+    bl_ring dispatched;          /* kafka_dispatched, in dispatch order */
 } kafka_owned;
 
 /* What a commit in flight carries, beside its request_table slot. */
@@ -68,9 +80,9 @@ typedef enum kafka_member_state {
  * unanswered when its id's place in the window comes round again is given up, its
  * outcome unknown. (The coordinator rewrite gives commits request.timeout.ms instead.) */
 #define KAFKA_PENDING_COMMITS_MAX           64
-/* A consumer's requests in flight per broker connection: one fetch, and on the
- * coordinator's connection the commits of the window. */
-#define KAFKA_CONSUMER_REQUESTS_MAX         (1 + KAFKA_PENDING_COMMITS_MAX)
+/* A consumer's requests in flight per broker connection: one fetch, one
+ * OffsetsForLeaderEpoch, and on the coordinator's connection the commits of the window. */
+#define KAFKA_CONSUMER_REQUESTS_MAX         (2 + KAFKA_PENDING_COMMITS_MAX)
 #define KAFKA_REQUEST_TIMEOUT_US            (30LL * 1000000LL) /* consumer request.timeout.ms */
 #define KAFKA_CONSUMER_RETRY_BACKOFF_US     (100LL * 1000)     /* retry.backoff.ms */
 #define KAFKA_CONSUMER_RETRY_BACKOFF_MAX_US (1000LL * 1000)    /* retry.backoff.max.ms */
@@ -92,8 +104,8 @@ typedef struct kafka_consumer {
     request_table requests;         /* fetches (one per broker connection) and commits in flight */
     kafka_client_metadata metadata; /* its topic's leaders, as it knows them */
     kafka_client_metadata coordinator; /* its group's coordinator (FindCoordinator) */
-    sim_timer metadata_timer;       /* the next metadata refresh attempt */
-    kafka_pending_commit *commits;  /* by request slot: what each commit carries */
+    sim_timer metadata_timer;          /* the next metadata refresh attempt */
+    kafka_pending_commit *commits;     /* by request slot: what each commit carries */
     int64_t *worker_free_us;
     uint32_t *worker_streams;
     uint32_t round_robin_next;

@@ -10,12 +10,13 @@
 /* A record's key in the offsets log: its kind, the group (scenario entry) and an index
  * (a partition or a member slot); its value rides in the log's message-id field. */
 enum group_record_kind {
-    GROUP_RECORD_COMMIT = 1,     /* index: partition; value: committed offset */
+    GROUP_RECORD_COMMIT = 1,     /* index: partition; value: offset | (leader epoch + 1) << 40 */
     GROUP_RECORD_HEADER = 2,     /* value: generation << 32 | member count */
     GROUP_RECORD_MEMBER = 3,     /* index: slot; value: member id */
     GROUP_RECORD_ASSIGNMENT = 4, /* index: partition; value: target << 32 | owner */
 };
-#define GROUP_RECORD_INDEX_BITS 20
+#define GROUP_RECORD_INDEX_BITS  20
+#define GROUP_COMMIT_OFFSET_BITS 40
 
 _Static_assert(SCN_PARTITIONS_MAX < (1u << GROUP_RECORD_INDEX_BITS) &&
                    KAFKA_MEMBERS_MAX < (1u << GROUP_RECORD_INDEX_BITS) && SCN_GROUPS_MAX <= 256,
@@ -38,7 +39,8 @@ void kafka_group_init(kafka_group *group, const scn_scenario *scenario, uint16_t
     group->target = malloc(n * sizeof *group->target);
     group->owner = malloc(n * sizeof *group->owner);
     group->committed_stable = malloc(n * sizeof *group->committed_stable);
-    BL_ASSERT(group->target && group->owner && group->committed_stable);
+    group->committed_epoch = calloc(n, sizeof *group->committed_epoch);
+    BL_ASSERT(group->target && group->owner && group->committed_stable && group->committed_epoch);
     for (uint32_t p = 0; p < n; p++) {
         group->target[p] = group->owner[p] = KAFKA_NO_MEMBER;
         group->committed_stable[p] = -1;
@@ -54,6 +56,7 @@ void kafka_group_free(kafka_group *group)
     free(group->target);
     free(group->owner);
     free(group->committed_stable);
+    free(group->committed_epoch);
     bl_ring_free(&group->writes);
     while (bl_ring_count(&group->answers) > 0) {
         kafka_msg_free(BL_RING_FRONT(&group->answers, kafka_group_answer)->response);
@@ -174,6 +177,7 @@ void kafka_group_heartbeat(kafka_group *group, const kafka_msg *request, int64_t
         part->topic = group->topic;
         part->partition = p;
         part->offset = group->committed_stable[p];
+        part->leader_epoch = group->committed_epoch[p];
         part->error = group->owner[p] == member_id ? KAFKA_OK : KAFKA_NOT_OWNER;
     }
     BL_ASSERT(i == targeted);
@@ -214,9 +218,14 @@ uint32_t kafka_group_commit_records(const kafka_group *group, const kafka_msg *r
                                     uint64_t *msg_ids, int32_t *keys)
 {
     for (uint32_t i = 0; i < request->part_count; i++) {
-        BL_ASSERT(request->parts[i].offset >= 0);
-        keys[i] = record_key(GROUP_RECORD_COMMIT, group->group_index, request->parts[i].partition);
-        msg_ids[i] = (uint64_t)request->parts[i].offset;
+        const kafka_part *part = &request->parts[i];
+        BL_ASSERTF(part->offset >= 0 && part->offset < (1ll << GROUP_COMMIT_OFFSET_BITS) &&
+                       part->leader_epoch < (1u << (64 - GROUP_COMMIT_OFFSET_BITS)),
+                   "a commit of offset %lld, epoch %u", (long long)part->offset,
+                   part->leader_epoch);
+        keys[i] = record_key(GROUP_RECORD_COMMIT, group->group_index, part->partition);
+        msg_ids[i] = (uint64_t)part->offset | (uint64_t)part->leader_epoch
+                                                  << GROUP_COMMIT_OFFSET_BITS;
     }
     return request->part_count;
 }
@@ -226,6 +235,7 @@ void kafka_group_commit_appended(kafka_group *group, const kafka_msg *request, i
     for (uint32_t i = 0; i < request->part_count; i++) {
         kafka_offset_write write = {.end_offset = end_offset,
                                     .partition = request->parts[i].partition,
+                                    .leader_epoch = request->parts[i].leader_epoch,
                                     .offset = request->parts[i].offset};
         *BL_RING_PUSH_BACK(&group->writes, kafka_offset_write) = write;
     }
@@ -255,6 +265,7 @@ void kafka_group_on_high_watermark(kafka_group *group, int64_t hw)
         const kafka_offset_write *write = BL_RING_FRONT(&group->writes, kafka_offset_write);
         if (write->end_offset > hw) break;
         group->committed_stable[write->partition] = write->offset;
+        group->committed_epoch[write->partition] = write->leader_epoch;
         bl_ring_pop_front(&group->writes);
     }
 }
@@ -272,7 +283,10 @@ void kafka_group_load(kafka_group *group, const kafka_log *log, int64_t hw, int6
         case GROUP_RECORD_COMMIT: {
             BL_ASSERT(index < group->partition_count);
             kafka_offset_write write = {
-                .end_offset = offset + 1, .partition = index, .offset = (int64_t)value};
+                .end_offset = offset + 1,
+                .partition = index,
+                .leader_epoch = (uint32_t)(value >> GROUP_COMMIT_OFFSET_BITS),
+                .offset = (int64_t)(value & ((1ull << GROUP_COMMIT_OFFSET_BITS) - 1))};
             *BL_RING_PUSH_BACK(&group->writes, kafka_offset_write) = write;
             break;
         }

@@ -51,6 +51,7 @@ typedef struct kafka_member {
 typedef struct kafka_offset_write {
     int64_t end_offset; /* just after the commit's records in the offsets log */
     uint32_t partition;
+    uint32_t leader_epoch; /* the committed offset's leader epoch + 1 (0: none) */
     int64_t offset;
 } kafka_offset_write;
 
@@ -74,6 +75,8 @@ typedef struct kafka_group {
     uint32_t *target;          /* member id the assignment gives each partition */
     uint32_t *owner;           /* member id that holds it now */
     int64_t *committed_stable; /* -1 = none; below the high watermark (OffsetFetch) */
+    uint32_t *committed_epoch; /* its leader epoch + 1 (0: none), the committedLeaderEpoch
+                                  a consumer validates the offset with (KIP-320) */
     bl_ring writes;       /* kafka_offset_writes above the high watermark, oldest first; at most
                           KAFKA_OFFSET_WRITES_MAX */
     bool changed;         /* membership, assignment or ownership changed since the last snapshot */

@@ -43,6 +43,9 @@ typedef enum kafka_api {
     KAFKA_ALTER_PARTITION_RESPONSE,
     KAFKA_METADATA_PUSH, /* controller -> brokers: the committed image (the brokers'
                             long-polling fetch of __cluster_metadata, answered at once) */
+    KAFKA_OFFSETS_FOR_LEADER_EPOCH_REQUEST, /* consumer -> leader: where did the epoch of
+                                               my position end (KIP-320) */
+    KAFKA_OFFSETS_FOR_LEADER_EPOCH_RESPONSE,
 } kafka_api;
 
 typedef enum kafka_error {
@@ -78,13 +81,16 @@ typedef struct kafka_part {
     int64_t log_end_offset;   /* fetch resp: the leader's LEO (what a follower above it
                                  truncates to; Kafka's follower asks ListOffsets for it) */
     uint32_t batch_id;        /* produce: the producer's batch id */
-    /* metadata, AlterPartition and push parts: the partition's state; fetch request:
-     * leader_epoch = the fetcher's current leader epoch (KIP-320) */
+    /* metadata, AlterPartition and push parts: the partition's state; fetch and
+     * OffsetsForLeaderEpoch requests: leader_epoch = the client's current leader epoch
+     * (KIP-320); heartbeat grants and commits: the offset's leader epoch + 1 (0: none) */
     uint16_t leader;
     uint32_t leader_epoch, partition_epoch, isr_brokers;
     int32_t last_fetched_epoch; /* follower fetch req: epoch of its last batch, -1 none */
-    int32_t records_epoch;      /* follower fetch resp: the leader epoch of the records */
-    int32_t diverging_epoch;    /* follower fetch resp: -1, or where the logs diverged */
+    int32_t records_epoch;      /* fetch resp: the leader epoch of the records;
+                                   OffsetsForLeaderEpoch req: the epoch asked about */
+    int32_t diverging_epoch;    /* follower fetch resp: -1, or where the logs diverged;
+                                   OffsetsForLeaderEpoch resp: the epoch found, or -1 */
     int64_t diverging_end;      /* ... and the end offset of that epoch at the leader */
     uint16_t error;             /* kafka_error */
     uint32_t count;             /* records */
