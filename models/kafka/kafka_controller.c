@@ -45,14 +45,33 @@ enum { CONTROLLER_TIMER_STALE = SIM_EVENT_MODEL_BASE, CONTROLLER_TIMER_BALANCE }
 #define CONTROLLER_BALANCE_ELECTIONS_MAX 1000
 
 uint16_t kafka_controller_elect(const kafka_partition_state *state, uint32_t isr,
-                                uint32_t active_brokers)
+                                uint32_t active_brokers, bool unclean, uint32_t *isr_out)
 {
+    *isr_out = isr;
     uint32_t acceptable = isr & active_brokers;
     if (state->leader != KAFKA_NO_LEADER && (acceptable >> state->leader & 1u) != 0)
         return state->leader;
     for (uint32_t r = 0; r < state->replica_count; r++)
         if ((acceptable >> state->replicas[r] & 1u) != 0) return state->replicas[r];
+    for (uint32_t r = 0; unclean && r < state->replica_count; r++) {
+        uint16_t replica = state->replicas[r];
+        if ((active_brokers >> replica & 1u) == 0) continue;
+        /* "This can result in data loss!": the ISR is the new leader alone (its
+         * LeaderRecoveryState RECOVERING passes at once here) */
+        *isr_out = 1u << replica;
+        return replica;
+    }
     return KAFKA_NO_LEADER;
+}
+
+/* The topic of the image's partition `index` (the offsets topic's last). */
+static uint32_t topic_of(const kafka_metadata *metadata, uint32_t index)
+{
+    uint32_t t = 0;
+    while (t < kafka_metadata_offsets_topic(metadata) &&
+           index >= metadata->topic_base[t] + metadata->topic_partitions[t])
+        t++;
+    return t;
 }
 
 static kafka_metadata *image(kafka_controller *controller)
@@ -87,6 +106,19 @@ static void change_partition(kafka_controller *controller, kafka_partition_state
     controller->changed_since_wake = true;
 }
 
+/* The election at a fence or an unfence (generateLeaderAndIsrUpdates), unclean where
+ * the topic has unclean_leader_election; sets the partition's leader and ISR. */
+static void elect(kafka_controller *controller, uint32_t index, uint32_t isr, uint32_t active)
+{
+    kafka_metadata *metadata = image(controller);
+    kafka_partition_state *state = &metadata->partitions[index];
+    bool unclean = controller->cluster->topics[topic_of(metadata, index)].unclean_leader_election;
+    uint32_t new_isr = isr;
+    uint16_t leader = kafka_controller_elect(state, isr, active, unclean, &new_isr);
+    if (leader != KAFKA_NO_LEADER && (isr >> leader & 1u) == 0) controller->unclean_elections++;
+    change_partition(controller, state, leader, new_isr);
+}
+
 /* ReplicationControlManager.handleBrokerFenced (via maybeFenceOneStaleBroker). */
 static void fence_broker(kafka_controller *controller, uint32_t broker)
 {
@@ -103,7 +135,7 @@ static void fence_broker(kafka_controller *controller, uint32_t broker)
         if ((state->isr_brokers & bit) == 0 && state->leader != broker) continue;
         uint32_t isr = state->isr_brokers & ~bit;
         if (isr == 0) isr = state->isr_brokers; /* the last member stays (no ELR) */
-        change_partition(controller, state, kafka_controller_elect(state, isr, active), isr);
+        elect(controller, i, isr, active);
     }
 }
 
@@ -120,9 +152,7 @@ static void unfence_broker(kafka_controller *controller, uint32_t broker)
     for (uint32_t i = 0; i < kafka_metadata_all_partitions(metadata); i++) {
         kafka_partition_state *state = &metadata->partitions[i];
         if (state->leader != KAFKA_NO_LEADER) continue;
-        uint16_t leader = kafka_controller_elect(state, state->isr_brokers, active);
-        if (leader != KAFKA_NO_LEADER)
-            change_partition(controller, state, leader, state->isr_brokers);
+        elect(controller, i, state->isr_brokers, active);
     }
 }
 

@@ -28,6 +28,7 @@ typedef struct kafka_controller {
     sim_timer balance_timer; /* the next preferred-leader check, while one is scheduled */
     bool balance_scheduled;
     uint64_t elections, fencings; /* counters, for tests and fault effects */
+    uint64_t unclean_elections;   /* leaders elected from outside the ISR */
 } kafka_controller;
 
 /* Adds the controller's node ("controller"). Every broker starts registered and
@@ -35,11 +36,12 @@ typedef struct kafka_controller {
 kafka_controller *kafka_controller_create(kafka_cluster *cluster);
 void kafka_controller_free(kafka_controller *controller);
 
-/* The election rule (PartitionChangeBuilder.electLeader without ELR or unclean
- * election): the current leader if it is still acceptable, else the first replica in
- * replica order that is in `isr` and active (registered, unfenced); KAFKA_NO_LEADER if
- * none. */
+/* The election rule (PartitionChangeBuilder.electAnyLeader without ELR): the current
+ * leader if it is still acceptable, else the first replica in replica order that is in
+ * `isr` and active (registered, unfenced); with `unclean` and none of those, the first
+ * active replica at all (Election.UNCLEAN), whose ISR becomes itself alone (*isr_out;
+ * else *isr_out = isr); KAFKA_NO_LEADER if none. */
 uint16_t kafka_controller_elect(const kafka_partition_state *state, uint32_t isr,
-                                uint32_t active_brokers);
+                                uint32_t active_brokers, bool unclean, uint32_t *isr_out);
 
 #endif

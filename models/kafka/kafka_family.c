@@ -325,6 +325,8 @@ static void topic_settings(settings_out *out, const scn_topic *topic)
                 duration_text(options.retention_us, a));
     setting_add(out, SCN_SCOPE_TOPIC, topic->name, "retention_bytes", "%s",
                 units_format_size(options.retention_bytes, a, sizeof a));
+    setting_add(out, SCN_SCOPE_TOPIC, topic->name, "unclean_leader_election", "%s",
+                options.unclean_leader_election ? "true" : "false");
 }
 
 static void group_settings(settings_out *out, const scn_consumer *consumer)

@@ -57,6 +57,9 @@ typedef struct kafka_topic_options {
                                      factor as Kafka caps it (Partition.effectiveMinIsr) */
     int64_t retention_us;         /* retention (retention.ms): 0 = unlimited */
     uint64_t retention_bytes; /* retention_bytes (retention.bytes): per partition, 0 = unlimited */
+    bool unclean_leader_election; /* unclean_leader_election (unclean.leader.election.enable):
+                                     with no in-sync replica left to lead, an out-of-sync
+                                     one may (losing what only the ISR had) */
 } kafka_topic_options;
 
 typedef struct kafka_producer_options {

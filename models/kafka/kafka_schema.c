@@ -104,6 +104,8 @@ static const scn_field kafka_topic_fields[] = {
      .max = 3650 * SCN_DAY_US, .def = "7d"},
     {SCN_AT("retention_bytes", SCN_T_SIZE, kafka_topic_options, retention_bytes), .min = 0,
      .max = SCN_SIZE_MAX_BYTES, .def = "0B"},
+    {SCN_AT("unclean_leader_election", SCN_T_BOOL, kafka_topic_options, unclean_leader_election),
+     .def = "false"},
 };
 static const scn_schema kafka_topic_schema = SCN_SCHEMA(kafka_topic_fields, kafka_topic_check);
 

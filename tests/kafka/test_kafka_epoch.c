@@ -13,6 +13,14 @@
 #include "../../models/kafka/kafka_controller.h"
 #include "../../models/kafka/kafka_epoch.h"
 
+static uint16_t elect_clean(const kafka_partition_state *state, uint32_t isr, uint32_t active)
+{
+    uint32_t isr_out = 0;
+    uint16_t leader = kafka_controller_elect(state, isr, active, false, &isr_out);
+    assert_int_equal(isr_out, isr);
+    return leader;
+}
+
 static void assert_end(kafka_epoch_end end, int32_t epoch, int64_t offset)
 {
     assert_int_equal(end.epoch, epoch);
@@ -98,12 +106,34 @@ static void test_election_rule(void **unused)
 {
     (void)unused;
     kafka_partition_state state = {.replicas = {2, 0, 1}, .replica_count = 3, .leader = 2};
-    assert_int_equal(kafka_controller_elect(&state, 7, 7), 2);               /* keep */
-    assert_int_equal(kafka_controller_elect(&state, 7, 3), 0);               /* 2 fenced: 0 first */
-    assert_int_equal(kafka_controller_elect(&state, 2, 3), 1);               /* ISR {1} */
-    assert_int_equal(kafka_controller_elect(&state, 4, 3), KAFKA_NO_LEADER); /* ISR {2} */
+    assert_int_equal(elect_clean(&state, 7, 7), 2);               /* keep */
+    assert_int_equal(elect_clean(&state, 7, 3), 0);               /* 2 fenced: 0 first */
+    assert_int_equal(elect_clean(&state, 2, 3), 1);               /* ISR {1} */
+    assert_int_equal(elect_clean(&state, 4, 3), KAFKA_NO_LEADER); /* ISR {2} */
     state.leader = KAFKA_NO_LEADER;
-    assert_int_equal(kafka_controller_elect(&state, 4, 7), 2); /* unfenced again */
+    assert_int_equal(elect_clean(&state, 4, 7), 2); /* unfenced again */
+}
+
+/* Election.UNCLEAN: only when no in-sync replica is acceptable, the first active replica
+ * in replica order, whose ISR becomes itself alone. */
+static void test_unclean_election(void **unused)
+{
+    (void)unused;
+    kafka_partition_state state = {
+        .replicas = {2, 0, 1}, .replica_count = 3, .leader = KAFKA_NO_LEADER};
+    uint32_t isr = 0;
+    /* an in-sync replica is active: a clean election, unclean allowed or not */
+    assert_int_equal(kafka_controller_elect(&state, 1u << 1, 3, true, &isr), 1);
+    assert_int_equal(isr, 1u << 1);
+    /* ISR {2}, fenced; 0 and 1 active: 0 (replica order), ISR {0} */
+    assert_int_equal(kafka_controller_elect(&state, 1u << 2, 3, true, &isr), 0);
+    assert_int_equal(isr, 1u << 0);
+    /* without it: offline, the ISR kept */
+    assert_int_equal(kafka_controller_elect(&state, 1u << 2, 3, false, &isr), KAFKA_NO_LEADER);
+    assert_int_equal(isr, 1u << 2);
+    /* nobody active: offline either way */
+    assert_int_equal(kafka_controller_elect(&state, 1u << 2, 0, true, &isr), KAFKA_NO_LEADER);
+    assert_int_equal(isr, 1u << 2);
 }
 
 int main(void)
@@ -113,6 +143,7 @@ int main(void)
         cmocka_unit_test(test_end_offset_for),
         cmocka_unit_test(test_divergence_truncation_point),
         cmocka_unit_test(test_election_rule),
+        cmocka_unit_test(test_unclean_election),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
