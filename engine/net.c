@@ -25,7 +25,8 @@ typedef struct net_rule {
 typedef struct net_flow {
     uint32_t src, dst;
     int64_t extra_us; /* slow and lossy links, added after the flow completes */
-    uint64_t token;   /* the connection's (dst incarnation, src incarnation) */
+    int64_t sent_us;
+    uint64_t token; /* the connection's (dst incarnation, src incarnation) */
     void *payload;
     struct net_flow *next; /* free list, or the list of flows in the air */
     struct net_flow *prev;
@@ -178,7 +179,9 @@ static void flow_done(void *cookie, int64_t done_us)
 {
     net_flow *flow = cookie;
     flow_unlink(flow);
-    int64_t done_or_now_us = done_us > sim_now_us() ? done_us : sim_now_us();
+    /* as in the engine's model, a packet arrives at least 1 us after it was sent */
+    int64_t earliest_us = flow->sent_us + 1 > sim_now_us() ? flow->sent_us + 1 : sim_now_us();
+    int64_t done_or_now_us = done_us > earliest_us ? done_us : earliest_us;
     int64_t arrival_us =
         connection_arrival_us(flow->src, flow->dst, done_or_now_us + flow->extra_us);
     sim_schedule(sim_node_by_id(flow->dst), arrival_us, SIM_EVENT_PACKET, flow->src, flow->token,
@@ -201,6 +204,7 @@ static void send_flow(sim_node *src, sim_node *dst, uint32_t size_bytes, void *p
     *flow = (net_flow){.src = src->id,
                        .dst = dst->id,
                        .extra_us = extra_us,
+                       .sent_us = now_us,
                        .token = token,
                        .payload = payload,
                        .next = g_net.flows_live};
@@ -244,7 +248,11 @@ void net_send(sim_node *src, sim_node *dst, uint32_t size_bytes, void *payload)
     uint64_t bandwidth = sim_route_bandwidth_bytes_per_s(src, dst);
     int64_t *nic_free_us = &g_net.nic_free_at_us[src->id];
     int64_t tx_start_us = *nic_free_us > now_us ? *nic_free_us : now_us;
-    int64_t tx_end_us = tx_start_us + (int64_t)(((uint64_t)size_bytes * 1000000ULL) / bandwidth);
+    /* Rounded up, at least 1 us: a packet takes time to send, so two nodes answering each
+     * other at once (zero latency, a fetch that waits for nothing) still move the clock
+     * (issue 16, defect 5). */
+    uint64_t tx_us = ((uint64_t)size_bytes * 1000000ULL + bandwidth - 1) / bandwidth;
+    int64_t tx_end_us = tx_start_us + (int64_t)(tx_us > 0 ? tx_us : 1);
     *nic_free_us = tx_end_us;
     int64_t arrival_us = tx_end_us + latency_us + extra_us;
     arrival_us = connection_arrival_us(src->id, dst->id, arrival_us);

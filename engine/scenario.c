@@ -1404,6 +1404,44 @@ static bool scn_document_parse(scn_ctx *ctx, yaml_parser_t *parser)
     return extra_root == NULL;
 }
 
+/* Refuses nesting deeper than SCN_DEPTH_MAX before libyaml builds the document, whose
+ * cost grows with the square of the depth (issue 16, defect 11): one pass over the event
+ * stream with a depth counter, stopping at the first level too deep. A syntax error
+ * stops it too; the load that follows reports it. */
+static bool scn_depth_ok(scn_ctx *ctx, const unsigned char *data, size_t length)
+{
+    yaml_parser_t parser;
+    int initialized = yaml_parser_initialize(&parser);
+    BL_ASSERT(initialized == 1);
+    yaml_parser_set_input_string(&parser, data, length);
+    uint32_t depth = 0;
+    bool ok = true, done = false;
+    while (!done) {
+        yaml_event_t event;
+        if (!yaml_parser_parse(&parser, &event)) break;
+        if (event.type == YAML_SEQUENCE_START_EVENT || event.type == YAML_MAPPING_START_EVENT) {
+            if (++depth > SCN_DEPTH_MAX) {
+                yaml_node_t at;
+                memset(&at, 0, sizeof at);
+                at.start_mark = event.start_mark;
+                scn_fail(ctx, &at,
+                         "nesting deeper than %u levels of sequences and mappings, expected "
+                         "a scenario (the format nests 5 levels at most)",
+                         (unsigned)SCN_DEPTH_MAX);
+                ok = false;
+                done = true;
+            }
+        } else if (event.type == YAML_SEQUENCE_END_EVENT || event.type == YAML_MAPPING_END_EVENT) {
+            depth--;
+        } else if (event.type == YAML_STREAM_END_EVENT) {
+            done = true;
+        }
+        yaml_event_delete(&event);
+    }
+    yaml_parser_delete(&parser);
+    return ok;
+}
+
 static int scn_load_bytes(const scn_families *families, const char *path, const unsigned char *data,
                           size_t length, scn_scenario *out, char error[SCN_ERROR_LEN])
 {
@@ -1417,6 +1455,10 @@ static int scn_load_bytes(const scn_families *families, const char *path, const 
     error[0] = '\0';
     memset(out, 0, sizeof *out);
     snprintf(out->path, sizeof out->path, "%s", path);
+    if (!scn_depth_ok(ctx, data, length)) {
+        free(ctx);
+        return BL_EXIT_BAD_INPUT;
+    }
     int initialized = yaml_parser_initialize(&parser);
     BL_ASSERT(initialized == 1);
     yaml_parser_set_input_string(&parser, data, length);

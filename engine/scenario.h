@@ -28,6 +28,10 @@
 #define SCN_TEXT_LEN       1024 /* description */
 #define SCN_PATH_LEN       512
 #define SCN_FILE_MAX_BYTES (4u << 20) /* a scenario file: a few KiB in practice */
+/* Sequences and mappings nested in one another: the format needs 5 (a partition fault's
+ * groups in a fault in the list in the document), YAML allows any, and libyaml's
+ * document costs grow with the square of the depth. */
+#define SCN_DEPTH_MAX      64
 #define SCN_ERROR_LEN      768
 #define SCN_BROKERS_MAX    32
 #define SCN_TOPICS_MAX     16

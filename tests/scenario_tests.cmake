@@ -54,6 +54,18 @@ foreach(scenario_name isr-min-insync-1 isr-min-insync-2 controller-crash coordin
   set_tests_properties(scenario.${scenario_name} PROPERTIES LABELS "scenario")
 endforeach()
 
+# A run without network latency whose consumer never waits (issue 16, defect 5): it ends.
+add_test(NAME scenario.zero-latency
+         COMMAND $<TARGET_FILE:brokerlab> run ${CMAKE_SOURCE_DIR}/tests/scenarios/zero-latency.yaml
+                 --out ${CMAKE_BINARY_DIR}/test-out/zero-latency)
+set_tests_properties(scenario.zero-latency PROPERTIES LABELS "scenario" TIMEOUT 120)
+
+# Ten simulated days, idle after the first second (issue 16, defect 6): the run ends.
+add_test(NAME scenario.idle-ten-days
+         COMMAND $<TARGET_FILE:brokerlab> run ${CMAKE_SOURCE_DIR}/tests/long/idle-ten-days.yaml
+                 --out ${CMAKE_BINARY_DIR}/test-out/idle-ten-days --history none)
+set_tests_properties(scenario.idle-ten-days PROPERTIES LABELS "scenario" TIMEOUT 600)
+
 # network.model: simgrid against the engine's own model, on a load that needs link sharing.
 add_test(NAME scenario.network-models
          COMMAND ${CMAKE_SOURCE_DIR}/tests/network_models.sh $<TARGET_FILE:brokerlab> ${CMAKE_BINARY_DIR}/test-out/network-models

@@ -132,7 +132,7 @@ void broker_start_fsync(kafka_broker *broker, uint32_t partition_index, uint64_t
                                .produce_id = produce_id};
     int64_t done_us = disk_fsync_start(&broker->disk, p->log.file, sim_now_us());
     sim_schedule(broker->node, done_us, BROKER_TIMER_FSYNC_DONE, 0, 0, pending);
-    broker->messages_since_flush = 0;
+    p->messages_since_flush = 0;
 }
 
 int64_t broker_append(kafka_broker *broker, kafka_partition *p, const uint64_t *msg_ids,
@@ -148,9 +148,9 @@ int64_t broker_append(kafka_broker *broker, kafka_partition *p, const uint64_t *
     *flush = false;
     if (base < 0) return -1;
     p->record_size_bytes = record_size_bytes;
-    broker->messages_since_flush += count;
+    p->messages_since_flush += count; /* flush.messages counts per log (UnifiedLog) */
     const kafka_cluster_options *options = &broker->cluster->options;
-    *flush = options->flush_messages > 0 && broker->messages_since_flush >= options->flush_messages;
+    *flush = options->flush_messages > 0 && p->messages_since_flush >= options->flush_messages;
     broker->parked_may_answer = true;
     return base;
 }
@@ -709,7 +709,6 @@ static void broker_on_stop(sim_node *node, bool power_loss)
     for (uint32_t i = 0; i < broker->delayed_count; i++) delayed_free(&broker->delayed[i]);
     broker->delayed_count = 0;
     memset(broker->fetchers, 0, sizeof broker->fetchers);
-    broker->messages_since_flush = 0;
     broker->parked_may_answer = false;
     broker->image_ready = false;
     broker->broker_epoch = 0;
@@ -723,6 +722,7 @@ static void broker_on_stop(sim_node *node, bool power_loss)
         p->hw = p->hw_checkpoint < p->log.end_offset ? p->hw_checkpoint : p->log.end_offset;
         if (p->hw < p->log.start_offset) p->hw = p->log.start_offset;
         p->alter_pending = false;
+        p->messages_since_flush = 0; /* recovery sets the recovery point to the log end */
     }
     kafka_coordinator_stop(broker); /* the groups' state is in memory, and in the log */
 }

@@ -55,8 +55,7 @@ typedef struct kafka_broker {
     bool want_fence; /* recovering: not ready to be unfenced */
     uint32_t next_correlation_id;
     uint64_t next_produce_id; /* names a delayed produce to the fsync it waits for */
-    uint64_t messages_since_flush;
-    bool parked_may_answer; /* an append or an HW rise since the last look at the
+    bool parked_may_answer;   /* an append or an HW rise since the last look at the
                                    parked fetches and delayed produces */
 } kafka_broker;
 
