@@ -248,13 +248,13 @@ void net_send(sim_node *src, sim_node *dst, uint32_t size_bytes, void *payload)
     uint64_t bandwidth = sim_route_bandwidth_bytes_per_s(src, dst);
     int64_t *nic_free_us = &g_net.nic_free_at_us[src->id];
     int64_t tx_start_us = *nic_free_us > now_us ? *nic_free_us : now_us;
-    /* Rounded up, at least 1 us: a packet takes time to send, so two nodes answering each
-     * other at once (zero latency, a fetch that waits for nothing) still move the clock
-     * (issue 16, defect 5). */
-    uint64_t tx_us = ((uint64_t)size_bytes * 1000000ULL + bandwidth - 1) / bandwidth;
-    int64_t tx_end_us = tx_start_us + (int64_t)(tx_us > 0 ? tx_us : 1);
+    int64_t tx_end_us = tx_start_us + (int64_t)(((uint64_t)size_bytes * 1000000ULL) / bandwidth);
     *nic_free_us = tx_end_us;
     int64_t arrival_us = tx_end_us + latency_us + extra_us;
+    /* At least 1 us after it was sent: without latency, sending rounded down to 0 us,
+     * two nodes answering each other at once (a fetch that waits for nothing) would
+     * repeat at one instant and never move the clock (issue 16, defect 5). */
+    if (arrival_us <= now_us) arrival_us = now_us + 1;
     arrival_us = connection_arrival_us(src->id, dst->id, arrival_us);
     sim_schedule(dst, arrival_us, SIM_EVENT_PACKET, src->id, token, payload);
 }

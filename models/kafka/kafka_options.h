@@ -23,6 +23,11 @@ typedef enum kafka_commit {
 } kafka_commit;
 
 typedef enum kafka_offset_reset { KAFKA_RESET_LATEST = 0, KAFKA_RESET_EARLIEST } kafka_offset_reset;
+/* partitioner: keyless records (BuiltInPartitioner, KIP-794) or per record in turn */
+typedef enum kafka_partitioner {
+    KAFKA_PARTITIONER_STICKY = 0,
+    KAFKA_PARTITIONER_ROUND_ROBIN
+} kafka_partitioner;
 
 /* cluster: the broker flush policy (K4), log.flush.interval.messages / .ms; 0 = off
  * (leave it to the OS, Kafka's default). */
@@ -73,7 +78,9 @@ typedef struct kafka_producer_options {
     uint32_t max_in_flight;    /* max_in_flight (max.in.flight.requests.per.connection), 1..100 */
     int64_t linger_us;         /* linger (linger.ms) */
     uint64_t batch_size_bytes; /* batch_size (batch.size): per partition batch */
-    uint64_t buffer_memory_bytes; /* buffer_memory (buffer.memory) */
+    uint64_t buffer_memory_bytes;  /* buffer_memory (buffer.memory) */
+    kafka_partitioner partitioner; /* partitioner: sticky (Kafka's default for keyless
+                                      records since 3.3) or round_robin */
 } kafka_producer_options;
 
 typedef struct kafka_consumer_options {

@@ -27,6 +27,7 @@
 #include "../../engine/rng.h"
 #include "../../engine/vec.h"
 #include "../common/client.h"
+#include "kafka_partitioner.h"
 
 #define PRODUCER_MAX_BLOCK_US (60LL * 1000000LL) /* max.block.ms */
 
@@ -190,17 +191,57 @@ static void record_outcome(kafka_producer *producer, const kafka_batch *batch, h
 
 /* ---- the application: offering messages ---- */
 
+/* BuiltInPartitioner.nextPartition over the partitions with a known leader, weighted by
+ * their queues (batches waiting, the open one included), as the accumulator's last
+ * ready() left the load stats (here: counted at the switch). */
+static uint32_t sticky_next(kafka_producer *producer)
+{
+    uint32_t partitions = partition_count(producer);
+    uint32_t candidates[SCN_PARTITIONS_MAX], queues[SCN_PARTITIONS_MAX], count = 0;
+    for (uint32_t p = 0; p < partitions; p++) {
+        if (kafka_client_metadata_leader(&producer->metadata, p) == KAFKA_NO_LEADER) continue;
+        const kafka_part_queue *queue = &producer->queues[p];
+        uint32_t batches = queue->open != NULL;
+        for (const kafka_batch *b = queue->head; b != NULL; b = b->next) batches++;
+        candidates[count] = p;
+        queues[count++] = batches;
+    }
+    uint32_t draw = (uint32_t)gsl_rng_uniform_int(producer->rng_partitioner, 1u << 31);
+    return kafka_partitioner_next(candidates, queues, count, partitions, draw);
+}
+
+static uint32_t keyless_partition(kafka_producer *producer)
+{
+    if (producer->options.partitioner == KAFKA_PARTITIONER_ROUND_ROBIN)
+        return producer->round_robin_next++ % partition_count(producer);
+    if (!producer->sticky_chosen) {
+        producer->sticky_partition = sticky_next(producer);
+        producer->sticky_chosen = true;
+        producer->sticky_bytes = 0;
+    }
+    return producer->sticky_partition;
+}
+
 static uint32_t append_message(kafka_producer *producer, uint64_t msg_id, int32_t key,
                                int64_t intended_us)
 {
     uint32_t partitions = partition_count(producer);
-    uint32_t partition = key >= 0 ? kafka_partition_for_key(key, partitions)
-                                  : producer->round_robin_next++ % partitions;
+    uint32_t partition =
+        key >= 0 ? kafka_partition_for_key(key, partitions) : keyless_partition(producer);
     kafka_part_queue *queue = &producer->queues[partition];
     if (queue->open == NULL) queue->open = batch_new(producer, partition, intended_us);
     batch_add(queue->open, msg_id, key);
     queue->open->last_us = intended_us;
     producer->buffered_bytes += producer->config->message_size_bytes;
+    if (key < 0 && producer->options.partitioner == KAFKA_PARTITIONER_STICKY) {
+        /* updatePartitionInfo, with allBatchesFull: the partition's last batch is full */
+        producer->sticky_bytes +=
+            producer->config->message_size_bytes + KAFKA_RECORD_OVERHEAD_BYTES;
+        bool last_full = batch_bytes(producer, queue->open) >= producer->options.batch_size_bytes;
+        if (kafka_partitioner_should_switch(producer->sticky_bytes,
+                                            producer->options.batch_size_bytes, last_full))
+            producer->sticky_chosen = false; /* the next keyless record draws again */
+    }
     return partition;
 }
 
@@ -591,6 +632,7 @@ uint64_t kafka_producer_unacked(const kafka_producer *producer, int64_t now_us)
 
 static void producer_reset(kafka_producer *producer)
 {
+    producer->sticky_chosen = false; /* a new process draws its first partition again */
     for (uint32_t p = 0; p < partition_count(producer); p++) {
         kafka_part_queue *queue = &producer->queues[p];
         if (queue->open != NULL) batch_free(producer, queue->open);
@@ -668,6 +710,8 @@ kafka_producer *kafka_producer_create(const kafka_cluster *cluster, uint32_t ent
     char rng_name[128];
     snprintf(rng_name, sizeof rng_name, "%s/calls", name);
     producer->rng_calls = rng_stream(scenario->seed, rng_name);
+    snprintf(rng_name, sizeof rng_name, "%s/partitioner", name);
+    producer->rng_partitioner = rng_stream(scenario->seed, rng_name);
     uint32_t partitions = scenario->topics[config->topic_index].partition_count;
     producer->queues = calloc(partitions, sizeof *producer->queues);
     BL_ASSERT(producer->options.max_in_flight <= KAFKA_IN_FLIGHT_MAX);
@@ -703,6 +747,7 @@ void kafka_producer_free(kafka_producer *producer)
     }
     wl_free(&producer->generator);
     gsl_rng_free(producer->rng_calls);
+    gsl_rng_free(producer->rng_partitioner);
     free(producer->queues);
     request_table_free(&producer->requests);
     kafka_client_metadata_free(&producer->metadata);

@@ -67,6 +67,12 @@ typedef struct kafka_producer {
     kafka_request_batches *request_batches; /* by request slot */
     uint64_t buffered_bytes;                /* buffer.memory in use */
     uint32_t round_robin_next;
+    /* the sticky partitioner (kafka_partitioner.c): the partition keyless records go to,
+     * the bytes sent there since it was chosen, and its draws */
+    uint32_t sticky_partition;
+    bool sticky_chosen;
+    uint64_t sticky_bytes;
+    gsl_rng *rng_partitioner;
     uint32_t next_batch_id, next_request_id;
     sim_timer wake_timer;                 /* the next time something is due */
     sim_timer timeout_timer;              /* the earliest in-flight request deadline */

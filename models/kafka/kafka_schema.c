@@ -17,6 +17,7 @@ static const char *const kafka_acks_names[] = {"0", "1", "all", NULL};
 static const char *const kafka_commit_names[] = {"auto", "after_processing", "before_processing",
                                                  NULL};
 static const char *const kafka_reset_names[] = {"latest", "earliest", NULL};
+static const char *const kafka_partitioner_names[] = {"sticky", "round_robin", NULL};
 
 _Static_assert(sizeof(kafka_acks) == sizeof(int), "enums are written as int");
 _Static_assert(sizeof(kafka_commit) == sizeof(int), "enums are written as int");
@@ -175,6 +176,8 @@ static const scn_field kafka_producer_fields[] = {
      .max = 1024LL * 1024 * 1024, .def = "16KiB"},
     {SCN_AT("buffer_memory", SCN_T_SIZE, kafka_producer_options, buffer_memory_bytes), .min = 1,
      .max = 1024LL * 1024 * 1024 * 1024, .def = "32MiB"},
+    {SCN_AT("partitioner", SCN_T_ENUM, kafka_producer_options, partitioner),
+     .names = kafka_partitioner_names, .def = "sticky"},
 };
 static const scn_schema kafka_producer_schema =
     SCN_SCHEMA(kafka_producer_fields, kafka_producer_check);
