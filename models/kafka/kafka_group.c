@@ -149,6 +149,14 @@ void kafka_group_heartbeat(kafka_group *group, const kafka_msg *request, int64_t
 {
     uint32_t member_id = request->member_id;
     int32_t m = member_index(group, member_id);
+    response->generation = group->generation;
+    response->member_id = member_id;
+    if (m < 0 && group->member_count == KAFKA_MEMBERS_MAX) {
+        /* GroupMetadataManager: GROUP_MAX_SIZE_REACHED */
+        response->error = KAFKA_GROUP_MAX_SIZE_REACHED;
+        kafka_msg_set_part_count(response, 0);
+        return;
+    }
     if (m < 0) {
         add_member(group, member_id, now_us);
         assign(group);

@@ -27,6 +27,9 @@
 #include "kafka_log.h"
 #include "kafka_proto.h"
 
+/* group.max.size: a join past it is refused with GROUP_MAX_SIZE_REACHED and retried at
+ * the member's next heartbeat (Kafka's default is unbounded; members of killed processes
+ * linger until their session expires, so repeated restarts can pass any fixed size). */
 #define KAFKA_MEMBERS_MAX                256
 #define KAFKA_NO_MEMBER                  UINT32_MAX
 /* The most commits of a group waiting for the high watermark: one per partition of each
@@ -89,7 +92,8 @@ void kafka_group_init(kafka_group *group, const scn_scenario *scenario, uint16_t
 void kafka_group_free(kafka_group *group);
 /* Handles a heartbeat; fills the response's parts with the member's target partitions
  * (error KAFKA_OK = granted with its committed offset, KAFKA_NOT_OWNER = assigned but
- * not yet released by its previous owner). */
+ * not yet released by its previous owner), or refuses a new member past
+ * KAFKA_MEMBERS_MAX (response error GROUP_MAX_SIZE_REACHED, nothing changed). */
 void kafka_group_heartbeat(kafka_group *group, const kafka_msg *request, int64_t now_us,
                            kafka_msg *response);
 /* Whether the commit may be written: the member is known and owns every partition. */

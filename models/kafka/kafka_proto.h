@@ -66,8 +66,9 @@ typedef enum kafka_error {
     KAFKA_INELIGIBLE_REPLICA,               /* AlterPartition adding a fenced broker */
     KAFKA_DUPLICATE_BROKER_REGISTRATION,    /* another incarnation's session is still valid */
     KAFKA_STALE_BROKER_EPOCH,               /* a heartbeat of an older registration */
-    KAFKA_NOT_COORDINATOR, /* the broker does not lead the group's __consumer_offsets
+    KAFKA_NOT_COORDINATOR,        /* the broker does not lead the group's __consumer_offsets
                               partition (any more): find the coordinator again */
+    KAFKA_GROUP_MAX_SIZE_REACHED, /* a join past group.max.size: try again later */
 } kafka_error;
 
 /* One partition's part of a request or response. */

@@ -230,6 +230,32 @@ static void failover_restores_members_ownership_and_offsets(void **state)
     free(scenario);
 }
 
+/* group.max.size: a join past KAFKA_MEMBERS_MAX is refused, nothing changes, and the
+ * member gets in once a session expired (it used to be an assertion: exit 3). */
+static void a_full_group_refuses_new_members(void **state)
+{
+    scn_scenario *scenario = make_scenario(4);
+    kafka_group group;
+    kafka_group_init(&group, scenario, 0);
+    for (uint32_t m = 0; m < KAFKA_MEMBERS_MAX; m++)
+        kafka_msg_free(heartbeat(&group, 100 + m, NULL, 0, m == 0 ? 0 : 5 * SECOND));
+    assert_int_equal(group.member_count, KAFKA_MEMBERS_MAX);
+    uint32_t generation = group.generation;
+    kafka_msg *r = heartbeat(&group, 99999, NULL, 0, 6 * SECOND);
+    assert_int_equal(r->error, KAFKA_GROUP_MAX_SIZE_REACHED);
+    assert_int_equal(r->part_count, 0);
+    assert_int_equal(group.member_count, KAFKA_MEMBERS_MAX);
+    assert_int_equal(group.generation, generation);
+    kafka_msg_free(r);
+    kafka_group_expire(&group, 10 * SECOND); /* member 100's session (10 s) lapsed */
+    r = heartbeat(&group, 99999, NULL, 0, 10 * SECOND);
+    assert_int_equal(r->error, KAFKA_OK);
+    assert_int_equal(group.member_count, KAFKA_MEMBERS_MAX);
+    kafka_msg_free(r);
+    kafka_group_free(&group);
+    free(scenario);
+}
+
 /* A follower may hold only the start of the last snapshot: loading keeps the one before. */
 static void a_cut_snapshot_is_ignored(void **state)
 {
@@ -270,6 +296,7 @@ int main(void)
         cmocka_unit_test(commit_visible_only_below_high_watermark),
         cmocka_unit_test(failover_restores_members_ownership_and_offsets),
         cmocka_unit_test(a_cut_snapshot_is_ignored),
+        cmocka_unit_test(a_full_group_refuses_new_members),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
