@@ -129,7 +129,8 @@ static void apply_partition(kafka_broker *broker, kafka_partition *p,
             kafka_partition_lead(p, sim_now_us());
             assert_single_leader(broker, p);
             if (p->topic == kafka_metadata_offsets_topic(&broker->image)) {
-                kafka_coordinator_on_resign(broker, p); /* a new epoch of its own: reload */
+                /* it may have led through the epochs it missed (images skipped): reload */
+                kafka_coordinator_on_resign(broker, p);
                 kafka_coordinator_on_lead(broker, p);
             }
         }

@@ -27,7 +27,7 @@ uint32_t kafka_partitioner_next(const uint32_t *partitions, const uint32_t *queu
     if (all_equal) return partitions[draw % count];
     uint64_t total = 0;
     for (uint32_t i = 0; i < count; i++) total += (uint64_t)max_queue + 1 - queue_batches[i];
-    uint64_t weighted = draw % total; /* a binary search in the cumulative table */
+    uint64_t weighted = draw % total; /* Kafka searches its cumulative table; a scan here */
     for (uint32_t i = 0; i < count; i++) {
         uint64_t weight = (uint64_t)max_queue + 1 - queue_batches[i];
         if (weighted < weight) return partitions[i];

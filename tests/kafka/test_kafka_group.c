@@ -56,9 +56,27 @@ static uint32_t granted(const kafka_msg *response, uint32_t *out)
     return n;
 }
 
-/* The coordinator's side of a commit: checked, encoded, appended to `log`. */
-static kafka_error commit(kafka_group *group, kafka_log *log, disk *d, uint32_t member,
-                          uint32_t partition, int64_t offset)
+/* A replica of the group's offsets partition, on a disk of its own. */
+typedef struct offsets_log {
+    disk d;
+    kafka_log log;
+} offsets_log;
+
+static void offsets_log_open(offsets_log *o)
+{
+    make_disk(&o->d);
+    kafka_log_init(&o->log, &o->d);
+}
+
+static void offsets_log_close(offsets_log *o)
+{
+    kafka_log_free(&o->log);
+    disk_free(&o->d);
+}
+
+/* The coordinator's side of a commit: checked, encoded, appended to the offsets log. */
+static kafka_error commit(kafka_group *group, offsets_log *o, uint32_t member, uint32_t partition,
+                          int64_t offset)
 {
     kafka_msg *request = kafka_msg_new(KAFKA_COMMIT_REQUEST, 1);
     request->member_id = member;
@@ -69,7 +87,7 @@ static kafka_error commit(kafka_group *group, kafka_log *log, disk *d, uint32_t 
         uint64_t msg_ids[1];
         int32_t keys[1];
         uint32_t n = kafka_group_commit_records(group, request, msg_ids, keys);
-        int64_t base = kafka_log_append(log, d, msg_ids, keys, n, 64 * n, 0);
+        int64_t base = kafka_log_append(&o->log, &o->d, msg_ids, keys, n, 64 * n, 0);
         assert_true(base >= 0);
         kafka_group_commit_appended(group, request, base + n);
     }
@@ -77,15 +95,15 @@ static kafka_error commit(kafka_group *group, kafka_log *log, disk *d, uint32_t 
     return error;
 }
 
-/* The coordinator's side of a change: the group's snapshot appended to `log`. */
-static void snapshot(kafka_group *group, kafka_log *log, disk *d)
+/* The coordinator's side of a change: the group's snapshot appended to the offsets log. */
+static void snapshot(kafka_group *group, offsets_log *o)
 {
     static uint64_t msg_ids[KAFKA_GROUP_SNAPSHOT_RECORDS_MAX];
     static int32_t keys[KAFKA_GROUP_SNAPSHOT_RECORDS_MAX];
     assert_true(group->changed);
     uint32_t n = kafka_group_snapshot_records(group, msg_ids, keys);
     assert_false(group->changed);
-    assert_true(kafka_log_append(log, d, msg_ids, keys, n, 64 * n, 0) >= 0);
+    assert_true(kafka_log_append(&o->log, &o->d, msg_ids, keys, n, 64 * n, 0) >= 0);
 }
 
 static void partitions_move_only_after_release(void **state)
@@ -119,29 +137,26 @@ static void partitions_move_only_after_release(void **state)
 static void zombie_commit_fails_and_expiry_frees_partitions(void **state)
 {
     scn_scenario *scenario = make_scenario(2);
-    disk d;
-    make_disk(&d);
-    kafka_log log;
-    kafka_log_init(&log, &d);
+    offsets_log o;
+    offsets_log_open(&o);
     kafka_group group;
     kafka_group_init(&group, scenario, 0);
     kafka_msg_free(heartbeat(&group, 10, NULL, 0, 0));
-    assert_int_equal(commit(&group, &log, &d, 10, 1, 42), KAFKA_OK);
-    kafka_group_on_high_watermark(&group, log.end_offset);
+    assert_int_equal(commit(&group, &o, 10, 1, 42), KAFKA_OK);
+    kafka_group_on_high_watermark(&group, o.log.end_offset);
     assert_int_equal(group.committed_stable[1], 42);
     kafka_msg_free(heartbeat(&group, 20, NULL, 0, 2 * SECOND));
     /* Member 10 goes silent: evicted after its 10 s session timeout. */
     kafka_group_expire(&group, 11 * SECOND);
     assert_int_equal(group.member_count, 1);
-    assert_int_equal(commit(&group, &log, &d, 10, 1, 50), KAFKA_UNKNOWN_MEMBER);
+    assert_int_equal(commit(&group, &o, 10, 1, 50), KAFKA_UNKNOWN_MEMBER);
     kafka_msg *r = heartbeat(&group, 20, NULL, 0, 11 * SECOND);
     uint32_t owned[2];
     assert_int_equal(granted(r, owned), 2); /* the survivor gets everything, from 42 on p1 */
     assert_int_equal(r->parts[1].offset, 42);
     kafka_msg_free(r);
     kafka_group_free(&group);
-    kafka_log_free(&log);
-    disk_free(&d);
+    offsets_log_close(&o);
     free(scenario);
 }
 
@@ -150,23 +165,20 @@ static void zombie_commit_fails_and_expiry_frees_partitions(void **state)
 static void commit_visible_only_below_high_watermark(void **state)
 {
     scn_scenario *scenario = make_scenario(1);
-    disk d;
-    make_disk(&d);
-    kafka_log log;
-    kafka_log_init(&log, &d);
+    offsets_log o;
+    offsets_log_open(&o);
     kafka_group group;
     kafka_group_init(&group, scenario, 0);
     kafka_msg_free(heartbeat(&group, 10, NULL, 0, 0));
-    assert_int_equal(commit(&group, &log, &d, 10, 0, 7), KAFKA_OK);
-    assert_int_equal(commit(&group, &log, &d, 10, 0, 9), KAFKA_OK);
+    assert_int_equal(commit(&group, &o, 10, 0, 7), KAFKA_OK);
+    assert_int_equal(commit(&group, &o, 10, 0, 9), KAFKA_OK);
     assert_int_equal(group.committed_stable[0], -1);
     kafka_group_on_high_watermark(&group, 1); /* the first commit only */
     assert_int_equal(group.committed_stable[0], 7);
     kafka_group_on_high_watermark(&group, 2);
     assert_int_equal(group.committed_stable[0], 9);
     kafka_group_free(&group);
-    kafka_log_free(&log);
-    disk_free(&d);
+    offsets_log_close(&o);
     free(scenario);
 }
 
@@ -177,28 +189,26 @@ static void commit_visible_only_below_high_watermark(void **state)
 static void failover_restores_members_ownership_and_offsets(void **state)
 {
     scn_scenario *scenario = make_scenario(4);
-    disk d;
-    make_disk(&d);
-    kafka_log log;
-    kafka_log_init(&log, &d);
+    offsets_log o;
+    offsets_log_open(&o);
     kafka_group old;
     kafka_group_init(&old, scenario, 0);
     uint32_t all[4] = {0, 1, 2, 3}, keep[2] = {0, 1};
     kafka_msg_free(heartbeat(&old, 10, NULL, 0, 0));
-    snapshot(&old, &log, &d);
+    snapshot(&old, &o);
     kafka_msg_free(heartbeat(&old, 20, NULL, 0, 1));
-    snapshot(&old, &log, &d);
+    snapshot(&old, &o);
     kafka_msg_free(heartbeat(&old, 10, keep, 2, 2)); /* A hands 2 and 3 over */
-    snapshot(&old, &log, &d);
+    snapshot(&old, &o);
     kafka_msg_free(heartbeat(&old, 20, NULL, 0, 3)); /* B takes them */
-    snapshot(&old, &log, &d);
-    assert_int_equal(commit(&old, &log, &d, 10, 0, 100), KAFKA_OK);
-    assert_int_equal(commit(&old, &log, &d, 20, 3, 300), KAFKA_OK);
-    int64_t hw = log.end_offset;
-    assert_int_equal(commit(&old, &log, &d, 20, 3, 333), KAFKA_OK); /* not replicated yet */
+    snapshot(&old, &o);
+    assert_int_equal(commit(&old, &o, 10, 0, 100), KAFKA_OK);
+    assert_int_equal(commit(&old, &o, 20, 3, 300), KAFKA_OK);
+    int64_t hw = o.log.end_offset;
+    assert_int_equal(commit(&old, &o, 20, 3, 333), KAFKA_OK); /* not replicated yet */
     kafka_group loaded;
     kafka_group_init(&loaded, scenario, 0);
-    kafka_group_load(&loaded, &log, hw, 50 * SECOND);
+    kafka_group_load(&loaded, &o.log, hw, 50 * SECOND);
     assert_int_equal(loaded.member_count, 2);
     assert_int_equal(loaded.generation, old.generation);
     assert_int_equal(loaded.members[0].last_heartbeat_us, 50 * SECOND); /* fresh sessions */
@@ -216,7 +226,7 @@ static void failover_restores_members_ownership_and_offsets(void **state)
     assert_int_equal(r->parts[1].offset, 300);
     assert_false(loaded.changed);
     kafka_msg_free(r);
-    kafka_group_on_high_watermark(&loaded, log.end_offset);
+    kafka_group_on_high_watermark(&loaded, o.log.end_offset);
     assert_int_equal(loaded.committed_stable[3], 333);
     /* A's session restarted at the load: it expires 10 s later, not earlier */
     kafka_group_expire(&loaded, 59 * SECOND);
@@ -225,8 +235,7 @@ static void failover_restores_members_ownership_and_offsets(void **state)
     assert_int_equal(loaded.member_count, 1);
     kafka_group_free(&loaded);
     kafka_group_free(&old);
-    kafka_log_free(&log);
-    disk_free(&d);
+    offsets_log_close(&o);
     free(scenario);
 }
 
@@ -260,31 +269,28 @@ static void a_full_group_refuses_new_members(void **state)
 static void a_cut_snapshot_is_ignored(void **state)
 {
     scn_scenario *scenario = make_scenario(2);
-    disk d;
-    make_disk(&d);
-    kafka_log log;
-    kafka_log_init(&log, &d);
+    offsets_log o;
+    offsets_log_open(&o);
     kafka_group old;
     kafka_group_init(&old, scenario, 0);
     kafka_msg_free(heartbeat(&old, 10, NULL, 0, 0));
-    snapshot(&old, &log, &d);
+    snapshot(&old, &o);
     uint32_t generation = old.generation;
     kafka_msg_free(heartbeat(&old, 20, NULL, 0, 1)); /* B joins: a second snapshot ... */
     static uint64_t msg_ids[KAFKA_GROUP_SNAPSHOT_RECORDS_MAX];
     static int32_t keys[KAFKA_GROUP_SNAPSHOT_RECORDS_MAX];
     uint32_t n = kafka_group_snapshot_records(&old, msg_ids, keys);
     assert_true(n > 2);
-    assert_true(kafka_log_append(&log, &d, msg_ids, keys, 2, 128, 0) >= 0); /* ... cut */
+    assert_true(kafka_log_append(&o.log, &o.d, msg_ids, keys, 2, 128, 0) >= 0); /* ... cut */
     kafka_group loaded;
     kafka_group_init(&loaded, scenario, 0);
-    kafka_group_load(&loaded, &log, log.end_offset, 5 * SECOND);
+    kafka_group_load(&loaded, &o.log, o.log.end_offset, 5 * SECOND);
     assert_int_equal(loaded.generation, generation);
     assert_int_equal(loaded.member_count, 1);
     assert_int_equal(loaded.members[0].member_id, 10);
     kafka_group_free(&loaded);
     kafka_group_free(&old);
-    kafka_log_free(&log);
-    disk_free(&d);
+    offsets_log_close(&o);
     free(scenario);
 }
 
