@@ -57,48 +57,46 @@ static int64_t draw_key(wl_generator *gen)
     return -1;
 }
 
-/* The next arrival instant after `t` (exact, in µs, not rounded), honouring rate
- * changes: with a zero rate, skip to the next edge; Poisson draws restart at an edge
- * (memoryless, so this is exact for piecewise constant rates). Returns INFINITY when
- * there is none before the end. Instants are kept unrounded in long double (a 64-bit
- * mantissa: well under 1 ns of error after 1e9 arrivals over days), so the rate holds
- * exactly over a run whatever the gap (700000/s gives 700000 arrivals a second, not one
- * per µs), and no sum can overflow (a gap of 1e19 µs is compared, never added to an
- * int64). */
-static long double draw_arrival_after(wl_generator *gen, long double t)
+/* The next arrival instant after `t` (exact, not rounded), honouring rate changes: with
+ * a zero rate, skip to the next edge; Poisson draws restart at an edge (memoryless, so
+ * this is exact for piecewise constant rates). Returns `none` when there is none before
+ * the end. An instant is a whole microsecond plus a fraction in [0, 1): the fraction
+ * carries what a gap adds below a microsecond, so the rate holds exactly over a run
+ * whatever the gap (700000/s gives 700000 arrivals a second, not one per µs; each sum
+ * of fractions errs by about 1e-16 µs, 1e-7 µs after 1e9 arrivals), and no sum can
+ * overflow: a gap is compared with the time left before it is added, so a gap of 1e19 µs
+ * ends the schedule instead of wrapping an int64. Plain doubles, not long double: valgrind
+ * emulates x87 arithmetic at 64 bits, and the arrivals must be the same under it. */
+static wl_instant draw_arrival_after(wl_generator *gen, wl_instant t)
 {
-    const long double end = (long double)gen->end_us;
+    const wl_instant none = {INT64_MAX, 0};
     for (;;) {
-        if (t >= end) return INFINITY;
-        int64_t t_us = (int64_t)floorl(t); /* 0 <= t < end_us */
-        double rate = wl_rate_at(gen->rate, t_us);
-        int64_t edge = next_rate_edge(gen->rate, t_us);
+        BL_ASSERT(t.frac_us >= 0 && t.frac_us < 1);
+        if (t.us >= gen->end_us) return none;
+        double rate = wl_rate_at(gen->rate, t.us);
+        int64_t edge = next_rate_edge(gen->rate, t.us);
         if (rate <= 0) {
-            if (edge == INT64_MAX) return INFINITY;
-            t = (long double)edge;
+            if (edge == INT64_MAX) return none;
+            t = (wl_instant){edge, 0};
             continue;
         }
-        long double gap_us =
-            gen->arrival == SCN_ARRIVAL_POISSON
-                ? (long double)gsl_ran_exponential(gen->rng_arrivals, 1.0 / rate) * 1e6L
-                : 1e6L / (long double)rate;
-        long double next = t + gap_us;
-        if (gen->arrival == SCN_ARRIVAL_POISSON && edge != INT64_MAX && next > (long double)edge) {
-            t = (long double)edge;
+        double gap_us = gen->arrival == SCN_ARRIVAL_POISSON
+                            ? gsl_ran_exponential(gen->rng_arrivals, 1.0 / rate) * 1e6
+                            : 1e6 / rate;
+        if (gen->arrival == SCN_ARRIVAL_POISSON && edge != INT64_MAX &&
+            gap_us > (double)(edge - t.us) - t.frac_us) {
+            t = (wl_instant){edge, 0};
             continue;
         }
-        return next < end ? next : INFINITY;
+        if (gap_us >= (double)(gen->end_us - t.us) - t.frac_us) return none;
+        double whole_us = floor(gap_us); /* < end_us - t.us, so it fits an int64 */
+        wl_instant next = {t.us + (int64_t)whole_us, t.frac_us + (gap_us - whole_us)};
+        if (next.frac_us >= 1) {
+            next.us += 1;
+            next.frac_us -= 1;
+        }
+        return next.us < gen->end_us ? next : none;
     }
-}
-
-/* The intended send time of an arrival instant: the microsecond it falls in (the
- * clock's resolution; arrivals keep their order); INT64_MAX for none. */
-static int64_t arrival_us(long double instant)
-{
-    if (isinf(instant)) return INT64_MAX;
-    long double down = floorl(instant);
-    BL_ASSERT(down >= 0 && down < 9.2e18L);
-    return (int64_t)down;
 }
 
 /* The relations the scenario's schema checks, one property per assert. */
@@ -152,10 +150,11 @@ void wl_init(wl_generator *gen, const wl_options *options)
     }
     /* The first arrival: at 0 if the rate is positive there (constant arrivals), else
      * the first one drawn. */
-    gen->next_exact_us = gen->arrival != SCN_ARRIVAL_POISSON && wl_rate_at(gen->rate, 0) > 0
-                             ? 0
-                             : draw_arrival_after(gen, 0);
-    gen->next_us = arrival_us(gen->next_exact_us);
+    const wl_instant zero = {0, 0};
+    gen->next_exact = gen->arrival != SCN_ARRIVAL_POISSON && wl_rate_at(gen->rate, 0) > 0
+                          ? zero
+                          : draw_arrival_after(gen, zero);
+    gen->next_us = gen->next_exact.us; /* the microsecond it falls in, or INT64_MAX */
     gen->next_key = gen->next_us == INT64_MAX ? -1 : draw_key(gen);
 }
 
@@ -163,8 +162,8 @@ void wl_advance(wl_generator *gen)
 {
     BL_ASSERT(gen->next_us != INT64_MAX);
     int64_t previous_us = gen->next_us;
-    gen->next_exact_us = draw_arrival_after(gen, gen->next_exact_us);
-    gen->next_us = arrival_us(gen->next_exact_us);
+    gen->next_exact = draw_arrival_after(gen, gen->next_exact);
+    gen->next_us = gen->next_exact.us;
     BL_ASSERT(gen->next_us >= previous_us); /* intended times never go back */
     gen->next_key = gen->next_us == INT64_MAX ? -1 : draw_key(gen);
 }

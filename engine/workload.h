@@ -16,14 +16,20 @@
 
 #include "scenario.h"
 
+/* An exact instant: a whole microsecond and the fraction of one after it. */
+typedef struct wl_instant {
+    int64_t us;     /* INT64_MAX for none */
+    double frac_us; /* in [0, 1) */
+} wl_instant;
+
 typedef struct wl_generator {
     const scn_rate *rate;
     scn_arrival arrival;
     scn_keys keys;
-    int64_t end_us;            /* no arrivals at or after this time */
-    int64_t next_us;           /* the next intended send time, or INT64_MAX when done */
-    long double next_exact_us; /* its exact instant (next_us is its microsecond), or INF */
-    int64_t next_key;          /* its key, or -1 */
+    int64_t end_us;        /* no arrivals at or after this time */
+    int64_t next_us;       /* the next intended send time, or INT64_MAX when done */
+    wl_instant next_exact; /* its exact instant (next_us is its microsecond) */
+    int64_t next_key;      /* its key, or -1 */
     uint64_t sequential_next;
     gsl_rng *rng_arrivals;
     gsl_rng *rng_keys;

@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # What only the tests need: a browser for the report render test, validators for the
 # JUnit XML (xmllint) and the JSON Schemas (python3-jsonschema), GNU parallel for the
-# README's sharded sweep.
-./scripts/install_packages.sh chromium libxml2-utils python3-jsonschema parallel
+# README's sharded sweep, valgrind for the memcheck test.
+./scripts/install_packages.sh chromium libxml2-utils python3-jsonschema parallel valgrind
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)"
 ctest --test-dir build --output-on-failure -j"$(nproc)"

@@ -132,3 +132,13 @@ add_test(NAME claims.check-determinism
                  --out ${CMAKE_BINARY_DIR}/test-out/claims-determinism
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(claims.check-determinism PROPERTIES LABELS "scenario")
+
+# valgrind memcheck over a small scenario set (issue 16); not in the sanitizer build,
+# whose shadow memory valgrind cannot run.
+find_program(BL_VALGRIND valgrind)
+if(BL_VALGRIND AND NOT BL_SANITIZE)
+  add_test(NAME memcheck.valgrind
+           COMMAND ${CMAKE_SOURCE_DIR}/tests/valgrind.sh $<TARGET_FILE:brokerlab> ${CMAKE_BINARY_DIR}/test-out/valgrind
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(memcheck.valgrind PROPERTIES LABELS "scenario")
+endif()
