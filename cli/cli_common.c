@@ -10,6 +10,7 @@
 
 #include "../engine/bl_assert.h"
 #include "../models/family.h"
+#include "../models/world.h"
 #include "../reports/expect.h"
 #include "../engine/scenario_lint.h"
 #include "../engine/sim.h"
@@ -123,34 +124,6 @@ static void print_warning(void *user, const char *warning)
     fprintf(stderr, "%s\n", warning);
 }
 
-/* The engine simulates at most SIM_NODES_MAX processes: brokers, every producer and
- * consumer instance, the fault injector. Counted in 64 bits, entry by entry, so the
- * error points at the entry that crosses the limit. Returns 0, or -1 after saying so. */
-static int check_node_limit(const scn_scenario *scenario, const char *path)
-{
-    uint64_t nodes = 1 + (uint64_t)scenario->cluster.broker_count;
-    const scn_mark *at = &scenario->cluster.mark;
-    for (uint32_t i = 0; i < scenario->producer_count && nodes <= SIM_NODES_MAX; i++) {
-        nodes += scenario->producers[i].count;
-        at = &scenario->producers[i].mark;
-    }
-    for (uint32_t i = 0; i < scenario->consumer_count && nodes <= SIM_NODES_MAX; i++) {
-        nodes += scenario->consumers[i].count;
-        at = &scenario->consumers[i].mark;
-    }
-    if (nodes <= SIM_NODES_MAX)
-        nodes = 1 + (uint64_t)family_for(scenario->cluster.preset)->node_count(scenario);
-    if (nodes <= SIM_NODES_MAX) return 0;
-    fprintf(stderr,
-            "%s:%u:%u: the scenario needs %llu simulated processes here or more (brokers, "
-            "the family's control nodes, producer and consumer instances, the fault "
-            "injector), expected at most %u "
-            "(the engine's limit)\n",
-            path, (unsigned)at->line, (unsigned)at->column, (unsigned long long)nodes,
-            (unsigned)SIM_NODES_MAX);
-    return -1;
-}
-
 /* Loads and validates a scenario, printing its error or its warnings; with `strict` a
  * warning fails it too. */
 int cli_load_scenario(const char *path, bool builtin, bool strict, scn_scenario *scenario)
@@ -164,7 +137,10 @@ int cli_load_scenario(const char *path, bool builtin, bool strict, scn_scenario 
         fprintf(stderr, "%s\n", error);
         return rc;
     }
-    if (check_node_limit(scenario, builtin ? "<default>" : path) != 0) return BL_EXIT_BAD_INPUT;
+    if (world_check_node_limit(scenario, builtin ? "<default>" : path, error) != 0) {
+        fprintf(stderr, "%s\n", error);
+        return BL_EXIT_BAD_INPUT;
+    }
     uint32_t warnings = scn_lint(scenario, print_warning, NULL);
     warnings += expect_lint(scenario, print_warning, NULL);
     if (strict && warnings > 0) {

@@ -229,6 +229,18 @@ static int64_t get_signed(reader *r)
     return unzigzag(get_varint(r));
 }
 
+/* An intended time, written as how long before the record's time it was: in [0, t]'s
+ * neighbourhood only as far as int64 reaches (the JSONL reader takes 0..INT64_MAX). */
+static int64_t get_intended(reader *r, int64_t t_us)
+{
+    int64_t before_us = get_signed(r), intended_us;
+    if (__builtin_sub_overflow(t_us, before_us, &intended_us) || intended_us < 0) {
+        if (r->error == NULL) r->error = "intended time out of range";
+        return 0;
+    }
+    return intended_us;
+}
+
 static uint16_t get_name(reader *r, const hist_bin_state *state)
 {
     uint64_t index = get_bounded(r, HIST_NAMES_MAX - 1, "name index out of range");
@@ -236,6 +248,29 @@ static uint16_t get_name(reader *r, const hist_bin_state *state)
     return (uint16_t)index;
 }
 
+/* The length of the UTF-8 sequence at p (at most `left` bytes), or 0 if it is not one
+ * (overlong forms, surrogates and code points above U+10FFFF are not): a name must be
+ * text the JSONL can carry as it is. */
+static size_t utf8_sequence_length(const uint8_t *p, size_t left)
+{
+    uint8_t lead = p[0];
+    if (lead < 0x80) return 1;
+    size_t length = lead >= 0xc2 && lead <= 0xdf   ? 2
+                    : lead >= 0xe0 && lead <= 0xef ? 3
+                    : lead >= 0xf0 && lead <= 0xf4 ? 4
+                                                   : 0;
+    if (length == 0 || length > left) return 0;
+    for (size_t i = 1; i < length; i++)
+        if ((p[i] & 0xc0) != 0x80) return 0;
+    if (lead == 0xe0 && p[1] < 0xa0) return 0;  /* overlong */
+    if (lead == 0xed && p[1] >= 0xa0) return 0; /* a surrogate */
+    if (lead == 0xf0 && p[1] < 0x90) return 0;  /* overlong */
+    if (lead == 0xf4 && p[1] >= 0x90) return 0; /* above U+10FFFF */
+    return length;
+}
+
+/* A name as the JSONL reader takes one (history_json.c get_name): 1 byte or more, no
+ * control character, UTF-8. */
 static void read_name(reader *r, hist_bin_state *state, hist_names *names)
 {
     uint64_t index = get_bounded(r, HIST_NAMES_MAX - 1, "name index out of range");
@@ -245,11 +280,21 @@ static void read_name(reader *r, hist_bin_state *state, hist_names *names)
         r->error = "truncated";
         return;
     }
-    for (uint64_t i = 0; i < length; i++) {
+    if (length == 0) {
+        r->error = "empty name";
+        return;
+    }
+    for (uint64_t i = 0; i < length;) {
         if (r->p[i] < 0x20 || r->p[i] == 0x7f) {
             r->error = "control character in a name";
             return;
         }
+        size_t sequence = utf8_sequence_length(r->p + i, (size_t)(length - i));
+        if (sequence == 0) {
+            r->error = "a name is not UTF-8";
+            return;
+        }
+        i += sequence;
     }
     if (!hist_names_set(names, (uint32_t)index, (const char *)r->p, (size_t)length)) {
         r->error = "too many distinct long names";
@@ -304,7 +349,7 @@ static void read_fields(reader *r, hist_bin_state *state, hist_record *rec, uint
             rec->key = (int64_t)get_bounded(r, (uint64_t)INT64_MAX, "key out of range") - 1;
             rec->seq = (uint32_t)get_bounded(r, UINT32_MAX, "seq out of range");
             rec->topic = get_name(r, state);
-            rec->intended_t_us = rec->t_us - get_signed(r);
+            rec->intended_t_us = get_intended(r, rec->t_us);
             return;
         }
         if (rec->type == HIST_OK) {
@@ -339,7 +384,7 @@ static void read_fields(reader *r, hist_bin_state *state, hist_record *rec, uint
         return;
     case HIST_REQUEST:
         get_single_id(r, state, rec);
-        if (rec->type == HIST_INVOKE) rec->intended_t_us = rec->t_us - get_signed(r);
+        if (rec->type == HIST_INVOKE) rec->intended_t_us = get_intended(r, rec->t_us);
         return;
     case HIST_SUBSCRIBE:
         rec->group = get_name(r, state);

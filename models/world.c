@@ -76,3 +76,32 @@ int world_run(const scn_scenario *scenario, uint64_t seed, world_stats *stats,
     free(seeded);
     return rc;
 }
+
+/* The engine simulates at most SIM_NODES_MAX processes: brokers, every producer and
+ * consumer instance, the fault injector. Counted in 64 bits, entry by entry, so the
+ * error points at the entry that crosses the limit. */
+int world_check_node_limit(const scn_scenario *scenario, const char *path,
+                           char error[SCN_ERROR_LEN])
+{
+    uint64_t nodes = 1 + (uint64_t)scenario->cluster.broker_count;
+    const scn_mark *at = &scenario->cluster.mark;
+    for (uint32_t i = 0; i < scenario->producer_count && nodes <= SIM_NODES_MAX; i++) {
+        nodes += scenario->producers[i].count;
+        at = &scenario->producers[i].mark;
+    }
+    for (uint32_t i = 0; i < scenario->consumer_count && nodes <= SIM_NODES_MAX; i++) {
+        nodes += scenario->consumers[i].count;
+        at = &scenario->consumers[i].mark;
+    }
+    if (nodes <= SIM_NODES_MAX)
+        nodes = 1 + (uint64_t)family_for(scenario->cluster.preset)->node_count(scenario);
+    if (nodes <= SIM_NODES_MAX) return 0;
+    snprintf(error, SCN_ERROR_LEN,
+             "%s:%u:%u: the scenario needs %llu simulated processes here or more (brokers, "
+             "the family's control nodes, producer and consumer instances, the fault "
+             "injector), expected at most %u "
+             "(the engine's limit)",
+             path, (unsigned)at->line, (unsigned)at->column, (unsigned long long)nodes,
+             (unsigned)SIM_NODES_MAX);
+    return -1;
+}

@@ -22,6 +22,12 @@ typedef struct world_stats {
     bool interrupted;        /* sim_request_stop ended the run at sim_time_s: no results */
 } world_stats;
 
+/* 0 if the scenario's simulated processes (brokers, the family's control nodes, producer
+ * and consumer instances, the fault injector) fit the engine's SIM_NODES_MAX; else -1,
+ * with `PATH:LINE:COL: ...` at the entry that crosses it in error. */
+int world_check_node_limit(const scn_scenario *scenario, const char *path,
+                           char error[SCN_ERROR_LEN]);
+
 /* Runs the scenario with `seed` (overriding scenario->seed). Call once per process
  * (SimGrid initialises once). Returns 0, or -1 with the reason in error when the
  * platform file cannot be used (nothing was simulated), or SIM_STOPPED when

@@ -41,3 +41,6 @@ add_library(bl_models_planted STATIC ${BL_MODELS_SOURCES})
 target_link_libraries(bl_models_planted PUBLIC bl_kafka_planted)
 add_executable(brokerlab_planted ${BL_CLI_SOURCES})
 target_link_libraries(brokerlab_planted PRIVATE bl_models_planted bl_reports)
+
+# The libFuzzer harnesses and the replay of their corpora (issue 16).
+include(${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz.cmake)
