@@ -8,9 +8,16 @@
 #include "bl_assert.h"
 #include "rng.h"
 
-double wl_rate_at(const scn_rate *rate, int64_t t_us)
+/* The rate at t_us, and how it changes per microsecond until the next edge: a ramp's
+ * slope, else 0 (within a spike or between ramps the rate is constant). */
+static double rate_and_slope(const scn_rate *rate, int64_t t_us, double *slope_per_us)
 {
-    for (uint32_t i = 0; i < rate->spike_count; i++) {
+    *slope_per_us = 0;
+    uint32_t spike_count = rate->spike_count;
+#ifdef BROKERLAB_MUTANT_SPIKES_IGNORED
+    spike_count = 0; /* mutant (scripts/mutants.sh): no spike applies */
+#endif
+    for (uint32_t i = 0; i < spike_count; i++) {
         const scn_spike *spike = &rate->spikes[i];
         if (t_us >= spike->at_us && t_us < spike->at_us + spike->for_us) return spike->rate_per_s;
     }
@@ -23,9 +30,16 @@ double wl_rate_at(const scn_rate *rate, int64_t t_us)
             continue;
         }
         double progress = (double)(t_us - ramp->at_us) / (double)ramp->for_us;
+        *slope_per_us = (ramp->to_per_s - base) / (double)ramp->for_us;
         return base + (ramp->to_per_s - base) * progress;
     }
     return base;
+}
+
+double wl_rate_at(const scn_rate *rate, int64_t t_us)
+{
+    double slope_per_us;
+    return rate_and_slope(rate, t_us, &slope_per_us);
 }
 
 /* The earliest time >= t_us at which the rate changes (a spike or ramp edge). */
@@ -45,6 +59,38 @@ static int64_t next_rate_edge(const scn_rate *rate, int64_t t_us)
     return edge;
 }
 
+static int compare_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+double wl_expected_count(const scn_rate *rate, int64_t end_us)
+{
+    BL_ASSERT(end_us > 0);
+    int64_t edges[2 + 2 * (SCN_SPIKES_MAX + SCN_RAMPS_MAX)];
+    uint32_t count = 0;
+    edges[count++] = 0;
+    edges[count++] = end_us;
+    for (int64_t t = next_rate_edge(rate, 0); t < end_us; t = next_rate_edge(rate, t)) {
+        BL_ASSERT(count < sizeof edges / sizeof edges[0]);
+        edges[count++] = t;
+    }
+    qsort(edges, count, sizeof edges[0], compare_i64);
+    /* Between two edges the rate is constant or linear (a ramp): the integral there is
+     * the length times the rate at the middle. */
+    double messages = 0;
+    for (uint32_t i = 0; i + 1 < count; i++) {
+        int64_t from_us = edges[i], to_us = edges[i + 1];
+        if (to_us <= from_us) continue;
+        double slope_per_us, length_us = (double)(to_us - from_us);
+        double rate_per_s = rate_and_slope(rate, from_us, &slope_per_us);
+        messages += (rate_per_s + slope_per_us * length_us / 2) * length_us / 1e6;
+    }
+    BL_ASSERT(messages >= 0);
+    return messages;
+}
+
 static int64_t draw_key(wl_generator *gen)
 {
     switch (gen->keys.kind) {
@@ -57,46 +103,71 @@ static int64_t draw_key(wl_generator *gen)
     return -1;
 }
 
-/* The next arrival instant after `t` (exact, not rounded), honouring rate changes: with
- * a zero rate, skip to the next edge; Poisson draws restart at an edge (memoryless, so
- * this is exact for piecewise constant rates). Returns `none` when there is none before
- * the end. An instant is a whole microsecond plus a fraction in [0, 1): the fraction
- * carries what a gap adds below a microsecond, so the rate holds exactly over a run
- * whatever the gap (700000/s gives 700000 arrivals a second, not one per µs; each sum
- * of fractions errs by about 1e-16 µs, 1e-7 µs after 1e9 arrivals), and no sum can
- * overflow: a gap is compared with the time left before it is added, so a gap of 1e19 µs
- * ends the schedule instead of wrapping an int64. Plain doubles, not long double: valgrind
- * emulates x87 arithmetic at 64 bits, and the arrivals must be the same under it. */
-static wl_instant draw_arrival_after(wl_generator *gen, wl_instant t)
+/* Adds `gap_us` (>= 0, less than what is left of the int64 range after t) to an instant. */
+static wl_instant instant_add(wl_instant t, double gap_us)
+{
+    double whole_us = floor(gap_us);
+    wl_instant next = {t.us + (int64_t)whole_us, t.frac_us + (gap_us - whole_us)};
+    if (next.frac_us >= 1) {
+        next.us += 1;
+        next.frac_us -= 1;
+    }
+    return next;
+}
+
+/* The next arrival instant after `t` (exact, not rounded): where the rate's integral
+ * from t reaches `need` messages, or `none` when it does not before the end. Constant
+ * arrivals need 1 message each, Poisson ones a unit exponential draw: both are the time
+ * change of a unit-rate process by the integral of the rate (exact for any schedule, and
+ * for Poisson the exact non-homogeneous process), so a schedule's edges carry what was
+ * accumulated towards the next arrival: a spike after a 100 s gap at 0.01/s starts at
+ * once instead of after the gap. The integral is exact per piece: constant (base,
+ * spike) or linear (ramp; the crossing is the root of a quadratic, in its stable form).
+ * An instant is a whole microsecond plus a fraction in [0, 1): the fraction carries
+ * what a gap adds below a microsecond, so the rate holds exactly over a run whatever
+ * the gap (700000/s gives 700000 arrivals a second, not one per µs; each sum of fractions
+ * errs by about 1e-16 µs, 1e-7 µs after 1e9 arrivals), and no sum can overflow: a gap is
+ * added only when it ends inside the piece, so a gap of 1e19 µs ends the schedule
+ * instead of wrapping an int64. Plain doubles, not long double: valgrind emulates x87
+ * arithmetic at 64 bits, and the arrivals must be the same under it. */
+static wl_instant draw_arrival_after(const wl_generator *gen, wl_instant t, double need)
 {
     const wl_instant none = {INT64_MAX, 0};
+    if (need < 1e-300) need = 1e-300; /* a draw of exactly 0 */
     for (;;) {
-        BL_ASSERT(t.frac_us >= 0 && t.frac_us < 1);
+        BL_ASSERT(t.frac_us >= 0 && t.frac_us < 1 && need > 0);
         if (t.us >= gen->end_us) return none;
-        double rate = wl_rate_at(gen->rate, t.us);
+        double slope_per_us; /* of the rate in messages/s */
+        double rate_per_s =
+            rate_and_slope(gen->rate, t.us, &slope_per_us) + slope_per_us * t.frac_us;
+        if (rate_per_s < 0) rate_per_s = 0;
         int64_t edge = next_rate_edge(gen->rate, t.us);
-        if (rate <= 0) {
-            if (edge == INT64_MAX) return none;
+        int64_t stop = edge < gen->end_us ? edge : gen->end_us;
+        double span_us = (double)(stop - t.us) - t.frac_us;
+        double messages = (rate_per_s * span_us + 0.5 * slope_per_us * span_us * span_us) / 1e6;
+        if (messages < need) { /* not in this piece: carry the rest to the next one */
+            if (stop == gen->end_us) return none;
+            need -= messages;
             t = (wl_instant){edge, 0};
             continue;
         }
-        double gap_us = gen->arrival == SCN_ARRIVAL_POISSON
-                            ? gsl_ran_exponential(gen->rng_arrivals, 1.0 / rate) * 1e6
-                            : 1e6 / rate;
-        if (gen->arrival == SCN_ARRIVAL_POISSON && edge != INT64_MAX &&
-            gap_us > (double)(edge - t.us) - t.frac_us) {
-            t = (wl_instant){edge, 0};
-            continue;
-        }
-        if (gap_us >= (double)(gen->end_us - t.us) - t.frac_us) return none;
-        double whole_us = floor(gap_us); /* < end_us - t.us, so it fits an int64 */
-        wl_instant next = {t.us + (int64_t)whole_us, t.frac_us + (gap_us - whole_us)};
-        if (next.frac_us >= 1) {
-            next.us += 1;
-            next.frac_us -= 1;
-        }
+        double need_us = need * 1e6; /* in (messages/s) x µs */
+        double gap_us =
+            slope_per_us == 0
+                ? need_us / rate_per_s
+                : 2 * need_us /
+                      (rate_per_s +
+                       sqrt(fmax(0, rate_per_s * rate_per_s + 2 * slope_per_us * need_us)));
+        if (!(gap_us < span_us)) gap_us = span_us; /* rounding: it ends the piece */
+        wl_instant next = instant_add(t, gap_us);
         return next.us < gen->end_us ? next : none;
     }
+}
+
+/* What the next arrival needs: one message, or a unit exponential draw for Poisson. */
+static double draw_need(wl_generator *gen)
+{
+    return gen->arrival == SCN_ARRIVAL_POISSON ? gsl_ran_exponential(gen->rng_arrivals, 1.0) : 1.0;
 }
 
 /* The relations the scenario's schema checks, one property per assert. */
@@ -153,7 +224,7 @@ void wl_init(wl_generator *gen, const wl_options *options)
     const wl_instant zero = {0, 0};
     gen->next_exact = gen->arrival != SCN_ARRIVAL_POISSON && wl_rate_at(gen->rate, 0) > 0
                           ? zero
-                          : draw_arrival_after(gen, zero);
+                          : draw_arrival_after(gen, zero, draw_need(gen));
     gen->next_us = gen->next_exact.us; /* the microsecond it falls in, or INT64_MAX */
     gen->next_key = gen->next_us == INT64_MAX ? -1 : draw_key(gen);
 }
@@ -162,7 +233,7 @@ void wl_advance(wl_generator *gen)
 {
     BL_ASSERT(gen->next_us != INT64_MAX);
     int64_t previous_us = gen->next_us;
-    gen->next_exact = draw_arrival_after(gen, gen->next_exact);
+    gen->next_exact = draw_arrival_after(gen, gen->next_exact, draw_need(gen));
     gen->next_us = gen->next_exact.us;
     BL_ASSERT(gen->next_us >= previous_us); /* intended times never go back */
     gen->next_key = gen->next_us == INT64_MAX ? -1 : draw_key(gen);

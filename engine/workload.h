@@ -51,6 +51,9 @@ void wl_init(wl_generator *gen, const wl_options *options);
 void wl_free(wl_generator *gen);
 /* The rate in messages per second at time t. */
 double wl_rate_at(const scn_rate *rate, int64_t t_us);
+/* The messages the schedule asks for in [0, end_us): the integral of its rate (what a
+ * generator's count approaches; the memory estimate's input). */
+double wl_expected_count(const scn_rate *rate, int64_t end_us);
 /* Consumes the current arrival and draws the next one. */
 void wl_advance(wl_generator *gen);
 

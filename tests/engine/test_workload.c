@@ -156,6 +156,73 @@ static void tiny_rates_send_what_the_rate_says(void **state)
     wl_free(&gen);
 }
 
+/* A rate across the format's whole range, 0/s..1e9/s, log-uniform (and 0 at times). */
+static double draw_rate(gsl_rng *rng)
+{
+    return gsl_rng_uniform(rng) < 0.1 ? 0 : pow(10, -3 + 12 * gsl_rng_uniform(rng));
+}
+
+/* The time and rates class (issue 16): schedules drawn across the documented ranges
+ * (rates 0..1e9/s, durations 1 µs..30 d, up to 32 spikes and 32 ramps anywhere), both
+ * arrival kinds. The count matches the rate's integral: constant arrivals within 1 (and
+ * 1e-9 of it, the sum of fractions), Poisson within 6 standard deviations; the clock
+ * never goes back, and the microsecond of every arrival is before the end. Durations
+ * are cut so a schedule asks for at most 2e5 messages (the test's cost, not a limit). */
+static void counts_match_the_rate_integral(void **state)
+{
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 16);
+    for (uint32_t round = 0; round < 400; round++) {
+        scn_producer producer = make_producer(draw_rate(rng));
+        scn_rate *rate = &producer.rate;
+        int64_t end_us = 1 + (int64_t)pow(10, 12.4 * gsl_rng_uniform(rng)); /* up to ~30 d */
+        rate->spike_count = gsl_rng_uniform_int(rng, 4) == 0 ? gsl_rng_uniform_int(rng, 33) : 0;
+        for (uint32_t i = 0; i < rate->spike_count; i++) {
+            int64_t at_us = (int64_t)(gsl_rng_uniform(rng) * (double)end_us);
+            int64_t for_us = 1 + (int64_t)(gsl_rng_uniform(rng) * (double)end_us);
+            rate->spikes[i] = (scn_spike){at_us, for_us, draw_rate(rng)};
+        }
+        rate->ramp_count = gsl_rng_uniform_int(rng, 3) == 0 ? gsl_rng_uniform_int(rng, 33) : 0;
+        int64_t from_us = 0;
+        for (uint32_t i = 0; i < rate->ramp_count; i++) { /* disjoint, in order */
+            int64_t at_us = from_us + (int64_t)(gsl_rng_uniform(rng) * (double)end_us / 32);
+            int64_t for_us = 1 + (int64_t)(gsl_rng_uniform(rng) * (double)end_us / 32);
+            rate->ramps[i] = (scn_ramp){at_us, for_us, draw_rate(rng)};
+            from_us = at_us + for_us;
+        }
+        /* the test's cost: scale the whole schedule's time down until it asks for 2e5 */
+        while (wl_expected_count(rate, end_us) > 2e5 && end_us > 1) end_us /= 2;
+        double expected = wl_expected_count(rate, end_us);
+        if (expected > 2e5) continue; /* 1e9/s in its first µs: nothing to scale */
+        scn_arrival arrival = round % 2 ? SCN_ARRIVAL_POISSON : SCN_ARRIVAL_CONSTANT;
+        wl_generator gen;
+        wl_init(&gen, &(wl_options){.rate = rate,
+                                    .arrival = arrival,
+                                    .keys = producer.keys,
+                                    .end_us = end_us,
+                                    .seed = round,
+                                    .stream_name = "property"});
+        uint64_t n = 0;
+        int64_t previous_us = 0;
+        while (gen.next_us != INT64_MAX) {
+            assert_true(gen.next_us >= previous_us && gen.next_us < end_us);
+            previous_us = gen.next_us;
+            n++;
+            wl_advance(&gen);
+        }
+        wl_free(&gen);
+        /* constant: arrivals where the integral reaches 0 (if the rate is positive at 0),
+         * 1, 2, ...: floor or floor + 1 of the integral */
+        double tolerance =
+            arrival == SCN_ARRIVAL_CONSTANT ? 1 + 1e-9 * expected : 6 * sqrt(expected) + 1;
+        if (fabs((double)n - expected) > tolerance)
+            fail_msg("round %u (%s): %llu arrivals for an integral of %.3f over %lld us", round,
+                     arrival == SCN_ARRIVAL_CONSTANT ? "constant" : "poisson",
+                     (unsigned long long)n, expected, (long long)end_us);
+    }
+    gsl_rng_free(rng);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -164,6 +231,7 @@ int main(void)
         cmocka_unit_test(poisson_is_deterministic_and_has_the_right_mean),
         cmocka_unit_test(constant_rates_are_exact_at_any_gap),
         cmocka_unit_test(tiny_rates_send_what_the_rate_says),
+        cmocka_unit_test(counts_match_the_rate_integral),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
