@@ -96,6 +96,9 @@ int64_t disk_fsync_start(disk *d, disk_file *file, int64_t now_us)
 
 void disk_fsync_done(disk *d, disk_file *file, uint64_t upto_bytes)
 {
+#ifdef BROKERLAB_MUTANT_FAKE_FSYNC
+    return; /* mutant (scripts/mutants.sh): the fsync is reported done, nothing was written */
+#endif
     make_durable(d, file, upto_bytes);
 }
 
@@ -123,6 +126,9 @@ void disk_writeback(disk *d, int64_t now_us)
 
 void disk_power_loss(disk *d)
 {
+#ifdef BROKERLAB_MUTANT_POWER_LOSS_KEEPS_PAGE_CACHE
+    return; /* mutant: a power loss keeps what was in the page cache */
+#endif
     for (uint32_t i = 0; i < d->file_count; i++) {
         disk_file *file = d->files[i];
         uint64_t lost = file->size_bytes - file->durable_bytes;

@@ -123,6 +123,9 @@ static bool rule_matches(const net_rule *rule, uint32_t src, uint32_t dst)
  * cut that matches counts it (each one alone would have dropped it). */
 static bool is_cut(uint32_t src, uint32_t dst)
 {
+#ifdef BROKERLAB_MUTANT_CUT_IGNORED
+    return false; /* mutant (scripts/mutants.sh): a network partition cuts nothing */
+#endif
     if (g_net.active_rule_count == 0) return false;
     bool cut = false;
     for (uint32_t i = 0; i < NET_RULES_MAX; i++) {

@@ -310,12 +310,21 @@ void sim_start_node(sim_node *node)
     node->ops->on_start(node);
 }
 
+/* The most events one activation may run: far above any model's burst (a broker takes
+ * at most one request per connection and a few timers per instant), so reaching it means
+ * a model re-schedules at the same instant forever, a loop the clock would never leave
+ * (nor a signal interrupt, which is looked at between activations). */
+#define SIM_ACTIVATION_EVENTS_MAX (1u << 24)
+
 /* Runs every event due at `now_us`; packets pass the network's delivery check first.
  * Returns how many reached the model. */
 static uint32_t run_due_events(sim_node *node, int64_t now_us)
 {
-    uint32_t handled = 0;
+    uint32_t handled = 0, popped = 0;
     while (node->events.count > 0 && node->events.items[0].t_us <= now_us) {
+        BL_ASSERTF(++popped <= SIM_ACTIVATION_EVENTS_MAX,
+                   "%s: %u events at %lld us without the clock advancing (a model loop)",
+                   node->name, SIM_ACTIVATION_EVENTS_MAX, (long long)now_us);
         sim_event ev = heap_pop(&node->events);
         BL_ASSERT(ev.t_us == now_us);
         if (ev.kind == SIM_EVENT_PACKET && !net_accept_delivery(node, &ev)) continue;

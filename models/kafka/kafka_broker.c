@@ -37,6 +37,7 @@
 /* Long-polling fetches one broker holds: each consumer and each follower's fetcher
  * keeps at most one per broker (the scenario's node limit is 2,048). */
 #define KAFKA_PARKED_FETCHES_MAX 4096
+_Static_assert(KAFKA_PARKED_FETCHES_MAX >= SIM_NODES_MAX, "every node's one parked fetch fits");
 
 /* A flush-policy fsync; the produce request that triggered it (produce_id, 0 = none)
  * answers only once it completed. */
@@ -180,6 +181,9 @@ static bool delayed_try_complete(kafka_broker *broker, delayed_produce *delayed,
                                   effective_min_isr(broker, p)
                               ? KAFKA_OK
                               : KAFKA_NOT_ENOUGH_REPLICAS_AFTER_APPEND;
+#ifdef BROKERLAB_MUTANT_NO_MIN_INSYNC
+            part->error = KAFKA_OK;
+#endif
             BL_ASSERT(part->error != KAFKA_OK || p->hw >= delayed->required[i]);
         } else if (expired) {
             part->error = KAFKA_REQUEST_TIMED_OUT;
@@ -235,16 +239,29 @@ static void handle_produce(kafka_broker *broker, kafka_msg *request, uint32_t so
         int64_t base = -1;
         uint16_t error = KAFKA_NOT_LEADER;
         required[i] = -1;
-        if (p != NULL && acks_all && isr_size(p) < effective_min_isr(broker, p)) {
+        bool enough_isr = p == NULL || !acks_all || isr_size(p) >= effective_min_isr(broker, p);
+#ifdef BROKERLAB_MUTANT_NO_MIN_INSYNC
+        enough_isr = true; /* mutant (scripts/mutants.sh): min.insync.replicas not enforced */
+#endif
+        if (!enough_isr) {
             error = KAFKA_NOT_ENOUGH_REPLICAS; /* Partition.appendRecordsToLeader: not appended */
         } else if (p != NULL) {
             bool flush = false;
+#ifdef BROKERLAB_MUTANT_ACK_BEFORE_APPEND
+            /* mutant: the answer is made as if the records were appended; they are not */
+            base = p->log.end_offset;
+            acks_all = false;
+#else
             base = broker_append(broker, p, part->msg_ids, part->keys, part->count,
                                  part->record_size_bytes, (int32_t)p->state->leader_epoch, &flush);
+#endif
             error = base < 0 ? KAFKA_STORAGE_ERROR : KAFKA_OK;
             if (flush)
                 fsync_partition = broker_partition_index(broker, part->topic, part->partition);
             if (base >= 0) broker_maybe_increment_hw(broker, p);
+#ifdef BROKERLAB_MUTANT_ACKS_ALL_LEADER_ONLY
+            acks_all = false; /* mutant: acks=all answered once the leader has appended */
+#endif
             if (base >= 0 && acks_all && response != NULL) { /* DelayedProduce */
                 required[i] = base + part->count;
                 open_parts++;
@@ -291,6 +308,9 @@ static void handle_produce(kafka_broker *broker, kafka_msg *request, uint32_t so
  * the ISR has (UnifiedLog.read with FetchIsolation LOG_END or HIGH_WATERMARK). */
 static int64_t fetch_upper(const kafka_msg *request, const kafka_partition *p)
 {
+#ifdef BROKERLAB_MUTANT_DELIVER_ABOVE_HW
+    return p->log.end_offset; /* mutant: consumers read what the ISR does not have yet */
+#endif
     return request->from_follower ? p->log.end_offset : p->hw;
 }
 
@@ -600,6 +620,9 @@ static void on_isr_expiration(kafka_broker *broker)
         if (p == NULL || broker_led(broker, p->topic, p->partition) == NULL || p->alter_pending)
             continue;
         uint32_t out = kafka_partition_out_of_sync(p, p->state->isr_brokers, now_us, lag_us);
+#ifdef BROKERLAB_MUTANT_NO_ISR_SHRINK
+        out = 0; /* mutant: a follower that stopped fetching stays in the ISR */
+#endif
         if (out != 0) kafka_lifecycle_propose_isr(broker, p, p->state->isr_brokers & ~out);
     }
     kafka_lifecycle_retry_alters(broker);

@@ -142,7 +142,11 @@ static void apply_partition(kafka_broker *broker, kafka_partition *p,
     p->alter_pending = false; /* makeFollower */
     if (p->topic == kafka_metadata_offsets_topic(&broker->image))
         kafka_coordinator_on_resign(broker, p);
-    if (!broker->cluster->options.leader_epochs && p->hw < p->log.end_offset) {
+    bool hw_truncation = !broker->cluster->options.leader_epochs;
+#ifdef BROKERLAB_MUTANT_HW_TRUNCATION_WITH_EPOCHS
+    hw_truncation = true; /* mutant: leader-epoch truncation skipped, the pre-KIP-101 rule */
+#endif
+    if (hw_truncation && p->hw < p->log.end_offset) {
         /* before KIP-101: a new follower truncates to its high watermark */
         kafka_log_truncate(&p->log, &broker->disk, p->hw);
         kafka_epoch_truncate_from_end(&p->epochs, p->log.end_offset);

@@ -245,6 +245,9 @@ static void commit_owned(kafka_consumer *consumer, int64_t only)
         if (consumer->options.commit == KAFKA_COMMIT_AFTER_PROCESSING) {
             dispatched_settle(part, now_us);
             offset = dispatched_count(part) > 0 ? dispatched_at(part, 0)->offset : part->position;
+#ifdef BROKERLAB_MUTANT_COMMIT_BEFORE_PROCESSING
+            offset = part->position; /* mutant: commits what was polled, processed or not */
+#endif
         }
         if (offset < 0 || offset <= part->committed_sent) continue;
         partitions[count] = p;
@@ -276,6 +279,9 @@ static uint32_t pick_worker(kafka_consumer *consumer, int32_t key)
         return key >= 0 ? kafka_partition_for_key(key, workers)
                         : consumer->round_robin_next++ % workers;
     uint32_t best = 0;
+#ifdef BROKERLAB_MUTANT_THREAD_POOL_IN_ORDER
+    workers = 1; /* mutant: the pool's records run one after another, in order */
+#endif
     for (uint32_t w = 1; w < workers; w++)
         if (consumer->worker_free_us[w] < consumer->worker_free_us[best]) best = w;
     return best;
@@ -556,6 +562,9 @@ static void on_fetch_response(kafka_consumer *consumer, const kafka_msg *respons
  * positions; before them (leader_epochs: false) only OFFSET_OUT_OF_RANGE resets. */
 static bool validates_positions(const kafka_consumer *consumer)
 {
+#ifdef BROKERLAB_MUTANT_NO_POSITION_VALIDATION
+    return false; /* mutant: no KIP-320 validation after a leader change */
+#endif
     return consumer->cluster->options.leader_epochs;
 }
 
@@ -866,8 +875,11 @@ static void consumer_on_stop(sim_node *node, bool power_loss)
         kafka_owned *part = &consumer->partitions[p];
         for (uint32_t i = 0; i < dispatched_count(part); i++) {
             kafka_dispatched *record = dispatched_at(part, i);
-            if (record->done_us > now_us && record->inserted)
-                dedup_store_remove(consumer->dedup, record->msg_id);
+            bool cut_short = record->done_us > now_us && record->inserted;
+#ifdef BROKERLAB_MUTANT_DEDUP_KEEPS_CUT_SHORT
+            cut_short = false; /* mutant (scripts/mutants.sh): its id stays in the store */
+#endif
+            if (cut_short) dedup_store_remove(consumer->dedup, record->msg_id);
         }
         owned_clear(part);
     }

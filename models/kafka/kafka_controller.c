@@ -48,6 +48,9 @@ uint16_t kafka_controller_elect(const kafka_partition_state *state, uint32_t isr
                                 uint32_t active_brokers, bool unclean, uint32_t *isr_out)
 {
     *isr_out = isr;
+#ifdef BROKERLAB_MUTANT_UNCLEAN_ALWAYS
+    unclean = true; /* mutant: unclean.leader.election.enable ignored */
+#endif
     uint32_t acceptable = isr & active_brokers;
     if (state->leader != KAFKA_NO_LEADER && (acceptable >> state->leader & 1u) != 0)
         return state->leader;
@@ -255,6 +258,9 @@ static void on_balance_check(kafka_controller *controller)
 
 static void on_stale_check(kafka_controller *controller)
 {
+#ifdef BROKERLAB_MUTANT_SESSION_NEVER_EXPIRES
+    return; /* mutant (scripts/mutants.sh): a silent broker keeps its session */
+#endif
     int64_t now_us = sim_now_us();
     for (uint32_t b = 0; b < controller->cluster->broker_count; b++) {
         const kafka_broker_registration *reg = &controller->brokers[b];

@@ -47,7 +47,9 @@ void kafka_coordinator_on_lead(kafka_broker *broker, kafka_partition *p)
         kafka_group *group = calloc(1, sizeof *group);
         BL_ASSERT(group != NULL);
         kafka_group_init(group, broker->cluster->scenario, (uint16_t)g);
+#ifndef BROKERLAB_MUTANT_COORDINATOR_FORGETS_OFFSETS /* mutant: the log is not replayed */
         kafka_group_load(group, &p->log, p->hw, sim_now_us());
+#endif
         broker->groups[g] = group;
     }
 }

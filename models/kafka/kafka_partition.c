@@ -63,7 +63,11 @@ bool kafka_partition_maybe_increment_hw(kafka_partition *p, uint32_t isr_brokers
                                         uint32_t effective_min_isr, uint32_t eligible_brokers,
                                         int64_t now_us, int64_t lag_max_us)
 {
-    if ((uint32_t)__builtin_popcount(isr_brokers) < effective_min_isr) return false; /* K2 */
+    bool under_min_isr = (uint32_t)__builtin_popcount(isr_brokers) < effective_min_isr;
+#ifdef BROKERLAB_MUTANT_NO_MIN_INSYNC
+    under_min_isr = false; /* mutant (scripts/mutants.sh): min.insync.replicas not enforced */
+#endif
+    if (under_min_isr) return false; /* K2 */
     int64_t new_hw = p->log.end_offset;
     uint32_t leader = p->state->leader;
     for (uint32_t r = 0; r < p->state->replica_count; r++) {
@@ -74,6 +78,9 @@ bool kafka_partition_maybe_increment_hw(kafka_partition *p, uint32_t isr_brokers
         bool would_join = (eligible_brokers >> broker & 1u) != 0 &&
                           kafka_partition_caught_up(p, r, now_us, lag_max_us);
         int64_t leo = f->leo < 0 ? 0 : f->leo; /* unknown counts as nothing yet */
+#ifdef BROKERLAB_MUTANT_HW_IGNORES_FOLLOWERS
+        leo = new_hw; /* mutant: the high watermark follows the leader's log end alone */
+#endif
         if (leo < new_hw && (in_isr || would_join)) new_hw = leo;
     }
     if (new_hw <= p->hw) return false;

@@ -228,6 +228,9 @@ static uint32_t append_message(kafka_producer *producer, uint64_t msg_id, int32_
     uint32_t partitions = partition_count(producer);
     uint32_t partition =
         key >= 0 ? kafka_partition_for_key(key, partitions) : keyless_partition(producer);
+#ifdef BROKERLAB_MUTANT_KEY_IGNORED
+    partition = keyless_partition(producer); /* mutant: keyed records placed as keyless */
+#endif
     kafka_part_queue *queue = &producer->queues[partition];
     if (queue->open == NULL) queue->open = batch_new(producer, partition, intended_us);
     batch_add(queue->open, msg_id, key);
@@ -346,6 +349,9 @@ static void fail_or_retry(kafka_producer *producer, kafka_batch *batch, bool may
     batch->attempts++;
     bool expired = now_us >= batch->created_us + options->delivery_timeout_us;
     bool exhausted = options->retries != KAFKA_RETRIES_MAX && batch->attempts > options->retries;
+#ifdef BROKERLAB_MUTANT_NO_PRODUCER_RETRY
+    exhausted = true; /* mutant: a retriable error ends the batch */
+#endif
     if (expired || exhausted) {
         complete_batch(producer, batch, batch->maybe_written ? HIST_INFO : HIST_FAIL, -1);
         return;
