@@ -18,6 +18,7 @@
 #include "../engine/platform.h"
 #include "../engine/scenario.h"
 #include "../engine/sim.h"
+#include "../engine/units.h"
 #include "../models/family.h"
 #include "../models/world.h"
 #include "../reports/check.h"
@@ -26,6 +27,7 @@
 #include "../reports/report_doc.h"
 #include "cli_common.h"
 #include "determinism_check.h"
+#include "memory_estimate.h"
 
 static const char usage_main[] =
     "usage: brokerlab COMMAND [ARGS]\n"
@@ -57,6 +59,7 @@ static const char usage_main[] =
 static const char usage_run[] =
     "usage: brokerlab run (SCENARIO | --default) [--seed N] [--out DIR] [--history FORMAT]\n"
     "                     [--strict] [--check-determinism] [--format text|json|md] [--quiet]\n"
+    "                     [--max-memory SIZE]\n"
     "\n"
     "Simulates the scenario with its seed (or N), checks the client history and prints a\n"
     "summary. Writes DIR/results.json and the history (DIR defaults to\n"
@@ -73,6 +76,8 @@ static const char usage_run[] =
     "--format chooses what stdout gets: the summary as text (the default) or Markdown, or\n"
     "results.json itself (json); --quiet prints nothing there. On a terminal a long run\n"
     "shows its progress on stderr (simulated time, speed, ETA).\n"
+    "A scenario whose estimated peak memory is above SIZE (default: the machine's memory)\n"
+    "is refused before it runs (exit 2), with the estimate.\n"
     "Exit 0 if every expectation held, 1 if one failed (the replay command is printed),\n"
     "2 on bad input, 3 on an internal error.\n";
 
@@ -141,10 +146,11 @@ typedef struct run_options {
     uint64_t seed;
     const char *out_dir;
     hist_format history_format;
-    bool strict;            /* --strict: a warning refuses the run */
-    bool check_determinism; /* --check-determinism: two runs of the seed first, compared */
-    bool quiet;             /* --quiet: nothing on stdout, no progress line */
-    run_format format;      /* --format: the summary as text, results.json, or Markdown */
+    bool strict;               /* --strict: a warning refuses the run */
+    bool check_determinism;    /* --check-determinism: two runs of the seed first, compared */
+    bool quiet;                /* --quiet: nothing on stdout, no progress line */
+    run_format format;         /* --format: the summary as text, results.json, or Markdown */
+    uint64_t max_memory_bytes; /* --max-memory: 0 = the machine's memory */
 } run_options;
 
 static const struct {
@@ -164,7 +170,7 @@ static int parse_run_options(int argc, char **argv, run_options *options)
     memset(options, 0, sizeof *options);
     static const char *const once[] = {"--default", "--strict", "--check-determinism",
                                        "--seed",    "--out",    "--history",
-                                       "--quiet",   "--format"};
+                                       "--quiet",   "--format", "--max-memory"};
     int repeated = cli_repeated_option(argc, argv, once, sizeof once / sizeof once[0]);
     if (repeated >= 0) return cli_usage_errorf(usage_run, "%s given twice", once[repeated]);
     for (int i = 0; i < argc; i++) {
@@ -191,6 +197,13 @@ static int parse_run_options(int argc, char **argv, run_options *options)
             if (i + 1 >= argc || !cli_parse_u64(argv[++i], &options->seed))
                 return cli_usage_error("--seed needs an unsigned integer", usage_run);
             options->seed_given = true;
+        } else if (strcmp(argv[i], "--max-memory") == 0) {
+            char why[UNITS_WHY_LEN];
+            if (i + 1 >= argc ||
+                !units_parse_size_bytes(argv[++i], &options->max_memory_bytes, why) ||
+                options->max_memory_bytes == 0)
+                return cli_usage_error("--max-memory needs a size above 0B (16GiB, 512MiB)",
+                                       usage_run);
         } else if (strcmp(argv[i], "--out") == 0) {
             if (i + 1 >= argc) return cli_usage_error("--out needs a directory", usage_run);
             options->out_dir = argv[++i];
@@ -334,7 +347,11 @@ static int cmd_run(int argc, char **argv)
     if (rc != 0) return rc;
     scn_scenario *scenario = malloc(sizeof *scenario);
     BL_ASSERT(scenario != NULL);
-    if (cli_load_scenario(options.path, options.builtin, options.strict, scenario) != 0) {
+    if (cli_load_scenario(options.path, options.builtin, options.strict, scenario) != 0 ||
+        memory_check(scenario, options.builtin ? "<default>" : options.path,
+                     options.max_memory_bytes > 0 ? options.max_memory_bytes
+                                                  : memory_machine_bytes(),
+                     options.max_memory_bytes > 0 ? "given" : "the machine's memory") != 0) {
         free(scenario);
         return BL_EXIT_BAD_INPUT;
     }

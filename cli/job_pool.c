@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../engine/bl_assert.h"
+#include "memory_estimate.h"
 
 static volatile sig_atomic_t g_interrupted;
 
@@ -37,9 +38,11 @@ static double now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static pid_t launch(const pool_job *job)
+/* Launches one job; a `run` gets --max-memory `memory_share` (its share of the machine:
+ * the runs at once must fit together), unless that is NULL (the machine's is unknown). */
+static pid_t launch(const pool_job *job, const char *memory_share)
 {
-    const char *argv[JOB_ARGS_MAX + 2];
+    const char *argv[JOB_ARGS_MAX + 4];
     argv[0] = "brokerlab";
     uint32_t n = 0;
     while (n < JOB_ARGS_MAX && job->args[n] != NULL) {
@@ -47,6 +50,10 @@ static pid_t launch(const pool_job *job)
         n++;
     }
     BL_ASSERTF(job->args[n] == NULL || n < JOB_ARGS_MAX, "a job has too many arguments");
+    if (memory_share != NULL && n > 0 && strcmp(job->args[0], "run") == 0) {
+        argv[++n] = "--max-memory";
+        argv[++n] = memory_share;
+    }
     argv[n + 1] = NULL;
     fflush(stdout);
     fflush(stderr);
@@ -96,6 +103,11 @@ static void show_progress(const pool_options *options, bool tty, uint32_t done, 
 bool pool_run(pool_job *jobs, uint32_t job_count, const pool_options *options)
 {
     BL_ASSERT(options->workers >= 1);
+    char share_text[32];
+    uint64_t machine_bytes = memory_machine_bytes();
+    snprintf(share_text, sizeof share_text, "%lluB",
+             (unsigned long long)(machine_bytes / options->workers));
+    const char *memory_share = machine_bytes == UINT64_MAX ? NULL : share_text;
     pid_t *pids = calloc(job_count + 1, sizeof *pids);
     double *started = calloc(job_count + 1, sizeof *started);
     BL_ASSERT(pids != NULL && started != NULL);
@@ -120,7 +132,7 @@ bool pool_run(pool_job *jobs, uint32_t job_count, const pool_options *options)
     while (running > 0 || (next < job_count && !g_interrupted)) {
         if (!g_interrupted && next < job_count && running < options->workers) {
             started[next] = now_s();
-            pids[next] = launch(&jobs[next]);
+            pids[next] = launch(&jobs[next], memory_share);
             if (pids[next] < 0) {
                 fprintf(stderr, "brokerlab: cannot start a run: %s\n", strerror(errno));
                 g_interrupted = 1;

@@ -14,6 +14,8 @@
 #include "units.h"
 #include "vec.h"
 
+/* One network rule per network fault, every fault at once at worst. */
+_Static_assert(NET_RULES_MAX >= SCN_FAULTS_MAX, "every network fault's rule fits");
 #define FAULT_TARGETS_MAX SIM_NODES_MAX
 /* A growing text (a target's selectors, a network fault's node lists): bounded by the
  * node count (history target) or by the scenario's selectors. */

@@ -10,9 +10,17 @@
 #include "history_binary.h"
 #include "history_output.h"
 #include "ring.h"
+#include "scenario.h"
 #include "vec.h"
 
-#define HIST_STREAMS_MAX        65536
+/* The most streams: stream 0, two per producer instance (sends, requests) and one per
+ * consumer worker. The format bounds them (SCN_* in scenario.h), so no valid scenario
+ * reaches the limit; the array is allocated whole, its untouched pages cost nothing. */
+#define HIST_STREAMS_MAX        (1u << 19)
+_Static_assert(1u + 2u * SCN_PRODUCERS_MAX * SCN_INSTANCES_MAX +
+                       (uint64_t)SCN_GROUPS_MAX * SCN_INSTANCES_MAX * SCN_WORKERS_MAX <=
+                   HIST_STREAMS_MAX,
+               "every stream a valid scenario opens fits");
 #define HIST_PENDING_FLUSH      4096
 /* The most records one stream holds. A stream holds what its node wrote ahead of now (a
  * producer: the sends its buffer memory admitted; a consumer worker: the records handed

@@ -43,6 +43,10 @@ typedef struct broker_family {
     /* The durability settings of `scenario` as the family resolves them, every default
      * applied (scn_setting): writes at most max rows to out, returns how many. */
     uint32_t (*durability)(const scn_scenario *scenario, scn_setting *out, uint32_t max);
+    /* The bytes its brokers would hold for `messages_per_topic[t]` messages sent to
+     * each topic over the run (the memory estimate, cli/memory_estimate.c): what they
+     * retain, per replica. */
+    double (*retained_bytes)(const scn_scenario *scenario, const double *messages_per_topic);
     /* Message ids handed out so far (the run's statistics). */
     uint64_t (*messages)(const void *run);
     /* Frees the run state, after sim_shutdown dropped every pending event. */

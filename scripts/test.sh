@@ -13,3 +13,7 @@ ctest --test-dir build --output-on-failure -j"$(nproc)"
 cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DBL_SANITIZE=ON >/dev/null
 cmake --build build-sanitize -j"$(nproc)"
 ctest --test-dir build-sanitize --output-on-failure -j"$(nproc)"
+# Each libFuzzer harness for a minute (clang, ASan+UBSan, in build-fuzz/), then every
+# mutant broker against the scenarios (build-mutant/): issue 16's checks.
+./scripts/fuzz.sh 60
+./scripts/mutants.sh

@@ -54,6 +54,26 @@ foreach(scenario_name isr-min-insync-1 isr-min-insync-2 controller-crash coordin
   set_tests_properties(scenario.${scenario_name} PROPERTIES LABELS "scenario")
 endforeach()
 
+# Power loss of a replica that fsyncs every message: nothing acknowledged is lost (the
+# scenario that catches the FAKE_FSYNC mutant, scripts/mutants.sh).
+add_test(NAME scenario.fsync-every-message
+         COMMAND $<TARGET_FILE:brokerlab> run ${CMAKE_SOURCE_DIR}/tests/scenarios/fsync-every-message.yaml
+                 --out ${CMAKE_BINARY_DIR}/test-out/fsync-every-message)
+set_tests_properties(scenario.fsync-every-message PROPERTIES LABELS "scenario")
+
+# The idempotent consumer killed mid-processing: the interrupted record is applied when
+# it comes again, the others are skipped (the DEDUP_KEEPS_CUT_SHORT mutant's scenario).
+add_test(NAME scenario.dedup-kill-mid-processing
+         COMMAND $<TARGET_FILE:brokerlab> run ${CMAKE_SOURCE_DIR}/tests/scenarios/dedup-kill-mid-processing.yaml
+                 --out ${CMAKE_BINARY_DIR}/test-out/dedup-kill-mid-processing)
+set_tests_properties(scenario.dedup-kill-mid-processing PROPERTIES LABELS "scenario")
+
+# Every engine limit at the limit and one past it (docs/scenario-format.md, Limits).
+add_test(NAME cli.limits
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/limits.sh $<TARGET_FILE:brokerlab> ${CMAKE_BINARY_DIR}/test-out/limits
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli.limits PROPERTIES LABELS "scenario")
+
 # A run without network latency whose consumer never waits (issue 16, defect 5): it ends.
 add_test(NAME scenario.zero-latency
          COMMAND $<TARGET_FILE:brokerlab> run ${CMAKE_SOURCE_DIR}/tests/scenarios/zero-latency.yaml

@@ -382,6 +382,36 @@ static uint32_t kafka_durability(const scn_scenario *scenario, scn_setting *rows
     return out.count;
 }
 
+/* A retained record costs its id and key in each replica's log arrays (kafka_log.h),
+ * which grow by doubling: twice that at worst. Time retention keeps the share of the
+ * run it spans; size retention (per partition) at most what fits of the smallest
+ * message sent to the topic. */
+static double kafka_retained_bytes(const scn_scenario *scenario, const double *messages_per_topic)
+{
+    const double record_bytes = 2.0 * (sizeof(uint64_t) + sizeof(int32_t));
+    double bytes = 0;
+    for (uint32_t t = 0; t < scenario->topic_count; t++) {
+        kafka_topic_options options = kafka_topic_options_of(&scenario->topics[t]);
+        double records = messages_per_topic[t];
+        int64_t run_us = scenario->duration_us + scenario->drain_us;
+        if (options.retention_us > 0 && options.retention_us < run_us)
+            records *= (double)options.retention_us / (double)run_us;
+        uint64_t smallest_bytes = UINT64_MAX;
+        for (uint32_t i = 0; i < scenario->producer_count; i++)
+            if (scenario->producers[i].topic_index == t &&
+                scenario->producers[i].message_size_bytes < smallest_bytes)
+                smallest_bytes = scenario->producers[i].message_size_bytes;
+        if (options.retention_bytes > 0 && smallest_bytes != UINT64_MAX) {
+            double fit = (double)options.retention_bytes /
+                         (double)(smallest_bytes + KAFKA_RECORD_OVERHEAD_BYTES) *
+                         scenario->topics[t].partition_count;
+            if (fit < records) records = fit;
+        }
+        bytes += records * options.replication_factor * record_bytes;
+    }
+    return bytes;
+}
+
 static uint64_t kafka_messages(const void *state)
 {
     const kafka_run *run = state;
@@ -413,6 +443,7 @@ const broker_family kafka_family = {
     .stall_held = kafka_stall_held,
     .describe_stop = kafka_describe_stop,
     .durability = kafka_durability,
+    .retained_bytes = kafka_retained_bytes,
     .messages = kafka_messages,
     .free = kafka_free,
 };
