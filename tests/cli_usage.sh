@@ -204,5 +204,23 @@ code=$?
 expect_message "interrupted run" "^brokerlab: interrupted at simulated time [0-9.]*s; nothing written"
 [ "$(md5sum < "$out.int/results.json")" = "$before" ] && [ -z "$(ls "$out.int" | grep -v '^results.json$')" ] &&
   passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL an interrupted run changed its directory: $(ls "$out.int")"; }
+# kill -9 mid-run (defect 13): the previous run's results.json and history stay as they
+# were, and the results.json still describes the history beside it (its hash).
+rm -rf "$out.kill" && mkdir -p "$out.kill"
+"$brokerlab" run scenarios/claims/c26-kafka-thread-pool-reorders.yaml --out "$out.kill" --history jsonl >/dev/null 2>&1
+before=$(md5sum "$out.kill/results.json" "$out.kill/history.jsonl")
+"$brokerlab" run scenarios/bench/reference.yaml --out "$out.kill" --history jsonl >/dev/null 2>&1 &
+pid=$!
+sleep 1
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null || true
+[ "$(md5sum "$out.kill/results.json" "$out.kill/history.jsonl")" = "$before" ] &&
+  grep -q "\"history_sha256\": \"$(sha256sum < "$out.kill/history.jsonl" | cut -c1-64)\"" "$out.kill/results.json" &&
+  passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL kill -9 mid-run changed the previous outputs"; }
+# An output directory that cannot be created (its parent is a file; as root, permissions
+# would not stop it): exit 2, the path and the reason, nothing written elsewhere.
+: >"$out.not-a-dir"
+expect_code 2 "unwritable output directory" "$brokerlab" run --default --out "$out.not-a-dir/run" --history none
+expect_message "unwritable output directory" "cannot create $out.not-a-dir/run: Not a directory"
 echo "cli usage: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
