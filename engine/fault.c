@@ -140,8 +140,27 @@ static uint32_t resolve(const scn_selector *sel, sim_node **out)
     return n;
 }
 
+/* Adds to nodes[0..n) the node each one shares its process with (sim_node.same_process:
+ * a controller in a broker's JVM dies, restarts and is cut off with it), each once;
+ * returns the new count. */
+static uint32_t with_same_process(sim_node **nodes, uint32_t n)
+{
+    uint32_t count = n;
+    for (uint32_t i = 0; i < n; i++) {
+        sim_node *other = nodes[i]->same_process;
+        if (other == NULL) continue;
+        bool listed = false;
+        for (uint32_t j = 0; j < count && !listed; j++) listed = nodes[j] == other;
+        if (listed) continue;
+        BL_ASSERT(count < FAULT_TARGETS_MAX);
+        nodes[count++] = other;
+    }
+    return count;
+}
+
 /* The nodes of one side, each once (`[brokers, broker(0)]` names broker/0 once), in the
- * order the selectors name them: at most the node count. */
+ * order the selectors name them, with the nodes in their processes: at most the node
+ * count. */
 static uint32_t resolve_set(const scn_node_set *set, uint32_t *ids)
 {
     static sim_node *nodes[FAULT_TARGETS_MAX];
@@ -150,7 +169,7 @@ static uint32_t resolve_set(const scn_node_set *set, uint32_t *ids)
     memset(seen, 0, sim_node_count());
     uint32_t count = 0;
     for (uint32_t s = 0; s < set->count; s++) {
-        uint32_t n = resolve(&set->selectors[s], nodes);
+        uint32_t n = with_same_process(nodes, resolve(&set->selectors[s], nodes));
         for (uint32_t i = 0; i < n; i++) {
             uint32_t id = nodes[i]->id;
             if (seen[id]) continue;
@@ -630,7 +649,8 @@ static void apply_fault(uint32_t index)
     case SCN_FAULT_CRASH:
     case SCN_FAULT_KILL9:
     case SCN_FAULT_RESTART:
-        apply_process_fault(fault, index, targets, resolve(&fault->target, targets));
+        apply_process_fault(fault, index, targets,
+                            with_same_process(targets, resolve(&fault->target, targets)));
         return;
     case SCN_FAULT_PARTITION:
     case SCN_FAULT_LOSSY_LINK:

@@ -229,6 +229,15 @@ void net_send(sim_node *src, sim_node *dst, uint32_t size_bytes, void *payload)
     BL_ASSERT(src->process_up);
     ensure_tables();
     int64_t now_us = sim_now_us();
+    if (src->same_process == dst) { /* within one process: no network, no network fault */
+        uint32_t *connected =
+            &g_net.connected_incarnation[(size_t)src->id * g_net.node_count + dst->id];
+        if (*connected == 0) *connected = dst->incarnation;
+        uint64_t token = ((uint64_t)*connected << 32) | src->incarnation;
+        sim_schedule(dst, connection_arrival_us(src->id, dst->id, now_us + 1), SIM_EVENT_PACKET,
+                     src->id, token, payload);
+        return;
+    }
     int64_t latency_us = sim_route_latency_us(src, dst);
     if (is_cut(src->id, dst->id)) {
         dst->ops->free_data(SIM_EVENT_PACKET, payload);
@@ -267,7 +276,7 @@ bool net_accept_delivery(sim_node *dst, const sim_event *ev)
     BL_ASSERT(ev->kind == SIM_EVENT_PACKET);
     sim_node *src = sim_node_by_id(ev->arg);
     uint32_t incarnation = (uint32_t)(ev->token >> 32);
-    bool cut = is_cut(src->id, dst->id);
+    bool cut = src->same_process != dst && is_cut(src->id, dst->id);
     if (!cut && dst->process_up && incarnation == dst->incarnation) {
         /* Replies travel back on the connection the request came in on. */
         g_net.connected_incarnation[(size_t)dst->id * g_net.node_count + src->id] =

@@ -385,6 +385,13 @@ void sim_set_progress_hook(sim_progress_hook hook, void *ctx)
     g_progress_ctx = ctx;
 }
 
+void sim_set_same_process(sim_node *a, sim_node *b)
+{
+    BL_ASSERT(a != b && a->same_process == NULL && b->same_process == NULL && !g_sim.running);
+    a->same_process = b;
+    b->same_process = a;
+}
+
 int sim_run(char error[SIM_ERROR_LEN])
 {
     BL_ASSERT(g_sim.node_count == g_sim.config.node_count);
@@ -392,6 +399,12 @@ int sim_run(char error[SIM_ERROR_LEN])
     static void *hosts[SIM_NODES_MAX];
     for (uint32_t i = 0; i < g_sim.node_count; i++) names[i] = g_sim.nodes[i]->name;
     if (g_sim.config.platform_file != NULL) {
+        /* a node in another's process sits on the host named after that one (the one
+         * built first: the broker) */
+        for (uint32_t i = 0; i < g_sim.node_count; i++) {
+            const sim_node *other = g_sim.nodes[i]->same_process;
+            if (other != NULL && other->id < i) names[i] = other->name;
+        }
         size_t pairs = (size_t)g_sim.node_count * g_sim.node_count;
         g_sim.route_latency_us = malloc(pairs * sizeof *g_sim.route_latency_us);
         g_sim.route_bandwidth = malloc(pairs * sizeof *g_sim.route_bandwidth);

@@ -102,6 +102,12 @@ struct sim_node {
     uint32_t ready_index; /* place in the scheduler's heap; UINT32_MAX = none */
     void *sg_host;        /* sg_host_t: where the node sits in the platform */
     uint64_t wakes;       /* activations of this node */
+    /* Another node run inside the same OS process, or NULL (KRaft's combined mode: a
+     * controller in a broker's JVM, process.roles=broker,controller). A process or host
+     * fault and a network fault on one hit both (fault.c); their messages to each other
+     * stay in the process, past any network fault (net.c); on a platform file it sits
+     * on the other's host. Set both ways with sim_set_same_process before sim_run. */
+    struct sim_node *same_process;
 };
 
 /* The simulation: call in this order. */
@@ -123,6 +129,8 @@ typedef struct sim_config {
 void sim_init(const sim_config *config);
 sim_node *sim_add_node(const char *name, sim_role role, const sim_node_ops *ops, void *model);
 sim_node *sim_node_by_id(uint32_t id);
+/* Declares that a and b run in one process (sim_node.same_process), before sim_run. */
+void sim_set_same_process(sim_node *a, sim_node *b);
 uint32_t sim_node_count(void);
 /* Builds the platform and runs until config.end_us; the on_start of every node is
  * called at time 0. Returns 0, or -1 with the reason in error if the platform file

@@ -76,6 +76,9 @@ static void *kafka_build(const scn_scenario *scenario)
             run->consumers[k++] = kafka_consumer_create(cluster, i, n, &run->dedup[i]);
     /* last, so that the brokers and clients keep their node ids */
     run->controller = kafka_controller_create(cluster);
+    if (cluster->options.controller_broker >= 0) /* KRaft combined mode */
+        sim_set_same_process(run->controller->node,
+                             run->brokers[cluster->options.controller_broker]->node);
     return run;
 }
 

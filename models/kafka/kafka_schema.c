@@ -31,6 +31,29 @@ static const scn_field kafka_flush_fields[] = {
 };
 static const scn_schema kafka_flush_schema = SCN_SCHEMA(kafka_flush_fields, NULL);
 
+/* controller: dedicated | broker(N): where the KRaft controller runs (KRaftConfigs
+ * process.roles). N is checked against the broker count with the mapping. */
+static bool kafka_controller_placement_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
+{
+    int32_t *broker = target;
+    const char *text = scn_scalar_get(ctx, node, "dedicated or broker(N)");
+    if (text == NULL) return false;
+    if (strcmp(text, "dedicated") == 0) {
+        *broker = -1;
+        return true;
+    }
+    unsigned index = 0;
+    int used = 0;
+    if (sscanf(text, "broker(%3u)%n", &index, &used) == 1 && used > 0 &&
+        (size_t)used == strlen(text) && text[7] >= '0' && text[7] <= '9' &&
+        (text[7] != '0' || text[8] == ')') && index < SCN_BROKERS_MAX) {
+        *broker = (int32_t)index;
+        return true;
+    }
+    return scn_fail(ctx, node, "%s: bad controller '%s', expected dedicated or broker(N)",
+                    ctx->where, text);
+}
+
 /* Replication defaults: ReplicationConfigs (Kafka 4.0). */
 static const scn_field kafka_cluster_fields[] = {
     {.key = "flush", .type = SCN_T_MAP, .offset = 0, .schema = &kafka_flush_schema},
@@ -55,6 +78,9 @@ static const scn_field kafka_cluster_fields[] = {
     SCN_DURATION_FIELD("leader_imbalance_check_interval", kafka_cluster_options,
                        leader_imbalance_check_interval_us, 1, "300s"),
     {SCN_AT("leader_epochs", SCN_T_BOOL, kafka_cluster_options, leader_epochs), .def = "true"},
+    {SCN_AT("controller", SCN_T_CUSTOM, kafka_cluster_options, controller_broker),
+     .parse = kafka_controller_placement_parse, .desc = "dedicated or broker(N)",
+     .def = "dedicated"},
 };
 /* broker.heartbeat.interval.ms < broker.session.timeout.ms (KafkaConfig refuses the
  * config otherwise). */
@@ -62,6 +88,15 @@ static bool kafka_cluster_check(scn_ctx *ctx, const scn_seen *seen, void *base)
 {
     static const char *const keys[] = {"broker_heartbeat_interval", "broker_session_timeout", NULL};
     const kafka_cluster_options *cluster = base;
+    uint32_t brokers = ctx->out->cluster.broker_count;
+    yaml_node_t *controller = scn_seen_value(seen, "controller");
+    if (cluster->controller_broker >= (int32_t)brokers && controller != NULL) {
+        return scn_fail(ctx, controller,
+                        "%s.controller: broker(%d) is not one of the %u broker%s, expected "
+                        "dedicated or broker(0..%u)",
+                        ctx->where, (int)cluster->controller_broker, (unsigned)brokers,
+                        brokers == 1 ? "" : "s", (unsigned)brokers - 1);
+    }
     if (cluster->broker_heartbeat_interval_us < cluster->broker_session_timeout_us) return true;
     char interval[32], session[32];
     return scn_fail(
