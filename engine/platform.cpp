@@ -66,7 +66,7 @@ extern "C" int platform_load(const char *file, uint32_t host_count, const char *
     for (uint32_t a = 0; a < host_count; a++) {
         for (uint32_t b = 0; b < host_count; b++) {
             size_t at = static_cast<size_t>(a) * host_count + b;
-            if (a == b) {
+            if (a == b || hosts_out[a] == hosts_out[b]) { /* one host (sim_node.same_process) */
                 latency_us[at] = 0;
                 bandwidth_bytes_per_s[at] = UINT64_MAX;
                 continue;

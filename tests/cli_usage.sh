@@ -70,6 +70,11 @@ grep -v 'consumer/sink/0' tests/scenarios/two-racks.xml > "$out.platform/no-cons
 sed 's/two-racks.xml/no-consumer.xml/' tests/scenarios/platform-file.yaml > "$out.platform/no-consumer.yaml"
 expect_code 2 "platform file without a node's host" "$brokerlab" run "$out.platform/no-consumer.yaml" --out "$out.platform/no-consumer"
 expect_message "platform file without a node's host" "has no host named 'consumer/sink/0'"
+# A platform file and a controller in broker 0's process: it sits on broker/0's host
+# (no host of its own needed, no route between the two).
+sed 's/^cluster:$/cluster:\n  controller: broker(0)/' tests/scenarios/platform-file.yaml > "$out.platform/combined.yaml"
+cp tests/scenarios/two-racks.xml "$out.platform/"
+expect_code 0 "platform file with a combined controller" "$brokerlab" run "$out.platform/combined.yaml" --out "$out.platform/combined" --history none
 # A history file on a full device (a link to /dev/full): the writer thread's failure is
 # reported, exit 2, and no results.json claims a history that is not there.
 if [ -w /dev/full ]; then
