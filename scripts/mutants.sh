@@ -26,6 +26,7 @@ mutants=(
   COORDINATOR_FORGETS_OFFSETS coordinator-crash          "a new group coordinator does not replay __consumer_offsets"
   COMMIT_BEFORE_PROCESSING    c21-kafka-buffer-autocommit-loss "commit-after-processing commits what was polled"
   DEDUP_KEEPS_CUT_SHORT       dedup-kill-mid-processing   "the idempotent consumer keeps the id of a record a kill cut short"
+  POLL_TIMEOUT_IGNORED        max-poll-interval-exceeded "a member whose poll is late stays in its group"
   THREAD_POOL_IN_ORDER        c26-kafka-thread-pool-reorders "a consumer's worker pool runs its records one after another"
   NO_PRODUCER_RETRY           c23-kafka-zero-loss        "a retriable produce error ends the batch"
   KEY_IGNORED                 c13-kafka-no-replication-unavailable  "keyed records are placed as keyless ones"

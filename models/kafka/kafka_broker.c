@@ -679,6 +679,9 @@ static void broker_on_event(sim_node *node, const sim_event *ev)
             kafka_coordinator_handle_heartbeat(broker, msg, ev->arg);
             return;
         case KAFKA_COMMIT_REQUEST: kafka_coordinator_handle_commit(broker, msg, ev->arg); return;
+        case KAFKA_LEAVE_GROUP_REQUEST:
+            kafka_coordinator_handle_leave(broker, msg, ev->arg);
+            return;
         case KAFKA_OFFSETS_FOR_LEADER_EPOCH_REQUEST:
             handle_offsets_for_leader_epoch(broker, msg, ev->arg);
             kafka_msg_free(msg);

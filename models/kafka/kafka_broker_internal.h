@@ -83,6 +83,7 @@ void kafka_coordinator_stop(kafka_broker *broker);
 void kafka_coordinator_on_high_watermark(kafka_broker *broker, kafka_partition *p);
 void kafka_coordinator_handle_heartbeat(kafka_broker *broker, kafka_msg *request, uint32_t source);
 void kafka_coordinator_handle_commit(kafka_broker *broker, kafka_msg *request, uint32_t source);
+void kafka_coordinator_handle_leave(kafka_broker *broker, kafka_msg *request, uint32_t source);
 /* Session expiry and answer timeouts; returns the earliest next deadline. */
 int64_t kafka_coordinator_expire(kafka_broker *broker, int64_t now_us);
 

@@ -35,7 +35,8 @@
 enum {
     CONSUMER_TIMER_POLL = SIM_EVENT_MODEL_BASE,
     CONSUMER_TIMER_HEARTBEAT,
-    CONSUMER_TIMER_METADATA, /* a metadata refresh is due */
+    CONSUMER_TIMER_METADATA,     /* a metadata refresh is due */
+    CONSUMER_TIMER_POLL_TIMEOUT, /* max_poll_interval since the last poll */
 };
 
 /* ---- per-partition rings ---- */
@@ -395,12 +396,17 @@ static void schedule_poll(kafka_consumer *consumer, int64_t at_us)
     sim_schedule(consumer->node, at_us, CONSUMER_TIMER_POLL, 0, consumer->node->incarnation, NULL);
 }
 
+static void rejoin_group(kafka_consumer *consumer);
+
 static void on_poll(kafka_consumer *consumer)
 {
     const scn_consumer *config = consumer->config;
     const kafka_consumer_options *options = &consumer->options;
     int64_t now_us = sim_now_us();
     consumer->poll_scheduled = false;
+    if (consumer->member_state == KAFKA_MEMBER_LEFT) rejoin_group(consumer);
+    sim_timer_set(consumer->node, &consumer->poll_timer, now_us + options->max_poll_interval_us,
+                  CONSUMER_TIMER_POLL_TIMEOUT);
     /* Records whose processing is over matter to nothing any more (not to a kill, not to
      * the buffer): forget them in every commit mode, so the ring holds only what is in
      * the workers' hands. */
@@ -698,16 +704,19 @@ static void abandon_requests(kafka_consumer *consumer, uint32_t connection, int6
 static void member_become(kafka_consumer *consumer, kafka_member_state to)
 {
     kafka_member_state from = consumer->member_state;
-    bool allowed = to == KAFKA_MEMBER_STOPPED ||
-                   (to == KAFKA_MEMBER_JOINING && from == KAFKA_MEMBER_STOPPED) ||
-                   ((to == KAFKA_MEMBER_STABLE || to == KAFKA_MEMBER_REVOKING) &&
-                    from != KAFKA_MEMBER_STOPPED);
+    bool allowed =
+        to == KAFKA_MEMBER_STOPPED ||
+        (to == KAFKA_MEMBER_JOINING &&
+         (from == KAFKA_MEMBER_STOPPED || from == KAFKA_MEMBER_LEFT)) ||
+        ((to == KAFKA_MEMBER_STABLE || to == KAFKA_MEMBER_REVOKING || to == KAFKA_MEMBER_LEFT) &&
+         from != KAFKA_MEMBER_STOPPED && from != KAFKA_MEMBER_LEFT);
     BL_ASSERTF(allowed, "%s: member state %d -> %d", consumer->node->name, (int)from, (int)to);
     consumer->member_state = to;
 }
 
 static void send_heartbeat(kafka_consumer *consumer)
 {
+    if (consumer->member_state == KAFKA_MEMBER_LEFT) return; /* not a member until it polls */
     uint32_t coordinator = coordinator_index(consumer);
     if (coordinator == KAFKA_NO_LEADER) return; /* the next one, once it is found */
     uint32_t owned = 0;
@@ -734,10 +743,12 @@ static bool in_response(const kafka_msg *response, uint32_t partition)
 static void on_heartbeat_response(kafka_consumer *consumer, const kafka_msg *response)
 {
     BL_ASSERT(consumer->member_state != KAFKA_MEMBER_STOPPED);
-    BL_ASSERTF(response->member_id == consumer->member_id,
+    if (consumer->member_state == KAFKA_MEMBER_LEFT) return; /* sent before it left */
+    BL_ASSERTF(response->member_id == consumer->member_id || consumer->rejoins > 0,
                "%s: heartbeat answer for member %u, it is %u", consumer->node->name,
                response->member_id, consumer->member_id);
-    if (response->error != KAFKA_OK) { /* nothing granted or revoked */
+    if (response->member_id != consumer->member_id) return; /* to the member before it left */
+    if (response->error != KAFKA_OK) {                      /* nothing granted or revoked */
         if (response->error == KAFKA_NOT_COORDINATOR)
             kafka_client_metadata_want_update(&consumer->coordinator);
         return;
@@ -768,6 +779,61 @@ static void on_heartbeat_response(kafka_consumer *consumer, const kafka_msg *res
     if (released) send_heartbeat(consumer);
 }
 
+/* A member's id: one per process start (the node and its incarnation), and a new one at
+ * each join after a poll timeout (the classic protocol resets the member id on leave). */
+static uint32_t new_member_id(const kafka_consumer *consumer)
+{
+    BL_ASSERT(consumer->node->id < (1u << 11));
+    return consumer->node->id << 12 | (consumer->node->incarnation & 0xfffu) |
+           (consumer->rejoins & 0x1ffu) << 23;
+}
+
+/* AbstractCoordinator.HeartbeatThread: "consumer poll timeout has expired" (the time
+ * between polls passed max.poll.interval.ms), so maybeLeaveGroup: LeaveGroup to the
+ * coordinator, and the member gives up what it owns without committing (its generation
+ * is gone). The records its workers hold go on; the next poll joins again. */
+static void leave_group(kafka_consumer *consumer)
+{
+    uint32_t coordinator = coordinator_index(consumer);
+    if (coordinator != KAFKA_NO_LEADER) {
+        kafka_msg *request = kafka_msg_new(KAFKA_LEAVE_GROUP_REQUEST, 0);
+        request->correlation_id = ++consumer->next_correlation;
+        request->group = (uint16_t)consumer->group_index;
+        request->member_id = consumer->member_id;
+        net_send(consumer->node, consumer->cluster->brokers[coordinator],
+                 kafka_msg_size_bytes(request), request);
+    } /* else its session ends it */
+    for (uint32_t p = 0; p < consumer->partition_count; p++)
+        if (consumer->partitions[p].owned) owned_clear(&consumer->partitions[p]);
+    while (bl_ring_count(&consumer->ready) > 0) ready_pop(consumer);
+    member_become(consumer, KAFKA_MEMBER_LEFT);
+}
+
+/* The poll after a poll timeout: a new member joins (JoinGroup with no member id). */
+static void rejoin_group(kafka_consumer *consumer)
+{
+    consumer->rejoins++;
+    consumer->member_id = new_member_id(consumer);
+    consumer->generation = 0;
+    member_become(consumer, KAFKA_MEMBER_JOINING);
+    send_heartbeat(consumer);
+}
+
+static void on_poll_timeout(kafka_consumer *consumer)
+{
+#ifdef BROKERLAB_MUTANT_POLL_TIMEOUT_IGNORED
+    return; /* mutant (scripts/mutants.sh): max.poll.interval.ms never ends a membership */
+#endif
+    if (consumer->member_state == KAFKA_MEMBER_LEFT) return;
+    if (consumer->poll_waiting) { /* inside poll(), waiting for records: not late */
+        sim_timer_set(consumer->node, &consumer->poll_timer,
+                      sim_now_us() + consumer->options.max_poll_interval_us,
+                      CONSUMER_TIMER_POLL_TIMEOUT);
+        return;
+    }
+    leave_group(consumer);
+}
+
 /* ---- node callbacks ---- */
 
 static void consumer_on_event(sim_node *node, const sim_event *ev)
@@ -792,6 +858,8 @@ static void consumer_on_event(sim_node *node, const sim_event *ev)
             on_validation_response(consumer, msg, broker);
         } else if (msg->api == KAFKA_HEARTBEAT_RESPONSE) {
             on_heartbeat_response(consumer, msg);
+        } else if (msg->api == KAFKA_LEAVE_GROUP_RESPONSE) {
+            /* nothing waits for it: the member already let go */
         } else {
             BL_ASSERT(msg->api == KAFKA_COMMIT_RESPONSE);
             on_commit_response(consumer, msg, kafka_broker_index(consumer->cluster, ev->arg));
@@ -808,6 +876,7 @@ static void consumer_on_event(sim_node *node, const sim_event *ev)
     }
     case CONSUMER_TIMER_METADATA: return; /* the wake-up's end does the work */
     case CONSUMER_TIMER_POLL: on_poll(consumer); return;
+    case CONSUMER_TIMER_POLL_TIMEOUT: on_poll_timeout(consumer); return;
     case CONSUMER_TIMER_HEARTBEAT:
         send_heartbeat(consumer);
         /* a fetch unanswered past max wait + request timeout is lost: send another */
@@ -900,8 +969,8 @@ static void consumer_on_start(sim_node *node)
     consumer->metadata.in_flight = false;
     kafka_client_metadata_want_update(&consumer->coordinator);
     consumer->coordinator.in_flight = false;
-    consumer->member_id =
-        node->id << 12 | (node->incarnation & 0xfff); /* a new member per process */
+    consumer->rejoins = 0;
+    consumer->member_id = new_member_id(consumer); /* a new member per process */
     consumer->generation = 0;
     consumer->next_auto_commit_us = now_us + consumer->options.commit_interval_us;
     hist_record rec = hist_record_init(HIST_SUBSCRIBE, HIST_OK, node->hist_name, now_us);

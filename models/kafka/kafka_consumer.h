@@ -74,6 +74,8 @@ typedef enum kafka_member_state {
     KAFKA_MEMBER_JOINING,     /* started, its first heartbeat not yet answered */
     KAFKA_MEMBER_STABLE,      /* the coordinator answered; it owns what it was granted */
     KAFKA_MEMBER_REVOKING,    /* it released partitions; the heartbeat saying so is in flight */
+    KAFKA_MEMBER_LEFT,        /* its poll timed out: it left the group (LeaveGroup) and
+                                 joins again, as a new member, at its next poll */
 } kafka_member_state;
 
 /* Commits wait for their answer in a window of this many correlation ids: one still
@@ -105,6 +107,8 @@ typedef struct kafka_consumer {
     kafka_client_metadata metadata; /* its topic's leaders, as it knows them */
     kafka_client_metadata coordinator; /* its group's coordinator (FindCoordinator) */
     sim_timer metadata_timer;          /* the next metadata refresh attempt */
+    sim_timer poll_timer;              /* max_poll_interval after the last poll */
+    uint32_t rejoins;                  /* joins after a poll timeout, this process */
     kafka_pending_commit *commits;     /* by request slot: what each commit carries */
     int64_t *worker_free_us;
     uint32_t *worker_streams;

@@ -171,6 +171,23 @@ void kafka_coordinator_handle_heartbeat(kafka_broker *broker, kafka_msg *request
     kafka_msg_free(request);
 }
 
+/* LeaveGroup (GroupCoordinatorShard.classicGroupLeave): the member goes now; the change
+ * is a snapshot record like any membership change, answered once it is committed. */
+void kafka_coordinator_handle_leave(kafka_broker *broker, kafka_msg *request, uint32_t source)
+{
+    kafka_msg *response = new_answer(KAFKA_LEAVE_GROUP_RESPONSE, request);
+    kafka_group *group = broker->groups[request->group];
+    if (group == NULL) {
+        response->error = KAFKA_NOT_COORDINATOR;
+        broker_send(broker, source, response);
+    } else {
+        kafka_group_leave(group, request->member_id);
+        if (group->changed) write_snapshot(broker, group);
+        answer_when_committed(broker, group, response, source, group->snapshot_end);
+    }
+    kafka_msg_free(request);
+}
+
 void kafka_coordinator_handle_commit(kafka_broker *broker, kafka_msg *request, uint32_t source)
 {
     kafka_msg *response = new_answer(KAFKA_COMMIT_RESPONSE, request);

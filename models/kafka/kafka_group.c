@@ -192,6 +192,17 @@ void kafka_group_heartbeat(kafka_group *group, const kafka_msg *request, int64_t
     assert_invariants(group);
 }
 
+/* GroupMetadataManager's LeaveGroup (classic protocol): the member goes at once, without
+ * waiting for its session; what it owned goes to the others. */
+void kafka_group_leave(kafka_group *group, uint32_t member_id)
+{
+    int32_t m = member_index(group, member_id);
+    if (m < 0) return; /* already gone (its session ended, or a retry) */
+    remove_member(group, (uint32_t)m);
+    assign(group);
+    assert_invariants(group);
+}
+
 int64_t kafka_group_expire(kafka_group *group, int64_t now_us)
 {
     bool changed = false;

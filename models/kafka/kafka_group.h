@@ -112,6 +112,8 @@ void kafka_group_on_high_watermark(kafka_group *group, int64_t hw);
  * last snapshot's members (sessions restarting at now_us) and ownership; what lies at or
  * above hw waits for it. */
 void kafka_group_load(kafka_group *group, const kafka_log *log, int64_t hw, int64_t now_us);
+/* A member leaves (LeaveGroup): removed at once, what it owned reassigned. */
+void kafka_group_leave(kafka_group *group, uint32_t member_id);
 /* Evicts members whose session expired; returns the earliest future expiry. */
 int64_t kafka_group_expire(kafka_group *group, int64_t now_us);
 

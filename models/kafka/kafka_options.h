@@ -93,10 +93,12 @@ typedef struct kafka_consumer_options {
     int64_t
         heartbeat_interval_us; /* heartbeat_interval (heartbeat.interval.ms), < session_timeout */
     uint32_t max_poll_records; /* max_poll_records (max.poll.records), 1..100000 */
-    int64_t fetch_max_wait_us; /* fetch_max_wait (fetch.max.wait.ms) */
-    uint64_t fetch_min_bytes;  /* fetch_min_bytes (fetch.min.bytes): the broker holds a
+    int64_t max_poll_interval_us;    /* max_poll_interval (max.poll.interval.ms): longer between
+                                     polls and the member leaves its group */
+    int64_t fetch_max_wait_us;       /* fetch_max_wait (fetch.max.wait.ms) */
+    uint64_t fetch_min_bytes;        /* fetch_min_bytes (fetch.min.bytes): the broker holds a
                                        fetch until this much is available or fetch_max_wait passes */
-    uint64_t fetch_max_bytes;  /* fetch_max_bytes (max.partition.fetch.bytes): per
+    uint64_t fetch_max_bytes;        /* fetch_max_bytes (max.partition.fetch.bytes): per
                                        partition per fetch */
     kafka_offset_reset offset_reset; /* auto_offset_reset: latest | earliest */
 } kafka_consumer_options;

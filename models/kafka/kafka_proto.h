@@ -46,6 +46,8 @@ typedef enum kafka_api {
     KAFKA_OFFSETS_FOR_LEADER_EPOCH_REQUEST, /* consumer -> leader: where did the epoch of
                                                my position end (KIP-320) */
     KAFKA_OFFSETS_FOR_LEADER_EPOCH_RESPONSE,
+    KAFKA_LEAVE_GROUP_REQUEST, /* consumer -> coordinator: it leaves (its poll timed out) */
+    KAFKA_LEAVE_GROUP_RESPONSE,
 } kafka_api;
 
 typedef enum kafka_error {

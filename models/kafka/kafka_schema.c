@@ -257,6 +257,8 @@ static const scn_field kafka_consumer_fields[] = {
                        "3s"),
     {SCN_AT("max_poll_records", SCN_T_U32, kafka_consumer_options, max_poll_records), .min = 1,
      .max = 100000, .def = "500"},
+    SCN_DURATION_FIELD("max_poll_interval", kafka_consumer_options, max_poll_interval_us, 1000,
+                       "300s"),
     SCN_DURATION_FIELD("fetch_max_wait", kafka_consumer_options, fetch_max_wait_us, 0, "500ms"),
     {SCN_AT("fetch_min_bytes", SCN_T_SIZE, kafka_consumer_options, fetch_min_bytes), .min = 1,
      .max = 1024LL * 1024 * 1024, .def = "1B"},
