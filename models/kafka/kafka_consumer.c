@@ -92,6 +92,26 @@ static void owned_clear(kafka_owned *part)
 /* The completed-fetch queue: partitions whose fetched records wait for poll(), in the
  * order their data arrived (Kafka's FetchBuffer). A partition is queued at most once;
  * one that was revoked or reset while queued is dropped when it reaches the head. */
+/* A partition given up (revoked, left with the group): its records in the workers' hands
+ * run on, and those that put their id in the dedup store move to the orphans, so that a
+ * kill before they finish still takes the id out. */
+static void release_partition(kafka_consumer *consumer, kafka_owned *part)
+{
+    int64_t now_us = sim_now_us();
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < consumer->orphan_count; i++) /* forget the finished ones */
+        if (consumer->orphans[i].done_us > now_us) consumer->orphans[kept++] = consumer->orphans[i];
+    consumer->orphan_count = kept;
+    for (uint32_t i = 0; i < dispatched_count(part); i++) {
+        const kafka_dispatched *record = dispatched_at(part, i);
+        if (!record->inserted || record->done_us <= now_us) continue;
+        BL_GROW(consumer->orphans, consumer->orphan_capacity, (uint64_t)consumer->orphan_count + 1,
+                KAFKA_DISPATCHED_MAX, "records of given-up partitions in the workers' hands");
+        consumer->orphans[consumer->orphan_count++] = *record;
+    }
+    owned_clear(part);
+}
+
 static void ready_push(kafka_consumer *consumer, uint32_t partition)
 {
     kafka_owned *part = &consumer->partitions[partition];
@@ -759,7 +779,7 @@ static void on_heartbeat_response(kafka_consumer *consumer, const kafka_msg *res
         kafka_owned *part = &consumer->partitions[p];
         if (!part->owned || in_response(response, p)) continue;
         if (consumer->options.commit != KAFKA_COMMIT_BEFORE_PROCESSING) commit_owned(consumer, p);
-        owned_clear(part);
+        release_partition(consumer, part);
         released = true;
     }
     for (uint32_t i = 0; i < response->part_count; i++) {
@@ -804,7 +824,7 @@ static void leave_group(kafka_consumer *consumer)
                  kafka_msg_size_bytes(request), request);
     } /* else its session ends it */
     for (uint32_t p = 0; p < consumer->partition_count; p++)
-        if (consumer->partitions[p].owned) owned_clear(&consumer->partitions[p]);
+        if (consumer->partitions[p].owned) release_partition(consumer, &consumer->partitions[p]);
     while (bl_ring_count(&consumer->ready) > 0) ready_pop(consumer);
     member_become(consumer, KAFKA_MEMBER_LEFT);
 }
@@ -952,6 +972,12 @@ static void consumer_on_stop(sim_node *node, bool power_loss)
         }
         owned_clear(part);
     }
+    for (uint32_t i = 0; i < consumer->orphan_count; i++) {
+        const kafka_dispatched *record = &consumer->orphans[i];
+        if (record->done_us > now_us && record->inserted)
+            dedup_store_remove(consumer->dedup, record->msg_id);
+    }
+    consumer->orphan_count = 0;
     free_commits(consumer);
     request_table_clear(&consumer->requests);
     while (bl_ring_count(&consumer->ready) > 0) ready_pop(consumer);
@@ -1056,6 +1082,7 @@ void kafka_consumer_free(kafka_consumer *consumer)
     free(consumer->partitions);
     free(consumer->worker_free_us);
     free(consumer->worker_streams);
+    free(consumer->orphans);
     bl_ring_free(&consumer->ready);
     request_table_free(&consumer->requests);
     kafka_client_metadata_free(&consumer->metadata);

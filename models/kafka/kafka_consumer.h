@@ -118,6 +118,12 @@ typedef struct kafka_consumer {
     uint64_t *run_ids; /* ids of the poll's current run (one history record) */
     int32_t *run_keys; /* and their keys */
     uint32_t run_capacity;
+    /* Records of partitions it gave up (revoked, or left with the group) that its workers
+     * still process and that put their id in the dedup store: a kill before they finish
+     * takes the id out again, as for the records of owned partitions. At most
+     * KAFKA_DISPATCHED_MAX. */
+    kafka_dispatched *orphans;
+    uint32_t orphan_count, orphan_capacity;
     bool poll_waiting; /* poll found nothing: a fetch response polls again */
     bool poll_scheduled;
     int64_t next_auto_commit_us;
