@@ -156,36 +156,47 @@ static kafka_msg *new_answer(kafka_api api, const kafka_msg *request)
     return response;
 }
 
-void kafka_coordinator_handle_heartbeat(kafka_broker *broker, kafka_msg *request, uint32_t source)
+/* A membership request (a heartbeat, a LeaveGroup): `change` applies it to the loaded
+ * group and fills the answer; the change is a snapshot record like every membership
+ * change, and the answer waits until it is committed. Without the group: NOT_COORDINATOR. */
+static void handle_membership(kafka_broker *broker, kafka_msg *request, uint32_t source,
+                              kafka_msg *response,
+                              void (*change)(kafka_group *, const kafka_msg *, kafka_msg *))
 {
-    kafka_msg *response = new_answer(KAFKA_HEARTBEAT_RESPONSE, request);
     kafka_group *group = broker->groups[request->group];
     if (group == NULL) {
         response->error = KAFKA_NOT_COORDINATOR;
         broker_send(broker, source, response);
     } else {
-        kafka_group_heartbeat(group, request, sim_now_us(), response);
+        change(group, request, response);
         if (group->changed) write_snapshot(broker, group);
         answer_when_committed(broker, group, response, source, group->snapshot_end);
     }
     kafka_msg_free(request);
 }
 
-/* LeaveGroup (GroupCoordinatorShard.classicGroupLeave): the member goes now; the change
- * is a snapshot record like any membership change, answered once it is committed. */
+static void heartbeat_change(kafka_group *group, const kafka_msg *request, kafka_msg *response)
+{
+    kafka_group_heartbeat(group, request, sim_now_us(), response);
+}
+
+/* LeaveGroup (GroupCoordinatorShard.classicGroupLeave): the member goes now. */
+static void leave_change(kafka_group *group, const kafka_msg *request, kafka_msg *response)
+{
+    (void)response;
+    kafka_group_leave(group, request->member_id);
+}
+
+void kafka_coordinator_handle_heartbeat(kafka_broker *broker, kafka_msg *request, uint32_t source)
+{
+    handle_membership(broker, request, source, new_answer(KAFKA_HEARTBEAT_RESPONSE, request),
+                      heartbeat_change);
+}
+
 void kafka_coordinator_handle_leave(kafka_broker *broker, kafka_msg *request, uint32_t source)
 {
-    kafka_msg *response = new_answer(KAFKA_LEAVE_GROUP_RESPONSE, request);
-    kafka_group *group = broker->groups[request->group];
-    if (group == NULL) {
-        response->error = KAFKA_NOT_COORDINATOR;
-        broker_send(broker, source, response);
-    } else {
-        kafka_group_leave(group, request->member_id);
-        if (group->changed) write_snapshot(broker, group);
-        answer_when_committed(broker, group, response, source, group->snapshot_end);
-    }
-    kafka_msg_free(request);
+    handle_membership(broker, request, source, new_answer(KAFKA_LEAVE_GROUP_RESPONSE, request),
+                      leave_change);
 }
 
 void kafka_coordinator_handle_commit(kafka_broker *broker, kafka_msg *request, uint32_t source)
