@@ -431,6 +431,7 @@ hist_bin_status hist_bin_decode(hist_bin_state *state, const uint8_t *buf, size_
         uint64_t dt_us = get_varint(&r);
         if (r.error == NULL && dt_us > (uint64_t)(INT64_MAX - state->prev_t_us))
             r.error = "time out of range";
+        if (r.error != NULL) break; /* dt_us is not a time to add */
         *rec = hist_record_init((hist_fn)fn, (hist_type)type, 0, state->prev_t_us + (int64_t)dt_us);
         rec->node = get_name(&r, state);
         read_fields(&r, state, rec, ids);
