@@ -15,7 +15,7 @@
 
 /* The most streams: stream 0, two per producer instance (sends, requests) and one per
  * consumer worker. The format bounds them (SCN_* in scenario.h), so no valid scenario
- * reaches the limit; the array is allocated whole, its untouched pages cost nothing. */
+ * reaches the limit; the array grows as streams open. */
 #define HIST_STREAMS_MAX        (1u << 19)
 _Static_assert(1u + 2u * SCN_PRODUCERS_MAX * SCN_INSTANCES_MAX +
                        (uint64_t)SCN_GROUPS_MAX * SCN_INSTANCES_MAX * SCN_WORKERS_MAX <=
@@ -60,7 +60,9 @@ typedef struct hist_sink_buffer {
 static struct {
     hist_options options;
     hist_names *names;
-    hist_stream *streams;
+    hist_stream *streams; /* grown as streams open (a whole HIST_STREAMS_MAX would be
+                             29 MiB, which malloc may take from the heap and touch) */
+    uint32_t stream_capacity;
     uint32_t stream_count;
     uint64_t next_seq;
     uint64_t pending;
@@ -128,7 +130,7 @@ void hist_open(const hist_options *options)
     memset(&g_hist, 0, sizeof g_hist);
     g_hist.options = *options;
     g_hist.names = calloc(1, sizeof *g_hist.names);
-    g_hist.streams = calloc(HIST_STREAMS_MAX, sizeof *g_hist.streams);
+    BL_GROW(g_hist.streams, g_hist.stream_capacity, 1, HIST_STREAMS_MAX, "history streams");
     BL_ASSERT(g_hist.names && g_hist.streams);
     bool binary_file = options->format == HIST_FORMAT_BINARY;
     sink_open(&g_hist.binary, binary_file ? options->out : NULL, binary_file);
@@ -149,7 +151,8 @@ hist_names *hist_names_table(void)
 
 uint32_t hist_stream_open(void)
 {
-    BL_ASSERT(g_hist.stream_count < HIST_STREAMS_MAX);
+    BL_GROW(g_hist.streams, g_hist.stream_capacity, (uint64_t)g_hist.stream_count + 1,
+            HIST_STREAMS_MAX, "history streams");
     BL_RING_INIT(&g_hist.streams[g_hist.stream_count].entries, hist_entry, HIST_STREAM_RECORDS_MAX,
                  "history stream");
     return g_hist.stream_count++;
