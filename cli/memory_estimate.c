@@ -8,9 +8,9 @@
  * doubling slack of arrays that grow; the constants below were measured (peak RSS of
  * `run --history none`): 38 MiB for a 10-message run, 62 MiB more for 2,048 processes.
  * On the scenarios here the estimate is within a factor of 2 of the measured peak
- * (the benchmark's reference run: estimated 491 MiB, measured 294 MiB; c31 at one
- * broker: 147 MiB, measured 189 MiB): enough to refuse a run that needs ten times the
- * machine, not a precise forecast. */
+ * (the benchmark's reference run: estimated 473 MiB, measured 294 MiB; c31 at one
+ * broker: estimated 195 MiB, measured 189 MiB): enough to refuse a run that needs ten
+ * times the machine, not a precise forecast. */
 #include "memory_estimate.h"
 
 #include <stdio.h>

@@ -425,7 +425,9 @@ static void on_poll(kafka_consumer *consumer)
     int64_t now_us = sim_now_us();
     consumer->poll_scheduled = false;
     if (consumer->member_state == KAFKA_MEMBER_LEFT) rejoin_group(consumer);
-    sim_timer_set(consumer->node, &consumer->poll_timer, now_us + options->max_poll_interval_us,
+    /* one timer at a time: if it is armed, it looks at last_poll_us when it fires */
+    consumer->last_poll_us = now_us;
+    sim_timer_arm(consumer->node, &consumer->poll_timer, now_us + options->max_poll_interval_us,
                   CONSUMER_TIMER_POLL_TIMEOUT);
     /* Records whose processing is over matter to nothing any more (not to a kill, not to
      * the buffer): forget them in every commit mode, so the ring holds only what is in
@@ -845,10 +847,11 @@ static void on_poll_timeout(kafka_consumer *consumer)
     return; /* mutant (scripts/mutants.sh): max.poll.interval.ms never ends a membership */
 #endif
     if (consumer->member_state == KAFKA_MEMBER_LEFT) return;
-    if (consumer->poll_waiting) { /* inside poll(), waiting for records: not late */
-        sim_timer_set(consumer->node, &consumer->poll_timer,
-                      sim_now_us() + consumer->options.max_poll_interval_us,
-                      CONSUMER_TIMER_POLL_TIMEOUT);
+    int64_t now_us = sim_now_us(), interval_us = consumer->options.max_poll_interval_us;
+    int64_t due_us = consumer->last_poll_us + interval_us;
+    if (consumer->poll_waiting) due_us = now_us + interval_us; /* inside poll(): not late */
+    if (due_us > now_us) {                                     /* polled since it was armed */
+        sim_timer_arm(consumer->node, &consumer->poll_timer, due_us, CONSUMER_TIMER_POLL_TIMEOUT);
         return;
     }
     leave_group(consumer);

@@ -107,9 +107,10 @@ typedef struct kafka_consumer {
     kafka_client_metadata metadata; /* its topic's leaders, as it knows them */
     kafka_client_metadata coordinator; /* its group's coordinator (FindCoordinator) */
     sim_timer metadata_timer;          /* the next metadata refresh attempt */
-    sim_timer poll_timer;              /* max_poll_interval after the last poll */
-    uint32_t rejoins;                  /* joins after a poll timeout, this process */
-    kafka_pending_commit *commits;     /* by request slot: what each commit carries */
+    sim_timer poll_timer;              /* max_poll_interval after the last poll, or later */
+    int64_t last_poll_us;
+    uint32_t rejoins;              /* joins after a poll timeout, this process */
+    kafka_pending_commit *commits; /* by request slot: what each commit carries */
     int64_t *worker_free_us;
     uint32_t *worker_streams;
     uint32_t round_robin_next;
