@@ -59,33 +59,20 @@ static int64_t next_rate_edge(const scn_rate *rate, int64_t t_us)
     return edge;
 }
 
-static int compare_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 double wl_expected_count(const scn_rate *rate, int64_t end_us)
 {
     BL_ASSERT(end_us > 0);
-    int64_t edges[2 + 2 * (SCN_SPIKES_MAX + SCN_RAMPS_MAX)];
-    uint32_t count = 0;
-    edges[count++] = 0;
-    edges[count++] = end_us;
-    for (int64_t t = next_rate_edge(rate, 0); t < end_us; t = next_rate_edge(rate, t)) {
-        BL_ASSERT(count < sizeof edges / sizeof edges[0]);
-        edges[count++] = t;
-    }
-    qsort(edges, count, sizeof edges[0], compare_i64);
-    /* Between two edges the rate is constant or linear (a ramp): the integral there is
-     * the length times the rate at the middle. */
+    /* Piece by piece, from one rate edge to the next (next_rate_edge walks them in
+     * order): within a piece the rate is constant or linear (a ramp), so the integral
+     * there is the length times the rate at the middle. */
     double messages = 0;
-    for (uint32_t i = 0; i + 1 < count; i++) {
-        int64_t from_us = edges[i], to_us = edges[i + 1];
-        if (to_us <= from_us) continue;
+    for (int64_t from_us = 0; from_us < end_us;) {
+        int64_t edge_us = next_rate_edge(rate, from_us);
+        int64_t to_us = edge_us < end_us ? edge_us : end_us;
         double slope_per_us, length_us = (double)(to_us - from_us);
         double rate_per_s = rate_and_slope(rate, from_us, &slope_per_us);
         messages += (rate_per_s + slope_per_us * length_us / 2) * length_us / 1e6;
+        from_us = to_us;
     }
     BL_ASSERT(messages >= 0);
     return messages;
