@@ -109,7 +109,6 @@ platform_past=$(long_path 512)
 mkdir -p "$(dirname "$platform_at")" "$(dirname "$platform_past")"
 cp tests/scenarios/two-racks.xml "$platform_at"
 cp tests/scenarios/two-racks.xml "$platform_past"
-grep -v '^  platform:\|^ *network:' tests/scenarios/platform-file-simgrid.yaml >/dev/null # exists
 platform() { # PATH FILE: platform-file-simgrid.yaml with its platform at PATH
   sed "s|platform: [^,}]*|platform: $1|" tests/scenarios/platform-file-simgrid.yaml >"$2"
   grep -q "platform: $1" "$2"
