@@ -42,13 +42,18 @@ static bool kafka_controller_placement_parse(scn_ctx *ctx, yaml_node_t *node, vo
         *broker = -1;
         return true;
     }
-    unsigned index = 0;
-    int used = 0;
-    if (sscanf(text, "broker(%3u)%n", &index, &used) == 1 && used > 0 &&
-        (size_t)used == strlen(text) && text[7] >= '0' && text[7] <= '9' &&
-        (text[7] != '0' || text[8] == ')') && index < SCN_BROKERS_MAX) {
-        *broker = (int32_t)index;
-        return true;
+    /* broker(N), N a format integer (scn_u32_text: no sign, no leading zero) */
+    size_t length = strlen(text);
+    char digits[16];
+    uint32_t index = 0;
+    if (strncmp(text, "broker(", 7) == 0 && length > 8 && length - 8 < sizeof digits &&
+        text[length - 1] == ')') {
+        memcpy(digits, text + 7, length - 8);
+        digits[length - 8] = '\0';
+        if (scn_u32_text(digits, &index) && index < SCN_BROKERS_MAX) {
+            *broker = (int32_t)index;
+            return true;
+        }
     }
     return scn_fail(ctx, node, "%s: bad controller '%s', expected dedicated or broker(N)",
                     ctx->where, text);
