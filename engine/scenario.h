@@ -336,6 +336,16 @@ typedef struct scn_settings {
     uint32_t count;
 } scn_settings;
 
+/* A warning a family's schema raised while parsing (scn_warn_parse): a setting the
+ * family changed by its own rules, such as Kafka turning idempotence off when it is not
+ * set and conflicts with acks. scn_lint prints them with the others. */
+#define SCN_PARSE_WARNINGS_MAX 32 /* more is a programmer error (one per client entry) */
+#define SCN_PARSE_WARNING_LEN  256
+typedef struct scn_parse_warning {
+    scn_mark mark;
+    char text[SCN_PARSE_WARNING_LEN];
+} scn_parse_warning;
+
 typedef struct scn_scenario {
     char path[SCN_PATH_LEN];        /* the file it was loaded from, for messages */
     char name[SCN_NAME_LEN];        /* name: required, [a-z0-9._-]+ */
@@ -356,6 +366,8 @@ typedef struct scn_scenario {
     uint32_t fault_count;
     scn_expect expects[SCN_EXPECT_MAX];
     uint32_t expect_count;
+    scn_parse_warning parse_warnings[SCN_PARSE_WARNINGS_MAX];
+    uint32_t parse_warning_count;
 } scn_scenario;
 
 /* Parses and validates `path` with the schemas of `families` (cluster.preset chooses

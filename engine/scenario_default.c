@@ -25,6 +25,7 @@ const char scn_default_yaml[] =
     "  - name: checkout\n"
     "    topic: orders\n"
     "    acks: 1\n"
+    "    idempotence: false\n"
     "    rate: { base: 100/s, spikes: [ { at: 20s, for: 20s, rate: 1000/s } ] }\n"
     "    keys: uniform(1000)\n"
     "consumers:\n"

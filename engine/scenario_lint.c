@@ -129,6 +129,8 @@ uint32_t scn_lint(const scn_scenario *scenario, scn_warning_fn warn, void *user)
 {
     BL_ASSERT(scenario != NULL && warn != NULL);
     scn_lint_sink l = {.scenario = scenario, .warn = warn, .user = user};
+    for (uint32_t w = 0; w < scenario->parse_warning_count; w++)
+        scn_warn_at(&l, scenario->parse_warnings[w].mark, "%s", scenario->parse_warnings[w].text);
     lint_idle_groups(&l);
     lint_spikes(&l);
     for (uint32_t f = 0; f < scenario->fault_count; f++) {

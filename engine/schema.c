@@ -43,6 +43,20 @@ bool scn_fail(scn_ctx *ctx, const yaml_node_t *node, const char *fmt, ...)
     return false;
 }
 
+void scn_warn_parse(scn_ctx *ctx, const yaml_node_t *node, const char *fmt, ...)
+{
+    scn_scenario *out = ctx->out;
+    BL_ASSERTF(out->parse_warning_count < SCN_PARSE_WARNINGS_MAX, "more than %u parse warnings",
+               SCN_PARSE_WARNINGS_MAX);
+    scn_parse_warning *warning = &out->parse_warnings[out->parse_warning_count++];
+    warning->mark = (scn_mark){.line = node == NULL ? 1 : (uint32_t)node->start_mark.line + 1,
+                               .column = node == NULL ? 1 : (uint32_t)node->start_mark.column + 1};
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(warning->text, sizeof warning->text, fmt, args);
+    va_end(args);
+}
+
 size_t scn_where_push_key(scn_ctx *ctx, const char *key)
 {
     size_t saved = strlen(ctx->where);

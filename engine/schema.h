@@ -149,6 +149,10 @@ struct scn_ctx {
 
 /* ---- errors and the key path ---- */
 
+/* Records a warning at `node` for scn_lint to print (a family's check changing a value
+ * by the family's own rule). */
+void scn_warn_parse(scn_ctx *ctx, const yaml_node_t *node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Writes `path:line:col: message` at node's start (1:1 without a node). Always false. */
 bool scn_fail(scn_ctx *ctx, const yaml_node_t *node, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -29,6 +29,7 @@ mutants=(
   POLL_TIMEOUT_IGNORED        max-poll-interval-exceeded "a member whose poll is late stays in its group"
   THREAD_POOL_IN_ORDER        c26-kafka-thread-pool-reorders "a consumer's worker pool runs its records one after another"
   NO_PRODUCER_RETRY           c23-kafka-zero-loss        "a retriable produce error ends the batch"
+  IDEMPOTENT_WINDOW_OFF_BY_ONE isr-min-insync-1          "the leader checks a retry against 4 of the 5 batches it keeps"
   KEY_IGNORED                 c13-kafka-no-replication-unavailable  "keyed records are placed as keyless ones"
   FAKE_FSYNC                  fsync-every-message        "an fsync is reported done and writes nothing"
   POWER_LOSS_KEEPS_PAGE_CACHE c23-without-replication    "a power loss keeps the page cache"

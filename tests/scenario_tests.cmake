@@ -40,12 +40,13 @@ add_test(NAME scenario.every-fault
                  --out ${CMAKE_BINARY_DIR}/test-out/every-fault)
 set_tests_properties(scenario.every-fault PROPERTIES LABELS "scenario")
 
-# Replication: acks=all against min.insync.replicas while a follower is cut off, a
+# Replication: acks=all against min.insync.replicas while a follower is cut off (with
+# idempotence, and its twin without it, whose retries duplicate and reorder), a
 # follower dying while the KRaft controller is down, the group coordinator losing power,
 # KIP-101's double failure with and without leader epochs, an election with no
 # in-sync replica left, unclean or not, a controller in a broker's process, and a
 # consumer whose polls outlive max.poll.interval.ms (and its twin whose polls fit).
-foreach(scenario_name isr-min-insync-1 isr-min-insync-2 controller-crash coordinator-crash
+foreach(scenario_name isr-min-insync-1 idempotence-off-retries isr-min-insync-2 controller-crash coordinator-crash
         leader-epochs-double-failure leader-epochs-off-double-failure unclean-election
         clean-election-only combined-controller max-poll-interval-exceeded max-poll-records-fits)
   add_test(NAME scenario.${scenario_name}

@@ -112,7 +112,7 @@ static void test_a_key_of_another_family_names_it(void **state)
                "the kafka family cluster.preset chose, expected one of: name, topic, count, rate, "
                "arrival, keys, message_size, request, acks, retries, retry_backoff, "
                "retry_backoff_max, request_timeout, delivery_timeout, max_in_flight, linger, "
-               "batch_size, buffer_memory, partitioner");
+               "batch_size, buffer_memory, partitioner, idempotence");
     assert_int_equal(load(HEAD("queue-1") "producers: [{name: p, rate: 1/s, acks: 1}]\n", s, error),
                      BL_EXIT_BAD_INPUT);
     assert_string_equal(

@@ -138,14 +138,14 @@ void broker_start_fsync(kafka_broker *broker, uint32_t partition_index, uint64_t
 
 int64_t broker_append(kafka_broker *broker, kafka_partition *p, const uint64_t *msg_ids,
                       const int32_t *keys, uint32_t count, uint32_t record_size_bytes,
-                      int32_t epoch, bool *flush)
+                      int32_t epoch, kafka_producer_stamp stamp, bool *flush)
 {
     BL_ASSERT(epoch >= 0);
     kafka_epoch_assign(&p->epochs, epoch, p->log.end_offset); /* a no-op within an epoch */
     uint64_t bytes = KAFKA_BATCH_OVERHEAD_BYTES +
                      (uint64_t)count * (record_size_bytes + KAFKA_RECORD_OVERHEAD_BYTES);
     int64_t base =
-        kafka_log_append(&p->log, &broker->disk, msg_ids, keys, count, bytes, sim_now_us());
+        kafka_log_append(&p->log, &broker->disk, msg_ids, keys, count, bytes, stamp, sim_now_us());
     *flush = false;
     if (base < 0) return -1;
     p->record_size_bytes = record_size_bytes;
@@ -247,15 +247,24 @@ static void handle_produce(kafka_broker *broker, kafka_msg *request, uint32_t so
             error = KAFKA_NOT_ENOUGH_REPLICAS; /* Partition.appendRecordsToLeader: not appended */
         } else if (p != NULL) {
             bool flush = false;
+            kafka_sequence_verdict verdict = KAFKA_SEQUENCE_APPEND;
 #ifdef BROKERLAB_MUTANT_ACK_BEFORE_APPEND
             /* mutant: the answer is made as if the records were appended; they are not */
             base = p->log.end_offset;
             acks_all = false;
 #else
-            base = broker_append(broker, p, part->msg_ids, part->keys, part->count,
-                                 part->record_size_bytes, (int32_t)p->state->leader_epoch, &flush);
+            if (part->stamp.producer_id != KAFKA_NO_PRODUCER_ID) /* UnifiedLog.append, CLIENT */
+                verdict =
+                    kafka_producer_state_check(&p->log.producers, part->stamp, part->count, &base);
+            if (verdict == KAFKA_SEQUENCE_APPEND)
+                base = broker_append(broker, p, part->msg_ids, part->keys, part->count,
+                                     part->record_size_bytes, (int32_t)p->state->leader_epoch,
+                                     part->stamp, &flush);
 #endif
             error = base < 0 ? KAFKA_STORAGE_ERROR : KAFKA_OK;
+            if (verdict == KAFKA_SEQUENCE_OUT_OF_ORDER) error = KAFKA_OUT_OF_ORDER_SEQUENCE;
+            if (verdict == KAFKA_SEQUENCE_INVALID_EPOCH) error = KAFKA_INVALID_PRODUCER_EPOCH;
+            if (error != KAFKA_OK) base = -1;
             if (flush)
                 fsync_partition = broker_partition_index(broker, part->topic, part->partition);
             if (base >= 0) broker_maybe_increment_hw(broker, p);
@@ -322,6 +331,34 @@ static uint16_t consumer_epoch_error(const kafka_partition *p, const kafka_part 
     return KAFKA_OK;
 }
 
+/* A follower's records come as the leader's batches, each with its producer stamp: whole
+ * batches from its fetch offset on (a fetch offset inside a batch: its tail, the
+ * stamp's sequence moved on), at least one, and no more records than `limit` after the
+ * first (the fetch returns whole batches, KIP-74). Returns the records added. */
+static uint32_t add_follower_batches(const kafka_log *log, kafka_msg *response, uint32_t part_index,
+                                     int64_t from, int64_t upper, uint64_t limit)
+{
+    uint32_t count = 0;
+    const bl_ring *batches = &log->batches;
+    for (uint32_t i = kafka_log_batch_at(log, from); i < bl_ring_count(batches); i++) {
+        const kafka_log_batch *batch = BL_RING_AT(batches, kafka_log_batch, i);
+        int64_t start = batch->base_offset > from ? batch->base_offset : from;
+        int64_t end =
+            batch->base_offset + batch->count < upper ? batch->base_offset + batch->count : upper;
+        if (start >= end) break;
+        uint32_t n = (uint32_t)(end - start);
+        if (count > 0 && (uint64_t)count + n > limit) break;
+        kafka_producer_stamp stamp = batch->stamp;
+        if (stamp.producer_id != KAFKA_NO_PRODUCER_ID && start > batch->base_offset)
+            stamp.base_sequence =
+                kafka_sequence_add(stamp.base_sequence, (uint32_t)(start - batch->base_offset));
+        kafka_part_add_batch(response, part_index, n, stamp);
+        count += n;
+    }
+    BL_ASSERT(count > 0);
+    return count;
+}
+
 /* Fills one fetch response part from the log; returns true if it carries records. */
 static bool fill_fetch_part(kafka_broker *broker, const kafka_msg *request, const kafka_part *want,
                             kafka_msg *response, uint32_t part_index)
@@ -368,7 +405,10 @@ static bool fill_fetch_part(kafka_broker *broker, const kafka_msg *request, cons
     uint64_t record_bytes = p->record_size_bytes + KAFKA_RECORD_OVERHEAD_BYTES;
     uint64_t limit = want->max_bytes / record_bytes;
     if (limit == 0) limit = 1;
-    uint32_t count = (uint32_t)((uint64_t)available < limit ? (uint64_t)available : limit);
+    uint32_t count =
+        request->from_follower
+            ? add_follower_batches(log, response, part_index, want->offset, upper, limit)
+            : (uint32_t)((uint64_t)available < limit ? (uint64_t)available : limit);
     /* K3: a consumer never gets a record at or above the high watermark */
     BL_ASSERTF(request->from_follower || want->offset + count <= p->hw,
                "a consumer read [%lld, %lld) above the high watermark %lld",
@@ -527,6 +567,32 @@ static void handle_offsets_for_leader_epoch(kafka_broker *broker, const kafka_ms
 /* MetadataRequest, answered from this broker's image (KafkaApis.handleTopicMetadataRequest):
  * every partition of the topic the client names in parts[0].topic, with its leader and
  * leader epoch as this broker knows them. */
+/* InitProducerId without a transactional id (TransactionCoordinator.handleInitProducerId
+ * -> ProducerIdManager.generateProducerId): the next id of the broker's block. A block
+ * of KAFKA_PRODUCER_ID_BLOCK_SIZE comes from the controller (AllocateProducerIds,
+ * ProducerIdControlManager); it is taken here at once, as RPCProducerIdManager fetches
+ * the next block before the current one runs out. A broker not registered since its
+ * start gets none and answers COORDINATOR_LOAD_IN_PROGRESS. */
+static void handle_init_producer_id(kafka_broker *broker, const kafka_msg *request, uint32_t source)
+{
+    kafka_msg *response = kafka_msg_new(KAFKA_INIT_PRODUCER_ID_RESPONSE, 0);
+    response->correlation_id = request->correlation_id;
+    if (broker->broker_epoch == 0) {
+        response->error = KAFKA_COORDINATOR_LOAD_IN_PROGRESS;
+    } else {
+        kafka_cluster *cluster = broker->cluster;
+        if (broker->producer_id_next == broker->producer_id_block_end) {
+            BL_ASSERTF(cluster->next_producer_id_block <= UINT32_MAX - KAFKA_PRODUCER_ID_BLOCK_SIZE,
+                       "producer ids used up");
+            broker->producer_id_next = cluster->next_producer_id_block;
+            cluster->next_producer_id_block += KAFKA_PRODUCER_ID_BLOCK_SIZE;
+            broker->producer_id_block_end = cluster->next_producer_id_block;
+        }
+        response->producer_id = broker->producer_id_next++;
+    }
+    broker_send(broker, source, response);
+}
+
 static void handle_metadata(kafka_broker *broker, const kafka_msg *request, uint32_t source)
 {
     BL_ASSERT(request->part_count == 1);
@@ -675,6 +741,10 @@ static void broker_on_event(sim_node *node, const sim_event *ev)
             handle_metadata(broker, msg, ev->arg);
             kafka_msg_free(msg);
             return;
+        case KAFKA_INIT_PRODUCER_ID_REQUEST:
+            handle_init_producer_id(broker, msg, ev->arg);
+            kafka_msg_free(msg);
+            return;
         case KAFKA_HEARTBEAT_REQUEST:
             kafka_coordinator_handle_heartbeat(broker, msg, ev->arg);
             return;
@@ -738,6 +808,7 @@ static void broker_on_stop(sim_node *node, bool power_loss)
     broker->parked_may_answer = false;
     broker->image_ready = false;
     broker->broker_epoch = 0;
+    broker->producer_id_next = broker->producer_id_block_end = 0; /* the block was in memory */
     broker->disk.busy_until_us = 0;
     if (power_loss) disk_power_loss(&broker->disk);
     for (uint32_t i = 0; i < broker->partition_count; i++) {

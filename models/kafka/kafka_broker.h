@@ -17,7 +17,10 @@ typedef struct delayed_produce delayed_produce;
  * (Kafka's DelayedProduce purgatory) or their flush fsync runs: each producer instance
  * (fewer than SIM_NODES_MAX nodes) keeps at most max_in_flight (<= 100) requests on one
  * connection. The array grows to what is held. */
-#define KAFKA_DELAYED_PRODUCES_MAX (SIM_NODES_MAX * 100u)
+#define KAFKA_DELAYED_PRODUCES_MAX   (SIM_NODES_MAX * 100u)
+/* Producer ids a broker gets from the controller at a time (ProducerIdsBlock's
+ * PRODUCER_ID_BLOCK_SIZE). */
+#define KAFKA_PRODUCER_ID_BLOCK_SIZE 1000u
 
 /* A follower's fetcher towards one leader (ReplicaFetcherThread with
  * num.replica.fetchers 1): one fetch in flight at a time, over every partition this
@@ -55,7 +58,9 @@ typedef struct kafka_broker {
     bool want_fence; /* recovering: not ready to be unfenced */
     uint32_t next_correlation_id;
     uint64_t next_produce_id; /* names a delayed produce to the fsync it waits for */
-    bool parked_may_answer;   /* an append or an HW rise since the last look at the
+    /* its block of producer ids [next, end) (ProducerIdManager); empty after a start */
+    uint32_t producer_id_next, producer_id_block_end;
+    bool parked_may_answer; /* an append or an HW rise since the last look at the
                                    parked fetches and delayed produces */
 } kafka_broker;
 

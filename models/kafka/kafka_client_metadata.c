@@ -80,14 +80,9 @@ static void attempt_failed(kafka_client_metadata *m, int64_t now_us)
     m->next_attempt_us = now_us + backoff_us;
 }
 
-kafka_msg *kafka_client_metadata_poll(kafka_client_metadata *m, int64_t now_us,
-                                      const uint32_t *in_flight, uint32_t *broker)
+uint32_t kafka_client_metadata_least_loaded(const kafka_client_metadata *m, int64_t now_us,
+                                            const uint32_t *in_flight, int64_t *wait_until_us)
 {
-    if (m->in_flight && now_us >= m->deadline_us) attempt_failed(m, now_us); /* timed out */
-    if (!m->update_wanted && !m->find_coordinator &&
-        now_us >= m->last_refresh_us + KAFKA_METADATA_MAX_AGE_US)
-        m->update_wanted = true; /* metadata.max.age.ms */
-    if (!m->update_wanted || m->in_flight || now_us < m->next_attempt_us) return NULL;
     /* NetworkClient.leastLoadedNode: fewest in flight among the connected, ties taken
      * in turn; else the broken connection whose reconnect backoff ended first */
     uint32_t brokers = m->cluster->broker_count, best = brokers;
@@ -101,11 +96,26 @@ kafka_msg *kafka_client_metadata_poll(kafka_client_metadata *m, int64_t now_us,
         if (m->reconnect_at_us[b] > now_us) continue;
         best = b;
     }
-    if (best == brokers) { /* every broker in reconnect backoff: wait for the first */
-        int64_t first_us = INT64_MAX;
-        for (uint32_t b = 0; b < brokers; b++)
-            if (m->reconnect_at_us[b] < first_us) first_us = m->reconnect_at_us[b];
-        m->next_attempt_us = first_us;
+    if (best < brokers) return best;
+    int64_t first_us = INT64_MAX;
+    for (uint32_t b = 0; b < brokers; b++)
+        if (m->reconnect_at_us[b] < first_us) first_us = m->reconnect_at_us[b];
+    *wait_until_us = first_us;
+    return KAFKA_NO_NODE;
+}
+
+kafka_msg *kafka_client_metadata_poll(kafka_client_metadata *m, int64_t now_us,
+                                      const uint32_t *in_flight, uint32_t *broker)
+{
+    if (m->in_flight && now_us >= m->deadline_us) attempt_failed(m, now_us); /* timed out */
+    if (!m->update_wanted && !m->find_coordinator &&
+        now_us >= m->last_refresh_us + KAFKA_METADATA_MAX_AGE_US)
+        m->update_wanted = true; /* metadata.max.age.ms */
+    if (!m->update_wanted || m->in_flight || now_us < m->next_attempt_us) return NULL;
+    int64_t wait_until_us = 0;
+    uint32_t best = kafka_client_metadata_least_loaded(m, now_us, in_flight, &wait_until_us);
+    if (best == KAFKA_NO_NODE) { /* every broker in reconnect backoff: wait for the first */
+        m->next_attempt_us = wait_until_us;
         return NULL;
     }
     m->last_node = best;

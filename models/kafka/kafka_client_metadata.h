@@ -61,6 +61,12 @@ uint16_t kafka_client_metadata_coordinator(const kafka_client_metadata *m);
 void kafka_client_metadata_free(kafka_client_metadata *m);
 uint16_t kafka_client_metadata_leader(const kafka_client_metadata *m, uint32_t partition);
 void kafka_client_metadata_want_update(kafka_client_metadata *m);
+#define KAFKA_NO_NODE UINT32_MAX
+/* NetworkClient.leastLoadedNode as this client's connections stand (`in_flight`: its
+ * requests in flight per broker): a broker index, or KAFKA_NO_NODE with *wait_until_us
+ * the end of the first reconnect backoff. */
+uint32_t kafka_client_metadata_least_loaded(const kafka_client_metadata *m, int64_t now_us,
+                                            const uint32_t *in_flight, int64_t *wait_until_us);
 /* If a refresh is due now, builds it (to *broker) and returns it; `in_flight` gives the
  * client's requests in flight per broker, for leastLoadedNode. */
 kafka_msg *kafka_client_metadata_poll(kafka_client_metadata *m, int64_t now_us,

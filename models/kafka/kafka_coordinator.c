@@ -126,7 +126,7 @@ static int64_t append_records(kafka_broker *broker, kafka_group *group, const ui
     BL_ASSERT(p != NULL && broker_led(broker, p->topic, p->partition) == p);
     bool flush = false;
     int64_t base = broker_append(broker, p, msg_ids, keys, count, KAFKA_GROUP_RECORD_BYTES,
-                                 (int32_t)p->state->leader_epoch, &flush);
+                                 (int32_t)p->state->leader_epoch, KAFKA_NO_STAMP, &flush);
     if (base < 0) return -1;
     if (flush)
         broker_start_fsync(broker, broker_partition_index(broker, p->topic, p->partition), 0);

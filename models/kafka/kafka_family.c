@@ -46,6 +46,7 @@ static void *kafka_build(const scn_scenario *scenario)
     kafka_cluster *cluster = &run->cluster;
     cluster->scenario = scenario;
     cluster->options = kafka_cluster_options_of(&scenario->cluster);
+    cluster->next_producer_id_block = 1; /* 0 is KAFKA_NO_PRODUCER_ID */
     for (uint32_t t = 0; t < scenario->topic_count; t++)
         cluster->topics[t] = kafka_topic_options_of(&scenario->topics[t]);
     kafka_metadata_init(&cluster->metadata, scenario, cluster->topics, scenario->seed);
@@ -309,6 +310,9 @@ static void producer_settings(settings_out *out, const scn_producer *entry)
                 duration_text(options.request_timeout_us, a));
     setting_add(out, SCN_SCOPE_PRODUCER, name, "delivery_timeout", "%s",
                 duration_text(options.delivery_timeout_us, a));
+    /* as in effect: off where Kafka turned it off (kafka_idempotence_check) */
+    setting_add(out, SCN_SCOPE_PRODUCER, name, "idempotence", "%s",
+                options.idempotence ? "true" : "false");
 }
 
 static void topic_settings(settings_out *out, const scn_topic *topic)

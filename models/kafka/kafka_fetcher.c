@@ -151,7 +151,8 @@ static void truncate_on_divergence(kafka_broker *broker, kafka_partition *p, con
 }
 
 /* ReplicaFetcherThread.processPartitionData for one part from `leader`. */
-static void follower_apply(kafka_broker *broker, uint32_t leader, const kafka_part *got)
+static void follower_apply(kafka_broker *broker, uint32_t leader, const kafka_msg *response,
+                           const kafka_part *got)
 {
     kafka_partition *p = broker_replica(broker, got->topic, got->partition);
     if (p == NULL || !broker->image_ready || p->state->leader != leader) return; /* moved */
@@ -173,14 +174,24 @@ static void follower_apply(kafka_broker *broker, uint32_t leader, const kafka_pa
         return;
     }
     if (got->offset != p->log.end_offset) return; /* stale: the log moved meanwhile */
-    if (got->count > 0) {
-        BL_ASSERT(got->records_epoch >= 0);
+    if (got->count > 0) { /* the leader's batches, each appended as it came */
+        BL_ASSERT(got->records_epoch >= 0 && got->batch_count > 0);
         bool flush = false;
-        if (broker_append(broker, p, got->msg_ids, got->keys, got->count, got->record_size_bytes,
-                          got->records_epoch, &flush) < 0)
-            return; /* the disk refused: the next fetch asks again */
+        uint32_t done = 0;
+        for (uint32_t b = 0; b < got->batch_count; b++) {
+            const kafka_fetch_batch *batch = &response->batch_store[got->batches_at + b];
+            bool flush_now = false;
+            if (broker_append(broker, p, got->msg_ids + done, got->keys + done, batch->count,
+                              got->record_size_bytes, got->records_epoch, batch->stamp,
+                              &flush_now) < 0)
+                break; /* the disk refused: the next fetch asks again from here */
+            flush |= flush_now;
+            done += batch->count;
+        }
+        BL_ASSERT(done <= got->count);
         if (flush)
             broker_start_fsync(broker, broker_partition_index(broker, p->topic, p->partition), 0);
+        if (done < got->count) return;
     }
     /* the follower's HW: the leader's, bounded by its own LEO (not monotonic) */
     p->hw = got->high_watermark < p->log.end_offset ? got->high_watermark : p->log.end_offset;
@@ -195,7 +206,7 @@ void kafka_fetcher_on_response(kafka_broker *broker, const kafka_msg *response, 
     fetcher->in_flight = false;
     uint32_t served = 0;
     for (uint32_t i = 0; i < response->part_count; i++) {
-        follower_apply(broker, leader, &response->parts[i]);
+        follower_apply(broker, leader, response, &response->parts[i]);
         served += response->parts[i].error == KAFKA_OK;
     }
     if (served == 0 && response->part_count > 0) /* every partition failed: back off */

@@ -11,6 +11,7 @@ void kafka_log_init(kafka_log *log, disk *d)
 {
     memset(log, 0, sizeof *log);
     log->file = disk_open(d);
+    kafka_producer_state_init(&log->producers);
     BL_RING_INIT(&log->batches, kafka_log_batch, KAFKA_LOG_BATCHES_MAX,
                  "batches of a partition log");
 }
@@ -20,6 +21,7 @@ void kafka_log_free(kafka_log *log)
     free(log->msg_ids);
     free(log->keys);
     bl_ring_free(&log->batches);
+    kafka_producer_state_free(&log->producers);
     memset(log, 0, sizeof *log);
 }
 
@@ -45,7 +47,8 @@ static void reserve_records(kafka_log *log, uint32_t extra)
 }
 
 int64_t kafka_log_append(kafka_log *log, disk *d, const uint64_t *msg_ids, const int32_t *keys,
-                         uint32_t count, uint64_t size_bytes, int64_t now_us)
+                         uint32_t count, uint64_t size_bytes, kafka_producer_stamp stamp,
+                         int64_t now_us)
 {
     BL_ASSERT(count > 0);
     if (!disk_append(d, log->file, size_bytes, now_us)) return -1;
@@ -59,13 +62,47 @@ int64_t kafka_log_append(kafka_log *log, disk *d, const uint64_t *msg_ids, const
         (kafka_log_batch){.base_offset = base,
                           .count = count,
                           .end_bytes = log->file->size_bytes,
-                          .append_us = now_us};
+                          .append_us = now_us,
+                          .stamp = stamp};
+    kafka_producer_state_update(&log->producers, stamp, count, base);
     BL_ASSERT(log->end_offset - log->array_base <= (int64_t)log->capacity);
     return base;
 }
 
-/* After batches were dropped from the end: the file ends where the last one left does. */
-static void cut_file_to_batches(kafka_log *log, disk *d)
+uint32_t kafka_log_batch_at(const kafka_log *log, int64_t offset)
+{
+    BL_ASSERTF(offset >= log->start_offset && offset < log->end_offset,
+               "batch of offset %lld outside [%lld, %lld)", (long long)offset,
+               (long long)log->start_offset, (long long)log->end_offset);
+    const bl_ring *batches = &log->batches;
+    uint32_t low = 0, high = bl_ring_count(batches); /* the last batch with base <= offset */
+    while (high - low > 1) {
+        uint32_t mid = low + (high - low) / 2;
+        if (BL_RING_AT(batches, kafka_log_batch, mid)->base_offset <= offset)
+            low = mid;
+        else
+            high = mid;
+    }
+    const kafka_log_batch *found = BL_RING_AT(batches, kafka_log_batch, low);
+    BL_ASSERT(found->base_offset <= offset && offset < found->base_offset + found->count);
+    return low;
+}
+
+/* ProducerStateManager.truncateAndReload: the state of the batches left. */
+static void rebuild_producer_state(kafka_log *log)
+{
+    kafka_producer_state_clear(&log->producers);
+    const bl_ring *batches = &log->batches;
+    for (uint32_t i = 0; i < bl_ring_count(batches); i++) {
+        const kafka_log_batch *batch = BL_RING_AT(batches, kafka_log_batch, i);
+        kafka_producer_state_update(&log->producers, batch->stamp, batch->count,
+                                    batch->base_offset);
+    }
+}
+
+/* After batches were dropped from the end (`dropped` of them): the file ends where the
+ * last one left does, and the producer state is that of the batches left. */
+static void cut_file_to_batches(kafka_log *log, disk *d, uint32_t dropped)
 {
     const bl_ring *batches = &log->batches;
     uint64_t end_bytes = bl_ring_count(batches) > 0
@@ -74,19 +111,22 @@ static void cut_file_to_batches(kafka_log *log, disk *d)
     if (end_bytes < log->file->size_bytes) disk_truncate(d, log->file, end_bytes);
     if (log->end_offset < log->start_offset) log->start_offset = log->end_offset;
     BL_ASSERT(log->end_offset >= log->start_offset);
+    if (dropped > 0) rebuild_producer_state(log);
 }
 
 void kafka_log_recover(kafka_log *log, disk *d)
 {
     uint64_t durable = log->file->size_bytes; /* after disk_power_loss: the durable end */
     bl_ring *batches = &log->batches;
+    uint32_t dropped = 0;
     while (bl_ring_count(batches) > 0) {
         const kafka_log_batch *last = BL_RING_BACK(batches, kafka_log_batch);
         if (last->end_bytes <= durable) break;
         log->end_offset = last->base_offset;
         bl_ring_pop_back(batches);
+        dropped++;
     }
-    cut_file_to_batches(log, d);
+    cut_file_to_batches(log, d, dropped);
 }
 
 void kafka_log_retain(kafka_log *log, disk *d, int64_t cutoff_us, uint64_t max_bytes)
@@ -111,13 +151,15 @@ int64_t kafka_log_truncate(kafka_log *log, disk *d, int64_t offset)
 {
     BL_ASSERT(offset >= 0);
     bl_ring *batches = &log->batches;
+    uint32_t dropped = 0;
     while (bl_ring_count(batches) > 0) {
         const kafka_log_batch *last = BL_RING_BACK(batches, kafka_log_batch);
         if (last->base_offset + last->count <= offset) break;
         log->end_offset = last->base_offset;
         bl_ring_pop_back(batches);
+        dropped++;
     }
-    cut_file_to_batches(log, d);
+    cut_file_to_batches(log, d, dropped);
     BL_ASSERT(log->end_offset <= offset || bl_ring_count(batches) == 0);
     return log->end_offset;
 }

@@ -12,6 +12,7 @@
 
 #include "../../engine/disk.h"
 #include "../../engine/ring.h"
+#include "kafka_producer_state.h"
 
 /* The most records one partition's arrays hold: those it retains (retention deletes
  * whole batches appended more than `retention` ago, 7 days by default, or beyond
@@ -33,6 +34,7 @@ typedef struct kafka_log_batch {
     uint32_t count;
     uint64_t end_bytes; /* file offset just after this batch */
     int64_t append_us;
+    kafka_producer_stamp stamp; /* its producer id, epoch and base sequence (or none) */
 } kafka_log_batch;
 
 typedef struct kafka_log {
@@ -45,17 +47,23 @@ typedef struct kafka_log {
      * records with memcpy. */
     uint64_t *msg_ids;
     int32_t *keys;
-    int64_t array_base; /* offset of msg_ids[0] */
-    uint32_t capacity;  /* entries allocated in each array */
-    bl_ring batches;    /* kafka_log_batch of the live records, oldest first; at most
+    int64_t array_base;             /* offset of msg_ids[0] */
+    uint32_t capacity;              /* entries allocated in each array */
+    bl_ring batches;                /* kafka_log_batch of the live records, oldest first; at most
                                   KAFKA_LOG_BATCHES_MAX */
+    kafka_producer_state producers; /* derived from the batches' stamps (ProducerStateManager):
+                                       truncation and recovery rebuild it */
 } kafka_log;
 
 void kafka_log_init(kafka_log *log, disk *d);
 void kafka_log_free(kafka_log *log);
-/* Appends a batch; returns its base offset, or -1 if the disk refused it. */
+/* Appends a batch with its producer stamp (KAFKA_NO_STAMP: none) and updates the
+ * producer state; returns its base offset, or -1 if the disk refused it. */
 int64_t kafka_log_append(kafka_log *log, disk *d, const uint64_t *msg_ids, const int32_t *keys,
-                         uint32_t count, uint64_t size_bytes, int64_t now_us);
+                         uint32_t count, uint64_t size_bytes, kafka_producer_stamp stamp,
+                         int64_t now_us);
+/* The ring index of the batch holding `offset` (start_offset <= offset < end_offset). */
+uint32_t kafka_log_batch_at(const kafka_log *log, int64_t offset);
 /* After a power loss: cut to the durable prefix made of whole batches. */
 void kafka_log_recover(kafka_log *log, disk *d);
 /* Retention: drop whole batches appended before cutoff_us, or while the log exceeds

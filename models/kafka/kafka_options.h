@@ -84,6 +84,9 @@ typedef struct kafka_producer_options {
     uint64_t buffer_memory_bytes;  /* buffer_memory (buffer.memory) */
     kafka_partitioner partitioner; /* partitioner: sticky (Kafka's default for keyless
                                       records since 3.3) or round_robin */
+    bool idempotence; /* idempotence (enable.idempotence, default true since 3.0): as in
+                         effect, off when not set and acks, retries or max_in_flight
+                         conflict (ProducerConfig.postProcessAndValidateIdempotenceConfigs) */
 } kafka_producer_options;
 
 typedef struct kafka_consumer_options {

@@ -71,6 +71,8 @@ static kafka_batch *batch_new(kafka_producer *producer, uint32_t partition, int6
     batch->id = ++producer->next_batch_id;
     batch->partition = partition;
     batch->created_us = created_us;
+    batch->base_sequence = KAFKA_NO_SEQUENCE;
+    batch->producer_epoch = KAFKA_NO_PRODUCER_EPOCH;
     return batch;
 }
 
@@ -128,6 +130,25 @@ static void queue_push_front(kafka_part_queue *queue, kafka_batch *batch)
     batch->next = queue->head;
     queue->head = batch;
     if (queue->tail == NULL) queue->tail = batch;
+}
+
+/* RecordAccumulator.insertInSequenceOrder: a retried batch goes after the queued
+ * batches of lower sequence, ahead of every other. */
+static void queue_insert_in_sequence_order(kafka_part_queue *queue, kafka_batch *batch)
+{
+    BL_ASSERT(batch->base_sequence != KAFKA_NO_SEQUENCE);
+    kafka_batch *before = NULL;
+    for (kafka_batch *at = queue->head; at != NULL && at->base_sequence != KAFKA_NO_SEQUENCE &&
+                                        at->base_sequence < batch->base_sequence;
+         at = at->next)
+        before = at;
+    if (before == NULL) {
+        queue_push_front(queue, batch);
+        return;
+    }
+    batch->next = before->next;
+    before->next = batch;
+    if (queue->tail == before) queue->tail = batch;
 }
 
 static kafka_batch *queue_pop_front(kafka_part_queue *queue)
@@ -341,7 +362,11 @@ static void complete_batch(kafka_producer *producer, kafka_batch *batch, hist_ty
     batch_free(producer, batch);
 }
 
-static void fail_or_retry(kafka_producer *producer, kafka_batch *batch, bool maybe_written)
+/* Sender.completeBatch for an error: retried (Sender.canRetry) unless the delivery
+ * timeout passed, the retries ran out, or the error is not retriable
+ * (INVALID_PRODUCER_EPOCH); else failed (failBatch). */
+static void fail_or_retry(kafka_producer *producer, kafka_batch *batch, bool maybe_written,
+                          kafka_error error)
 {
     int64_t now_us = sim_now_us();
     const kafka_producer_options *options = &producer->options;
@@ -352,7 +377,10 @@ static void fail_or_retry(kafka_producer *producer, kafka_batch *batch, bool may
 #ifdef BROKERLAB_MUTANT_NO_PRODUCER_RETRY
     exhausted = true; /* mutant: a retriable error ends the batch */
 #endif
-    if (expired || exhausted) {
+    bool retry = !expired && !exhausted && error != KAFKA_INVALID_PRODUCER_EPOCH &&
+                 kafka_idempotence_can_retry(&producer->idempotence, batch, error);
+    if (!retry) {
+        kafka_idempotence_on_failed(&producer->idempotence, batch, error, !exhausted);
         complete_batch(producer, batch, batch->maybe_written ? HIST_INFO : HIST_FAIL, -1);
         return;
     }
@@ -360,7 +388,11 @@ static void fail_or_retry(kafka_producer *producer, kafka_batch *batch, bool may
     for (uint32_t i = 1; i < batch->attempts && backoff_us < options->retry_backoff_max_us; i++)
         backoff_us *= 2;
     batch->retry_at_us = now_us + min_i64(backoff_us, options->retry_backoff_max_us);
-    queue_push_front(&producer->queues[batch->partition], batch); /* K22: back to the head */
+    batch->reenqueued = true;
+    if (producer->idempotence.enabled) /* in sequence order */
+        queue_insert_in_sequence_order(&producer->queues[batch->partition], batch);
+    else
+        queue_push_front(&producer->queues[batch->partition], batch); /* K22: back to the head */
 }
 
 static void close_due_batches(kafka_producer *producer, int64_t now_us)
@@ -379,13 +411,17 @@ static void close_due_batches(kafka_producer *producer, int64_t now_us)
         while (queue->head != NULL &&
                queue->head->created_us + options->delivery_timeout_us <= now_us) {
             kafka_batch *expired = queue_pop_front(queue);
+            kafka_idempotence_on_expired(&producer->idempotence, expired);
             complete_batch(producer, expired, expired->maybe_written ? HIST_INFO : HIST_FAIL, -1);
         }
     }
 }
 
 /* Builds and sends one request to `broker` with the head batch of each of its
- * partitions that is ready. Returns false if nothing was ready. */
+ * partitions that is ready (`partitions`, ascending), from the broker's drain index on
+ * (RecordAccumulator.drainBatchesForOneNode): the drain stops for the whole broker at a
+ * partition idempotence holds back, and the next drain starts there. Returns false if
+ * nothing was drained. */
 static bool send_one_request(kafka_producer *producer, uint32_t broker, const uint32_t *partitions,
                              uint32_t partition_total, int64_t now_us)
 {
@@ -394,10 +430,17 @@ static bool send_one_request(kafka_producer *producer, uint32_t broker, const ui
     uint32_t topic = producer_topic(producer);
     kafka_batch *chosen[SCN_PARTITIONS_MAX];
     uint32_t count = 0;
-    for (uint32_t i = 0; i < partition_total; i++) {
-        kafka_part_queue *queue = &producer->queues[partitions[i]];
+    uint32_t first = 0;
+    while (first < partition_total && partitions[first] < producer->drain_start[broker]) first++;
+    for (uint32_t k = 0; k < partition_total; k++) {
+        uint32_t partition = partitions[(first + k) % partition_total];
+        producer->drain_start[broker] = partition; /* updateDrainIndex */
+        kafka_part_queue *queue = &producer->queues[partition];
         if (queue->head == NULL || queue->head->retry_at_us > now_us) continue;
-        chosen[count++] = queue_pop_front(queue);
+        if (kafka_idempotence_stop_drain(&producer->idempotence, queue->head)) break;
+        kafka_batch *batch = queue_pop_front(queue);
+        kafka_idempotence_on_drain(&producer->idempotence, batch);
+        chosen[count++] = batch;
     }
     if (count == 0) return false;
     kafka_msg *request = kafka_msg_new(KAFKA_PRODUCE_REQUEST, count);
@@ -410,6 +453,7 @@ static bool send_one_request(kafka_producer *producer, uint32_t broker, const ui
         part->topic = (uint16_t)topic;
         part->partition = batch->partition;
         part->batch_id = batch->id;
+        part->stamp = kafka_idempotence_stamp(&producer->idempotence, batch);
         part->record_size_bytes = (uint32_t)config->message_size_bytes;
         kafka_part_records(request, i, batch->count);
         memcpy(part->msg_ids, batch->msg_ids, batch->count * sizeof *part->msg_ids);
@@ -467,6 +511,10 @@ static void schedule_wake(kafka_producer *producer, int64_t now_us)
     if (metadata_us > now_us) due_us = min_i64(due_us, metadata_us);
     /* a connection in reconnect backoff: batches for it wait until it ends */
     due_us = min_i64(due_us, kafka_client_metadata_next_reconnect(&producer->metadata, now_us));
+    if (producer->idempotence.enabled &&
+        producer->idempotence.producer_id == KAFKA_NO_PRODUCER_ID) /* InitProducerId */
+        due_us = min_i64(due_us, producer->init_in_flight ? producer->init_deadline_us
+                                                          : producer->init_next_attempt_us);
     BL_ASSERT(due_us > now_us);
     if (producer->generator.next_us != INT64_MAX &&
         producer->buffered_bytes < producer->options.buffer_memory_bytes)
@@ -480,6 +528,61 @@ static void schedule_wake(kafka_producer *producer, int64_t now_us)
         sim_timer_set(producer->node, wake, due_us, PRODUCER_TIMER_WAKE);
 }
 
+/* ---- InitProducerId ---- */
+
+static void init_attempt_failed(kafka_producer *producer, int64_t now_us)
+{
+    producer->init_in_flight = false;
+    /* the handler is re-enqueued after retry.backoff.ms */
+    producer->init_next_attempt_us = now_us + producer->options.retry_backoff_us;
+}
+
+/* TransactionManager.bumpIdempotentEpochAndResetIdIfNeeded: without a producer id, ask
+ * the least loaded broker for one (Sender.maybeSendAndPollTransactionalRequest); it
+ * fails after request.timeout.ms and is tried again after retry.backoff.ms. */
+static void maybe_init_producer_id(kafka_producer *producer, int64_t now_us)
+{
+    kafka_idempotence *kid = &producer->idempotence;
+    if (!kid->enabled || kid->producer_id != KAFKA_NO_PRODUCER_ID) return;
+    if (producer->init_in_flight && now_us >= producer->init_deadline_us) {
+        kafka_client_metadata_on_disconnect(&producer->metadata, producer->init_broker, now_us);
+        init_attempt_failed(producer, now_us);
+    }
+    if (producer->init_in_flight || now_us < producer->init_next_attempt_us) return;
+    uint32_t in_flight[SCN_BROKERS_MAX];
+    for (uint32_t b = 0; b < producer->cluster->broker_count; b++)
+        in_flight[b] = request_table_in_flight(&producer->requests, b);
+    int64_t wait_until_us = 0;
+    uint32_t broker =
+        kafka_client_metadata_least_loaded(&producer->metadata, now_us, in_flight, &wait_until_us);
+    if (broker == KAFKA_NO_NODE) {
+        producer->init_next_attempt_us = wait_until_us;
+        return;
+    }
+    kafka_msg *request = kafka_msg_new(KAFKA_INIT_PRODUCER_ID_REQUEST, 0);
+    request->correlation_id = ++producer->next_request_id;
+    producer->init_in_flight = true;
+    producer->init_broker = broker;
+    producer->init_correlation_id = request->correlation_id;
+    producer->init_deadline_us = now_us + producer->options.request_timeout_us;
+    net_send(producer->node, producer->cluster->brokers[broker], kafka_msg_size_bytes(request),
+             request);
+}
+
+static void on_init_producer_id_response(kafka_producer *producer, const kafka_msg *response,
+                                         uint32_t broker)
+{
+    if (!producer->init_in_flight || producer->init_correlation_id != response->correlation_id ||
+        producer->init_broker != broker)
+        return;                        /* an attempt that already failed */
+    if (response->error != KAFKA_OK) { /* COORDINATOR_LOAD_IN_PROGRESS: re-enqueued */
+        init_attempt_failed(producer, sim_now_us());
+        return;
+    }
+    producer->init_in_flight = false;
+    kafka_idempotence_set_producer_id(&producer->idempotence, response->producer_id);
+}
+
 /* One pass of the client after any event: offer, close, send, sleep. */
 static void producer_pump(sim_node *node)
 {
@@ -489,6 +592,9 @@ static void producer_pump(sim_node *node)
     close_due_batches(producer, now_us);
     kafka_client_metadata_send_due(&producer->metadata, producer->node, &producer->requests,
                                    now_us);
+    /* Sender.runOnce: sequences first, then the producer id, then the data */
+    kafka_idempotence_on_run(&producer->idempotence);
+    maybe_init_producer_id(producer, now_us);
     send_ready(producer, now_us);
     offer_ahead(producer, now_us);
     schedule_wake(producer, now_us);
@@ -523,13 +629,16 @@ static void on_produce_response(kafka_producer *producer, kafka_msg *response, u
         if (part->error == KAFKA_NOT_LEADER || part->error == KAFKA_FENCED_LEADER_EPOCH ||
             part->error == KAFKA_UNKNOWN_LEADER_EPOCH) /* Sender: invalid metadata */
             kafka_client_metadata_want_update(&producer->metadata);
-        if (part->error == KAFKA_OK)
+        if (part->error == KAFKA_OK) { /* a duplicate too: the original's offset */
+            kafka_idempotence_on_success(&producer->idempotence, batch);
             complete_batch(producer, batch, HIST_OK, part->offset);
-        else /* the leader appended these, but the ISR did not confirm them: maybe
-              * written; any other error left them unwritten */
+        } else { /* the leader appended these, but the ISR did not confirm them: maybe
+                  * written; any other error left them unwritten */
             fail_or_retry(producer, batch,
                           part->error == KAFKA_REQUEST_TIMED_OUT ||
-                              part->error == KAFKA_NOT_ENOUGH_REPLICAS_AFTER_APPEND);
+                              part->error == KAFKA_NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+                          (kafka_error)part->error);
+        }
     }
     release_request(producer, slot);
 }
@@ -540,7 +649,8 @@ static void fail_request(kafka_producer *producer, uint32_t slot)
     kafka_client_metadata_want_update(&producer->metadata); /* handleServerDisconnect */
     const kafka_request_batches *carried = &producer->request_batches[slot];
     for (uint32_t k = carried->batch_count; k-- > 0;)
-        if (carried->batches[k] != NULL) fail_or_retry(producer, carried->batches[k], true);
+        if (carried->batches[k] != NULL) /* NETWORK_EXCEPTION or REQUEST_TIMED_OUT */
+            fail_or_retry(producer, carried->batches[k], true, KAFKA_REQUEST_TIMED_OUT);
     release_request(producer, slot);
 }
 
@@ -580,6 +690,9 @@ static void producer_on_event(sim_node *node, const sim_event *ev)
             kafka_client_metadata_on_response(&producer->metadata, msg,
                                               kafka_broker_index(producer->cluster, ev->arg),
                                               sim_now_us());
+        } else if (msg->api == KAFKA_INIT_PRODUCER_ID_RESPONSE) {
+            on_init_producer_id_response(producer, msg,
+                                         kafka_broker_index(producer->cluster, ev->arg));
         } else {
             BL_ASSERT(msg->api == KAFKA_PRODUCE_RESPONSE);
             on_produce_response(producer, msg, ev->arg);
@@ -590,6 +703,8 @@ static void producer_on_event(sim_node *node, const sim_event *ev)
     case SIM_EVENT_NET_RESET: {
         uint32_t broker = kafka_broker_index(producer->cluster, ev->arg);
         kafka_client_metadata_on_disconnect(&producer->metadata, broker, sim_now_us());
+        if (producer->init_in_flight && producer->init_broker == broker)
+            init_attempt_failed(producer, sim_now_us());
         request_table *table = &producer->requests;
         REQUEST_TABLE_EACH(table, broker, slot)
         fail_request(producer, slot);
@@ -655,6 +770,10 @@ static void producer_reset(kafka_producer *producer)
         memset(carried, 0, sizeof *carried);
     }
     request_table_clear(&producer->requests);
+    kafka_idempotence_reset(&producer->idempotence); /* a new process gets a new id */
+    producer->init_in_flight = false;
+    producer->init_next_attempt_us = 0;
+    memset(producer->drain_start, 0, sizeof producer->drain_start);
     producer->buffered_bytes = 0;
     sim_timer_cancel(&producer->wake_timer);
     sim_timer_cancel(&producer->timeout_timer);
@@ -726,6 +845,7 @@ kafka_producer *kafka_producer_create(const kafka_cluster *cluster, uint32_t ent
         calloc((size_t)cluster->broker_count * producer->options.max_in_flight,
                sizeof *producer->request_batches);
     BL_ASSERT(producer->request_batches != NULL);
+    kafka_idempotence_init(&producer->idempotence, producer->options.idempotence, partitions);
     uint32_t slots = config->keys.kind == SCN_KEYS_NONE ? 1 : config->keys.count;
     producer->key_seq = calloc(slots, sizeof *producer->key_seq);
     BL_ASSERT(producer->queues != NULL && producer->key_seq != NULL);
@@ -756,6 +876,7 @@ void kafka_producer_free(kafka_producer *producer)
     gsl_rng_free(producer->rng_partitioner);
     free(producer->queues);
     request_table_free(&producer->requests);
+    kafka_idempotence_free(&producer->idempotence);
     kafka_client_metadata_free(&producer->metadata);
     free(producer->request_batches);
     free(producer->key_seq);

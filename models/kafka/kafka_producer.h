@@ -10,6 +10,7 @@
 #include "../../engine/workload.h"
 #include "../common/request_table.h"
 #include "kafka_client_metadata.h"
+#include "kafka_idempotence.h"
 #include "kafka_proto.h"
 
 #define KAFKA_IN_FLIGHT_MAX     100 /* upper bound of max_in_flight */
@@ -35,6 +36,13 @@ typedef struct kafka_batch {
     int64_t retry_at_us;
     uint32_t attempts;
     bool maybe_written; /* an attempt ended without a definite answer */
+    bool reenqueued;    /* put back for a retry at least once (ProducerBatch.inRetry) */
+    /* idempotence (kafka_idempotence.c): its base sequence (KAFKA_NO_SEQUENCE until first
+     * drained) and producer epoch; reopened: its sequence was rewritten since it was last
+     * sent (ProducerBatch.sequenceHasBeenReset) */
+    int32_t base_sequence;
+    int16_t producer_epoch;
+    bool reopened;
     struct kafka_batch *next;
 } kafka_batch;
 
@@ -74,6 +82,15 @@ typedef struct kafka_producer {
     uint64_t sticky_bytes;
     gsl_rng *rng_partitioner;
     uint32_t next_batch_id, next_request_id;
+    kafka_idempotence idempotence; /* enable.idempotence: ids, sequences (kafka_idempotence.c) */
+    /* InitProducerId (TransactionManager.InitProducerIdHandler) in flight to init_broker,
+     * or the next attempt after a failed one */
+    bool init_in_flight;
+    uint32_t init_broker, init_correlation_id;
+    int64_t init_deadline_us, init_next_attempt_us;
+    /* RecordAccumulator's per-node drain index: the partition the last drain of a broker
+     * stopped at, where its next one starts */
+    uint32_t drain_start[SCN_BROKERS_MAX];
     sim_timer wake_timer;                 /* the next time something is due */
     sim_timer timeout_timer;              /* the earliest in-flight request deadline */
     uint32_t send_stream, request_stream; /* history streams written ahead */

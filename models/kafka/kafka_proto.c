@@ -27,6 +27,8 @@ kafka_msg *kafka_msg_new(kafka_api api, uint32_t part_count)
     msg->record_ids = storage.record_ids;
     msg->record_keys = storage.record_keys;
     msg->records_capacity = storage.records_capacity;
+    msg->batch_store = storage.batch_store;
+    msg->batches_capacity = storage.batches_capacity;
     msg->api = api;
     kafka_msg_set_part_count(msg, part_count);
     return msg;
@@ -72,8 +74,22 @@ void kafka_part_records(kafka_msg *msg, uint32_t part_index, uint32_t count)
     msg->records_used += count;
 }
 
+void kafka_part_add_batch(kafka_msg *msg, uint32_t part_index, uint32_t count,
+                          kafka_producer_stamp stamp)
+{
+    BL_ASSERT(part_index < msg->part_count && count > 0);
+    kafka_part *part = &msg->parts[part_index];
+    if (part->batch_count == 0) part->batches_at = msg->batches_used;
+    BL_ASSERT(part->batches_at + part->batch_count == msg->batches_used); /* contiguous */
+    BL_GROW(msg->batch_store, msg->batches_capacity, (uint64_t)msg->batches_used + 1,
+            KAFKA_MSG_RECORDS_MAX, "batch store of a Kafka message");
+    msg->batch_store[msg->batches_used++] = (kafka_fetch_batch){.count = count, .stamp = stamp};
+    part->batch_count++;
+}
+
 static void msg_release(kafka_msg *msg)
 {
+    free(msg->batch_store);
     free(msg->parts);
     free(msg->record_ids);
     free(msg->record_keys);
@@ -106,8 +122,9 @@ uint32_t kafka_msg_size_bytes(const kafka_msg *msg)
     for (uint32_t i = 0; i < msg->part_count; i++) {
         const kafka_part *part = &msg->parts[i];
         size += 16;
-        if (part->count > 0)
-            size += KAFKA_BATCH_OVERHEAD_BYTES +
+        if (part->count > 0) /* a batch header per batch */
+            size += (uint64_t)(part->batch_count > 0 ? part->batch_count : 1) *
+                        KAFKA_BATCH_OVERHEAD_BYTES +
                     (uint64_t)part->count * (part->record_size_bytes + KAFKA_RECORD_OVERHEAD_BYTES);
     }
     BL_ASSERT(size <= UINT32_MAX);

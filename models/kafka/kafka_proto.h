@@ -14,6 +14,7 @@
 #include "../../engine/sim.h"
 #include "kafka_metadata.h"
 #include "kafka_options.h"
+#include "kafka_producer_state.h"
 
 #define KAFKA_REQUEST_OVERHEAD_BYTES 64
 #define KAFKA_BATCH_OVERHEAD_BYTES   61
@@ -48,6 +49,8 @@ typedef enum kafka_api {
     KAFKA_OFFSETS_FOR_LEADER_EPOCH_RESPONSE,
     KAFKA_LEAVE_GROUP_REQUEST, /* consumer -> coordinator: it leaves (its poll timed out) */
     KAFKA_LEAVE_GROUP_RESPONSE,
+    KAFKA_INIT_PRODUCER_ID_REQUEST, /* idempotent producer -> least loaded broker: its id */
+    KAFKA_INIT_PRODUCER_ID_RESPONSE,
 } kafka_api;
 
 typedef enum kafka_error {
@@ -71,7 +74,18 @@ typedef enum kafka_error {
     KAFKA_NOT_COORDINATOR,        /* the broker does not lead the group's __consumer_offsets
                               partition (any more): find the coordinator again */
     KAFKA_GROUP_MAX_SIZE_REACHED, /* a join past group.max.size: try again later */
+    KAFKA_OUT_OF_ORDER_SEQUENCE,  /* OUT_OF_ORDER_SEQUENCE_NUMBER: a gap or a new epoch not at 0 */
+    KAFKA_INVALID_PRODUCER_EPOCH, /* a batch of an older producer epoch */
+    KAFKA_COORDINATOR_LOAD_IN_PROGRESS, /* InitProducerId: no producer id block yet */
 } kafka_error;
+
+/* One batch of a follower fetch response's records, as the leader's log holds it: a
+ * follower appends each as its own batch, with its producer stamp (the producer state
+ * replicates through the batch headers, ProducerStateManager on followers). */
+typedef struct kafka_fetch_batch {
+    uint32_t count;
+    kafka_producer_stamp stamp;
+} kafka_fetch_batch;
 
 /* One partition's part of a request or response. */
 typedef struct kafka_part {
@@ -80,10 +94,14 @@ typedef struct kafka_part {
     int64_t offset; /* produce resp: base offset; fetch req: fetch offset;
                               fetch resp: offset of records[0]; commit: offset */
     int64_t high_watermark;
-    int64_t log_start_offset; /* fetch resp: the leader's log start */
-    int64_t log_end_offset;   /* fetch resp: the leader's LEO (what a follower above it
+    int64_t log_start_offset;   /* fetch resp: the leader's log start */
+    int64_t log_end_offset;     /* fetch resp: the leader's LEO (what a follower above it
                                  truncates to; Kafka's follower asks ListOffsets for it) */
-    uint32_t batch_id;        /* produce: the producer's batch id */
+    uint32_t batch_id;          /* produce: the producer's batch id */
+    kafka_producer_stamp stamp; /* produce req: the batch's producer id, epoch, sequence */
+    /* follower fetch resp: the records' batches, batch_count entries of the message's
+     * batch store from batches_at (kafka_part_add_batch); 0: one batch, no stamp */
+    uint32_t batches_at, batch_count;
     /* metadata, AlterPartition and push parts: the partition's state; fetch and
      * OffsetsForLeaderEpoch requests: leader_epoch = the client's current leader epoch
      * (KIP-320); heartbeat grants and commits: the offset's leader epoch + 1 (0: none) */
@@ -133,6 +151,11 @@ typedef struct kafka_msg {
     uint64_t *record_ids;
     int32_t *record_keys;
     uint32_t records_used, records_capacity;
+    /* The batch store: every part's batches, one part after the other, at most
+     * KAFKA_MSG_RECORDS_MAX (a batch holds a record at least). */
+    kafka_fetch_batch *batch_store;
+    uint32_t batches_used, batches_capacity;
+    uint32_t producer_id; /* InitProducerId resp */
 } kafka_msg;
 
 #define KAFKA_MSG_POOL_MAX 1024 /* freed messages kept for reuse, with their storage */
@@ -146,6 +169,10 @@ void kafka_msg_set_part_count(kafka_msg *msg, uint32_t part_count);
 /* Points parts[part_index].msg_ids/keys at room for `count` records in the message's
  * store and sets its count. */
 void kafka_part_records(kafka_msg *msg, uint32_t part_index, uint32_t count);
+/* Adds one batch of `count` records to parts[part_index]'s batches (the part's batches
+ * are added together, after any other part's). */
+void kafka_part_add_batch(kafka_msg *msg, uint32_t part_index, uint32_t count,
+                          kafka_producer_stamp stamp);
 /* Frees the pooled messages (at the end of a run). */
 void kafka_msg_pool_drain(void);
 /* sim_node_ops.free_data of clients, whose only event data are packets. */
@@ -164,6 +191,9 @@ typedef struct kafka_cluster {
     sim_node *brokers[SCN_BROKERS_MAX];
     uint32_t broker_count;
     sim_node *controller; /* the KRaft controller's node (kafka_controller.c) */
+    /* The controller's next producer id block (ProducerIdControlManager), from 1: ids
+     * are unique in the run, and 0 is KAFKA_NO_PRODUCER_ID. */
+    uint32_t next_producer_id_block;
 } kafka_cluster;
 
 /* The broker index of node `node_id`, which must be a broker (clients hear only from

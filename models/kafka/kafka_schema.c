@@ -180,6 +180,43 @@ static bool kafka_retries_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
 
 /* delivery_timeout >= linger + request_timeout (ProducerConfig refuses the config
  * otherwise). */
+/* ProducerConfig.postProcessAndValidateIdempotenceConfigs: idempotence needs acks=all,
+ * retries above 0 and at most 5 requests in flight. Asked for explicitly with one of
+ * them, it is an error (ConfigException); left at its default, it is turned off, and a
+ * warning says so. */
+static bool kafka_idempotence_check(scn_ctx *ctx, const scn_seen *seen, void *base)
+{
+    kafka_producer_options *producer = base;
+    if (!producer->idempotence) return true;
+    char reason[64] = "";
+    const char *key = NULL;
+    if (producer->retries == 0) { /* Kafka's order: retries, acks, in flight */
+        key = "retries";
+        snprintf(reason, sizeof reason, "retries is 0");
+    } else if (producer->acks != KAFKA_ACKS_ALL) {
+        key = "acks";
+        snprintf(reason, sizeof reason, "acks is %s", kafka_acks_names[producer->acks]);
+    } else if (producer->max_in_flight > 5) {
+        key = "max_in_flight";
+        snprintf(reason, sizeof reason, "max_in_flight is %u", (unsigned)producer->max_in_flight);
+    }
+    if (key == NULL) return true;
+    yaml_node_t *asked = scn_seen_value(seen, "idempotence");
+    if (asked != NULL) {
+        return scn_fail(ctx, asked,
+                        "%s.idempotence: Kafka refuses enable.idempotence when %s, expected acks: "
+                        "all, retries above 0 and max_in_flight at most 5, or idempotence: false",
+                        ctx->where, reason);
+    }
+    producer->idempotence = false;
+    scn_warn_parse(ctx, scn_seen_value(seen, key),
+                   "%s: idempotence is off because %s (Kafka turns enable.idempotence off "
+                   "when it is not set and conflicts), so retries may duplicate and reorder; "
+                   "write idempotence: false to say so",
+                   ctx->where, reason);
+    return true;
+}
+
 static bool kafka_producer_check(scn_ctx *ctx, const scn_seen *seen, void *base)
 {
     static const char *const keys[] = {"delivery_timeout", "request_timeout", "linger", NULL};
@@ -197,7 +234,7 @@ static bool kafka_producer_check(scn_ctx *ctx, const scn_seen *seen, void *base)
             units_format_duration(producer->delivery_timeout_us, delivery, sizeof delivery),
             units_format_duration(minimum_us, sum, sizeof sum));
     }
-    return true;
+    return kafka_idempotence_check(ctx, seen, base);
 }
 
 static const scn_field kafka_producer_fields[] = {
@@ -218,6 +255,7 @@ static const scn_field kafka_producer_fields[] = {
      .max = 1024LL * 1024 * 1024 * 1024, .def = "32MiB"},
     {SCN_AT("partitioner", SCN_T_ENUM, kafka_producer_options, partitioner),
      .names = kafka_partitioner_names, .def = "sticky"},
+    {SCN_AT("idempotence", SCN_T_BOOL, kafka_producer_options, idempotence), .def = "true"},
 };
 static const scn_schema kafka_producer_schema =
     SCN_SCHEMA(kafka_producer_fields, kafka_producer_check);

@@ -87,7 +87,8 @@ static kafka_error commit(kafka_group *group, offsets_log *o, uint32_t member, u
         uint64_t msg_ids[1];
         int32_t keys[1];
         uint32_t n = kafka_group_commit_records(group, request, msg_ids, keys);
-        int64_t base = kafka_log_append(&o->log, &o->d, msg_ids, keys, n, 64 * n, 0);
+        int64_t base =
+            kafka_log_append(&o->log, &o->d, msg_ids, keys, n, 64 * n, KAFKA_NO_STAMP, 0);
         assert_true(base >= 0);
         kafka_group_commit_appended(group, request, base + n);
     }
@@ -103,7 +104,7 @@ static void snapshot(kafka_group *group, offsets_log *o)
     assert_true(group->changed);
     uint32_t n = kafka_group_snapshot_records(group, msg_ids, keys);
     assert_false(group->changed);
-    assert_true(kafka_log_append(&o->log, &o->d, msg_ids, keys, n, 64 * n, 0) >= 0);
+    assert_true(kafka_log_append(&o->log, &o->d, msg_ids, keys, n, 64 * n, KAFKA_NO_STAMP, 0) >= 0);
 }
 
 static void partitions_move_only_after_release(void **state)
@@ -281,7 +282,8 @@ static void a_cut_snapshot_is_ignored(void **state)
     static int32_t keys[KAFKA_GROUP_SNAPSHOT_RECORDS_MAX];
     uint32_t n = kafka_group_snapshot_records(&old, msg_ids, keys);
     assert_true(n > 2);
-    assert_true(kafka_log_append(&o.log, &o.d, msg_ids, keys, 2, 128, 0) >= 0); /* ... cut */
+    assert_true(kafka_log_append(&o.log, &o.d, msg_ids, keys, 2, 128, KAFKA_NO_STAMP, 0) >=
+                0); /* ... cut */
     kafka_group loaded;
     kafka_group_init(&loaded, scenario, 0);
     kafka_group_load(&loaded, &o.log, o.log.end_offset, 5 * SECOND);

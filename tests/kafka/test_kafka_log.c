@@ -23,7 +23,8 @@ static void append_batch(kafka_log *log, disk *d, uint64_t first_id, uint32_t co
         ids[i] = first_id + i;
         keys[i] = (int32_t)i;
     }
-    assert_true(kafka_log_append(log, d, ids, keys, count, 100 * count, now_us) >= 0);
+    assert_true(kafka_log_append(log, d, ids, keys, count, 100 * count, KAFKA_NO_STAMP, now_us) >=
+                0);
 }
 
 static void offsets_are_dense_and_readable(void **state)

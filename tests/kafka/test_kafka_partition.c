@@ -30,7 +30,8 @@ static void append(fixture *f, uint32_t count)
         ids[i] = (uint64_t)f->p.log.end_offset + i + 1;
         keys[i] = -1;
     }
-    assert_true(kafka_log_append(&f->p.log, &f->d, ids, keys, count, 100 * count, 0) >= 0);
+    assert_true(
+        kafka_log_append(&f->p.log, &f->d, ids, keys, count, 100 * count, KAFKA_NO_STAMP, 0) >= 0);
 }
 
 static int setup(void **state)
