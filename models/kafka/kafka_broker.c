@@ -136,6 +136,18 @@ void broker_start_fsync(kafka_broker *broker, uint32_t partition_index, uint64_t
     p->messages_since_flush = 0;
 }
 
+/* What an append leaves behind (UnifiedLog.append and the flush policy): the record
+ * size fetches weigh, the messages since the last flush, whether to flush now. */
+static void appended(kafka_broker *broker, kafka_partition *p, uint32_t count,
+                     uint32_t record_size_bytes, bool *flush)
+{
+    p->record_size_bytes = record_size_bytes;
+    p->messages_since_flush += count; /* flush.messages counts per log (UnifiedLog) */
+    const kafka_cluster_options *options = &broker->cluster->options;
+    *flush = options->flush_messages > 0 && p->messages_since_flush >= options->flush_messages;
+    broker->parked_may_answer = true;
+}
+
 int64_t broker_append(kafka_broker *broker, kafka_partition *p, const uint64_t *msg_ids,
                       const int32_t *keys, uint32_t count, uint32_t record_size_bytes,
                       int32_t epoch, kafka_producer_stamp stamp, bool *flush)
@@ -148,11 +160,23 @@ int64_t broker_append(kafka_broker *broker, kafka_partition *p, const uint64_t *
         kafka_log_append(&p->log, &broker->disk, msg_ids, keys, count, bytes, stamp, sim_now_us());
     *flush = false;
     if (base < 0) return -1;
-    p->record_size_bytes = record_size_bytes;
-    p->messages_since_flush += count; /* flush.messages counts per log (UnifiedLog) */
-    const kafka_cluster_options *options = &broker->cluster->options;
-    *flush = options->flush_messages > 0 && p->messages_since_flush >= options->flush_messages;
-    broker->parked_may_answer = true;
+    appended(broker, p, count, record_size_bytes, flush);
+    return base;
+}
+
+int64_t broker_append_run(kafka_broker *broker, kafka_partition *p, const uint64_t *msg_ids,
+                          const int32_t *keys, const kafka_batch_header *headers,
+                          uint32_t header_count, uint32_t record_size_bytes, int32_t epoch,
+                          bool *flush)
+{
+    BL_ASSERT(epoch >= 0);
+    kafka_epoch_assign(&p->epochs, epoch, p->log.end_offset);
+    int64_t base = kafka_log_append_run(
+        &p->log, &broker->disk, msg_ids, keys, headers, header_count, KAFKA_BATCH_OVERHEAD_BYTES,
+        record_size_bytes + KAFKA_RECORD_OVERHEAD_BYTES, sim_now_us());
+    *flush = false;
+    if (base < 0) return -1;
+    appended(broker, p, (uint32_t)(p->log.end_offset - base), record_size_bytes, flush);
     return base;
 }
 
@@ -433,13 +457,16 @@ static bool try_answer_fetch(kafka_broker *broker, const kafka_msg *request, uin
     for (uint32_t i = 0; i < request->part_count && !ready; i++) {
         const kafka_part *want = &request->parts[i];
         kafka_partition *p = broker_led(broker, want->topic, want->partition);
-        kafka_part check = {.diverging_epoch = KAFKA_EPOCH_NONE};
-        if (p == NULL || want->offset < p->log.start_offset || want->offset > p->log.end_offset ||
-            (!request->from_follower && broker->cluster->options.leader_epochs &&
-             consumer_epoch_error(p, want) != KAFKA_OK) ||
-            (request->from_follower && arrival &&
-             (kafka_fetcher_check_follower(broker, p, want, &check) != KAFKA_OK ||
-              check.diverging_epoch != KAFKA_EPOCH_NONE))) {
+        bool report = p == NULL || want->offset < p->log.start_offset ||
+                      want->offset > p->log.end_offset ||
+                      (!request->from_follower && broker->cluster->options.leader_epochs &&
+                       consumer_epoch_error(p, want) != KAFKA_OK);
+        if (!report && request->from_follower && arrival) { /* (a parked fetch: checked) */
+            kafka_part check;
+            report = kafka_fetcher_check_follower(broker, p, want, &check) != KAFKA_OK ||
+                     check.diverging_epoch != KAFKA_EPOCH_NONE;
+        }
+        if (report) {
             ready = true; /* an error or a divergence to report */
             break;
         }
@@ -469,8 +496,8 @@ static void follower_fetch_arrived(kafka_broker *broker, const kafka_msg *reques
         const kafka_part *want = &request->parts[i];
         kafka_partition *p = broker_led(broker, want->topic, want->partition);
         if (p == NULL || want->offset < p->log.start_offset || want->offset > p->log.end_offset)
-            continue; /* answered with an error, no state change */
-        kafka_part check = {.diverging_epoch = KAFKA_EPOCH_NONE};
+            continue;     /* answered with an error, no state change */
+        kafka_part check; /* kafka_fetcher_check_follower sets what is read */
         if (kafka_fetcher_check_follower(broker, p, want, &check) != KAFKA_OK ||
             check.diverging_epoch != KAFKA_EPOCH_NONE)
             continue; /* fenced, or diverged: no state change either */

@@ -42,6 +42,12 @@ void broker_send(kafka_broker *broker, uint32_t node_id, kafka_msg *msg);
 int64_t broker_append(kafka_broker *broker, kafka_partition *p, const uint64_t *msg_ids,
                       const int32_t *keys, uint32_t count, uint32_t record_size_bytes,
                       int32_t epoch, kafka_producer_stamp stamp, bool *flush);
+/* Appends a follower's run of the leader's batches (kafka_log_append_run), all of
+ * leader epoch `epoch`, in one write; as broker_append otherwise. */
+int64_t broker_append_run(kafka_broker *broker, kafka_partition *p, const uint64_t *msg_ids,
+                          const int32_t *keys, const kafka_batch_header *headers,
+                          uint32_t header_count, uint32_t record_size_bytes, int32_t epoch,
+                          bool *flush);
 /* An fsync of partition `partition_index`'s log that produce `produce_id` (0: none)
  * waits for. */
 void broker_start_fsync(kafka_broker *broker, uint32_t partition_index, uint64_t produce_id);

@@ -174,24 +174,20 @@ static void follower_apply(kafka_broker *broker, uint32_t leader, const kafka_ms
         return;
     }
     if (got->offset != p->log.end_offset) return; /* stale: the log moved meanwhile */
-    if (got->count > 0) { /* the leader's batches, each appended as it came */
+    if (got->count > 0) { /* the leader's batches as they came, in one write */
         BL_ASSERT(got->records_epoch >= 0 && got->batch_count > 0);
+        uint64_t records = 0;
+        for (uint32_t b = 0; b < got->batch_count; b++)
+            records += response->batch_store[got->batches_at + b].count;
+        BL_ASSERTF(records == got->count, "a fetch's batches hold %llu of its %u records",
+                   (unsigned long long)records, got->count);
         bool flush = false;
-        uint32_t done = 0;
-        for (uint32_t b = 0; b < got->batch_count; b++) {
-            const kafka_fetch_batch *batch = &response->batch_store[got->batches_at + b];
-            bool flush_now = false;
-            if (broker_append(broker, p, got->msg_ids + done, got->keys + done, batch->count,
-                              got->record_size_bytes, got->records_epoch, batch->stamp,
-                              &flush_now) < 0)
-                break; /* the disk refused: the next fetch asks again from here */
-            flush |= flush_now;
-            done += batch->count;
-        }
-        BL_ASSERT(done <= got->count);
+        if (broker_append_run(broker, p, got->msg_ids, got->keys,
+                              response->batch_store + got->batches_at, got->batch_count,
+                              got->record_size_bytes, got->records_epoch, &flush) < 0)
+            return; /* the disk refused: the next fetch asks again */
         if (flush)
             broker_start_fsync(broker, broker_partition_index(broker, p->topic, p->partition), 0);
-        if (done < got->count) return;
     }
     /* the follower's HW: the leader's, bounded by its own LEO (not monotonic) */
     p->hw = got->high_watermark < p->log.end_offset ? got->high_watermark : p->log.end_offset;

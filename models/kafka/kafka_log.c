@@ -46,26 +46,58 @@ static void reserve_records(kafka_log *log, uint32_t extra)
     BL_ASSERT(keys_capacity == log->capacity);
 }
 
-int64_t kafka_log_append(kafka_log *log, disk *d, const uint64_t *msg_ids, const int32_t *keys,
-                         uint32_t count, uint64_t size_bytes, kafka_producer_stamp stamp,
-                         int64_t now_us)
+/* The records of a write the disk took, ending at end_bytes: copied into the arrays; each
+ * batch pushed with its end in the file and its stamp into the producer state. */
+static int64_t add_records(kafka_log *log, const uint64_t *msg_ids, const int32_t *keys,
+                           uint32_t count, uint64_t end_bytes, kafka_producer_stamp stamp,
+                           int64_t now_us)
 {
-    BL_ASSERT(count > 0);
-    if (!disk_append(d, log->file, size_bytes, now_us)) return -1;
     reserve_records(log, count);
     uint64_t index = (uint64_t)(log->end_offset - log->array_base);
     memcpy(log->msg_ids + index, msg_ids, count * sizeof *msg_ids);
     memcpy(log->keys + index, keys, count * sizeof *keys);
     int64_t base = log->end_offset;
     log->end_offset += count;
-    *BL_RING_PUSH_BACK(&log->batches, kafka_log_batch) =
-        (kafka_log_batch){.base_offset = base,
-                          .count = count,
-                          .end_bytes = log->file->size_bytes,
-                          .append_us = now_us,
-                          .stamp = stamp};
+    *BL_RING_PUSH_BACK(&log->batches, kafka_log_batch) = (kafka_log_batch){.base_offset = base,
+                                                                           .count = count,
+                                                                           .end_bytes = end_bytes,
+                                                                           .append_us = now_us,
+                                                                           .stamp = stamp};
     kafka_producer_state_update(&log->producers, stamp, count, base);
     BL_ASSERT(log->end_offset - log->array_base <= (int64_t)log->capacity);
+    return base;
+}
+
+int64_t kafka_log_append(kafka_log *log, disk *d, const uint64_t *msg_ids, const int32_t *keys,
+                         uint32_t count, uint64_t size_bytes, kafka_producer_stamp stamp,
+                         int64_t now_us)
+{
+    BL_ASSERT(count > 0);
+    if (!disk_append(d, log->file, size_bytes, now_us)) return -1;
+    return add_records(log, msg_ids, keys, count, log->file->size_bytes, stamp, now_us);
+}
+
+int64_t kafka_log_append_run(kafka_log *log, disk *d, const uint64_t *msg_ids, const int32_t *keys,
+                             const kafka_batch_header *headers, uint32_t header_count,
+                             uint64_t batch_overhead_bytes, uint64_t record_bytes, int64_t now_us)
+{
+    BL_ASSERT(header_count > 0);
+    uint64_t total_bytes = 0;
+    for (uint32_t i = 0; i < header_count; i++) {
+        BL_ASSERT(headers[i].count > 0);
+        total_bytes += batch_overhead_bytes + headers[i].count * record_bytes;
+    }
+    uint64_t end_bytes = log->file->size_bytes;
+    if (!disk_append(d, log->file, total_bytes, now_us)) return -1;
+    int64_t base = log->end_offset;
+    uint32_t done = 0;
+    for (uint32_t i = 0; i < header_count; i++) {
+        end_bytes += batch_overhead_bytes + headers[i].count * record_bytes;
+        add_records(log, msg_ids + done, keys + done, headers[i].count, end_bytes, headers[i].stamp,
+                    now_us);
+        done += headers[i].count;
+    }
+    BL_ASSERT(end_bytes == log->file->size_bytes);
     return base;
 }
 
@@ -75,7 +107,18 @@ uint32_t kafka_log_batch_at(const kafka_log *log, int64_t offset)
                "batch of offset %lld outside [%lld, %lld)", (long long)offset,
                (long long)log->start_offset, (long long)log->end_offset);
     const bl_ring *batches = &log->batches;
-    uint32_t low = 0, high = bl_ring_count(batches); /* the last batch with base <= offset */
+    /* The last batch with base <= offset. Fetches read near the end (a follower asks from
+     * its LEO), so the search gallops back from the last batch before it bisects. */
+    uint32_t count = bl_ring_count(batches), low = 0, high = count, step = 1;
+    while (step < count) {
+        uint32_t probe = count - step;
+        if (BL_RING_AT(batches, kafka_log_batch, probe)->base_offset <= offset) {
+            low = probe;
+            break;
+        }
+        high = probe;
+        step *= 2;
+    }
     while (high - low > 1) {
         uint32_t mid = low + (high - low) / 2;
         if (BL_RING_AT(batches, kafka_log_batch, mid)->base_offset <= offset)

@@ -31,11 +31,20 @@
 
 typedef struct kafka_log_batch {
     int64_t base_offset;
-    uint32_t count;
     uint64_t end_bytes; /* file offset just after this batch */
     int64_t append_us;
     kafka_producer_stamp stamp; /* its producer id, epoch and base sequence (or none) */
+    uint32_t count;
 } kafka_log_batch;
+/* 40 bytes a batch: the stamp's 12 and the count's 4 share the last two words */
+_Static_assert(sizeof(kafka_log_batch) == 40, "a log batch stays at 40 bytes");
+
+/* One batch of a run appended in one write (kafka_log_append_run): its record count and
+ * producer stamp. */
+typedef struct kafka_batch_header {
+    uint32_t count;
+    kafka_producer_stamp stamp;
+} kafka_batch_header;
 
 typedef struct kafka_log {
     disk_file *file;
@@ -62,6 +71,13 @@ void kafka_log_free(kafka_log *log);
 int64_t kafka_log_append(kafka_log *log, disk *d, const uint64_t *msg_ids, const int32_t *keys,
                          uint32_t count, uint64_t size_bytes, kafka_producer_stamp stamp,
                          int64_t now_us);
+/* Appends a run of batches in one write, as a follower appends what one fetch brought
+ * (UnifiedLog.appendAsFollower: the leader's batches, headers and all): batch i holds
+ * headers[i].count records and weighs batch_overhead_bytes + count * record_bytes.
+ * Returns the run's base offset, or -1 if the disk refused it (nothing appended). */
+int64_t kafka_log_append_run(kafka_log *log, disk *d, const uint64_t *msg_ids, const int32_t *keys,
+                             const kafka_batch_header *headers, uint32_t header_count,
+                             uint64_t batch_overhead_bytes, uint64_t record_bytes, int64_t now_us);
 /* The ring index of the batch holding `offset` (start_offset <= offset < end_offset). */
 uint32_t kafka_log_batch_at(const kafka_log *log, int64_t offset);
 /* After a power loss: cut to the durable prefix made of whole batches. */

@@ -83,7 +83,7 @@ void kafka_part_add_batch(kafka_msg *msg, uint32_t part_index, uint32_t count,
     BL_ASSERT(part->batches_at + part->batch_count == msg->batches_used); /* contiguous */
     BL_GROW(msg->batch_store, msg->batches_capacity, (uint64_t)msg->batches_used + 1,
             KAFKA_MSG_RECORDS_MAX, "batch store of a Kafka message");
-    msg->batch_store[msg->batches_used++] = (kafka_fetch_batch){.count = count, .stamp = stamp};
+    msg->batch_store[msg->batches_used++] = (kafka_batch_header){.count = count, .stamp = stamp};
     part->batch_count++;
 }
 

@@ -14,6 +14,7 @@
 #include "../../engine/sim.h"
 #include "kafka_metadata.h"
 #include "kafka_options.h"
+#include "kafka_log.h"
 #include "kafka_producer_state.h"
 
 #define KAFKA_REQUEST_OVERHEAD_BYTES 64
@@ -79,13 +80,10 @@ typedef enum kafka_error {
     KAFKA_COORDINATOR_LOAD_IN_PROGRESS, /* InitProducerId: no producer id block yet */
 } kafka_error;
 
-/* One batch of a follower fetch response's records, as the leader's log holds it: a
- * follower appends each as its own batch, with its producer stamp (the producer state
- * replicates through the batch headers, ProducerStateManager on followers). */
-typedef struct kafka_fetch_batch {
-    uint32_t count;
-    kafka_producer_stamp stamp;
-} kafka_fetch_batch;
+/* A follower fetch response's records come as the leader's batches, each with its
+ * producer stamp (kafka_batch_header): a follower appends them as they came, so the
+ * producer state replicates through the batch headers (ProducerStateManager on
+ * followers). */
 
 /* One partition's part of a request or response. */
 typedef struct kafka_part {
@@ -153,7 +151,7 @@ typedef struct kafka_msg {
     uint32_t records_used, records_capacity;
     /* The batch store: every part's batches, one part after the other, at most
      * KAFKA_MSG_RECORDS_MAX (a batch holds a record at least). */
-    kafka_fetch_batch *batch_store;
+    kafka_batch_header *batch_store;
     uint32_t batches_used, batches_capacity;
     uint32_t producer_id; /* InitProducerId resp */
 } kafka_msg;

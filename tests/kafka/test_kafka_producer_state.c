@@ -132,6 +132,33 @@ static void truncation_and_recovery_rebuild_the_state_from_the_batches(void **un
     disk_free(&d);
 }
 
+static void a_follower_run_keeps_the_leaders_batches(void **unused)
+{
+    disk d;
+    make_disk(&d);
+    kafka_log log;
+    kafka_log_init(&log, &d);
+    uint64_t ids[5] = {1, 2, 3, 4, 5};
+    int32_t keys[5] = {0};
+    kafka_batch_header headers[2] = {{.count = 2, .stamp = stamp(1, 0, 0)},
+                                     {.count = 3, .stamp = KAFKA_NO_STAMP}};
+    assert_int_equal(kafka_log_append_run(&log, &d, ids, keys, headers, 2, 61, 100, 0), 0);
+    assert_int_equal(log.end_offset, 5);
+    assert_int_equal(bl_ring_count(&log.batches), 2);
+    const kafka_log_batch *first = BL_RING_AT(&log.batches, kafka_log_batch, 0);
+    const kafka_log_batch *second = BL_RING_AT(&log.batches, kafka_log_batch, 1);
+    assert_int_equal(first->end_bytes, 61 + 200);
+    assert_int_equal(second->end_bytes, log.file->size_bytes);
+    assert_int_equal(second->base_offset, 2);
+    assert_int_equal(kafka_log_batch_at(&log, 4), 1);
+    assert_int_equal(kafka_log_batch_at(&log, 1), 0);
+    int64_t base;
+    assert_int_equal(check(&log.producers, stamp(1, 0, 0), 2, &base), KAFKA_SEQUENCE_DUPLICATE);
+    assert_int_equal(base, 0);
+    kafka_log_free(&log);
+    disk_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -141,6 +168,7 @@ int main(void)
         cmocka_unit_test(epochs_fence_and_restart_at_zero),
         cmocka_unit_test(sequences_wrap_after_int32_max),
         cmocka_unit_test(truncation_and_recovery_rebuild_the_state_from_the_batches),
+        cmocka_unit_test(a_follower_run_keeps_the_leaders_batches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
