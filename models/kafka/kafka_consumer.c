@@ -37,6 +37,7 @@ enum {
     CONSUMER_TIMER_HEARTBEAT,
     CONSUMER_TIMER_METADATA,     /* a metadata refresh is due */
     CONSUMER_TIMER_POLL_TIMEOUT, /* max_poll_interval since the last poll */
+    CONSUMER_TIMER_COMMIT_SYNC,  /* commitSync: its request timed out, or a retry is due */
 };
 
 /* ---- per-partition rings ---- */
@@ -209,22 +210,25 @@ static void commit_window_evict(kafka_consumer *consumer, uint32_t correlation_i
     }
 }
 
-static void send_commit(kafka_consumer *consumer, const uint32_t *partitions,
-                        const int64_t *offsets, uint32_t count)
+/* Sends a commit of `count` offsets to the coordinator; returns its correlation id, or 0
+ * when none was sent (nothing to commit, or no coordinator known: the commit fails). */
+static uint32_t send_commit(kafka_consumer *consumer, const uint32_t *partitions,
+                            const int64_t *offsets, uint32_t count, int64_t deadline_us,
+                            uint32_t *sent_to)
 {
-    if (count == 0) return;
+    if (count == 0) return 0;
     uint32_t coordinator = coordinator_index(consumer);
     if (coordinator == KAFKA_NO_LEADER) { /* COORDINATOR_NOT_AVAILABLE: the commit fails */
         for (uint32_t i = 0; i < count; i++) {
             record_commit(consumer, HIST_INVOKE, partitions[i], offsets[i]);
             record_commit(consumer, HIST_FAIL, partitions[i], offsets[i]);
         }
-        return;
+        return 0;
     }
     uint32_t correlation_id = ++consumer->next_correlation;
     commit_window_evict(consumer, correlation_id);
     uint32_t slot = request_table_add(&consumer->requests, coordinator, correlation_id,
-                                      KAFKA_COMMIT_REQUEST, sim_now_us(), INT64_MAX);
+                                      KAFKA_COMMIT_REQUEST, sim_now_us(), deadline_us);
     kafka_pending_commit *pending = &consumer->commits[slot];
     BL_ASSERT(pending->partitions == NULL);
     kafka_msg *request = kafka_msg_new(KAFKA_COMMIT_REQUEST, count);
@@ -249,14 +253,16 @@ static void send_commit(kafka_consumer *consumer, const uint32_t *partitions,
     }
     net_send(consumer->node, consumer->cluster->brokers[coordinator], kafka_msg_size_bytes(request),
              request);
+    if (sent_to != NULL) *sent_to = coordinator;
+    return correlation_id;
 }
 
-/* Commits, for every owned partition (or only `only` if >= 0), the position (auto /
- * before processing) or the processed prefix (after processing). */
-static void commit_owned(kafka_consumer *consumer, int64_t only)
+/* What to commit, for every owned partition (or only `only` if >= 0): the position (auto /
+ * before processing) or the processed prefix (after processing), where it moved since
+ * the last commit sent. Returns how many. */
+static uint32_t collect_commits(kafka_consumer *consumer, int64_t only, uint32_t *partitions,
+                                int64_t *offsets)
 {
-    uint32_t partitions[SCN_PARTITIONS_MAX];
-    int64_t offsets[SCN_PARTITIONS_MAX];
     uint32_t count = 0;
     int64_t now_us = sim_now_us();
     for (uint32_t p = 0; p < consumer->partition_count; p++) {
@@ -274,8 +280,19 @@ static void commit_owned(kafka_consumer *consumer, int64_t only)
         partitions[count] = p;
         offsets[count++] = offset;
     }
-    send_commit(consumer, partitions, offsets, count);
+    return count;
 }
+
+/* An asynchronous commit (auto-commit, after processing): sent and not waited for. */
+static void commit_owned(kafka_consumer *consumer, int64_t only)
+{
+    uint32_t partitions[SCN_PARTITIONS_MAX];
+    int64_t offsets[SCN_PARTITIONS_MAX];
+    uint32_t count = collect_commits(consumer, only, partitions, offsets);
+    send_commit(consumer, partitions, offsets, count, INT64_MAX, NULL);
+}
+
+static void commit_sync_answered(kafka_consumer *consumer, kafka_error error);
 
 static void on_commit_response(kafka_consumer *consumer, const kafka_msg *response, uint32_t broker)
 {
@@ -289,6 +306,8 @@ static void on_commit_response(kafka_consumer *consumer, const kafka_msg *respon
     for (uint32_t i = 0; i < pending->part_count; i++)
         record_commit(consumer, type, pending->partitions[i], pending->offsets[i]);
     release_commit(consumer, slot);
+    if (consumer->commit_sync && consumer->commit_sync_correlation == response->correlation_id)
+        commit_sync_answered(consumer, (kafka_error)response->error);
 }
 
 /* ---- processing ---- */
@@ -373,6 +392,159 @@ static int64_t dispatch(kafka_consumer *consumer, uint32_t partition, int64_t of
     return record.done_us;
 }
 
+/* ---- commit: before_processing (poll, commitSync, process) ---- */
+
+/* Keeps one poll's run for after the commit (its `deliver` is recorded: the application
+ * has the records). */
+static void hold_run(kafka_consumer *consumer, uint32_t partition, int64_t base_offset,
+                     const uint64_t *ids, const int32_t *keys, uint32_t count)
+{
+    uint32_t keys_capacity = consumer->held_capacity;
+    BL_GROW(consumer->held_ids, consumer->held_capacity, (uint64_t)consumer->held_count + count,
+            KAFKA_POLL_RECORDS_MAX, "records a poll returned, waiting for commitSync");
+    BL_GROW(consumer->held_keys, keys_capacity, (uint64_t)consumer->held_count + count,
+            KAFKA_POLL_RECORDS_MAX, "records a poll returned, waiting for commitSync");
+    BL_ASSERT(keys_capacity == consumer->held_capacity);
+    BL_ASSERT(consumer->held_run_count < consumer->partition_count);
+    memcpy(consumer->held_ids + consumer->held_count, ids, count * sizeof *ids);
+    memcpy(consumer->held_keys + consumer->held_count, keys, count * sizeof *keys);
+    consumer->held_runs[consumer->held_run_count++] = (kafka_held_run){.partition = partition,
+                                                                       .base_offset = base_offset,
+                                                                       .count = count,
+                                                                       .at = consumer->held_count};
+    consumer->held_count += count;
+}
+
+static void schedule_next_poll(kafka_consumer *consumer, int64_t now_us, int64_t last_done_us);
+
+/* commitSync returned: on success the held records go to the workers, else the
+ * application drops them (CommitFailedException or a timeout: it never processes what
+ * it could not commit first). Then it polls again. */
+static void commit_sync_end(kafka_consumer *consumer, bool committed)
+{
+    int64_t now_us = sim_now_us();
+    int64_t last_done_us = now_us;
+    for (uint32_t r = 0; committed && r < consumer->held_run_count; r++) {
+        const kafka_held_run *run = &consumer->held_runs[r];
+        for (uint32_t i = 0; i < run->count; i++) {
+            int64_t done_us =
+                dispatch(consumer, run->partition, run->base_offset + i,
+                         consumer->held_ids[run->at + i], consumer->held_keys[run->at + i], now_us);
+            if (done_us > last_done_us) last_done_us = done_us;
+        }
+        /* a partition given up meanwhile: its records run on as orphans */
+        kafka_owned *part = &consumer->partitions[run->partition];
+        if (!part->owned) release_partition(consumer, part);
+    }
+    consumer->held_run_count = consumer->held_count = 0;
+    consumer->commit_sync = false;
+    consumer->commit_sync_correlation = 0;
+    sim_timer_cancel(&consumer->commit_sync_timer);
+    schedule_next_poll(consumer, now_us, last_done_us);
+}
+
+/* ConsumerCoordinator.commitOffsetsSync: one attempt, with a request timeout, unless the
+ * coordinator is unknown (ensureCoordinatorReady: try again after retry.backoff.ms). */
+static void commit_sync_attempt(kafka_consumer *consumer)
+{
+    int64_t now_us = sim_now_us();
+    int64_t wake_us = now_us + KAFKA_CONSUMER_RETRY_BACKOFF_US;
+    consumer->commit_sync_correlation = 0;
+    if (coordinator_index(consumer) != KAFKA_NO_LEADER) {
+        consumer->commit_sync_correlation = send_commit(
+            consumer, consumer->sync_partitions, consumer->sync_offsets, consumer->sync_count,
+            now_us + KAFKA_REQUEST_TIMEOUT_US, &consumer->commit_sync_broker);
+        BL_ASSERT(consumer->commit_sync_correlation != 0);
+        wake_us = now_us + KAFKA_REQUEST_TIMEOUT_US;
+    }
+    if (wake_us > consumer->commit_sync_deadline_us) wake_us = consumer->commit_sync_deadline_us;
+    sim_timer_set(consumer->node, &consumer->commit_sync_timer, wake_us,
+                  CONSUMER_TIMER_COMMIT_SYNC);
+}
+
+/* Retries after retry.backoff.ms while default.api.timeout.ms allows. */
+static void commit_sync_retry(kafka_consumer *consumer)
+{
+    int64_t retry_us = sim_now_us() + KAFKA_CONSUMER_RETRY_BACKOFF_US;
+    consumer->commit_sync_correlation = 0;
+    if (retry_us >= consumer->commit_sync_deadline_us) {
+        commit_sync_end(consumer, false); /* TimeoutException */
+        return;
+    }
+    sim_timer_set(consumer->node, &consumer->commit_sync_timer, retry_us,
+                  CONSUMER_TIMER_COMMIT_SYNC);
+}
+
+/* OffsetCommitResponseHandler: NOT_COORDINATOR and timeouts are retried (the coordinator
+ * looked up again), UNKNOWN_MEMBER_ID and a commit for a partition the member does not
+ * own (ILLEGAL_GENERATION here) end it with CommitFailedException. */
+static void commit_sync_answered(kafka_consumer *consumer, kafka_error error)
+{
+    if (error == KAFKA_OK) {
+        commit_sync_end(consumer, true);
+        return;
+    }
+    bool retriable = error == KAFKA_NOT_COORDINATOR || error == KAFKA_REQUEST_TIMED_OUT ||
+                     error == KAFKA_STORAGE_ERROR;
+    if (retriable) {
+        kafka_client_metadata_want_update(&consumer->coordinator);
+        commit_sync_retry(consumer);
+    } else {
+        commit_sync_end(consumer, false);
+    }
+}
+
+/* The attempt's request timed out, its connection broke, or a retry is due. */
+static void commit_sync_on_timer(kafka_consumer *consumer)
+{
+    if (!consumer->commit_sync) return;
+    int64_t now_us = sim_now_us();
+    if (consumer->commit_sync_correlation == 0) { /* the backoff ended */
+        commit_sync_attempt(consumer);
+        return;
+    }
+    if (now_us >= consumer->commit_sync_deadline_us) { /* the request may still be answered */
+        commit_sync_end(consumer, false);
+        return;
+    }
+    uint32_t slot = request_table_find(&consumer->requests, consumer->commit_sync_broker,
+                                       consumer->commit_sync_correlation);
+    if (slot != REQUEST_NONE) { /* timed out: its outcome is unknown */
+        const kafka_pending_commit *pending = &consumer->commits[slot];
+        for (uint32_t i = 0; i < pending->part_count; i++)
+            record_commit(consumer, HIST_INFO, pending->partitions[i], pending->offsets[i]);
+        release_commit(consumer, slot);
+        kafka_client_metadata_on_disconnect(&consumer->coordinator, consumer->commit_sync_broker,
+                                            now_us);
+    }
+    kafka_client_metadata_want_update(&consumer->coordinator);
+    commit_sync_retry(consumer);
+}
+
+/* poll() returned records: commitSync of the positions, the records held meanwhile. */
+static void commit_sync_begin(kafka_consumer *consumer)
+{
+    BL_ASSERT(!consumer->commit_sync && consumer->held_count > 0);
+    consumer->commit_sync = true;
+    consumer->commit_sync_deadline_us = sim_now_us() + KAFKA_DEFAULT_API_TIMEOUT_US;
+    consumer->sync_count = 0; /* SubscriptionState.allConsumed: every owned position */
+    for (uint32_t p = 0; p < consumer->partition_count; p++) {
+        const kafka_owned *part = &consumer->partitions[p];
+        if (!part->owned || part->position < 0) continue;
+        consumer->sync_partitions[consumer->sync_count] = p;
+        consumer->sync_offsets[consumer->sync_count++] = part->position;
+    }
+    BL_ASSERT(consumer->sync_count > 0); /* the poll's partitions are owned */
+#ifdef BROKERLAB_MUTANT_COMMIT_NOT_AWAITED
+    /* mutant (scripts/mutants.sh): the commit is sent and not waited for */
+    send_commit(consumer, consumer->sync_partitions, consumer->sync_offsets, consumer->sync_count,
+                INT64_MAX, NULL);
+    commit_sync_end(consumer, true);
+    return;
+#endif
+    commit_sync_attempt(consumer);
+}
+
 static int compare_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -424,6 +596,8 @@ static void on_poll(kafka_consumer *consumer)
     const kafka_consumer_options *options = &consumer->options;
     int64_t now_us = sim_now_us();
     consumer->poll_scheduled = false;
+    BL_ASSERTF(!consumer->commit_sync, "%s polled while waiting in commitSync",
+               consumer->node->name);
     if (consumer->member_state == KAFKA_MEMBER_LEFT) rejoin_group(consumer);
     /* one timer at a time: if it is armed, it looks at last_poll_us when it fires */
     consumer->last_poll_us = now_us;
@@ -473,7 +647,9 @@ static void on_poll(kafka_consumer *consumer)
                    "%s: polled past the fetched offset of partition %u", consumer->node->name, p);
         /* The deliveries are recorded before the workers' records, which may fall due now. */
         if (run > 0) record_deliver(consumer, p, base_offset, consumer->run_ids, run, now_us);
-        for (uint32_t i = 0; i < run; i++) {
+        if (options->commit == KAFKA_COMMIT_BEFORE_PROCESSING && run > 0) /* after commitSync */
+            hold_run(consumer, p, base_offset, consumer->run_ids, consumer->run_keys, run);
+        for (uint32_t i = 0; options->commit != KAFKA_COMMIT_BEFORE_PROCESSING && i < run; i++) {
             int64_t done_us = dispatch(consumer, p, base_offset + i, consumer->run_ids[i],
                                        consumer->run_keys[i], now_us);
             if (done_us > last_done_us) last_done_us = done_us;
@@ -482,11 +658,24 @@ static void on_poll(kafka_consumer *consumer)
         if (part->owned && fetched_count(part) > 0) break; /* room ran out mid-partition */
         ready_pop(consumer);
     }
-    if (options->commit == KAFKA_COMMIT_BEFORE_PROCESSING && taken > 0) commit_owned(consumer, -1);
+    if (options->commit == KAFKA_COMMIT_BEFORE_PROCESSING && taken > 0) {
+        commit_sync_begin(consumer); /* the application waits in commitSync */
+        return;
+    }
     if (taken == 0 && room > 0) {
         consumer->poll_waiting = true;
         return;
     }
+    schedule_next_poll(consumer, now_us, last_done_us);
+}
+
+/* The application's next poll: once its records are processed (no buffer), or once the
+ * buffer has room for a poll's worth. */
+static void schedule_next_poll(kafka_consumer *consumer, int64_t now_us, int64_t last_done_us)
+{
+    const scn_consumer *config = consumer->config;
+    const kafka_consumer_options *options = &consumer->options;
+    uint32_t occupancy = 0;
     if (config->buffer_messages == 0) {
         schedule_poll(consumer, last_done_us);
         return;
@@ -728,8 +917,8 @@ static void member_become(kafka_consumer *consumer, kafka_member_state to)
     kafka_member_state from = consumer->member_state;
     bool allowed =
         to == KAFKA_MEMBER_STOPPED ||
-        (to == KAFKA_MEMBER_JOINING &&
-         (from == KAFKA_MEMBER_STOPPED || from == KAFKA_MEMBER_LEFT)) ||
+        (to == KAFKA_MEMBER_JOINING && from != KAFKA_MEMBER_JOINING) || /* a start, a rejoin
+                                                   after leaving, or after UNKNOWN_MEMBER_ID */
         ((to == KAFKA_MEMBER_STABLE || to == KAFKA_MEMBER_REVOKING || to == KAFKA_MEMBER_LEFT) &&
          from != KAFKA_MEMBER_STOPPED && from != KAFKA_MEMBER_LEFT);
     BL_ASSERTF(allowed, "%s: member state %d -> %d", consumer->node->name, (int)from, (int)to);
@@ -748,11 +937,25 @@ static void send_heartbeat(kafka_consumer *consumer)
     request->group = (uint16_t)consumer->group_index;
     request->member_id = consumer->member_id;
     request->generation = consumer->generation;
+    request->joining = consumer->member_state == KAFKA_MEMBER_JOINING;
     uint32_t i = 0;
     for (uint32_t p = 0; p < consumer->partition_count; p++)
         if (consumer->partitions[p].owned) request->parts[i++].partition = p;
     net_send(consumer->node, consumer->cluster->brokers[coordinator], kafka_msg_size_bytes(request),
              request);
+}
+
+/* UNKNOWN_MEMBER_ID: the group no longer has this member (its session expired while the
+ * coordinator could not hear it, or a new coordinator does not know it).
+ * AbstractCoordinator.resetGenerationOnResponseError, then onPartitionsLost: it gives up
+ * every partition without committing (another member may own them by now) and joins
+ * again as a new member, so it resumes from committed offsets, not its own positions. */
+static void lose_membership(kafka_consumer *consumer)
+{
+    for (uint32_t p = 0; p < consumer->partition_count; p++)
+        if (consumer->partitions[p].owned) release_partition(consumer, &consumer->partitions[p]);
+    while (bl_ring_count(&consumer->ready) > 0) ready_pop(consumer);
+    rejoin_group(consumer);
 }
 
 static bool in_response(const kafka_msg *response, uint32_t partition)
@@ -770,7 +973,11 @@ static void on_heartbeat_response(kafka_consumer *consumer, const kafka_msg *res
                "%s: heartbeat answer for member %u, it is %u", consumer->node->name,
                response->member_id, consumer->member_id);
     if (response->member_id != consumer->member_id) return; /* to the member before it left */
-    if (response->error != KAFKA_OK) {                      /* nothing granted or revoked */
+    if (response->error == KAFKA_UNKNOWN_MEMBER) {
+        lose_membership(consumer);
+        return;
+    }
+    if (response->error != KAFKA_OK) { /* nothing granted or revoked */
         if (response->error == KAFKA_NOT_COORDINATOR)
             kafka_client_metadata_want_update(&consumer->coordinator);
         return;
@@ -831,7 +1038,8 @@ static void leave_group(kafka_consumer *consumer)
     member_become(consumer, KAFKA_MEMBER_LEFT);
 }
 
-/* The poll after a poll timeout: a new member joins (JoinGroup with no member id). */
+/* The poll after a poll timeout, or UNKNOWN_MEMBER_ID: a new member joins (JoinGroup
+ * with no member id). */
 static void rejoin_group(kafka_consumer *consumer)
 {
     consumer->rejoins++;
@@ -893,6 +1101,12 @@ static void consumer_on_event(sim_node *node, const sim_event *ev)
     case SIM_EVENT_NET_RESET: {
         uint32_t broker = kafka_broker_index(consumer->cluster, ev->arg);
         abandon_requests(consumer, broker, INT64_MAX);
+        /* commitSync's attempt there failed (a disconnect): retried */
+        if (consumer->commit_sync && consumer->commit_sync_correlation != 0 &&
+            consumer->commit_sync_broker == broker) {
+            sim_timer_set(node, &consumer->commit_sync_timer, sim_now_us(),
+                          CONSUMER_TIMER_COMMIT_SYNC);
+        }
         kafka_client_metadata_on_disconnect(&consumer->metadata, broker, sim_now_us());
         kafka_client_metadata_on_disconnect(&consumer->coordinator, broker, sim_now_us());
         return;
@@ -900,6 +1114,7 @@ static void consumer_on_event(sim_node *node, const sim_event *ev)
     case CONSUMER_TIMER_METADATA: return; /* the wake-up's end does the work */
     case CONSUMER_TIMER_POLL: on_poll(consumer); return;
     case CONSUMER_TIMER_POLL_TIMEOUT: on_poll_timeout(consumer); return;
+    case CONSUMER_TIMER_COMMIT_SYNC: commit_sync_on_timer(consumer); return;
     case CONSUMER_TIMER_HEARTBEAT:
         send_heartbeat(consumer);
         /* a fetch unanswered past max wait + request timeout is lost: send another */
@@ -981,6 +1196,11 @@ static void consumer_on_stop(sim_node *node, bool power_loss)
             dedup_store_remove(consumer->dedup, record->msg_id);
     }
     consumer->orphan_count = 0;
+    /* what waited for commitSync dies with the process, unprocessed */
+    consumer->held_run_count = consumer->held_count = 0;
+    consumer->commit_sync = false;
+    consumer->commit_sync_correlation = 0;
+    sim_timer_cancel(&consumer->commit_sync_timer);
     free_commits(consumer);
     request_table_clear(&consumer->requests);
     while (bl_ring_count(&consumer->ready) > 0) ready_pop(consumer);
@@ -1041,7 +1261,12 @@ kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t gro
     request_table_init(&consumer->requests, cluster->broker_count, KAFKA_CONSUMER_REQUESTS_MAX);
     consumer->commits = calloc((size_t)cluster->broker_count * KAFKA_CONSUMER_REQUESTS_MAX,
                                sizeof *consumer->commits);
-    BL_ASSERT(consumer->commits != NULL);
+    consumer->held_runs = calloc(consumer->partition_count, sizeof *consumer->held_runs);
+    consumer->sync_partitions =
+        calloc(consumer->partition_count, sizeof *consumer->sync_partitions);
+    consumer->sync_offsets = calloc(consumer->partition_count, sizeof *consumer->sync_offsets);
+    BL_ASSERT(consumer->commits != NULL && consumer->held_runs != NULL &&
+              consumer->sync_partitions != NULL && consumer->sync_offsets != NULL);
     uint32_t ready_max = 1;
     while (ready_max < consumer->partition_count) ready_max *= 2;
     BL_RING_INIT(&consumer->ready, uint32_t, ready_max, "the completed-fetch queue");
@@ -1092,6 +1317,11 @@ void kafka_consumer_free(kafka_consumer *consumer)
     kafka_client_metadata_free(&consumer->coordinator);
     free(consumer->run_ids);
     free(consumer->run_keys);
+    free(consumer->held_runs);
+    free(consumer->held_ids);
+    free(consumer->held_keys);
+    free(consumer->sync_partitions);
+    free(consumer->sync_offsets);
     free(consumer);
 }
 
@@ -1115,4 +1345,5 @@ void kafka_consumer_holding(const kafka_consumer *consumer, int64_t now_us, uint
         for (uint32_t i = 0; i < bl_ring_count(&part->dispatched); i++)
             if (BL_RING_AT(&part->dispatched, kafka_dispatched, i)->done_us > now_us) (*records)++;
     }
+    *records += consumer->held_count; /* polled, waiting for commitSync */
 }

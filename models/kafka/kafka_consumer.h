@@ -67,11 +67,20 @@ typedef struct kafka_pending_commit {
     int64_t *offsets;
 } kafka_pending_commit;
 
+/* One partition's run of the records a poll returned, held (commit: before_processing)
+ * until their commit succeeded: count ids and keys from `at` in the held store. */
+typedef struct kafka_held_run {
+    uint32_t partition;
+    int64_t base_offset;
+    uint32_t count, at;
+} kafka_held_run;
+
 /* The member's place in its group: the states of Kafka's consumer membership
  * (ConsumerMembershipManager's MemberState) that this heartbeat protocol has. */
 typedef enum kafka_member_state {
     KAFKA_MEMBER_STOPPED = 0, /* the process is down: no membership */
-    KAFKA_MEMBER_JOINING,     /* started, its first heartbeat not yet answered */
+    KAFKA_MEMBER_JOINING,     /* started or joining again (a new member id), its join
+                                 heartbeat not yet answered */
     KAFKA_MEMBER_STABLE,      /* the coordinator answered; it owns what it was granted */
     KAFKA_MEMBER_REVOKING,    /* it released partitions; the heartbeat saying so is in flight */
     KAFKA_MEMBER_LEFT,        /* its poll timed out: it left the group (LeaveGroup) and
@@ -88,6 +97,9 @@ typedef enum kafka_member_state {
 #define KAFKA_REQUEST_TIMEOUT_US            (30LL * 1000000LL) /* consumer request.timeout.ms */
 #define KAFKA_CONSUMER_RETRY_BACKOFF_US     (100LL * 1000)     /* retry.backoff.ms */
 #define KAFKA_CONSUMER_RETRY_BACKOFF_MAX_US (1000LL * 1000)    /* retry.backoff.max.ms */
+#define KAFKA_DEFAULT_API_TIMEOUT_US \
+    (60LL * 1000000LL) /* default.api.timeout.ms:
+                                                                   commitSync's time */
 
 typedef struct kafka_consumer {
     const kafka_cluster *cluster;
@@ -125,7 +137,24 @@ typedef struct kafka_consumer {
      * KAFKA_DISPATCHED_MAX. */
     kafka_dispatched *orphans;
     uint32_t orphan_count, orphan_capacity;
-    bool poll_waiting; /* poll found nothing: a fetch response polls again */
+    /* commit: before_processing is poll(), commitSync(), then process (the at-most-once
+     * pattern): the records the poll returned wait in the held store (at most
+     * max_poll_records, in runs, at most one per partition) while the application waits
+     * in commitSync; a commit that fails for good drops them unprocessed. */
+    kafka_held_run *held_runs;
+    uint32_t held_run_count;
+    uint64_t *held_ids;
+    int32_t *held_keys;
+    uint32_t held_count, held_capacity;
+    bool commit_sync;                 /* the application waits in commitSync */
+    uint32_t commit_sync_correlation; /* its commit in flight; 0: none, a retry is due */
+    uint32_t commit_sync_broker;      /* where that commit went */
+    int64_t commit_sync_deadline_us;  /* default.api.timeout.ms after commitSync began */
+    uint32_t *sync_partitions;        /* what it commits: the positions when it began */
+    int64_t *sync_offsets;
+    uint32_t sync_count;
+    sim_timer commit_sync_timer; /* the commit's request timeout, or its retry backoff */
+    bool poll_waiting;           /* poll found nothing: a fetch response polls again */
     bool poll_scheduled;
     int64_t next_auto_commit_us;
     int64_t stall_until_us;

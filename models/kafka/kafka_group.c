@@ -151,6 +151,17 @@ void kafka_group_heartbeat(kafka_group *group, const kafka_msg *request, int64_t
     int32_t m = member_index(group, member_id);
     response->generation = group->generation;
     response->member_id = member_id;
+    bool refuse_unknown = !request->joining;
+#ifdef BROKERLAB_MUTANT_UNKNOWN_MEMBER_READMITTED
+    refuse_unknown = false; /* mutant: any heartbeat of an unknown member joins it again */
+#endif
+    if (m < 0 && refuse_unknown) {
+        /* a member the group no longer has (its session expired, or a new coordinator
+         * loaded a snapshot without it): UNKNOWN_MEMBER_ID, and it joins again */
+        response->error = KAFKA_UNKNOWN_MEMBER;
+        kafka_msg_set_part_count(response, 0);
+        return;
+    }
     if (m < 0 && group->member_count == KAFKA_MEMBERS_MAX) {
         /* GroupMetadataManager: GROUP_MAX_SIZE_REACHED */
         response->error = KAFKA_GROUP_MAX_SIZE_REACHED;

@@ -92,8 +92,9 @@ void kafka_group_init(kafka_group *group, const scn_scenario *scenario, uint16_t
 void kafka_group_free(kafka_group *group);
 /* Handles a heartbeat; fills the response's parts with the member's target partitions
  * (error KAFKA_OK = granted with its committed offset, KAFKA_NOT_OWNER = assigned but
- * not yet released by its previous owner), or refuses a new member past
- * KAFKA_MEMBERS_MAX (response error GROUP_MAX_SIZE_REACHED, nothing changed). */
+ * not yet released by its previous owner), or refuses a heartbeat of an unknown member
+ * that is not its join (UNKNOWN_MEMBER_ID) and a new member past KAFKA_MEMBERS_MAX
+ * (GROUP_MAX_SIZE_REACHED), nothing changed. */
 void kafka_group_heartbeat(kafka_group *group, const kafka_msg *request, int64_t now_us,
                            kafka_msg *response);
 /* Whether the commit may be written: the member is known and owns every partition. */

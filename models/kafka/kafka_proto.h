@@ -137,6 +137,8 @@ typedef struct kafka_msg {
     uint32_t broker_epoch;   /* registration resp, heartbeat req: the broker's epoch */
     uint32_t incarnation;    /* registration req: the process start it comes from */
     bool want_fence;         /* heartbeat req: not ready to serve yet */
+    bool joining;            /* group heartbeat req: the member's join (it has no answer yet);
+                                any other heartbeat of an unknown member is refused */
     bool fenced;             /* heartbeat resp */
     uint64_t image_offset;   /* heartbeat req: the broker's; image parts: the image's */
     uint32_t fenced_brokers; /* image parts: the fenced set */

@@ -35,12 +35,21 @@ static scn_scenario *make_scenario(uint32_t partitions)
     return scenario;
 }
 
-/* Sends a heartbeat claiming `owned` (count partitions) and returns the response. */
+static bool is_member(const kafka_group *group, uint32_t member)
+{
+    for (uint32_t m = 0; m < group->member_count; m++)
+        if (group->members[m].member_id == member) return true;
+    return false;
+}
+
+/* Sends a heartbeat claiming `owned` (count partitions) and returns the response; a
+ * member the group does not have joins with it. */
 static kafka_msg *heartbeat(kafka_group *group, uint32_t member, const uint32_t *owned,
                             uint32_t count, int64_t now_us)
 {
     kafka_msg *request = kafka_msg_new(KAFKA_HEARTBEAT_REQUEST, count);
     request->member_id = member;
+    request->joining = !is_member(group, member);
     for (uint32_t i = 0; i < count; i++) request->parts[i].partition = owned[i];
     kafka_msg *response = kafka_msg_new(KAFKA_HEARTBEAT_RESPONSE, 0);
     kafka_group_heartbeat(group, request, now_us, response);
@@ -151,6 +160,17 @@ static void zombie_commit_fails_and_expiry_frees_partitions(void **state)
     kafka_group_expire(&group, 11 * SECOND);
     assert_int_equal(group.member_count, 1);
     assert_int_equal(commit(&group, &o, 10, 1, 50), KAFKA_UNKNOWN_MEMBER);
+    /* its next heartbeat is not a join: UNKNOWN_MEMBER_ID, and the group stays as it is */
+    kafka_msg *late = kafka_msg_new(KAFKA_HEARTBEAT_REQUEST, 1);
+    late->member_id = 10;
+    late->parts[0].partition = 0; /* it still thinks it owns partition 0 */
+    kafka_msg *refused = kafka_msg_new(KAFKA_HEARTBEAT_RESPONSE, 0);
+    kafka_group_heartbeat(&group, late, 11 * SECOND, refused);
+    assert_int_equal(refused->error, KAFKA_UNKNOWN_MEMBER);
+    assert_int_equal(refused->part_count, 0);
+    assert_int_equal(group.member_count, 1);
+    kafka_msg_free(late);
+    kafka_msg_free(refused);
     kafka_msg *r = heartbeat(&group, 20, NULL, 0, 11 * SECOND);
     uint32_t owned[2];
     assert_int_equal(granted(r, owned), 2); /* the survivor gets everything, from 42 on p1 */
