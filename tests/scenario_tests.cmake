@@ -167,3 +167,9 @@ if(BL_VALGRIND AND NOT BL_SANITIZE)
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(memcheck.valgrind PROPERTIES LABELS "scenario")
 endif()
+
+# delivery.timeout.ms bounds every send, a batch whose retry is in flight included.
+add_test(NAME scenario.delivery-timeout-in-flight
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/delivery_timeout.sh $<TARGET_FILE:brokerlab> ${CMAKE_BINARY_DIR}/test-out/delivery-timeout
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(scenario.delivery-timeout-in-flight PROPERTIES LABELS "scenario")

@@ -8,8 +8,9 @@
  * failed or timed-out batch goes back to the head of its partition's queue after an
  * exponential backoff (K20, KIP-580, no jitter) while later batches may already be
  * written: that is how retries reorder and duplicate. A batch whose delivery timeout
- * passes, or whose retries run out, ends `info` if an attempt may have been written,
- * else `fail`. acks=0 completes at send with offset -1 (K19).
+ * passes, queued or with a retry still in flight (getExpiredInflightBatches), or whose
+ * retries run out, ends `info` if an attempt may have been written, else `fail`.
+ * acks=0 completes at send with offset -1 (K19).
  *
  * Cost: the producer wakes once per batch window, not per message. Sends the
  * application will make before the next wake-up are drawn ahead and written into the
@@ -476,8 +477,12 @@ static bool send_one_request(kafka_producer *producer, uint32_t broker, const ui
     BL_ASSERT(carried->batches != NULL);
     memcpy(carried->batches, chosen, count * sizeof *chosen);
     /* Like NetworkClient.handleTimedOutRequests: deadlines are checked against the
-     * oldest in-flight request, with one timer, not one per request. */
-    sim_timer_arm(producer->node, &producer->timeout_timer, deadline_us,
+     * oldest in-flight request, with one timer, not one per request; the timer also
+     * expires batches whose delivery timeout passes while they are in flight. */
+    int64_t wake_us = deadline_us;
+    for (uint32_t i = 0; i < count; i++)
+        wake_us = min_i64(wake_us, chosen[i]->created_us + options->delivery_timeout_us);
+    sim_timer_arm(producer->node, &producer->timeout_timer, wake_us,
                   PRODUCER_TIMER_REQUEST_TIMEOUT);
     return true;
 }
@@ -624,6 +629,12 @@ static void on_produce_response(kafka_producer *producer, kafka_msg *response, u
             batch = carried->batches[k];
             carried->batches[k] = NULL; /* answered: completed or requeued below */
         }
+        if (batch == NULL && carried->expired > 0) {
+            /* expired in flight (getExpiredInflightBatches): its outcome was given; a late
+             * success does not move lastAckedSequence here (the batch is gone), so its
+             * partition's unresolved sequence may bump the epoch where Kafka would not */
+            continue;
+        }
         BL_ASSERTF(batch != NULL, "response for batch %u that request %u did not carry",
                    part->batch_id, response->correlation_id);
         if (part->error == KAFKA_NOT_LEADER || part->error == KAFKA_FENCED_LEADER_EPOCH ||
@@ -654,7 +665,32 @@ static void fail_request(kafka_producer *producer, uint32_t slot)
     release_request(producer, slot);
 }
 
-/* Fails every request past its deadline and re-arms the timer for the earliest left. */
+/* Sender.getExpiredInflightBatches: the batches of a request in flight whose delivery
+ * timeout passed end now (maybe written), the request itself still waiting; returns the
+ * earliest delivery deadline left among its batches. */
+static int64_t expire_in_flight(kafka_producer *producer, uint32_t slot, int64_t now_us)
+{
+    kafka_request_batches *carried = &producer->request_batches[slot];
+    int64_t next_us = SIM_TIME_NEVER;
+    for (uint32_t k = 0; k < carried->batch_count; k++) {
+        kafka_batch *batch = carried->batches[k];
+        if (batch == NULL) continue;
+        int64_t due_us = batch->created_us + producer->options.delivery_timeout_us;
+        if (due_us > now_us) {
+            next_us = min_i64(next_us, due_us);
+            continue;
+        }
+        batch->maybe_written = true;
+        kafka_idempotence_on_expired(&producer->idempotence, batch);
+        complete_batch(producer, batch, HIST_INFO, -1);
+        carried->batches[k] = NULL;
+        carried->expired++;
+    }
+    return next_us;
+}
+
+/* Fails every request past its deadline, expires the batches in flight past their
+ * delivery timeout, and re-arms the timer for the earliest deadline left. */
 static void on_request_timeouts(kafka_producer *producer)
 {
     int64_t now_us = sim_now_us(), next_us = SIM_TIME_NEVER;
@@ -663,6 +699,7 @@ static void on_request_timeouts(kafka_producer *producer)
         bool timed_out = false;
         REQUEST_TABLE_EACH(table, b, slot)
         {
+            next_us = min_i64(next_us, expire_in_flight(producer, slot, now_us));
             int64_t deadline_us = request_table_slot(table, slot)->deadline_us;
             if (deadline_us <= now_us) {
                 timed_out = true;

@@ -54,7 +54,8 @@ typedef struct kafka_part_queue {
 /* The batches a produce request in flight carries, beside its request_table slot. */
 typedef struct kafka_request_batches {
     uint32_t batch_count;
-    kafka_batch **batches; /* batch_count entries, owned; NULL once answered */
+    kafka_batch **batches; /* batch_count entries, owned; NULL once answered or expired */
+    uint32_t expired;      /* expired at their delivery timeout while in flight */
 } kafka_request_batches;
 
 typedef struct kafka_producer {
