@@ -42,6 +42,7 @@ static struct {
     void (*tick_hook)(int64_t now_us, void *ctx);
     void *tick_ctx;
     sim_node *current;         /* the node whose model code runs now, or NULL */
+    bool halt_current;         /* sim_halt_current: it exits after the event it handles */
     int64_t *route_latency_us; /* platform file: [src * n + dst]; NULL for the star */
     uint64_t *route_bandwidth;
     int64_t star_latency_us; /* the star's one route, read back from SimGrid */
@@ -332,8 +333,24 @@ static uint32_t run_due_events(sim_node *node, int64_t now_us)
         if (!node->process_up) continue;
         node->ops->on_event(node, &ev);
         handled++;
+        if (g_sim.halt_current) break; /* the rest dies with the process */
     }
     return handled;
+}
+
+void sim_halt_current(void)
+{
+    BL_ASSERTF(g_sim.current != NULL, "sim_halt_current outside a node's event");
+    g_sim.halt_current = true;
+}
+
+/* The node halted itself during this activation: stopped now, with its process mate. */
+static void halt(sim_node *node)
+{
+    g_sim.halt_current = false;
+    g_sim.current = NULL;
+    sim_stop_node(node, false);
+    if (node->same_process != NULL) sim_stop_node(node->same_process, false);
 }
 
 /* One activation: the node holding the earliest event handles all it has due now. An
@@ -355,6 +372,12 @@ static void activate(sim_node *node)
     }
     node->wakes++;
     g_sim.activations++;
+    if (g_sim.halt_current) {
+        halt(node);
+        if (g_sim.tick_hook != NULL) g_sim.tick_hook(now_us, g_sim.tick_ctx);
+        ready_update(node);
+        return;
+    }
     if (node->process_up && node->ops->on_wake_end != NULL) node->ops->on_wake_end(node);
     if (g_sim.tick_hook != NULL) g_sim.tick_hook(now_us, g_sim.tick_ctx);
     g_sim.current = NULL;

@@ -178,6 +178,12 @@ bool sim_timer_armed(const sim_node *node, const sim_timer *timer);
 /* Stops / starts a node's process (fault injector). */
 void sim_stop_node(sim_node *node, bool power_loss);
 void sim_start_node(sim_node *node);
+/* The running node's process exits at the end of its event being handled, as a kill -9
+ * would stop it (its later events of this instant are dropped, no on_wake_end): a
+ * model's own fatal exit, such as a Kafka broker whose only log directory failed
+ * (Exit.halt). A node in its process (sim_node.same_process) exits with it. Only a
+ * restart fault or the drain starts it again. */
+void sim_halt_current(void);
 
 /* Route facts read from the SimGrid platform once, when sim_run builds it (O(1) here):
  * the built-in star has one route for every pair, a platform file one per pair. */

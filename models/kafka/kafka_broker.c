@@ -138,6 +138,20 @@ void broker_start_fsync(kafka_broker *broker, uint32_t partition_index, uint64_t
 
 /* What an append leaves behind (UnifiedLog.append and the flush policy): the record
  * size fetches weigh, the messages since the last flush, whether to flush now. */
+/* A write the disk refused (no space left): the log directory goes offline
+ * (LogDirFailureChannel.maybeAddOfflineLogDir, the append answered KAFKA_STORAGE_ERROR),
+ * and with its only log directory offline the broker halts
+ * (LogManager.handleLogDirFailure: "all log dirs have failed", Exit.halt(1)) once the
+ * event at hand is handled. It runs again only when restarted (a restart fault, the
+ * drain). */
+static void log_dir_failed(void)
+{
+#ifdef BROKERLAB_MUTANT_LOG_DIR_FAILURE_RETRIABLE
+    return; /* mutant (scripts/mutants.sh): a full disk is a retriable error */
+#endif
+    sim_halt_current();
+}
+
 static void appended(kafka_broker *broker, kafka_partition *p, uint32_t count,
                      uint32_t record_size_bytes, bool *flush)
 {
@@ -159,7 +173,10 @@ int64_t broker_append(kafka_broker *broker, kafka_partition *p, const uint64_t *
     int64_t base =
         kafka_log_append(&p->log, &broker->disk, msg_ids, keys, count, bytes, stamp, sim_now_us());
     *flush = false;
-    if (base < 0) return -1;
+    if (base < 0) {
+        log_dir_failed();
+        return -1;
+    }
     appended(broker, p, count, record_size_bytes, flush);
     return base;
 }
@@ -175,7 +192,10 @@ int64_t broker_append_run(kafka_broker *broker, kafka_partition *p, const uint64
         &p->log, &broker->disk, msg_ids, keys, headers, header_count, KAFKA_BATCH_OVERHEAD_BYTES,
         record_size_bytes + KAFKA_RECORD_OVERHEAD_BYTES, sim_now_us());
     *flush = false;
-    if (base < 0) return -1;
+    if (base < 0) {
+        log_dir_failed();
+        return -1;
+    }
     appended(broker, p, (uint32_t)(p->log.end_offset - base), record_size_bytes, flush);
     return base;
 }

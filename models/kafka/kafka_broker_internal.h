@@ -37,8 +37,9 @@ kafka_partition *broker_led(kafka_broker *broker, uint32_t topic, uint32_t parti
 void broker_maybe_increment_hw(kafka_broker *broker, kafka_partition *p);
 void broker_send(kafka_broker *broker, uint32_t node_id, kafka_msg *msg);
 /* Appends one batch of leader epoch `epoch` and producer stamp `stamp` (KAFKA_NO_STAMP:
- * none) to a replica's log; returns the base offset or -1 (the disk refused). *flush:
- * the flush policy asks for an fsync now. */
+ * none) to a replica's log; returns the base offset or -1 (the disk refused: the broker
+ * halts once the event at hand is handled). *flush: the flush policy asks for an fsync
+ * now. */
 int64_t broker_append(kafka_broker *broker, kafka_partition *p, const uint64_t *msg_ids,
                       const int32_t *keys, uint32_t count, uint32_t record_size_bytes,
                       int32_t epoch, kafka_producer_stamp stamp, bool *flush);

@@ -2,7 +2,8 @@
  * loop of three nodes (a, b, c) and no broker model: a cut both ways, a one-way cut, a
  * lossy link that drops every transmission until the connection is reset (the sender
  * is told, the receiver gets nothing), and delivery again once each rule is removed;
- * then events of one instant run in the order they were scheduled, across nodes.
+ * then events of one instant run in the order they were scheduled, across nodes; and a
+ * node that halts itself (sim_halt_current) stops with its process mate.
  * SimGrid initialises once per process, so each simulation runs in a child process and
  * reports what its nodes saw through shared memory. */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
@@ -39,9 +40,12 @@ typedef struct shared {
     seen seen[NODES];
     uint32_t order[LOG_MAX]; /* MARK events in the order they ran */
     uint32_t order_count;
+    uint32_t stops[NODES]; /* on_stop calls */
+    uint32_t wake_ends[NODES];
 } shared;
 
-static shared *g_shared; /* in memory shared with the simulation's child process */
+static shared *g_shared;       /* in memory shared with the simulation's child process */
+static bool g_same_process_bc; /* b and c share a process (sim_set_same_process) */
 #define g_seen        (g_shared->seen)
 #define g_order       (g_shared->order)
 #define g_order_count (g_shared->order_count)
@@ -134,6 +138,7 @@ static void simulate(const sim_node_ops *node_ops, int64_t end_us)
             g_nodes[i] = sim_add_node(names[i], SIM_ROLE_BROKER, node_ops, NULL);
             g_nodes[i]->entry = i;
         }
+        if (g_same_process_bc) sim_set_same_process(g_nodes[1], g_nodes[2]);
         char error[SIM_ERROR_LEN];
         int rc = sim_run(error);
         net_shutdown();
@@ -213,6 +218,57 @@ static void test_tie_order(void **state)
     for (uint32_t i = 0; i < 5; i++) assert_int_equal(g_order[i], expected[i]);
 }
 
+/* c halts itself at its first mark (5 s): the mark after it at the same instant, its
+ * wake end and everything later are gone, and b, in c's process, stops with it. */
+static void halt_on_event(sim_node *node, const sim_event *ev)
+{
+    on_event(node, ev);
+    if (ev->kind == MARK && ev->arg == 0) sim_halt_current();
+}
+
+static void halt_on_start(sim_node *node)
+{
+    if (node->entry != 0) return;
+    sim_schedule(g_nodes[2], 5 * S, MARK, 0, 0, NULL);
+    sim_schedule(g_nodes[2], 5 * S, MARK, 1, 0, NULL);
+    sim_schedule(g_nodes[2], 6 * S, MARK, 2, 0, NULL);
+    sim_schedule(g_nodes[1], 6 * S, MARK, 3, 0, NULL);
+    sim_schedule(g_nodes[0], 6 * S, MARK, 4, 0, NULL);
+}
+
+static void halt_on_stop(sim_node *node, bool power_loss)
+{
+    assert_false(power_loss);
+    g_shared->stops[node->entry]++;
+}
+
+static void halt_on_wake_end(sim_node *node)
+{
+    g_shared->wake_ends[node->entry]++;
+}
+
+static const sim_node_ops halt_ops = {.on_event = halt_on_event,
+                                      .on_start = halt_on_start,
+                                      .on_stop = halt_on_stop,
+                                      .on_wake_end = halt_on_wake_end,
+                                      .free_data = free_data};
+
+static void test_a_halt_stops_the_process_and_its_mate(void **state)
+{
+    (void)state;
+    g_same_process_bc = true;
+    simulate(&halt_ops, 10 * S);
+    g_same_process_bc = false;
+    assert_int_equal(g_order_count, 2); /* c's first mark, then a's */
+    assert_int_equal(g_order[0], 0);
+    assert_int_equal(g_order[1], 4);
+    assert_int_equal(g_shared->stops[2], 1);
+    assert_int_equal(g_shared->stops[1], 1);
+    assert_int_equal(g_shared->stops[0], 0);
+    assert_int_equal(g_shared->wake_ends[2], 0); /* no wake end after the halt */
+    assert_int_equal(g_shared->wake_ends[0], 1);
+}
+
 int main(void)
 {
     g_shared =
@@ -223,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_one_way_cut),
         cmocka_unit_test(test_lossy_link_resets_then_recovers),
         cmocka_unit_test(test_tie_order),
+        cmocka_unit_test(test_a_halt_stops_the_process_and_its_mate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
