@@ -102,11 +102,25 @@ void disk_fsync_done(disk *d, disk_file *file, uint64_t upto_bytes)
     make_durable(d, file, upto_bytes);
 }
 
+/* The periodic flusher (fs/fs-writeback.c, wb_writeback for_kupdate): an inode whose
+ * dirtied_when is older than dirty_expire is written back whole, all of its dirty pages,
+ * however recent the last (requeue_io until it is clean). dirtied_when is set when the
+ * inode goes from clean to dirty, so a file appended to without pause goes out whole
+ * about every dirty_expire, and what a power loss can take swings between nothing and
+ * dirty_expire + writeback_interval of appends. Here a file's dirtied_when is its oldest
+ * dirty chunk: the first append since it was last clean (after a partial write-out, an
+ * fsync or background writeback, the first append not written: when it was redirtied). */
 void disk_writeback(disk *d, int64_t now_us)
 {
     int64_t expired_before_us = now_us - d->options.dirty_expire_us;
     for (uint32_t i = 0; i < d->file_count; i++) {
         disk_file *file = d->files[i];
+        if (bl_ring_count(&file->dirty) == 0) continue;
+        int64_t dirtied_us = BL_RING_FRONT(&file->dirty, disk_chunk)->written_us;
+#ifndef BROKERLAB_MUTANT_WRITEBACK_PER_CHUNK
+        if (dirtied_us <= expired_before_us) make_durable(d, file, file->size_bytes);
+#else
+        /* mutant (scripts/mutants.sh): each append ages on its own */
         uint64_t upto = file->durable_bytes;
         for (uint32_t k = 0; k < bl_ring_count(&file->dirty); k++) {
             const disk_chunk *chunk = BL_RING_AT(&file->dirty, disk_chunk, k);
@@ -114,6 +128,8 @@ void disk_writeback(disk *d, int64_t now_us)
             upto = chunk->end_bytes;
         }
         make_durable(d, file, upto);
+        BL_MAYBE(dirtied_us);
+#endif
     }
     /* Background writeback: too much dirty data goes out oldest file chunk first. */
     uint64_t limit = d->options.page_cache_bytes / 100 * DISK_DIRTY_BACKGROUND_PERCENT;

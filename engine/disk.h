@@ -2,8 +2,9 @@
  *
  * A write (append) lands in the page cache and is durable only once written back: by an
  * fsync the model asks for (K4 flush policy), or by the OS flusher, which every
- * writeback_interval writes data dirty for longer than dirty_expire (Linux defaults 5 s
- * and 30 s), and early when dirty data exceeds 10% of the page cache. Power loss drops
+ * writeback_interval writes back, whole, each file that became dirty longer than
+ * dirty_expire ago (the inode's dirtied_when; Linux defaults 5 s and 30 s), and early,
+ * oldest data first, when dirty data exceeds 10% of the page cache. Power loss drops
  * everything not yet durable (each file is cut back to its durable size); kill -9 keeps
  * the page cache. Files only grow at the end and shrink at the front (retention), like
  * log segments. */

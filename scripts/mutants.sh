@@ -34,6 +34,7 @@ mutants=(
   IDEMPOTENT_WINDOW_OFF_BY_ONE isr-min-insync-1          "the leader checks a retry against 4 of the 5 batches it keeps"
   KEY_IGNORED                 c13-kafka-no-replication-unavailable  "keyed records are placed as keyless ones"
   FAKE_FSYNC                  fsync-every-message        "an fsync is reported done and writes nothing"
+  WRITEBACK_PER_CHUNK         writeback-whole-file       "the flusher ages each append, not the file"
   LOG_DIR_FAILURE_RETRIABLE   disk-full-halts-broker     "a full disk refuses writes and the broker runs on"
   POWER_LOSS_KEEPS_PAGE_CACHE c23-without-replication    "a power loss keeps the page cache"
   CUT_IGNORED                 isr-min-insync-2           "a network partition cuts nothing"

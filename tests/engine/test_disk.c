@@ -24,13 +24,27 @@ static void power_loss_drops_what_was_not_written_back(void **state)
     disk d;
     make_disk(&d, 0);
     disk_file *file = disk_open(&d);
+    disk_file *other = disk_open(&d);
     assert_true(disk_append(&d, file, 100, 0));
     assert_true(disk_append(&d, file, 50, 20000000));
-    disk_writeback(&d, 31000000); /* the first append is 31 s old, the second 11 s */
-    assert_int_equal(file->durable_bytes, 100);
+    assert_true(disk_append(&d, other, 70, 10000000));
+    disk_writeback(&d, 25000000); /* nothing dirty for 30 s yet */
+    assert_int_equal(file->durable_bytes, 0);
+    /* The first file became dirty 31 s ago: written back whole, its 11 s old append
+     * too (the inode's dirtied_when ages, not each page); the other, dirty for 21 s,
+     * stays in the page cache. */
+    disk_writeback(&d, 31000000);
+    assert_int_equal(file->durable_bytes, 150);
+    assert_int_equal(other->durable_bytes, 0);
+    /* clean again: the next append starts its age over */
+    assert_true(disk_append(&d, file, 10, 32000000));
+    disk_writeback(&d, 41000000);
+    assert_int_equal(file->durable_bytes, 150);
+    assert_int_equal(other->durable_bytes, 70);
     disk_power_loss(&d);
-    assert_int_equal(file->size_bytes, 100);
-    assert_int_equal(d.used_bytes, 100);
+    assert_int_equal(file->size_bytes, 150);
+    assert_int_equal(other->size_bytes, 70);
+    assert_int_equal(d.used_bytes, 220);
     assert_int_equal(d.dirty_bytes, 0);
     disk_free(&d);
 }

@@ -49,12 +49,13 @@ static void power_loss_cuts_to_the_last_durable_batch(void **state)
     make_disk(&d);
     kafka_log log;
     kafka_log_init(&log, &d);
-    append_batch(&log, &d, 1, 3, 0);           /* written back at 31 s */
-    append_batch(&log, &d, 4, 2, 20 * SECOND); /* still dirty */
-    disk_writeback(&d, 31 * SECOND);
+    append_batch(&log, &d, 1, 3, 0); /* fsynced */
+    disk_fsync_done(&d, log.file, log.file->size_bytes);
+    append_batch(&log, &d, 4, 2, 20 * SECOND); /* half of it reached the disk */
+    disk_fsync_done(&d, log.file, 300 + 100);
     disk_power_loss(&d);
     kafka_log_recover(&log, &d);
-    assert_int_equal(log.end_offset, 3);
+    assert_int_equal(log.end_offset, 3); /* the torn batch goes whole */
     assert_int_equal(log.file->size_bytes, 300);
     /* New appends reuse the lost offsets. */
     append_batch(&log, &d, 100, 1, 40 * SECOND);
@@ -104,7 +105,8 @@ static void batches_ring_across_retention_and_recovery(void **state)
     int64_t now_us = 0;
     uint32_t appended = 0;
     for (uint32_t round = 0; round < 40; round++) {
-        /* 5 + round batches of 1..3 records, one a second, durable after 31 s. */
+        /* 5 + round batches of 1..3 records, one a second; the flusher writes the file
+         * whole once it has been dirty for 30 s. */
         for (uint32_t b = 0; b < 5 + round; b++, appended++) {
             uint32_t count = 1 + appended % 3;
             int64_t offset = log.end_offset;
@@ -114,9 +116,16 @@ static void batches_ring_across_retention_and_recovery(void **state)
             now_us += SECOND;
         }
         disk_writeback(&d, now_us);
-        /* Every fourth round a power loss first: the batches still dirty (appended in
-         * the last 30 s) are lost, the durable ones before them kept. */
+        /* Every fourth round a power loss first, after one more batch: the batches still
+         * dirty (since the flusher last wrote the file whole) are lost, the durable ones
+         * before them kept. */
         if (round % 4 == 3) {
+            uint32_t count = 1 + appended % 3;
+            for (uint32_t i = 0; i < count; i++) ids[log.end_offset + i] = next_id + i;
+            append_batch(&log, &d, next_id, count, now_us);
+            next_id += count;
+            appended++;
+            now_us += SECOND;
             int64_t end_before = log.end_offset;
             disk_power_loss(&d);
             kafka_log_recover(&log, &d);
