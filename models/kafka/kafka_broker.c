@@ -715,7 +715,7 @@ static void on_retention(kafka_broker *broker)
         const kafka_topic_options *retention = &broker->cluster->topics[p->topic];
         int64_t cutoff_us =
             retention->retention_us > 0 ? now_us - retention->retention_us : INT64_MIN;
-        kafka_log_retain(&p->log, &broker->disk, cutoff_us, retention->retention_bytes);
+        kafka_log_retain(&p->log, &broker->disk, cutoff_us, retention->retention_bytes, p->hw);
         if (p->hw < p->log.start_offset) p->hw = p->log.start_offset;
     }
     sim_schedule(broker->node, now_us + KAFKA_RETENTION_CHECK_US, BROKER_TIMER_RETENTION, 0, 0,
@@ -947,7 +947,10 @@ kafka_broker *kafka_broker_create(kafka_cluster *cluster, uint32_t index)
             p->topic = (uint16_t)t;
             p->partition = q;
             p->state = state;
-            kafka_log_init(&p->log, &broker->disk);
+            const kafka_topic_options *topic = &broker->cluster->topics[t];
+            kafka_log_init(&p->log, &broker->disk,
+                           (kafka_segment_policy){.segment_bytes = topic->segment_bytes,
+                                                  .segment_ms_us = topic->segment_ms_us});
             broker->partitions[broker_partition_index(broker, t, q)] = p;
         }
     }

@@ -54,7 +54,9 @@ static void *kafka_build(const scn_scenario *scenario)
      * broker's min.insync.replicas default (1) */
     cluster->topics[kafka_metadata_offsets_topic(&cluster->metadata)] =
         (kafka_topic_options){.replication_factor = cluster->metadata.offsets_replication_factor,
-                              .min_insync_replicas = 1};
+                              .min_insync_replicas = 1,
+                              .segment_bytes = 100ull << 20, /* offsets.topic.segment.bytes */
+                              .segment_ms_us = 7 * SCN_DAY_US};
     cluster->broker_count = scenario->cluster.broker_count;
     for (uint32_t b = 0; b < cluster->broker_count; b++) {
         run->brokers[b] = kafka_broker_create(cluster, b);
@@ -332,6 +334,10 @@ static void topic_settings(settings_out *out, const scn_topic *topic)
                 duration_text(options.retention_us, a));
     setting_add(out, SCN_SCOPE_TOPIC, topic->name, "retention_bytes", "%s",
                 units_format_size(options.retention_bytes, a, sizeof a));
+    setting_add(out, SCN_SCOPE_TOPIC, topic->name, "segment_bytes", "%s",
+                units_format_size(options.segment_bytes, a, sizeof a));
+    setting_add(out, SCN_SCOPE_TOPIC, topic->name, "segment_ms", "%s",
+                duration_text(options.segment_ms_us, a));
     setting_add(out, SCN_SCOPE_TOPIC, topic->name, "unclean_leader_election", "%s",
                 options.unclean_leader_election ? "true" : "false");
 }
@@ -390,9 +396,10 @@ static uint32_t kafka_durability(const scn_scenario *scenario, scn_setting *rows
 }
 
 /* A retained record costs its id and key in each replica's log arrays (kafka_log.h),
- * which grow by doubling: twice that at worst. Time retention keeps the share of the
- * run it spans; size retention (per partition) at most what fits of the smallest
- * message sent to the topic. */
+ * which grow by doubling: twice that at worst. Retention deletes whole segments, the
+ * active one never: time retention keeps the share of the run that retention plus one
+ * segment.ms spans; size retention (per partition) at most what fits of the smallest
+ * message sent to the topic in retention.bytes plus one segment.bytes. */
 static double kafka_retained_bytes(const scn_scenario *scenario, const double *messages_per_topic)
 {
     const double record_bytes = 2.0 * (sizeof(uint64_t) + sizeof(int32_t));
@@ -401,15 +408,16 @@ static double kafka_retained_bytes(const scn_scenario *scenario, const double *m
         kafka_topic_options options = kafka_topic_options_of(&scenario->topics[t]);
         double records = messages_per_topic[t];
         int64_t run_us = scenario->duration_us + scenario->drain_us;
-        if (options.retention_us > 0 && options.retention_us < run_us)
-            records *= (double)options.retention_us / (double)run_us;
+        double kept_us = (double)options.retention_us + (double)options.segment_ms_us;
+        if (options.retention_us > 0 && kept_us < (double)run_us)
+            records *= kept_us / (double)run_us;
         uint64_t smallest_bytes = UINT64_MAX;
         for (uint32_t i = 0; i < scenario->producer_count; i++)
             if (scenario->producers[i].topic_index == t &&
                 scenario->producers[i].message_size_bytes < smallest_bytes)
                 smallest_bytes = scenario->producers[i].message_size_bytes;
         if (options.retention_bytes > 0 && smallest_bytes != UINT64_MAX) {
-            double fit = (double)options.retention_bytes /
+            double fit = ((double)options.retention_bytes + (double)options.segment_bytes) /
                          (double)(smallest_bytes + KAFKA_RECORD_OVERHEAD_BYTES) *
                          scenario->topics[t].partition_count;
             if (fit < records) records = fit;

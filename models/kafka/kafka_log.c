@@ -7,9 +7,13 @@
 #include "../../engine/bl_assert.h"
 #include "../../engine/vec.h"
 
-void kafka_log_init(kafka_log *log, disk *d)
+void kafka_log_init(kafka_log *log, disk *d, kafka_segment_policy policy)
 {
+    BL_ASSERT(policy.segment_bytes > 0 && policy.segment_ms_us > 0);
     memset(log, 0, sizeof *log);
+    log->policy = policy;
+    BL_RING_INIT(&log->segments, kafka_log_segment, KAFKA_LOG_SEGMENTS_MAX,
+                 "segments of a partition log");
     log->file = disk_open(d);
     kafka_producer_state_init(&log->producers);
     BL_RING_INIT(&log->batches, kafka_log_batch, KAFKA_LOG_BATCHES_MAX,
@@ -21,6 +25,7 @@ void kafka_log_free(kafka_log *log)
     free(log->msg_ids);
     free(log->keys);
     bl_ring_free(&log->batches);
+    bl_ring_free(&log->segments);
     kafka_producer_state_free(&log->producers);
     memset(log, 0, sizeof *log);
 }
@@ -44,6 +49,26 @@ static void reserve_records(kafka_log *log, uint32_t extra)
     BL_GROW(log->keys, keys_capacity, used + extra, KAFKA_LOG_RECORDS_MAX,
             "records of a partition log");
     BL_ASSERT(keys_capacity == log->capacity);
+}
+
+/* UnifiedLog.maybeRoll before a batch of batch_bytes starting at start_bytes in the file
+ * at now_us: a new active segment when there is none, or when the active one would pass
+ * segment.bytes with it or is older than segment.ms (LogSegment.shouldRoll, no roll
+ * jitter; an empty segment never rolls). */
+static void maybe_roll(kafka_log *log, uint64_t start_bytes, uint64_t batch_bytes, int64_t now_us)
+{
+    bl_ring *segments = &log->segments;
+    if (bl_ring_count(segments) > 0) {
+        const kafka_log_segment *active = BL_RING_BACK(segments, kafka_log_segment);
+        if (active->base_offset == log->end_offset) return; /* empty */
+        uint64_t size_bytes = start_bytes - active->start_bytes;
+        bool full = batch_bytes > log->policy.segment_bytes ||
+                    size_bytes > log->policy.segment_bytes - batch_bytes;
+        bool old = now_us - active->first_append_us > log->policy.segment_ms_us;
+        if (!full && !old) return;
+    }
+    *BL_RING_PUSH_BACK(segments, kafka_log_segment) = (kafka_log_segment){
+        .base_offset = log->end_offset, .start_bytes = start_bytes, .first_append_us = now_us};
 }
 
 /* The records of a write the disk took, ending at end_bytes: copied into the arrays; each
@@ -73,7 +98,9 @@ int64_t kafka_log_append(kafka_log *log, disk *d, const uint64_t *msg_ids, const
                          int64_t now_us)
 {
     BL_ASSERT(count > 0);
+    uint64_t start_bytes = log->file->size_bytes;
     if (!disk_append(d, log->file, size_bytes, now_us)) return -1;
+    maybe_roll(log, start_bytes, size_bytes, now_us);
     return add_records(log, msg_ids, keys, count, log->file->size_bytes, stamp, now_us);
 }
 
@@ -92,7 +119,9 @@ int64_t kafka_log_append_run(kafka_log *log, disk *d, const uint64_t *msg_ids, c
     int64_t base = log->end_offset;
     uint32_t done = 0;
     for (uint32_t i = 0; i < header_count; i++) {
-        end_bytes += batch_overhead_bytes + headers[i].count * record_bytes;
+        uint64_t batch_bytes = batch_overhead_bytes + headers[i].count * record_bytes;
+        maybe_roll(log, end_bytes, batch_bytes, now_us);
+        end_bytes += batch_bytes;
         add_records(log, msg_ids + done, keys + done, headers[i].count, end_bytes, headers[i].stamp,
                     now_us);
         done += headers[i].count;
@@ -153,6 +182,11 @@ static void cut_file_to_batches(kafka_log *log, disk *d, uint32_t dropped)
                              : log->file->start_bytes;
     if (end_bytes < log->file->size_bytes) disk_truncate(d, log->file, end_bytes);
     if (log->end_offset < log->start_offset) log->start_offset = log->end_offset;
+    /* segments left empty go (UnifiedLog.truncateTo deletes those above the cut) */
+    bl_ring *segments = &log->segments;
+    while (bl_ring_count(segments) > 0 &&
+           BL_RING_BACK(segments, kafka_log_segment)->base_offset >= log->end_offset)
+        bl_ring_pop_back(segments);
     BL_ASSERT(log->end_offset >= log->start_offset);
     if (dropped > 0) rebuild_producer_state(log);
 }
@@ -172,22 +206,32 @@ void kafka_log_recover(kafka_log *log, disk *d)
     cut_file_to_batches(log, d, dropped);
 }
 
-void kafka_log_retain(kafka_log *log, disk *d, int64_t cutoff_us, uint64_t max_bytes)
+void kafka_log_retain(kafka_log *log, disk *d, int64_t cutoff_us, uint64_t max_bytes, int64_t hw)
 {
-    uint64_t new_start_bytes = log->file->start_bytes;
     bl_ring *batches = &log->batches;
-    while (bl_ring_count(batches) > 1) { /* the active (last) batch's segment is never deleted */
-        const kafka_log_batch *first = BL_RING_FRONT(batches, kafka_log_batch);
-        uint64_t live_bytes = log->file->size_bytes - new_start_bytes;
-        bool too_old = first->append_us < cutoff_us;
-        bool too_big = max_bytes > 0 && live_bytes > max_bytes;
-        if (!(too_old || too_big) || first->end_bytes > log->file->durable_bytes) break;
-        new_start_bytes = first->end_bytes;
-        log->start_offset = first->base_offset + first->count;
-        bl_ring_pop_front(batches);
+    bl_ring *segments = &log->segments;
+    uint64_t deleted_to_bytes = log->file->start_bytes;
+    while (bl_ring_count(segments) > 1) { /* the active (last) segment is never deleted */
+        const kafka_log_segment *next = BL_RING_AT(segments, kafka_log_segment, 1);
+        const kafka_log_batch *newest =
+            BL_RING_AT(batches, kafka_log_batch, kafka_log_batch_at(log, next->base_offset - 1));
+        BL_ASSERT(newest->end_bytes == next->start_bytes);
+        /* deleteRetentionMsBreachedSegments: by its largest timestamp (here its newest
+         * batch's append time); deleteRetentionSizeBreachedSegments: while the log
+         * without it still holds retention.bytes */
+        bool too_old = newest->append_us < cutoff_us;
+        bool too_big = max_bytes > 0 && log->file->size_bytes - next->start_bytes >= max_bytes;
+        bool below_hw = next->base_offset <= hw; /* deletableSegments: upper bound the HW */
+        if (!(too_old || too_big) || !below_hw || next->start_bytes > log->file->durable_bytes)
+            break;
+        while (BL_RING_FRONT(batches, kafka_log_batch)->base_offset < next->base_offset)
+            bl_ring_pop_front(batches);
+        log->start_offset = next->base_offset;
+        deleted_to_bytes = next->start_bytes;
+        bl_ring_pop_front(segments);
     }
-    if (new_start_bytes != log->file->start_bytes)
-        disk_release_front(d, log->file, new_start_bytes);
+    if (deleted_to_bytes != log->file->start_bytes)
+        disk_release_front(d, log->file, deleted_to_bytes);
 }
 
 int64_t kafka_log_truncate(kafka_log *log, disk *d, int64_t offset)

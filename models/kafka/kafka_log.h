@@ -15,8 +15,8 @@
 #include "kafka_producer_state.h"
 
 /* The most records one partition's arrays hold: those it retains (retention deletes
- * whole batches appended more than `retention` ago, 7 days by default, or beyond
- * retention_bytes, once durable) and the deleted ones ahead of them not compacted away
+ * whole segments whose newest batch is more than `retention` old, 7 days by default, or
+ * beyond retention_bytes, once durable and below the HW) and the deleted ones ahead of them not compacted away
  * yet. The arrays grow only while the deleted ones are fewer than the retained ones, so
  * they need at most twice the retained records plus one batch. The benchmark's reference
  * run retains 534,000 records in a partition (arrays of 2^20) and its 10x variant 63M
@@ -38,6 +38,22 @@ typedef struct kafka_log_batch {
 } kafka_log_batch;
 /* 40 bytes a batch: the stamp's 12 and the count's 4 share the last two words */
 _Static_assert(sizeof(kafka_log_batch) == 40, "a log batch stays at 40 bytes");
+
+/* A segment: the batches from base_offset up to the next segment's base (LogSegment). */
+typedef struct kafka_log_segment {
+    int64_t base_offset;
+    uint64_t start_bytes;    /* where it starts in the partition's file */
+    int64_t first_append_us; /* its first batch's time: segment.ms counts from it */
+} kafka_log_segment;
+/* The most segments one log holds: each has a batch at least. */
+#define KAFKA_LOG_SEGMENTS_MAX KAFKA_LOG_BATCHES_MAX
+
+/* When the active segment rolls (LogSegment.shouldRoll): past segment_bytes with the
+ * next batch, or older than segment_ms (segment.bytes 1 GiB, segment.ms 7 days). */
+typedef struct kafka_segment_policy {
+    uint64_t segment_bytes;
+    int64_t segment_ms_us;
+} kafka_segment_policy;
 
 /* One batch of a run appended in one write (kafka_log_append_run): its record count and
  * producer stamp. */
@@ -62,9 +78,13 @@ typedef struct kafka_log {
                                   KAFKA_LOG_BATCHES_MAX */
     kafka_producer_state producers; /* derived from the batches' stamps (ProducerStateManager):
                                        truncation and recovery rebuild it */
+    bl_ring segments;               /* kafka_log_segment, oldest first, the last active; at most
+                                       KAFKA_LOG_SEGMENTS_MAX */
+    kafka_segment_policy policy;    /* the topic's segment.bytes and segment.ms */
 } kafka_log;
 
-void kafka_log_init(kafka_log *log, disk *d);
+/* An empty log whose segments roll by `policy`. */
+void kafka_log_init(kafka_log *log, disk *d, kafka_segment_policy policy);
 void kafka_log_free(kafka_log *log);
 /* Appends a batch with its producer stamp (KAFKA_NO_STAMP: none) and updates the
  * producer state; returns its base offset, or -1 if the disk refused it. */
@@ -82,9 +102,11 @@ int64_t kafka_log_append_run(kafka_log *log, disk *d, const uint64_t *msg_ids, c
 uint32_t kafka_log_batch_at(const kafka_log *log, int64_t offset);
 /* After a power loss: cut to the durable prefix made of whole batches. */
 void kafka_log_recover(kafka_log *log, disk *d);
-/* Retention: drop whole batches appended before cutoff_us, or while the log exceeds
- * max_bytes (0 = no byte limit). Only durable batches are deleted. */
-void kafka_log_retain(kafka_log *log, disk *d, int64_t cutoff_us, uint64_t max_bytes);
+/* Retention deletes whole segments, never the active one, and only those below the high
+ * watermark `hw` (UnifiedLog.deleteOldSegments): a segment whose newest batch was
+ * appended before cutoff_us (retention.ms), or while the log without it still holds
+ * max_bytes (retention.bytes, 0 = no byte limit). Only durable segments are deleted. */
+void kafka_log_retain(kafka_log *log, disk *d, int64_t cutoff_us, uint64_t max_bytes, int64_t hw);
 /* UnifiedLog.truncateTo: drops the records at and above `offset`, at batch granularity
  * as a segment is cut (a batch holding `offset` goes whole); returns the new LEO. */
 int64_t kafka_log_truncate(kafka_log *log, disk *d, int64_t offset);

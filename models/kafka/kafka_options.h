@@ -68,6 +68,10 @@ typedef struct kafka_topic_options {
     bool unclean_leader_election; /* unclean_leader_election (unclean.leader.election.enable):
                                      with no in-sync replica left to lead, an out-of-sync
                                      one may (losing what only the ISR had) */
+    uint64_t segment_bytes;       /* segment_bytes (segment.bytes): the active segment rolls
+                                     before it would pass this */
+    int64_t segment_ms_us;        /* segment_ms (segment.ms): ... or once this old; retention
+                                     deletes whole segments, never the active one */
 } kafka_topic_options;
 
 typedef struct kafka_producer_options {

@@ -147,6 +147,12 @@ static const scn_field kafka_topic_fields[] = {
      .max = SCN_SIZE_MAX_BYTES, .def = "0B"},
     {SCN_AT("unclean_leader_election", SCN_T_BOOL, kafka_topic_options, unclean_leader_election),
      .def = "false"},
+    /* TopicConfig's minimums: segment.bytes 14 B (a record batch header, LegacyRecord
+     * .RECORD_OVERHEAD_V0), segment.ms 1 ms */
+    {SCN_AT("segment_bytes", SCN_T_SIZE, kafka_topic_options, segment_bytes), .min = 14,
+     .max = 2147483647, .def = "1GiB"},
+    {SCN_AT("segment_ms", SCN_T_DURATION, kafka_topic_options, segment_ms_us), .min = 1000,
+     .max = 3650 * SCN_DAY_US, .def = "7d"},
 };
 static const scn_schema kafka_topic_schema = SCN_SCHEMA(kafka_topic_fields, kafka_topic_check);
 

@@ -4,7 +4,13 @@
 #define BL_KAFKA_TEST_DISK_H
 
 #include "../../engine/disk.h"
+#include "../../models/kafka/kafka_log.h"
 #include "../test_util.h"
+
+/* Kafka's segment defaults (segment.bytes 1 GiB, segment.ms 7 days): a log of one
+ * segment in these tests, unless a test rolls its own. */
+#define KAFKA_TEST_SEGMENTS \
+    ((kafka_segment_policy){.segment_bytes = 1ull << 30, .segment_ms_us = 7 * 86400 * S})
 
 static inline void make_disk(disk *d)
 {

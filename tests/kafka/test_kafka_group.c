@@ -74,7 +74,7 @@ typedef struct offsets_log {
 static void offsets_log_open(offsets_log *o)
 {
     make_disk(&o->d);
-    kafka_log_init(&o->log, &o->d);
+    kafka_log_init(&o->log, &o->d, KAFKA_TEST_SEGMENTS);
 }
 
 static void offsets_log_close(offsets_log *o)

@@ -1,5 +1,5 @@
 /* test_kafka_log.c — the partition log: offsets, reads, recovery to the last durable
- * batch after a power loss (K5), retention of whole old batches only (K33), and its
+ * batch after a power loss (K5), retention of whole old segments only (K33), and its
  * batches ring and record arrays across many retentions and recoveries. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,7 +32,7 @@ static void offsets_are_dense_and_readable(void **state)
     disk d;
     make_disk(&d);
     kafka_log log;
-    kafka_log_init(&log, &d);
+    kafka_log_init(&log, &d, KAFKA_TEST_SEGMENTS);
     append_batch(&log, &d, 1, 3, 0);
     append_batch(&log, &d, 4, 2, 1);
     assert_int_equal(log.end_offset, 5);
@@ -48,7 +48,7 @@ static void power_loss_cuts_to_the_last_durable_batch(void **state)
     disk d;
     make_disk(&d);
     kafka_log log;
-    kafka_log_init(&log, &d);
+    kafka_log_init(&log, &d, KAFKA_TEST_SEGMENTS);
     append_batch(&log, &d, 1, 3, 0); /* fsynced */
     disk_fsync_done(&d, log.file, log.file->size_bytes);
     append_batch(&log, &d, 4, 2, 20 * SECOND); /* half of it reached the disk */
@@ -64,22 +64,38 @@ static void power_loss_cuts_to_the_last_durable_batch(void **state)
     disk_free(&d);
 }
 
-static void retention_drops_whole_old_durable_batches(void **state)
+static void retention_drops_whole_old_durable_segments(void **state)
 {
     disk d;
     make_disk(&d);
     kafka_log log;
-    kafka_log_init(&log, &d);
+    /* segments roll once 10 s old: [0, 4) from 0 s, [4, 6) from 50 s */
+    kafka_log_init(
+        &log, &d,
+        (kafka_segment_policy){.segment_bytes = 1ull << 30, .segment_ms_us = 10 * SECOND});
     append_batch(&log, &d, 1, 2, 0);
-    append_batch(&log, &d, 3, 2, 10 * SECOND);
+    append_batch(&log, &d, 3, 2, 10 * SECOND); /* 10 s old is not older than 10 s */
     append_batch(&log, &d, 5, 2, 50 * SECOND);
+    assert_int_equal(bl_ring_count(&log.segments), 2);
+    kafka_log_retain(&log, &d, 20 * SECOND, 0, log.end_offset); /* not written back yet */
+    assert_int_equal(log.start_offset, 0);
     disk_writeback(&d, 100 * SECOND);
-    kafka_log_retain(&log, &d, 20 * SECOND, 0); /* batches appended before 20 s go */
+    kafka_log_retain(&log, &d, 20 * SECOND, 0, 3); /* above the high watermark: kept */
+    assert_int_equal(log.start_offset, 0);
+    /* the first segment's newest batch is from 10 s: before the 20 s cutoff, it goes whole */
+    kafka_log_retain(&log, &d, 20 * SECOND, 0, log.end_offset);
     assert_int_equal(log.start_offset, 4);
     assert_int_equal(d.used_bytes, 200);
     assert_int_equal(kafka_log_msg(&log, 4), 5);
-    kafka_log_retain(&log, &d, 200 * SECOND, 0); /* the last batch always stays */
+    kafka_log_retain(&log, &d, 200 * SECOND, 0, log.end_offset); /* the active one stays */
     assert_int_equal(log.start_offset, 4);
+    /* by size: a segment goes while the log without it still holds retention.bytes */
+    append_batch(&log, &d, 7, 2, 70 * SECOND); /* rolls: [4, 6) and [6, 8) */
+    disk_writeback(&d, 200 * SECOND);
+    kafka_log_retain(&log, &d, INT64_MIN, 201, log.end_offset);
+    assert_int_equal(log.start_offset, 4); /* without [4, 6) 200 B would be left */
+    kafka_log_retain(&log, &d, INT64_MIN, 200, log.end_offset);
+    assert_int_equal(log.start_offset, 6);
     kafka_log_free(&log);
     disk_free(&d);
 }
@@ -99,7 +115,9 @@ static void batches_ring_across_retention_and_recovery(void **state)
     disk d;
     make_disk(&d);
     kafka_log log;
-    kafka_log_init(&log, &d);
+    kafka_log_init(
+        &log, &d, /* segments of 3 s, so retention has whole ones to delete */
+        (kafka_segment_policy){.segment_bytes = 1ull << 30, .segment_ms_us = 3 * SECOND});
     static uint64_t ids[4096];
     uint64_t next_id = 1;
     int64_t now_us = 0;
@@ -133,9 +151,9 @@ static void batches_ring_across_retention_and_recovery(void **state)
             assert_int_equal(log.file->size_bytes, 100 * (uint64_t)log.end_offset);
             assert_true(log.end_offset >= log.start_offset);
         }
-        /* Keep the last 10 s: whole durable batches go from the front. */
+        /* Keep the last 10 s: whole durable segments go from the front. */
         int64_t start_before = log.start_offset;
-        kafka_log_retain(&log, &d, now_us - 10 * SECOND, 0);
+        kafka_log_retain(&log, &d, now_us - 10 * SECOND, 0, log.end_offset);
         assert_true(log.start_offset >= start_before);
         assert_int_equal(log.file->start_bytes, 100 * (uint64_t)log.start_offset);
         assert_true(bl_ring_count(&log.batches) >= 1 || log.end_offset == log.start_offset);
@@ -161,7 +179,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(offsets_are_dense_and_readable),
         cmocka_unit_test(power_loss_cuts_to_the_last_durable_batch),
-        cmocka_unit_test(retention_drops_whole_old_durable_batches),
+        cmocka_unit_test(retention_drops_whole_old_durable_segments),
         cmocka_unit_test(batches_ring_across_retention_and_recovery),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,7 +42,7 @@ static int setup(void **state)
     f->state = (kafka_partition_state){
         .replicas = {0, 1, 2}, .replica_count = 3, .leader = 0, .isr_brokers = 7};
     f->p.state = &f->state;
-    kafka_log_init(&f->p.log, &f->d);
+    kafka_log_init(&f->p.log, &f->d, KAFKA_TEST_SEGMENTS);
     kafka_partition_lead(&f->p, 0);
     *state = f;
     return 0;

@@ -112,7 +112,7 @@ static void truncation_and_recovery_rebuild_the_state_from_the_batches(void **un
     disk d;
     make_disk(&d);
     kafka_log log;
-    kafka_log_init(&log, &d);
+    kafka_log_init(&log, &d, KAFKA_TEST_SEGMENTS);
     int64_t base;
     append(&log, &d, stamp(1, 0, 0), 2, 0);
     append(&log, &d, KAFKA_NO_STAMP, 3, 0); /* a non-idempotent producer's */
@@ -137,7 +137,7 @@ static void a_follower_run_keeps_the_leaders_batches(void **unused)
     disk d;
     make_disk(&d);
     kafka_log log;
-    kafka_log_init(&log, &d);
+    kafka_log_init(&log, &d, KAFKA_TEST_SEGMENTS);
     uint64_t ids[5] = {1, 2, 3, 4, 5};
     int32_t keys[5] = {0};
     kafka_batch_header headers[2] = {{.count = 2, .stamp = stamp(1, 0, 0)},
