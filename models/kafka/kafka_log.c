@@ -67,8 +67,11 @@ static void maybe_roll(kafka_log *log, uint64_t start_bytes, uint64_t batch_byte
         bool old = now_us - active->first_append_us > log->policy.segment_ms_us;
         if (!full && !old) return;
     }
-    *BL_RING_PUSH_BACK(segments, kafka_log_segment) = (kafka_log_segment){
-        .base_offset = log->end_offset, .start_bytes = start_bytes, .first_append_us = now_us};
+    *BL_RING_PUSH_BACK(segments, kafka_log_segment) =
+        (kafka_log_segment){.base_offset = log->end_offset,
+                            .start_bytes = start_bytes,
+                            .first_append_us = now_us,
+                            .last_append_us = now_us};
 }
 
 /* The records of a write the disk took, ending at end_bytes: copied into the arrays; each
@@ -83,11 +86,9 @@ static int64_t add_records(kafka_log *log, const uint64_t *msg_ids, const int32_
     memcpy(log->keys + index, keys, count * sizeof *keys);
     int64_t base = log->end_offset;
     log->end_offset += count;
-    *BL_RING_PUSH_BACK(&log->batches, kafka_log_batch) = (kafka_log_batch){.base_offset = base,
-                                                                           .count = count,
-                                                                           .end_bytes = end_bytes,
-                                                                           .append_us = now_us,
-                                                                           .stamp = stamp};
+    *BL_RING_PUSH_BACK(&log->batches, kafka_log_batch) = (kafka_log_batch){
+        .base_offset = base, .count = count, .end_bytes = end_bytes, .stamp = stamp};
+    BL_RING_BACK(&log->segments, kafka_log_segment)->last_append_us = now_us;
     kafka_producer_state_update(&log->producers, stamp, count, base);
     BL_ASSERT(log->end_offset - log->array_base <= (int64_t)log->capacity);
     return base;
@@ -212,14 +213,12 @@ void kafka_log_retain(kafka_log *log, disk *d, int64_t cutoff_us, uint64_t max_b
     bl_ring *segments = &log->segments;
     uint64_t deleted_to_bytes = log->file->start_bytes;
     while (bl_ring_count(segments) > 1) { /* the active (last) segment is never deleted */
+        const kafka_log_segment *front = BL_RING_FRONT(segments, kafka_log_segment);
         const kafka_log_segment *next = BL_RING_AT(segments, kafka_log_segment, 1);
-        const kafka_log_batch *newest =
-            BL_RING_AT(batches, kafka_log_batch, kafka_log_batch_at(log, next->base_offset - 1));
-        BL_ASSERT(newest->end_bytes == next->start_bytes);
         /* deleteRetentionMsBreachedSegments: by its largest timestamp (here its newest
          * batch's append time); deleteRetentionSizeBreachedSegments: while the log
          * without it still holds retention.bytes */
-        bool too_old = newest->append_us < cutoff_us;
+        bool too_old = front->last_append_us < cutoff_us;
         bool too_big = max_bytes > 0 && log->file->size_bytes - next->start_bytes >= max_bytes;
         bool below_hw = next->base_offset <= hw; /* deletableSegments: upper bound the HW */
         if (!(too_old || too_big) || !below_hw || next->start_bytes > log->file->durable_bytes)

@@ -2,8 +2,9 @@
  *
  * Records are kept as two parallel arrays (message id, key): 12 bytes a message, so a
  * backlog of 10M messages costs ~120 MB. Batches remember their byte range in the
- * partition's disk file and their append time; recovery after a power loss cuts the log
- * at the last batch that is entirely durable (K5). With a single replica the high
+ * partition's disk file and their producer stamp, segments their first and newest
+ * append times; recovery after a power loss cuts the log at the last batch that is
+ * entirely durable (K5). With a single replica the high
  * watermark is the log end offset. */
 #ifndef BL_KAFKA_LOG_H
 #define BL_KAFKA_LOG_H
@@ -31,19 +32,21 @@
 
 typedef struct kafka_log_batch {
     int64_t base_offset;
-    uint64_t end_bytes; /* file offset just after this batch */
-    int64_t append_us;
+    uint64_t end_bytes;         /* file offset just after this batch */
     kafka_producer_stamp stamp; /* its producer id, epoch and base sequence (or none) */
     uint32_t count;
 } kafka_log_batch;
-/* 40 bytes a batch: the stamp's 12 and the count's 4 share the last two words */
-_Static_assert(sizeof(kafka_log_batch) == 40, "a log batch stays at 40 bytes");
+/* 32 bytes a batch: the stamp's 12 and the count's 4 share the last two words; the
+ * append time retention needs is kept per segment (its newest batch's) */
+_Static_assert(sizeof(kafka_log_batch) == 32, "a log batch stays at 32 bytes");
 
 /* A segment: the batches from base_offset up to the next segment's base (LogSegment). */
 typedef struct kafka_log_segment {
     int64_t base_offset;
     uint64_t start_bytes;    /* where it starts in the partition's file */
     int64_t first_append_us; /* its first batch's time: segment.ms counts from it */
+    int64_t last_append_us;  /* its newest batch's (LogSegment.maxTimestampSoFar; a
+                                truncation leaves it as it was) */
 } kafka_log_segment;
 /* The most segments one log holds: each has a batch at least. */
 #define KAFKA_LOG_SEGMENTS_MAX KAFKA_LOG_BATCHES_MAX
