@@ -43,6 +43,7 @@ static struct {
     void *tick_ctx;
     sim_node *current;         /* the node whose model code runs now, or NULL */
     bool halt_current;         /* sim_halt_current: it exits after the event it handles */
+    bool in_event;             /* a model's on_event runs */
     int64_t *route_latency_us; /* platform file: [src * n + dst]; NULL for the star */
     uint64_t *route_bandwidth;
     int64_t star_latency_us; /* the star's one route, read back from SimGrid */
@@ -331,7 +332,9 @@ static uint32_t run_due_events(sim_node *node, int64_t now_us)
         if (ev.kind == SIM_EVENT_PACKET && !net_accept_delivery(node, &ev)) continue;
         if (ev.kind == SIM_EVENT_TIMER && !timer_fires(node, &ev)) continue;
         if (!node->process_up) continue;
+        g_sim.in_event = true;
         node->ops->on_event(node, &ev);
+        g_sim.in_event = false;
         handled++;
         if (g_sim.halt_current) break; /* the rest dies with the process */
     }
@@ -340,7 +343,7 @@ static uint32_t run_due_events(sim_node *node, int64_t now_us)
 
 void sim_halt_current(void)
 {
-    BL_ASSERTF(g_sim.current != NULL, "sim_halt_current outside a node's event");
+    BL_ASSERTF(g_sim.current != NULL && g_sim.in_event, "sim_halt_current outside a node's event");
     g_sim.halt_current = true;
 }
 

@@ -499,12 +499,12 @@ static void commit_sync_on_timer(kafka_consumer *consumer)
 {
     if (!consumer->commit_sync) return;
     int64_t now_us = sim_now_us();
-    if (consumer->commit_sync_correlation == 0) { /* the backoff ended */
-        commit_sync_attempt(consumer);
+    if (now_us >= consumer->commit_sync_deadline_us) { /* a request may still be answered */
+        commit_sync_end(consumer, false);
         return;
     }
-    if (now_us >= consumer->commit_sync_deadline_us) { /* the request may still be answered */
-        commit_sync_end(consumer, false);
+    if (consumer->commit_sync_correlation == 0) { /* the backoff ended */
+        commit_sync_attempt(consumer);
         return;
     }
     uint32_t slot = request_table_find(&consumer->requests, consumer->commit_sync_broker,

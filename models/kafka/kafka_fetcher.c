@@ -185,7 +185,7 @@ static void follower_apply(kafka_broker *broker, uint32_t leader, const kafka_ms
         if (broker_append_run(broker, p, got->msg_ids, got->keys,
                               response->batch_store + got->batches_at, got->batch_count,
                               got->record_size_bytes, got->records_epoch, &flush) < 0)
-            return; /* the disk refused: the next fetch asks again */
+            return; /* the disk refused: the broker halts (log directory failure) */
         if (flush)
             broker_start_fsync(broker, broker_partition_index(broker, p->topic, p->partition), 0);
     }

@@ -533,6 +533,8 @@ static void schedule_wake(kafka_producer *producer, int64_t now_us)
         sim_timer_set(producer->node, wake, due_us, PRODUCER_TIMER_WAKE);
 }
 
+static void fail_request(kafka_producer *producer, uint32_t slot);
+
 /* ---- InitProducerId ---- */
 
 static void init_attempt_failed(kafka_producer *producer, int64_t now_us)
@@ -550,8 +552,13 @@ static void maybe_init_producer_id(kafka_producer *producer, int64_t now_us)
     kafka_idempotence *kid = &producer->idempotence;
     if (!kid->enabled || kid->producer_id != KAFKA_NO_PRODUCER_ID) return;
     if (producer->init_in_flight && now_us >= producer->init_deadline_us) {
-        kafka_client_metadata_on_disconnect(&producer->metadata, producer->init_broker, now_us);
+        /* processTimeoutDisconnection: the connection closes, failing what it carried */
+        uint32_t broker = producer->init_broker;
         init_attempt_failed(producer, now_us);
+        kafka_client_metadata_on_disconnect(&producer->metadata, broker, now_us);
+        request_table *table = &producer->requests;
+        REQUEST_TABLE_EACH(table, broker, slot)
+        fail_request(producer, slot);
     }
     if (producer->init_in_flight || now_us < producer->init_next_attempt_us) return;
     uint32_t in_flight[SCN_BROKERS_MAX];
@@ -611,6 +618,7 @@ static void release_request(kafka_producer *producer, uint32_t slot)
 {
     kafka_request_batches *carried = &producer->request_batches[slot];
     free(carried->batches);
+    free(carried->expired_ids);
     memset(carried, 0, sizeof *carried);
     request_table_remove(&producer->requests, slot);
 }
@@ -629,7 +637,10 @@ static void on_produce_response(kafka_producer *producer, kafka_msg *response, u
             batch = carried->batches[k];
             carried->batches[k] = NULL; /* answered: completed or requeued below */
         }
-        if (batch == NULL && carried->expired > 0) {
+        bool expired = false;
+        for (uint32_t k = 0; batch == NULL && k < carried->expired; k++)
+            expired |= carried->expired_ids[k] == part->batch_id;
+        if (expired) {
             /* expired in flight (getExpiredInflightBatches): its outcome was given; a late
              * success does not move lastAckedSequence here (the batch is gone), so its
              * partition's unresolved sequence may bump the epoch where Kafka would not */
@@ -681,6 +692,11 @@ static int64_t expire_in_flight(kafka_producer *producer, uint32_t slot, int64_t
             continue;
         }
         batch->maybe_written = true;
+        if (carried->expired_ids == NULL) {
+            carried->expired_ids = malloc(carried->batch_count * sizeof *carried->expired_ids);
+            BL_ASSERT(carried->expired_ids != NULL);
+        }
+        carried->expired_ids[carried->expired] = batch->id;
         kafka_idempotence_on_expired(&producer->idempotence, batch);
         complete_batch(producer, batch, HIST_INFO, -1);
         carried->batches[k] = NULL;
@@ -804,6 +820,7 @@ static void producer_reset(kafka_producer *producer)
         for (uint32_t k = 0; k < carried->batch_count; k++)
             if (carried->batches[k] != NULL) batch_free(producer, carried->batches[k]);
         free(carried->batches);
+        free(carried->expired_ids);
         memset(carried, 0, sizeof *carried);
     }
     request_table_clear(&producer->requests);

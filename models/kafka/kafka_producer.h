@@ -55,7 +55,8 @@ typedef struct kafka_part_queue {
 typedef struct kafka_request_batches {
     uint32_t batch_count;
     kafka_batch **batches; /* batch_count entries, owned; NULL once answered or expired */
-    uint32_t expired;      /* expired at their delivery timeout while in flight */
+    uint32_t expired;      /* expired at their delivery timeout while in flight: */
+    uint32_t *expired_ids; /* their batch ids (batch_count entries, once one expired) */
 } kafka_request_batches;
 
 typedef struct kafka_producer {
