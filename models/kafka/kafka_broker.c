@@ -136,8 +136,6 @@ void broker_start_fsync(kafka_broker *broker, uint32_t partition_index, uint64_t
     p->messages_since_flush = 0;
 }
 
-/* What an append leaves behind (UnifiedLog.append and the flush policy): the record
- * size fetches weigh, the messages since the last flush, whether to flush now. */
 /* A write the disk refused (no space left): the log directory goes offline
  * (LogDirFailureChannel.maybeAddOfflineLogDir, the append answered KAFKA_STORAGE_ERROR),
  * and with its only log directory offline the broker halts
@@ -152,42 +150,13 @@ static void log_dir_failed(void)
     sim_halt_current();
 }
 
-static void appended(kafka_broker *broker, kafka_partition *p, uint32_t count,
-                     uint32_t record_size_bytes, bool *flush)
-{
-    p->record_size_bytes = record_size_bytes;
-    p->messages_since_flush += count; /* flush.messages counts per log (UnifiedLog) */
-    const kafka_cluster_options *options = &broker->cluster->options;
-    *flush = options->flush_messages > 0 && p->messages_since_flush >= options->flush_messages;
-    broker->parked_may_answer = true;
-}
-
-int64_t broker_append(kafka_broker *broker, kafka_partition *p, const uint64_t *msg_ids,
-                      const int32_t *keys, uint32_t count, uint32_t record_size_bytes,
-                      int32_t epoch, kafka_producer_stamp stamp, bool *flush)
-{
-    BL_ASSERT(epoch >= 0);
-    kafka_epoch_assign(&p->epochs, epoch, p->log.end_offset); /* a no-op within an epoch */
-    uint64_t bytes = KAFKA_BATCH_OVERHEAD_BYTES +
-                     (uint64_t)count * (record_size_bytes + KAFKA_RECORD_OVERHEAD_BYTES);
-    int64_t base =
-        kafka_log_append(&p->log, &broker->disk, msg_ids, keys, count, bytes, stamp, sim_now_us());
-    *flush = false;
-    if (base < 0) {
-        log_dir_failed();
-        return -1;
-    }
-    appended(broker, p, count, record_size_bytes, flush);
-    return base;
-}
-
 int64_t broker_append_run(kafka_broker *broker, kafka_partition *p, const uint64_t *msg_ids,
                           const int32_t *keys, const kafka_batch_header *headers,
                           uint32_t header_count, uint32_t record_size_bytes, int32_t epoch,
                           bool *flush)
 {
     BL_ASSERT(epoch >= 0);
-    kafka_epoch_assign(&p->epochs, epoch, p->log.end_offset);
+    kafka_epoch_assign(&p->epochs, epoch, p->log.end_offset); /* a no-op within an epoch */
     int64_t base = kafka_log_append_run(
         &p->log, &broker->disk, msg_ids, keys, headers, header_count, KAFKA_BATCH_OVERHEAD_BYTES,
         record_size_bytes + KAFKA_RECORD_OVERHEAD_BYTES, sim_now_us());
@@ -196,8 +165,22 @@ int64_t broker_append_run(kafka_broker *broker, kafka_partition *p, const uint64
         log_dir_failed();
         return -1;
     }
-    appended(broker, p, (uint32_t)(p->log.end_offset - base), record_size_bytes, flush);
+    /* what an append leaves behind (UnifiedLog.append and the flush policy): the record
+     * size fetches weigh, the messages since the last flush, whether to flush now */
+    p->record_size_bytes = record_size_bytes;
+    p->messages_since_flush += p->log.end_offset - base; /* flush.messages counts per log */
+    const kafka_cluster_options *options = &broker->cluster->options;
+    *flush = options->flush_messages > 0 && p->messages_since_flush >= options->flush_messages;
+    broker->parked_may_answer = true;
     return base;
+}
+
+int64_t broker_append(kafka_broker *broker, kafka_partition *p, const uint64_t *msg_ids,
+                      const int32_t *keys, uint32_t count, uint32_t record_size_bytes,
+                      int32_t epoch, kafka_producer_stamp stamp, bool *flush)
+{
+    const kafka_batch_header header = {.count = count, .stamp = stamp};
+    return broker_append_run(broker, p, msg_ids, keys, &header, 1, record_size_bytes, epoch, flush);
 }
 
 static void delayed_free(delayed_produce *delayed)
@@ -611,9 +594,6 @@ static void handle_offsets_for_leader_epoch(kafka_broker *broker, const kafka_ms
 
 /* ---- metadata for clients ---- */
 
-/* MetadataRequest, answered from this broker's image (KafkaApis.handleTopicMetadataRequest):
- * every partition of the topic the client names in parts[0].topic, with its leader and
- * leader epoch as this broker knows them. */
 /* InitProducerId without a transactional id (TransactionCoordinator.handleInitProducerId
  * -> ProducerIdManager.generateProducerId): the next id of the broker's block. A block
  * of KAFKA_PRODUCER_ID_BLOCK_SIZE comes from the controller (AllocateProducerIds,
@@ -640,6 +620,9 @@ static void handle_init_producer_id(kafka_broker *broker, const kafka_msg *reque
     broker_send(broker, source, response);
 }
 
+/* MetadataRequest, answered from this broker's image (KafkaApis.handleTopicMetadataRequest):
+ * every partition of the topic the client names in parts[0].topic, with its leader and
+ * leader epoch as this broker knows them. */
 static void handle_metadata(kafka_broker *broker, const kafka_msg *request, uint32_t source)
 {
     BL_ASSERT(request->part_count == 1);

@@ -417,6 +417,15 @@ static void hold_run(kafka_consumer *consumer, uint32_t partition, int64_t base_
 
 static void schedule_next_poll(kafka_consumer *consumer, int64_t now_us, int64_t last_done_us);
 
+/* No commitSync waits any more; what it held is gone (processed or dropped). */
+static void commit_sync_clear(kafka_consumer *consumer)
+{
+    consumer->held_run_count = consumer->held_count = 0;
+    consumer->commit_sync = false;
+    consumer->commit_sync_correlation = 0;
+    sim_timer_cancel(&consumer->commit_sync_timer);
+}
+
 /* commitSync returned: on success the held records go to the workers, else the
  * application drops them (CommitFailedException or a timeout: it never processes what
  * it could not commit first). Then it polls again. */
@@ -436,10 +445,7 @@ static void commit_sync_end(kafka_consumer *consumer, bool committed)
         kafka_owned *part = &consumer->partitions[run->partition];
         if (!part->owned) release_partition(consumer, part);
     }
-    consumer->held_run_count = consumer->held_count = 0;
-    consumer->commit_sync = false;
-    consumer->commit_sync_correlation = 0;
-    sim_timer_cancel(&consumer->commit_sync_timer);
+    commit_sync_clear(consumer);
     schedule_next_poll(consumer, now_us, last_done_us);
 }
 
@@ -945,6 +951,15 @@ static void send_heartbeat(kafka_consumer *consumer)
              request);
 }
 
+/* Every owned partition released, none committed (the generation is gone), and the
+ * completed fetches dropped. */
+static void give_up_partitions(kafka_consumer *consumer)
+{
+    for (uint32_t p = 0; p < consumer->partition_count; p++)
+        if (consumer->partitions[p].owned) release_partition(consumer, &consumer->partitions[p]);
+    while (bl_ring_count(&consumer->ready) > 0) ready_pop(consumer);
+}
+
 /* UNKNOWN_MEMBER_ID: the group no longer has this member (its session expired while the
  * coordinator could not hear it, or a new coordinator does not know it).
  * AbstractCoordinator.resetGenerationOnResponseError, then onPartitionsLost: it gives up
@@ -952,9 +967,7 @@ static void send_heartbeat(kafka_consumer *consumer)
  * again as a new member, so it resumes from committed offsets, not its own positions. */
 static void lose_membership(kafka_consumer *consumer)
 {
-    for (uint32_t p = 0; p < consumer->partition_count; p++)
-        if (consumer->partitions[p].owned) release_partition(consumer, &consumer->partitions[p]);
-    while (bl_ring_count(&consumer->ready) > 0) ready_pop(consumer);
+    give_up_partitions(consumer);
     rejoin_group(consumer);
 }
 
@@ -1032,9 +1045,7 @@ static void leave_group(kafka_consumer *consumer)
         net_send(consumer->node, consumer->cluster->brokers[coordinator],
                  kafka_msg_size_bytes(request), request);
     } /* else its session ends it */
-    for (uint32_t p = 0; p < consumer->partition_count; p++)
-        if (consumer->partitions[p].owned) release_partition(consumer, &consumer->partitions[p]);
-    while (bl_ring_count(&consumer->ready) > 0) ready_pop(consumer);
+    give_up_partitions(consumer);
     member_become(consumer, KAFKA_MEMBER_LEFT);
 }
 
@@ -1196,11 +1207,7 @@ static void consumer_on_stop(sim_node *node, bool power_loss)
             dedup_store_remove(consumer->dedup, record->msg_id);
     }
     consumer->orphan_count = 0;
-    /* what waited for commitSync dies with the process, unprocessed */
-    consumer->held_run_count = consumer->held_count = 0;
-    consumer->commit_sync = false;
-    consumer->commit_sync_correlation = 0;
-    sim_timer_cancel(&consumer->commit_sync_timer);
+    commit_sync_clear(consumer); /* what waited for it dies with the process, unprocessed */
     free_commits(consumer);
     request_table_clear(&consumer->requests);
     while (bl_ring_count(&consumer->ready) > 0) ready_pop(consumer);

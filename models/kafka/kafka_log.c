@@ -94,17 +94,6 @@ static int64_t add_records(kafka_log *log, const uint64_t *msg_ids, const int32_
     return base;
 }
 
-int64_t kafka_log_append(kafka_log *log, disk *d, const uint64_t *msg_ids, const int32_t *keys,
-                         uint32_t count, uint64_t size_bytes, kafka_producer_stamp stamp,
-                         int64_t now_us)
-{
-    BL_ASSERT(count > 0);
-    uint64_t start_bytes = log->file->size_bytes;
-    if (!disk_append(d, log->file, size_bytes, now_us)) return -1;
-    maybe_roll(log, start_bytes, size_bytes, now_us);
-    return add_records(log, msg_ids, keys, count, log->file->size_bytes, stamp, now_us);
-}
-
 int64_t kafka_log_append_run(kafka_log *log, disk *d, const uint64_t *msg_ids, const int32_t *keys,
                              const kafka_batch_header *headers, uint32_t header_count,
                              uint64_t batch_overhead_bytes, uint64_t record_bytes, int64_t now_us)
@@ -129,6 +118,14 @@ int64_t kafka_log_append_run(kafka_log *log, disk *d, const uint64_t *msg_ids, c
     }
     BL_ASSERT(end_bytes == log->file->size_bytes);
     return base;
+}
+
+int64_t kafka_log_append(kafka_log *log, disk *d, const uint64_t *msg_ids, const int32_t *keys,
+                         uint32_t count, uint64_t size_bytes, kafka_producer_stamp stamp,
+                         int64_t now_us)
+{
+    const kafka_batch_header header = {.count = count, .stamp = stamp};
+    return kafka_log_append_run(log, d, msg_ids, keys, &header, 1, size_bytes, 0, now_us);
 }
 
 uint32_t kafka_log_batch_at(const kafka_log *log, int64_t offset)

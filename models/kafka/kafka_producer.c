@@ -544,6 +544,18 @@ static void init_attempt_failed(kafka_producer *producer, int64_t now_us)
     producer->init_next_attempt_us = now_us + producer->options.retry_backoff_us;
 }
 
+/* The connection to `broker` closed (a reset, or processTimeoutDisconnection): what it
+ * carried fails, an InitProducerId too. */
+static void close_connection(kafka_producer *producer, uint32_t broker, int64_t now_us)
+{
+    kafka_client_metadata_on_disconnect(&producer->metadata, broker, now_us);
+    if (producer->init_in_flight && producer->init_broker == broker)
+        init_attempt_failed(producer, now_us);
+    request_table *table = &producer->requests;
+    REQUEST_TABLE_EACH(table, broker, slot)
+    fail_request(producer, slot);
+}
+
 /* TransactionManager.bumpIdempotentEpochAndResetIdIfNeeded: without a producer id, ask
  * the least loaded broker for one (Sender.maybeSendAndPollTransactionalRequest); it
  * fails after request.timeout.ms and is tried again after retry.backoff.ms. */
@@ -551,15 +563,8 @@ static void maybe_init_producer_id(kafka_producer *producer, int64_t now_us)
 {
     kafka_idempotence *kid = &producer->idempotence;
     if (!kid->enabled || kid->producer_id != KAFKA_NO_PRODUCER_ID) return;
-    if (producer->init_in_flight && now_us >= producer->init_deadline_us) {
-        /* processTimeoutDisconnection: the connection closes, failing what it carried */
-        uint32_t broker = producer->init_broker;
-        init_attempt_failed(producer, now_us);
-        kafka_client_metadata_on_disconnect(&producer->metadata, broker, now_us);
-        request_table *table = &producer->requests;
-        REQUEST_TABLE_EACH(table, broker, slot)
-        fail_request(producer, slot);
-    }
+    if (producer->init_in_flight && now_us >= producer->init_deadline_us)
+        close_connection(producer, producer->init_broker, now_us); /* its request timed out */
     if (producer->init_in_flight || now_us < producer->init_next_attempt_us) return;
     uint32_t in_flight[SCN_BROKERS_MAX];
     for (uint32_t b = 0; b < producer->cluster->broker_count; b++)
@@ -754,13 +759,7 @@ static void producer_on_event(sim_node *node, const sim_event *ev)
         return;
     }
     case SIM_EVENT_NET_RESET: {
-        uint32_t broker = kafka_broker_index(producer->cluster, ev->arg);
-        kafka_client_metadata_on_disconnect(&producer->metadata, broker, sim_now_us());
-        if (producer->init_in_flight && producer->init_broker == broker)
-            init_attempt_failed(producer, sim_now_us());
-        request_table *table = &producer->requests;
-        REQUEST_TABLE_EACH(table, broker, slot)
-        fail_request(producer, slot);
+        close_connection(producer, kafka_broker_index(producer->cluster, ev->arg), sim_now_us());
         return;
     }
     case PRODUCER_TIMER_WAKE: return; /* the pump at the end of the activation does the work */
