@@ -683,10 +683,8 @@ static void on_group_expire(kafka_broker *broker)
 {
     int64_t now_us = sim_now_us();
     int64_t next_us = kafka_coordinator_expire(broker, now_us);
-    /* Check at least every second: new members may join with earlier expiries. */
-    int64_t check_us = now_us + 1000000;
-    sim_schedule(broker->node, next_us < check_us ? next_us : check_us, BROKER_TIMER_GROUP_EXPIRE,
-                 0, 0, NULL);
+    if (next_us != INT64_MAX)
+        sim_timer_arm(broker->node, &broker->group_timer, next_us, BROKER_TIMER_GROUP_EXPIRE);
 }
 
 static void on_retention(kafka_broker *broker)
@@ -775,6 +773,8 @@ static void broker_on_event(sim_node *node, const sim_event *ev)
             handle_init_producer_id(broker, msg, ev->arg);
             kafka_msg_free(msg);
             return;
+        case KAFKA_JOIN_GROUP_REQUEST: kafka_coordinator_handle_join(broker, msg, ev->arg); return;
+        case KAFKA_SYNC_GROUP_REQUEST: kafka_coordinator_handle_sync(broker, msg, ev->arg); return;
         case KAFKA_HEARTBEAT_REQUEST:
             kafka_coordinator_handle_heartbeat(broker, msg, ev->arg);
             return;
@@ -863,7 +863,6 @@ static void broker_on_start(sim_node *node)
                  0, 0, NULL);
     if (options->flush_interval_us > 0)
         sim_schedule(node, now_us + options->flush_interval_us, BROKER_TIMER_FLUSH, 0, 0, NULL);
-    sim_schedule(node, now_us + 1000000, BROKER_TIMER_GROUP_EXPIRE, 0, 0, NULL);
     sim_schedule(node, now_us + KAFKA_RETENTION_CHECK_US, BROKER_TIMER_RETENTION, 0, 0, NULL);
     int64_t period_us =
         options->replica_lag_time_max_us / 2 > 0 ? options->replica_lag_time_max_us / 2 : 1;

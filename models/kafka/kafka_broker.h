@@ -49,6 +49,7 @@ typedef struct kafka_broker {
     struct delayed_produce *delayed; /* requests waiting for the ISR or an fsync */
     uint32_t delayed_count, delayed_capacity;
     sim_timer produce_expiry;                /* the earliest delayed produce deadline */
+    sim_timer group_timer;                   /* the coordinator's earliest group deadline */
     kafka_fetcher fetchers[SCN_BROKERS_MAX]; /* by leader broker index */
     /* Its own metadata image (MetadataCache): what it serves, leads and follows. */
     kafka_metadata image;

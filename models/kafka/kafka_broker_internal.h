@@ -89,10 +89,13 @@ void kafka_coordinator_on_resign(kafka_broker *broker, kafka_partition *p);
 void kafka_coordinator_stop(kafka_broker *broker);
 /* Offsets partition p's high watermark rose. */
 void kafka_coordinator_on_high_watermark(kafka_broker *broker, kafka_partition *p);
+void kafka_coordinator_handle_join(kafka_broker *broker, kafka_msg *request, uint32_t source);
+void kafka_coordinator_handle_sync(kafka_broker *broker, kafka_msg *request, uint32_t source);
 void kafka_coordinator_handle_heartbeat(kafka_broker *broker, kafka_msg *request, uint32_t source);
 void kafka_coordinator_handle_commit(kafka_broker *broker, kafka_msg *request, uint32_t source);
 void kafka_coordinator_handle_leave(kafka_broker *broker, kafka_msg *request, uint32_t source);
-/* Session expiry and answer timeouts; returns the earliest next deadline. */
+/* The groups' deadlines (sessions, join phases, syncs, writes) and answer timeouts;
+ * returns the earliest next deadline. The broker's group_timer fires at it. */
 int64_t kafka_coordinator_expire(kafka_broker *broker, int64_t now_us);
 
 #endif

@@ -38,6 +38,7 @@ enum {
     CONSUMER_TIMER_METADATA,     /* a metadata refresh is due */
     CONSUMER_TIMER_POLL_TIMEOUT, /* max_poll_interval since the last poll */
     CONSUMER_TIMER_COMMIT_SYNC,  /* commitSync: its request timed out, or a retry is due */
+    CONSUMER_TIMER_JOIN,         /* a rejoin's backoff ended, or its prepare commit timed out */
 };
 
 /* ---- per-partition rings ---- */
@@ -83,6 +84,7 @@ static int64_t dispatched_settle(kafka_owned *part, int64_t now_us)
 static void owned_clear(kafka_owned *part)
 {
     part->owned = false;
+    part->pending_revocation = false;
     bl_ring_clear(&part->fetched);
     bl_ring_clear(&part->dispatched);
     part->position_epoch = part->fetch_epoch = KAFKA_EPOCH_NONE;
@@ -237,6 +239,7 @@ static uint32_t send_commit(kafka_consumer *consumer, const uint32_t *partitions
     request->member_id = consumer->member_id;
     request->generation = consumer->generation;
     pending->part_count = count;
+    pending->generation = consumer->generation;
     pending->partitions = malloc(count * sizeof *pending->partitions);
     pending->offsets = malloc(count * sizeof *pending->offsets);
     BL_ASSERT(pending->partitions != NULL && pending->offsets != NULL);
@@ -293,6 +296,9 @@ static void commit_owned(kafka_consumer *consumer, int64_t only)
 }
 
 static void commit_sync_answered(kafka_consumer *consumer, kafka_error error);
+static void join_prepare_answered(kafka_consumer *consumer, kafka_error error);
+static void commit_error_to_membership(kafka_consumer *consumer, kafka_error error,
+                                       uint32_t generation);
 
 static void on_commit_response(kafka_consumer *consumer, const kafka_msg *response, uint32_t broker)
 {
@@ -305,9 +311,14 @@ static void on_commit_response(kafka_consumer *consumer, const kafka_msg *respon
         kafka_client_metadata_want_update(&consumer->coordinator);
     for (uint32_t i = 0; i < pending->part_count; i++)
         record_commit(consumer, type, pending->partitions[i], pending->offsets[i]);
+    uint32_t generation = pending->generation;
     release_commit(consumer, slot);
+    if (consumer->join_prepare == KAFKA_JOIN_PREPARE_COMMITTING &&
+        consumer->join_prepare_correlation == response->correlation_id)
+        join_prepare_answered(consumer, (kafka_error)response->error);
     if (consumer->commit_sync && consumer->commit_sync_correlation == response->correlation_id)
         commit_sync_answered(consumer, (kafka_error)response->error);
+    commit_error_to_membership(consumer, (kafka_error)response->error, generation);
 }
 
 /* ---- processing ---- */
@@ -481,9 +492,10 @@ static void commit_sync_retry(kafka_consumer *consumer)
                   CONSUMER_TIMER_COMMIT_SYNC);
 }
 
-/* OffsetCommitResponseHandler: NOT_COORDINATOR and timeouts are retried (the coordinator
- * looked up again), UNKNOWN_MEMBER_ID and a commit for a partition the member does not
- * own (ILLEGAL_GENERATION here) end it with CommitFailedException. */
+/* OffsetCommitResponseHandler: NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE and timeouts
+ * are retried (the coordinator looked up again); UNKNOWN_MEMBER_ID and
+ * ILLEGAL_GENERATION end it with CommitFailedException, REBALANCE_IN_PROGRESS with
+ * RebalanceInProgressException. */
 static void commit_sync_answered(kafka_consumer *consumer, kafka_error error)
 {
     if (error == KAFKA_OK) {
@@ -491,7 +503,7 @@ static void commit_sync_answered(kafka_consumer *consumer, kafka_error error)
         return;
     }
     bool retriable = error == KAFKA_NOT_COORDINATOR || error == KAFKA_REQUEST_TIMED_OUT ||
-                     error == KAFKA_STORAGE_ERROR;
+                     error == KAFKA_COORDINATOR_NOT_AVAILABLE || error == KAFKA_STORAGE_ERROR;
     if (retriable) {
         kafka_client_metadata_want_update(&consumer->coordinator);
         commit_sync_retry(consumer);
@@ -594,7 +606,7 @@ static void schedule_poll(kafka_consumer *consumer, int64_t at_us)
     sim_schedule(consumer->node, at_us, CONSUMER_TIMER_POLL, 0, consumer->node->incarnation, NULL);
 }
 
-static void rejoin_group(kafka_consumer *consumer);
+static void ensure_active_group(kafka_consumer *consumer);
 
 static void on_poll(kafka_consumer *consumer)
 {
@@ -604,7 +616,7 @@ static void on_poll(kafka_consumer *consumer)
     consumer->poll_scheduled = false;
     BL_ASSERTF(!consumer->commit_sync, "%s polled while waiting in commitSync",
                consumer->node->name);
-    if (consumer->member_state == KAFKA_MEMBER_LEFT) rejoin_group(consumer);
+    ensure_active_group(consumer); /* updateAssignmentMetadataIfNeeded */
     /* one timer at a time: if it is armed, it looks at last_poll_us when it fires */
     consumer->last_poll_us = now_us;
     sim_timer_arm(consumer->node, &consumer->poll_timer, now_us + options->max_poll_interval_us,
@@ -632,7 +644,7 @@ static void on_poll(kafka_consumer *consumer)
     while (taken < room && bl_ring_count(&consumer->ready) > 0) {
         uint32_t p = ready_front(consumer);
         kafka_owned *part = &consumer->partitions[p];
-        uint32_t run = part->owned ? fetched_count(part) : 0;
+        uint32_t run = part->owned && !part->pending_revocation ? fetched_count(part) : 0;
         if (run > room - taken) run = room - taken;
         uint32_t keys_capacity = consumer->run_capacity;
         BL_GROW(consumer->run_ids, consumer->run_capacity, run, KAFKA_POLL_RECORDS_MAX,
@@ -705,7 +717,9 @@ static void send_fetches(kafka_consumer *consumer)
             kafka_owned *part = &consumer->partitions[p];
             if (!part->owned || kafka_client_metadata_leader(&consumer->metadata, p) != b) continue;
             if (part->awaiting_validation) continue; /* only FETCHING partitions fetch */
-            if (fetched_count(part) >= consumer->options.max_poll_records) continue;
+            if (part->pending_revocation) continue; /* EAGER's onJoinPrepare: not fetchable */
+            /* AbstractFetch.fetchablePartitions: not while records of it are buffered */
+            if (fetched_count(part) > 0) continue;
             wanted[count++] = p;
         }
         if (count == 0) continue;
@@ -756,7 +770,8 @@ static void on_fetch_response(kafka_consumer *consumer, const kafka_msg *respons
         if (got->error == KAFKA_NOT_LEADER || got->error == KAFKA_FENCED_LEADER_EPOCH ||
             got->error == KAFKA_UNKNOWN_LEADER_EPOCH) /* FetchCollector: invalid metadata */
             kafka_client_metadata_want_update(&consumer->metadata);
-        if (!part->owned || part->awaiting_validation) continue; /* not fetchable: dropped */
+        if (!part->owned || part->awaiting_validation || part->pending_revocation)
+            continue; /* not fetchable: dropped */
         if (got->error == KAFKA_OFFSET_OUT_OF_RANGE) {           /* K31: reset by policy */
             int64_t reset = consumer->options.offset_reset == KAFKA_RESET_EARLIEST
                                 ? got->offset
@@ -895,6 +910,8 @@ static void on_validation_response(kafka_consumer *consumer, const kafka_msg *re
 /* Gives up on the requests on `connection` whose deadline is before now_us (every one
  * when the connection was reset: now_us = INT64_MAX). A fetch's outcome does not
  * matter to the application: its records are fetched again. */
+static void rebalance_failed(kafka_consumer *consumer, kafka_error error);
+
 static void abandon_requests(kafka_consumer *consumer, uint32_t connection, int64_t now_us)
 {
     request_table *table = &consumer->requests;
@@ -903,56 +920,58 @@ static void abandon_requests(kafka_consumer *consumer, uint32_t connection, int6
         const request_slot *request = request_table_slot(table, slot);
         if (request->kind == KAFKA_COMMIT_REQUEST) continue; /* commits wait in their window */
         if (request->deadline_us >= now_us) continue;
+        bool rebalance = (request->kind == KAFKA_JOIN_GROUP_REQUEST &&
+                          request->correlation_id == consumer->join_correlation) ||
+                         (request->kind == KAFKA_SYNC_GROUP_REQUEST &&
+                          request->correlation_id == consumer->sync_correlation);
         if (request->kind == KAFKA_OFFSETS_FOR_LEADER_EPOCH_REQUEST) /* asked again */
             for (uint32_t p = 0; p < consumer->partition_count; p++)
                 if (consumer->partitions[p].validation_in_flight &&
                     consumer->partitions[p].validation_correlation == request->correlation_id)
                     consumer->partitions[p].validation_in_flight = false;
         request_table_remove(table, slot);
-        /* a timed-out fetch closes the connection (processTimeoutDisconnection) */
+        if (rebalance) rebalance_failed(consumer, KAFKA_REQUEST_TIMED_OUT);
+        /* a timed-out request closes the connection (processTimeoutDisconnection) */
         if (now_us != INT64_MAX)
             kafka_client_metadata_on_disconnect(&consumer->metadata, connection, now_us);
     }
 }
 
-/* ---- membership ---- */
+/* ---- membership (AbstractCoordinator, ConsumerCoordinator: the classic protocol) ---- */
 
-/* Moves the member to `to`, asserting the transition is one the protocol has. */
+/* Moves the member to `to`, asserting the transition is one AbstractCoordinator makes. */
 static void member_become(kafka_consumer *consumer, kafka_member_state to)
 {
     kafka_member_state from = consumer->member_state;
-    bool allowed =
-        to == KAFKA_MEMBER_STOPPED ||
-        (to == KAFKA_MEMBER_JOINING && from != KAFKA_MEMBER_JOINING) || /* a start, a rejoin
-                                                   after leaving, or after UNKNOWN_MEMBER_ID */
-        ((to == KAFKA_MEMBER_STABLE || to == KAFKA_MEMBER_REVOKING || to == KAFKA_MEMBER_LEFT) &&
-         from != KAFKA_MEMBER_STOPPED && from != KAFKA_MEMBER_LEFT);
+    bool allowed = to == KAFKA_MEMBER_STOPPED ||
+                   (to == KAFKA_MEMBER_UNJOINED) || /* a start, a failed rebalance, a reset */
+                   (to == KAFKA_MEMBER_PREPARING_REBALANCE && from != KAFKA_MEMBER_STOPPED) ||
+                   (to == KAFKA_MEMBER_COMPLETING_REBALANCE &&
+                    from == KAFKA_MEMBER_PREPARING_REBALANCE) ||
+                   (to == KAFKA_MEMBER_STABLE && from == KAFKA_MEMBER_COMPLETING_REBALANCE);
     BL_ASSERTF(allowed, "%s: member state %d -> %d", consumer->node->name, (int)from, (int)to);
     consumer->member_state = to;
 }
 
+/* The heartbeat thread runs once the member has joined (COMPLETING_REBALANCE, STABLE). */
 static void send_heartbeat(kafka_consumer *consumer)
 {
-    if (consumer->member_state == KAFKA_MEMBER_LEFT) return; /* not a member until it polls */
+    if (consumer->member_state != KAFKA_MEMBER_COMPLETING_REBALANCE &&
+        consumer->member_state != KAFKA_MEMBER_STABLE)
+        return;
     uint32_t coordinator = coordinator_index(consumer);
     if (coordinator == KAFKA_NO_LEADER) return; /* the next one, once it is found */
-    uint32_t owned = 0;
-    for (uint32_t p = 0; p < consumer->partition_count; p++) owned += consumer->partitions[p].owned;
-    kafka_msg *request = kafka_msg_new(KAFKA_HEARTBEAT_REQUEST, owned);
+    kafka_msg *request = kafka_msg_new(KAFKA_HEARTBEAT_REQUEST, 0);
     request->correlation_id = ++consumer->next_correlation;
     request->group = (uint16_t)consumer->group_index;
     request->member_id = consumer->member_id;
     request->generation = consumer->generation;
-    request->joining = consumer->member_state == KAFKA_MEMBER_JOINING;
-    uint32_t i = 0;
-    for (uint32_t p = 0; p < consumer->partition_count; p++)
-        if (consumer->partitions[p].owned) request->parts[i++].partition = p;
     net_send(consumer->node, consumer->cluster->brokers[coordinator], kafka_msg_size_bytes(request),
              request);
 }
 
 /* Every owned partition released, none committed (the generation is gone), and the
- * completed fetches dropped. */
+ * completed fetches dropped (onPartitionsLost). */
 static void give_up_partitions(kafka_consumer *consumer)
 {
     for (uint32_t p = 0; p < consumer->partition_count; p++)
@@ -960,69 +979,9 @@ static void give_up_partitions(kafka_consumer *consumer)
     while (bl_ring_count(&consumer->ready) > 0) ready_pop(consumer);
 }
 
-/* UNKNOWN_MEMBER_ID: the group no longer has this member (its session expired while the
- * coordinator could not hear it, or a new coordinator does not know it).
- * AbstractCoordinator.resetGenerationOnResponseError, then onPartitionsLost: it gives up
- * every partition without committing (another member may own them by now) and joins
- * again as a new member, so it resumes from committed offsets, not its own positions. */
-static void lose_membership(kafka_consumer *consumer)
-{
-    give_up_partitions(consumer);
-    rejoin_group(consumer);
-}
-
-static bool in_response(const kafka_msg *response, uint32_t partition)
-{
-    for (uint32_t i = 0; i < response->part_count; i++)
-        if (response->parts[i].partition == partition) return true;
-    return false;
-}
-
-static void on_heartbeat_response(kafka_consumer *consumer, const kafka_msg *response)
-{
-    BL_ASSERT(consumer->member_state != KAFKA_MEMBER_STOPPED);
-    if (consumer->member_state == KAFKA_MEMBER_LEFT) return; /* sent before it left */
-    BL_ASSERTF(response->member_id == consumer->member_id || consumer->rejoins > 0,
-               "%s: heartbeat answer for member %u, it is %u", consumer->node->name,
-               response->member_id, consumer->member_id);
-    if (response->member_id != consumer->member_id) return; /* to the member before it left */
-    if (response->error == KAFKA_UNKNOWN_MEMBER) {
-        lose_membership(consumer);
-        return;
-    }
-    if (response->error != KAFKA_OK) { /* nothing granted or revoked */
-        if (response->error == KAFKA_NOT_COORDINATOR)
-            kafka_client_metadata_want_update(&consumer->coordinator);
-        return;
-    }
-    consumer->generation = response->generation;
-    bool released = false;
-    for (uint32_t p = 0; p < consumer->partition_count; p++) {
-        kafka_owned *part = &consumer->partitions[p];
-        if (!part->owned || in_response(response, p)) continue;
-        if (consumer->options.commit != KAFKA_COMMIT_BEFORE_PROCESSING) commit_owned(consumer, p);
-        release_partition(consumer, part);
-        released = true;
-    }
-    for (uint32_t i = 0; i < response->part_count; i++) {
-        const kafka_part *grant = &response->parts[i];
-        kafka_owned *part = &consumer->partitions[grant->partition];
-        if (grant->error != KAFKA_OK || part->owned) continue;
-        owned_clear(part);
-        part->owned = true;
-        part->position = part->fetch_offset = grant->offset; /* -1: resolve by reset policy */
-        part->committed_sent = grant->offset;
-        /* the committed offset's leader epoch: checked before fetching (seekUnvalidated) */
-        if (grant->offset >= 0 && grant->leader_epoch > 0)
-            part->position_epoch = part->fetch_epoch = (int32_t)grant->leader_epoch - 1;
-        await_validation(consumer, grant->partition);
-    }
-    member_become(consumer, released ? KAFKA_MEMBER_REVOKING : KAFKA_MEMBER_STABLE);
-    if (released) send_heartbeat(consumer);
-}
-
 /* A member's id: one per process start (the node and its incarnation), and a new one at
- * each join after a poll timeout (the classic protocol resets the member id on leave). */
+ * each reset of the member id (Kafka's coordinator hands out clientId-UUID; brokerlab's
+ * client proposes a deterministic one, which the coordinator hands back). */
 static uint32_t new_member_id(const kafka_consumer *consumer)
 {
     BL_ASSERT(consumer->node->id < (1u << 11));
@@ -1030,14 +989,316 @@ static uint32_t new_member_id(const kafka_consumer *consumer)
            (consumer->rejoins & 0x1ffu) << 23;
 }
 
+/* resetStateAndRejoin: back to UNJOINED without a generation (and without a member id
+ * after UNKNOWN_MEMBER_ID or a leave); the next join prepares again, and a member
+ * without a generation treats what it owns as lost. */
+static void reset_generation(kafka_consumer *consumer, bool reset_member_id)
+{
+    consumer->generation = 0;
+    if (reset_member_id) {
+        consumer->rejoins++;
+        consumer->member_id = new_member_id(consumer);
+        consumer->has_member_id = false;
+    }
+    consumer->join_correlation = consumer->sync_correlation = 0;
+    consumer->rejoin_needed = true;
+    consumer->join_prepare = KAFKA_JOIN_PREPARE_NONE;
+    consumer->join_prepare_correlation = 0;
+    member_become(consumer, KAFKA_MEMBER_UNJOINED);
+}
+
+/* A JoinGroup or SyncGroup that failed with a retriable error (the coordinator moved or
+ * is unavailable, a timeout, a broken connection): the coordinator is looked up again
+ * and the member joins again after retry.backoff.ms. */
+static void rebalance_failed(kafka_consumer *consumer, kafka_error error)
+{
+    if (error != KAFKA_COORDINATOR_LOAD_IN_PROGRESS && error != KAFKA_GROUP_MAX_SIZE_REACHED)
+        kafka_client_metadata_want_update(&consumer->coordinator);
+    consumer->join_correlation = consumer->sync_correlation = 0;
+    consumer->rejoin_needed = true;
+    consumer->join_retry_us = sim_now_us() + KAFKA_CONSUMER_RETRY_BACKOFF_US;
+    sim_timer_arm(consumer->node, &consumer->join_timer, consumer->join_retry_us,
+                  CONSUMER_TIMER_JOIN);
+    member_become(consumer, KAFKA_MEMBER_UNJOINED);
+}
+
+/* JoinGroup, with the owned partitions as the subscription's ownedPartitions (empty
+ * under EAGER: it revoked them first). Its timeout is the rebalance timeout plus 5 s
+ * (AbstractCoordinator.JOIN_GROUP_TIMEOUT_LAPSE): the coordinator parks it for the
+ * whole join phase. */
+static void send_join(kafka_consumer *consumer, uint32_t coordinator)
+{
+    uint32_t owned = 0;
+    for (uint32_t p = 0; p < consumer->partition_count; p++) owned += consumer->partitions[p].owned;
+    BL_ASSERT(owned == 0 || consumer->options.assignor == KAFKA_ASSIGNOR_COOPERATIVE_STICKY);
+    kafka_msg *request = kafka_msg_new(KAFKA_JOIN_GROUP_REQUEST, owned);
+    request->correlation_id = ++consumer->next_correlation;
+    request->group = (uint16_t)consumer->group_index;
+    request->member_id = consumer->member_id;
+    request->no_member_id = !consumer->has_member_id;
+    request->generation = consumer->generation;
+    uint32_t i = 0;
+    for (uint32_t p = 0; p < consumer->partition_count; p++)
+        if (consumer->partitions[p].owned) request->parts[i++].partition = p;
+    int64_t now_us = sim_now_us(), timeout_us = consumer->options.max_poll_interval_us + 5000000;
+    if (timeout_us < KAFKA_REQUEST_TIMEOUT_US) timeout_us = KAFKA_REQUEST_TIMEOUT_US;
+    request_table_add(&consumer->requests, coordinator, request->correlation_id,
+                      KAFKA_JOIN_GROUP_REQUEST, now_us, now_us + timeout_us);
+    consumer->join_correlation = request->correlation_id;
+    member_become(consumer, KAFKA_MEMBER_PREPARING_REBALANCE);
+    net_send(consumer->node, consumer->cluster->brokers[coordinator], kafka_msg_size_bytes(request),
+             request);
+}
+
+/* SyncGroup; the leader's carries the assignment (one entry per partition). */
+static void send_sync(kafka_consumer *consumer, uint32_t coordinator, bool leader)
+{
+    kafka_msg *request = kafka_msg_new(KAFKA_SYNC_GROUP_REQUEST,
+                                       leader ? consumer->partition_count : 0);
+    request->correlation_id = ++consumer->next_correlation;
+    request->group = (uint16_t)consumer->group_index;
+    request->member_id = consumer->member_id;
+    request->generation = consumer->generation;
+    int64_t now_us = sim_now_us();
+    request_table_add(&consumer->requests, coordinator, request->correlation_id,
+                      KAFKA_SYNC_GROUP_REQUEST, now_us, now_us + KAFKA_REQUEST_TIMEOUT_US);
+    consumer->sync_correlation = request->correlation_id;
+    member_become(consumer, KAFKA_MEMBER_COMPLETING_REBALANCE);
+    net_send(consumer->node, consumer->cluster->brokers[coordinator], kafka_msg_size_bytes(request),
+             request);
+}
+
+/* onJoinPrepare's commit (auto-commit's maybeAutoCommitOffsetsAsync, or the
+ * application's commit in onPartitionsRevoked) was answered, failed or timed out. A
+ * retriable failure tries again while the rebalance timeout allows; then the join goes
+ * on whatever happened. */
+static void join_prepare_answered(kafka_consumer *consumer, kafka_error error)
+{
+    BL_ASSERT(consumer->join_prepare == KAFKA_JOIN_PREPARE_COMMITTING);
+    consumer->join_prepare_correlation = 0;
+    bool retriable = error == KAFKA_NOT_COORDINATOR || error == KAFKA_REQUEST_TIMED_OUT ||
+                     error == KAFKA_COORDINATOR_NOT_AVAILABLE || error == KAFKA_STORAGE_ERROR;
+    int64_t now_us = sim_now_us();
+    if (retriable && now_us + KAFKA_CONSUMER_RETRY_BACKOFF_US < consumer->join_prepare_deadline_us) {
+        consumer->join_prepare = KAFKA_JOIN_PREPARE_RETRY;
+        consumer->join_retry_us = now_us + KAFKA_CONSUMER_RETRY_BACKOFF_US;
+        sim_timer_arm(consumer->node, &consumer->join_timer, consumer->join_retry_us,
+                      CONSUMER_TIMER_JOIN);
+        return;
+    }
+    consumer->join_prepare = KAFKA_JOIN_PREPARE_DONE;
+}
+
+/* onJoinPrepare's commit of every owned position; returns whether one was sent. */
+static bool join_prepare_commit(kafka_consumer *consumer, bool again)
+{
+    if (consumer->options.commit == KAFKA_COMMIT_BEFORE_PROCESSING) return false;
+    uint32_t partitions[SCN_PARTITIONS_MAX];
+    int64_t offsets[SCN_PARTITIONS_MAX];
+    if (again) /* resend what failed: every owned position */
+        for (uint32_t p = 0; p < consumer->partition_count; p++)
+            consumer->partitions[p].committed_sent = -1;
+    uint32_t count = collect_commits(consumer, -1, partitions, offsets);
+    int64_t now_us = sim_now_us();
+    uint32_t correlation = send_commit(consumer, partitions, offsets, count,
+                                       now_us + KAFKA_REQUEST_TIMEOUT_US, NULL);
+    if (correlation == 0) return false;
+    consumer->join_prepare_correlation = correlation;
+    consumer->join_prepare = KAFKA_JOIN_PREPARE_COMMITTING;
+    int64_t wake_us = now_us + KAFKA_REQUEST_TIMEOUT_US;
+    if (wake_us > consumer->join_prepare_deadline_us) wake_us = consumer->join_prepare_deadline_us;
+    sim_timer_set(consumer->node, &consumer->join_timer, wake_us, CONSUMER_TIMER_JOIN);
+    return true;
+}
+
+/* AbstractCoordinator.ensureActiveGroup / joinGroupIfNeeded, driven by the application's
+ * poll(): when a rejoin is needed, onJoinPrepare once per rebalance (under EAGER the
+ * owned partitions stop being fetched or returned, markPendingRevocation; the owned
+ * positions are committed and the commit waited for; then EAGER revokes everything; a
+ * member without a generation gives up what it owns as lost), then JoinGroup. */
+static void ensure_active_group(kafka_consumer *consumer)
+{
+    if (!consumer->rejoin_needed || (consumer->member_state != KAFKA_MEMBER_UNJOINED &&
+                                     consumer->member_state != KAFKA_MEMBER_STABLE))
+        return;
+    int64_t now_us = sim_now_us();
+    if (now_us < consumer->join_retry_us) return; /* the join timer wakes it */
+    uint32_t coordinator = coordinator_index(consumer);
+    if (coordinator == KAFKA_NO_LEADER) return; /* FindCoordinator first */
+    bool eager = consumer->options.assignor == KAFKA_ASSIGNOR_RANGE;
+    if (consumer->join_prepare == KAFKA_JOIN_PREPARE_NONE ||
+        consumer->join_prepare == KAFKA_JOIN_PREPARE_RETRY) {
+        bool again = consumer->join_prepare == KAFKA_JOIN_PREPARE_RETRY;
+        if (!again) consumer->join_prepare_deadline_us = now_us + consumer->options.max_poll_interval_us;
+        consumer->join_prepare = KAFKA_JOIN_PREPARE_DONE;
+        if (consumer->generation == 0) {
+            give_up_partitions(consumer); /* onPartitionsLost */
+        } else {
+            if (eager)
+                for (uint32_t p = 0; p < consumer->partition_count; p++)
+                    if (consumer->partitions[p].owned) {
+                        consumer->partitions[p].pending_revocation = true;
+                        bl_ring_clear(&consumer->partitions[p].fetched);
+                        consumer->partitions[p].fetch_offset = consumer->partitions[p].position;
+                    }
+            if (join_prepare_commit(consumer, again)) return;
+        }
+    }
+    if (consumer->join_prepare == KAFKA_JOIN_PREPARE_COMMITTING) return;
+    if (eager) give_up_partitions(consumer); /* EAGER: invokePartitionsRevoked(all) */
+    send_join(consumer, coordinator);
+}
+
+static void on_join_response(kafka_consumer *consumer, const kafka_msg *response, uint32_t broker)
+{
+    uint32_t slot = request_table_find(&consumer->requests, broker, response->correlation_id);
+    if (slot == REQUEST_NONE) return; /* given up on */
+    request_table_remove(&consumer->requests, slot);
+    if (consumer->member_state != KAFKA_MEMBER_PREPARING_REBALANCE ||
+        response->correlation_id != consumer->join_correlation)
+        return; /* of a join the member gave up */
+    consumer->join_correlation = 0;
+    switch ((kafka_error)response->error) {
+    case KAFKA_OK: {
+        consumer->generation = response->generation;
+        BL_ASSERT(response->member_id == consumer->member_id);
+        bool leader = response->leader_member_id == consumer->member_id;
+        send_sync(consumer, broker, leader); /* onJoinLeader / onJoinFollower */
+        return;
+    }
+    case KAFKA_MEMBER_ID_REQUIRED: /* join again at once, with the id */
+        consumer->member_id = response->member_id;
+        consumer->has_member_id = true;
+        send_join(consumer, broker);
+        return;
+    case KAFKA_UNKNOWN_MEMBER: reset_generation(consumer, true); return;
+    case KAFKA_ILLEGAL_GENERATION: reset_generation(consumer, false); return;
+    default: rebalance_failed(consumer, (kafka_error)response->error); return;
+    }
+}
+
+/* onJoinComplete: the assignment. COOPERATIVE revokes what it owned and was not
+ * assigned (committing it first when the application commits after processing, as its
+ * onPartitionsRevoked would) and rejoins; what is newly assigned starts from its
+ * committed offset, validated against the leader (KIP-320). No partition is granted to
+ * two members in one generation. */
+static void join_complete(kafka_consumer *consumer, const kafka_msg *response)
+{
+    int64_t now_us = sim_now_us();
+    bool revoked = false;
+    for (uint32_t p = 0; p < consumer->partition_count; p++) {
+        kafka_owned *part = &consumer->partitions[p];
+        if (!part->owned) continue;
+        bool assigned = false;
+        for (uint32_t i = 0; i < response->part_count; i++)
+            assigned |= response->parts[i].partition == p;
+        if (assigned) continue;
+        if (consumer->options.commit == KAFKA_COMMIT_AFTER_PROCESSING) commit_owned(consumer, p);
+        release_partition(consumer, part);
+        revoked = true;
+    }
+    kafka_grants *grants = consumer->grants;
+    for (uint32_t i = 0; i < response->part_count; i++) {
+        const kafka_part *grant = &response->parts[i];
+        BL_ASSERT(grant->partition < consumer->partition_count);
+        uint32_t p = grant->partition;
+        BL_ASSERTF(grants->generation[p] != consumer->generation ||
+                       grants->member_id[p] == consumer->member_id,
+                   "group %s: partition %u granted to members %u and %u in generation %u",
+                   consumer->config->group, p, grants->member_id[p], consumer->member_id,
+                   consumer->generation);
+        grants->generation[p] = consumer->generation;
+        grants->member_id[p] = consumer->member_id;
+        kafka_owned *part = &consumer->partitions[p];
+        if (part->owned) continue; /* kept (COOPERATIVE) */
+        owned_clear(part);
+        part->owned = true;
+        part->position = part->fetch_offset = grant->offset; /* -1: resolve by reset policy */
+        part->committed_sent = grant->offset;
+        /* the committed offset's leader epoch: checked before fetching (seekUnvalidated) */
+        if (grant->offset >= 0 && grant->leader_epoch > 0)
+            part->position_epoch = part->fetch_epoch = (int32_t)grant->leader_epoch - 1;
+        await_validation(consumer, p);
+    }
+    member_become(consumer, KAFKA_MEMBER_STABLE);
+    consumer->rejoin_needed = revoked; /* COOPERATIVE's second rebalance */
+    consumer->join_prepare = KAFKA_JOIN_PREPARE_NONE; /* needsJoinPrepare */
+    if (consumer->options.commit == KAFKA_COMMIT_AUTO)
+        consumer->next_auto_commit_us = now_us + consumer->options.commit_interval_us;
+}
+
+static void on_sync_response(kafka_consumer *consumer, const kafka_msg *response, uint32_t broker)
+{
+    uint32_t slot = request_table_find(&consumer->requests, broker, response->correlation_id);
+    if (slot == REQUEST_NONE) return; /* given up on */
+    request_table_remove(&consumer->requests, slot);
+    if (consumer->member_state != KAFKA_MEMBER_COMPLETING_REBALANCE ||
+        response->correlation_id != consumer->sync_correlation)
+        return;
+    consumer->sync_correlation = 0;
+    switch ((kafka_error)response->error) {
+    case KAFKA_OK: join_complete(consumer, response); return;
+    case KAFKA_REBALANCE_IN_PROGRESS: /* requestRejoin: join again at once */
+        consumer->rejoin_needed = true;
+        member_become(consumer, KAFKA_MEMBER_UNJOINED);
+        return;
+    case KAFKA_UNKNOWN_MEMBER: reset_generation(consumer, true); return;
+    case KAFKA_ILLEGAL_GENERATION: reset_generation(consumer, false); return;
+    default: rebalance_failed(consumer, (kafka_error)response->error); return;
+    }
+}
+
+/* HeartbeatResponseHandler. */
+static void on_heartbeat_response(kafka_consumer *consumer, const kafka_msg *response)
+{
+    BL_ASSERT(consumer->member_state != KAFKA_MEMBER_STOPPED);
+    if (response->member_id != consumer->member_id) return; /* to a member id it gave up */
+    switch ((kafka_error)response->error) {
+    case KAFKA_OK: return;
+    case KAFKA_REBALANCE_IN_PROGRESS: /* requestRejoinIfNecessary */
+        if (consumer->member_state == KAFKA_MEMBER_STABLE) consumer->rejoin_needed = true;
+        return;
+    case KAFKA_ILLEGAL_GENERATION:
+    case KAFKA_UNKNOWN_MEMBER:
+        /* of the generation it is still in (generationUnchanged): the group moved on
+         * without it */
+        if (response->generation != consumer->generation) return;
+        if (consumer->member_state != KAFKA_MEMBER_STABLE &&
+            consumer->member_state != KAFKA_MEMBER_COMPLETING_REBALANCE)
+            return; /* it is rejoining already */
+        reset_generation(consumer, response->error == KAFKA_UNKNOWN_MEMBER);
+        return;
+    case KAFKA_NOT_COORDINATOR:
+    case KAFKA_COORDINATOR_NOT_AVAILABLE:
+        kafka_client_metadata_want_update(&consumer->coordinator); /* markCoordinatorUnknown */
+        return;
+    default: return;
+    }
+}
+
+/* OffsetCommitResponseHandler: a commit of the generation the member is in that comes
+ * back UNKNOWN_MEMBER_ID or ILLEGAL_GENERATION resets it; REBALANCE_IN_PROGRESS asks
+ * for a rejoin. */
+static void commit_error_to_membership(kafka_consumer *consumer, kafka_error error,
+                                       uint32_t generation)
+{
+    if (consumer->member_state == KAFKA_MEMBER_STOPPED) return;
+    if ((error == KAFKA_UNKNOWN_MEMBER || error == KAFKA_ILLEGAL_GENERATION) &&
+        generation == consumer->generation && consumer->generation != 0)
+        reset_generation(consumer, error == KAFKA_UNKNOWN_MEMBER);
+    else if (error == KAFKA_REBALANCE_IN_PROGRESS)
+        consumer->rejoin_needed = true;
+}
+
 /* AbstractCoordinator.HeartbeatThread: "consumer poll timeout has expired" (the time
  * between polls passed max.poll.interval.ms), so maybeLeaveGroup: LeaveGroup to the
- * coordinator, and the member gives up what it owns without committing (its generation
- * is gone). The records its workers hold go on; the next poll joins again. */
+ * coordinator, and the member resets its generation and member id
+ * (resetGenerationOnLeaveGroup); what it owns is lost (not committed). The records its
+ * workers hold go on; the next poll joins again. */
 static void leave_group(kafka_consumer *consumer)
 {
     uint32_t coordinator = coordinator_index(consumer);
-    if (coordinator != KAFKA_NO_LEADER) {
+    if (coordinator != KAFKA_NO_LEADER && consumer->has_member_id) {
         kafka_msg *request = kafka_msg_new(KAFKA_LEAVE_GROUP_REQUEST, 0);
         request->correlation_id = ++consumer->next_correlation;
         request->group = (uint16_t)consumer->group_index;
@@ -1046,18 +1307,7 @@ static void leave_group(kafka_consumer *consumer)
                  kafka_msg_size_bytes(request), request);
     } /* else its session ends it */
     give_up_partitions(consumer);
-    member_become(consumer, KAFKA_MEMBER_LEFT);
-}
-
-/* The poll after a poll timeout, or UNKNOWN_MEMBER_ID: a new member joins (JoinGroup
- * with no member id). */
-static void rejoin_group(kafka_consumer *consumer)
-{
-    consumer->rejoins++;
-    consumer->member_id = new_member_id(consumer);
-    consumer->generation = 0;
-    member_become(consumer, KAFKA_MEMBER_JOINING);
-    send_heartbeat(consumer);
+    reset_generation(consumer, true);
 }
 
 static void on_poll_timeout(kafka_consumer *consumer)
@@ -1065,7 +1315,7 @@ static void on_poll_timeout(kafka_consumer *consumer)
 #ifdef BROKERLAB_MUTANT_POLL_TIMEOUT_IGNORED
     return; /* mutant (scripts/mutants.sh): max.poll.interval.ms never ends a membership */
 #endif
-    if (consumer->member_state == KAFKA_MEMBER_LEFT) return;
+    if (consumer->member_state == KAFKA_MEMBER_UNJOINED && !consumer->has_member_id) return;
     int64_t now_us = sim_now_us(), interval_us = consumer->options.max_poll_interval_us;
     int64_t due_us = consumer->last_poll_us + interval_us;
     if (consumer->poll_waiting) due_us = now_us + interval_us; /* inside poll(): not late */
@@ -1074,6 +1324,31 @@ static void on_poll_timeout(kafka_consumer *consumer)
         return;
     }
     leave_group(consumer);
+}
+
+/* The join timer: a retry's backoff ended, or onJoinPrepare's commit timed out (its
+ * outcome unknown) or ran out of the rebalance timeout. */
+static void on_join_timer(kafka_consumer *consumer)
+{
+    if (consumer->join_prepare != KAFKA_JOIN_PREPARE_COMMITTING) return;
+    int64_t now_us = sim_now_us();
+    uint32_t slot = REQUEST_NONE, connection = 0;
+    for (; connection < consumer->requests.connection_count && slot == REQUEST_NONE; connection++)
+        slot = request_table_find(&consumer->requests, connection,
+                                  consumer->join_prepare_correlation);
+    if (slot != REQUEST_NONE) {
+        const request_slot *request = request_table_slot(&consumer->requests, slot);
+        if (request->deadline_us > now_us && now_us < consumer->join_prepare_deadline_us) {
+            sim_timer_set(consumer->node, &consumer->join_timer, request->deadline_us,
+                          CONSUMER_TIMER_JOIN);
+            return;
+        }
+        const kafka_pending_commit *pending = &consumer->commits[slot];
+        for (uint32_t i = 0; i < pending->part_count; i++)
+            record_commit(consumer, HIST_INFO, pending->partitions[i], pending->offsets[i]);
+        release_commit(consumer, slot);
+    }
+    join_prepare_answered(consumer, KAFKA_REQUEST_TIMED_OUT);
 }
 
 /* ---- node callbacks ---- */
@@ -1100,6 +1375,10 @@ static void consumer_on_event(sim_node *node, const sim_event *ev)
             on_validation_response(consumer, msg, broker);
         } else if (msg->api == KAFKA_HEARTBEAT_RESPONSE) {
             on_heartbeat_response(consumer, msg);
+        } else if (msg->api == KAFKA_JOIN_GROUP_RESPONSE) {
+            on_join_response(consumer, msg, broker);
+        } else if (msg->api == KAFKA_SYNC_GROUP_RESPONSE) {
+            on_sync_response(consumer, msg, broker);
         } else if (msg->api == KAFKA_LEAVE_GROUP_RESPONSE) {
             /* nothing waits for it: the member already let go */
         } else {
@@ -1126,6 +1405,7 @@ static void consumer_on_event(sim_node *node, const sim_event *ev)
     case CONSUMER_TIMER_POLL: on_poll(consumer); return;
     case CONSUMER_TIMER_POLL_TIMEOUT: on_poll_timeout(consumer); return;
     case CONSUMER_TIMER_COMMIT_SYNC: commit_sync_on_timer(consumer); return;
+    case CONSUMER_TIMER_JOIN: on_join_timer(consumer); return; /* the wake-up's end joins */
     case CONSUMER_TIMER_HEARTBEAT:
         send_heartbeat(consumer);
         /* a fetch unanswered past max wait + request timeout is lost: send another */
@@ -1158,6 +1438,7 @@ static void refresh_metadata(kafka_consumer *consumer)
 static void consumer_on_wake_end(sim_node *node)
 {
     kafka_consumer *consumer = node->model;
+    if (consumer->poll_waiting) ensure_active_group(consumer); /* poll() drives the join */
     refresh_metadata(consumer);
     send_validations(consumer);
     send_fetches(consumer);
@@ -1212,6 +1493,8 @@ static void consumer_on_stop(sim_node *node, bool power_loss)
     request_table_clear(&consumer->requests);
     while (bl_ring_count(&consumer->ready) > 0) ready_pop(consumer);
     consumer->poll_waiting = consumer->poll_scheduled = false;
+    consumer->join_correlation = consumer->sync_correlation = 0;
+    consumer->join_prepare_correlation = 0;
     member_become(consumer, KAFKA_MEMBER_STOPPED);
     BL_MAYBE(power_loss);
 }
@@ -1220,23 +1503,27 @@ static void consumer_on_start(sim_node *node)
 {
     kafka_consumer *consumer = node->model;
     int64_t now_us = sim_now_us();
-    member_become(consumer, KAFKA_MEMBER_JOINING);
+    member_become(consumer, KAFKA_MEMBER_UNJOINED);
+    consumer->rejoin_needed = true; /* its first poll joins */
+    consumer->join_prepare = KAFKA_JOIN_PREPARE_NONE;
+    consumer->join_retry_us = 0;
     kafka_client_metadata_want_update(&consumer->metadata); /* a new process asks first */
     consumer->metadata.in_flight = false;
     kafka_client_metadata_want_update(&consumer->coordinator);
     consumer->coordinator.in_flight = false;
     consumer->rejoins = 0;
     consumer->member_id = new_member_id(consumer); /* a new member per process */
+    consumer->has_member_id = false;
     consumer->generation = 0;
     consumer->next_auto_commit_us = now_us + consumer->options.commit_interval_us;
     hist_record rec = hist_record_init(HIST_SUBSCRIBE, HIST_OK, node->hist_name, now_us);
     rec.group = consumer->hist_group;
     rec.topic = consumer->hist_topic;
     hist_emit(HIST_STREAM_NOW, &rec);
-    send_heartbeat(consumer);
     sim_schedule(node, now_us + consumer->options.heartbeat_interval_us, CONSUMER_TIMER_HEARTBEAT,
                  0, 0, NULL);
     consumer->poll_waiting = true;
+    ensure_active_group(consumer); /* the first poll() joins */
 }
 
 static const sim_node_ops consumer_ops = {
@@ -1248,7 +1535,7 @@ static const sim_node_ops consumer_ops = {
 };
 
 kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t group_index,
-                                      uint32_t instance, dedup_store *dedup)
+                                      uint32_t instance, dedup_store *dedup, kafka_grants *grants)
 {
     const scn_scenario *scenario = cluster->scenario;
     const scn_consumer *config = &scenario->consumers[group_index];
@@ -1260,6 +1547,7 @@ kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t gro
     consumer->group_index = group_index;
     consumer->instance = instance;
     consumer->dedup = config->dedup ? dedup : NULL;
+    consumer->grants = grants;
     consumer->partition_count = scenario->topics[config->topic_index].partition_count;
     consumer->partitions = calloc(consumer->partition_count, sizeof *consumer->partitions);
     consumer->worker_free_us = calloc(config->workers, sizeof *consumer->worker_free_us);

@@ -30,8 +30,8 @@ typedef struct kafka_fetched {
     int32_t leader_epoch; /* of its batch (KAFKA_EPOCH_NONE before leader epochs) */
 } kafka_fetched;
 
-/* Bounds. A partition is fetched again only while it holds fewer than max_poll_records
- * (<= 100,000) fetched records, and one fetch response adds at most fetch_max_bytes
+/* Bounds. A partition is fetched again only once poll() returned all it had fetched
+ * (AbstractFetch.fetchablePartitions skips buffered partitions), and one fetch response adds at most fetch_max_bytes
  * (<= 1 GiB) of records of at least 9 bytes on the wire: under 2^27. Records handed to
  * workers and not yet finished are at most the buffer (<= 1,000,000) plus one poll:
  * under 2^21 per partition. */
@@ -53,6 +53,7 @@ typedef struct kafka_owned {
     int32_t fetch_epoch; /* of the record before fetch_offset */
     uint32_t checked_leader_epoch;
     bool awaiting_validation;
+    bool pending_revocation; /* EAGER's onJoinPrepare began: neither fetched nor polled */
     bool validation_in_flight;
     uint32_t validation_correlation;
     int64_t validation_retry_us; /* after a failed attempt: retry.backoff.ms */
@@ -63,6 +64,7 @@ typedef struct kafka_owned {
 /* What a commit in flight carries, beside its request_table slot. */
 typedef struct kafka_pending_commit {
     uint32_t part_count;
+    uint32_t generation; /* the member's when it was sent */
     uint32_t *partitions;
     int64_t *offsets;
 } kafka_pending_commit;
@@ -75,17 +77,33 @@ typedef struct kafka_held_run {
     uint32_t count, at;
 } kafka_held_run;
 
-/* The member's place in its group: the states of Kafka's consumer membership
- * (ConsumerMembershipManager's MemberState) that this heartbeat protocol has. */
+/* The member's place in its group: AbstractCoordinator.MemberState, and STOPPED while
+ * its process is down. */
 typedef enum kafka_member_state {
-    KAFKA_MEMBER_STOPPED = 0, /* the process is down: no membership */
-    KAFKA_MEMBER_JOINING,     /* started or joining again (a new member id), its join
-                                 heartbeat not yet answered */
-    KAFKA_MEMBER_STABLE,      /* the coordinator answered; it owns what it was granted */
-    KAFKA_MEMBER_REVOKING,    /* it released partitions; the heartbeat saying so is in flight */
-    KAFKA_MEMBER_LEFT,        /* its poll timed out: it left the group (LeaveGroup) and
-                                 joins again, as a new member, at its next poll */
+    KAFKA_MEMBER_STOPPED = 0,
+    KAFKA_MEMBER_UNJOINED,             /* no JoinGroup in flight: it joins at its next poll
+                                          when a rejoin is needed */
+    KAFKA_MEMBER_PREPARING_REBALANCE,  /* its JoinGroup is parked at the coordinator */
+    KAFKA_MEMBER_COMPLETING_REBALANCE, /* joined; its SyncGroup is in flight */
+    KAFKA_MEMBER_STABLE,               /* it owns its assignment */
 } kafka_member_state;
+
+/* onJoinPrepare, once per rebalance (needsJoinPrepare): its commit of the owned
+ * positions is waited for, up to the rebalance timeout. */
+typedef enum kafka_join_prepare {
+    KAFKA_JOIN_PREPARE_NONE = 0,   /* not begun */
+    KAFKA_JOIN_PREPARE_COMMITTING, /* its commit is in flight */
+    KAFKA_JOIN_PREPARE_RETRY,      /* the commit failed retriably: sent again after backoff */
+    KAFKA_JOIN_PREPARE_DONE,       /* the join may be sent */
+} kafka_join_prepare;
+
+/* The grants of one group's partitions, shared by its consumers: the generation and
+ * member each partition was last granted to. No partition goes to two members in one
+ * generation (asserted at every grant). */
+typedef struct kafka_grants {
+    uint32_t *generation;
+    uint32_t *member_id;
+} kafka_grants;
 
 /* Commits wait for their answer in a window of this many correlation ids: one still
  * unanswered when its id's place in the window comes round again is given up, its
@@ -110,9 +128,18 @@ typedef struct kafka_consumer {
     sim_node *node;
     dedup_store *dedup; /* shared by the group; NULL unless dedup */
     gsl_rng *rng_processing;
+    kafka_grants *grants;
     kafka_member_state member_state;
     uint32_t member_id;
-    uint32_t generation;
+    bool has_member_id; /* the coordinator gave it (MEMBER_ID_REQUIRED) */
+    uint32_t generation; /* 0: none (Generation.NO_GENERATION) */
+    bool rejoin_needed;
+    uint32_t join_correlation, sync_correlation; /* the JoinGroup / SyncGroup in flight */
+    kafka_join_prepare join_prepare;
+    uint32_t join_prepare_correlation; /* its commit */
+    int64_t join_prepare_deadline_us;  /* the rebalance timeout after it began */
+    int64_t join_retry_us;             /* retry.backoff.ms after a failed attempt */
+    sim_timer join_timer;
     uint32_t partition_count;
     kafka_owned *partitions;
     request_table requests;         /* fetches (one per broker connection) and commits in flight */
@@ -121,7 +148,7 @@ typedef struct kafka_consumer {
     sim_timer metadata_timer;          /* the next metadata refresh attempt */
     sim_timer poll_timer;              /* max_poll_interval after the last poll, or later */
     int64_t last_poll_us;
-    uint32_t rejoins;              /* joins after a poll timeout, this process */
+    uint32_t rejoins;              /* member-id resets (a leave, UNKNOWN_MEMBER_ID), this process */
     kafka_pending_commit *commits; /* by request slot: what each commit carries */
     int64_t *worker_free_us;
     uint32_t *worker_streams;
@@ -164,7 +191,7 @@ typedef struct kafka_consumer {
 } kafka_consumer;
 
 kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t group_index,
-                                      uint32_t instance, dedup_store *dedup);
+                                      uint32_t instance, dedup_store *dedup, kafka_grants *grants);
 void kafka_consumer_free(kafka_consumer *consumer);
 /* The consumer's processing cannot start before until_us (its database is down). */
 void kafka_consumer_stall(kafka_consumer *consumer, int64_t until_us);

@@ -21,7 +21,7 @@
 #include "../../engine/sim.h"
 #include "kafka_broker_internal.h"
 
-#define OFFSETS_COMMIT_TIMEOUT_US (5LL * 1000000) /* offsets.commit.timeout.ms */
+static void after_change(kafka_broker *broker, kafka_group *group);
 
 static uint32_t offsets_topic(const kafka_broker *broker)
 {
@@ -46,17 +46,25 @@ void kafka_coordinator_on_lead(kafka_broker *broker, kafka_partition *p)
         BL_ASSERTF(broker->groups[g] == NULL, "broker %u loads group %u twice", broker->index, g);
         kafka_group *group = calloc(1, sizeof *group);
         BL_ASSERT(group != NULL);
-        kafka_group_init(group, broker->cluster->scenario, (uint16_t)g);
+        kafka_group_init(group, broker->cluster->scenario, (uint16_t)g,
+                         broker->cluster->options.group_initial_rebalance_delay_us);
 #ifndef BROKERLAB_MUTANT_COORDINATOR_FORGETS_OFFSETS /* mutant: the log is not replayed */
         kafka_group_load(group, &p->log, p->hw, sim_now_us());
 #endif
         broker->groups[g] = group;
+        after_change(broker, group); /* its members' sessions run from now */
     }
 }
+
+static void flush_outbox(kafka_broker *broker, kafka_group *group);
 
 static void unload(kafka_broker *broker, uint32_t g, bool answer)
 {
     kafka_group *group = broker->groups[g];
+    if (answer) {
+        kafka_group_unload(group);
+        flush_outbox(broker, group);
+    }
     while (answer && bl_ring_count(&group->answers) > 0) {
         kafka_group_answer *held = BL_RING_FRONT(&group->answers, kafka_group_answer);
         held->response->error = KAFKA_NOT_COORDINATOR;
@@ -98,6 +106,7 @@ void kafka_coordinator_on_high_watermark(kafka_broker *broker, kafka_partition *
         if (group == NULL || !holds_group(broker, p, g)) continue;
         kafka_group_on_high_watermark(group, p->hw);
         send_committed(broker, group, p->hw);
+        after_change(broker, group); /* the syncs an assignment's commit answers */
     }
 }
 
@@ -114,7 +123,7 @@ static void answer_when_committed(kafka_broker *broker, kafka_group *group, kafk
         (kafka_group_answer){.response = response,
                              .destination = destination,
                              .required_offset = required_offset,
-                             .deadline_us = sim_now_us() + OFFSETS_COMMIT_TIMEOUT_US};
+                             .deadline_us = sim_now_us() + KAFKA_OFFSETS_COMMIT_TIMEOUT_US};
 }
 
 /* Appends records to the group's offsets partition as its leader; returns the end
@@ -133,19 +142,15 @@ static int64_t append_records(kafka_broker *broker, kafka_group *group, const ui
     return base + count;
 }
 
-/* A membership or ownership change: the group's snapshot record (GroupMetadata). */
+/* The group's GroupMetadata record: an assignment, or the group became empty. */
 static void write_snapshot(kafka_broker *broker, kafka_group *group)
 {
     uint64_t msg_ids[KAFKA_GROUP_SNAPSHOT_RECORDS_MAX];
     int32_t keys[KAFKA_GROUP_SNAPSHOT_RECORDS_MAX];
     uint32_t count = kafka_group_snapshot_records(group, msg_ids, keys);
     int64_t end = append_records(broker, group, msg_ids, keys, count);
-    if (end < 0) {
-        group->changed = true; /* the disk refused it: written with the next change */
-        return;
-    }
-    group->snapshot_end = end;
-    broker_maybe_increment_hw(broker, group_partition(broker, group->group_index));
+    kafka_group_snapshot_appended(group, end, sim_now_us());
+    if (end >= 0) broker_maybe_increment_hw(broker, group_partition(broker, group->group_index));
 }
 
 static kafka_msg *new_answer(kafka_api api, const kafka_msg *request)
@@ -156,47 +161,78 @@ static kafka_msg *new_answer(kafka_api api, const kafka_msg *request)
     return response;
 }
 
-/* A membership request (a heartbeat, a LeaveGroup): `change` applies it to the loaded
- * group and fills the answer; the change is a snapshot record like every membership
- * change, and the answer waits until it is committed. Without the group: NOT_COORDINATOR. */
-static void handle_membership(kafka_broker *broker, kafka_msg *request, uint32_t source,
-                              kafka_msg *response,
-                              void (*change)(kafka_group *, const kafka_msg *, kafka_msg *))
+/* Sends what the group queued to send now. */
+static void flush_outbox(kafka_broker *broker, kafka_group *group)
+{
+    while (bl_ring_count(&group->outbox) > 0) {
+        kafka_group_answer *answer = BL_RING_FRONT(&group->outbox, kafka_group_answer);
+        broker_send(broker, answer->destination, answer->response);
+        bl_ring_pop_front(&group->outbox);
+    }
+}
+
+/* After the group handled something: its GroupMetadata record if one is due, what it
+ * answers, and the group timer at its next deadline (a zero initial delay falls due at
+ * once). */
+static void after_change(kafka_broker *broker, kafka_group *group)
+{
+    int64_t now_us = sim_now_us();
+    for (uint32_t round = 0;; round++) { /* a deadline due now may queue more */
+        BL_ASSERTF(round < 8, "group %u: no rest at one instant", group->group_index);
+        if (group->changed) write_snapshot(broker, group);
+        flush_outbox(broker, group);
+        int64_t next_us = kafka_group_tick(group, now_us);
+        if (group->changed || bl_ring_count(&group->outbox) > 0) continue;
+        if (next_us != INT64_MAX)
+            sim_timer_arm(broker->node, &broker->group_timer, next_us, BROKER_TIMER_GROUP_EXPIRE);
+        return;
+    }
+}
+
+/* A group request: `handle` applies it to the loaded group, which queues the answers;
+ * without the group: NOT_COORDINATOR. */
+static void handle_group_request(kafka_broker *broker, kafka_msg *request, uint32_t source,
+                                 kafka_api response_api,
+                                 void (*handle)(kafka_group *, const kafka_msg *, uint32_t,
+                                                int64_t))
 {
     kafka_group *group = broker->groups[request->group];
     if (group == NULL) {
+        kafka_msg *response = new_answer(response_api, request);
         response->error = KAFKA_NOT_COORDINATOR;
         broker_send(broker, source, response);
     } else {
-        change(group, request, response);
-        if (group->changed) write_snapshot(broker, group);
-        answer_when_committed(broker, group, response, source, group->snapshot_end);
+        handle(group, request, source, sim_now_us());
+        after_change(broker, group);
     }
     kafka_msg_free(request);
 }
 
-static void heartbeat_change(kafka_group *group, const kafka_msg *request, kafka_msg *response)
+static void leave(kafka_group *group, const kafka_msg *request, uint32_t source, int64_t now_us)
 {
-    kafka_group_heartbeat(group, request, sim_now_us(), response);
+    BL_MAYBE(source); /* nothing waits for the answer: the member already let go */
+    kafka_group_leave(group, request->member_id, now_us);
 }
 
-/* LeaveGroup (GroupCoordinatorShard.classicGroupLeave): the member goes now. */
-static void leave_change(kafka_group *group, const kafka_msg *request, kafka_msg *response)
+void kafka_coordinator_handle_join(kafka_broker *broker, kafka_msg *request, uint32_t source)
 {
-    (void)response;
-    kafka_group_leave(group, request->member_id);
+    handle_group_request(broker, request, source, KAFKA_JOIN_GROUP_RESPONSE, kafka_group_join);
+}
+
+void kafka_coordinator_handle_sync(kafka_broker *broker, kafka_msg *request, uint32_t source)
+{
+    handle_group_request(broker, request, source, KAFKA_SYNC_GROUP_RESPONSE, kafka_group_sync);
 }
 
 void kafka_coordinator_handle_heartbeat(kafka_broker *broker, kafka_msg *request, uint32_t source)
 {
-    handle_membership(broker, request, source, new_answer(KAFKA_HEARTBEAT_RESPONSE, request),
-                      heartbeat_change);
+    handle_group_request(broker, request, source, KAFKA_HEARTBEAT_RESPONSE,
+                         kafka_group_heartbeat);
 }
 
 void kafka_coordinator_handle_leave(kafka_broker *broker, kafka_msg *request, uint32_t source)
 {
-    handle_membership(broker, request, source, new_answer(KAFKA_LEAVE_GROUP_RESPONSE, request),
-                      leave_change);
+    handle_group_request(broker, request, source, KAFKA_LEAVE_GROUP_RESPONSE, leave);
 }
 
 void kafka_coordinator_handle_commit(kafka_broker *broker, kafka_msg *request, uint32_t source)
@@ -231,8 +267,8 @@ int64_t kafka_coordinator_expire(kafka_broker *broker, int64_t now_us)
     for (uint32_t g = 0; g < SCN_GROUPS_MAX; g++) {
         kafka_group *group = broker->groups[g];
         if (group == NULL) continue;
-        int64_t group_next = kafka_group_expire(group, now_us);
-        if (group->changed) write_snapshot(broker, group);
+        after_change(broker, group);
+        int64_t group_next = kafka_group_tick(group, now_us);
         /* held answers share one timeout, so the oldest expires first */
         while (bl_ring_count(&group->answers) > 0) {
             kafka_group_answer *held = BL_RING_FRONT(&group->answers, kafka_group_answer);

@@ -28,6 +28,7 @@ typedef struct kafka_run {
     kafka_consumer **consumers;
     uint32_t consumer_count;
     dedup_store dedup[SCN_GROUPS_MAX];
+    kafka_grants grants[SCN_GROUPS_MAX]; /* one owner per partition per generation */
     uint64_t next_msg_id;
 } kafka_run;
 
@@ -74,9 +75,15 @@ static void *kafka_build(const scn_scenario *scenario)
         for (uint32_t n = 0; n < scenario->producers[i].count; n++)
             run->producers[k++] = kafka_producer_create(cluster, i, n, &run->next_msg_id);
     k = 0;
-    for (uint32_t i = 0; i < scenario->consumer_count; i++)
+    for (uint32_t i = 0; i < scenario->consumer_count; i++) {
+        uint32_t partitions = scenario->topics[scenario->consumers[i].topic_index].partition_count;
+        run->grants[i].generation = calloc(partitions, sizeof(uint32_t));
+        run->grants[i].member_id = calloc(partitions, sizeof(uint32_t));
+        BL_ASSERT(run->grants[i].generation != NULL && run->grants[i].member_id != NULL);
         for (uint32_t n = 0; n < scenario->consumers[i].count; n++)
-            run->consumers[k++] = kafka_consumer_create(cluster, i, n, &run->dedup[i]);
+            run->consumers[k++] =
+                kafka_consumer_create(cluster, i, n, &run->dedup[i], &run->grants[i]);
+    }
     /* last, so that the brokers and clients keep their node ids */
     run->controller = kafka_controller_create(cluster);
     if (cluster->options.controller_broker >= 0) /* KRaft combined mode */
@@ -440,7 +447,11 @@ static void kafka_free(void *state)
     for (uint32_t i = 0; i < run->consumer_count; i++) kafka_consumer_free(run->consumers[i]);
     for (uint32_t b = 0; b < run->cluster.broker_count; b++) kafka_broker_free(run->brokers[b]);
     kafka_controller_free(run->controller);
-    for (uint32_t g = 0; g < SCN_GROUPS_MAX; g++) dedup_store_free(&run->dedup[g]);
+    for (uint32_t g = 0; g < SCN_GROUPS_MAX; g++) {
+        dedup_store_free(&run->dedup[g]);
+        free(run->grants[g].generation);
+        free(run->grants[g].member_id);
+    }
     kafka_metadata_free(&run->cluster.metadata);
     kafka_msg_pool_drain();
     free(run->producers);

@@ -23,6 +23,13 @@ typedef enum kafka_commit {
 } kafka_commit;
 
 typedef enum kafka_offset_reset { KAFKA_RESET_LATEST = 0, KAFKA_RESET_EARLIEST } kafka_offset_reset;
+/* assignor: partition.assignment.strategy. The default list [RangeAssignor,
+ * CooperativeStickyAssignor] runs Range, which supports EAGER only (ConsumerCoordinator
+ * picks the protocol every assignor supports). */
+typedef enum kafka_assignor {
+    KAFKA_ASSIGNOR_RANGE = 0,          /* RangeAssignor: EAGER */
+    KAFKA_ASSIGNOR_COOPERATIVE_STICKY, /* CooperativeStickyAssignor: COOPERATIVE (KIP-429) */
+} kafka_assignor;
 /* partitioner: keyless records (BuiltInPartitioner, KIP-794) or per record in turn */
 typedef enum kafka_partitioner {
     KAFKA_PARTITIONER_STICKY = 0,
@@ -56,6 +63,8 @@ typedef struct kafka_cluster_options {
     int32_t controller_broker; /* controller: -1 = dedicated (its own process and host,
                                   process.roles=controller), else the broker whose process
                                   it runs in (process.roles=broker,controller) */
+    int64_t group_initial_rebalance_delay_us; /* group_initial_rebalance_delay
+                                                 (group.initial.rebalance.delay.ms) */
 } kafka_cluster_options;
 
 typedef struct kafka_topic_options {
@@ -108,6 +117,7 @@ typedef struct kafka_consumer_options {
     uint64_t fetch_max_bytes;        /* fetch_max_bytes (max.partition.fetch.bytes): per
                                        partition per fetch */
     kafka_offset_reset offset_reset; /* auto_offset_reset: latest | earliest */
+    kafka_assignor assignor;         /* assignor: range | cooperative-sticky */
 } kafka_consumer_options;
 
 _Static_assert(sizeof(kafka_cluster_options) <= SCN_FAMILY_OPTIONS_BYTES,

@@ -52,14 +52,17 @@ typedef enum kafka_api {
     KAFKA_LEAVE_GROUP_RESPONSE,
     KAFKA_INIT_PRODUCER_ID_REQUEST, /* idempotent producer -> least loaded broker: its id */
     KAFKA_INIT_PRODUCER_ID_RESPONSE,
+    KAFKA_JOIN_GROUP_REQUEST, /* consumer -> coordinator: (re)join, with its owned partitions */
+    KAFKA_JOIN_GROUP_RESPONSE,
+    KAFKA_SYNC_GROUP_REQUEST, /* consumer -> coordinator: the leader's carries the assignment */
+    KAFKA_SYNC_GROUP_RESPONSE, /* the member's partitions, with their committed offsets */
 } kafka_api;
 
 typedef enum kafka_error {
     KAFKA_OK = 0,
     KAFKA_NOT_LEADER,     /* NOT_LEADER_OR_FOLLOWER: retriable */
     KAFKA_STORAGE_ERROR,  /* disk full: retriable */
-    KAFKA_UNKNOWN_MEMBER, /* heartbeat/commit from a member the group does not know */
-    KAFKA_NOT_OWNER,      /* commit for a partition the member does not own */
+    KAFKA_UNKNOWN_MEMBER, /* UNKNOWN_MEMBER_ID: a member the group does not know */
     KAFKA_OFFSET_OUT_OF_RANGE,
     KAFKA_REQUEST_TIMED_OUT,   /* acks=all: the ISR did not reach it in time; retriable,
                                     maybe written */
@@ -78,6 +81,10 @@ typedef enum kafka_error {
     KAFKA_OUT_OF_ORDER_SEQUENCE,  /* OUT_OF_ORDER_SEQUENCE_NUMBER: a gap or a new epoch not at 0 */
     KAFKA_INVALID_PRODUCER_EPOCH, /* a batch of an older producer epoch */
     KAFKA_COORDINATOR_LOAD_IN_PROGRESS, /* InitProducerId: no producer id block yet */
+    KAFKA_MEMBER_ID_REQUIRED,           /* JoinGroup without a member id: here is one, join again */
+    KAFKA_REBALANCE_IN_PROGRESS,        /* heartbeat, sync, commit: the group rebalances */
+    KAFKA_ILLEGAL_GENERATION,           /* heartbeat, sync, commit of another generation */
+    KAFKA_COORDINATOR_NOT_AVAILABLE,    /* the assignment's record did not commit in time */
 } kafka_error;
 
 /* A follower fetch response's records come as the leader's batches, each with its
@@ -102,7 +109,7 @@ typedef struct kafka_part {
     uint32_t batches_at, batch_count;
     /* metadata, AlterPartition and push parts: the partition's state; fetch and
      * OffsetsForLeaderEpoch requests: leader_epoch = the client's current leader epoch
-     * (KIP-320); heartbeat grants and commits: the offset's leader epoch + 1 (0: none) */
+     * (KIP-320); SyncGroup answers and commits: the offset's leader epoch + 1 (0: none) */
     uint16_t leader;
     uint32_t leader_epoch, partition_epoch, isr_brokers;
     int32_t last_fetched_epoch; /* follower fetch req: epoch of its last batch, -1 none */
@@ -123,8 +130,8 @@ typedef struct kafka_part {
 typedef struct kafka_msg {
     kafka_api api;
     uint32_t correlation_id;
-    uint16_t group;     /* heartbeat/commit: consumer entry index */
-    uint32_t member_id; /* heartbeat/commit */
+    uint16_t group;     /* group requests: consumer entry index */
+    uint32_t member_id; /* group requests */
     uint32_t generation;
     uint16_t error;          /* whole-request error (heartbeat/commit) */
     int64_t max_wait_us;     /* fetch: fetch.max.wait.ms */
@@ -137,8 +144,9 @@ typedef struct kafka_msg {
     uint32_t broker_epoch;   /* registration resp, heartbeat req: the broker's epoch */
     uint32_t incarnation;    /* registration req: the process start it comes from */
     bool want_fence;         /* heartbeat req: not ready to serve yet */
-    bool joining;            /* group heartbeat req: the member's join (it has no answer yet);
-                                any other heartbeat of an unknown member is refused */
+    bool no_member_id;       /* JoinGroup req: the member has no id yet (member_id is the
+                                one it is to be given, kept deterministic) */
+    uint32_t leader_member_id; /* JoinGroup resp: the group's leader */
     bool fenced;             /* heartbeat resp */
     uint64_t image_offset;   /* heartbeat req: the broker's; image parts: the image's */
     uint32_t fenced_brokers; /* image parts: the fenced set */

@@ -18,10 +18,12 @@ static const char *const kafka_commit_names[] = {"auto", "after_processing", "be
                                                  NULL};
 static const char *const kafka_reset_names[] = {"latest", "earliest", NULL};
 static const char *const kafka_partitioner_names[] = {"sticky", "round_robin", NULL};
+static const char *const kafka_assignor_names[] = {"range", "cooperative-sticky", NULL};
 
 _Static_assert(sizeof(kafka_acks) == sizeof(int), "enums are written as int");
 _Static_assert(sizeof(kafka_commit) == sizeof(int), "enums are written as int");
 _Static_assert(sizeof(kafka_offset_reset) == sizeof(int), "enums are written as int");
+_Static_assert(sizeof(kafka_assignor) == sizeof(int), "enums are written as int");
 
 /* ---- cluster ---- */
 
@@ -86,6 +88,8 @@ static const scn_field kafka_cluster_fields[] = {
     {SCN_AT("controller", SCN_T_CUSTOM, kafka_cluster_options, controller_broker),
      .parse = kafka_controller_placement_parse, .desc = "dedicated or broker(N)",
      .def = "dedicated"},
+    SCN_DURATION_FIELD("group_initial_rebalance_delay", kafka_cluster_options,
+                       group_initial_rebalance_delay_us, 0, "3s"),
 };
 /* broker.heartbeat.interval.ms < broker.session.timeout.ms (KafkaConfig refuses the
  * config otherwise). */
@@ -315,6 +319,8 @@ static const scn_field kafka_consumer_fields[] = {
      .max = 1024LL * 1024 * 1024, .def = "1MiB"},
     {SCN_AT("auto_offset_reset", SCN_T_ENUM, kafka_consumer_options, offset_reset),
      .names = kafka_reset_names, .def = "latest"},
+    {SCN_AT("assignor", SCN_T_ENUM, kafka_consumer_options, assignor),
+     .names = kafka_assignor_names, .def = "range"},
 };
 static const scn_schema kafka_consumer_schema =
     SCN_SCHEMA(kafka_consumer_fields, kafka_consumer_check);
