@@ -84,7 +84,7 @@ assert d["partial"] is True and 1 <= d["completed"] < 200, (d["partial"], d["com
 PY
 
 # --keep-failing-history: only the failing seeds keep a history.
-sed 's/always: duplicated <= 1500/always: duplicated <= 620/' "$c16" > "$out/c16-tight.yaml"
+sed 's/always: duplicated <= 1500/always: duplicated <= 370/' "$c16" > "$out/c16-tight.yaml"
 expect_code 1 "sweep with failing seeds" "$brokerlab" sweep "$out/c16-tight.yaml" --seeds 1..5 --keep-failing-history --out "$out/tight"
 python3 - "$out/tight" <<'PY' && ok || fail "--keep-failing-history kept the wrong histories"
 import json, os, sys
@@ -122,7 +122,7 @@ topics:
 producers:
   - { name: p, topic: t, rate: 100/s }
 consumers:
-  - { group: g, topic: t }
+  - { group: g, topic: t, auto_offset_reset: earliest }
 faults:
   - { at: 2s, crash: follower(t/0) }
 expect:

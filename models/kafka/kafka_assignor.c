@@ -15,8 +15,8 @@ static void assert_sorted(const uint32_t *member_ids, uint32_t member_count)
 }
 
 /* RangeAssignor.assignPartitions for one topic. */
-void kafka_assign_range(const uint32_t *member_ids, uint32_t member_count,
-                        uint32_t partition_count, uint32_t *assignment)
+void kafka_assign_range(const uint32_t *member_ids, uint32_t member_count, uint32_t partition_count,
+                        uint32_t *assignment)
 {
     assert_sorted(member_ids, member_count);
     for (uint32_t p = 0; p < partition_count; p++) assignment[p] = KAFKA_ASSIGNOR_NONE;
@@ -106,8 +106,8 @@ void kafka_assign_cooperative_sticky(const uint32_t *member_ids, uint32_t member
             from_under = false;
         }
         assignment[p] = member_ids[m];
-        bool transfers = (revoked_from[p] != KAFKA_ASSIGNOR_NONE && revoked_from[p] != m) ||
-                         doubly_claimed[p];
+        bool transfers =
+            (revoked_from[p] != KAFKA_ASSIGNOR_NONE && revoked_from[p] != m) || doubly_claimed[p];
         if (transfers) assignment[p] = KAFKA_ASSIGNOR_NONE; /* adjustAssignment: withheld */
         uint32_t assigned = ++count[m];
         if (from_under && assigned == min_quota) {

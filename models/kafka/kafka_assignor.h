@@ -13,8 +13,8 @@
 /* RangeAssignor for one topic: members sorted by member id take contiguous blocks, the
  * first (partitions mod members) one more. assignment[p] = member id. Members must be
  * sorted by id. */
-void kafka_assign_range(const uint32_t *member_ids, uint32_t member_count,
-                        uint32_t partition_count, uint32_t *assignment);
+void kafka_assign_range(const uint32_t *member_ids, uint32_t member_count, uint32_t partition_count,
+                        uint32_t *assignment);
 
 /* CooperativeStickyAssignor for one topic (AbstractStickyAssignor's
  * ConstrainedAssignmentBuilder, then CooperativeStickyAssignor.adjustAssignment):

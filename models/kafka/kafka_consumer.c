@@ -717,7 +717,7 @@ static void send_fetches(kafka_consumer *consumer)
             kafka_owned *part = &consumer->partitions[p];
             if (!part->owned || kafka_client_metadata_leader(&consumer->metadata, p) != b) continue;
             if (part->awaiting_validation) continue; /* only FETCHING partitions fetch */
-            if (part->pending_revocation) continue; /* EAGER's onJoinPrepare: not fetchable */
+            if (part->pending_revocation) continue;  /* EAGER's onJoinPrepare: not fetchable */
             /* AbstractFetch.fetchablePartitions: not while records of it are buffered */
             if (fetched_count(part) > 0) continue;
             wanted[count++] = p;
@@ -771,8 +771,8 @@ static void on_fetch_response(kafka_consumer *consumer, const kafka_msg *respons
             got->error == KAFKA_UNKNOWN_LEADER_EPOCH) /* FetchCollector: invalid metadata */
             kafka_client_metadata_want_update(&consumer->metadata);
         if (!part->owned || part->awaiting_validation || part->pending_revocation)
-            continue; /* not fetchable: dropped */
-        if (got->error == KAFKA_OFFSET_OUT_OF_RANGE) {           /* K31: reset by policy */
+            continue;                                  /* not fetchable: dropped */
+        if (got->error == KAFKA_OFFSET_OUT_OF_RANGE) { /* K31: reset by policy */
             int64_t reset = consumer->options.offset_reset == KAFKA_RESET_EARLIEST
                                 ? got->offset
                                 : got->high_watermark;
@@ -943,12 +943,12 @@ static void abandon_requests(kafka_consumer *consumer, uint32_t connection, int6
 static void member_become(kafka_consumer *consumer, kafka_member_state to)
 {
     kafka_member_state from = consumer->member_state;
-    bool allowed = to == KAFKA_MEMBER_STOPPED ||
-                   (to == KAFKA_MEMBER_UNJOINED) || /* a start, a failed rebalance, a reset */
-                   (to == KAFKA_MEMBER_PREPARING_REBALANCE && from != KAFKA_MEMBER_STOPPED) ||
-                   (to == KAFKA_MEMBER_COMPLETING_REBALANCE &&
-                    from == KAFKA_MEMBER_PREPARING_REBALANCE) ||
-                   (to == KAFKA_MEMBER_STABLE && from == KAFKA_MEMBER_COMPLETING_REBALANCE);
+    bool allowed =
+        to == KAFKA_MEMBER_STOPPED ||
+        (to == KAFKA_MEMBER_UNJOINED) || /* a start, a failed rebalance, a reset */
+        (to == KAFKA_MEMBER_PREPARING_REBALANCE && from != KAFKA_MEMBER_STOPPED) ||
+        (to == KAFKA_MEMBER_COMPLETING_REBALANCE && from == KAFKA_MEMBER_PREPARING_REBALANCE) ||
+        (to == KAFKA_MEMBER_STABLE && from == KAFKA_MEMBER_COMPLETING_REBALANCE);
     BL_ASSERTF(allowed, "%s: member state %d -> %d", consumer->node->name, (int)from, (int)to);
     consumer->member_state = to;
 }
@@ -1053,8 +1053,8 @@ static void send_join(kafka_consumer *consumer, uint32_t coordinator)
 /* SyncGroup; the leader's carries the assignment (one entry per partition). */
 static void send_sync(kafka_consumer *consumer, uint32_t coordinator, bool leader)
 {
-    kafka_msg *request = kafka_msg_new(KAFKA_SYNC_GROUP_REQUEST,
-                                       leader ? consumer->partition_count : 0);
+    kafka_msg *request =
+        kafka_msg_new(KAFKA_SYNC_GROUP_REQUEST, leader ? consumer->partition_count : 0);
     request->correlation_id = ++consumer->next_correlation;
     request->group = (uint16_t)consumer->group_index;
     request->member_id = consumer->member_id;
@@ -1079,7 +1079,8 @@ static void join_prepare_answered(kafka_consumer *consumer, kafka_error error)
     bool retriable = error == KAFKA_NOT_COORDINATOR || error == KAFKA_REQUEST_TIMED_OUT ||
                      error == KAFKA_COORDINATOR_NOT_AVAILABLE || error == KAFKA_STORAGE_ERROR;
     int64_t now_us = sim_now_us();
-    if (retriable && now_us + KAFKA_CONSUMER_RETRY_BACKOFF_US < consumer->join_prepare_deadline_us) {
+    if (retriable &&
+        now_us + KAFKA_CONSUMER_RETRY_BACKOFF_US < consumer->join_prepare_deadline_us) {
         consumer->join_prepare = KAFKA_JOIN_PREPARE_RETRY;
         consumer->join_retry_us = now_us + KAFKA_CONSUMER_RETRY_BACKOFF_US;
         sim_timer_arm(consumer->node, &consumer->join_timer, consumer->join_retry_us,
@@ -1100,8 +1101,8 @@ static bool join_prepare_commit(kafka_consumer *consumer, bool again)
             consumer->partitions[p].committed_sent = -1;
     uint32_t count = collect_commits(consumer, -1, partitions, offsets);
     int64_t now_us = sim_now_us();
-    uint32_t correlation = send_commit(consumer, partitions, offsets, count,
-                                       now_us + KAFKA_REQUEST_TIMEOUT_US, NULL);
+    uint32_t correlation =
+        send_commit(consumer, partitions, offsets, count, now_us + KAFKA_REQUEST_TIMEOUT_US, NULL);
     if (correlation == 0) return false;
     consumer->join_prepare_correlation = correlation;
     consumer->join_prepare = KAFKA_JOIN_PREPARE_COMMITTING;
@@ -1129,7 +1130,8 @@ static void ensure_active_group(kafka_consumer *consumer)
     if (consumer->join_prepare == KAFKA_JOIN_PREPARE_NONE ||
         consumer->join_prepare == KAFKA_JOIN_PREPARE_RETRY) {
         bool again = consumer->join_prepare == KAFKA_JOIN_PREPARE_RETRY;
-        if (!again) consumer->join_prepare_deadline_us = now_us + consumer->options.max_poll_interval_us;
+        if (!again)
+            consumer->join_prepare_deadline_us = now_us + consumer->options.max_poll_interval_us;
         consumer->join_prepare = KAFKA_JOIN_PREPARE_DONE;
         if (consumer->generation == 0) {
             give_up_partitions(consumer); /* onPartitionsLost */
@@ -1221,7 +1223,7 @@ static void join_complete(kafka_consumer *consumer, const kafka_msg *response)
         await_validation(consumer, p);
     }
     member_become(consumer, KAFKA_MEMBER_STABLE);
-    consumer->rejoin_needed = revoked; /* COOPERATIVE's second rebalance */
+    consumer->rejoin_needed = revoked;                /* COOPERATIVE's second rebalance */
     consumer->join_prepare = KAFKA_JOIN_PREPARE_NONE; /* needsJoinPrepare */
     if (consumer->options.commit == KAFKA_COMMIT_AUTO)
         consumer->next_auto_commit_us = now_us + consumer->options.commit_interval_us;
@@ -1334,8 +1336,8 @@ static void on_join_timer(kafka_consumer *consumer)
     int64_t now_us = sim_now_us();
     uint32_t slot = REQUEST_NONE, connection = 0;
     for (; connection < consumer->requests.connection_count && slot == REQUEST_NONE; connection++)
-        slot = request_table_find(&consumer->requests, connection,
-                                  consumer->join_prepare_correlation);
+        slot =
+            request_table_find(&consumer->requests, connection, consumer->join_prepare_correlation);
     if (slot != REQUEST_NONE) {
         const request_slot *request = request_table_slot(&consumer->requests, slot);
         if (request->deadline_us > now_us && now_us < consumer->join_prepare_deadline_us) {

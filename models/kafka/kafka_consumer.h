@@ -131,7 +131,7 @@ typedef struct kafka_consumer {
     kafka_grants *grants;
     kafka_member_state member_state;
     uint32_t member_id;
-    bool has_member_id; /* the coordinator gave it (MEMBER_ID_REQUIRED) */
+    bool has_member_id;  /* the coordinator gave it (MEMBER_ID_REQUIRED) */
     uint32_t generation; /* 0: none (Generation.NO_GENERATION) */
     bool rejoin_needed;
     uint32_t join_correlation, sync_correlation; /* the JoinGroup / SyncGroup in flight */

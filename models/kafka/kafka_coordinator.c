@@ -226,8 +226,7 @@ void kafka_coordinator_handle_sync(kafka_broker *broker, kafka_msg *request, uin
 
 void kafka_coordinator_handle_heartbeat(kafka_broker *broker, kafka_msg *request, uint32_t source)
 {
-    handle_group_request(broker, request, source, KAFKA_HEARTBEAT_RESPONSE,
-                         kafka_group_heartbeat);
+    handle_group_request(broker, request, source, KAFKA_HEARTBEAT_RESPONSE, kafka_group_heartbeat);
 }
 
 void kafka_coordinator_handle_leave(kafka_broker *broker, kafka_msg *request, uint32_t source)

@@ -236,6 +236,9 @@ static void assert_invariants(const kafka_group *group)
 
 static bool all_members_joined(const kafka_group *group)
 {
+#ifdef BROKERLAB_MUTANT_REBALANCE_NOT_AWAITING_MEMBERS
+    return true; /* mutant (scripts/mutants.sh): the join phase ends without the others */
+#endif
     for (uint32_t m = 0; m < group->member_count; m++)
         if (group->members[m].pending || !group->members[m].join.held) return false;
     return true;
@@ -384,8 +387,7 @@ static void hold_join(kafka_group *group, kafka_member *member, const kafka_msg 
 /* classicGroupJoin: a new member is given its id (classicGroupJoinNewDynamicMember with
  * MEMBER_ID_REQUIRED), a pending member joins (addMemberThenRebalanceOrCompleteJoin),
  * a known member rejoins (classicGroupJoinExistingMember). */
-void kafka_group_join(kafka_group *group, const kafka_msg *request, uint32_t source,
-                      int64_t now_us)
+void kafka_group_join(kafka_group *group, const kafka_msg *request, uint32_t source, int64_t now_us)
 {
     uint32_t member_id = request->member_id;
     int32_t m = member_index(group, member_id);
@@ -403,14 +405,14 @@ void kafka_group_join(kafka_group *group, const kafka_msg *request, uint32_t sou
     }
     if (request->no_member_id || m < 0) {
         m = member_index(group, member_id);
-        kafka_error error =
-            m < 0 ? KAFKA_UNKNOWN_MEMBER
-                  : (group->members[m].pending ? KAFKA_MEMBER_ID_REQUIRED : KAFKA_OK);
+        kafka_error error = m < 0
+                                ? KAFKA_UNKNOWN_MEMBER
+                                : (group->members[m].pending ? KAFKA_MEMBER_ID_REQUIRED : KAFKA_OK);
         if (error != KAFKA_OK) {
-            send_now(group,
-                     new_answer(KAFKA_JOIN_GROUP_RESPONSE, request->correlation_id, member_id,
-                                error),
-                     source);
+            send_now(
+                group,
+                new_answer(KAFKA_JOIN_GROUP_RESPONSE, request->correlation_id, member_id, error),
+                source);
             assert_invariants(group);
             return;
         }
@@ -488,8 +490,7 @@ static void assign(kafka_group *group)
 
 /* classicGroupSyncToClassicGroup: the leader's SyncGroup sets the assignment, whose
  * GroupMetadata record every SyncGroup of the generation waits for. */
-void kafka_group_sync(kafka_group *group, const kafka_msg *request, uint32_t source,
-                      int64_t now_us)
+void kafka_group_sync(kafka_group *group, const kafka_msg *request, uint32_t source, int64_t now_us)
 {
     BL_MAYBE(now_us);
     int32_t m = member_index(group, request->member_id);
@@ -542,8 +543,8 @@ void kafka_group_heartbeat(kafka_group *group, const kafka_msg *request, uint32_
         group->members[m].session_deadline_us = now_us + group->session_timeout_us;
         if (group->state == KAFKA_GROUP_PREPARING_REBALANCE) error = KAFKA_REBALANCE_IN_PROGRESS;
     }
-    kafka_msg *response = new_answer(KAFKA_HEARTBEAT_RESPONSE, request->correlation_id,
-                                     request->member_id, error);
+    kafka_msg *response =
+        new_answer(KAFKA_HEARTBEAT_RESPONSE, request->correlation_id, request->member_id, error);
     response->generation = request->generation; /* the client checks it is still its own */
     send_now(group, response, source);
 }

@@ -86,9 +86,9 @@ typedef struct kafka_held_request {
 
 typedef struct kafka_member {
     uint32_t member_id;
-    bool pending; /* given its id (MEMBER_ID_REQUIRED), not joined yet (pendingMembers) */
-    bool is_new;  /* joined, its first join not completed yet */
-    bool pending_sync;          /* its join completed, its SyncGroup not received yet */
+    bool pending;      /* given its id (MEMBER_ID_REQUIRED), not joined yet (pendingMembers) */
+    bool is_new;       /* joined, its first join not completed yet */
+    bool pending_sync; /* its join completed, its SyncGroup not received yet */
     int64_t session_deadline_us; /* heartbeat expiry; INT64_MAX: none armed */
     kafka_held_request join, sync;
     /* its subscription's ownedPartitions (cooperative) and their generation */
@@ -118,11 +118,11 @@ typedef struct kafka_group {
     uint32_t partition_count;
     kafka_rebalance_protocol protocol;
     int64_t session_timeout_us;
-    int64_t rebalance_timeout_us;    /* the members' max.poll.interval.ms */
-    int64_t initial_delay_us;        /* group.initial.rebalance.delay.ms */
+    int64_t rebalance_timeout_us; /* the members' max.poll.interval.ms */
+    int64_t initial_delay_us;     /* group.initial.rebalance.delay.ms */
     kafka_group_state state;
     uint32_t generation;
-    uint32_t leader_id; /* KAFKA_NO_MEMBER: none */
+    uint32_t leader_id;                      /* KAFKA_NO_MEMBER: none */
     kafka_member members[KAFKA_MEMBERS_MAX]; /* sorted by member id */
     uint32_t member_count;                   /* pending members included */
     /* the join phase: its deadline (the rebalance timeout, or the initial delay's end),
@@ -142,9 +142,9 @@ typedef struct kafka_group {
                           KAFKA_OFFSET_WRITES_MAX */
     bool changed;         /* a GroupMetadata record is due */
     int64_t snapshot_end; /* just after the last snapshot written (0 = none) */
-    bl_ring answers; /* commit answers waiting for the high watermark, oldest first; at most
+    bl_ring answers;      /* commit answers waiting for the high watermark, oldest first; at most
                         KAFKA_GROUP_ANSWERS_MAX */
-    bl_ring outbox;  /* answers to send now (kafka_group_answer, required_offset 0): joins,
+    bl_ring outbox;       /* answers to send now (kafka_group_answer, required_offset 0): joins,
                         syncs, heartbeats; at most KAFKA_GROUP_ANSWERS_MAX */
 } kafka_group;
 

@@ -54,7 +54,7 @@ typedef enum kafka_api {
     KAFKA_INIT_PRODUCER_ID_RESPONSE,
     KAFKA_JOIN_GROUP_REQUEST, /* consumer -> coordinator: (re)join, with its owned partitions */
     KAFKA_JOIN_GROUP_RESPONSE,
-    KAFKA_SYNC_GROUP_REQUEST, /* consumer -> coordinator: the leader's carries the assignment */
+    KAFKA_SYNC_GROUP_REQUEST,  /* consumer -> coordinator: the leader's carries the assignment */
     KAFKA_SYNC_GROUP_RESPONSE, /* the member's partitions, with their committed offsets */
 } kafka_api;
 
@@ -133,23 +133,23 @@ typedef struct kafka_msg {
     uint16_t group;     /* group requests: consumer entry index */
     uint32_t member_id; /* group requests */
     uint32_t generation;
-    uint16_t error;          /* whole-request error (heartbeat/commit) */
-    int64_t max_wait_us;     /* fetch: fetch.max.wait.ms */
-    uint64_t min_bytes;      /* fetch: fetch.min.bytes */
-    uint8_t acks;            /* produce: 0, 1, or 2 = all */
-    int64_t timeout_us;      /* produce: ProduceRequest.timeoutMs (the producer's
+    uint16_t error;            /* whole-request error (heartbeat/commit) */
+    int64_t max_wait_us;       /* fetch: fetch.max.wait.ms */
+    uint64_t min_bytes;        /* fetch: fetch.min.bytes */
+    uint8_t acks;              /* produce: 0, 1, or 2 = all */
+    int64_t timeout_us;        /* produce: ProduceRequest.timeoutMs (the producer's
                             request.timeout.ms): how long acks=all waits for the ISR */
-    bool from_follower;      /* fetch: sent by a follower's fetcher (replica_id >= 0) */
-    uint16_t replica_id;     /* fetch from a follower, broker requests: its broker index */
-    uint32_t broker_epoch;   /* registration resp, heartbeat req: the broker's epoch */
-    uint32_t incarnation;    /* registration req: the process start it comes from */
-    bool want_fence;         /* heartbeat req: not ready to serve yet */
-    bool no_member_id;       /* JoinGroup req: the member has no id yet (member_id is the
+    bool from_follower;        /* fetch: sent by a follower's fetcher (replica_id >= 0) */
+    uint16_t replica_id;       /* fetch from a follower, broker requests: its broker index */
+    uint32_t broker_epoch;     /* registration resp, heartbeat req: the broker's epoch */
+    uint32_t incarnation;      /* registration req: the process start it comes from */
+    bool want_fence;           /* heartbeat req: not ready to serve yet */
+    bool no_member_id;         /* JoinGroup req: the member has no id yet (member_id is the
                                 one it is to be given, kept deterministic) */
     uint32_t leader_member_id; /* JoinGroup resp: the group's leader */
-    bool fenced;             /* heartbeat resp */
-    uint64_t image_offset;   /* heartbeat req: the broker's; image parts: the image's */
-    uint32_t fenced_brokers; /* image parts: the fenced set */
+    bool fenced;               /* heartbeat resp */
+    uint64_t image_offset;     /* heartbeat req: the broker's; image parts: the image's */
+    uint32_t fenced_brokers;   /* image parts: the fenced set */
     uint32_t part_count;
     kafka_part *parts; /* part_count entries */
     /* Storage, kept when the message goes back to the pool: */

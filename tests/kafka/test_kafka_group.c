@@ -190,7 +190,6 @@ static void snapshot(kafka_group *group, offsets_log *o)
     kafka_group_snapshot_appended(group, base + n, 0);
 }
 
-
 /* A stable group of members 10 and 20 (joined together at 0), generation 1, range
  * assignment {0,1} / {2,3} written to the log and committed. */
 static void stable_pair(kafka_group *group, offsets_log *o)
@@ -243,7 +242,7 @@ static void eager_rebalance_waits_for_every_member(void **state)
     join(&group, 10, 1, NULL, 0, t + 3); /* 10 rejoins, 20 never does */
     kafka_group_tick(&group, t + 9 * SECOND);
     assert_int_equal(group.state, KAFKA_GROUP_PREPARING_REBALANCE); /* waits for 20 */
-    kafka_group_tick(&group, t + 10 * SECOND); /* 20's session (10 s) ends */
+    kafka_group_tick(&group, t + 10 * SECOND);                      /* 20's session (10 s) ends */
     assert_int_equal(group.state, KAFKA_GROUP_COMPLETING_REBALANCE);
     assert_int_equal(group.generation, 2);
     assert_int_equal(kafka_group_size(&group), 2);
