@@ -29,6 +29,7 @@ mutants=(
   POLL_TIMEOUT_IGNORED        max-poll-interval-exceeded "a member whose poll is late stays in its group"
   COMMIT_NOT_AWAITED          at-most-once-coordinator-cut "before_processing processes without waiting for its commit"
   REBALANCE_NOT_AWAITING_MEMBERS rebalance-eager         "an EAGER rebalance completes without waiting for the members to rejoin"
+  ELR_NEVER_ELECTED           eligible-leader-replicas   "an eligible leader replica is never elected"
   THREAD_POOL_IN_ORDER        c26-kafka-thread-pool-reorders "a consumer's worker pool runs its records one after another"
   NO_PRODUCER_RETRY           c23-kafka-zero-loss        "a retriable produce error ends the batch"
   IDEMPOTENT_WINDOW_OFF_BY_ONE isr-min-insync-1          "the leader checks a retry against 4 of the 5 batches it keeps"

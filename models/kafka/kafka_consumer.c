@@ -1,9 +1,12 @@
 /* kafka_consumer.c — a Kafka-style consumer client and the application behind it.
  *
- * Client: heartbeats to the group coordinator every heartbeat_interval (K25); owns the
- * partitions the coordinator grants, releases revoked ones (auto-committing them first,
- * K27), prefetches from each partition leader with one long-polling fetch per broker
- * connection, resolves a missing committed offset by auto_offset_reset (K31).
+ * Client: the classic group protocol as AbstractCoordinator and ConsumerCoordinator run
+ * it (K25-K27): poll() drives the joins (JoinGroup, then SyncGroup; EAGER commits and
+ * revokes everything first, COOPERATIVE keeps what it owns and hands over in a second
+ * rebalance), heartbeats every heartbeat_interval once joined, and errors reset the
+ * generation or the member id. It fetches from each partition leader with one
+ * long-polling fetch per broker connection, a partition only once its fetched records
+ * were polled, and resolves a missing committed offset by auto_offset_reset (K31).
  * Application: a poll loop returning up to max_poll_records; each record is recorded
  * `deliver` when poll returns it and `process` when a worker finishes it. Without an
  * internal buffer the next poll waits for the batch; with one, polling continues while

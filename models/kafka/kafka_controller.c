@@ -44,10 +44,12 @@ enum { CONTROLLER_TIMER_STALE = SIM_EVENT_MODEL_BASE, CONTROLLER_TIMER_BALANCE }
 /* ReplicationControlManager's maxElectionsPerImbalance. */
 #define CONTROLLER_BALANCE_ELECTIONS_MAX 1000
 
-uint16_t kafka_controller_elect(const kafka_partition_state *state, uint32_t isr,
-                                uint32_t active_brokers, bool unclean, uint32_t *isr_out)
+uint16_t kafka_controller_elect(const kafka_partition_state *state, uint32_t isr, uint32_t elr,
+                                uint32_t active_brokers, bool unclean, uint32_t *isr_out,
+                                uint32_t *elr_out)
 {
     *isr_out = isr;
+    *elr_out = elr;
 #ifdef BROKERLAB_MUTANT_UNCLEAN_ALWAYS
     unclean = true; /* mutant: unclean.leader.election.enable ignored */
 #endif
@@ -56,15 +58,35 @@ uint16_t kafka_controller_elect(const kafka_partition_state *state, uint32_t isr
         return state->leader;
     for (uint32_t r = 0; r < state->replica_count; r++)
         if ((acceptable >> state->replicas[r] & 1u) != 0) return state->replicas[r];
+    uint32_t eligible = isr == 0 ? elr & active_brokers : 0;
+#ifdef BROKERLAB_MUTANT_ELR_NEVER_ELECTED
+    eligible = 0; /* mutant (scripts/mutants.sh): an empty ISR waits for its last member */
+#endif
+    for (uint32_t r = 0; r < state->replica_count; r++) {
+        uint16_t replica = state->replicas[r];
+        if ((eligible >> replica & 1u) == 0) continue;
+        *isr_out = 1u << replica; /* "using ELR": a clean election */
+        *elr_out = elr & ~(1u << replica);
+        return replica;
+    }
     for (uint32_t r = 0; unclean && r < state->replica_count; r++) {
         uint16_t replica = state->replicas[r];
         if ((active_brokers >> replica & 1u) == 0) continue;
         /* "This can result in data loss!": the ISR is the new leader alone (its
-         * LeaderRecoveryState RECOVERING passes at once here) */
+         * LeaderRecoveryState RECOVERING passes at once here), the ELR cleared */
         *isr_out = 1u << replica;
+        *elr_out = 0;
         return replica;
     }
     return KAFKA_NO_LEADER;
+}
+
+uint32_t kafka_controller_target_elr(const kafka_partition_state *state, uint32_t target_isr,
+                                     uint32_t min_isr, bool elr_enabled,
+                                     uint32_t unclean_shutdown_brokers)
+{
+    if (!elr_enabled || (uint32_t)__builtin_popcount(target_isr) >= min_isr) return 0;
+    return (state->elr_brokers | state->isr_brokers) & ~target_isr & ~unclean_shutdown_brokers;
 }
 
 /* The topic of the image's partition `index` (the offsets topic's last). */
@@ -90,36 +112,58 @@ static uint32_t active_brokers(const kafka_controller *controller)
     return active & ~controller->cluster->metadata.fenced_brokers;
 }
 
-/* One change of a data partition: the new leader and ISR, epochs bumped as
- * PartitionRegistration.merge bumps them. */
-static void change_partition(kafka_controller *controller, kafka_partition_state *state,
-                             uint16_t leader, uint32_t isr)
+/* The topic's min.insync.replicas as the controller applies it (capped by the
+ * replication factor, ReplicationControlManager.getTopicEffectiveMinIsr). */
+static uint32_t effective_min_isr(kafka_controller *controller, uint32_t index)
 {
-    BL_ASSERT(isr != 0);
+    const kafka_metadata *metadata = &controller->cluster->metadata;
+    uint32_t min_isr = controller->cluster->topics[topic_of(metadata, index)].min_insync_replicas;
+    uint32_t rf = metadata->partitions[index].replica_count;
+    return min_isr < rf ? min_isr : rf;
+}
+
+/* One change of a data partition: the new leader, ISR and ELR, epochs bumped as
+ * PartitionRegistration.merge bumps them. Only with ELR may the ISR become empty
+ * (PartitionChangeBuilder.build), and then the partition has no leader. */
+static void change_partition(kafka_controller *controller, kafka_partition_state *state,
+                             uint16_t leader, uint32_t isr, uint32_t elr)
+{
+    bool elr_enabled = controller->cluster->options.eligible_leader_replicas;
+    BL_ASSERT(isr != 0 || (elr_enabled && leader == KAFKA_NO_LEADER));
     BL_ASSERT(leader == KAFKA_NO_LEADER || (isr >> leader & 1u) != 0);
-    if (leader == state->leader && isr == state->isr_brokers) return;
+    BL_ASSERTF((isr & elr) == 0 && (elr_enabled || elr == 0),
+               "an eligible leader replica in the ISR, or ELR while it is off");
+    if (leader == state->leader && isr == state->isr_brokers && elr == state->elr_brokers) return;
     if (leader != state->leader) {
         state->leader_epoch++;
         if (leader != KAFKA_NO_LEADER) controller->elections++;
     }
     state->leader = leader;
     state->isr_brokers = isr;
+    state->elr_brokers = elr;
     state->partition_epoch++;
     image(controller)->offset++;
     controller->changed_since_wake = true;
 }
 
-/* The election at a fence or an unfence (generateLeaderAndIsrUpdates), unclean where
- * the topic has unclean_leader_election; sets the partition's leader and ISR. */
-static void elect(kafka_controller *controller, uint32_t index, uint32_t isr, uint32_t active)
+/* The election at a fence, an unfence or an unclean restart
+ * (generateLeaderAndIsrUpdates through PartitionChangeBuilder: the ELR first, then the
+ * election), unclean where the topic has unclean_leader_election; sets the partition's
+ * leader, ISR and ELR. */
+static void elect(kafka_controller *controller, uint32_t index, uint32_t isr, uint32_t active,
+                  uint32_t unclean_shutdown_brokers)
 {
     kafka_metadata *metadata = image(controller);
     kafka_partition_state *state = &metadata->partitions[index];
     bool unclean = controller->cluster->topics[topic_of(metadata, index)].unclean_leader_election;
-    uint32_t new_isr = isr;
-    uint16_t leader = kafka_controller_elect(state, isr, active, unclean, &new_isr);
-    if (leader != KAFKA_NO_LEADER && (isr >> leader & 1u) == 0) controller->unclean_elections++;
-    change_partition(controller, state, leader, new_isr);
+    uint32_t elr = kafka_controller_target_elr(
+        state, isr, effective_min_isr(controller, index),
+        controller->cluster->options.eligible_leader_replicas, unclean_shutdown_brokers);
+    uint32_t new_isr = isr, new_elr = elr;
+    uint16_t leader = kafka_controller_elect(state, isr, elr, active, unclean, &new_isr, &new_elr);
+    if (leader != KAFKA_NO_LEADER && (isr >> leader & 1u) == 0 && (elr >> leader & 1u) == 0)
+        controller->unclean_elections++;
+    change_partition(controller, state, leader, new_isr, new_elr);
 }
 
 /* ReplicationControlManager.handleBrokerFenced (via maybeFenceOneStaleBroker). */
@@ -137,8 +181,10 @@ static void fence_broker(kafka_controller *controller, uint32_t broker)
         kafka_partition_state *state = &metadata->partitions[i];
         if ((state->isr_brokers & bit) == 0 && state->leader != broker) continue;
         uint32_t isr = state->isr_brokers & ~bit;
-        if (isr == 0) isr = state->isr_brokers; /* the last member stays (no ELR) */
-        elect(controller, i, isr, active);
+        /* without ELR the last member stays in the ISR, leaderless */
+        if (isr == 0 && !controller->cluster->options.eligible_leader_replicas)
+            isr = state->isr_brokers;
+        elect(controller, i, isr, active, 0);
     }
 }
 
@@ -155,7 +201,22 @@ static void unfence_broker(kafka_controller *controller, uint32_t broker)
     for (uint32_t i = 0; i < kafka_metadata_all_partitions(metadata); i++) {
         kafka_partition_state *state = &metadata->partitions[i];
         if (state->leader != KAFKA_NO_LEADER) continue;
-        elect(controller, i, state->isr_brokers, active);
+        elect(controller, i, state->isr_brokers, active, 0);
+    }
+}
+
+/* ReplicationControlManager.handleBrokerUncleanShutdown, at the registration of a new
+ * incarnation (ClusterControlManager.registerBroker): with ELR, the broker leaves every
+ * ISR and ELR, since its log may have lost what it had not flushed; without, nothing. */
+static void remove_uncleanly_restarted(kafka_controller *controller, uint32_t broker)
+{
+    if (!controller->cluster->options.eligible_leader_replicas) return;
+    kafka_metadata *metadata = image(controller);
+    uint32_t bit = 1u << broker, active = active_brokers(controller);
+    for (uint32_t i = 0; i < kafka_metadata_all_partitions(metadata); i++) {
+        kafka_partition_state *state = &metadata->partitions[i];
+        if (((state->isr_brokers | state->elr_brokers) & bit) == 0) continue;
+        elect(controller, i, state->isr_brokers & ~bit, active, bit);
     }
 }
 
@@ -247,7 +308,7 @@ static void on_balance_check(kafka_controller *controller)
         if (state->leader == preferred) continue;
         if (((state->isr_brokers & active) >> preferred & 1u) == 0) continue;
         if (elections == CONTROLLER_BALANCE_ELECTIONS_MAX) break;
-        change_partition(controller, state, preferred, state->isr_brokers);
+        change_partition(controller, state, preferred, state->isr_brokers, state->elr_brokers);
         elections++;
     }
     int64_t interval_us = controller->cluster->options.leader_imbalance_check_interval_us;
@@ -292,6 +353,7 @@ static void handle_registration(kafka_controller *controller, const kafka_msg *r
         reg->incarnation = request->incarnation;
         reg->epoch = ++controller->next_broker_epoch;
         fence_broker(controller, b);
+        remove_uncleanly_restarted(controller, b);
     }
     reg->last_contact_us = now_us;
     response->broker_epoch = reg->epoch;
@@ -346,7 +408,12 @@ static void handle_alter_partition(kafka_controller *controller, const kafka_msg
         else if ((want->isr_brokers & ~state->isr_brokers & ~active) != 0)
             out->error = KAFKA_INELIGIBLE_REPLICA; /* a new member fenced or gone */
         else
-            change_partition(controller, state, state->leader, want->isr_brokers);
+            change_partition(
+                controller, state, state->leader, want->isr_brokers,
+                kafka_controller_target_elr(
+                    state, want->isr_brokers,
+                    effective_min_isr(controller, (uint32_t)(state - metadata->partitions)),
+                    controller->cluster->options.eligible_leader_replicas, 0));
         out->leader = state->leader;
         out->leader_epoch = state->leader_epoch;
         out->partition_epoch = state->partition_epoch;

@@ -36,12 +36,21 @@ typedef struct kafka_controller {
 kafka_controller *kafka_controller_create(kafka_cluster *cluster);
 void kafka_controller_free(kafka_controller *controller);
 
-/* The election rule (PartitionChangeBuilder.electAnyLeader without ELR): the current
- * leader if it is still acceptable, else the first replica in replica order that is in
- * `isr` and active (registered, unfenced); with `unclean` and none of those, the first
- * active replica at all (Election.UNCLEAN), whose ISR becomes itself alone (*isr_out;
- * else *isr_out = isr); KAFKA_NO_LEADER if none. */
-uint16_t kafka_controller_elect(const kafka_partition_state *state, uint32_t isr,
-                                uint32_t active_brokers, bool unclean, uint32_t *isr_out);
+/* The election rule (PartitionChangeBuilder.electAnyLeader, isValidNewLeader,
+ * tryElection): the current leader if it is still acceptable, else the first replica in
+ * replica order that is active (registered, unfenced) and in `isr`, or, with the ISR
+ * empty, in `elr` (the ISR becomes it alone and it leaves the ELR); with `unclean` and
+ * none of those, the first active replica at all (Election.UNCLEAN), whose ISR becomes
+ * itself alone and the ELR empty. *isr_out and *elr_out get the partition's new sets;
+ * KAFKA_NO_LEADER if none. */
+uint16_t kafka_controller_elect(const kafka_partition_state *state, uint32_t isr, uint32_t elr,
+                                uint32_t active_brokers, bool unclean, uint32_t *isr_out,
+                                uint32_t *elr_out);
+/* maybePopulateTargetElr: with ELR on and the target ISR below min_isr, the ELR gains
+ * the members of the current ISR that leave it (but an uncleanly restarted broker's
+ * replicas); at or above min_isr, and with ELR off, it is empty. */
+uint32_t kafka_controller_target_elr(const kafka_partition_state *state, uint32_t target_isr,
+                                     uint32_t min_isr, bool elr_enabled,
+                                     uint32_t unclean_shutdown_brokers);
 
 #endif

@@ -5,15 +5,16 @@
  * A group's coordinator is the leader of partitionFor(group) (K24). Becoming its leader
  * loads the group from the local replica (CoordinatorLoaderImpl; kafka_group_load);
  * losing it unloads the group, failing what it held with NOT_COORDINATOR, and a client
- * then finds the coordinator again. Commits and every membership or ownership change
- * are appended to the partition as records, which replicate like any partition's
- * (kafka_fetcher.c), so the coordinator fails over with committed offsets and members
- * intact. A write's answer waits until the high watermark passes it
- * (CoordinatorPartitionWriter appends, then CoordinatorRuntime completes the deferred
- * event on onHighWatermarkUpdated), within offsets.commit.timeout.ms (5 s, else
- * REQUEST_TIMED_OUT); a heartbeat's answer waits for the group's last change to be
- * committed, so no member acts on an assignment a failover would forget (what Kafka's
- * SyncGroup answer waits for). */
+ * then finds the coordinator again. Commits and each GroupMetadata record (an
+ * assignment, an emptied group) are appended to the partition, which replicates like
+ * any partition's (kafka_fetcher.c), so the coordinator fails over with committed
+ * offsets and members intact. A write's answer waits until the high watermark passes
+ * it (CoordinatorPartitionWriter appends, then CoordinatorRuntime completes the
+ * deferred event on onHighWatermarkUpdated), within offsets.commit.timeout.ms (5 s,
+ * else REQUEST_TIMED_OUT): a commit's here, the SyncGroups' in kafka_group.c, so no
+ * member acts on an assignment a failover would forget. JoinGroup, SyncGroup,
+ * Heartbeat and LeaveGroup go to the group's state machine (kafka_group.c), whose
+ * answers this file sends, and one broker timer serves every group's deadlines. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -370,6 +370,8 @@ static void group_settings(settings_out *out, const scn_consumer *consumer)
     setting_add(out, SCN_SCOPE_GROUP, group, "auto_offset_reset", "%s",
                 resets[options.offset_reset]);
     setting_add(out, SCN_SCOPE_GROUP, group, "dedup", "%s", consumer->dedup ? "true" : "false");
+    setting_add(out, SCN_SCOPE_GROUP, group, "assignor", "%s",
+                options.assignor == KAFKA_ASSIGNOR_RANGE ? "range" : "cooperative-sticky");
 }
 
 /* What decides whether an acknowledged write survives, as the scenario resolved it:
@@ -399,6 +401,8 @@ static uint32_t kafka_durability(const scn_scenario *scenario, scn_setting *rows
                 duration_text(scenario->cluster.os.writeback_interval_us, a));
     setting_add(&out, SCN_SCOPE_BROKERS, NULL, "leader_epochs", "%s",
                 flush.leader_epochs ? "true" : "false");
+    setting_add(&out, SCN_SCOPE_BROKERS, NULL, "eligible_leader_replicas", "%s",
+                flush.eligible_leader_replicas ? "true" : "false");
     return out.count;
 }
 

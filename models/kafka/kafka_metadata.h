@@ -35,6 +35,9 @@ typedef struct kafka_partition_state {
     uint32_t leader_epoch;    /* +1 at every leader change (PartitionRegistration) */
     uint32_t partition_epoch; /* +1 at every change of the partition */
     uint32_t isr_brokers;     /* bit b: broker b is in sync (SCN_BROKERS_MAX <= 32) */
+    uint32_t elr_brokers;     /* eligible leader replicas (KIP-966): out of an ISR that
+                                 fell below min.insync.replicas, so they hold every
+                                 committed record; 0 without ELR */
 } kafka_partition_state;
 
 typedef struct kafka_metadata {

@@ -58,11 +58,14 @@ typedef struct kafka_cluster_options {
                                                (auto.leader.rebalance.enable) */
     int64_t leader_imbalance_check_interval_us; /* leader_imbalance_check_interval
                                                (leader.imbalance.check.interval.seconds) */
-    bool leader_epochs;        /* leader_epochs: truncate by leader epoch (KIP-101/279, Kafka >=
+    bool leader_epochs;            /* leader_epochs: truncate by leader epoch (KIP-101/279, Kafka >=
                            2.1), or to the high watermark as before 0.11 */
-    int32_t controller_broker; /* controller: -1 = dedicated (its own process and host,
+    int32_t controller_broker;     /* controller: -1 = dedicated (its own process and host,
                                   process.roles=controller), else the broker whose process
                                   it runs in (process.roles=broker,controller) */
+    bool eligible_leader_replicas; /* eligible_leader_replicas (KIP-966, metadata version
+                                      4.0-IV1; Kafka 4.0's production version 4.0-IV0 has it
+                                      off) */
     int64_t group_initial_rebalance_delay_us; /* group_initial_rebalance_delay
                                                  (group.initial.rebalance.delay.ms) */
 } kafka_cluster_options;

@@ -88,6 +88,9 @@ static const scn_field kafka_cluster_fields[] = {
     {SCN_AT("controller", SCN_T_CUSTOM, kafka_cluster_options, controller_broker),
      .parse = kafka_controller_placement_parse, .desc = "dedicated or broker(N)",
      .def = "dedicated"},
+    {SCN_AT("eligible_leader_replicas", SCN_T_BOOL, kafka_cluster_options,
+            eligible_leader_replicas),
+     .def = "false"},
     SCN_DURATION_FIELD("group_initial_rebalance_delay", kafka_cluster_options,
                        group_initial_rebalance_delay_us, 0, "3s"),
 };

@@ -15,8 +15,8 @@
 
 static uint16_t elect_clean(const kafka_partition_state *state, uint32_t isr, uint32_t active)
 {
-    uint32_t isr_out = 0;
-    uint16_t leader = kafka_controller_elect(state, isr, active, false, &isr_out);
+    uint32_t isr_out = 0, elr_out = 0;
+    uint16_t leader = kafka_controller_elect(state, isr, 0, active, false, &isr_out, &elr_out);
     assert_int_equal(isr_out, isr);
     return leader;
 }
@@ -121,19 +121,52 @@ static void test_unclean_election(void **unused)
     (void)unused;
     kafka_partition_state state = {
         .replicas = {2, 0, 1}, .replica_count = 3, .leader = KAFKA_NO_LEADER};
-    uint32_t isr = 0;
+    uint32_t isr = 0, elr = 0;
     /* an in-sync replica is active: a clean election, unclean allowed or not */
-    assert_int_equal(kafka_controller_elect(&state, 1u << 1, 3, true, &isr), 1);
+    assert_int_equal(kafka_controller_elect(&state, 1u << 1, 0, 3, true, &isr, &elr), 1);
     assert_int_equal(isr, 1u << 1);
     /* ISR {2}, fenced; 0 and 1 active: 0 (replica order), ISR {0} */
-    assert_int_equal(kafka_controller_elect(&state, 1u << 2, 3, true, &isr), 0);
+    assert_int_equal(kafka_controller_elect(&state, 1u << 2, 0, 3, true, &isr, &elr), 0);
     assert_int_equal(isr, 1u << 0);
     /* without it: offline, the ISR kept */
-    assert_int_equal(kafka_controller_elect(&state, 1u << 2, 3, false, &isr), KAFKA_NO_LEADER);
+    assert_int_equal(kafka_controller_elect(&state, 1u << 2, 0, 3, false, &isr, &elr),
+                     KAFKA_NO_LEADER);
     assert_int_equal(isr, 1u << 2);
     /* nobody active: offline either way */
-    assert_int_equal(kafka_controller_elect(&state, 1u << 2, 0, true, &isr), KAFKA_NO_LEADER);
+    assert_int_equal(kafka_controller_elect(&state, 1u << 2, 0, 0, true, &isr, &elr),
+                     KAFKA_NO_LEADER);
     assert_int_equal(isr, 1u << 2);
+}
+
+/* KIP-966: an ISR that falls below min.insync.replicas leaves its members eligible;
+ * with the ISR empty an eligible replica is elected cleanly (the ISR becomes it), and
+ * an uncleanly restarted broker is not eligible; at or above min ISR the ELR is empty. */
+static void test_eligible_leader_replicas(void **unused)
+{
+    (void)unused;
+    kafka_partition_state state = {
+        .replicas = {0, 1, 2}, .replica_count = 3, .leader = 0, .isr_brokers = 0x7};
+    /* ISR {0,1,2} -> {0,1}: still at min ISR 2, no ELR */
+    assert_int_equal(kafka_controller_target_elr(&state, 0x3, 2, true, 0), 0);
+    state.isr_brokers = 0x3;
+    /* -> {0}: 1 becomes eligible; ELR off: none */
+    assert_int_equal(kafka_controller_target_elr(&state, 0x1, 2, true, 0), 0x2);
+    assert_int_equal(kafka_controller_target_elr(&state, 0x1, 2, false, 0), 0);
+    state.isr_brokers = 0x1;
+    state.elr_brokers = 0x2;
+    /* the leader 0 is fenced: ISR empty, ELR {0,1}; 1 is active and elected from the ELR */
+    uint32_t elr = kafka_controller_target_elr(&state, 0, 2, true, 0);
+    assert_int_equal(elr, 0x3);
+    uint32_t isr_out = 0, elr_out = 0;
+    assert_int_equal(kafka_controller_elect(&state, 0, elr, 0x2 | 0x4, false, &isr_out, &elr_out),
+                     1);
+    assert_int_equal(isr_out, 0x2);
+    assert_int_equal(elr_out, 0x1);
+    /* 2 was never in the ISR when it fell below min: not eligible, no leader */
+    assert_int_equal(kafka_controller_elect(&state, 0, 0x1, 0x4, false, &isr_out, &elr_out),
+                     KAFKA_NO_LEADER);
+    /* an unclean restart of 1 takes it out */
+    assert_int_equal(kafka_controller_target_elr(&state, 0, 2, true, 0x2), 0x1);
 }
 
 int main(void)
@@ -144,6 +177,7 @@ int main(void)
         cmocka_unit_test(test_divergence_truncation_point),
         cmocka_unit_test(test_election_rule),
         cmocka_unit_test(test_unclean_election),
+        cmocka_unit_test(test_eligible_leader_replicas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
