@@ -1154,15 +1154,24 @@ static void ensure_active_group(kafka_consumer *consumer)
     send_join(consumer, coordinator);
 }
 
-static void on_join_response(kafka_consumer *consumer, const kafka_msg *response, uint32_t broker)
+/* The answer to the JoinGroup or SyncGroup the member waits for in `state` (with
+ * *correlation), taken off the request table; false for one it gave up on. */
+static bool take_rebalance_answer(kafka_consumer *consumer, const kafka_msg *response,
+                                  uint32_t broker, kafka_member_state state, uint32_t *correlation)
 {
     uint32_t slot = request_table_find(&consumer->requests, broker, response->correlation_id);
-    if (slot == REQUEST_NONE) return; /* given up on */
+    if (slot == REQUEST_NONE) return false; /* timed out or reset: given up on */
     request_table_remove(&consumer->requests, slot);
-    if (consumer->member_state != KAFKA_MEMBER_PREPARING_REBALANCE ||
-        response->correlation_id != consumer->join_correlation)
-        return; /* of a join the member gave up */
-    consumer->join_correlation = 0;
+    if (consumer->member_state != state || response->correlation_id != *correlation) return false;
+    *correlation = 0;
+    return true;
+}
+
+static void on_join_response(kafka_consumer *consumer, const kafka_msg *response, uint32_t broker)
+{
+    if (!take_rebalance_answer(consumer, response, broker, KAFKA_MEMBER_PREPARING_REBALANCE,
+                               &consumer->join_correlation))
+        return;
     switch ((kafka_error)response->error) {
     case KAFKA_OK: {
         consumer->generation = response->generation;
@@ -1234,13 +1243,9 @@ static void join_complete(kafka_consumer *consumer, const kafka_msg *response)
 
 static void on_sync_response(kafka_consumer *consumer, const kafka_msg *response, uint32_t broker)
 {
-    uint32_t slot = request_table_find(&consumer->requests, broker, response->correlation_id);
-    if (slot == REQUEST_NONE) return; /* given up on */
-    request_table_remove(&consumer->requests, slot);
-    if (consumer->member_state != KAFKA_MEMBER_COMPLETING_REBALANCE ||
-        response->correlation_id != consumer->sync_correlation)
+    if (!take_rebalance_answer(consumer, response, broker, KAFKA_MEMBER_COMPLETING_REBALANCE,
+                               &consumer->sync_correlation))
         return;
-    consumer->sync_correlation = 0;
     switch ((kafka_error)response->error) {
     case KAFKA_OK: join_complete(consumer, response); return;
     case KAFKA_REBALANCE_IN_PROGRESS: /* requestRejoin: join again at once */

@@ -119,6 +119,17 @@ static kafka_member *add_member(kafka_group *group, uint32_t member_id)
     return &group->members[m];
 }
 
+/* The first member (pending ones aside) leads, or nobody. */
+static void lead_by_first_member(kafka_group *group)
+{
+    group->leader_id = KAFKA_NO_MEMBER;
+    for (uint32_t m = 0; m < group->member_count; m++)
+        if (!group->members[m].pending) {
+            group->leader_id = group->members[m].member_id;
+            return;
+        }
+}
+
 /* Takes member m out: its partitions unassigned, another member leads if it did
  * (ClassicGroup.remove). */
 static void drop_member(kafka_group *group, uint32_t m)
@@ -130,13 +141,7 @@ static void drop_member(kafka_group *group, uint32_t m)
     group->member_count--;
     for (uint32_t p = 0; p < group->partition_count; p++)
         if (group->assignment[p] == member_id) group->assignment[p] = KAFKA_NO_MEMBER;
-    if (group->leader_id != member_id) return;
-    group->leader_id = KAFKA_NO_MEMBER;
-    for (uint32_t i = 0; i < group->member_count; i++)
-        if (!group->members[i].pending) {
-            group->leader_id = group->members[i].member_id;
-            return;
-        }
+    if (group->leader_id == member_id) lead_by_first_member(group);
 }
 
 /* ---- answers ---- */
@@ -267,16 +272,9 @@ static void complete_join(kafka_group *group, int64_t now_us)
         else
             drop_member(group, m);
     }
-    /* maybeElectNewJoinedLeader */
+    /* maybeElectNewJoinedLeader: every member left has joined */
     int32_t leader = member_index(group, group->leader_id);
-    if (leader < 0 || group->members[leader].pending) {
-        group->leader_id = KAFKA_NO_MEMBER;
-        for (uint32_t m = 0; m < group->member_count; m++)
-            if (!group->members[m].pending) {
-                group->leader_id = group->members[m].member_id;
-                break;
-            }
-    }
+    if (leader < 0 || group->members[leader].pending) lead_by_first_member(group);
     for (uint32_t p = 0; p < group->partition_count; p++) group->assignment[p] = KAFKA_NO_MEMBER;
     group->generation++; /* initNextGeneration */
     if (kafka_group_size(group) == 0) {
@@ -488,18 +486,27 @@ static void assign(kafka_group *group)
     free(doubly);
 }
 
+/* ClassicGroup.validateMember and the generation check of a SyncGroup, a heartbeat or
+ * a commit: *m is the member's index when it is known. (A group with a member is never
+ * EMPTY, so validateClassicGroupHeartbeat's EMPTY case does not arise.) */
+static kafka_error validate_generation(const kafka_group *group, const kafka_msg *request,
+                                       int32_t *m)
+{
+    *m = member_index(group, request->member_id);
+    if (*m < 0 || group->members[*m].pending) return KAFKA_UNKNOWN_MEMBER;
+    if (request->generation != group->generation) return KAFKA_ILLEGAL_GENERATION;
+    BL_ASSERT(group->state != KAFKA_GROUP_EMPTY);
+    return KAFKA_OK;
+}
+
 /* classicGroupSyncToClassicGroup: the leader's SyncGroup sets the assignment, whose
  * GroupMetadata record every SyncGroup of the generation waits for. */
 void kafka_group_sync(kafka_group *group, const kafka_msg *request, uint32_t source, int64_t now_us)
 {
     BL_MAYBE(now_us);
-    int32_t m = member_index(group, request->member_id);
-    kafka_error error = KAFKA_OK;
-    if (m < 0 || group->members[m].pending)
-        error = KAFKA_UNKNOWN_MEMBER;
-    else if (request->generation != group->generation)
-        error = KAFKA_ILLEGAL_GENERATION;
-    else if (group->state == KAFKA_GROUP_PREPARING_REBALANCE)
+    int32_t m;
+    kafka_error error = validate_generation(group, request, &m);
+    if (error == KAFKA_OK && group->state == KAFKA_GROUP_PREPARING_REBALANCE)
         error = KAFKA_REBALANCE_IN_PROGRESS;
     if (error != KAFKA_OK) {
         kafka_msg *response = new_answer(KAFKA_SYNC_GROUP_RESPONSE, request->correlation_id,
@@ -531,15 +538,9 @@ void kafka_group_sync(kafka_group *group, const kafka_msg *request, uint32_t sou
 void kafka_group_heartbeat(kafka_group *group, const kafka_msg *request, uint32_t source,
                            int64_t now_us)
 {
-    int32_t m = member_index(group, request->member_id);
-    kafka_error error = KAFKA_OK;
-    if (m < 0 || group->members[m].pending)
-        error = KAFKA_UNKNOWN_MEMBER;
-    else if (request->generation != group->generation)
-        error = KAFKA_ILLEGAL_GENERATION;
-    else if (group->state == KAFKA_GROUP_EMPTY)
-        error = KAFKA_UNKNOWN_MEMBER;
-    if (m >= 0 && error == KAFKA_OK) {
+    int32_t m;
+    kafka_error error = validate_generation(group, request, &m);
+    if (error == KAFKA_OK) {
         group->members[m].session_deadline_us = now_us + group->session_timeout_us;
         if (group->state == KAFKA_GROUP_PREPARING_REBALANCE) error = KAFKA_REBALANCE_IN_PROGRESS;
     }
@@ -639,9 +640,9 @@ int64_t kafka_group_tick(kafka_group *group, int64_t now_us)
 
 kafka_error kafka_group_check_commit(const kafka_group *group, const kafka_msg *request)
 {
-    int32_t m = member_index(group, request->member_id);
-    if (m < 0 || group->members[m].pending) return KAFKA_UNKNOWN_MEMBER;
-    if (request->generation != group->generation) return KAFKA_ILLEGAL_GENERATION;
+    int32_t m;
+    kafka_error error = validate_generation(group, request, &m);
+    if (error != KAFKA_OK) return error;
     if (group->state == KAFKA_GROUP_COMPLETING_REBALANCE) return KAFKA_REBALANCE_IN_PROGRESS;
     for (uint32_t i = 0; i < request->part_count; i++)
         BL_ASSERT(request->parts[i].partition < group->partition_count);
