@@ -30,6 +30,8 @@ mutants=(
   COMMIT_NOT_AWAITED          at-most-once-coordinator-cut "before_processing processes without waiting for its commit"
   REBALANCE_NOT_AWAITING_MEMBERS rebalance-eager         "an EAGER rebalance completes without waiting for the members to rejoin"
   ELR_NEVER_ELECTED           eligible-leader-replicas   "an eligible leader replica is never elected"
+  LOG_RECOVERY_FREE           log-recovery-big-segment   "a restarted broker recovers its logs in no time"
+  ROLL_NOT_FLUSHED            log-recovery-rolled-segment "a segment roll flushes nothing, so recovery re-reads the whole log"
   THREAD_POOL_IN_ORDER        c26-kafka-thread-pool-reorders "a consumer's worker pool runs its records one after another"
   NO_PRODUCER_RETRY           c23-kafka-zero-loss        "a retriable produce error ends the batch"
   IDEMPOTENT_WINDOW_OFF_BY_ONE isr-min-insync-1          "the leader checks a retry against 4 of the 5 batches it keeps"

@@ -34,6 +34,8 @@
 #define KAFKA_RETENTION_CHECK_US (300LL * 1000000LL)
 #define KAFKA_HW_CHECKPOINT_INTERVAL_US \
     (5LL * 1000000LL) /* replica.high.watermark.checkpoint.interval.ms */
+#define KAFKA_RECOVERY_CHECKPOINT_INTERVAL_US \
+    (60LL * 1000000LL) /* log.flush.offset.checkpoint.interval.ms */
 /* Long-polling fetches one broker holds: each consumer and each follower's fetcher
  * keeps at most one per broker (the scenario's node limit is 2,048). */
 #define KAFKA_PARKED_FETCHES_MAX 4096
@@ -44,6 +46,7 @@ _Static_assert(KAFKA_PARKED_FETCHES_MAX >= SIM_NODES_MAX, "every node's one park
 typedef struct pending_fsync {
     uint32_t partition_index;
     uint64_t upto_bytes;
+    int64_t upto_offset; /* the log end when it began: the recovery point it sets */
     uint64_t produce_id;
 } pending_fsync;
 
@@ -130,6 +133,7 @@ void broker_start_fsync(kafka_broker *broker, uint32_t partition_index, uint64_t
     BL_ASSERT(pending != NULL);
     *pending = (pending_fsync){.partition_index = partition_index,
                                .upto_bytes = p->log.file->size_bytes,
+                               .upto_offset = p->log.end_offset,
                                .produce_id = produce_id};
     int64_t done_us = disk_fsync_start(&broker->disk, p->log.file, sim_now_us());
     sim_schedule(broker->node, done_us, BROKER_TIMER_FSYNC_DONE, 0, 0, pending);
@@ -171,6 +175,15 @@ int64_t broker_append_run(kafka_broker *broker, kafka_partition *p, const uint64
     p->messages_since_flush += p->log.end_offset - base; /* flush.messages counts per log */
     const kafka_cluster_options *options = &broker->cluster->options;
     *flush = options->flush_messages > 0 && p->messages_since_flush >= options->flush_messages;
+    if (p->log.rolled) { /* UnifiedLog.roll: the segments before the new one are flushed */
+        p->log.rolled = false;
+        bool roll_flush = !*flush;
+#ifdef BROKERLAB_MUTANT_ROLL_NOT_FLUSHED
+        roll_flush = false; /* mutant (scripts/mutants.sh): a roll flushes nothing */
+#endif
+        if (roll_flush)
+            broker_start_fsync(broker, broker_partition_index(broker, p->topic, p->partition), 0);
+    }
     broker->parked_may_answer = true;
     return base;
 }
@@ -671,6 +684,9 @@ static void on_fsync_done(kafka_broker *broker, pending_fsync *pending)
 {
     kafka_partition *p = broker->partitions[pending->partition_index];
     disk_fsync_done(&broker->disk, p->log.file, pending->upto_bytes);
+    int64_t flushed =
+        pending->upto_offset < p->log.end_offset ? pending->upto_offset : p->log.end_offset;
+    if (flushed > p->recovery_point) p->recovery_point = flushed; /* updateRecoveryPoint */
     for (uint32_t i = 0; pending->produce_id != 0 && i < broker->delayed_count; i++) {
         if (broker->delayed[i].id != pending->produce_id) continue;
         broker->delayed[i].fsync_pending = false;
@@ -748,6 +764,43 @@ static void on_hw_checkpoint(kafka_broker *broker)
                  BROKER_TIMER_HW_CHECKPOINT, 0, 0, NULL);
 }
 
+/* LogManager's checkpointLogRecoveryOffsets, every log.flush.offset.checkpoint.interval.ms
+ * (60 s). */
+static void on_recovery_checkpoint(kafka_broker *broker)
+{
+    for (uint32_t i = 0; i < broker->partition_count; i++)
+        if (broker->partitions[i] != NULL)
+            broker->partitions[i]->recovery_point_checkpoint =
+                broker->partitions[i]->recovery_point;
+    sim_schedule(broker->node, sim_now_us() + KAFKA_RECOVERY_CHECKPOINT_INTERVAL_US,
+                 BROKER_TIMER_RECOVERY_CHECKPOINT, 0, 0, NULL);
+}
+
+/* LogManager.loadLogs after an unclean shutdown (every stop here is one: a kill -9 or
+ * a power loss; no clean-shutdown file): LogLoader.recoverLog re-reads each log from
+ * the segment of its checkpointed recovery point, read sequentially at the disk's rate
+ * (a simplification: a kill -9 leaves the bytes in the page cache, where Kafka reads
+ * them faster). The broker registers at once and asks to be unfenced only when that is
+ * done (BrokerLifecycleManager.setReadyToUnfence); the logs then count as recovered. */
+static int64_t recover_logs(kafka_broker *broker)
+{
+    uint64_t bytes = 0;
+    for (uint32_t i = 0; i < broker->partition_count; i++) {
+        kafka_partition *p = broker->partitions[i];
+        if (p == NULL) continue;
+        bytes += kafka_log_recovery_bytes(&p->log, p->recovery_point_checkpoint);
+        p->recovery_point = p->log.end_offset; /* checkpointed at the next interval */
+    }
+    uint64_t bytes_per_s = broker->disk.options.write_bandwidth_bytes_per_s /
+                           (broker->disk.slow_factor > 0 ? broker->disk.slow_factor : 1);
+    BL_ASSERT(bytes_per_s > 0);
+    broker->recovered_bytes += bytes;
+#ifdef BROKERLAB_MUTANT_LOG_RECOVERY_FREE
+    return 0; /* mutant (scripts/mutants.sh): a restart recovers its logs in no time */
+#endif
+    return (int64_t)((double)bytes * 1e6 / (double)bytes_per_s);
+}
+
 static void broker_on_event(sim_node *node, const sim_event *ev)
 {
     kafka_broker *broker = node->model;
@@ -812,6 +865,8 @@ static void broker_on_event(sim_node *node, const sim_event *ev)
     case BROKER_TIMER_RETENTION: on_retention(broker); return;
     case BROKER_TIMER_ISR_EXPIRATION: on_isr_expiration(broker); return;
     case BROKER_TIMER_HW_CHECKPOINT: on_hw_checkpoint(broker); return;
+    case BROKER_TIMER_RECOVERY_CHECKPOINT: on_recovery_checkpoint(broker); return;
+    case BROKER_TIMER_RECOVERY_DONE: kafka_lifecycle_ready_to_unfence(broker); return;
     case BROKER_TIMER_LIFECYCLE: kafka_lifecycle_on_timer(broker); return;
     default: {
         BL_ASSERTF(ev->kind >= BROKER_TIMER_FETCHER_TIMEOUT &&
@@ -869,7 +924,12 @@ static void broker_on_start(sim_node *node)
     sim_schedule(node, now_us + period_us, BROKER_TIMER_ISR_EXPIRATION, 0, 0, NULL);
     sim_schedule(node, now_us + KAFKA_HW_CHECKPOINT_INTERVAL_US, BROKER_TIMER_HW_CHECKPOINT, 0, 0,
                  NULL);
-    kafka_lifecycle_start(broker);
+    sim_schedule(node, now_us + KAFKA_RECOVERY_CHECKPOINT_INTERVAL_US,
+                 BROKER_TIMER_RECOVERY_CHECKPOINT, 0, 0, NULL);
+    int64_t recovery_us = node->incarnation > 1 ? recover_logs(broker) : 0;
+    kafka_lifecycle_start(broker, recovery_us > 0);
+    if (recovery_us > 0)
+        sim_schedule(node, now_us + recovery_us, BROKER_TIMER_RECOVERY_DONE, 0, 0, NULL);
 }
 
 static void broker_free_data(uint32_t kind, void *data)

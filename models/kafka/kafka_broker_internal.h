@@ -15,11 +15,13 @@ enum {
     BROKER_TIMER_FETCH_EXPIRE,
     BROKER_TIMER_GROUP_EXPIRE,
     BROKER_TIMER_RETENTION,
-    BROKER_TIMER_ISR_EXPIRATION, /* ReplicaManager's isr-expiration task */
-    BROKER_TIMER_PRODUCE_EXPIRE, /* the earliest delayed produce deadline */
-    BROKER_TIMER_HW_CHECKPOINT,  /* replica.high.watermark.checkpoint.interval.ms */
-    BROKER_TIMER_LIFECYCLE,      /* the next registration attempt or heartbeat */
-    BROKER_EVENT_FETCHER_RETRY,  /* arg: leader: the backoff after a failed fetch ended */
+    BROKER_TIMER_ISR_EXPIRATION,      /* ReplicaManager's isr-expiration task */
+    BROKER_TIMER_PRODUCE_EXPIRE,      /* the earliest delayed produce deadline */
+    BROKER_TIMER_HW_CHECKPOINT,       /* replica.high.watermark.checkpoint.interval.ms */
+    BROKER_TIMER_RECOVERY_CHECKPOINT, /* log.flush.offset.checkpoint.interval.ms */
+    BROKER_TIMER_RECOVERY_DONE,       /* the logs are recovered: it may be unfenced */
+    BROKER_TIMER_LIFECYCLE,           /* the next registration attempt or heartbeat */
+    BROKER_EVENT_FETCHER_RETRY,       /* arg: leader: the backoff after a failed fetch ended */
     /* the fetch in flight to leader L timed out: one timer per fetcher (kafka_fetcher),
      * kind BROKER_TIMER_FETCHER_TIMEOUT + L */
     BROKER_TIMER_FETCHER_TIMEOUT,
@@ -69,7 +71,11 @@ uint16_t kafka_fetcher_check_follower(kafka_broker *broker, const kafka_partitio
                                       const kafka_part *want, kafka_part *out);
 
 /* kafka_broker_lifecycle.c */
-void kafka_lifecycle_start(kafka_broker *broker);
+/* The process started; `recovering`: its logs are being recovered, so it stays fenced
+ * until kafka_lifecycle_ready_to_unfence. */
+void kafka_lifecycle_start(kafka_broker *broker, bool recovering);
+/* Log recovery is over: the next heartbeat, sent now, asks to be unfenced. */
+void kafka_lifecycle_ready_to_unfence(kafka_broker *broker);
 void kafka_lifecycle_on_timer(kafka_broker *broker);
 /* Controller traffic and pushes; returns false for an api it does not handle. */
 bool kafka_lifecycle_on_packet(kafka_broker *broker, const kafka_msg *msg);

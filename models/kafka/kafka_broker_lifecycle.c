@@ -9,8 +9,9 @@
  * restarted one is refused while its old session is valid (retrying with a doubling
  * backoff from 100 ms up to the session timeout, without Kafka's 2% jitter), then gets
  * a new broker epoch, fenced, and the controller's image. Until then it holds no
- * image: it serves nothing and fetches nothing. Its next heartbeat asks to be unfenced
- * (log recovery takes no time here). Heartbeats go every broker.heartbeat.interval.ms;
+ * image: it serves nothing and fetches nothing. Its heartbeats ask to be unfenced once
+ * its logs are recovered (kafka_broker.c's recover_logs: the unflushed segments re-read
+ * at the disk's rate). Heartbeats go every broker.heartbeat.interval.ms;
  * an answer to a heartbeat of an older registration makes it register again. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,10 +59,10 @@ static void schedule_lifecycle(kafka_broker *broker, int64_t delay_us)
     sim_schedule(broker->node, sim_now_us() + delay_us, BROKER_TIMER_LIFECYCLE, 0, 0, NULL);
 }
 
-void kafka_lifecycle_start(kafka_broker *broker)
+void kafka_lifecycle_start(kafka_broker *broker, bool recovering)
 {
     broker->registration_attempts = 0;
-    broker->want_fence = false;
+    broker->want_fence = recovering;
     if (broker->node->incarnation == 1) { /* registered and unfenced by the controller */
         broker->broker_epoch = broker->index + 1;
         broker->image_ready = true;
@@ -79,6 +80,14 @@ void kafka_lifecycle_start(kafka_broker *broker)
     }
     send_registration(broker);
     schedule_lifecycle(broker, REGISTRATION_BACKOFF_MIN_US);
+}
+
+/* BrokerLifecycleManager.setReadyToUnfence: a heartbeat at once (registered or not yet:
+ * then the registration's answer sends it). */
+void kafka_lifecycle_ready_to_unfence(kafka_broker *broker)
+{
+    broker->want_fence = false;
+    if (broker->broker_epoch != 0) send_heartbeat(broker);
 }
 
 void kafka_lifecycle_on_timer(kafka_broker *broker)
@@ -209,7 +218,7 @@ bool kafka_lifecycle_on_packet(kafka_broker *broker, const kafka_msg *msg)
         if (broker->broker_epoch != 0 || msg->error != KAFKA_OK) return true; /* retried */
         broker->broker_epoch = msg->broker_epoch;
         apply_image(broker, msg);
-        send_heartbeat(broker); /* asks to be unfenced at once: recovery took no time */
+        send_heartbeat(broker); /* asks to be unfenced unless its logs are still recovering */
         return true;
     case KAFKA_BROKER_HEARTBEAT_RESPONSE:
         if (msg->error == KAFKA_STALE_BROKER_EPOCH) {

@@ -66,6 +66,7 @@ static void maybe_roll(kafka_log *log, uint64_t start_bytes, uint64_t batch_byte
                     size_bytes > log->policy.segment_bytes - batch_bytes;
         bool old = now_us - active->first_append_us > log->policy.segment_ms_us;
         if (!full && !old) return;
+        log->rolled = true;
     }
     *BL_RING_PUSH_BACK(segments, kafka_log_segment) =
         (kafka_log_segment){.base_offset = log->end_offset,
@@ -267,4 +268,18 @@ int32_t kafka_log_key(const kafka_log *log, int64_t offset)
 {
     BL_ASSERT(offset >= log->start_offset && offset < log->end_offset);
     return log->keys[offset - log->array_base];
+}
+
+uint64_t kafka_log_recovery_bytes(const kafka_log *log, int64_t recovery_point)
+{
+    uint32_t count = bl_ring_count(&log->segments);
+    if (count == 0) return 0;
+    /* LogSegments.values(recoveryPoint, MAX): from the segment holding it (floor) */
+    uint32_t from = 0;
+    for (uint32_t i = 0; i < count; i++)
+        if (BL_RING_AT(&log->segments, kafka_log_segment, i)->base_offset <= recovery_point)
+            from = i;
+    uint64_t start_bytes = BL_RING_AT(&log->segments, kafka_log_segment, from)->start_bytes;
+    BL_ASSERT(log->file->size_bytes >= start_bytes);
+    return log->file->size_bytes - start_bytes;
 }

@@ -84,6 +84,8 @@ typedef struct kafka_log {
     bl_ring segments;               /* kafka_log_segment, oldest first, the last active; at most
                                        KAFKA_LOG_SEGMENTS_MAX */
     kafka_segment_policy policy;    /* the topic's segment.bytes and segment.ms */
+    bool rolled; /* an append rolled a segment: its predecessor is due a flush (the owner
+                    clears it, UnifiedLog.roll's flushUptoOffsetExclusive) */
 } kafka_log;
 
 /* An empty log whose segments roll by `policy`. */
@@ -105,6 +107,9 @@ int64_t kafka_log_append_run(kafka_log *log, disk *d, const uint64_t *msg_ids, c
 uint32_t kafka_log_batch_at(const kafka_log *log, int64_t offset);
 /* After a power loss: cut to the durable prefix made of whole batches. */
 void kafka_log_recover(kafka_log *log, disk *d);
+/* What a restart after an unclean shutdown re-reads (LogLoader.recoverLog): every
+ * segment from the one holding recovery_point to the log end, in bytes. */
+uint64_t kafka_log_recovery_bytes(const kafka_log *log, int64_t recovery_point);
 /* Retention deletes whole segments, never the active one, and only those below the high
  * watermark `hw` (UnifiedLog.deleteOldSegments): a segment whose newest batch was
  * appended before cutoff_us (retention.ms), or while the log without it still holds

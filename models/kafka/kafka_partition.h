@@ -39,13 +39,16 @@ typedef struct kafka_partition {
     uint32_t partition;
     const kafka_partition_state *state; /* this broker's image of it: replicas, leader, ISR */
     kafka_log log;
-    kafka_epoch_cache epochs;      /* which leader epoch wrote which offsets (durable) */
-    int64_t hw;                    /* high watermark: consumers read below it */
-    int64_t hw_checkpoint;         /* the HW as last checkpointed: what a restart starts from */
-    uint64_t messages_since_flush; /* appended since its last fsync (flush.messages) */
-    uint32_t record_size_bytes;    /* of its last appended records: what a fetch's records
+    kafka_epoch_cache epochs;          /* which leader epoch wrote which offsets (durable) */
+    int64_t hw;                        /* high watermark: consumers read below it */
+    int64_t hw_checkpoint;             /* the HW as last checkpointed: what a restart starts from */
+    int64_t recovery_point;            /* flushed up to here (UnifiedLog.recoveryPoint) */
+    int64_t recovery_point_checkpoint; /* as last written to recovery-point-offset-checkpoint
+                                          (every 60 s): where a restart's recovery begins */
+    uint64_t messages_since_flush;     /* appended since its last fsync (flush.messages) */
+    uint32_t record_size_bytes;        /* of its last appended records: what a fetch's records
                                    weigh (the model keeps no per-record size) */
-    int64_t epoch_start_offset;    /* the LEO when this replica last became leader */
+    int64_t epoch_start_offset;        /* the LEO when this replica last became leader */
     kafka_follower_state followers[KAFKA_REPLICAS_MAX]; /* by replica slot, leader only */
     /* AlterPartition in flight (Partition's PendingExpandIsr / PendingShrinkIsr): while it
      * is, no other ISR change is proposed, and the HW counts the maximal ISR */

@@ -174,6 +174,34 @@ static void batches_ring_across_retention_and_recovery(void **state)
     disk_free(&d);
 }
 
+/* LogLoader.recoverLog re-reads from the segment holding the recovery point to the end,
+ * and a roll says so once (UnifiedLog.roll's flush of what came before). */
+static void recovery_rereads_from_the_recovery_points_segment(void **state)
+{
+    disk d;
+    make_disk(&d);
+    kafka_log log;
+    /* segments roll at 300 bytes: each 2-record batch is 200 bytes plus overhead */
+    kafka_log_init(&log, &d,
+                   (kafka_segment_policy){.segment_bytes = 300, .segment_ms_us = 86400 * SECOND});
+    append_batch(&log, &d, 1, 2, 0);
+    assert_false(log.rolled);
+    append_batch(&log, &d, 3, 2, SECOND); /* [0, 2) full: rolls */
+    assert_true(log.rolled);
+    log.rolled = false;
+    append_batch(&log, &d, 5, 2, 2 * SECOND);
+    assert_int_equal(bl_ring_count(&log.segments), 3);
+    uint64_t total = log.file->size_bytes;
+    uint64_t second = BL_RING_AT(&log.segments, kafka_log_segment, 1)->start_bytes;
+    uint64_t third = BL_RING_AT(&log.segments, kafka_log_segment, 2)->start_bytes;
+    assert_int_equal(kafka_log_recovery_bytes(&log, 0), total);          /* nothing flushed */
+    assert_int_equal(kafka_log_recovery_bytes(&log, 3), total - second); /* inside [2, 4) */
+    assert_int_equal(kafka_log_recovery_bytes(&log, 4), total - third);
+    assert_int_equal(kafka_log_recovery_bytes(&log, log.end_offset), total - third);
+    kafka_log_free(&log);
+    disk_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +209,7 @@ int main(void)
         cmocka_unit_test(power_loss_cuts_to_the_last_durable_batch),
         cmocka_unit_test(retention_drops_whole_old_durable_segments),
         cmocka_unit_test(batches_ring_across_retention_and_recovery),
+        cmocka_unit_test(recovery_rereads_from_the_recovery_points_segment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
