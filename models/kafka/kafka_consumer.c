@@ -1203,6 +1203,9 @@ static void join_complete(kafka_consumer *consumer, const kafka_msg *response)
     for (uint32_t p = 0; p < consumer->partition_count; p++) {
         kafka_owned *part = &consumer->partitions[p];
         if (!part->owned) continue;
+        BL_ASSERTF(consumer->options.assignor == KAFKA_ASSIGNOR_COOPERATIVE_STICKY,
+                   "%s: an EAGER member still owns partition %u at its SyncGroup answer",
+                   consumer->node->name, p);
         bool assigned = false;
         for (uint32_t i = 0; i < response->part_count; i++)
             assigned |= response->parts[i].partition == p;

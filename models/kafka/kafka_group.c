@@ -704,10 +704,9 @@ void kafka_group_snapshot_appended(kafka_group *group, int64_t end_offset, int64
 {
     bool assignment = group->state == KAFKA_GROUP_COMPLETING_REBALANCE;
     if (end_offset < 0) {
-        if (!assignment) {
-            group->changed = true; /* the empty group's record: written with the next change */
-            return;
-        }
+        /* the empty group's record lost: completeClassicGroupJoin only warns (the
+         * previous generation would come back after a failover, with no one in it) */
+        if (!assignment) return;
         fail_syncs(group, KAFKA_NOT_COORDINATOR);
         rebalance_or_complete_join(group, now_us);
         assert_invariants(group);
