@@ -51,13 +51,15 @@ set_tests_properties(scenario.every-fault PROPERTIES LABELS "scenario")
 # writing a log file back whole; an EAGER rebalance stalling the whole group and its
 # COOPERATIVE twin stalling only the moving partitions; Eligible Leader Replicas
 # electing a follower after the last ISR member died, and its twin without ELR; log
-# recovery after a kill -9 re-reading a never-flushed segment, and a rolled one.
+# recovery after a kill -9 re-reading a never-flushed segment, and a rolled one; the
+# coordinator's power loss with one replica of __consumer_offsets, and with three.
 foreach(scenario_name isr-min-insync-1 idempotence-off-retries isr-min-insync-2 controller-crash coordinator-crash
         leader-epochs-double-failure leader-epochs-off-double-failure unclean-election
         clean-election-only combined-controller max-poll-interval-exceeded max-poll-records-fits
         at-most-once-coordinator-cut at-most-once-kill disk-full-halts-broker
         writeback-whole-file rebalance-eager rebalance-cooperative eligible-leader-replicas
-        eligible-leader-replicas-off log-recovery-big-segment log-recovery-rolled-segment)
+        eligible-leader-replicas-off log-recovery-big-segment log-recovery-rolled-segment
+        offsets-rf1-power-loss offsets-rf3-power-loss)
   add_test(NAME scenario.${scenario_name}
            COMMAND sh -c "\"$1\" check \"$2\" --seeds 1..5 --jobs 1 --quiet --out \"$3\""
                    sh $<TARGET_FILE:brokerlab> ${CMAKE_SOURCE_DIR}/tests/scenarios/${scenario_name}.yaml

@@ -1214,18 +1214,22 @@ static void join_complete(kafka_consumer *consumer, const kafka_msg *response)
         release_partition(consumer, part);
         revoked = true;
     }
-    kafka_grants *grants = consumer->grants;
+    kafka_grants *grants = &consumer->cluster->grants[consumer->group_index];
     for (uint32_t i = 0; i < response->part_count; i++) {
         const kafka_part *grant = &response->parts[i];
         BL_ASSERT(grant->partition < consumer->partition_count);
         uint32_t p = grant->partition;
-        BL_ASSERTF(grants->generation[p] != consumer->generation ||
+        BL_ASSERTF(grants->lineage[p] != grants->current_lineage ||
+                       grants->generation[p] != consumer->generation ||
                        grants->member_id[p] == consumer->member_id,
                    "group %s: partition %u granted to members %u and %u in generation %u",
                    consumer->config->group, p, grants->member_id[p], consumer->member_id,
                    consumer->generation);
+        grants->lineage[p] = grants->current_lineage;
         grants->generation[p] = consumer->generation;
         grants->member_id[p] = consumer->member_id;
+        if (consumer->generation > grants->max_generation)
+            grants->max_generation = consumer->generation;
         kafka_owned *part = &consumer->partitions[p];
         if (part->owned) continue; /* kept (COOPERATIVE) */
         owned_clear(part);
@@ -1548,7 +1552,7 @@ static const sim_node_ops consumer_ops = {
 };
 
 kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t group_index,
-                                      uint32_t instance, dedup_store *dedup, kafka_grants *grants)
+                                      uint32_t instance, dedup_store *dedup)
 {
     const scn_scenario *scenario = cluster->scenario;
     const scn_consumer *config = &scenario->consumers[group_index];
@@ -1560,7 +1564,6 @@ kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t gro
     consumer->group_index = group_index;
     consumer->instance = instance;
     consumer->dedup = config->dedup ? dedup : NULL;
-    consumer->grants = grants;
     consumer->partition_count = scenario->topics[config->topic_index].partition_count;
     consumer->partitions = calloc(consumer->partition_count, sizeof *consumer->partitions);
     consumer->worker_free_us = calloc(config->workers, sizeof *consumer->worker_free_us);

@@ -97,14 +97,6 @@ typedef enum kafka_join_prepare {
     KAFKA_JOIN_PREPARE_DONE,       /* the join may be sent */
 } kafka_join_prepare;
 
-/* The grants of one group's partitions, shared by its consumers: the generation and
- * member each partition was last granted to. No partition goes to two members in one
- * generation (asserted at every grant). */
-typedef struct kafka_grants {
-    uint32_t *generation;
-    uint32_t *member_id;
-} kafka_grants;
-
 /* Commits wait for their answer in a window of this many correlation ids: one still
  * unanswered when its id's place in the window comes round again is given up, its
  * outcome unknown. (The coordinator rewrite gives commits request.timeout.ms instead.) */
@@ -128,7 +120,6 @@ typedef struct kafka_consumer {
     sim_node *node;
     dedup_store *dedup; /* shared by the group; NULL unless dedup */
     gsl_rng *rng_processing;
-    kafka_grants *grants;
     kafka_member_state member_state;
     uint32_t member_id;
     bool has_member_id;  /* the coordinator gave it (MEMBER_ID_REQUIRED) */
@@ -191,7 +182,7 @@ typedef struct kafka_consumer {
 } kafka_consumer;
 
 kafka_consumer *kafka_consumer_create(const kafka_cluster *cluster, uint32_t group_index,
-                                      uint32_t instance, dedup_store *dedup, kafka_grants *grants);
+                                      uint32_t instance, dedup_store *dedup);
 void kafka_consumer_free(kafka_consumer *consumer);
 /* The consumer's processing cannot start before until_us (its database is down). */
 void kafka_consumer_stall(kafka_consumer *consumer, int64_t until_us);

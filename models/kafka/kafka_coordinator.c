@@ -52,6 +52,13 @@ void kafka_coordinator_on_lead(kafka_broker *broker, kafka_partition *p)
 #ifndef BROKERLAB_MUTANT_COORDINATOR_FORGETS_OFFSETS /* mutant: the log is not replayed */
         kafka_group_load(group, &p->log, p->hw, sim_now_us());
 #endif
+        /* the ownership check's lineage: an older generation than was granted means the
+         * group's committed records were lost, and its generation numbers come again */
+        kafka_grants *grants = &broker->cluster->grants[g];
+        if (group->generation < grants->max_generation) {
+            grants->current_lineage++;
+            grants->max_generation = group->generation;
+        }
         broker->groups[g] = group;
         after_change(broker, group); /* its members' sessions run from now */
     }

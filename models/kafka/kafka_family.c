@@ -48,6 +48,7 @@ static void *kafka_build(const scn_scenario *scenario)
     cluster->scenario = scenario;
     cluster->options = kafka_cluster_options_of(&scenario->cluster);
     cluster->next_producer_id_block = 1; /* 0 is KAFKA_NO_PRODUCER_ID */
+    cluster->grants = run->grants;
     for (uint32_t t = 0; t < scenario->topic_count; t++)
         cluster->topics[t] = kafka_topic_options_of(&scenario->topics[t]);
     kafka_metadata_init(&cluster->metadata, scenario, cluster->topics, scenario->seed);
@@ -77,12 +78,13 @@ static void *kafka_build(const scn_scenario *scenario)
     k = 0;
     for (uint32_t i = 0; i < scenario->consumer_count; i++) {
         uint32_t partitions = scenario->topics[scenario->consumers[i].topic_index].partition_count;
+        run->grants[i].lineage = calloc(partitions, sizeof(uint32_t));
         run->grants[i].generation = calloc(partitions, sizeof(uint32_t));
         run->grants[i].member_id = calloc(partitions, sizeof(uint32_t));
-        BL_ASSERT(run->grants[i].generation != NULL && run->grants[i].member_id != NULL);
+        BL_ASSERT(run->grants[i].lineage != NULL && run->grants[i].generation != NULL &&
+                  run->grants[i].member_id != NULL);
         for (uint32_t n = 0; n < scenario->consumers[i].count; n++)
-            run->consumers[k++] =
-                kafka_consumer_create(cluster, i, n, &run->dedup[i], &run->grants[i]);
+            run->consumers[k++] = kafka_consumer_create(cluster, i, n, &run->dedup[i]);
     }
     /* last, so that the brokers and clients keep their node ids */
     run->controller = kafka_controller_create(cluster);
@@ -403,6 +405,11 @@ static uint32_t kafka_durability(const scn_scenario *scenario, scn_setting *rows
                 flush.leader_epochs ? "true" : "false");
     setting_add(&out, SCN_SCOPE_BROKERS, NULL, "eligible_leader_replicas", "%s",
                 flush.eligible_leader_replicas ? "true" : "false");
+    uint32_t offsets_rf = flush.offsets_topic_replication_factor < scenario->cluster.broker_count
+                              ? flush.offsets_topic_replication_factor
+                              : scenario->cluster.broker_count;
+    setting_add(&out, SCN_SCOPE_BROKERS, NULL, "offsets_topic_replication_factor", "%u",
+                (unsigned)offsets_rf);
     return out.count;
 }
 
@@ -453,6 +460,7 @@ static void kafka_free(void *state)
     kafka_controller_free(run->controller);
     for (uint32_t g = 0; g < SCN_GROUPS_MAX; g++) {
         dedup_store_free(&run->dedup[g]);
+        free(run->grants[g].lineage);
         free(run->grants[g].generation);
         free(run->grants[g].member_id);
     }

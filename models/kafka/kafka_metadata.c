@@ -61,11 +61,16 @@ void kafka_metadata_init(kafka_metadata *metadata, const scn_scenario *scenario,
     }
     metadata->offsets_base = metadata->partition_count;
     metadata->topic_base[scenario->topic_count] = metadata->offsets_base;
-    metadata->topic_partitions[scenario->topic_count] = KAFKA_OFFSETS_TOPIC_PARTITIONS;
-    metadata->offsets_replication_factor = KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR;
+    kafka_cluster_options options = kafka_cluster_options_of(&scenario->cluster);
+    BL_ASSERT(options.offsets_topic_partitions >= 1 &&
+              options.offsets_topic_partitions <= KAFKA_OFFSETS_TOPIC_PARTITIONS_MAX &&
+              options.offsets_topic_replication_factor >= 1);
+    metadata->offsets_partitions = options.offsets_topic_partitions;
+    metadata->topic_partitions[scenario->topic_count] = metadata->offsets_partitions;
+    metadata->offsets_replication_factor = options.offsets_topic_replication_factor;
     if (metadata->offsets_replication_factor > metadata->broker_count)
         metadata->offsets_replication_factor = metadata->broker_count;
-    metadata->partitions = calloc(metadata->partition_count + KAFKA_OFFSETS_TOPIC_PARTITIONS,
+    metadata->partitions = calloc(metadata->partition_count + metadata->offsets_partitions,
                                   sizeof *metadata->partitions);
     BL_ASSERT(metadata->partitions != NULL);
     gsl_rng *rng = rng_stream(seed, "kafka/placement");
@@ -80,19 +85,19 @@ void kafka_metadata_init(kafka_metadata *metadata, const scn_scenario *scenario,
     /* __consumer_offsets: Kafka creates it at the first FindCoordinator; here it exists
      * from the start, placed after the scenario's topics. */
     place(&metadata->partitions[metadata->offsets_base], rng, metadata->broker_count,
-          KAFKA_OFFSETS_TOPIC_PARTITIONS, metadata->offsets_replication_factor);
+          metadata->offsets_partitions, metadata->offsets_replication_factor);
     gsl_rng_free(rng);
     metadata->group_count = scenario->consumer_count;
     for (uint32_t g = 0; g < scenario->consumer_count; g++)
         metadata->group_offsets_partition[g] =
-            kafka_group_partition_for(scenario->consumers[g].group, KAFKA_OFFSETS_TOPIC_PARTITIONS);
+            kafka_group_partition_for(scenario->consumers[g].group, metadata->offsets_partitions);
 }
 
 void kafka_metadata_copy(kafka_metadata *copy, const kafka_metadata *source)
 {
     *copy = *source;
-    size_t bytes = ((size_t)source->partition_count + KAFKA_OFFSETS_TOPIC_PARTITIONS) *
-                   sizeof *source->partitions;
+    size_t bytes =
+        ((size_t)source->partition_count + source->offsets_partitions) * sizeof *source->partitions;
     copy->partitions = malloc(bytes);
     BL_ASSERT(copy->partitions != NULL);
     memcpy(copy->partitions, source->partitions, bytes);
@@ -131,7 +136,7 @@ void kafka_metadata_set_isr(kafka_metadata *metadata, uint32_t topic, uint32_t p
 const kafka_partition_state *kafka_metadata_offsets_partition(const kafka_metadata *metadata,
                                                               uint32_t partition)
 {
-    BL_ASSERTF(partition < KAFKA_OFFSETS_TOPIC_PARTITIONS, "offsets partition %u", partition);
+    BL_ASSERTF(partition < metadata->offsets_partitions, "offsets partition %u", partition);
     return &metadata->partitions[metadata->offsets_base + partition];
 }
 

@@ -20,13 +20,8 @@
 #include "kafka_options.h"
 
 /* a partition has at most one replica a broker */
-#define KAFKA_REPLICAS_MAX                     SCN_BROKERS_MAX
-#define KAFKA_NO_LEADER                        UINT16_MAX /* leader -1: nobody can lead */
-/* __consumer_offsets: offsets.topic.num.partitions and offsets.topic.replication.factor,
- * Kafka's defaults (GroupCoordinatorConfig); the replication factor is capped by the
- * broker count (Kafka would refuse to create the topic below it). */
-#define KAFKA_OFFSETS_TOPIC_PARTITIONS         50
-#define KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR 3
+#define KAFKA_REPLICAS_MAX SCN_BROKERS_MAX
+#define KAFKA_NO_LEADER    UINT16_MAX /* leader -1: nobody can lead */
 
 typedef struct kafka_partition_state {
     uint16_t replicas[KAFKA_REPLICAS_MAX]; /* broker indices, preferred leader first */
@@ -50,6 +45,7 @@ typedef struct kafka_metadata {
                                             topic's */
     uint32_t partition_count;                /* of the scenario's topics */
     uint32_t offsets_base;                   /* index of __consumer_offsets partition 0 */
+    uint32_t offsets_partitions;             /* offsets.topic.num.partitions */
     uint32_t offsets_replication_factor;
     uint32_t group_offsets_partition[SCN_GROUPS_MAX]; /* partitionFor(group) */
     uint32_t group_count;
@@ -79,7 +75,7 @@ static inline uint32_t kafka_metadata_offsets_topic(const kafka_metadata *metada
 /* Partitions of every topic, __consumer_offsets' included: what the controller keeps. */
 static inline uint32_t kafka_metadata_all_partitions(const kafka_metadata *metadata)
 {
-    return metadata->partition_count + KAFKA_OFFSETS_TOPIC_PARTITIONS;
+    return metadata->partition_count + metadata->offsets_partitions;
 }
 /* The broker index leading partition `partition` of topic `topic`, or KAFKA_NO_LEADER. */
 uint32_t kafka_metadata_leader(const kafka_metadata *metadata, uint32_t topic, uint32_t partition);

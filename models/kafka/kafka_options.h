@@ -36,6 +36,12 @@ typedef enum kafka_partitioner {
     KAFKA_PARTITIONER_ROUND_ROBIN
 } kafka_partitioner;
 
+/* __consumer_offsets: at most this many partitions (offsets_topic_partitions, Kafka's
+ * offsets.topic.num.partitions, default 50); its replication factor
+ * (offsets_topic_replication_factor, default 3) is capped by the broker count when left
+ * at its default. */
+#define KAFKA_OFFSETS_TOPIC_PARTITIONS_MAX 1000
+
 /* cluster: the broker flush policy (K4), log.flush.interval.messages / .ms; 0 = off
  * (leave it to the OS, Kafka's default). */
 typedef struct kafka_cluster_options {
@@ -66,7 +72,12 @@ typedef struct kafka_cluster_options {
     bool eligible_leader_replicas; /* eligible_leader_replicas (KIP-966, metadata version
                                       4.0-IV1; Kafka 4.0's production version 4.0-IV0 has it
                                       off) */
-    int64_t group_initial_rebalance_delay_us; /* group_initial_rebalance_delay
+    uint32_t offsets_topic_partitions;         /* offsets_topic_partitions
+                                                  (offsets.topic.num.partitions) */
+    uint32_t offsets_topic_replication_factor; /* offsets_topic_replication_factor
+                                                  (offsets.topic.replication.factor): the
+                                                  default 3 is capped by the broker count */
+    int64_t group_initial_rebalance_delay_us;  /* group_initial_rebalance_delay
                                                  (group.initial.rebalance.delay.ms) */
 } kafka_cluster_options;
 

@@ -189,6 +189,18 @@ void kafka_free_packet(uint32_t kind, void *data);
 uint32_t kafka_msg_size_bytes(const kafka_msg *msg);
 
 /* Cluster-wide facts every node of a run shares; who leads what is in `metadata`. */
+/* The grants of one group's partitions, for the harness's check that no partition goes
+ * to two members in one generation (asserted at every grant, kafka_consumer.c): each
+ * partition's last grant, by lineage and generation. A generation number is reused only
+ * when the group's committed records were lost (a power loss of every replica of its
+ * __consumer_offsets partition): a coordinator that loads an older generation than was
+ * granted starts a new lineage (kafka_coordinator.c). */
+typedef struct kafka_grants {
+    uint32_t *lineage, *generation, *member_id; /* by partition */
+    uint32_t current_lineage;
+    uint32_t max_generation; /* granted in the current lineage */
+} kafka_grants;
+
 typedef struct kafka_cluster {
     const scn_scenario *scenario;
     kafka_cluster_options options;                  /* the scenario's Kafka cluster keys */
@@ -199,6 +211,7 @@ typedef struct kafka_cluster {
     sim_node *brokers[SCN_BROKERS_MAX];
     uint32_t broker_count;
     sim_node *controller; /* the KRaft controller's node (kafka_controller.c) */
+    kafka_grants *grants; /* by group: the ownership check's state (not the model's) */
     /* The controller's next producer id block (ProducerIdControlManager), from 1: ids
      * are unique in the run, and 0 is KAFKA_NO_PRODUCER_ID. */
     uint32_t next_producer_id_block;

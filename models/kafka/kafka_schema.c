@@ -91,6 +91,11 @@ static const scn_field kafka_cluster_fields[] = {
     {SCN_AT("eligible_leader_replicas", SCN_T_BOOL, kafka_cluster_options,
             eligible_leader_replicas),
      .def = "false"},
+    {SCN_AT("offsets_topic_partitions", SCN_T_U32, kafka_cluster_options, offsets_topic_partitions),
+     .min = 1, .max = KAFKA_OFFSETS_TOPIC_PARTITIONS_MAX, .def = "50"},
+    {SCN_AT("offsets_topic_replication_factor", SCN_T_U32, kafka_cluster_options,
+            offsets_topic_replication_factor),
+     .min = 1, .max = SCN_BROKERS_MAX, .def = "3"},
     SCN_DURATION_FIELD("group_initial_rebalance_delay", kafka_cluster_options,
                        group_initial_rebalance_delay_us, 0, "3s"),
 };
@@ -108,6 +113,16 @@ static bool kafka_cluster_check(scn_ctx *ctx, const scn_seen *seen, void *base)
                         "dedicated or broker(0..%u)",
                         ctx->where, (int)cluster->controller_broker, (unsigned)brokers,
                         brokers == 1 ? "" : "s", (unsigned)brokers - 1);
+    }
+    /* GroupCoordinatorConfig: the topic is not created while the brokers are fewer; left
+     * at its default, brokerlab caps it (a cluster smaller than 3 still gets its groups) */
+    yaml_node_t *offsets_rf = scn_seen_value(seen, "offsets_topic_replication_factor");
+    if (offsets_rf != NULL && cluster->offsets_topic_replication_factor > brokers) {
+        return scn_fail(ctx, offsets_rf,
+                        "%s.offsets_topic_replication_factor: %u is above the %u broker%s "
+                        "(Kafka does not create __consumer_offsets then), expected 1..%u",
+                        ctx->where, (unsigned)cluster->offsets_topic_replication_factor,
+                        (unsigned)brokers, brokers == 1 ? "" : "s", (unsigned)brokers);
     }
     if (cluster->broker_heartbeat_interval_us < cluster->broker_session_timeout_us) return true;
     char interval[32], session[32];

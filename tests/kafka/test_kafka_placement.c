@@ -137,6 +137,17 @@ static void test_metadata_places_offsets_topic_and_coordinators(void **state)
     scenario->consumer_count = 2;
     strcpy(scenario->consumers[0].group, "billing");
     strcpy(scenario->consumers[1].group, "audit");
+    kafka_cluster_options cluster = {.replica_lag_time_max_us = 30 * 1000000LL,
+                                     .replica_fetch_min_bytes = 1,
+                                     .replica_fetch_max_bytes = 1 << 20,
+                                     .replica_fetch_backoff_us = 1000000,
+                                     .replica_socket_timeout_us = 30 * 1000000LL,
+                                     .leader_imbalance_check_interval_us = 300 * 1000000LL,
+                                     .broker_heartbeat_interval_us = 2000000,
+                                     .broker_session_timeout_us = 9000000,
+                                     .offsets_topic_partitions = 50,
+                                     .offsets_topic_replication_factor = 3};
+    memcpy(scenario->cluster.family.bytes, &cluster, sizeof cluster);
     kafka_topic_options topics[2] = {{.replication_factor = 1}, {.replication_factor = 1}};
     kafka_metadata metadata;
     kafka_metadata_init(&metadata, scenario, topics, 11);
@@ -152,8 +163,7 @@ static void test_metadata_places_offsets_topic_and_coordinators(void **state)
         }
     }
     for (uint32_t g = 0; g < 2; g++) {
-        uint32_t offsets_partition =
-            kafka_group_partition_for(scenario->consumers[g].group, KAFKA_OFFSETS_TOPIC_PARTITIONS);
+        uint32_t offsets_partition = kafka_group_partition_for(scenario->consumers[g].group, 50);
         const kafka_partition_state *offsets =
             kafka_metadata_offsets_partition(&metadata, offsets_partition);
         assert_int_equal(offsets->replica_count, 3);
