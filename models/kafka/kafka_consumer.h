@@ -101,9 +101,10 @@ typedef enum kafka_join_prepare {
  * unanswered when its id's place in the window comes round again is given up, its
  * outcome unknown. (The coordinator rewrite gives commits request.timeout.ms instead.) */
 #define KAFKA_PENDING_COMMITS_MAX           64
-/* A consumer's requests in flight per broker connection: one fetch, one
- * OffsetsForLeaderEpoch, and on the coordinator's connection the commits of the window. */
-#define KAFKA_CONSUMER_REQUESTS_MAX         (2 + KAFKA_PENDING_COMMITS_MAX)
+/* A consumer's requests in flight per broker connection, each kind one at a time: a
+ * fetch, an OffsetsForLeaderEpoch, a metadata request, a FindCoordinator, a JoinGroup
+ * or SyncGroup; and on the coordinator's connection the commits of the window. */
+#define KAFKA_CONSUMER_REQUESTS_MAX         (5 + KAFKA_PENDING_COMMITS_MAX)
 #define KAFKA_REQUEST_TIMEOUT_US            (30LL * 1000000LL) /* consumer request.timeout.ms */
 #define KAFKA_CONSUMER_RETRY_BACKOFF_US     (100LL * 1000)     /* retry.backoff.ms */
 #define KAFKA_CONSUMER_RETRY_BACKOFF_MAX_US (1000LL * 1000)    /* retry.backoff.max.ms */
