@@ -81,12 +81,17 @@ bool disk_append(disk *d, disk_file *file, uint64_t size_bytes, int64_t now_us)
     return true;
 }
 
+uint64_t disk_bandwidth_bytes_per_s(const disk *d)
+{
+    uint64_t bandwidth = d->options.write_bandwidth_bytes_per_s / d->slow_factor;
+    return bandwidth > 0 ? bandwidth : 1;
+}
+
 int64_t disk_fsync_start(disk *d, disk_file *file, int64_t now_us)
 {
     uint64_t dirty_bytes = file->size_bytes - file->durable_bytes;
     if (d->slow_factor > 1) d->fsyncs_slowed++;
-    uint64_t bandwidth = d->options.write_bandwidth_bytes_per_s / d->slow_factor;
-    if (bandwidth == 0) bandwidth = 1;
+    uint64_t bandwidth = disk_bandwidth_bytes_per_s(d);
     int64_t start_us = d->busy_until_us > now_us ? d->busy_until_us : now_us;
     int64_t duration_us = d->options.fsync_latency_us * d->slow_factor +
                           (int64_t)(dirty_bytes * 1000000ULL / bandwidth);

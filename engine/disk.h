@@ -72,6 +72,9 @@ disk_file *disk_open(disk *d);
 bool disk_append(disk *d, disk_file *file, uint64_t size_bytes, int64_t now_us);
 /* Starts an fsync of everything appended so far; returns when it completes. The caller
  * calls disk_fsync_done(file, size_at_start) then (a power loss before that loses it). */
+/* The device's sequential rate now (write_bandwidth, divided by a slow_disk factor), at
+ * least 1 byte/s. Reads go at it too: the model has one figure per device. */
+uint64_t disk_bandwidth_bytes_per_s(const disk *d);
 int64_t disk_fsync_start(disk *d, disk_file *file, int64_t now_us);
 void disk_fsync_done(disk *d, disk_file *file, uint64_t upto_bytes);
 /* The OS flusher; call every os.writeback_interval. */

@@ -791,10 +791,7 @@ static int64_t recover_logs(kafka_broker *broker)
         bytes += kafka_log_recovery_bytes(&p->log, p->recovery_point_checkpoint);
         p->recovery_point = p->log.end_offset; /* checkpointed at the next interval */
     }
-    uint64_t bytes_per_s = broker->disk.options.write_bandwidth_bytes_per_s /
-                           (broker->disk.slow_factor > 0 ? broker->disk.slow_factor : 1);
-    BL_ASSERT(bytes_per_s > 0);
-    broker->recovered_bytes += bytes;
+    uint64_t bytes_per_s = disk_bandwidth_bytes_per_s(&broker->disk);
 #ifdef BROKERLAB_MUTANT_LOG_RECOVERY_FREE
     return 0; /* mutant (scripts/mutants.sh): a restart recovers its logs in no time */
 #endif

@@ -56,8 +56,7 @@ typedef struct kafka_broker {
     bool image_ready;      /* false after a restart until the controller's answer */
     uint32_t broker_epoch; /* 0 = not registered (BrokerLifecycleManager) */
     uint32_t registration_attempts;
-    bool want_fence;          /* recovering its logs: not ready to be unfenced */
-    uint64_t recovered_bytes; /* re-read by log recoveries at restarts, this run */
+    bool want_fence; /* recovering its logs: not ready to be unfenced */
     uint32_t next_correlation_id;
     uint64_t next_produce_id; /* names a delayed produce to the fsync it waits for */
     /* its block of producer ids [next, end) (ProducerIdManager); empty after a start */

@@ -112,14 +112,19 @@ static uint32_t active_brokers(const kafka_controller *controller)
     return active & ~controller->cluster->metadata.fenced_brokers;
 }
 
-/* The topic's min.insync.replicas as the controller applies it (capped by the
- * replication factor, ReplicationControlManager.getTopicEffectiveMinIsr). */
-static uint32_t effective_min_isr(kafka_controller *controller, uint32_t index)
+/* Partition `index`'s ELR for a change to target_isr (PartitionChangeBuilder with
+ * the topic's min.insync.replicas capped by its replication factor,
+ * ReplicationControlManager.getTopicEffectiveMinIsr). */
+static uint32_t target_elr(kafka_controller *controller, uint32_t index, uint32_t target_isr,
+                           uint32_t unclean_shutdown_brokers)
 {
     const kafka_metadata *metadata = &controller->cluster->metadata;
+    const kafka_partition_state *state = &metadata->partitions[index];
     uint32_t min_isr = controller->cluster->topics[topic_of(metadata, index)].min_insync_replicas;
-    uint32_t rf = metadata->partitions[index].replica_count;
-    return min_isr < rf ? min_isr : rf;
+    if (min_isr > state->replica_count) min_isr = state->replica_count;
+    return kafka_controller_target_elr(state, target_isr, min_isr,
+                                       controller->cluster->options.eligible_leader_replicas,
+                                       unclean_shutdown_brokers);
 }
 
 /* One change of a data partition: the new leader, ISR and ELR, epochs bumped as
@@ -156,9 +161,7 @@ static void elect(kafka_controller *controller, uint32_t index, uint32_t isr, ui
     kafka_metadata *metadata = image(controller);
     kafka_partition_state *state = &metadata->partitions[index];
     bool unclean = controller->cluster->topics[topic_of(metadata, index)].unclean_leader_election;
-    uint32_t elr = kafka_controller_target_elr(
-        state, isr, effective_min_isr(controller, index),
-        controller->cluster->options.eligible_leader_replicas, unclean_shutdown_brokers);
+    uint32_t elr = target_elr(controller, index, isr, unclean_shutdown_brokers);
     uint32_t new_isr = isr, new_elr = elr;
     uint16_t leader = kafka_controller_elect(state, isr, elr, active, unclean, &new_isr, &new_elr);
     if (leader != KAFKA_NO_LEADER && (isr >> leader & 1u) == 0 && (elr >> leader & 1u) == 0)
@@ -408,12 +411,9 @@ static void handle_alter_partition(kafka_controller *controller, const kafka_msg
         else if ((want->isr_brokers & ~state->isr_brokers & ~active) != 0)
             out->error = KAFKA_INELIGIBLE_REPLICA; /* a new member fenced or gone */
         else
-            change_partition(
-                controller, state, state->leader, want->isr_brokers,
-                kafka_controller_target_elr(
-                    state, want->isr_brokers,
-                    effective_min_isr(controller, (uint32_t)(state - metadata->partitions)),
-                    controller->cluster->options.eligible_leader_replicas, 0));
+            change_partition(controller, state, state->leader, want->isr_brokers,
+                             target_elr(controller, (uint32_t)(state - metadata->partitions),
+                                        want->isr_brokers, 0));
         out->leader = state->leader;
         out->leader_epoch = state->leader_epoch;
         out->partition_epoch = state->partition_epoch;

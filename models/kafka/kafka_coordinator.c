@@ -22,7 +22,7 @@
 #include "../../engine/sim.h"
 #include "kafka_broker_internal.h"
 
-static void after_change(kafka_broker *broker, kafka_group *group);
+static int64_t after_change(kafka_broker *broker, kafka_group *group);
 
 static uint32_t offsets_topic(const kafka_broker *broker)
 {
@@ -181,8 +181,8 @@ static void flush_outbox(kafka_broker *broker, kafka_group *group)
 
 /* After the group handled something: its GroupMetadata record if one is due, what it
  * answers, and the group timer at its next deadline (a zero initial delay falls due at
- * once). */
-static void after_change(kafka_broker *broker, kafka_group *group)
+ * once), which it returns. */
+static int64_t after_change(kafka_broker *broker, kafka_group *group)
 {
     int64_t now_us = sim_now_us();
     for (uint32_t round = 0;; round++) { /* a deadline due now may queue more */
@@ -193,7 +193,7 @@ static void after_change(kafka_broker *broker, kafka_group *group)
         if (group->changed || bl_ring_count(&group->outbox) > 0) continue;
         if (next_us != INT64_MAX)
             sim_timer_arm(broker->node, &broker->group_timer, next_us, BROKER_TIMER_GROUP_EXPIRE);
-        return;
+        return next_us;
     }
 }
 
@@ -274,8 +274,7 @@ int64_t kafka_coordinator_expire(kafka_broker *broker, int64_t now_us)
     for (uint32_t g = 0; g < SCN_GROUPS_MAX; g++) {
         kafka_group *group = broker->groups[g];
         if (group == NULL) continue;
-        after_change(broker, group);
-        int64_t group_next = kafka_group_tick(group, now_us);
+        int64_t group_next = after_change(broker, group);
         /* held answers share one timeout, so the oldest expires first */
         while (bl_ring_count(&group->answers) > 0) {
             kafka_group_answer *held = BL_RING_FRONT(&group->answers, kafka_group_answer);

@@ -405,11 +405,8 @@ static uint32_t kafka_durability(const scn_scenario *scenario, scn_setting *rows
                 flush.leader_epochs ? "true" : "false");
     setting_add(&out, SCN_SCOPE_BROKERS, NULL, "eligible_leader_replicas", "%s",
                 flush.eligible_leader_replicas ? "true" : "false");
-    uint32_t offsets_rf = flush.offsets_topic_replication_factor < scenario->cluster.broker_count
-                              ? flush.offsets_topic_replication_factor
-                              : scenario->cluster.broker_count;
     setting_add(&out, SCN_SCOPE_BROKERS, NULL, "offsets_topic_replication_factor", "%u",
-                (unsigned)offsets_rf);
+                (unsigned)kafka_offsets_replication_factor(&flush, scenario->cluster.broker_count));
     return out.count;
 }
 

@@ -389,31 +389,25 @@ void kafka_group_join(kafka_group *group, const kafka_msg *request, uint32_t sou
 {
     uint32_t member_id = request->member_id;
     int32_t m = member_index(group, member_id);
-    if (request->no_member_id && m < 0) {
-        if (group->member_count == KAFKA_MEMBERS_MAX) { /* group.max.size */
-            send_now(group,
-                     new_answer(KAFKA_JOIN_GROUP_RESPONSE, request->correlation_id, member_id,
-                                KAFKA_GROUP_MAX_SIZE_REACHED),
-                     source);
-            return;
+    kafka_error refusal = KAFKA_OK;
+    if (m < 0 && !request->no_member_id) {
+        refusal = KAFKA_UNKNOWN_MEMBER;
+    } else if (m < 0 && group->member_count == KAFKA_MEMBERS_MAX) {
+        refusal = KAFKA_GROUP_MAX_SIZE_REACHED; /* group.max.size */
+    } else if (m < 0 || (request->no_member_id && group->members[m].pending)) {
+        if (m < 0) { /* classicGroupJoinNewDynamicMember: pending until it joins with it */
+            kafka_member *member = add_member(group, member_id);
+            member->pending = true;
+            member->session_deadline_us = now_us + group->session_timeout_us;
         }
-        kafka_member *member = add_member(group, member_id);
-        member->pending = true;
-        member->session_deadline_us = now_us + group->session_timeout_us;
+        refusal = KAFKA_MEMBER_ID_REQUIRED;
     }
-    if (request->no_member_id || m < 0) {
-        m = member_index(group, member_id);
-        kafka_error error = m < 0
-                                ? KAFKA_UNKNOWN_MEMBER
-                                : (group->members[m].pending ? KAFKA_MEMBER_ID_REQUIRED : KAFKA_OK);
-        if (error != KAFKA_OK) {
-            send_now(
-                group,
-                new_answer(KAFKA_JOIN_GROUP_RESPONSE, request->correlation_id, member_id, error),
-                source);
-            assert_invariants(group);
-            return;
-        }
+    if (refusal != KAFKA_OK) {
+        send_now(group,
+                 new_answer(KAFKA_JOIN_GROUP_RESPONSE, request->correlation_id, member_id, refusal),
+                 source);
+        assert_invariants(group);
+        return;
     }
     kafka_member *member = &group->members[m];
     if (member->pending) { /* a pending member joins with its id */
@@ -712,7 +706,6 @@ void kafka_group_snapshot_appended(kafka_group *group, int64_t end_offset, int64
         assert_invariants(group);
         return;
     }
-    group->snapshot_end = end_offset;
     if (!assignment) return;
     group->assignment_writing = true;
     group->assignment_end = end_offset;
@@ -770,7 +763,6 @@ void kafka_group_load(kafka_group *group, const kafka_log *log, int64_t hw, int6
             expected_members = (uint32_t)value;
             for (uint32_t m = 0; m < group->member_count; m++) free(group->members[m].owned);
             group->member_count = 0;
-            group->snapshot_end = end;
             break;
         }
         case GROUP_RECORD_LEADER: group->leader_id = (uint32_t)value; break;

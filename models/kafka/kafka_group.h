@@ -138,13 +138,12 @@ typedef struct kafka_group {
     int64_t *committed_stable; /* -1 = none; below the high watermark (OffsetFetch) */
     uint32_t *committed_epoch; /* its leader epoch + 1 (0: none), the committedLeaderEpoch
                                   a consumer validates the offset with (KIP-320) */
-    bl_ring writes;       /* kafka_offset_writes above the high watermark, oldest first; at most
+    bl_ring writes;  /* kafka_offset_writes above the high watermark, oldest first; at most
                           KAFKA_OFFSET_WRITES_MAX */
-    bool changed;         /* a GroupMetadata record is due */
-    int64_t snapshot_end; /* just after the last snapshot written (0 = none) */
-    bl_ring answers;      /* commit answers waiting for the high watermark, oldest first; at most
+    bool changed;    /* a GroupMetadata record is due */
+    bl_ring answers; /* commit answers waiting for the high watermark, oldest first; at most
                         KAFKA_GROUP_ANSWERS_MAX */
-    bl_ring outbox;       /* answers to send now (kafka_group_answer, required_offset 0): joins,
+    bl_ring outbox;  /* answers to send now (kafka_group_answer, required_offset 0): joins,
                         syncs, heartbeats; at most KAFKA_GROUP_ANSWERS_MAX */
 } kafka_group;
 

@@ -67,9 +67,8 @@ void kafka_metadata_init(kafka_metadata *metadata, const scn_scenario *scenario,
               options.offsets_topic_replication_factor >= 1);
     metadata->offsets_partitions = options.offsets_topic_partitions;
     metadata->topic_partitions[scenario->topic_count] = metadata->offsets_partitions;
-    metadata->offsets_replication_factor = options.offsets_topic_replication_factor;
-    if (metadata->offsets_replication_factor > metadata->broker_count)
-        metadata->offsets_replication_factor = metadata->broker_count;
+    metadata->offsets_replication_factor =
+        kafka_offsets_replication_factor(&options, metadata->broker_count);
     metadata->partitions = calloc(metadata->partition_count + metadata->offsets_partitions,
                                   sizeof *metadata->partitions);
     BL_ASSERT(metadata->partitions != NULL);

@@ -143,6 +143,16 @@ _Static_assert(sizeof(kafka_producer_options) <= SCN_FAMILY_OPTIONS_BYTES,
 _Static_assert(sizeof(kafka_consumer_options) <= SCN_FAMILY_OPTIONS_BYTES,
                "fits the scenario's options");
 
+/* __consumer_offsets' replication factor in effect: offsets_topic_replication_factor,
+ * capped by the broker count (the schema refuses it above the count only when set). */
+static inline uint32_t kafka_offsets_replication_factor(const kafka_cluster_options *options,
+                                                        uint32_t broker_count)
+{
+    return options->offsets_topic_replication_factor < broker_count
+               ? options->offsets_topic_replication_factor
+               : broker_count;
+}
+
 static inline kafka_cluster_options kafka_cluster_options_of(const scn_cluster *cluster)
 {
     kafka_cluster_options options;
