@@ -6,8 +6,9 @@
 
 #include "../engine/bl_assert.h"
 #include "kafka/kafka_family.h"
+#include "rabbitmq/rabbitmq_family.h"
 
-static const broker_family *const families[] = {&kafka_family};
+static const broker_family *const families[] = {&kafka_family, &rabbitmq_family};
 #define FAMILY_COUNT (sizeof families / sizeof families[0])
 
 const broker_family *family_for(const char *preset)

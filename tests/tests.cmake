@@ -2,7 +2,8 @@
 # links only its folder's library, so a test that reaches into a layer it should not
 # know fails to link: tests/engine/ the engine, tests/reports/ the checker and reports
 # (on the engine), tests/common/ what every family shares (on the engine),
-# tests/kafka/ the Kafka family (on models/common and the engine);
+# tests/kafka/ the Kafka family (on models/common and the engine); tests/rabbitmq/ the
+# RabbitMQ family (likewise);
 # tests/test_*.c load scenarios with every family's schema and link the run's assembly.
 # Scenario, determinism and error-path tests drive the brokerlab binary (tests/*.sh).
 function(bl_unit_tests pattern libraries)
@@ -21,6 +22,7 @@ bl_unit_tests("tests/engine/test_*.c" bl_engine)
 bl_unit_tests("tests/reports/test_*.c" bl_reports)
 bl_unit_tests("tests/common/test_*.c" bl_common)
 bl_unit_tests("tests/kafka/test_*.c" bl_kafka)
+bl_unit_tests("tests/rabbitmq/test_*.c" bl_rabbitmq)
 bl_unit_tests("tests/test_*.c" "bl_models;bl_reports")
 
 if(EXISTS ${CMAKE_SOURCE_DIR}/tests/scenario_tests.cmake)
@@ -38,7 +40,7 @@ add_library(bl_kafka_planted STATIC ${BL_KAFKA_SOURCES})
 target_compile_definitions(bl_kafka_planted PRIVATE BL_PLANT_NONDETERMINISM)
 target_link_libraries(bl_kafka_planted PUBLIC bl_common)
 add_library(bl_models_planted STATIC ${BL_MODELS_SOURCES})
-target_link_libraries(bl_models_planted PUBLIC bl_kafka_planted)
+target_link_libraries(bl_models_planted PUBLIC bl_kafka_planted bl_rabbitmq)
 add_executable(brokerlab_planted ${BL_CLI_SOURCES})
 target_link_libraries(brokerlab_planted PRIVATE bl_models_planted bl_reports)
 

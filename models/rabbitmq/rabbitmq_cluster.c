@@ -1,0 +1,89 @@
+/* rabbitmq_cluster.c — the queues and routes of a run (see rabbitmq_cluster.h). */
+#include "rabbitmq_cluster.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../engine/bl_assert.h"
+#include "rabbitmq_routing.h"
+
+void rmq_cluster_init(rmq_cluster *cluster, const scn_scenario *scenario)
+{
+    memset(cluster, 0, sizeof *cluster);
+    cluster->scenario = scenario;
+    cluster->version = rabbitmq_version_of(scenario->cluster.preset);
+    cluster->options = rabbitmq_cluster_options_of(&scenario->cluster);
+    cluster->node_count = scenario->cluster.broker_count;
+    uint32_t total = 0;
+    for (uint32_t g = 0; g < scenario->consumer_count; g++) {
+        rabbitmq_consumer_options options = rabbitmq_consumer_options_of(&scenario->consumers[g]);
+        total += options.queue_per_consumer ? scenario->consumers[g].count : 1;
+    }
+    BL_ASSERT(total <= RMQ_QUEUES_MAX);
+    cluster->queues = calloc(total + 1, sizeof *cluster->queues);
+    cluster->routes = calloc(scenario->producer_count + 1, sizeof *cluster->routes);
+    BL_ASSERT(cluster->queues != NULL && cluster->routes != NULL);
+    for (uint32_t g = 0; g < scenario->consumer_count; g++) {
+        const scn_consumer *consumer = &scenario->consumers[g];
+        rabbitmq_consumer_options options = rabbitmq_consumer_options_of(consumer);
+        uint32_t count = options.queue_per_consumer ? consumer->count : 1;
+        cluster->first_queue[g] = cluster->queue_count;
+        for (uint32_t n = 0; n < count; n++) {
+            rmq_queue_def *def = &cluster->queues[cluster->queue_count++];
+            if (options.queue_per_consumer)
+                snprintf(def->name, sizeof def->name, "%s.%u", consumer->group, (unsigned)n);
+            else
+                snprintf(def->name, sizeof def->name, "%s", consumer->group);
+            def->group = g;
+            def->position = n;
+            def->exchange = consumer->topic_index;
+            def->durable = options.durable;
+            /* declared by the entry's instance (n for its own queue) on its first node */
+            def->home = rabbitmq_first_node(options.connect_to, n, cluster->node_count);
+        }
+    }
+    for (uint32_t p = 0; p < scenario->producer_count; p++) {
+        const scn_producer *producer = &scenario->producers[p];
+        rabbitmq_producer_options options = rabbitmq_producer_options_of(producer);
+        rabbitmq_topic_options exchange =
+            rabbitmq_topic_options_of(&scenario->topics[producer->topic_index]);
+        rmq_route *route = &cluster->routes[p];
+        route->by_key = exchange.type == RABBITMQ_EXCHANGE_CONSISTENT_HASH;
+        for (uint32_t q = 0; q < cluster->queue_count; q++) {
+            const rmq_queue_def *def = &cluster->queues[q];
+            if (def->exchange != producer->topic_index) continue;
+            rabbitmq_consumer_options bound =
+                rabbitmq_consumer_options_of(&scenario->consumers[def->group]);
+            if (rabbitmq_binding_matches(exchange.type, bound.binding_key, options.routing_key))
+                route->queues[route->count++] = q;
+        }
+    }
+}
+
+void rmq_cluster_free(rmq_cluster *cluster)
+{
+    free(cluster->queues);
+    free(cluster->routes);
+    memset(cluster, 0, sizeof *cluster);
+}
+
+uint32_t rmq_cluster_targets(const rmq_cluster *cluster, uint32_t entry, int32_t key, uint32_t *out)
+{
+    BL_ASSERT(entry < cluster->scenario->producer_count);
+    const rmq_route *route = &cluster->routes[entry];
+    if (route->count == 0) return 0;
+    if (route->by_key) {
+        out[0] = route->queues[rabbitmq_hash_pick(key < 0 ? 0 : key, route->count)];
+        return 1;
+    }
+    memcpy(out, route->queues, route->count * sizeof *out);
+    return route->count;
+}
+
+int32_t rmq_cluster_node_index(const rmq_cluster *cluster, uint32_t sim_id)
+{
+    for (uint32_t n = 0; n < cluster->node_count; n++)
+        if (cluster->nodes[n] != NULL && cluster->nodes[n]->id == sim_id) return (int32_t)n;
+    return -1;
+}

@@ -1,0 +1,66 @@
+/* rabbitmq_cluster.h — what every node and client of a RabbitMQ-style run shares: the
+ * scenario and version, the queues (their names, home nodes, bindings and state) and each
+ * publisher's route through its exchange. The cluster's definitions are the metadata a
+ * RabbitMQ cluster replicates to every node (Mnesia / Khepri): exchanges, queues,
+ * bindings; a queue's messages live on its home node only (R7).
+ *
+ * Queues, in the run's order (their index): one per consumer entry, named after its
+ * group, or with queue_per_consumer one per instance, GROUP.N. The history's `partition`
+ * of a delivery is the queue's index within its entry (0, or N). */
+#ifndef BL_RABBITMQ_CLUSTER_H
+#define BL_RABBITMQ_CLUSTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../../engine/scenario.h"
+#include "../../engine/sim.h"
+#include "rabbitmq_options.h"
+#include "rabbitmq_queue.h"
+
+#define RMQ_QUEUES_MAX     (SCN_GROUPS_MAX * SCN_INSTANCES_MAX)
+#define RMQ_QUEUE_NAME_LEN (SCN_NAME_LEN + 8)
+
+typedef struct rmq_queue_def {
+    char name[RMQ_QUEUE_NAME_LEN]; /* GROUP or GROUP.N */
+    uint32_t group;                /* its consumer entry */
+    uint32_t position;             /* its index within the entry: the history's partition */
+    uint32_t exchange;             /* the topic it is bound to */
+    uint32_t home;                 /* the node it was declared on (client-local) */
+    bool durable;
+    rmq_queue state; /* operated by its home node only */
+} rmq_queue_def;
+
+/* Where one publisher entry's messages go: the queues its routing key reaches through its
+ * exchange (fanout, direct, topic), or the candidates one of which each message's key
+ * picks (x-consistent-hash). */
+typedef struct rmq_route {
+    uint32_t queues[RMQ_QUEUES_MAX];
+    uint32_t count;
+    bool by_key; /* x-consistent-hash: one of `queues` per message */
+} rmq_route;
+
+typedef struct rmq_cluster {
+    const scn_scenario *scenario;
+    rabbitmq_version version;
+    rabbitmq_cluster_options options;
+    uint32_t node_count;
+    sim_node *nodes[SCN_BROKERS_MAX];
+    rmq_queue_def *queues; /* queue_count, owned */
+    uint32_t queue_count;
+    rmq_route *routes;                    /* one per producer entry, owned */
+    uint32_t first_queue[SCN_GROUPS_MAX]; /* index of each consumer entry's first queue */
+} rmq_cluster;
+
+/* The queues and routes of `scenario` (homes are set by the family once the nodes are). */
+void rmq_cluster_init(rmq_cluster *cluster, const scn_scenario *scenario);
+void rmq_cluster_free(rmq_cluster *cluster);
+/* The queue a message of `key` published by `entry` goes to when the route is by key;
+ * else every queue of the route. Writes at most RMQ_QUEUES_MAX indices, returns how
+ * many. */
+uint32_t rmq_cluster_targets(const rmq_cluster *cluster, uint32_t entry, int32_t key,
+                             uint32_t *out);
+/* The node index of a broker sim node id, or -1 if it is no broker. */
+int32_t rmq_cluster_node_index(const rmq_cluster *cluster, uint32_t sim_id);
+
+#endif

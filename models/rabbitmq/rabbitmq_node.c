@@ -1,0 +1,843 @@
+/* rabbitmq_node.c — a RabbitMQ-style broker node: the channels of the clients connected
+ * to it, the classic queues whose home it is, its disk, and its view of the other nodes.
+ *
+ * Channels (rabbit_channel). A publish is routed on the node the publisher is connected
+ * to (exchanges and bindings are cluster-wide metadata) and handed to each target
+ * queue's home node: itself, or another node, which costs a hop each way (the classic
+ * queue's proxying, R7). In confirm mode the channel numbers publishes from 1 and
+ * answers basic.ack once every target queue has accepted a message, basic.nack if one
+ * cannot (its home node is down, R7; it went down before confirming, R4), and an
+ * unroutable message is acked at once (R1). In tx mode the publishes since the last
+ * tx.commit are routed at the commit, which is answered once they are all accepted, as
+ * the channel does it by the same confirm bookkeeping (R5). A consumer's basic.consume,
+ * acks and its channel's close go to its queue's home; deliveries come back through the
+ * channel's node.
+ *
+ * Queues (rabbit_amqqueue_process over rabbitmq_queue.c). At the end of every wake-up
+ * — when its mailbox has emptied — a queue with work hands ready messages to its
+ * consumers, round robin under their prefetch, and syncs its index: persistent messages
+ * are written, and their confirms go once written (3.13 and later: no fsync, PR #8507)
+ * or once the write's fsync completed (up to 3.12). A queue waits for one fsync before
+ * starting the next, so a busy queue's fsyncs carry many messages.
+ *
+ * Failure detection. A client connection is closed when the client's socket is reset
+ * (its process killed: the kernel closes it) or after `heartbeat` of silence (a host
+ * gone: rabbit_heartbeat); closing a consumer's channel requeues what it held. A node
+ * sees another down when their distribution connection resets, or after `net_ticktime`
+ * of silence (Erlang's net_kernel ticks four times per ticktime), and then cancels its
+ * consumers of that node's queues and nacks its publishes waiting there. */
+#include "rabbitmq_node.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../engine/bl_assert.h"
+#include "../../engine/net.h"
+#include "../../engine/vec.h"
+#include "../common/host.h"
+
+enum {
+    NODE_TIMER_WRITEBACK = SIM_EVENT_MODEL_BASE,
+    NODE_TIMER_TICK,       /* the distribution's ticks to the other nodes */
+    NODE_TIMER_HEARTBEAT,  /* heartbeats to the clients, and the silent ones closed */
+    NODE_EVENT_FSYNC_DONE, /* arg: queue index */
+};
+
+#define RMQ_PENDING_MAX \
+    (1u << 20) /* publishes one channel has awaiting confirms: the
+                                      publisher keeps at most max_unconfirmed (<= 100000)
+                                      or tx_size (<= 100000) */
+#define RMQ_OUTBOX_MAX (1u << 16)
+#define RMQ_ROUNDS_MAX 64 /* local hand-offs within one wake-up end */
+
+/* A packet being built during the wake-up, sent at its end. */
+typedef struct rmq_outbox {
+    uint32_t dest; /* sim node id */
+    rmq_kind kind;
+    uint32_t client, queue, via;
+    uint32_t size_bytes;
+    bool failed, persistent;
+    uint64_t *ids;
+    int32_t *keys;
+    uint64_t *seqs;
+    uint8_t *flags;
+    uint32_t count, capacity;
+} rmq_outbox;
+
+static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source);
+
+/* ---- small helpers ---- */
+
+static uint32_t self_id(const rmq_node *node)
+{
+    return node->node->id;
+}
+
+static uint32_t node_id(const rmq_node *node, uint32_t index)
+{
+    return node->cluster->nodes[index]->id;
+}
+
+static rmq_queue_def *queue_def(const rmq_node *node, uint32_t queue)
+{
+    BL_ASSERT(queue < node->cluster->queue_count);
+    return &node->cluster->queues[queue];
+}
+
+/* Whether this node sees the queue's home node up (itself always). */
+static bool home_up(const rmq_node *node, uint32_t queue)
+{
+    uint32_t home = queue_def(node, queue)->home;
+    return home == node->index || !node->peer_down[home];
+}
+
+/* ---- the outbox ---- */
+
+static rmq_outbox *outbox_for(rmq_node *node, uint32_t dest, rmq_kind kind, uint32_t client,
+                              uint32_t queue)
+{
+    for (uint32_t i = 0; i < node->outbox_count; i++) {
+        rmq_outbox *box = &node->outbox[i];
+        if (box->dest == dest && box->kind == kind && box->client == client && box->queue == queue)
+            return box;
+    }
+    BL_GROW(node->outbox, node->outbox_capacity, (uint64_t)node->outbox_count + 1, RMQ_OUTBOX_MAX,
+            "a node's packets of one wake-up");
+    rmq_outbox *box = &node->outbox[node->outbox_count++];
+    memset(box, 0, sizeof *box);
+    box->dest = dest;
+    box->kind = kind;
+    box->client = client;
+    box->queue = queue;
+    box->via = self_id(node);
+    return box;
+}
+
+static void outbox_add(rmq_outbox *box, uint64_t id, int32_t key, uint64_t seq, uint8_t flag)
+{
+    if (box->count == box->capacity) {
+        uint32_t capacity = box->capacity == 0 ? 16 : box->capacity * 2;
+        BL_ASSERTF(capacity <= RMQ_MSG_COUNT_MAX, "a %s of more than %u messages",
+                   rmq_kind_name(box->kind), RMQ_MSG_COUNT_MAX);
+        box->ids = realloc(box->ids, capacity * sizeof *box->ids);
+        box->keys = realloc(box->keys, capacity * sizeof *box->keys);
+        box->seqs = realloc(box->seqs, capacity * sizeof *box->seqs);
+        box->flags = realloc(box->flags, capacity * sizeof *box->flags);
+        BL_ASSERT(box->ids != NULL && box->keys != NULL && box->seqs != NULL && box->flags != NULL);
+        box->capacity = capacity;
+    }
+    box->ids[box->count] = id;
+    box->keys[box->count] = key;
+    box->seqs[box->count] = seq;
+    box->flags[box->count] = flag;
+    box->count++;
+}
+
+/* A packet with no messages, at once. */
+static void send_now(rmq_node *node, uint32_t dest, rmq_msg *msg)
+{
+    if (dest == self_id(node)) {
+        node_handle(node, msg, dest);
+        return;
+    }
+    uint32_t bytes = rmq_msg_size_bytes(msg);
+    if (rmq_cluster_node_index(node->cluster, dest) >= 0) node->internode_bytes += bytes;
+    net_send(node->node, sim_node_by_id(dest), bytes, msg);
+}
+
+static rmq_msg *outbox_take(rmq_outbox *box)
+{
+    rmq_msg *msg = calloc(1, sizeof *msg);
+    BL_ASSERT(msg != NULL);
+    msg->kind = box->kind;
+    msg->client = box->client;
+    msg->queue = box->queue;
+    msg->via = box->via;
+    msg->size_bytes = box->size_bytes;
+    msg->failed = box->failed;
+    msg->persistent = box->persistent;
+    msg->count = box->count;
+    msg->ids = box->ids;
+    msg->keys = box->keys;
+    msg->seqs = box->seqs;
+    msg->flags = box->flags;
+    return msg;
+}
+
+/* Sends what the wake-up built: local hand-offs (a queue whose home is this node) are
+ * handled at once and may build more, which the caller's next round sends. */
+static bool outbox_flush(rmq_node *node)
+{
+    if (node->outbox_count == 0) return false;
+    rmq_outbox *boxes = node->outbox;
+    uint32_t count = node->outbox_count;
+    node->outbox = NULL;
+    node->outbox_count = node->outbox_capacity = 0;
+    for (uint32_t i = 0; i < count; i++) send_now(node, boxes[i].dest, outbox_take(&boxes[i]));
+    free(boxes);
+    return true;
+}
+
+static void outbox_clear(rmq_node *node)
+{
+    for (uint32_t i = 0; i < node->outbox_count; i++) {
+        free(node->outbox[i].ids);
+        free(node->outbox[i].keys);
+        free(node->outbox[i].seqs);
+        free(node->outbox[i].flags);
+    }
+    node->outbox_count = 0;
+}
+
+/* ---- channels ---- */
+
+static rmq_channel *channel_of(rmq_node *node, uint32_t client)
+{
+    BL_ASSERT(client < node->channel_slots);
+    return node->channels[client];
+}
+
+static rmq_channel *channel_open(rmq_node *node, uint32_t client, uint32_t mode)
+{
+    BL_ASSERT(client < node->channel_slots);
+    rmq_channel *ch = node->channels[client];
+    if (ch == NULL) {
+        ch = calloc(1, sizeof *ch);
+        BL_ASSERT(ch != NULL);
+        BL_RING_INIT(&ch->pending, rmq_pending, RMQ_PENDING_MAX,
+                     "a channel's publishes awaiting confirms");
+        node->channels[client] = ch;
+    }
+    BL_ASSERTF(!ch->open, "%s: a second connection of client %u", node->node->name,
+               (unsigned)client);
+    const sim_node *peer = sim_node_by_id(client);
+    ch->open = true;
+    ch->client = client;
+    ch->entry = peer->entry;
+    ch->publisher = mode != UINT32_MAX;
+    ch->tx = mode == RABBITMQ_PUBLISH_TRANSACTIONS;
+    ch->last_heard_us = sim_now_us();
+    bl_ring_clear(&ch->pending);
+    ch->first_seq = ch->next_seq = 1;
+    ch->tx_count = 0;
+    ch->commit_waiting = false;
+    ch->consuming = false;
+    return ch;
+}
+
+static const rmq_route *route_of(const rmq_node *node, const rmq_channel *ch)
+{
+    return &node->cluster->routes[ch->entry];
+}
+
+/* The position of `queue` in the publisher's route, for a message of `key`. */
+static uint32_t route_position(const rmq_node *node, const rmq_channel *ch, uint32_t queue)
+{
+    const rmq_route *route = route_of(node, ch);
+    if (route->by_key) return 0;
+    for (uint32_t i = 0; i < route->count; i++)
+        if (route->queues[i] == queue) return i;
+    BL_ASSERTF(false, "queue %u is not on the route of producer entry %u", (unsigned)queue,
+               (unsigned)ch->entry);
+}
+
+static rmq_pending *pending_at(rmq_channel *ch, uint64_t seq)
+{
+    BL_ASSERTF(seq >= ch->first_seq && seq < ch->next_seq, "confirm of seq %llu outside %llu..%llu",
+               (unsigned long long)seq, (unsigned long long)ch->first_seq,
+               (unsigned long long)ch->next_seq);
+    return BL_RING_AT(&ch->pending, rmq_pending, (uint32_t)(seq - ch->first_seq));
+}
+
+/* Every publish up to a waiting tx.commit is settled: answer it, failed if one of them
+ * was nacked (R5: the commit is not atomic; what was accepted stays). */
+static void maybe_commit_ok(rmq_node *node, rmq_channel *ch)
+{
+    if (!ch->commit_waiting || ch->first_seq < ch->commit_upto) return;
+    rmq_msg *ok = rmq_msg_new(RMQ_TX_COMMIT_OK, 0);
+    ok->failed = ch->tx_failed;
+    ch->tx_failed = false;
+    ch->commit_waiting = false;
+    send_now(node, ch->client, ok);
+}
+
+/* A publish is settled (acked or nacked): tell the client (confirm mode) and forget the
+ * settled prefix. */
+static void pending_settle(rmq_node *node, rmq_channel *ch, uint64_t seq, rmq_pending *p)
+{
+    BL_ASSERT(!p->done);
+    p->done = 1;
+    if (!ch->tx)
+        outbox_add(outbox_for(node, ch->client, RMQ_CONFIRM, 0, 0), 0, -1, seq, p->nacked);
+    else if (p->nacked)
+        ch->tx_failed = true;
+    while (bl_ring_count(&ch->pending) > 0 && BL_RING_FRONT(&ch->pending, rmq_pending)->done) {
+        bl_ring_pop_front(&ch->pending);
+        ch->first_seq++;
+    }
+    maybe_commit_ok(node, ch);
+}
+
+/* A queue's answer for one publish of the channel. */
+static void channel_confirmed(rmq_node *node, rmq_channel *ch, uint32_t queue, uint64_t seq,
+                              bool nacked)
+{
+    if (seq < ch->first_seq) return; /* settled already (its queue's node went down) */
+    rmq_pending *p = pending_at(ch, seq);
+    if (p->done) return;
+    uint64_t bit = 1ull << (route_position(node, ch, queue) % 64);
+    if ((p->confirmed_mask & bit) != 0) return;
+    p->confirmed_mask |= bit;
+    if (nacked) p->nacked = 1;
+    BL_ASSERT(p->left > 0);
+    if (--p->left == 0) pending_settle(node, ch, seq, p);
+}
+
+/* Routes publishes (seq 0: fire and forget) to their queues' home nodes. */
+static void route_publishes(rmq_node *node, rmq_channel *ch, const uint64_t *ids,
+                            const int32_t *keys, uint32_t count, uint64_t first_seq,
+                            bool persistent, uint32_t size_bytes)
+{
+    uint32_t targets[RMQ_QUEUES_MAX];
+    for (uint32_t i = 0; i < count; i++) {
+        uint64_t seq = first_seq == 0 ? 0 : first_seq + i;
+        uint32_t n = rmq_cluster_targets(node->cluster, ch->entry, keys[i], targets);
+        rmq_pending *p = NULL;
+        if (seq != 0) {
+            BL_ASSERT(seq == ch->next_seq);
+            ch->next_seq++;
+            p = BL_RING_PUSH_BACK(&ch->pending, rmq_pending);
+            *p = (rmq_pending){.entry_key = (uint32_t)(keys[i] + 1), .left = (uint16_t)n};
+            if (n == 0) { /* unroutable: acked at once (R1) */
+                pending_settle(node, ch, seq, p);
+                continue;
+            }
+        }
+        for (uint32_t t = 0; t < n; t++) {
+            uint32_t queue = targets[t];
+            if (!home_up(node, queue)) { /* R7: not enqueued; nacked, or lost silently */
+                if (p != NULL) channel_confirmed(node, ch, queue, seq, true);
+                continue;
+            }
+            rmq_outbox *box = outbox_for(node, node_id(node, queue_def(node, queue)->home),
+                                         RMQ_NODE_ENQUEUE, ch->client, queue);
+            box->size_bytes = size_bytes;
+            box->persistent = persistent;
+            outbox_add(box, ids[i], keys[i], seq, 0);
+        }
+    }
+}
+
+static void on_publish(rmq_node *node, rmq_channel *ch, const rmq_msg *msg)
+{
+    BL_ASSERTF(ch->publisher, "%s: a publish on a consumer's channel", node->node->name);
+    if (!ch->tx) {
+        route_publishes(node, ch, msg->ids, msg->keys, msg->count, msg->first_seq, msg->persistent,
+                        msg->size_bytes);
+        return;
+    }
+    /* tx mode: nothing takes effect before the commit (R5) */
+    BL_GROW(ch->tx_ids, ch->tx_capacity, (uint64_t)ch->tx_count + msg->count, RABBITMQ_TX_SIZE_MAX,
+            "a transaction's publishes");
+    uint32_t keys_capacity = ch->tx_capacity;
+    BL_ASSERT(keys_capacity >= ch->tx_count + msg->count);
+    ch->tx_keys = realloc(ch->tx_keys, keys_capacity * sizeof *ch->tx_keys);
+    BL_ASSERT(ch->tx_keys != NULL);
+    memcpy(ch->tx_ids + ch->tx_count, msg->ids, msg->count * sizeof *msg->ids);
+    memcpy(ch->tx_keys + ch->tx_count, msg->keys, msg->count * sizeof *msg->keys);
+    ch->tx_count += msg->count;
+    ch->tx_persistent = msg->persistent;
+    ch->tx_size_bytes = msg->size_bytes;
+}
+
+static void on_tx_commit(rmq_node *node, rmq_channel *ch)
+{
+    BL_ASSERTF(ch->tx && !ch->commit_waiting, "%s: tx.commit out of place", node->node->name);
+    ch->commit_waiting = true;
+    ch->commit_upto = ch->next_seq + ch->tx_count;
+    route_publishes(node, ch, ch->tx_ids, ch->tx_keys, ch->tx_count, ch->next_seq,
+                    ch->tx_persistent, ch->tx_size_bytes);
+    ch->tx_count = 0;
+    maybe_commit_ok(node, ch);
+}
+
+static void on_consume(rmq_node *node, rmq_channel *ch, const rmq_msg *msg)
+{
+    BL_ASSERTF(!ch->publisher, "%s: basic.consume on a publisher's channel", node->node->name);
+    ch->queue = msg->queue;
+    if (!home_up(node, msg->queue)) { /* "home node ... is down" (R7): the client retries */
+        rmq_msg *cancel = rmq_msg_new(RMQ_CANCEL, 0);
+        cancel->queue = msg->queue;
+        send_now(node, ch->client, cancel);
+        return;
+    }
+    rmq_msg *attach = rmq_msg_new(RMQ_NODE_CONSUME, 0);
+    attach->queue = msg->queue;
+    attach->client = ch->client;
+    attach->via = self_id(node);
+    attach->prefetch = msg->prefetch;
+    attach->no_ack = msg->no_ack;
+    send_now(node, node_id(node, queue_def(node, msg->queue)->home), attach);
+}
+
+/* The channel closed (the client's socket reset, or its heartbeats stopped). */
+static void channel_close(rmq_node *node, rmq_channel *ch)
+{
+    if (!ch->open) return;
+    ch->open = false;
+    if (!ch->publisher && ch->consuming && home_up(node, ch->queue)) {
+        rmq_msg *detach = rmq_msg_new(RMQ_NODE_DETACH, 0);
+        detach->queue = ch->queue;
+        detach->client = ch->client;
+        send_now(node, node_id(node, queue_def(node, ch->queue)->home), detach);
+    }
+    ch->consuming = false;
+    bl_ring_clear(&ch->pending);
+    ch->tx_count = 0;
+    ch->commit_waiting = false;
+}
+
+/* ---- queues on this node ---- */
+
+typedef struct confirm_sink {
+    rmq_node *node;
+    uint32_t queue;
+} confirm_sink;
+
+static void confirm_to_channel(rmq_node *node, uint32_t queue, const rmq_confirm *confirm,
+                               bool nacked)
+{
+    outbox_add(outbox_for(node, confirm->via, RMQ_NODE_CONFIRM, confirm->channel, queue), 0, -1,
+               confirm->seq, nacked);
+}
+
+static void confirm_collect(void *ctx, const rmq_confirm *confirm)
+{
+    confirm_sink *sink = ctx;
+    rmq_fsync_wait *wait = &sink->node->fsync[sink->queue];
+    if (!rabbitmq_confirm_fsyncs(sink->node->cluster->version)) {
+        confirm_to_channel(sink->node, sink->queue, confirm, false);
+        return;
+    }
+    BL_GROW(wait->confirms, wait->capacity, (uint64_t)wait->count + 1, RMQ_PENDING_MAX * 64u,
+            "confirms waiting for an fsync");
+    wait->confirms[wait->count++] = *confirm;
+}
+
+static void release_fsync_confirms(rmq_node *node, uint32_t queue)
+{
+    rmq_fsync_wait *wait = &node->fsync[queue];
+    for (uint32_t i = 0; i < wait->count; i++)
+        confirm_to_channel(node, queue, &wait->confirms[i], false);
+    wait->count = 0;
+}
+
+static void queue_work(rmq_node *node, uint32_t queue)
+{
+    rmq_queue_def *def = queue_def(node, queue);
+    rmq_queue *q = &def->state;
+    uint32_t slot;
+    rmq_entry *entry;
+    uint64_t tag;
+    while (rmq_queue_next_delivery(q, &slot, &entry, &tag)) {
+        const rmq_consumer_slot *consumer = &q->consumers[slot];
+        bool local = consumer->via == self_id(node);
+        rmq_outbox *box =
+            outbox_for(node, local ? consumer->client : consumer->via,
+                       local ? RMQ_DELIVER : RMQ_NODE_DELIVER, consumer->client, queue);
+        box->size_bytes = q->message_size_bytes;
+        outbox_add(box, entry->msg_id, entry->key, tag, (entry->flags & RMQ_FLAG_REDELIVERED) != 0);
+    }
+    rmq_fsync_wait *wait = &node->fsync[queue];
+    if (rmq_queue_sync_pending(q) && !wait->in_flight) {
+        confirm_sink sink = {.node = node, .queue = queue};
+        uint64_t bytes = rmq_queue_sync(q, &node->disk, sim_now_us(), confirm_collect, &sink);
+        if (rabbitmq_confirm_fsyncs(node->cluster->version) && (bytes > 0 || wait->count > 0)) {
+            /* rabbit_queue_index / rabbit_msg_store up to 3.12: file:sync before confirming */
+            int64_t done_us = disk_fsync_start(&node->disk, q->file, sim_now_us());
+            wait->in_flight = true;
+            wait->upto_bytes = q->file->size_bytes;
+            sim_schedule(node->node, done_us, NODE_EVENT_FSYNC_DONE, queue, node->node->incarnation,
+                         NULL);
+        }
+    }
+    rmq_queue_trim(q);
+}
+
+static void on_node_enqueue(rmq_node *node, const rmq_msg *msg)
+{
+    rmq_queue *q = &queue_def(node, msg->queue)->state;
+    BL_ASSERT(queue_def(node, msg->queue)->home == node->index);
+    for (uint32_t i = 0; i < msg->count; i++) {
+        rmq_confirm confirm = {.channel = msg->client, .via = msg->via, .seq = msg->seqs[i]};
+        bool now = rmq_queue_enqueue(q, msg->ids[i], msg->keys[i], msg->persistent,
+                                     msg->seqs[i] != 0 ? &confirm : NULL);
+        if (now && msg->seqs[i] != 0) confirm_to_channel(node, msg->queue, &confirm, false);
+    }
+    node->queue_dirty[msg->queue] = true;
+}
+
+static void on_node_consume(rmq_node *node, const rmq_msg *msg)
+{
+    rmq_queue *q = &queue_def(node, msg->queue)->state;
+    uint32_t slot = rmq_queue_consumer_of(q, msg->client);
+    if (slot != RMQ_NO_CONSUMER) rmq_queue_detach(q, slot); /* its old channel's leftovers */
+    rmq_queue_attach(q, msg->client, msg->via, msg->prefetch, msg->no_ack);
+    node->queue_dirty[msg->queue] = true;
+    rmq_msg *ok = rmq_msg_new(RMQ_NODE_CONSUME_OK, 0);
+    ok->queue = msg->queue;
+    ok->client = msg->client;
+    send_now(node, msg->via, ok);
+}
+
+static void on_node_ack(rmq_node *node, const rmq_msg *msg)
+{
+    rmq_queue *q = &queue_def(node, msg->queue)->state;
+    uint32_t slot = rmq_queue_consumer_of(q, msg->client);
+    if (slot == RMQ_NO_CONSUMER) return; /* acks of a channel the queue no longer has */
+    for (uint32_t i = 0; i < msg->count; i++) {
+        bool known = rmq_queue_ack(q, slot, msg->seqs[i]);
+        BL_ASSERTF(known, "%s: queue %s: ack of delivery tag %llu the consumer does not hold",
+                   node->node->name, queue_def(node, msg->queue)->name,
+                   (unsigned long long)msg->seqs[i]);
+    }
+    node->queue_dirty[msg->queue] = true;
+}
+
+static void on_node_detach(rmq_node *node, const rmq_msg *msg)
+{
+    rmq_queue *q = &queue_def(node, msg->queue)->state;
+    uint32_t slot = rmq_queue_consumer_of(q, msg->client);
+    if (slot == RMQ_NO_CONSUMER) return;
+    rmq_queue_detach(q, slot);
+    node->queue_dirty[msg->queue] = true;
+}
+
+/* ---- the view of other nodes ---- */
+
+/* Node `peer` is down as this node sees it: its queues' consumers here are cancelled,
+ * publishes waiting for them nacked (R4, R7); consumers of this node's queues connected
+ * through it are gone. */
+static void peer_went_down(rmq_node *node, uint32_t peer)
+{
+    if (node->peer_down[peer]) return;
+    node->peer_down[peer] = true;
+    uint32_t peer_id = node_id(node, peer);
+    for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
+        rmq_queue_def *def = queue_def(node, q);
+        if (def->home != node->index) continue;
+        for (uint32_t c = 0; c < def->state.consumer_count; c++)
+            if (def->state.consumers[c].attached && def->state.consumers[c].via == peer_id) {
+                rmq_queue_detach(&def->state, c);
+                node->queue_dirty[q] = true;
+            }
+    }
+    for (uint32_t id = 0; id < node->channel_slots; id++) {
+        rmq_channel *ch = node->channels[id];
+        if (ch == NULL || !ch->open) continue;
+        if (!ch->publisher) {
+            if (ch->consuming && queue_def(node, ch->queue)->home == peer) {
+                ch->consuming = false;
+                rmq_msg *cancel = rmq_msg_new(RMQ_CANCEL, 0);
+                cancel->queue = ch->queue;
+                send_now(node, ch->client, cancel);
+            }
+            continue;
+        }
+        uint32_t targets[RMQ_QUEUES_MAX];
+        uint64_t end_seq = ch->next_seq;
+        for (uint64_t seq = ch->first_seq; seq < end_seq; seq++) {
+            if (seq < ch->first_seq) continue; /* settled and forgotten meanwhile */
+            rmq_pending *p = pending_at(ch, seq);
+            if (p->done) continue;
+            int32_t key = (int32_t)p->entry_key - 1;
+            uint32_t n = rmq_cluster_targets(node->cluster, ch->entry, key, targets);
+            for (uint32_t t = 0; t < n && !p->done; t++)
+                if (queue_def(node, targets[t])->home == peer)
+                    /* PR #1893: acked if another target already confirmed it */
+                    channel_confirmed(node, ch, targets[t], seq, p->confirmed_mask == 0);
+        }
+    }
+}
+
+static void peer_heard(rmq_node *node, uint32_t peer)
+{
+    node->peer_heard_us[peer] = sim_now_us();
+    node->peer_down[peer] = false;
+}
+
+/* ---- packets ---- */
+
+static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
+{
+    int32_t peer = rmq_cluster_node_index(node->cluster, source);
+    if (peer >= 0 && (uint32_t)peer != node->index) peer_heard(node, (uint32_t)peer);
+    rmq_channel *ch = peer < 0 && msg->kind != RMQ_OPEN ? channel_of(node, source) : NULL;
+    if (peer < 0 && msg->kind != RMQ_OPEN) {
+        BL_ASSERTF(ch != NULL && ch->open, "%s: %s from %s, which has no open channel",
+                   node->node->name, rmq_kind_name(msg->kind), sim_node_by_id(source)->name);
+        ch->last_heard_us = sim_now_us();
+    }
+    switch (msg->kind) {
+    case RMQ_OPEN: channel_open(node, source, msg->mode); break;
+    case RMQ_PUBLISH: on_publish(node, ch, msg); break;
+    case RMQ_TX_COMMIT: on_tx_commit(node, ch); break;
+    case RMQ_CONSUME: on_consume(node, ch, msg); break;
+    case RMQ_ACK:
+        if (ch->consuming && home_up(node, ch->queue)) {
+            msg->kind = RMQ_NODE_ACK;
+            msg->queue = ch->queue;
+            msg->client = ch->client;
+            send_now(node, node_id(node, queue_def(node, ch->queue)->home), msg);
+            return; /* passed on */
+        }
+        break;
+    case RMQ_HEARTBEAT: break;
+    case RMQ_NODE_ENQUEUE: on_node_enqueue(node, msg); break;
+    case RMQ_NODE_CONFIRM: {
+        rmq_channel *publisher = channel_of(node, msg->client);
+        if (publisher == NULL || !publisher->open) break; /* its connection closed */
+        for (uint32_t i = 0; i < msg->count; i++)
+            channel_confirmed(node, publisher, msg->queue, msg->seqs[i], msg->flags[i] != 0);
+        break;
+    }
+    case RMQ_NODE_CONSUME: on_node_consume(node, msg); break;
+    case RMQ_NODE_CONSUME_OK: {
+        rmq_channel *consumer = channel_of(node, msg->client);
+        if (consumer == NULL || !consumer->open) {
+            /* the channel closed meanwhile: let the queue requeue what it will send */
+            rmq_msg *detach = rmq_msg_new(RMQ_NODE_DETACH, 0);
+            detach->queue = msg->queue;
+            detach->client = msg->client;
+            send_now(node, source, detach);
+            break;
+        }
+        consumer->consuming = true;
+        rmq_msg *ok = rmq_msg_new(RMQ_CONSUME_OK, 0);
+        ok->queue = msg->queue;
+        send_now(node, consumer->client, ok);
+        break;
+    }
+    case RMQ_NODE_DELIVER: {
+        rmq_channel *consumer = channel_of(node, msg->client);
+        if (consumer == NULL || !consumer->open || !consumer->consuming)
+            break; /* requeued
+                                                     when the queue learns of the close */
+        msg->kind = RMQ_DELIVER;
+        send_now(node, consumer->client, msg);
+        return; /* passed on */
+    }
+    case RMQ_NODE_ACK: on_node_ack(node, msg); break;
+    case RMQ_NODE_DETACH: on_node_detach(node, msg); break;
+    case RMQ_NODE_TICK: break;
+    default:
+        BL_ASSERTF(false, "%s: %s from %s", node->node->name, rmq_kind_name(msg->kind),
+                   sim_node_by_id(source)->name);
+    }
+    rmq_msg_free(msg);
+}
+
+/* ---- timers ---- */
+
+static void on_fsync_done(rmq_node *node, uint32_t queue)
+{
+    rmq_fsync_wait *wait = &node->fsync[queue];
+    BL_ASSERT(wait->in_flight);
+    disk_fsync_done(&node->disk, queue_def(node, queue)->state.file, wait->upto_bytes);
+    wait->in_flight = false;
+    release_fsync_confirms(node, queue);
+    node->queue_dirty[queue] = true;
+}
+
+static void on_tick(rmq_node *node)
+{
+    int64_t now_us = sim_now_us();
+    int64_t ticktime_us = node->cluster->options.net_ticktime_us;
+    for (uint32_t n = 0; n < node->cluster->node_count; n++) {
+        if (n == node->index) continue;
+        if (!node->peer_down[n] && now_us - node->peer_heard_us[n] > ticktime_us)
+            peer_went_down(node, n);
+        send_now(node, node_id(node, n), rmq_msg_new(RMQ_NODE_TICK, 0));
+    }
+    sim_timer_set(node->node, &node->tick_timer, now_us + ticktime_us / 4, NODE_TIMER_TICK);
+}
+
+static void on_heartbeat(rmq_node *node)
+{
+    int64_t now_us = sim_now_us();
+    int64_t heartbeat_us = node->cluster->options.heartbeat_us;
+    for (uint32_t id = 0; id < node->channel_slots; id++) {
+        rmq_channel *ch = node->channels[id];
+        if (ch == NULL || !ch->open) continue;
+        if (now_us - ch->last_heard_us > heartbeat_us) {
+            channel_close(node, ch); /* rabbit_heartbeat: missed heartbeats */
+            continue;
+        }
+        send_now(node, ch->client, rmq_msg_new(RMQ_HEARTBEAT, 0));
+    }
+    sim_timer_set(node->node, &node->heartbeat_timer, now_us + heartbeat_us / 2,
+                  NODE_TIMER_HEARTBEAT);
+}
+
+static void on_writeback(rmq_node *node)
+{
+    int64_t now_us = sim_now_us();
+    disk_writeback(&node->disk, now_us);
+    for (uint32_t q = 0; q < node->cluster->queue_count; q++)
+        if (queue_def(node, q)->home == node->index) rmq_queue_trim(&queue_def(node, q)->state);
+    sim_timer_set(node->node, &node->writeback_timer,
+                  now_us + node->cluster->scenario->cluster.os.writeback_interval_us,
+                  NODE_TIMER_WRITEBACK);
+}
+
+/* ---- sim_node_ops ---- */
+
+static void node_on_event(sim_node *sn, const sim_event *ev)
+{
+    rmq_node *node = sn->model;
+    switch (ev->kind) {
+    case SIM_EVENT_PACKET: node_handle(node, ev->data, ev->arg); return;
+    case SIM_EVENT_NET_RESET: {
+        int32_t peer = rmq_cluster_node_index(node->cluster, ev->arg);
+        if (peer >= 0) {
+            peer_went_down(node, (uint32_t)peer); /* the distribution connection closed */
+            return;
+        }
+        rmq_channel *ch = channel_of(node, ev->arg);
+        if (ch != NULL) channel_close(node, ch);
+        return;
+    }
+    case NODE_TIMER_WRITEBACK: on_writeback(node); return;
+    case NODE_TIMER_TICK: on_tick(node); return;
+    case NODE_TIMER_HEARTBEAT: on_heartbeat(node); return;
+    case NODE_EVENT_FSYNC_DONE:
+        if (ev->token == sn->incarnation) on_fsync_done(node, ev->arg);
+        return;
+    default: BL_ASSERTF(false, "%s: event kind %u", sn->name, ev->kind);
+    }
+}
+
+/* The mailbox emptied: queues with work deliver and sync, then the wake-up's packets go. */
+static void node_on_wake_end(sim_node *sn)
+{
+    rmq_node *node = sn->model;
+    for (uint32_t round = 0;; round++) {
+        BL_ASSERTF(round < RMQ_ROUNDS_MAX, "%s: local hand-offs did not settle", sn->name);
+        bool worked = false;
+        for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
+            if (!node->queue_dirty[q]) continue;
+            node->queue_dirty[q] = false;
+            queue_work(node, q);
+            worked = true;
+        }
+        if (outbox_flush(node)) worked = true;
+        if (!worked) break;
+    }
+}
+
+static void node_on_stop(sim_node *sn, bool power_loss)
+{
+    rmq_node *node = sn->model;
+    for (uint32_t id = 0; id < node->channel_slots; id++)
+        if (node->channels[id] != NULL) {
+            node->channels[id]->open = false;
+            node->channels[id]->consuming = false;
+        }
+    outbox_clear(node);
+    memset(node->queue_dirty, 0, sizeof node->queue_dirty);
+    for (uint32_t q = 0; q < RMQ_QUEUES_MAX; q++) {
+        node->fsync[q].in_flight = false;
+        node->fsync[q].count = 0;
+    }
+    if (power_loss) disk_power_loss(&node->disk);
+}
+
+static void node_on_start(sim_node *sn)
+{
+    rmq_node *node = sn->model;
+    int64_t now_us = sim_now_us();
+    for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
+        rmq_queue_def *def = queue_def(node, q);
+        if (def->home != node->index) continue;
+        /* rabbit_variable_queue's recovery from what the index file kept; a transient
+         * queue is deleted at boot (and declared again by its clients) */
+        rmq_queue_recover(&def->state, def->state.file != NULL ? def->state.file->size_bytes : 0);
+        node->queue_dirty[q] = true;
+    }
+    for (uint32_t n = 0; n < node->cluster->node_count; n++) {
+        node->peer_down[n] = false;
+        node->peer_heard_us[n] = now_us;
+    }
+    sim_timer_set(sn, &node->writeback_timer,
+                  now_us + node->cluster->scenario->cluster.os.writeback_interval_us,
+                  NODE_TIMER_WRITEBACK);
+    if (node->cluster->node_count > 1)
+        sim_timer_set(sn, &node->tick_timer, now_us + node->cluster->options.net_ticktime_us / 4,
+                      NODE_TIMER_TICK);
+    sim_timer_set(sn, &node->heartbeat_timer, now_us + node->cluster->options.heartbeat_us / 2,
+                  NODE_TIMER_HEARTBEAT);
+}
+
+static const sim_node_ops node_ops = {
+    .on_event = node_on_event,
+    .on_wake_end = node_on_wake_end,
+    .on_stop = node_on_stop,
+    .on_start = node_on_start,
+    .free_data = rmq_free_packet,
+};
+
+rmq_node *rmq_node_create(rmq_cluster *cluster, uint32_t index, uint32_t sim_nodes_max)
+{
+    rmq_node *node = calloc(1, sizeof *node);
+    BL_ASSERT(node != NULL);
+    node->cluster = cluster;
+    node->index = index;
+    disk_options host_disk = host_disk_options(&cluster->scenario->cluster);
+    disk_init(&node->disk, &host_disk);
+    node->channel_slots = sim_nodes_max;
+    node->channels = calloc(sim_nodes_max, sizeof *node->channels);
+    BL_ASSERT(node->channels != NULL);
+    char name[32];
+    snprintf(name, sizeof name, "broker/%u", (unsigned)index);
+    node->node = sim_add_node(name, SIM_ROLE_BROKER, &node_ops, node);
+    node->node->entry = index;
+    node->node->disk = &node->disk;
+    node->node->hist_name = 0;
+    cluster->nodes[index] = node->node;
+    for (uint32_t q = 0; q < cluster->queue_count; q++) {
+        rmq_queue_def *def = &cluster->queues[q];
+        if (def->home != index) continue;
+        const scn_consumer *consumer = &cluster->scenario->consumers[def->group];
+        (void)consumer;
+        uint32_t size = 0;
+        for (uint32_t p = 0; p < cluster->scenario->producer_count; p++)
+            if (cluster->scenario->producers[p].topic_index == def->exchange &&
+                cluster->scenario->producers[p].message_size_bytes > size)
+                size = (uint32_t)cluster->scenario->producers[p].message_size_bytes;
+        rmq_queue_init(&def->state, q, def->durable, size,
+                       def->durable ? disk_open(&node->disk) : NULL);
+    }
+    return node;
+}
+
+void rmq_node_free(rmq_node *node)
+{
+    outbox_clear(node);
+    free(node->outbox);
+    for (uint32_t id = 0; id < node->channel_slots; id++) {
+        rmq_channel *ch = node->channels[id];
+        if (ch == NULL) continue;
+        bl_ring_free(&ch->pending);
+        free(ch->tx_ids);
+        free(ch->tx_keys);
+        free(ch);
+    }
+    free(node->channels);
+    for (uint32_t q = 0; q < RMQ_QUEUES_MAX; q++) free(node->fsync[q].confirms);
+    for (uint32_t q = 0; q < node->cluster->queue_count; q++)
+        if (node->cluster->queues[q].home == node->index)
+            rmq_queue_free(&node->cluster->queues[q].state);
+    disk_free(&node->disk);
+    free(node);
+}

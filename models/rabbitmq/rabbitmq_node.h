@@ -1,0 +1,76 @@
+/* rabbitmq_node.h — a RabbitMQ-style broker node (see rabbitmq_node.c). */
+#ifndef BL_RABBITMQ_NODE_H
+#define BL_RABBITMQ_NODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../../engine/disk.h"
+#include "../../engine/ring.h"
+#include "../../engine/sim.h"
+#include "rabbitmq_cluster.h"
+#include "rabbitmq_proto.h"
+
+/* One publish of a channel in confirm or tx mode, waiting for its queues (R4). */
+typedef struct rmq_pending {
+    uint64_t confirmed_mask; /* route positions that confirmed */
+    uint32_t entry_key;      /* the message key + 1 (0 none): its targets by key */
+    uint16_t left;           /* target queues still to confirm */
+    uint8_t nacked;
+    uint8_t done;
+} rmq_pending;
+
+/* A client connection with its one channel, on the node it connected to. */
+typedef struct rmq_channel {
+    bool open;
+    bool publisher;
+    uint32_t client; /* the client's sim node id */
+    uint32_t entry;  /* its producer or consumer entry */
+    int64_t last_heard_us;
+    /* publisher: publishes awaiting confirmation, by sequence number from first_seq */
+    bl_ring pending;
+    uint64_t first_seq;
+    uint64_t next_seq;
+    bool tx;          /* tx.select: publishes take effect at commit */
+    uint64_t *tx_ids; /* publishes since the last commit */
+    int32_t *tx_keys;
+    uint32_t tx_count, tx_capacity;
+    bool tx_persistent;
+    uint32_t tx_size_bytes;
+    bool commit_waiting;  /* a tx.commit waits for its publishes' confirms */
+    bool tx_failed;       /* a publish of the waiting commit was nacked */
+    uint64_t commit_upto; /* ... up to this seq (exclusive) */
+    /* consumer */
+    bool consuming;
+    uint32_t queue;
+} rmq_channel;
+
+/* Confirms waiting for an fsync of one queue's index (up to 3.12). */
+typedef struct rmq_fsync_wait {
+    bool in_flight;
+    uint64_t upto_bytes;
+    rmq_confirm *confirms;
+    uint32_t count, capacity;
+} rmq_fsync_wait;
+
+typedef struct rmq_node {
+    rmq_cluster *cluster;
+    uint32_t index;
+    sim_node *node;
+    disk disk;
+    rmq_channel **channels; /* by client sim node id; NULL where none ever connected */
+    uint32_t channel_slots;
+    bool peer_down[SCN_BROKERS_MAX]; /* its distribution's view of the other nodes */
+    int64_t peer_heard_us[SCN_BROKERS_MAX];
+    bool queue_dirty[RMQ_QUEUES_MAX]; /* its queues with work for the end of the wake */
+    rmq_fsync_wait fsync[RMQ_QUEUES_MAX];
+    struct rmq_outbox *outbox; /* packets built during the wake, sent at its end */
+    uint32_t outbox_count, outbox_capacity;
+    sim_timer writeback_timer, tick_timer, heartbeat_timer;
+    uint64_t internode_bytes; /* sent to other nodes (C12) */
+} rmq_node;
+
+rmq_node *rmq_node_create(rmq_cluster *cluster, uint32_t index, uint32_t sim_nodes_max);
+void rmq_node_free(rmq_node *node);
+
+#endif

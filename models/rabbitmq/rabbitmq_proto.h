@@ -1,0 +1,82 @@
+/* rabbitmq_proto.h — the frames RabbitMQ-style clients and nodes exchange: AMQP 0-9-1
+ * methods between a client and the node its connection is on (basic.publish, basic.ack
+ * and basic.nack of confirms, tx.commit, basic.consume, basic.deliver, basic.ack of a
+ * consumer, heartbeats), and the messages between nodes of a cluster: a channel on one
+ * node handing a publish or an ack to a queue whose home is another (the classic queue's
+ * proxying, R7), the queue's answers and deliveries, and the distribution's ticks.
+ *
+ * Every packet is one `rmq_msg` with its per-message arrays allocated alongside; its size
+ * on the wire is the payload plus a fixed frame overhead per message and per method, so
+ * inter-node bytes count what mirroring or proxying really sends (C12). */
+#ifndef BL_RABBITMQ_PROTO_H
+#define BL_RABBITMQ_PROTO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* AMQP 0-9-1 framing: a publish or a delivery is a method frame, a content header frame
+ * and a body frame, each with 8 bytes of frame header and end; basic.deliver carries the
+ * consumer tag, delivery tag, exchange and routing key. */
+#define RMQ_PUBLISH_OVERHEAD_BYTES 80
+#define RMQ_DELIVER_OVERHEAD_BYTES 100
+#define RMQ_METHOD_BYTES           21         /* basic.ack / basic.nack / tx.commit / heartbeat */
+#define RMQ_MSG_COUNT_MAX          (1u << 20) /* messages one packet carries */
+
+typedef enum rmq_kind {
+    /* client <-> its connection's node */
+    RMQ_OPEN = 0,     /* connection.open + channel.open (+ confirm.select / tx.select: mode) */
+    RMQ_PUBLISH,      /* ids, keys; first_seq: the channel's publish sequence number of the
+                          first (confirm mode), persistent */
+    RMQ_TX_COMMIT,    /* the publishes since the last commit take effect */
+    RMQ_TX_COMMIT_OK, /* failed: a publish of the batch was nacked (the commit failed) */
+    RMQ_CONFIRM,      /* seqs acked (flags[i] = 1: nacked) */
+    RMQ_CONSUME,      /* queue, prefetch, no_ack */
+    RMQ_CONSUME_OK,   /* queue */
+    RMQ_CANCEL,       /* the broker cancelled the consumer (its queue is unavailable) */
+    RMQ_DELIVER,      /* queue, ids, keys, first_tag (tags consecutive), flags = redelivered */
+    RMQ_ACK,          /* tags (seqs[]) the consumer acknowledges */
+    RMQ_HEARTBEAT,    /* either way, every heartbeat / 2 */
+    /* node <-> node */
+    RMQ_NODE_ENQUEUE, /* channel (client) -> queue: ids, keys, seqs (0 = no confirm) */
+    RMQ_NODE_CONFIRM, /* queue -> channel: seqs (flags: nacked) */
+    RMQ_NODE_CONSUME, /* channel -> queue: a consumer (client) attaches */
+    RMQ_NODE_CONSUME_OK,
+    RMQ_NODE_CANCEL,  /* queue -> channel: the consumer is cancelled */
+    RMQ_NODE_DELIVER, /* queue -> channel: as RMQ_DELIVER */
+    RMQ_NODE_ACK,     /* channel -> queue: tags */
+    RMQ_NODE_DETACH,  /* channel -> queue: the consumer's channel closed: requeue */
+    RMQ_NODE_TICK,    /* the Erlang distribution's keepalive */
+    RMQ_KIND_COUNT
+} rmq_kind;
+
+typedef struct rmq_msg {
+    rmq_kind kind;
+    uint32_t queue;      /* the run's queue index, for queue-related kinds */
+    uint32_t client;     /* the client node id the channel belongs to */
+    uint32_t via;        /* the node id of the client's connection (node kinds) */
+    uint32_t count;      /* entries of the arrays */
+    uint32_t prefetch;   /* RMQ_CONSUME */
+    bool no_ack;         /* RMQ_CONSUME */
+    bool persistent;     /* RMQ_PUBLISH, RMQ_NODE_ENQUEUE */
+    bool failed;         /* RMQ_TX_COMMIT_OK */
+    uint32_t mode;       /* RMQ_OPEN: rabbitmq_publish_mode, or UINT32_MAX for a consumer */
+    uint32_t publisher;  /* RMQ_PUBLISH / ENQUEUE: the producer entry (its routing key) */
+    uint64_t first_seq;  /* RMQ_PUBLISH: seq of ids[0] (0 = not in confirm mode) */
+    uint64_t first_tag;  /* RMQ_DELIVER: delivery tag of ids[0] */
+    uint32_t size_bytes; /* one message's body */
+    uint64_t *ids;       /* message ids */
+    int32_t *keys;       /* message keys (-1 none) */
+    uint64_t *seqs;      /* publish seqs, or delivery tags (RMQ_ACK) */
+    uint8_t *flags;      /* per entry: nacked (confirms), redelivered (deliveries) */
+} rmq_msg;
+
+/* A message of `kind` with room for `count` entries in the arrays it uses. */
+rmq_msg *rmq_msg_new(rmq_kind kind, uint32_t count);
+void rmq_msg_free(rmq_msg *msg);
+/* sim_node_ops.free_data for every RabbitMQ node. */
+void rmq_free_packet(uint32_t kind, void *data);
+/* Bytes on the wire. */
+uint32_t rmq_msg_size_bytes(const rmq_msg *msg);
+const char *rmq_kind_name(rmq_kind kind);
+
+#endif

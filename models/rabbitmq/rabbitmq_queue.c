@@ -1,0 +1,340 @@
+/* rabbitmq_queue.c — a classic queue's messages, consumers and index (see
+ * rabbitmq_queue.h). */
+#include "rabbitmq_queue.h"
+
+#include <string.h>
+
+#include "../../engine/bl_assert.h"
+
+#define RMQ_HELD_MAX \
+    (1u << 20) /* deliveries one consumer holds: prefetch <= 65535, and a
+                                   no_ack consumer holds none */
+
+void rmq_queue_init(rmq_queue *q, uint32_t index, bool durable, uint32_t message_size_bytes,
+                    disk_file *file)
+{
+    memset(q, 0, sizeof *q);
+    q->index = index;
+    q->durable = durable;
+    q->message_size_bytes = message_size_bytes;
+    q->file = file;
+    q->base_seq = 1;
+    BL_RING_INIT(&q->table, rmq_entry, RMQ_QUEUE_MESSAGES_MAX, "a classic queue's messages");
+    BL_RING_INIT(&q->ready, uint64_t, RMQ_QUEUE_MESSAGES_MAX, "a classic queue's ready messages");
+    BL_RING_INIT(&q->to_write, uint64_t, RMQ_QUEUE_MESSAGES_MAX,
+                 "a classic queue's messages waiting for their write");
+    BL_RING_INIT(&q->acks_to_write, uint64_t, RMQ_QUEUE_MESSAGES_MAX,
+                 "a classic queue's acks waiting for their write");
+}
+
+void rmq_queue_free(rmq_queue *q)
+{
+    bl_ring_free(&q->table);
+    bl_ring_free(&q->ready);
+    bl_ring_free(&q->to_write);
+    bl_ring_free(&q->acks_to_write);
+    for (uint32_t c = 0; c < q->consumer_count; c++) bl_ring_free(&q->consumers[c].held);
+}
+
+uint32_t rmq_queue_ready(const rmq_queue *q)
+{
+    return bl_ring_count(&q->ready);
+}
+
+uint64_t rmq_queue_unacked(const rmq_queue *q)
+{
+    uint64_t n = 0;
+    for (uint32_t c = 0; c < q->consumer_count; c++)
+        if (q->consumers[c].attached) n += q->consumers[c].unacked;
+    return n;
+}
+
+static uint64_t next_seq(const rmq_queue *q)
+{
+    return q->base_seq + bl_ring_count(&q->table);
+}
+
+rmq_entry *rmq_queue_entry(rmq_queue *q, uint64_t seq)
+{
+    BL_ASSERTF(seq >= q->base_seq && seq < next_seq(q), "queue %u: seq %llu outside %llu..%llu",
+               (unsigned)q->index, (unsigned long long)seq, (unsigned long long)q->base_seq,
+               (unsigned long long)next_seq(q));
+    return BL_RING_AT(&q->table, rmq_entry, (uint32_t)(seq - q->base_seq));
+}
+
+static bool written_to_index(const rmq_queue *q, const rmq_entry *e)
+{
+    return q->file != NULL && (e->flags & RMQ_FLAG_PERSISTENT) != 0;
+}
+
+bool rmq_queue_enqueue(rmq_queue *q, uint64_t msg_id, int32_t key, bool persistent,
+                       const rmq_confirm *confirm)
+{
+    BL_ASSERT(msg_id >= 1);
+    uint64_t seq = next_seq(q);
+    rmq_entry *e = BL_RING_PUSH_BACK(&q->table, rmq_entry);
+    *e = (rmq_entry){.msg_id = msg_id,
+                     .key = key,
+                     .consumer = RMQ_NO_CONSUMER,
+                     .state = RMQ_ENTRY_READY,
+                     .flags = persistent ? RMQ_FLAG_PERSISTENT : 0};
+    if (confirm != NULL) {
+        BL_ASSERT(confirm->seq >= 1);
+        e->confirm_seq = confirm->seq;
+        e->channel = confirm->channel;
+        e->via = confirm->via;
+    }
+    *BL_RING_PUSH_BACK(&q->ready, uint64_t) = seq;
+    q->counters.enqueued++;
+    if (!written_to_index(q, e)) return true;
+    *BL_RING_PUSH_BACK(&q->to_write, uint64_t) = seq;
+    e->flags |= RMQ_FLAG_TO_WRITE;
+    if (confirm == NULL) return true;
+    e->flags |= RMQ_FLAG_CONFIRM_WAITS;
+    return false;
+}
+
+uint32_t rmq_queue_attach(rmq_queue *q, uint32_t client, uint32_t via, uint32_t prefetch,
+                          bool no_ack)
+{
+    BL_ASSERTF(rmq_queue_consumer_of(q, client) == RMQ_NO_CONSUMER,
+               "queue %u: client %u attached twice", (unsigned)q->index, (unsigned)client);
+    uint32_t slot = 0;
+    while (slot < q->consumer_count && q->consumers[slot].attached) slot++;
+    if (slot == q->consumer_count) {
+        BL_ASSERTF(q->consumer_count < RMQ_QUEUE_CONSUMERS_MAX, "queue %u: more than %u consumers",
+                   (unsigned)q->index, RMQ_QUEUE_CONSUMERS_MAX);
+        q->consumer_count++;
+        BL_RING_INIT(&q->consumers[slot].held, uint64_t, RMQ_HELD_MAX,
+                     "a consumer's unacknowledged deliveries");
+    }
+    rmq_consumer_slot *c = &q->consumers[slot];
+    bl_ring_clear(&c->held);
+    c->attached = true;
+    c->client = client;
+    c->via = via;
+    c->prefetch = prefetch;
+    c->no_ack = no_ack;
+    c->next_tag = c->first_tag = 1; /* a new channel's tags start at 1 */
+    c->unacked = 0;
+    return slot;
+}
+
+uint32_t rmq_queue_consumer_of(const rmq_queue *q, uint32_t client)
+{
+    for (uint32_t c = 0; c < q->consumer_count; c++)
+        if (q->consumers[c].attached && q->consumers[c].client == client) return c;
+    return RMQ_NO_CONSUMER;
+}
+
+/* Puts `seq` back among the ready ones at its place (ascending). Requeues are of the
+ * oldest messages, so the place is near the front: the walk is short. */
+static void ready_insert(rmq_queue *q, uint64_t seq)
+{
+    uint32_t count = bl_ring_count(&q->ready);
+    uint32_t at = 0;
+    while (at < count && *BL_RING_AT(&q->ready, uint64_t, at) < seq) at++;
+    *BL_RING_PUSH_BACK(&q->ready, uint64_t) = seq;
+    for (uint32_t i = count; i > at; i--)
+        *BL_RING_AT(&q->ready, uint64_t, i) = *BL_RING_AT(&q->ready, uint64_t, i - 1);
+    *BL_RING_AT(&q->ready, uint64_t, at) = seq;
+}
+
+uint32_t rmq_queue_detach(rmq_queue *q, uint32_t slot)
+{
+    BL_ASSERT(slot < q->consumer_count && q->consumers[slot].attached);
+    rmq_consumer_slot *c = &q->consumers[slot];
+    uint32_t requeued = 0;
+    /* requeued oldest first, each at its place: held is in delivery order, which is
+     * ascending except for earlier requeues, so insertion keeps `ready` sorted */
+    for (uint32_t i = 0; i < bl_ring_count(&c->held); i++) {
+        uint64_t seq = *BL_RING_AT(&c->held, uint64_t, i);
+        if (seq == 0) continue;
+        rmq_entry *e = rmq_queue_entry(q, seq);
+        BL_ASSERT(e->state == RMQ_ENTRY_UNACKED && e->consumer == slot);
+        e->state = RMQ_ENTRY_READY;
+        e->consumer = RMQ_NO_CONSUMER;
+        e->flags |= RMQ_FLAG_REDELIVERED;
+        ready_insert(q, seq);
+        requeued++;
+    }
+    BL_ASSERT(requeued == c->unacked);
+    q->counters.requeued += requeued;
+    bl_ring_clear(&c->held);
+    c->unacked = 0;
+    c->attached = false;
+    return requeued;
+}
+
+static bool has_room(const rmq_consumer_slot *c)
+{
+    return c->attached && (c->no_ack || c->prefetch == 0 || c->unacked < c->prefetch);
+}
+
+/* The message is consumed: acked, or delivered to a no_ack consumer. Its ack is written
+ * at the next sync if its publish was; a confirm still waiting for the write goes then
+ * too (rmq_queue_sync skips the write of a consumed message). */
+static void consumed(rmq_queue *q, uint64_t seq, rmq_entry *e)
+{
+    e->state = RMQ_ENTRY_DONE;
+    e->consumer = RMQ_NO_CONSUMER;
+    q->counters.acked++;
+    if (e->pub_end > 0) *BL_RING_PUSH_BACK(&q->acks_to_write, uint64_t) = seq;
+}
+
+bool rmq_queue_next_delivery(rmq_queue *q, uint32_t *slot, rmq_entry **entry, uint64_t *tag)
+{
+    if (bl_ring_count(&q->ready) == 0 || q->consumer_count == 0) return false;
+    uint32_t pick = RMQ_NO_CONSUMER;
+    for (uint32_t i = 0; i < q->consumer_count; i++) {
+        uint32_t c = (q->round_robin + i) % q->consumer_count;
+        if (has_room(&q->consumers[c])) {
+            pick = c;
+            break;
+        }
+    }
+    if (pick == RMQ_NO_CONSUMER) return false;
+    q->round_robin = (pick + 1) % q->consumer_count;
+    uint64_t seq = *BL_RING_FRONT(&q->ready, uint64_t);
+    bl_ring_pop_front(&q->ready);
+    rmq_entry *e = rmq_queue_entry(q, seq);
+    BL_ASSERTF(e->state == RMQ_ENTRY_READY, "queue %u: seq %llu listed ready in state %u",
+               (unsigned)q->index, (unsigned long long)seq, (unsigned)e->state);
+    rmq_consumer_slot *c = &q->consumers[pick];
+    *tag = c->next_tag++;
+    *slot = pick;
+    *entry = e;
+    q->counters.delivered++;
+    if ((e->flags & RMQ_FLAG_REDELIVERED) != 0) q->counters.redelivered++;
+    if (c->no_ack) { /* delivered = done (R6): nothing to hold */
+        consumed(q, seq, e);
+        c->first_tag = c->next_tag;
+        return true;
+    }
+    e->state = RMQ_ENTRY_UNACKED;
+    e->consumer = pick;
+    e->tag = *tag;
+    if (bl_ring_count(&c->held) == 0) c->first_tag = *tag;
+    *BL_RING_PUSH_BACK(&c->held, uint64_t) = seq;
+    c->unacked++;
+    return true;
+}
+
+bool rmq_queue_ack(rmq_queue *q, uint32_t slot, uint64_t tag)
+{
+    BL_ASSERT(slot < q->consumer_count);
+    rmq_consumer_slot *c = &q->consumers[slot];
+    if (!c->attached || tag < c->first_tag || tag - c->first_tag >= bl_ring_count(&c->held))
+        return false;
+    uint64_t *held = BL_RING_AT(&c->held, uint64_t, (uint32_t)(tag - c->first_tag));
+    uint64_t seq = *held;
+    if (seq == 0) return false;
+    rmq_entry *e = rmq_queue_entry(q, seq);
+    BL_ASSERT(e->state == RMQ_ENTRY_UNACKED && e->consumer == slot && e->tag == tag);
+    *held = 0;
+    c->unacked--;
+    while (bl_ring_count(&c->held) > 0 && *BL_RING_FRONT(&c->held, uint64_t) == 0) {
+        bl_ring_pop_front(&c->held);
+        c->first_tag++;
+    }
+    consumed(q, seq, e);
+    return true;
+}
+
+bool rmq_queue_sync_pending(const rmq_queue *q)
+{
+    return bl_ring_count(&q->to_write) > 0 || bl_ring_count(&q->acks_to_write) > 0;
+}
+
+uint64_t rmq_queue_sync(rmq_queue *q, disk *d, int64_t now_us, rmq_confirm_fn confirmed, void *ctx)
+{
+    BL_ASSERT(q->file != NULL || !rmq_queue_sync_pending(q));
+    uint64_t bytes = 0;
+    while (bl_ring_count(&q->to_write) > 0) {
+        uint64_t seq = *BL_RING_FRONT(&q->to_write, uint64_t);
+        bl_ring_pop_front(&q->to_write);
+        rmq_entry *e = rmq_queue_entry(q, seq);
+        BL_ASSERT(e->pub_end == 0 && (e->flags & RMQ_FLAG_TO_WRITE) != 0);
+        e->flags &= (uint8_t)~RMQ_FLAG_TO_WRITE;
+        if (e->state == RMQ_ENTRY_DONE) {
+            q->counters.writes_skipped++; /* consumed before its write: never written */
+        } else {
+            uint64_t record = RMQ_PUB_RECORD_BYTES + q->message_size_bytes;
+            if (!disk_append(d, q->file, record, now_us)) {
+                /* a full disk refuses the write: the message stays in memory only, and its
+                 * confirm waits for a write that can happen */
+                *BL_RING_PUSH_FRONT(&q->to_write, uint64_t) = seq;
+                e->flags |= RMQ_FLAG_TO_WRITE;
+                break;
+            }
+            bytes += record;
+            e->pub_end = q->file->size_bytes;
+            q->counters.written++;
+        }
+        if ((e->flags & RMQ_FLAG_CONFIRM_WAITS) != 0) {
+            e->flags &= (uint8_t)~RMQ_FLAG_CONFIRM_WAITS;
+            rmq_confirm confirm = {.channel = e->channel, .via = e->via, .seq = e->confirm_seq};
+            confirmed(ctx, &confirm);
+        }
+    }
+    while (bl_ring_count(&q->acks_to_write) > 0) {
+        uint64_t seq = *BL_RING_FRONT(&q->acks_to_write, uint64_t);
+        rmq_entry *e = rmq_queue_entry(q, seq);
+        BL_ASSERT(e->state == RMQ_ENTRY_DONE && e->pub_end > 0 && e->ack_end == 0);
+        if (!disk_append(d, q->file, RMQ_ACK_RECORD_BYTES, now_us)) break;
+        bl_ring_pop_front(&q->acks_to_write);
+        bytes += RMQ_ACK_RECORD_BYTES;
+        e->ack_end = q->file->size_bytes;
+    }
+    return bytes;
+}
+
+void rmq_queue_trim(rmq_queue *q)
+{
+    uint64_t durable = q->file != NULL ? q->file->durable_bytes : 0;
+    while (bl_ring_count(&q->table) > 0) {
+        const rmq_entry *e = BL_RING_FRONT(&q->table, rmq_entry);
+        if (e->state != RMQ_ENTRY_DONE) break;
+        if (e->pub_end > 0 && (e->ack_end == 0 || e->ack_end > durable)) break;
+        if ((e->flags & RMQ_FLAG_TO_WRITE) != 0) break;
+        bl_ring_pop_front(&q->table);
+        q->base_seq++;
+    }
+}
+
+void rmq_queue_recover(rmq_queue *q, uint64_t surviving_bytes)
+{
+    for (uint32_t c = 0; c < q->consumer_count; c++) {
+        q->consumers[c].attached = false;
+        q->consumers[c].unacked = 0;
+        bl_ring_clear(&q->consumers[c].held);
+    }
+    q->round_robin = 0;
+    bl_ring_clear(&q->ready);
+    bl_ring_clear(&q->to_write);
+    bl_ring_clear(&q->acks_to_write);
+    uint32_t count = bl_ring_count(&q->table);
+    for (uint32_t i = 0; i < count; i++) {
+        rmq_entry *e = BL_RING_AT(&q->table, rmq_entry, i);
+        if (e->msg_id == 0) continue;
+        bool was_live = e->state != RMQ_ENTRY_DONE;
+        bool on_disk = q->durable && e->pub_end > 0 && e->pub_end <= surviving_bytes;
+        bool ack_on_disk = e->ack_end > 0 && e->ack_end <= surviving_bytes;
+        if (on_disk && !ack_on_disk) {
+            e->state = RMQ_ENTRY_READY;
+            e->consumer = RMQ_NO_CONSUMER;
+            e->confirm_seq = 0;
+            e->flags = (uint8_t)(RMQ_FLAG_PERSISTENT | RMQ_FLAG_REDELIVERED);
+            e->ack_end = 0; /* an ack written past what survived is gone */
+            *BL_RING_PUSH_BACK(&q->ready, uint64_t) = q->base_seq + i;
+            q->counters.recovered++;
+            continue;
+        }
+        if (was_live) q->counters.lost_at_restart++;
+        e->msg_id = 0; /* a hole: trimmed once it reaches the front */
+        e->state = RMQ_ENTRY_DONE;
+        e->pub_end = e->ack_end = 0;
+        e->flags = 0;
+    }
+    rmq_queue_trim(q);
+}

@@ -1,0 +1,163 @@
+/* rabbitmq_queue.h — one classic queue (CQ): its messages in order, the consumers
+ * attached to it with their unacknowledged deliveries, and its index on its home node's
+ * disk. Pure bookkeeping, no simulation: the node (rabbitmq_node.c) calls it and sends
+ * what it answers, and tests/rabbitmq/test_rabbitmq_queue.c drives it by hand.
+ *
+ * Messages. Each enqueued message gets the queue's next sequence number and one entry in
+ * `table`, a ring indexed by sequence number from `base_seq`: ready, unacked (delivered to
+ * a consumer, which holds it under a delivery tag) or done. `ready` lists the ready ones
+ * in order; a requeued message goes back to its place (rabbit_variable_queue's requeue
+ * keeps the sequence id), so the queue stays FIFO by first arrival (R6).
+ *
+ * Disk (R2-R4). A persistent message in a durable queue is written to the queue's index
+ * when the queue syncs — when its mailbox empties or on its sync timer (rabbit_amqqueue_
+ * process) — never earlier: until then it lives only in the queue process, and a kill -9
+ * loses it. A message acknowledged before that write is never written (CQ v2: "a message
+ * delivered and acked before its flush is never written"), and an ack of a written one is
+ * written at the next sync. A confirm waits for the write (and, up to 3.12, its fsync:
+ * the node decides). At a restart the queue keeps the written messages whose ack did not
+ * survive, all flagged redelivered (rabbit_variable_queue's recovery marks every
+ * recovered message delivered); a transient queue is deleted (R2). Entries stay in the
+ * table until their ack is durable, so that recovery can tell.
+ *
+ * Consumers (R6). Deliveries go round robin over the attached consumers with room under
+ * their prefetch (rabbit_queue_consumers moves a consumer to the back of the queue once
+ * it got one); a consumer with no_ack holds nothing. Detaching a consumer (its channel
+ * closed) requeues everything it held, flagged redelivered. */
+#ifndef BL_RABBITMQ_QUEUE_H
+#define BL_RABBITMQ_QUEUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../../engine/disk.h"
+#include "../../engine/ring.h"
+
+#define RMQ_QUEUE_MESSAGES_MAX  (1u << 30) /* entries of one queue's table */
+#define RMQ_QUEUE_CONSUMERS_MAX 64         /* SCN_INSTANCES_MAX: one entry's instances */
+#define RMQ_NO_CONSUMER         UINT32_MAX
+/* Bytes of an index record besides the body of an embedded message: the v1 index's
+ * publish record (rabbit_queue_index ?PUB_RECORD_BODY_BYTES: guid, expiry, size) and
+ * its ack record (a journal entry of the sequence id). */
+#define RMQ_PUB_RECORD_BYTES    64
+#define RMQ_ACK_RECORD_BYTES    8
+
+typedef enum rmq_entry_state {
+    RMQ_ENTRY_READY = 0,
+    RMQ_ENTRY_UNACKED,
+    RMQ_ENTRY_DONE, /* acked (or delivered with no_ack); kept until its ack is durable */
+} rmq_entry_state;
+
+enum {
+    RMQ_FLAG_PERSISTENT = 1u << 0,
+    RMQ_FLAG_REDELIVERED = 1u << 1,
+    RMQ_FLAG_CONFIRM_WAITS = 1u << 2, /* its confirm waits for its write */
+    RMQ_FLAG_TO_WRITE = 1u << 3,      /* listed in to_write */
+};
+
+typedef struct rmq_entry {
+    uint64_t msg_id;      /* 0: a hole left by recovery */
+    uint64_t pub_end;     /* file offset after its publish record; 0 = not written */
+    uint64_t ack_end;     /* file offset after its ack record; 0 = not written */
+    uint64_t confirm_seq; /* the publisher channel's sequence number; 0 = no confirm */
+    uint64_t tag;         /* delivery tag while unacked */
+    int32_t key;
+    uint32_t channel;  /* the publisher's client node id (confirm) */
+    uint32_t via;      /* the node its publish came through (confirm) */
+    uint32_t consumer; /* consumer slot holding it while unacked */
+    uint8_t state;     /* rmq_entry_state */
+    uint8_t flags;
+} rmq_entry;
+
+/* A consumer attached to the queue (basic.consume on a channel). */
+typedef struct rmq_consumer_slot {
+    bool attached;
+    uint32_t client;   /* the consumer's client node id */
+    uint32_t via;      /* the node its connection is on */
+    uint32_t prefetch; /* 0 = unlimited */
+    bool no_ack;
+    uint64_t next_tag;  /* its channel's next delivery tag, from 1 */
+    uint64_t first_tag; /* the tag of held[0] */
+    bl_ring held;       /* uint64_t seq per tag from first_tag; 0 = acked */
+    uint32_t unacked;   /* live entries of held */
+} rmq_consumer_slot;
+
+/* What a confirm goes to: a publisher's channel. */
+typedef struct rmq_confirm {
+    uint32_t channel, via;
+    uint64_t seq;
+} rmq_confirm;
+
+typedef struct rmq_queue_counters {
+    uint64_t enqueued, delivered, redelivered, acked, requeued, recovered, lost_at_restart;
+    uint64_t written, writes_skipped; /* persistent messages written / acked before their write */
+} rmq_queue_counters;
+
+typedef struct rmq_queue {
+    uint32_t index; /* the run's queue index */
+    bool durable;
+    uint32_t message_size_bytes; /* what a publish record holds besides its header */
+    bl_ring table;               /* rmq_entry by sequence number from base_seq */
+    uint64_t base_seq;           /* sequence number of table[0]; the first is 1 */
+    bl_ring ready;               /* uint64_t seqs of ready entries, ascending */
+    bl_ring to_write;            /* uint64_t seqs of persistent entries not yet written */
+    bl_ring acks_to_write;       /* uint64_t seqs acked after their write, ack not written */
+    disk_file *file;             /* the index on the home node's disk; NULL if transient */
+    rmq_consumer_slot consumers[RMQ_QUEUE_CONSUMERS_MAX];
+    uint32_t consumer_count; /* slots in use or used: attached ones have `attached` */
+    uint32_t round_robin;    /* the slot to try first for the next delivery */
+    rmq_queue_counters counters;
+} rmq_queue;
+
+void rmq_queue_init(rmq_queue *q, uint32_t index, bool durable, uint32_t message_size_bytes,
+                    disk_file *file);
+void rmq_queue_free(rmq_queue *q);
+
+uint32_t rmq_queue_ready(const rmq_queue *q);
+uint64_t rmq_queue_unacked(const rmq_queue *q);
+rmq_entry *rmq_queue_entry(rmq_queue *q, uint64_t seq);
+
+/* Enqueues a message. Returns true if its confirm (when it has one) may go now: a
+ * transient message or a transient queue; false if it waits for the message's write. */
+bool rmq_queue_enqueue(rmq_queue *q, uint64_t msg_id, int32_t key, bool persistent,
+                       const rmq_confirm *confirm);
+
+/* Attaches a consumer (a new channel's basic.consume); returns its slot. */
+uint32_t rmq_queue_attach(rmq_queue *q, uint32_t client, uint32_t via, uint32_t prefetch,
+                          bool no_ack);
+/* The attached slot of a client, or RMQ_NO_CONSUMER. */
+uint32_t rmq_queue_consumer_of(const rmq_queue *q, uint32_t client);
+/* Detaches it, requeueing what it held (redelivered). Returns how many were requeued. */
+uint32_t rmq_queue_detach(rmq_queue *q, uint32_t slot);
+
+/* The next delivery: a ready message for the next consumer with room, round robin.
+ * Returns false when no message or no consumer with room is left; else fills *slot,
+ * *entry (now unacked under *tag, or done for a no_ack consumer). */
+bool rmq_queue_next_delivery(rmq_queue *q, uint32_t *slot, rmq_entry **entry, uint64_t *tag);
+
+/* A consumer's basic.ack of one tag. Returns false for a tag it does not hold (acked
+ * twice or never delivered: PRECONDITION_FAILED in RabbitMQ; the caller asserts). A
+ * confirm that still waited for the message's write goes at the next sync, which skips
+ * the write. */
+bool rmq_queue_ack(rmq_queue *q, uint32_t slot, uint64_t tag);
+
+/* The queue's sync: writes the publish records of the persistent messages waiting and
+ * the ack records of written ones into the file (the caller fsyncs it, or not, by
+ * version). Calls confirmed(ctx, confirm) for every message whose confirm waited for this
+ * write (or for a consumption that made it unnecessary). A full disk refuses the write:
+ * what did not fit waits for the next sync. Returns the bytes written. */
+typedef void (*rmq_confirm_fn)(void *ctx, const rmq_confirm *confirm);
+uint64_t rmq_queue_sync(rmq_queue *q, disk *d, int64_t now_us, rmq_confirm_fn confirmed, void *ctx);
+bool rmq_queue_sync_pending(const rmq_queue *q);
+
+/* Drops done entries from the front once their ack (if they were written) is durable. */
+void rmq_queue_trim(rmq_queue *q);
+
+/* The home node restarted with `surviving_bytes` of the index file left (its size after
+ * a kill -9, its durable size after a power loss): nothing of the queue process's memory
+ * survived (consumers, unwritten messages, confirms waiting), a durable queue keeps its
+ * written, unacknowledged messages, flagged redelivered, and a transient one comes back
+ * empty (deleted at boot, declared again by its clients). */
+void rmq_queue_recover(rmq_queue *q, uint64_t surviving_bytes);
+
+#endif
