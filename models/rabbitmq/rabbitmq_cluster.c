@@ -39,8 +39,11 @@ void rmq_cluster_init(rmq_cluster *cluster, const scn_scenario *scenario)
             def->position = n;
             def->exchange = consumer->topic_index;
             def->durable = options.durable;
-            /* declared by the entry's instance (n for its own queue) on its first node */
-            def->home = rabbitmq_first_node(options.connect_to, n, cluster->node_count);
+            /* declared by the entry's instance (n for its own queue) on its first node
+             * (queue_leader_locator client-local), or where queue_node says */
+            def->home = options.queue_node >= 0
+                            ? (uint32_t)options.queue_node
+                            : rabbitmq_first_node(options.connect_to, n, cluster->node_count);
         }
     }
     for (uint32_t p = 0; p < scenario->producer_count; p++) {

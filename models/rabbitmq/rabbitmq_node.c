@@ -658,7 +658,8 @@ static void on_tick(rmq_node *node)
         if (n == node->index) continue;
         if (!node->peer_down[n] && now_us - node->peer_heard_us[n] > ticktime_us)
             peer_went_down(node, n);
-        send_now(node, node_id(node, n), rmq_msg_new(RMQ_NODE_TICK, 0));
+        /* no connection to a node seen down: it connects again when it boots */
+        if (!node->peer_down[n]) send_now(node, node_id(node, n), rmq_msg_new(RMQ_NODE_TICK, 0));
     }
     sim_timer_set(node->node, &node->tick_timer, now_us + ticktime_us / 4, NODE_TIMER_TICK);
 }
@@ -772,6 +773,10 @@ static void node_on_start(sim_node *sn)
     sim_timer_set(sn, &node->writeback_timer,
                   now_us + node->cluster->scenario->cluster.os.writeback_interval_us,
                   NODE_TIMER_WRITEBACK);
+    /* a booting node connects to its cluster's peers at once (rabbit_node_monitor
+     * announces it), so they see it up again without waiting for a tick */
+    for (uint32_t n = 0; n < node->cluster->node_count; n++)
+        if (n != node->index) send_now(node, node_id(node, n), rmq_msg_new(RMQ_NODE_TICK, 0));
     if (node->cluster->node_count > 1)
         sim_timer_set(sn, &node->tick_timer, now_us + node->cluster->options.net_ticktime_us / 4,
                       NODE_TIMER_TICK);

@@ -71,12 +71,10 @@ typedef enum rabbitmq_ack_mode { RABBITMQ_ACK_MANUAL = 0, RABBITMQ_ACK_AUTO } ra
 #define RABBITMQ_EMBED_DEFAULT   4096u /* queue_index_embed_msgs_below */
 
 typedef struct rabbitmq_cluster_options {
-    int64_t heartbeat_us;           /* heartbeat (rabbit heartbeat, 60 s): a client connection
+    int64_t heartbeat_us;    /* heartbeat (rabbit heartbeat, 60 s): a client connection
                                     whose peer fell silent is closed after it */
-    int64_t net_ticktime_us;        /* net_ticktime (Erlang kernel net_ticktime, 60 s): a node
+    int64_t net_ticktime_us; /* net_ticktime (Erlang kernel net_ticktime, 60 s): a node
                                     that fell silent is declared down after it */
-    int64_t queue_sync_interval_us; /* queue_sync_interval (rabbit_amqqueue_process
-                                       ?SYNC_INTERVAL, 200 ms): a busy queue's index sync */
 } rabbitmq_cluster_options;
 
 typedef struct rabbitmq_topic_options {
@@ -116,9 +114,11 @@ typedef struct rabbitmq_consumer_options {
     int64_t ack_coalesce_us;                    /* ack_coalesce: acks of messages finished within it
                                       share one write (0 = one each) */
     int64_t recovery_interval_us;               /* recovery_interval: as for producers */
-    int32_t connect_to; /* connect_to: as for producers; the queue is declared by
-                                      instance 0, on its node (queue_leader_locator
-                                      client-local) */
+    int32_t connect_to;                         /* connect_to: as for producers */
+    int32_t queue_node; /* queue_node: the node the queue is declared on, its home (-1 =
+                           `each`: the first node of the instance declaring it, instance 0
+                           or the queue's own, as queue_leader_locator client-local
+                           places it) */
 } rabbitmq_consumer_options;
 
 _Static_assert(sizeof(rabbitmq_cluster_options) <= SCN_FAMILY_OPTIONS_BYTES, "fits");

@@ -12,9 +12,10 @@ static size_t word_length(const char *text)
     return dot == NULL ? strlen(text) : (size_t)(dot - text);
 }
 
-/* Matches pattern words against key words, both at word starts (or at their end, NULL
- * meaning no words left). rabbit_db_topic_exchange walks a trie of the same words; the
- * recursion here is over at most 32 words of a 63-character key. */
+/* Matches pattern words against key words, both at word starts (NULL: no words left).
+ * rabbit_db_topic_exchange:trie_match walks a trie of the same words, trying at each
+ * word the literal word, `*` (exactly one word) and `#` (zero or more); the recursion
+ * here is over at most 32 words of a 63-character key. */
 static bool match_words(const char *pattern, const char *key, int depth)
 {
     BL_ASSERT(depth < 64);
@@ -38,8 +39,10 @@ static bool match_words(const char *pattern, const char *key, int depth)
 
 bool rabbitmq_topic_matches(const char *pattern, const char *routing_key)
 {
-    /* "" is one empty word, as the broker splits it */
-    return match_words(pattern, routing_key, 0);
+    /* rabbit_db_topic_exchange:split_topic_key_binary: "" is no words at all, so the
+     * empty key matches "" and "#" but not "*" */
+    return match_words(pattern[0] == '\0' ? NULL : pattern,
+                       routing_key[0] == '\0' ? NULL : routing_key, 0);
 }
 
 bool rabbitmq_binding_matches(rabbitmq_exchange_type type, const char *binding_key,

@@ -56,7 +56,7 @@ static bool rabbitmq_connect_parse(scn_ctx *ctx, yaml_node_t *node, void *target
     uint32_t nodes = ctx->out->cluster.broker_count;
     if (!scn_u32_text(text, &index) || index >= nodes)
         return scn_fail(ctx, node,
-                        "%s: bad connect_to '%s', expected each or a node number 0..%u (the "
+                        "%s: bad node '%s', expected each or a node number 0..%u (the "
                         "cluster has %u node%s)",
                         ctx->where, text, (unsigned)nodes - 1, (unsigned)nodes,
                         nodes == 1 ? "" : "s");
@@ -69,8 +69,6 @@ static bool rabbitmq_connect_parse(scn_ctx *ctx, yaml_node_t *node, void *target
 static const scn_field rabbitmq_cluster_fields[] = {
     SCN_DURATION_FIELD("heartbeat", rabbitmq_cluster_options, heartbeat_us, 1000000, "60s"),
     SCN_DURATION_FIELD("net_ticktime", rabbitmq_cluster_options, net_ticktime_us, 1000000, "60s"),
-    SCN_DURATION_FIELD("queue_sync_interval", rabbitmq_cluster_options, queue_sync_interval_us,
-                       1000, "200ms"),
 };
 static const scn_schema rabbitmq_cluster_schema = SCN_SCHEMA(rabbitmq_cluster_fields, NULL);
 
@@ -184,6 +182,8 @@ static const scn_field rabbitmq_consumer_fields[] = {
     SCN_DURATION_FIELD("recovery_interval", rabbitmq_consumer_options, recovery_interval_us, 1000,
                        "5s"),
     {SCN_AT("connect_to", SCN_T_CUSTOM, rabbitmq_consumer_options, connect_to),
+     .parse = rabbitmq_connect_parse, .desc = "each or a node number", .def = "each"},
+    {SCN_AT("queue_node", SCN_T_CUSTOM, rabbitmq_consumer_options, queue_node),
      .parse = rabbitmq_connect_parse, .desc = "each or a node number", .def = "each"},
 };
 static const scn_schema rabbitmq_consumer_schema =

@@ -1,0 +1,217 @@
+/* test_rabbitmq_queue.c — a classic queue's bookkeeping (rabbitmq_queue.h): round-robin
+ * deliveries under prefetch, acks, requeue on a consumer's detach (at its place, flagged
+ * redelivered), confirms waiting for the index write (or for a consumption that makes it
+ * unnecessary), and recovery after a kill -9 (page cache kept) and a power loss (only
+ * what was durable), with acks that were or were not written. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "../../engine/disk.h"
+#include "../../models/rabbitmq/rabbitmq_queue.h"
+
+#define S 1000000LL
+
+static void make_disk(disk *d)
+{
+    disk_options options = {.write_bandwidth_bytes_per_s = 100000000,
+                            .fsync_latency_us = 1000,
+                            .page_cache_bytes = 1ULL << 30,
+                            .dirty_expire_us = 30 * S,
+                            .writeback_interval_us = 5 * S};
+    disk_init(d, &options);
+}
+
+typedef struct confirms {
+    uint64_t seqs[64];
+    uint32_t count;
+} confirms;
+
+static void collect(void *ctx, const rmq_confirm *confirm)
+{
+    confirms *out = ctx;
+    assert_true(out->count < 64);
+    out->seqs[out->count++] = confirm->seq;
+}
+
+static uint64_t deliver(rmq_queue *q, uint32_t *slot, uint64_t *tag)
+{
+    rmq_entry *entry = NULL;
+    if (!rmq_queue_next_delivery(q, slot, &entry, tag)) return 0;
+    return entry->msg_id;
+}
+
+static void round_robin_under_prefetch(void **state)
+{
+    rmq_queue q;
+    rmq_queue_init(&q, 0, false, 100, NULL);
+    for (uint64_t m = 1; m <= 6; m++) assert_true(rmq_queue_enqueue(&q, m, -1, false, NULL));
+    uint32_t a = rmq_queue_attach(&q, 10, 1, 2, false);
+    uint32_t b = rmq_queue_attach(&q, 11, 1, 2, false);
+    uint32_t slot;
+    uint64_t tag;
+    uint32_t got[2] = {0, 0};
+    uint64_t id;
+    while ((id = deliver(&q, &slot, &tag)) != 0) got[slot]++;
+    assert_int_equal(got[a], 2); /* prefetch 2 each: 4 delivered, 2 ready */
+    assert_int_equal(got[b], 2);
+    assert_int_equal(rmq_queue_ready(&q), 2);
+    assert_int_equal(rmq_queue_unacked(&q), 4);
+    assert_true(rmq_queue_ack(&q, a, 1));  /* a's first delivery (tag 1): room for one more */
+    assert_false(rmq_queue_ack(&q, a, 1)); /* acked twice: PRECONDITION_FAILED */
+    assert_int_equal(deliver(&q, &slot, &tag), 5);
+    assert_int_equal(slot, a);
+    assert_int_equal(tag, 3);
+    assert_false(rmq_queue_next_delivery(&q, &slot, &(rmq_entry *){NULL}, &tag));
+    rmq_queue_free(&q);
+}
+
+static void detach_requeues_in_place_redelivered(void **state)
+{
+    rmq_queue q;
+    rmq_queue_init(&q, 0, false, 100, NULL);
+    for (uint64_t m = 1; m <= 4; m++) rmq_queue_enqueue(&q, m, -1, false, NULL);
+    uint32_t a = rmq_queue_attach(&q, 10, 1, 2, false);
+    uint32_t slot;
+    uint64_t tag;
+    assert_int_equal(deliver(&q, &slot, &tag), 1);
+    assert_int_equal(deliver(&q, &slot, &tag), 2);
+    assert_int_equal(rmq_queue_detach(&q, a), 2);
+    uint32_t b = rmq_queue_attach(&q, 11, 1, 0, false);
+    rmq_entry *entry = NULL;
+    for (uint64_t want = 1; want <= 4; want++) {
+        assert_true(rmq_queue_next_delivery(&q, &slot, &entry, &tag));
+        assert_int_equal(slot, b);
+        assert_int_equal(entry->msg_id, want); /* back at their place: FIFO by arrival */
+        assert_int_equal((entry->flags & RMQ_FLAG_REDELIVERED) != 0, want <= 2);
+    }
+    rmq_queue_free(&q);
+}
+
+static void confirm_waits_for_the_write(void **state)
+{
+    disk d;
+    make_disk(&d);
+    rmq_queue q;
+    rmq_queue_init(&q, 0, true, 100, disk_open(&d));
+    rmq_confirm c1 = {.channel = 5, .via = 1, .seq = 1}, c2 = {.channel = 5, .via = 1, .seq = 2};
+    assert_false(rmq_queue_enqueue(&q, 1, -1, true, &c1));
+    assert_true(rmq_queue_enqueue(&q, 2, -1, false, &c2)); /* transient: confirmed at once */
+    confirms out = {0};
+    uint64_t bytes = rmq_queue_sync(&q, &d, 0, collect, &out);
+    assert_int_equal(bytes, RMQ_PUB_RECORD_BYTES + 100);
+    assert_int_equal(out.count, 1);
+    assert_int_equal(out.seqs[0], 1);
+    assert_false(rmq_queue_sync_pending(&q));
+    rmq_queue_free(&q);
+    disk_free(&d);
+}
+
+static void consumed_before_write_is_never_written(void **state)
+{
+    disk d;
+    make_disk(&d);
+    rmq_queue q;
+    rmq_queue_init(&q, 0, true, 100, disk_open(&d));
+    rmq_confirm c1 = {.channel = 5, .via = 1, .seq = 1};
+    rmq_queue_enqueue(&q, 1, -1, true, &c1);
+    uint32_t a = rmq_queue_attach(&q, 10, 1, 0, false), slot;
+    uint64_t tag;
+    assert_int_equal(deliver(&q, &slot, &tag), 1);
+    assert_true(rmq_queue_ack(&q, a, tag));
+    confirms out = {0};
+    assert_int_equal(rmq_queue_sync(&q, &d, 0, collect, &out), 0); /* nothing written */
+    assert_int_equal(out.count, 1);                                /* ... and the confirm goes */
+    assert_int_equal(q.counters.writes_skipped, 1);
+    rmq_queue_trim(&q);
+    assert_int_equal(bl_ring_count(&q.table), 0);
+    rmq_queue_free(&q);
+    disk_free(&d);
+}
+
+/* Three persistent messages written; the first is acked and its ack written; then the
+ * node dies. After a kill -9 the page cache holds everything: 2 and 3 come back,
+ * redelivered. After a power loss before any fsync nothing was durable: none comes back. */
+static void recovery_keeps_written_unacked(void **state)
+{
+    for (int power_loss = 0; power_loss <= 1; power_loss++) {
+        disk d;
+        make_disk(&d);
+        disk_file *file = disk_open(&d);
+        rmq_queue q;
+        rmq_queue_init(&q, 0, true, 100, file);
+        for (uint64_t m = 1; m <= 3; m++) rmq_queue_enqueue(&q, m, -1, true, NULL);
+        rmq_queue_enqueue(&q, 4, -1, false, NULL); /* transient: gone at any restart */
+        confirms out = {0};
+        rmq_queue_sync(&q, &d, 0, collect, &out);
+        uint32_t a = rmq_queue_attach(&q, 10, 1, 0, false), slot;
+        uint64_t tag;
+        assert_int_equal(deliver(&q, &slot, &tag), 1);
+        assert_true(rmq_queue_ack(&q, a, tag));
+        assert_int_equal(deliver(&q, &slot, &tag), 2); /* delivered, not acked */
+        rmq_queue_sync(&q, &d, 1, collect, &out);      /* the ack of 1 is written */
+        if (power_loss) disk_power_loss(&d);
+        rmq_queue_recover(&q, file->size_bytes);
+        uint32_t b = rmq_queue_attach(&q, 11, 1, 0, false);
+        rmq_entry *entry = NULL;
+        uint64_t want = 2;
+        while (rmq_queue_next_delivery(&q, &slot, &entry, &tag)) {
+            assert_int_equal(slot, b);
+            assert_int_equal(entry->msg_id, want++);
+            assert_true((entry->flags & RMQ_FLAG_REDELIVERED) != 0);
+        }
+        assert_int_equal(want, power_loss ? 2 : 4);
+        assert_int_equal(q.counters.recovered, power_loss ? 0 : 2);
+        rmq_queue_free(&q);
+        disk_free(&d);
+    }
+}
+
+/* An ack that never reached the index: the message comes back after a restart. */
+static void unwritten_ack_redelivers(void **state)
+{
+    disk d;
+    make_disk(&d);
+    disk_file *file = disk_open(&d);
+    rmq_queue q;
+    rmq_queue_init(&q, 0, true, 100, file);
+    rmq_queue_enqueue(&q, 1, -1, true, NULL);
+    confirms out = {0};
+    rmq_queue_sync(&q, &d, 0, collect, &out);
+    uint32_t a = rmq_queue_attach(&q, 10, 1, 0, false), slot;
+    uint64_t tag;
+    deliver(&q, &slot, &tag);
+    assert_true(rmq_queue_ack(&q, a, tag)); /* no sync after it: the process dies */
+    rmq_queue_recover(&q, file->size_bytes);
+    assert_int_equal(rmq_queue_ready(&q), 1);
+    rmq_queue_free(&q);
+    disk_free(&d);
+}
+
+static void transient_queue_comes_back_empty(void **state)
+{
+    rmq_queue q;
+    rmq_queue_init(&q, 0, false, 100, NULL);
+    rmq_queue_enqueue(&q, 1, -1, true, NULL);
+    rmq_queue_recover(&q, 0);
+    assert_int_equal(rmq_queue_ready(&q), 0);
+    assert_int_equal(q.counters.lost_at_restart, 1);
+    rmq_queue_free(&q);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(round_robin_under_prefetch),
+        cmocka_unit_test(detach_requeues_in_place_redelivered),
+        cmocka_unit_test(confirm_waits_for_the_write),
+        cmocka_unit_test(consumed_before_write_is_never_written),
+        cmocka_unit_test(recovery_keeps_written_unacked),
+        cmocka_unit_test(unwritten_ack_redelivers),
+        cmocka_unit_test(transient_queue_comes_back_empty),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
