@@ -84,6 +84,7 @@ static uint32_t pick_worker(rmq_consumer *consumer, int32_t key)
 
 static void send_to_broker(rmq_consumer *consumer, rmq_msg *msg)
 {
+    msg->conn = consumer->connections;
     net_send(consumer->node, consumer->cluster->nodes[consumer->connection],
              rmq_msg_size_bytes(msg), msg);
 }
@@ -209,6 +210,8 @@ static void open_connection(rmq_consumer *consumer)
         nodes;
     consumer->connected = true;
     consumer->connections++;
+    BL_ASSERTF(consumer->connections < 65536, "%s: more than 65535 connections",
+               consumer->node->name);
     consumer->consuming = false;
     consumer->last_heard_us = sim_now_us();
     rmq_msg *open = rmq_msg_new(RMQ_OPEN, 0);
@@ -261,7 +264,8 @@ static void consumer_on_event(sim_node *node, const sim_event *ev)
     switch (ev->kind) {
     case SIM_EVENT_PACKET: {
         rmq_msg *msg = ev->data;
-        if (consumer->connected && ev->arg == consumer->cluster->nodes[consumer->connection]->id) {
+        if (consumer->connected && ev->arg == consumer->cluster->nodes[consumer->connection]->id &&
+            msg->conn == consumer->connections) {
             consumer->last_heard_us = sim_now_us();
             switch (msg->kind) {
             case RMQ_DELIVER: on_deliver(consumer, msg); break;
@@ -273,6 +277,7 @@ static void consumer_on_event(sim_node *node, const sim_event *ev)
                               CONSUMER_TIMER_RECONNECT);
                 break;
             case RMQ_HEARTBEAT: break;
+            case RMQ_CLOSE: connection_lost(consumer); break;
             default: BL_ASSERTF(false, "%s: %s", node->name, rmq_kind_name(msg->kind));
             }
         }

@@ -55,7 +55,7 @@ enum {
 typedef struct rmq_outbox {
     uint32_t dest; /* sim node id */
     rmq_kind kind;
-    uint32_t client, queue, via;
+    uint32_t client, queue, via, conn;
     uint32_t size_bytes;
     bool failed, persistent;
     uint64_t *ids;
@@ -95,7 +95,7 @@ static bool home_up(const rmq_node *node, uint32_t queue)
 /* ---- the outbox ---- */
 
 static rmq_outbox *outbox_for(rmq_node *node, uint32_t dest, rmq_kind kind, uint32_t client,
-                              uint32_t queue)
+                              uint32_t queue, uint32_t conn)
 {
     for (uint32_t i = 0; i < node->outbox_count; i++) {
         rmq_outbox *box = &node->outbox[i];
@@ -110,6 +110,7 @@ static rmq_outbox *outbox_for(rmq_node *node, uint32_t dest, rmq_kind kind, uint
     box->kind = kind;
     box->client = client;
     box->queue = queue;
+    box->conn = conn;
     box->via = self_id(node);
     return box;
 }
@@ -146,6 +147,13 @@ static void send_now(rmq_node *node, uint32_t dest, rmq_msg *msg)
     net_send(node->node, sim_node_by_id(dest), bytes, msg);
 }
 
+/* A packet to a client on its current connection. */
+static void to_client(rmq_node *node, const rmq_channel *ch, rmq_msg *msg)
+{
+    msg->conn = ch->conn;
+    send_now(node, ch->client, msg);
+}
+
 static rmq_msg *outbox_take(rmq_outbox *box)
 {
     rmq_msg *msg = calloc(1, sizeof *msg);
@@ -154,6 +162,7 @@ static rmq_msg *outbox_take(rmq_outbox *box)
     msg->client = box->client;
     msg->queue = box->queue;
     msg->via = box->via;
+    msg->conn = box->conn;
     msg->size_bytes = box->size_bytes;
     msg->failed = box->failed;
     msg->persistent = box->persistent;
@@ -192,13 +201,15 @@ static void outbox_clear(rmq_node *node)
 
 /* ---- channels ---- */
 
+static void channel_close(rmq_node *node, rmq_channel *ch);
+
 static rmq_channel *channel_of(rmq_node *node, uint32_t client)
 {
     BL_ASSERT(client < node->channel_slots);
     return node->channels[client];
 }
 
-static rmq_channel *channel_open(rmq_node *node, uint32_t client, uint32_t mode)
+static rmq_channel *channel_open(rmq_node *node, uint32_t client, const rmq_msg *open)
 {
     BL_ASSERT(client < node->channel_slots);
     rmq_channel *ch = node->channels[client];
@@ -209,14 +220,18 @@ static rmq_channel *channel_open(rmq_node *node, uint32_t client, uint32_t mode)
                      "a channel's publishes awaiting confirms");
         node->channels[client] = ch;
     }
-    BL_ASSERTF(!ch->open, "%s: a second connection of client %u", node->node->name,
-               (unsigned)client);
+    /* A client opens a new connection after it gave the old one up (its socket reset on
+     * its side only, or the broker's heartbeats stopped reaching it): the old one is
+     * closed now rather than after its own heartbeat timeout (a simplification: one
+     * connection per client). */
+    channel_close(node, ch);
     const sim_node *peer = sim_node_by_id(client);
     ch->open = true;
     ch->client = client;
     ch->entry = peer->entry;
-    ch->publisher = mode != UINT32_MAX;
-    ch->tx = mode == RABBITMQ_PUBLISH_TRANSACTIONS;
+    ch->conn = open->conn;
+    ch->publisher = open->mode != UINT32_MAX;
+    ch->tx = open->mode == RABBITMQ_PUBLISH_TRANSACTIONS;
     ch->last_heard_us = sim_now_us();
     bl_ring_clear(&ch->pending);
     ch->first_seq = ch->next_seq = 1;
@@ -259,7 +274,7 @@ static void maybe_commit_ok(rmq_node *node, rmq_channel *ch)
     ok->failed = ch->tx_failed;
     ch->tx_failed = false;
     ch->commit_waiting = false;
-    send_now(node, ch->client, ok);
+    to_client(node, ch, ok);
 }
 
 /* A publish is settled (acked or nacked): tell the client (confirm mode) and forget the
@@ -269,7 +284,10 @@ static void pending_settle(rmq_node *node, rmq_channel *ch, uint64_t seq, rmq_pe
     BL_ASSERT(!p->done);
     p->done = 1;
     if (!ch->tx)
-        outbox_add(outbox_for(node, ch->client, RMQ_CONFIRM, 0, 0), 0, -1, seq, p->nacked);
+    {
+        rmq_outbox *box = outbox_for(node, ch->client, RMQ_CONFIRM, 0, 0, ch->conn);
+        outbox_add(box, 0, -1, seq, p->nacked);
+    }
     else if (p->nacked)
         ch->tx_failed = true;
     while (bl_ring_count(&ch->pending) > 0 && BL_RING_FRONT(&ch->pending, rmq_pending)->done) {
@@ -321,7 +339,7 @@ static void route_publishes(rmq_node *node, rmq_channel *ch, const uint64_t *ids
                 continue;
             }
             rmq_outbox *box = outbox_for(node, node_id(node, queue_def(node, queue)->home),
-                                         RMQ_NODE_ENQUEUE, ch->client, queue);
+                                         RMQ_NODE_ENQUEUE, ch->client, queue, ch->conn);
             box->size_bytes = size_bytes;
             box->persistent = persistent;
             outbox_add(box, ids[i], keys[i], seq, 0);
@@ -369,12 +387,13 @@ static void on_consume(rmq_node *node, rmq_channel *ch, const rmq_msg *msg)
     if (!home_up(node, msg->queue)) { /* "home node ... is down" (R7): the client retries */
         rmq_msg *cancel = rmq_msg_new(RMQ_CANCEL, 0);
         cancel->queue = msg->queue;
-        send_now(node, ch->client, cancel);
+        to_client(node, ch, cancel);
         return;
     }
     rmq_msg *attach = rmq_msg_new(RMQ_NODE_CONSUME, 0);
     attach->queue = msg->queue;
     attach->client = ch->client;
+    attach->conn = ch->conn;
     attach->via = self_id(node);
     attach->prefetch = msg->prefetch;
     attach->no_ack = msg->no_ack;
@@ -390,6 +409,7 @@ static void channel_close(rmq_node *node, rmq_channel *ch)
         rmq_msg *detach = rmq_msg_new(RMQ_NODE_DETACH, 0);
         detach->queue = ch->queue;
         detach->client = ch->client;
+        detach->conn = ch->conn;
         send_now(node, node_id(node, queue_def(node, ch->queue)->home), detach);
     }
     ch->consuming = false;
@@ -408,8 +428,10 @@ typedef struct confirm_sink {
 static void confirm_to_channel(rmq_node *node, uint32_t queue, const rmq_confirm *confirm,
                                bool nacked)
 {
-    outbox_add(outbox_for(node, confirm->via, RMQ_NODE_CONFIRM, confirm->channel, queue), 0, -1,
-               confirm->seq, nacked);
+    rmq_outbox *box =
+        outbox_for(node, confirm->via, RMQ_NODE_CONFIRM, RMQ_CHANNEL_CLIENT(confirm->channel),
+                   queue, RMQ_CHANNEL_CONN(confirm->channel));
+    outbox_add(box, 0, -1, confirm->seq, nacked);
 }
 
 static void confirm_collect(void *ctx, const rmq_confirm *confirm)
@@ -445,7 +467,8 @@ static void queue_work(rmq_node *node, uint32_t queue)
         bool local = consumer->via == self_id(node);
         rmq_outbox *box =
             outbox_for(node, local ? consumer->client : consumer->via,
-                       local ? RMQ_DELIVER : RMQ_NODE_DELIVER, consumer->client, queue);
+                       local ? RMQ_DELIVER : RMQ_NODE_DELIVER, consumer->client, queue,
+                       consumer->conn);
         box->size_bytes = q->message_size_bytes;
         outbox_add(box, entry->msg_id, entry->key, tag, (entry->flags & RMQ_FLAG_REDELIVERED) != 0);
     }
@@ -470,7 +493,8 @@ static void on_node_enqueue(rmq_node *node, const rmq_msg *msg)
     rmq_queue *q = &queue_def(node, msg->queue)->state;
     BL_ASSERT(queue_def(node, msg->queue)->home == node->index);
     for (uint32_t i = 0; i < msg->count; i++) {
-        rmq_confirm confirm = {.channel = msg->client, .via = msg->via, .seq = msg->seqs[i]};
+        rmq_confirm confirm = {
+            .channel = RMQ_CHANNEL(msg->client, msg->conn), .via = msg->via, .seq = msg->seqs[i]};
         bool now = rmq_queue_enqueue(q, msg->ids[i], msg->keys[i], msg->persistent,
                                      msg->seqs[i] != 0 ? &confirm : NULL);
         if (now && msg->seqs[i] != 0) confirm_to_channel(node, msg->queue, &confirm, false);
@@ -483,11 +507,13 @@ static void on_node_consume(rmq_node *node, const rmq_msg *msg)
     rmq_queue *q = &queue_def(node, msg->queue)->state;
     uint32_t slot = rmq_queue_consumer_of(q, msg->client);
     if (slot != RMQ_NO_CONSUMER) rmq_queue_detach(q, slot); /* its old channel's leftovers */
-    rmq_queue_attach(q, msg->client, msg->via, msg->prefetch, msg->no_ack);
+    slot = rmq_queue_attach(q, msg->client, msg->via, msg->prefetch, msg->no_ack);
+    q->consumers[slot].conn = msg->conn;
     node->queue_dirty[msg->queue] = true;
     rmq_msg *ok = rmq_msg_new(RMQ_NODE_CONSUME_OK, 0);
     ok->queue = msg->queue;
     ok->client = msg->client;
+    ok->conn = msg->conn;
     send_now(node, msg->via, ok);
 }
 
@@ -495,7 +521,8 @@ static void on_node_ack(rmq_node *node, const rmq_msg *msg)
 {
     rmq_queue *q = &queue_def(node, msg->queue)->state;
     uint32_t slot = rmq_queue_consumer_of(q, msg->client);
-    if (slot == RMQ_NO_CONSUMER) return; /* acks of a channel the queue no longer has */
+    if (slot == RMQ_NO_CONSUMER || q->consumers[slot].conn != msg->conn)
+        return; /* acks of a channel the queue no longer has */
     for (uint32_t i = 0; i < msg->count; i++) {
         bool known = rmq_queue_ack(q, slot, msg->seqs[i]);
         BL_ASSERTF(known, "%s: queue %s: ack of delivery tag %llu the consumer does not hold",
@@ -509,7 +536,7 @@ static void on_node_detach(rmq_node *node, const rmq_msg *msg)
 {
     rmq_queue *q = &queue_def(node, msg->queue)->state;
     uint32_t slot = rmq_queue_consumer_of(q, msg->client);
-    if (slot == RMQ_NO_CONSUMER) return;
+    if (slot == RMQ_NO_CONSUMER || q->consumers[slot].conn != msg->conn) return;
     rmq_queue_detach(q, slot);
     node->queue_dirty[msg->queue] = true;
 }
@@ -541,7 +568,7 @@ static void peer_went_down(rmq_node *node, uint32_t peer)
                 ch->consuming = false;
                 rmq_msg *cancel = rmq_msg_new(RMQ_CANCEL, 0);
                 cancel->queue = ch->queue;
-                send_now(node, ch->client, cancel);
+                to_client(node, ch, cancel);
             }
             continue;
         }
@@ -575,12 +602,22 @@ static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
     if (peer >= 0 && (uint32_t)peer != node->index) peer_heard(node, (uint32_t)peer);
     rmq_channel *ch = peer < 0 && msg->kind != RMQ_OPEN ? channel_of(node, source) : NULL;
     if (peer < 0 && msg->kind != RMQ_OPEN) {
-        BL_ASSERTF(ch != NULL && ch->open, "%s: %s from %s, which has no open channel",
-                   node->node->name, rmq_kind_name(msg->kind), sim_node_by_id(source)->name);
+        if (ch != NULL && msg->conn < ch->conn) { /* of a connection the client gave up */
+            rmq_msg_free(msg);
+            return;
+        }
+        if (ch == NULL || !ch->open) { /* on a connection the broker closed: closed again */
+            rmq_msg *close = rmq_msg_new(RMQ_CLOSE, 0);
+            close->conn = msg->conn;
+            rmq_msg_free(msg);
+            send_now(node, source, close);
+            return;
+        }
+        BL_ASSERT(msg->conn == ch->conn);
         ch->last_heard_us = sim_now_us();
     }
     switch (msg->kind) {
-    case RMQ_OPEN: channel_open(node, source, msg->mode); break;
+    case RMQ_OPEN: channel_open(node, source, msg); break;
     case RMQ_PUBLISH: on_publish(node, ch, msg); break;
     case RMQ_TX_COMMIT: on_tx_commit(node, ch); break;
     case RMQ_CONSUME: on_consume(node, ch, msg); break;
@@ -597,7 +634,8 @@ static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
     case RMQ_NODE_ENQUEUE: on_node_enqueue(node, msg); break;
     case RMQ_NODE_CONFIRM: {
         rmq_channel *publisher = channel_of(node, msg->client);
-        if (publisher == NULL || !publisher->open) break; /* its connection closed */
+        if (publisher == NULL || !publisher->open || publisher->conn != msg->conn)
+            break; /* its connection closed */
         for (uint32_t i = 0; i < msg->count; i++)
             channel_confirmed(node, publisher, msg->queue, msg->seqs[i], msg->flags[i] != 0);
         break;
@@ -605,27 +643,28 @@ static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
     case RMQ_NODE_CONSUME: on_node_consume(node, msg); break;
     case RMQ_NODE_CONSUME_OK: {
         rmq_channel *consumer = channel_of(node, msg->client);
-        if (consumer == NULL || !consumer->open) {
+        if (consumer == NULL || !consumer->open || consumer->conn != msg->conn) {
             /* the channel closed meanwhile: let the queue requeue what it will send */
             rmq_msg *detach = rmq_msg_new(RMQ_NODE_DETACH, 0);
             detach->queue = msg->queue;
             detach->client = msg->client;
+            detach->conn = msg->conn;
             send_now(node, source, detach);
             break;
         }
         consumer->consuming = true;
         rmq_msg *ok = rmq_msg_new(RMQ_CONSUME_OK, 0);
         ok->queue = msg->queue;
-        send_now(node, consumer->client, ok);
+        to_client(node, consumer, ok);
         break;
     }
     case RMQ_NODE_DELIVER: {
         rmq_channel *consumer = channel_of(node, msg->client);
-        if (consumer == NULL || !consumer->open || !consumer->consuming)
-            break; /* requeued
-                                                     when the queue learns of the close */
+        if (consumer == NULL || !consumer->open || !consumer->consuming ||
+            consumer->conn != msg->conn)
+            break; /* requeued when the queue learns of the close */
         msg->kind = RMQ_DELIVER;
-        send_now(node, consumer->client, msg);
+        to_client(node, consumer, msg);
         return; /* passed on */
     }
     case RMQ_NODE_ACK: on_node_ack(node, msg); break;
@@ -673,9 +712,10 @@ static void on_heartbeat(rmq_node *node)
         if (ch == NULL || !ch->open) continue;
         if (now_us - ch->last_heard_us > heartbeat_us) {
             channel_close(node, ch); /* rabbit_heartbeat: missed heartbeats */
+            to_client(node, ch, rmq_msg_new(RMQ_CLOSE, 0));
             continue;
         }
-        send_now(node, ch->client, rmq_msg_new(RMQ_HEARTBEAT, 0));
+        to_client(node, ch, rmq_msg_new(RMQ_HEARTBEAT, 0));
     }
     sim_timer_set(node->node, &node->heartbeat_timer, now_us + heartbeat_us / 2,
                   NODE_TIMER_HEARTBEAT);

@@ -25,6 +25,7 @@ typedef struct rmq_channel {
     bool open;
     bool publisher;
     uint32_t client; /* the client's sim node id */
+    uint32_t conn;   /* its connection number */
     uint32_t entry;  /* its producer or consumer entry */
     int64_t last_heard_us;
     /* publisher: publishes awaiting confirmation, by sequence number from first_seq */

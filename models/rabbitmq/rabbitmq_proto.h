@@ -36,6 +36,8 @@ typedef enum rmq_kind {
     RMQ_DELIVER,      /* queue, ids, keys, first_tag (tags consecutive), flags = redelivered */
     RMQ_ACK,          /* tags (seqs[]) the consumer acknowledges */
     RMQ_HEARTBEAT,    /* either way, every heartbeat / 2 */
+    RMQ_CLOSE,        /* node -> client: the broker closed the connection (connection.close,
+                         then the socket FIN) */
     /* node <-> node */
     RMQ_NODE_ENQUEUE, /* channel (client) -> queue: ids, keys, seqs (0 = no confirm) */
     RMQ_NODE_CONFIRM, /* queue -> channel: seqs (flags: nacked) */
@@ -54,6 +56,8 @@ typedef struct rmq_msg {
     uint32_t queue;      /* the run's queue index, for queue-related kinds */
     uint32_t client;     /* the client node id the channel belongs to */
     uint32_t via;        /* the node id of the client's connection (node kinds) */
+    uint32_t conn;       /* the client's connection number: packets of an older one are
+                            stale (a client numbers its connections from 1) */
     uint32_t count;      /* entries of the arrays */
     uint32_t prefetch;   /* RMQ_CONSUME */
     bool no_ack;         /* RMQ_CONSUME */

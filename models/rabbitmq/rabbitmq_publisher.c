@@ -121,6 +121,7 @@ static void schedule_write(rmq_publisher *pub, int64_t at_us)
 
 static void send_to_broker(rmq_publisher *pub, rmq_msg *msg)
 {
+    msg->conn = pub->connections;
     net_send(pub->node, pub->cluster->nodes[pub->connection], rmq_msg_size_bytes(msg), msg);
 }
 
@@ -334,6 +335,8 @@ static void open_connection(rmq_publisher *pub)
         (rabbitmq_first_node(pub->options.connect_to, pub->instance, nodes) + pub->attempts) %
         nodes;
     pub->connected = true;
+    pub->connections++;
+    BL_ASSERTF(pub->connections < 65536, "%s: more than 65535 connections", pub->node->name);
     pub->last_heard_us = sim_now_us();
     pub->next_seq = 1; /* a new channel numbers its publishes from 1 */
     rmq_msg *open = rmq_msg_new(RMQ_OPEN, 0);
@@ -394,15 +397,16 @@ static void publisher_on_event(sim_node *node, const sim_event *ev)
     switch (ev->kind) {
     case SIM_EVENT_PACKET: {
         rmq_msg *msg = ev->data;
-        if (pub->connected && ev->arg == pub->cluster->nodes[pub->connection]->id) {
+        if (pub->connected && ev->arg == pub->cluster->nodes[pub->connection]->id &&
+            msg->conn == pub->connections) {
             pub->last_heard_us = sim_now_us();
-            if (msg->kind == RMQ_CONFIRM)
-                on_confirm(pub, msg);
-            else if (msg->kind == RMQ_TX_COMMIT_OK)
-                on_commit_ok(pub, msg);
-            else
-                BL_ASSERTF(msg->kind == RMQ_HEARTBEAT, "%s: %s", node->name,
-                           rmq_kind_name(msg->kind));
+            switch (msg->kind) {
+            case RMQ_CONFIRM: on_confirm(pub, msg); break;
+            case RMQ_TX_COMMIT_OK: on_commit_ok(pub, msg); break;
+            case RMQ_CLOSE: connection_lost(pub); break;
+            case RMQ_HEARTBEAT: break;
+            default: BL_ASSERTF(false, "%s: %s", node->name, rmq_kind_name(msg->kind));
+            }
         }
         rmq_msg_free(msg);
         return;

@@ -38,6 +38,7 @@ typedef struct rmq_publisher {
     bool connected;
     uint32_t connection; /* the node index of its connection */
     uint32_t attempts;   /* connections lost: each reconnects to the next node */
+    uint32_t connections; /* connections opened: the current one's number */
     int64_t last_heard_us;
     uint64_t next_seq;
     bl_ring outgoing;    /* rmq_publish_item: to write */

@@ -73,6 +73,7 @@ typedef struct rmq_entry {
 typedef struct rmq_consumer_slot {
     bool attached;
     uint32_t client;   /* the consumer's client node id */
+    uint32_t conn;     /* its connection number (set by the node after attaching) */
     uint32_t via;      /* the node its connection is on */
     uint32_t prefetch; /* 0 = unlimited */
     bool no_ack;
@@ -82,7 +83,11 @@ typedef struct rmq_consumer_slot {
     uint32_t unacked;   /* live entries of held */
 } rmq_consumer_slot;
 
-/* What a confirm goes to: a publisher's channel. */
+/* What a confirm goes to: a publisher's channel (RMQ_CHANNEL: its client node id and
+ * connection number in one word). */
+#define RMQ_CHANNEL(client, conn) ((uint32_t)(conn) << 16 | (uint32_t)(client))
+#define RMQ_CHANNEL_CLIENT(channel) ((channel) & 0xffffu)
+#define RMQ_CHANNEL_CONN(channel) ((channel) >> 16)
 typedef struct rmq_confirm {
     uint32_t channel, via;
     uint64_t seq;
