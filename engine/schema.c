@@ -669,23 +669,38 @@ static bool scn_key_families(const scn_ctx *ctx, scn_section section, const char
     if (section == SCN_SECTION_NONE || ctx->families == NULL || ctx->family == NULL) {
         return false;
     }
-    const char *names[SCN_LIST_TEXT_LEN / 2];
+    /* each owner as "kafka (preset kafka)", so the message says which presets take it */
+    enum { OWNERS_MAX = 8 };
+    char owned[OWNERS_MAX][SCN_LIST_TEXT_LEN / 2];
+    const char *names[OWNERS_MAX];
     size_t count = 0;
-    for (uint32_t f = 0; f < ctx->families->count && count + 1 < sizeof names / sizeof names[0];
-         f++) {
+    for (uint32_t f = 0; f < ctx->families->count && count < OWNERS_MAX; f++) {
         const scn_family_schema *family = ctx->families->list[f];
         const scn_schema *keys = family->sections[section];
-        if (family != ctx->family && keys != NULL && scn_schema_index(keys, key) >= 0) {
-            names[count++] = family->name;
-        }
+        if (family == ctx->family || keys == NULL || scn_schema_index(keys, key) < 0) continue;
+        char presets[SCN_LIST_TEXT_LEN / 2];
+        size_t preset_count = 0;
+        while (family->presets[preset_count] != NULL) preset_count++;
+        snprintf(owned[count], sizeof owned[count], "%s (preset%s %s)", family->name,
+                 preset_count == 1 ? "" : "s",
+                 scn_join_words((const char *const *)family->presets, preset_count, ", ", presets,
+                                sizeof presets));
+        names[count] = owned[count];
+        count++;
     }
     if (count == 0) {
         return false;
     }
     char joined[SCN_LIST_TEXT_LEN];
-    snprintf(out, out_len, "the %s %s",
-             scn_join_words(names, count, " and ", joined, sizeof joined),
-             count == 1 ? "family" : "families");
+    if (count == 1) { /* "the kafka family (preset kafka)" */
+        char *paren = strchr(owned[0], ' ');
+        BL_ASSERT(paren != NULL);
+        *paren = '\0';
+        snprintf(out, out_len, "the %s family %s", owned[0], paren + 1);
+        return true;
+    }
+    snprintf(out, out_len, "the %s families",
+             scn_join_words(names, count, " and ", joined, sizeof joined));
     return true;
 }
 

@@ -41,14 +41,18 @@ static const struct {
     {"Top level", "top"},
     {"cluster", "cluster"},
     {"cluster keys of the kafka family", "cluster/kafka"},
+    {"cluster keys of the rabbitmq family", "cluster/rabbitmq"},
     {"topics", "topics"},
     {"topic keys of the kafka family", "topics/kafka"},
+    {"topic keys of the rabbitmq family", "topics/rabbitmq"},
     {"producers", "producers"},
     {"rate", "producers.rate"},
     {"request", "producers.request"},
     {"producer keys of the kafka family", "producers/kafka"},
+    {"producer keys of the rabbitmq family", "producers/rabbitmq"},
     {"consumers", "consumers"},
     {"consumer keys of the kafka family", "consumers/kafka"},
+    {"consumer keys of the rabbitmq family", "consumers/rabbitmq"},
 };
 
 static void collect(void *user, const char *table, const char *key, const char *def, bool required)

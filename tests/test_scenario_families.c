@@ -108,17 +108,19 @@ static void test_a_key_of_another_family_names_it(void **state)
         load(HEAD("kafka") "producers: [{name: p, rate: 1/s, confirm: false}]\n", s, error),
         BL_EXIT_BAD_INPUT);
     assert_string_equal(
-        error, "f.yaml:5:34: key 'confirm' in producers[0] belongs to the queue family, not to "
-               "the kafka family cluster.preset chose, expected one of: name, topic, count, rate, "
-               "arrival, keys, message_size, request, acks, retries, retry_backoff, "
-               "retry_backoff_max, request_timeout, delivery_timeout, max_in_flight, linger, "
-               "batch_size, buffer_memory, partitioner, idempotence");
+        error,
+        "f.yaml:5:34: key 'confirm' in producers[0] belongs to the queue family (presets "
+        "queue-1, queue-2), not to the kafka family cluster.preset chose, expected one of: name, topic, count, rate, "
+        "arrival, keys, message_size, request, acks, retries, retry_backoff, "
+        "retry_backoff_max, request_timeout, delivery_timeout, max_in_flight, linger, "
+        "batch_size, buffer_memory, partitioner, idempotence");
     assert_int_equal(load(HEAD("queue-1") "producers: [{name: p, rate: 1/s, acks: 1}]\n", s, error),
                      BL_EXIT_BAD_INPUT);
     assert_string_equal(
-        error, "f.yaml:5:34: key 'acks' in producers[0] belongs to the kafka family, not to the "
-               "queue family cluster.preset chose, expected one of: name, topic, count, rate, "
-               "arrival, keys, message_size, request, confirm, confirm_timeout");
+        error,
+        "f.yaml:5:34: key 'acks' in producers[0] belongs to the kafka family (preset "
+        "kafka), not to the queue family cluster.preset chose, expected one of: name, topic, count, rate, "
+        "arrival, keys, message_size, request, confirm, confirm_timeout");
     assert_int_equal(
         load(HEAD("queue-1") "consumers: [{group: g, session_timeout: 1s}]\n", s, error),
         BL_EXIT_BAD_INPUT);
@@ -137,9 +139,10 @@ static void test_a_key_of_two_other_families_names_both(void **state)
                         HEAD("kafka") "producers: [{name: p, rate: 1/s, confirm: false}]\n", s,
                         error),
         BL_EXIT_BAD_INPUT);
-    assert_non_null(
-        strstr(error, "key 'confirm' in producers[0] belongs to the queue and stream families, not "
-                      "to the kafka family cluster.preset chose"));
+    assert_non_null(strstr(
+        error,
+        "key 'confirm' in producers[0] belongs to the queue (presets queue-1, "
+        "queue-2) and stream (preset stream-1) families, not to the kafka family cluster.preset chose"));
     free(s);
 }
 
