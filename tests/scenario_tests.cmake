@@ -139,6 +139,15 @@ add_test(NAME claims.check-seeds
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(claims.check-seeds PROPERTIES LABELS "scenario")
 
+# The same workload and faults on two families (scenarios/compare/): the pair differs
+# in its preset line, its name and the pointer to its twin only (asserted), each holds its expectations over seeds 1..3, and
+# `compare` puts them side by side.
+add_test(NAME compare.families-one-line
+         COMMAND sh -c "test \"$(diff scenarios/compare/cluster-restart-kafka.yaml scenarios/compare/cluster-restart-rabbitmq.yaml | grep -c '^[<>]')\" = 6 && \"$1\" check scenarios/compare --seeds 1..3 --jobs 2 --quiet --out \"$2/check\" && \"$1\" compare scenarios/compare/cluster-restart-kafka.yaml scenarios/compare/cluster-restart-rabbitmq.yaml --seeds 1..2 --jobs 2 --quiet --out \"$2/compare\""
+                 sh $<TARGET_FILE:brokerlab> ${CMAKE_BINARY_DIR}/test-out/compare-families
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(compare.families-one-line PROPERTIES LABELS "scenario")
+
 # `brokerlab report`: HTML rendered in headless Chromium (every plot drawn, no console
 # error), Markdown with its PNGs, a sweep directory's report, and the error paths.
 add_test(NAME cli.report-render
