@@ -42,6 +42,9 @@ mutants=(
   POWER_LOSS_KEEPS_PAGE_CACHE c23-without-replication    "a power loss keeps the page cache"
   CUT_IGNORED                 isr-min-insync-2           "a network partition cuts nothing"
   SPIKES_IGNORED              c02-peak-shaving           "a producer's rate spikes are not applied"
+  NO_REQUEUE_ON_CLOSE         c20-rabbitmq-consumer-acks "a closed channel's unacknowledged messages are dropped, not requeued"
+  CONFIRM_BEFORE_WRITE        c18-rabbitmq-publisher-throughput "a classic queue confirms a persistent message before writing it"
+  PREFETCH_IGNORED            c20-rabbitmq-consumer-acks "a queue delivers past its consumers' prefetch"
 )
 
 # Every mutant in the sources is in the list, and every listed one is in the sources.

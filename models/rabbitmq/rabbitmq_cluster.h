@@ -19,7 +19,7 @@
 #include "rabbitmq_queue.h"
 
 #define RMQ_QUEUES_MAX     (SCN_GROUPS_MAX * SCN_INSTANCES_MAX)
-#define RMQ_QUEUE_NAME_LEN (SCN_NAME_LEN + 8)
+#define RMQ_QUEUE_NAME_LEN (SCN_NAME_LEN + 12) /* GROUP "." N: a dot, 10 digits */
 
 typedef struct rmq_queue_def {
     char name[RMQ_QUEUE_NAME_LEN]; /* GROUP or GROUP.N */

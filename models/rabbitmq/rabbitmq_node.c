@@ -283,12 +283,10 @@ static void pending_settle(rmq_node *node, rmq_channel *ch, uint64_t seq, rmq_pe
 {
     BL_ASSERT(!p->done);
     p->done = 1;
-    if (!ch->tx)
-    {
+    if (!ch->tx) {
         rmq_outbox *box = outbox_for(node, ch->client, RMQ_CONFIRM, 0, 0, ch->conn);
         outbox_add(box, 0, -1, seq, p->nacked);
-    }
-    else if (p->nacked)
+    } else if (p->nacked)
         ch->tx_failed = true;
     while (bl_ring_count(&ch->pending) > 0 && BL_RING_FRONT(&ch->pending, rmq_pending)->done) {
         bl_ring_pop_front(&ch->pending);
@@ -462,13 +460,15 @@ static void queue_work(rmq_node *node, uint32_t queue)
     uint32_t slot;
     rmq_entry *entry;
     uint64_t tag;
+#ifdef BROKERLAB_MUTANT_PREFETCH_IGNORED
+    for (uint32_t c = 0; c < q->consumer_count; c++) q->consumers[c].prefetch = 0; /* mutant */
+#endif
     while (rmq_queue_next_delivery(q, &slot, &entry, &tag)) {
         const rmq_consumer_slot *consumer = &q->consumers[slot];
         bool local = consumer->via == self_id(node);
-        rmq_outbox *box =
-            outbox_for(node, local ? consumer->client : consumer->via,
-                       local ? RMQ_DELIVER : RMQ_NODE_DELIVER, consumer->client, queue,
-                       consumer->conn);
+        rmq_outbox *box = outbox_for(node, local ? consumer->client : consumer->via,
+                                     local ? RMQ_DELIVER : RMQ_NODE_DELIVER, consumer->client,
+                                     queue, consumer->conn);
         box->size_bytes = q->message_size_bytes;
         outbox_add(box, entry->msg_id, entry->key, tag, (entry->flags & RMQ_FLAG_REDELIVERED) != 0);
     }

@@ -91,9 +91,11 @@ uint32_t rmq_msg_size_bytes(const rmq_msg *msg)
 const char *rmq_kind_name(rmq_kind kind)
 {
     static const char *const names[RMQ_KIND_COUNT] = {
-        "open",        "publish",      "tx.commit",    "tx.commit-ok", "confirm",
-        "consume",     "consume-ok",   "cancel",       "deliver",      "ack",
-        "heartbeat",   "close",        "node-enqueue", "node-confirm", "node-consume", "node-consume-ok",
-        "node-cancel", "node-deliver", "node-ack",     "node-detach",  "node-tick"};
+        "open",         "publish",      "tx.commit",    "tx.commit-ok",
+        "confirm",      "consume",      "consume-ok",   "cancel",
+        "deliver",      "ack",          "heartbeat",    "close",
+        "node-enqueue", "node-confirm", "node-consume", "node-consume-ok",
+        "node-cancel",  "node-deliver", "node-ack",     "node-detach",
+        "node-tick"};
     return kind < RMQ_KIND_COUNT ? names[kind] : "?";
 }

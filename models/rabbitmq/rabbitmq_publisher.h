@@ -36,8 +36,8 @@ typedef struct rmq_publisher {
     uint16_t hist_topic;
     uint32_t send_stream;
     bool connected;
-    uint32_t connection; /* the node index of its connection */
-    uint32_t attempts;   /* connections lost: each reconnects to the next node */
+    uint32_t connection;  /* the node index of its connection */
+    uint32_t attempts;    /* connections lost: each reconnects to the next node */
     uint32_t connections; /* connections opened: the current one's number */
     int64_t last_heard_us;
     uint64_t next_seq;

@@ -90,6 +90,9 @@ bool rmq_queue_enqueue(rmq_queue *q, uint64_t msg_id, int32_t key, bool persiste
     *BL_RING_PUSH_BACK(&q->to_write, uint64_t) = seq;
     e->flags |= RMQ_FLAG_TO_WRITE;
     if (confirm == NULL) return true;
+#ifdef BROKERLAB_MUTANT_CONFIRM_BEFORE_WRITE
+    return true; /* mutant: a persistent message is confirmed on enqueue */
+#endif
     e->flags |= RMQ_FLAG_CONFIRM_WAITS;
     return false;
 }
@@ -127,6 +130,8 @@ uint32_t rmq_queue_consumer_of(const rmq_queue *q, uint32_t client)
     return RMQ_NO_CONSUMER;
 }
 
+static void consumed(rmq_queue *q, uint64_t seq, rmq_entry *e);
+
 /* Puts `seq` back among the ready ones at its place (ascending). Requeues are of the
  * oldest messages, so the place is near the front: the walk is short. */
 static void ready_insert(rmq_queue *q, uint64_t seq)
@@ -152,6 +157,11 @@ uint32_t rmq_queue_detach(rmq_queue *q, uint32_t slot)
         if (seq == 0) continue;
         rmq_entry *e = rmq_queue_entry(q, seq);
         BL_ASSERT(e->state == RMQ_ENTRY_UNACKED && e->consumer == slot);
+#ifdef BROKERLAB_MUTANT_NO_REQUEUE_ON_CLOSE
+        consumed(q, seq, e); /* mutant: what the closed channel held is dropped */
+        requeued++;
+        continue;
+#endif
         e->state = RMQ_ENTRY_READY;
         e->consumer = RMQ_NO_CONSUMER;
         e->flags |= RMQ_FLAG_REDELIVERED;

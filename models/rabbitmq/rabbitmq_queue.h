@@ -85,9 +85,9 @@ typedef struct rmq_consumer_slot {
 
 /* What a confirm goes to: a publisher's channel (RMQ_CHANNEL: its client node id and
  * connection number in one word). */
-#define RMQ_CHANNEL(client, conn) ((uint32_t)(conn) << 16 | (uint32_t)(client))
-#define RMQ_CHANNEL_CLIENT(channel) ((channel) & 0xffffu)
-#define RMQ_CHANNEL_CONN(channel) ((channel) >> 16)
+#define RMQ_CHANNEL(client, conn)   ((uint32_t)(conn) << 16 | (uint32_t)(client))
+#define RMQ_CHANNEL_CLIENT(channel) ((channel)&0xffffu)
+#define RMQ_CHANNEL_CONN(channel)   ((channel) >> 16)
 typedef struct rmq_confirm {
     uint32_t channel, via;
     uint64_t seq;
