@@ -444,6 +444,8 @@ static int cmd_run(int argc, char **argv)
                       .sim_time_s = stats.sim_time_s,
                       .events = stats.wakes,
                       .packets = stats.packets,
+                      .inter_broker_bytes = stats.inter_broker_bytes,
+                      .other_bytes = stats.other_bytes,
                       .nodes = stats.nodes,
                       .faults = stats.faults,
                       .durability = stats.durability,
@@ -471,6 +473,7 @@ static int cmd_run(int argc, char **argv)
     run.history_bytes = summary.file_bytes;
     check_results results;
     check_end(checker, hist_names_table(), &results);
+    results.inter_broker_bytes = stats.inter_broker_bytes;
     clock_gettime(CLOCK_MONOTONIC, &wall_end);
     run.wall_time_s = (double)(wall_end.tv_sec - wall_start.tv_sec) +
                       (double)(wall_end.tv_nsec - wall_start.tv_nsec) / 1e9;

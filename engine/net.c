@@ -47,6 +47,8 @@ static struct {
     net_rule rules[NET_RULES_MAX];
     uint32_t active_rule_count;
     uint64_t packets_delivered;
+    uint64_t inter_broker_bytes; /* sent from a broker to a broker */
+    uint64_t other_bytes;        /* every other packet's */
 } g_net;
 
 void net_init(uint64_t seed)
@@ -228,6 +230,10 @@ void net_send(sim_node *src, sim_node *dst, uint32_t size_bytes, void *payload)
     BL_ASSERT(src != dst && payload != NULL);
     BL_ASSERT(src->process_up);
     ensure_tables();
+    if (src->role == SIM_ROLE_BROKER && dst->role == SIM_ROLE_BROKER)
+        g_net.inter_broker_bytes += size_bytes;
+    else
+        g_net.other_bytes += size_bytes;
     int64_t now_us = sim_now_us();
     if (src->same_process == dst) { /* within one process: no network, no network fault */
         uint32_t *connected =
@@ -380,6 +386,12 @@ void net_on_node_start(sim_node *node)
         row[src] = 0;
         send_reset(sim_node_by_id(src), node, sim_route_latency_us(node, sim_node_by_id(src)));
     }
+}
+
+void net_bytes_sent(uint64_t *inter_broker, uint64_t *other)
+{
+    *inter_broker = g_net.inter_broker_bytes;
+    *other = g_net.other_bytes;
 }
 
 uint64_t net_packets_delivered(void)

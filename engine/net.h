@@ -92,5 +92,9 @@ void net_on_node_start(sim_node *node);
 void net_on_process_killed(sim_node *node);
 
 uint64_t net_packets_delivered(void);
+/* Bytes handed to net_send so far (dropped packets included: what the senders put on the
+ * wire): from a broker to a broker (replication, mirroring, proxying: the cost C12
+ * measures), and every other packet's (clients, control planes). */
+void net_bytes_sent(uint64_t *inter_broker, uint64_t *other);
 
 #endif

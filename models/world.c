@@ -57,6 +57,7 @@ int world_run(const scn_scenario *scenario, uint64_t seed, world_stats *stats,
         stats->sim_time_s = (double)config.end_us / 1e6;
         stats->wakes = sim_total_wakes();
         stats->packets = net_packets_delivered();
+        net_bytes_sent(&stats->inter_broker_bytes, &stats->other_bytes);
         stats->messages = family->messages(run);
         stats->nodes = config.node_count;
         stats->faults = fault_injector_finish(); /* reads the network's rules: before its end */

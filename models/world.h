@@ -15,6 +15,7 @@ typedef struct world_stats {
     double sim_time_s;
     uint64_t wakes;          /* node activations */
     uint64_t packets;        /* packets delivered */
+    uint64_t inter_broker_bytes, other_bytes; /* sent (net_bytes_sent) */
     uint64_t messages;       /* message ids handed out */
     uint32_t nodes;          /* simulated processes: brokers, clients, the fault injector */
     fault_effects faults;    /* what each timeline entry hit (engine/fault.h) */

@@ -91,6 +91,8 @@ typedef struct check_results {
     uint32_t producer_count;
     uint64_t produced, acked, failed, unknown; /* over all topics */
     uint64_t records;                          /* history records read */
+    uint64_t inter_broker_bytes; /* not the checker's: the engine's network count, set by
+                                    the run for network.* expectations */
     double end_s;                              /* time of the last record */
 } check_results;
 

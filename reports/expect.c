@@ -25,17 +25,32 @@ typedef enum { SCOPE_GROUP = 0, SCOPE_PRODUCER, SCOPE_TOTAL } metric_scope;
 /* Metric ids: the plain ones index the tables below; latency families come after them,
  * as LATENCY_BASE + family * STAT_COUNT + statistic. */
 static const char *const g_group_metrics[] = {
-    "produced",     "acked",         "consumed",
-    "lost",         "unacked_lost",  "duplicated",
-    "deduplicated", "reordered",     "reordered_partition",
-    "redelivered",  "unavailable_s", "peak_backlog",
+    "produced",
+    "acked",
+    "consumed",
+    "lost",
+    "unacked_lost",
+    "duplicated",
+    "deduplicated",
+    "reordered",
+    "reordered_partition",
+    "redelivered",
+    "unavailable_s",
+    "peak_backlog",
     "drain_s",
+    "throughput_per_s",
 };
 enum { GROUP_METRIC_COUNT = sizeof g_group_metrics / sizeof g_group_metrics[0] };
 static const char *const g_producer_metrics[] = {"sent", "acked", "failed", "unknown", "requests"};
 enum { PRODUCER_METRIC_COUNT = sizeof g_producer_metrics / sizeof g_producer_metrics[0] };
-static const char *const g_total_metrics[] = {"total.produced", "total.acked", "total.failed",
-                                              "total.unknown"};
+/* network.*: the engine's count of the bytes brokers sent each other (results.json
+ * `network`), not the checker's; per message: divided by total.produced. */
+static const char *const g_total_metrics[] = {"total.produced",
+                                              "total.acked",
+                                              "total.failed",
+                                              "total.unknown",
+                                              "network.inter_broker_bytes",
+                                              "network.inter_broker_bytes_per_message"};
 enum { TOTAL_METRIC_COUNT = sizeof g_total_metrics / sizeof g_total_metrics[0] };
 static const char *const g_group_families[] = {"ack", "e2e"};
 static const char *const g_producer_families[] = {"ack", "request"};
@@ -108,7 +123,8 @@ static bool parse_path(const char *path, size_t length, metric_scope scope, uint
     int found = find_name(plain, plain_count, path, length);
     if (found >= 0) {
         *metric = (uint32_t)found;
-        *is_time = length > 2 && memcmp(path + length - 2, "_s", 2) == 0;
+        *is_time = length > 2 && memcmp(path + length - 2, "_s", 2) == 0 &&
+                   !(length > 6 && memcmp(path + length - 6, "_per_s", 6) == 0); /* a rate */
         return true;
     }
     if (length < 8 || memcmp(path, "latency.", 8) != 0) return false;
@@ -135,9 +151,10 @@ static int unknown_metric(const expect_context *ctx, size_t offset, const char *
     return expect_error(ctx, offset,
                         "unknown metric '%.*s'; expected produced, acked, consumed, lost, "
                         "unacked_lost, duplicated, deduplicated, reordered, reordered_partition, "
-                        "redelivered, unavailable_s, peak_backlog, drain_s, "
+                        "redelivered, unavailable_s, peak_backlog, drain_s, throughput_per_s, "
                         "latency.{ack,e2e}.{p50,p99,p999,max,mean}, total.{produced,acked,"
-                        "failed,unknown}, or producer(NAME).METRIC",
+                        "failed,unknown}, network.{inter_broker_bytes,"
+                        "inter_broker_bytes_per_message}, or producer(NAME).METRIC",
                         (int)length, text);
 }
 
@@ -219,7 +236,8 @@ static int parse_metric(const expect_context *ctx, const char *token, size_t len
     if (length > 9 && memcmp(token, "producer(", 9) == 0) {
         return parse_producer_metric(ctx, token, length, out);
     }
-    if (length > 6 && memcmp(token, "total.", 6) == 0) {
+    if ((length > 6 && memcmp(token, "total.", 6) == 0) ||
+        (length > 8 && memcmp(token, "network.", 8) == 0)) {
         int found = find_name(g_total_metrics, TOTAL_METRIC_COUNT, token, length);
         if (found < 0) return unknown_metric(ctx, out->offset, token, length, SCOPE_TOTAL);
         out->scope = SCOPE_TOTAL;
@@ -400,7 +418,7 @@ static double percentile_stat(const check_percentiles *p, uint32_t stat)
 /* Group metrics that measure what happened to produced messages: without any they have
  * no data (GROUP_METRIC order). produced, acked and consumed are counts, always defined. */
 static const bool g_group_metric_needs_traffic[GROUP_METRIC_COUNT] = {
-    false, false, false, true, true, true, true, true, true, true, true, true, true,
+    false, false, false, true, true, true, true, true, true, true, true, true, true, true,
 };
 
 static double no_data(char why[EXPECT_WHY_LEN], const char *fmt, const char *a, const char *b)
@@ -427,6 +445,8 @@ static double group_value(const check_group *group, uint32_t metric, char why[EX
                        group->name);
     if (strcmp(g_group_metrics[metric], "drain_s") == 0 && !group->drained)
         return no_data(why, "the backlog of group %s never drained%s", group->name, "");
+    if (strcmp(g_group_metrics[metric], "throughput_per_s") == 0 && isnan(group->throughput_per_s))
+        return no_data(why, "group %s has no load phase to measure%s", group->name, "");
     const double values[GROUP_METRIC_COUNT] = {
         (double)group->produced,
         (double)group->acked,
@@ -441,6 +461,7 @@ static double group_value(const check_group *group, uint32_t metric, char why[EX
         group->unavailable_s,
         (double)group->peak_backlog,
         group->drain_s,
+        group->throughput_per_s,
     };
     return values[metric];
 }
@@ -511,9 +532,17 @@ static double operand_value(const scn_scenario *scenario, const expect_operand *
 {
     if (operand->kind != OPERAND_METRIC) return operand->value;
     if (operand->scope == SCOPE_TOTAL) {
-        const uint64_t totals[TOTAL_METRIC_COUNT] = {results->produced, results->acked,
-                                                     results->failed, results->unknown};
+        const uint64_t totals[TOTAL_METRIC_COUNT - 1] = {results->produced, results->acked,
+                                                         results->failed, results->unknown,
+                                                         results->inter_broker_bytes};
         BL_ASSERT(operand->metric < TOTAL_METRIC_COUNT);
+        if (operand->metric == TOTAL_METRIC_COUNT - 1) { /* per message */
+            if (results->produced == 0) {
+                snprintf(why, EXPECT_WHY_LEN, "nothing was produced");
+                return NAN;
+            }
+            return (double)results->inter_broker_bytes / (double)results->produced;
+        }
         return (double)totals[operand->metric];
     }
     if (operand->scope == SCOPE_PRODUCER) {

@@ -7,11 +7,14 @@
  *   metric := [GROUP '.'] path | 'producer' '(' NAME ')' '.' path | global
  * Group metrics: produced acked consumed lost unacked_lost duplicated deduplicated
  *   reordered reordered_partition redelivered unavailable_s peak_backlog drain_s
+ *   throughput_per_s (a rate, not a time)
  *   latency.ack.{p50,p99,p999,max,mean} latency.e2e.{...}
  * A bare group metric is allowed when the scenario has exactly one consumer group.
  * Producer metrics (NAME = producer entry name, summed/merged over its instances):
  *   sent acked failed unknown requests latency.ack.{..} latency.request.{..}
- * Global: total.produced total.acked total.failed total.unknown
+ * Global: total.produced total.acked total.failed total.unknown, and from the engine's
+ *   network layer (results.json `network`), network.inter_broker_bytes and
+ *   network.inter_broker_bytes_per_message (per message produced)
  * Latencies and *_s are in seconds.
  *
  * No data is not 0: a latency without samples, a group's anomaly, availability or

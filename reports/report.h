@@ -33,6 +33,8 @@ typedef struct report_run {
     uint64_t history_bytes;     /* size of that file */
     uint64_t events;            /* node activations (one per node and instant with work) */
     uint64_t packets;           /* network packets delivered */
+    uint64_t inter_broker_bytes; /* sent between brokers (world_stats) */
+    uint64_t other_bytes;        /* every other packet's */
     uint32_t nodes;             /* simulated processes */
     uint64_t history_records;   /* per-message records: JSONL lines */
     uint64_t history_batches;   /* records as stored, a batch counting once */

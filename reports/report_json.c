@@ -264,6 +264,10 @@ static json_t *run_header_json(const report_run *run)
     set(root, "history_batches", count_json(run->history_batches));
     set(root, "events", count_json(run->events));
     set(root, "packets", count_json(run->packets));
+    json_t *network = json_object();
+    set(network, "inter_broker_bytes", count_json(run->inter_broker_bytes));
+    set(network, "other_bytes", count_json(run->other_bytes));
+    set(root, "network", network);
     set(root, "nodes", count_json(run->nodes));
     return root;
 }

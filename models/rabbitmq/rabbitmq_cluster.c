@@ -44,6 +44,19 @@ void rmq_cluster_init(rmq_cluster *cluster, const scn_scenario *scenario)
             def->home = options.queue_node >= 0
                             ? (uint32_t)options.queue_node
                             : rabbitmq_first_node(options.connect_to, n, cluster->node_count);
+            def->mirrored = options.mirrors != 0;
+            def->wanted = options.mirrors == RABBITMQ_MIRRORS_ALL ? cluster->node_count
+                          : options.mirrors == 0                  ? 1
+                                                                  : options.mirrors;
+            def->promote = options.promote;
+            /* rabbit_mirror_queue_misc: the master on its home, mirrors on the next nodes */
+            for (uint32_t m = 0; m < def->wanted; m++)
+                rmq_queue_def_add_member(def, (def->home + m) % cluster->node_count, 1);
+            def->master = def->home;
+            for (uint32_t p = 0; p < scenario->producer_count; p++)
+                if (scenario->producers[p].topic_index == def->exchange &&
+                    scenario->producers[p].message_size_bytes > def->size_bytes)
+                    def->size_bytes = (uint32_t)scenario->producers[p].message_size_bytes;
         }
     }
     for (uint32_t p = 0; p < scenario->producer_count; p++) {
@@ -89,4 +102,29 @@ int32_t rmq_cluster_node_index(const rmq_cluster *cluster, uint32_t sim_id)
     for (uint32_t n = 0; n < cluster->node_count; n++)
         if (cluster->nodes[n] != NULL && cluster->nodes[n]->id == sim_id) return (int32_t)n;
     return -1;
+}
+
+bool rmq_queue_def_has_member(const rmq_queue_def *def, uint32_t node)
+{
+    for (uint32_t m = 0; m < def->member_count; m++)
+        if (def->members[m] == node) return true;
+    return false;
+}
+
+void rmq_queue_def_remove_member(rmq_queue_def *def, uint32_t node)
+{
+    uint32_t kept = 0;
+    for (uint32_t m = 0; m < def->member_count; m++)
+        if (def->members[m] != node) def->members[kept++] = def->members[m];
+    def->member_count = kept;
+    def->synced[node] = false;
+}
+
+void rmq_queue_def_add_member(rmq_queue_def *def, uint32_t node, uint64_t joined_seq)
+{
+    BL_ASSERT(node < SCN_BROKERS_MAX && !rmq_queue_def_has_member(def, node));
+    BL_ASSERT(def->member_count < SCN_BROKERS_MAX);
+    def->members[def->member_count++] = node;
+    def->joined_seq[node] = joined_seq;
+    def->synced[node] = joined_seq == 1;
 }

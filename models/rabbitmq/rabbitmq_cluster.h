@@ -21,6 +21,12 @@
 #define RMQ_QUEUES_MAX     (SCN_GROUPS_MAX * SCN_INSTANCES_MAX)
 #define RMQ_QUEUE_NAME_LEN (SCN_NAME_LEN + 12) /* GROUP "." N: a dot, 10 digits */
 
+#define RMQ_NO_NODE UINT32_MAX
+
+/* A queue's cluster-wide metadata (rabbit_amqqueue's record in the metadata store). Its
+ * messages are in the replicas of its member nodes (rmq_node.replicas): a classic queue
+ * has one member, its home; a mirrored one (3.x `mirrors`) a master and mirrors, the
+ * members in the order they joined, the oldest first (rabbit_mirror_queue_misc). */
 typedef struct rmq_queue_def {
     char name[RMQ_QUEUE_NAME_LEN]; /* GROUP or GROUP.N */
     uint32_t group;                /* its consumer entry */
@@ -28,8 +34,22 @@ typedef struct rmq_queue_def {
     uint32_t exchange;             /* the topic it is bound to */
     uint32_t home;                 /* the node it was declared on (client-local) */
     bool durable;
-    rmq_queue state; /* operated by its home node only */
+    uint32_t size_bytes;               /* the largest message published to its exchange */
+    bool mirrored;                     /* mirrors other than none */
+    uint32_t wanted;                   /* replicas its policy asks for (all: every node) */
+    rabbitmq_promote promote;          /* ha_promote_on_failure */
+    uint32_t members[SCN_BROKERS_MAX]; /* node indices, oldest first: members[0] leads */
+    uint32_t member_count;
+    uint64_t joined_seq[SCN_BROKERS_MAX]; /* by node: the master's next sequence number
+                                             when it joined (it has every message from it) */
+    bool synced[SCN_BROKERS_MAX];         /* by node: it has every message the master has */
+    uint32_t master;                      /* the node leading it now (RMQ_NO_NODE: none) */
 } rmq_queue_def;
+
+bool rmq_queue_def_has_member(const rmq_queue_def *def, uint32_t node);
+void rmq_queue_def_remove_member(rmq_queue_def *def, uint32_t node);
+/* Appends `node` as the youngest member, holding the master's messages from joined_seq. */
+void rmq_queue_def_add_member(rmq_queue_def *def, uint32_t node, uint64_t joined_seq);
 
 /* Where one publisher entry's messages go: the queues its routing key reaches through its
  * exchange (fanout, direct, topic), or the candidates one of which each message's key

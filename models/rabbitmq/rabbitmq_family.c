@@ -62,7 +62,7 @@ static void *rabbitmq_build(const scn_scenario *scenario)
     return run;
 }
 
-/* The node hosting a queue now: a classic queue's home (there is no other copy). */
+/* The node hosting a queue now: a classic queue's home, a mirrored queue's master. */
 static uint32_t rabbitmq_resolve(void *state, const scn_selector *selector, sim_node **out,
                                  uint32_t max)
 {
@@ -79,7 +79,9 @@ static uint32_t rabbitmq_resolve(void *state, const scn_selector *selector, sim_
     uint32_t group = selector->family_args[RABBITMQ_QUEUE_ARG_GROUP];
     uint32_t instance = selector->family_args[RABBITMQ_QUEUE_ARG_INSTANCE];
     uint32_t queue = run->cluster.first_queue[group] + (instance == 0 ? 0 : instance - 1);
-    out[0] = run->cluster.nodes[run->cluster.queues[queue].home];
+    uint32_t master = run->cluster.queues[queue].master;
+    if (master == RMQ_NO_NODE) return 0;
+    out[0] = run->cluster.nodes[master];
     return 1;
 }
 
@@ -98,8 +100,7 @@ static uint64_t rabbitmq_stall_held(void *state, const sim_node *node)
     return consumer->stall_held;
 }
 
-/* A node's stop hits the queues it is home to (nobody else has their messages) and
- * what they hold. */
+/* A node's stop hits the queues it leads and what they hold. */
 static void rabbitmq_describe_stop(void *state, const sim_node *node, fault_hit *hit)
 {
     const rabbitmq_run *run = state;
@@ -108,10 +109,10 @@ static void rabbitmq_describe_stop(void *state, const sim_node *node, fault_hit 
         uint32_t queues = 0;
         uint64_t messages = 0;
         for (uint32_t q = 0; q < run->cluster.queue_count; q++) {
-            const rmq_queue_def *def = &run->cluster.queues[q];
-            if (def->home != node->entry) continue;
+            const rmq_queue *led = rmq_node_led_queue(run->nodes[node->entry], q);
+            if (led == NULL) continue;
             queues++;
-            messages += rmq_queue_ready(&def->state) + rmq_queue_unacked(&def->state);
+            messages += rmq_queue_ready(led) + rmq_queue_unacked(led);
         }
         hit->counters[0] = (fault_counter){.name = "queues_hosted", .value = queues};
         hit->counters[1] = (fault_counter){.name = "messages_queued", .value = messages};

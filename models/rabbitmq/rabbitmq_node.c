@@ -20,6 +20,20 @@
  * or once the write's fsync completed (up to 3.12). A queue waits for one fsync before
  * starting the next, so a busy queue's fsyncs carry many messages.
  *
+ * Mirrored queues (3.x, R8; rabbit_mirror_queue_master, _slave, gm). A mirrored queue
+ * has a master, which does everything a classic queue does, and mirrors on other nodes.
+ * The master broadcasts each publish (with its body) and each delivery, ack and requeue
+ * to its mirrors, which keep a copy in the same order, write persistent messages to
+ * their own disks and tell the master how far they have; a publish is confirmed once
+ * the master and every mirror it was broadcast to have it (up to 3.12, fsynced). When
+ * the master's node goes down, every node promotes the oldest mirror it sees up (with
+ * ha_promote_on_failure: when-synced, only a synchronised one): the new master requeues
+ * everything its old master had delivered without an ack it saw, and takes over the
+ * consumers. A node that comes back discards its copy and rejoins as the youngest
+ * mirror, empty, unsynchronised (manual sync, the default) until every older message
+ * has been consumed. Broadcasts here go from the master to each mirror, where GM passes
+ * them round a ring: the same bytes per mirror, fewer hops.
+ *
  * Failure detection. A client connection is closed when the client's socket is reset
  * (its process killed: the kernel closes it) or after `heartbeat` of silence (a host
  * gone: rabbit_heartbeat); closing a consumer's channel requeues what it held. A node
@@ -85,11 +99,29 @@ static rmq_queue_def *queue_def(const rmq_node *node, uint32_t queue)
     return &node->cluster->queues[queue];
 }
 
-/* Whether this node sees the queue's home node up (itself always). */
+/* Whether this node can reach the queue's master: it knows one, and sees its node up. */
 static bool home_up(const rmq_node *node, uint32_t queue)
 {
-    uint32_t home = queue_def(node, queue)->home;
-    return home == node->index || !node->peer_down[home];
+    uint32_t master = node->master_view[queue];
+    return master != RMQ_NO_NODE && (master == node->index || !node->peer_down[master]);
+}
+
+/* The sim node id of the queue's master in this node's view (home_up holds). */
+static uint32_t master_id(const rmq_node *node, uint32_t queue)
+{
+    BL_ASSERT(node->master_view[queue] != RMQ_NO_NODE);
+    return node_id(node, node->master_view[queue]);
+}
+
+static rmq_replica *replica_of(const rmq_node *node, uint32_t queue)
+{
+    return node->replicas[queue];
+}
+
+/* Its replica if this node leads the queue now. */
+static rmq_replica *led(const rmq_node *node, uint32_t queue)
+{
+    return node->master_view[queue] == node->index ? node->replicas[queue] : NULL;
 }
 
 /* ---- the outbox ---- */
@@ -241,22 +273,6 @@ static rmq_channel *channel_open(rmq_node *node, uint32_t client, const rmq_msg 
     return ch;
 }
 
-static const rmq_route *route_of(const rmq_node *node, const rmq_channel *ch)
-{
-    return &node->cluster->routes[ch->entry];
-}
-
-/* The position of `queue` in the publisher's route, for a message of `key`. */
-static uint32_t route_position(const rmq_node *node, const rmq_channel *ch, uint32_t queue)
-{
-    const rmq_route *route = route_of(node, ch);
-    if (route->by_key) return 0;
-    for (uint32_t i = 0; i < route->count; i++)
-        if (route->queues[i] == queue) return i;
-    BL_ASSERTF(false, "queue %u is not on the route of producer entry %u", (unsigned)queue,
-               (unsigned)ch->entry);
-}
-
 static rmq_pending *pending_at(rmq_channel *ch, uint64_t seq)
 {
     BL_ASSERTF(seq >= ch->first_seq && seq < ch->next_seq, "confirm of seq %llu outside %llu..%llu",
@@ -295,17 +311,18 @@ static void pending_settle(rmq_node *node, rmq_channel *ch, uint64_t seq, rmq_pe
     maybe_commit_ok(node, ch);
 }
 
-/* A queue's answer for one publish of the channel. */
-static void channel_confirmed(rmq_node *node, rmq_channel *ch, uint32_t queue, uint64_t seq,
+/* A queue's answer for one publish of the channel, from node `from` (its master). */
+static void channel_confirmed(rmq_node *node, rmq_channel *ch, uint32_t from, uint64_t seq,
                               bool nacked)
 {
     if (seq < ch->first_seq) return; /* settled already (its queue's node went down) */
     rmq_pending *p = pending_at(ch, seq);
-    if (p->done) return;
-    uint64_t bit = 1ull << (route_position(node, ch, queue) % 64);
-    if ((p->confirmed_mask & bit) != 0) return;
-    p->confirmed_mask |= bit;
-    if (nacked) p->nacked = 1;
+    if (p->done || p->waiting[from] == 0) return; /* an answer for what a node-down settled */
+    p->waiting[from]--;
+    if (nacked)
+        p->nacked = 1;
+    else
+        p->confirmed_any = 1;
     BL_ASSERT(p->left > 0);
     if (--p->left == 0) pending_settle(node, ch, seq, p);
 }
@@ -324,7 +341,7 @@ static void route_publishes(rmq_node *node, rmq_channel *ch, const uint64_t *ids
             BL_ASSERT(seq == ch->next_seq);
             ch->next_seq++;
             p = BL_RING_PUSH_BACK(&ch->pending, rmq_pending);
-            *p = (rmq_pending){.entry_key = (uint32_t)(keys[i] + 1), .left = (uint16_t)n};
+            *p = (rmq_pending){.left = (uint16_t)n};
             if (n == 0) { /* unroutable: acked at once (R1) */
                 pending_settle(node, ch, seq, p);
                 continue;
@@ -333,11 +350,15 @@ static void route_publishes(rmq_node *node, rmq_channel *ch, const uint64_t *ids
         for (uint32_t t = 0; t < n; t++) {
             uint32_t queue = targets[t];
             if (!home_up(node, queue)) { /* R7: not enqueued; nacked, or lost silently */
-                if (p != NULL) channel_confirmed(node, ch, queue, seq, true);
+                if (p != NULL) {
+                    p->nacked = 1;
+                    if (--p->left == 0) pending_settle(node, ch, seq, p);
+                }
                 continue;
             }
-            rmq_outbox *box = outbox_for(node, node_id(node, queue_def(node, queue)->home),
-                                         RMQ_NODE_ENQUEUE, ch->client, queue, ch->conn);
+            if (p != NULL) p->waiting[node->master_view[queue]]++;
+            rmq_outbox *box = outbox_for(node, master_id(node, queue), RMQ_NODE_ENQUEUE, ch->client,
+                                         queue, ch->conn);
             box->size_bytes = size_bytes;
             box->persistent = persistent;
             outbox_add(box, ids[i], keys[i], seq, 0);
@@ -382,6 +403,9 @@ static void on_consume(rmq_node *node, rmq_channel *ch, const rmq_msg *msg)
 {
     BL_ASSERTF(!ch->publisher, "%s: basic.consume on a publisher's channel", node->node->name);
     ch->queue = msg->queue;
+    ch->moves = 0;
+    ch->prefetch = msg->prefetch;
+    ch->no_ack = msg->no_ack;
     if (!home_up(node, msg->queue)) { /* "home node ... is down" (R7): the client retries */
         rmq_msg *cancel = rmq_msg_new(RMQ_CANCEL, 0);
         cancel->queue = msg->queue;
@@ -395,7 +419,7 @@ static void on_consume(rmq_node *node, rmq_channel *ch, const rmq_msg *msg)
     attach->via = self_id(node);
     attach->prefetch = msg->prefetch;
     attach->no_ack = msg->no_ack;
-    send_now(node, node_id(node, queue_def(node, msg->queue)->home), attach);
+    send_now(node, master_id(node, msg->queue), attach);
 }
 
 /* The channel closed (the client's socket reset, or its heartbeats stopped). */
@@ -408,7 +432,7 @@ static void channel_close(rmq_node *node, rmq_channel *ch)
         detach->queue = ch->queue;
         detach->client = ch->client;
         detach->conn = ch->conn;
-        send_now(node, node_id(node, queue_def(node, ch->queue)->home), detach);
+        send_now(node, master_id(node, ch->queue), detach);
     }
     ch->consuming = false;
     bl_ring_clear(&ch->pending);
@@ -417,6 +441,64 @@ static void channel_close(rmq_node *node, rmq_channel *ch)
 }
 
 /* ---- queues on this node ---- */
+
+/* ---- replicas ---- */
+
+static void observe_for_mirrors(void *ctx, uint32_t queue, uint64_t seq, rmq_change change);
+
+/* A fresh replica of `queue` on this node, numbering its messages from base_seq (a
+ * mirror joining later starts where its master is). */
+static rmq_replica *replica_create(rmq_node *node, uint32_t queue, uint64_t base_seq)
+{
+    rmq_queue_def *def = queue_def(node, queue);
+    BL_ASSERT(node->replicas[queue] == NULL);
+    rmq_replica *r = calloc(1, sizeof *r);
+    BL_ASSERT(r != NULL);
+    rmq_queue_init(&r->queue, queue, def->durable, def->size_bytes,
+                   def->durable ? disk_open(&node->disk) : NULL);
+    if (base_seq > 1) rmq_queue_start_at(&r->queue, base_seq);
+    BL_RING_INIT(&r->unconfirmed, uint8_t, RMQ_QUEUE_MESSAGES_MAX,
+                 "a mirror's messages not yet confirmed to its master");
+    r->unconfirmed_base = r->sent_upto = base_seq;
+    node->replicas[queue] = r;
+    return r;
+}
+
+static void replica_free(rmq_node *node, uint32_t queue)
+{
+    rmq_replica *r = node->replicas[queue];
+    if (r == NULL) return;
+    rmq_queue_free(&r->queue);
+    free(r->fsync.confirms);
+    free(r->held);
+    bl_ring_free(&r->unconfirmed);
+    free(r);
+    node->replicas[queue] = NULL;
+}
+
+/* This node leads `queue` from now on: its changes go to the mirrors. */
+static void become_master(rmq_node *node, uint32_t queue)
+{
+    rmq_replica *r = replica_of(node, queue);
+    BL_ASSERT(r != NULL);
+    rmq_queue_def *def = queue_def(node, queue);
+    node->master_view[queue] = node->index;
+    def->master = node->index;
+    if (def->mirrored) {
+        r->queue.observer = observe_for_mirrors;
+        r->queue.observer_ctx = node;
+    }
+    for (uint32_t m = 0; m < SCN_BROKERS_MAX; m++) r->mirror_upto[m] = 0;
+    node->queue_dirty[queue] = true;
+}
+
+/* The mirrors the master broadcasts to: the other members it sees up. */
+static bool is_live_mirror(const rmq_node *node, const rmq_queue_def *def, uint32_t member)
+{
+    return member != node->index && !node->peer_down[member];
+}
+
+/* ---- confirms ---- */
 
 typedef struct confirm_sink {
     rmq_node *node;
@@ -432,12 +514,72 @@ static void confirm_to_channel(rmq_node *node, uint32_t queue, const rmq_confirm
     outbox_add(box, 0, -1, confirm->seq, nacked);
 }
 
+/* Whether every live mirror that should have the message has confirmed it. */
+static bool mirrors_have(const rmq_node *node, uint32_t queue, uint64_t queue_seq)
+{
+    const rmq_queue_def *def = queue_def(node, queue);
+    const rmq_replica *r = replica_of(node, queue);
+    for (uint32_t m = 0; m < def->member_count; m++) {
+        uint32_t member = def->members[m];
+        if (!is_live_mirror(node, def, member) || def->joined_seq[member] > queue_seq) continue;
+        if (r->mirror_upto[member] <= queue_seq) return false;
+    }
+    return true;
+}
+
+/* A mirror's copy of message queue_seq is written (and, up to 3.12, fsynced): the bound
+ * it tells its master moves past every message it has confirmed in a row. */
+static void mirror_confirmed(rmq_node *node, uint32_t queue, uint64_t queue_seq)
+{
+    rmq_replica *r = replica_of(node, queue);
+    BL_ASSERT(queue_seq >= r->unconfirmed_base &&
+              queue_seq - r->unconfirmed_base < bl_ring_count(&r->unconfirmed));
+    *BL_RING_AT(&r->unconfirmed, uint8_t, (uint32_t)(queue_seq - r->unconfirmed_base)) = 1;
+    while (bl_ring_count(&r->unconfirmed) > 0 && *BL_RING_FRONT(&r->unconfirmed, uint8_t)) {
+        bl_ring_pop_front(&r->unconfirmed);
+        r->unconfirmed_base++;
+    }
+    node->queue_dirty[queue] = true;
+}
+
+/* A message is safe in this replica: a master confirms it to its channel (once its
+ * mirrors have it too), a mirror counts it towards what it tells its master. */
+static void confirm_done(rmq_node *node, uint32_t queue, const rmq_confirm *confirm)
+{
+    rmq_replica *r = replica_of(node, queue);
+    if (led(node, queue) == NULL) {
+        mirror_confirmed(node, queue, confirm->queue_seq);
+        return;
+    }
+    if (confirm->seq == 0) return; /* no confirm asked (fire and forget, or a requeue) */
+    if (mirrors_have(node, queue, confirm->queue_seq)) {
+        confirm_to_channel(node, queue, confirm, false);
+        return;
+    }
+    BL_GROW(r->held, r->held_capacity, (uint64_t)r->held_count + 1, RMQ_PENDING_MAX * 64u,
+            "confirms waiting for a queue's mirrors");
+    r->held[r->held_count++] = *confirm;
+}
+
+static void release_held_confirms(rmq_node *node, uint32_t queue)
+{
+    rmq_replica *r = replica_of(node, queue);
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < r->held_count; i++) {
+        if (mirrors_have(node, queue, r->held[i].queue_seq))
+            confirm_to_channel(node, queue, &r->held[i], false);
+        else
+            r->held[kept++] = r->held[i];
+    }
+    r->held_count = kept;
+}
+
 static void confirm_collect(void *ctx, const rmq_confirm *confirm)
 {
     confirm_sink *sink = ctx;
-    rmq_fsync_wait *wait = &sink->node->fsync[sink->queue];
+    rmq_fsync_wait *wait = &replica_of(sink->node, sink->queue)->fsync;
     if (!rabbitmq_confirm_fsyncs(sink->node->cluster->version)) {
-        confirm_to_channel(sink->node, sink->queue, confirm, false);
+        confirm_done(sink->node, sink->queue, confirm);
         return;
     }
     BL_GROW(wait->confirms, wait->capacity, (uint64_t)wait->count + 1, RMQ_PENDING_MAX * 64u,
@@ -447,16 +589,74 @@ static void confirm_collect(void *ctx, const rmq_confirm *confirm)
 
 static void release_fsync_confirms(rmq_node *node, uint32_t queue)
 {
-    rmq_fsync_wait *wait = &node->fsync[queue];
-    for (uint32_t i = 0; i < wait->count; i++)
-        confirm_to_channel(node, queue, &wait->confirms[i], false);
+    rmq_fsync_wait *wait = &replica_of(node, queue)->fsync;
+    for (uint32_t i = 0; i < wait->count; i++) confirm_done(node, queue, &wait->confirms[i]);
     wait->count = 0;
 }
 
-static void queue_work(rmq_node *node, uint32_t queue)
+/* ---- the master's broadcasts ---- */
+
+static void broadcast(rmq_node *node, uint32_t queue, uint64_t id, int32_t key, uint64_t seq,
+                      uint8_t op)
 {
-    rmq_queue_def *def = queue_def(node, queue);
-    rmq_queue *q = &def->state;
+    const rmq_queue_def *def = queue_def(node, queue);
+    for (uint32_t m = 0; m < def->member_count; m++) {
+        uint32_t member = def->members[m];
+        if (!is_live_mirror(node, def, member)) continue;
+        rmq_outbox *box = outbox_for(node, node_id(node, member), RMQ_NODE_GM, 0, queue, 0);
+        box->size_bytes = def->size_bytes;
+        outbox_add(box, id, key, seq, op);
+    }
+}
+
+static void observe_for_mirrors(void *ctx, uint32_t queue, uint64_t seq, rmq_change change)
+{
+    broadcast(ctx, queue, 0, -1, seq, (uint8_t)change);
+}
+
+/* A mirror's side of a broadcast. */
+static void on_node_gm(rmq_node *node, const rmq_msg *msg)
+{
+    rmq_replica *r = replica_of(node, msg->queue);
+    for (uint32_t i = 0; i < msg->count; i++) {
+        uint8_t op = msg->flags[i];
+        if (op == RMQ_GM_JOIN) { /* the master takes this node in as a new mirror */
+            replica_free(node, msg->queue);
+            r = replica_create(node, msg->queue, msg->seqs[i]);
+            node->master_view[msg->queue] = rmq_cluster_node_index(node->cluster, msg->via);
+            continue;
+        }
+        if (r == NULL || led(node, msg->queue) != NULL) continue; /* not (or no longer) a mirror */
+        if (op == RMQ_GM_PUBLISH_TRANSIENT || op == RMQ_GM_PUBLISH_PERSISTENT) {
+            BL_ASSERTF(msg->seqs[i] == rmq_queue_next_seq(&r->queue),
+                       "%s: queue %s: mirror got seq %llu, expected %llu", node->node->name,
+                       queue_def(node, msg->queue)->name, (unsigned long long)msg->seqs[i],
+                       (unsigned long long)rmq_queue_next_seq(&r->queue));
+            *BL_RING_PUSH_BACK(&r->unconfirmed, uint8_t) = 0;
+            rmq_confirm confirm = {.channel = 0, .via = 0, .seq = msg->seqs[i]};
+            bool now = rmq_queue_enqueue(&r->queue, msg->ids[i], msg->keys[i],
+                                         op == RMQ_GM_PUBLISH_PERSISTENT, &confirm);
+            if (now) mirror_confirmed(node, msg->queue, msg->seqs[i]);
+            continue;
+        }
+        rmq_queue_mirror_change(&r->queue, msg->seqs[i], (rmq_change)op);
+    }
+    node->queue_dirty[msg->queue] = true;
+}
+
+static void on_node_gm_ack(rmq_node *node, const rmq_msg *msg, uint32_t source)
+{
+    rmq_replica *r = led(node, msg->queue);
+    int32_t mirror = rmq_cluster_node_index(node->cluster, source);
+    if (r == NULL || mirror < 0) return;
+    if (msg->first_seq > r->mirror_upto[mirror]) r->mirror_upto[mirror] = msg->first_seq;
+    node->queue_dirty[msg->queue] = true;
+}
+
+/* ---- queue work at the end of a wake-up ---- */
+
+static void deliver_ready(rmq_node *node, uint32_t queue, rmq_queue *q)
+{
     uint32_t slot;
     rmq_entry *entry;
     uint64_t tag;
@@ -472,7 +672,17 @@ static void queue_work(rmq_node *node, uint32_t queue)
         box->size_bytes = q->message_size_bytes;
         outbox_add(box, entry->msg_id, entry->key, tag, (entry->flags & RMQ_FLAG_REDELIVERED) != 0);
     }
-    rmq_fsync_wait *wait = &node->fsync[queue];
+}
+
+static void queue_work(rmq_node *node, uint32_t queue)
+{
+    rmq_replica *r = replica_of(node, queue);
+    if (r == NULL) return;
+    rmq_queue *q = &r->queue;
+    rmq_queue_def *def = queue_def(node, queue);
+    bool master = led(node, queue) != NULL;
+    if (master) deliver_ready(node, queue, q);
+    rmq_fsync_wait *wait = &r->fsync;
     if (rmq_queue_sync_pending(q) && !wait->in_flight) {
         confirm_sink sink = {.node = node, .queue = queue};
         uint64_t bytes = rmq_queue_sync(q, &node->disk, sim_now_us(), confirm_collect, &sink);
@@ -485,29 +695,65 @@ static void queue_work(rmq_node *node, uint32_t queue)
                          NULL);
         }
     }
+    if (master && def->mirrored) {
+        release_held_confirms(node, queue);
+        /* rabbit_mirror_queue_misc: a mirror is synchronised once the master holds no
+         * message older than the mirror's join */
+        uint64_t oldest = rmq_queue_oldest_live(q);
+        for (uint32_t m = 0; m < def->member_count; m++)
+            if (def->members[m] != node->index && oldest >= def->joined_seq[def->members[m]])
+                def->synced[def->members[m]] = true;
+    }
+    if (!master && r->unconfirmed_base > r->sent_upto && home_up(node, queue)) {
+        rmq_msg *ack = rmq_msg_new(RMQ_NODE_GM_ACK, 0);
+        ack->queue = queue;
+        ack->first_seq = r->unconfirmed_base;
+        r->sent_upto = r->unconfirmed_base;
+        send_now(node, master_id(node, queue), ack);
+    }
     rmq_queue_trim(q);
 }
 
+/* ---- the queue's operations at its master ---- */
+
 static void on_node_enqueue(rmq_node *node, const rmq_msg *msg)
 {
-    rmq_queue *q = &queue_def(node, msg->queue)->state;
-    BL_ASSERT(queue_def(node, msg->queue)->home == node->index);
+    rmq_replica *r = led(node, msg->queue);
     for (uint32_t i = 0; i < msg->count; i++) {
         rmq_confirm confirm = {
             .channel = RMQ_CHANNEL(msg->client, msg->conn), .via = msg->via, .seq = msg->seqs[i]};
+        if (r == NULL) { /* no longer its master (R4: nacked) */
+            if (msg->seqs[i] != 0) confirm_to_channel(node, msg->queue, &confirm, true);
+            continue;
+        }
+        rmq_queue *q = &r->queue;
+        confirm.queue_seq = rmq_queue_next_seq(q);
+        if (queue_def(node, msg->queue)->mirrored) /* gm:broadcast of the publish, body included */
+            broadcast(node, msg->queue, msg->ids[i], msg->keys[i], confirm.queue_seq,
+                      msg->persistent ? RMQ_GM_PUBLISH_PERSISTENT : RMQ_GM_PUBLISH_TRANSIENT);
         bool now = rmq_queue_enqueue(q, msg->ids[i], msg->keys[i], msg->persistent,
                                      msg->seqs[i] != 0 ? &confirm : NULL);
-        if (now && msg->seqs[i] != 0) confirm_to_channel(node, msg->queue, &confirm, false);
+        if (now && msg->seqs[i] != 0) confirm_done(node, msg->queue, &confirm);
     }
     node->queue_dirty[msg->queue] = true;
 }
 
 static void on_node_consume(rmq_node *node, const rmq_msg *msg)
 {
-    rmq_queue *q = &queue_def(node, msg->queue)->state;
+    rmq_replica *r = led(node, msg->queue);
+    if (r == NULL) { /* not its master (any more): the consumer is cancelled, and retries */
+        rmq_msg *cancel = rmq_msg_new(RMQ_NODE_CANCEL, 0);
+        cancel->queue = msg->queue;
+        cancel->client = msg->client;
+        cancel->conn = msg->conn;
+        send_now(node, msg->via, cancel);
+        return;
+    }
+    rmq_queue *q = &r->queue;
     uint32_t slot = rmq_queue_consumer_of(q, msg->client);
     if (slot != RMQ_NO_CONSUMER) rmq_queue_detach(q, slot); /* its old channel's leftovers */
-    slot = rmq_queue_attach(q, msg->client, msg->via, msg->prefetch, msg->no_ack);
+    slot = rmq_queue_attach(q, msg->client, msg->via, msg->prefetch, msg->no_ack,
+                            RMQ_TAG_GENERATION(msg->first_seq));
     q->consumers[slot].conn = msg->conn;
     node->queue_dirty[msg->queue] = true;
     rmq_msg *ok = rmq_msg_new(RMQ_NODE_CONSUME_OK, 0);
@@ -519,11 +765,15 @@ static void on_node_consume(rmq_node *node, const rmq_msg *msg)
 
 static void on_node_ack(rmq_node *node, const rmq_msg *msg)
 {
-    rmq_queue *q = &queue_def(node, msg->queue)->state;
+    rmq_replica *r = led(node, msg->queue);
+    if (r == NULL) return; /* acks for an old master: its successor requeued everything */
+    rmq_queue *q = &r->queue;
     uint32_t slot = rmq_queue_consumer_of(q, msg->client);
     if (slot == RMQ_NO_CONSUMER || q->consumers[slot].conn != msg->conn)
         return; /* acks of a channel the queue no longer has */
     for (uint32_t i = 0; i < msg->count; i++) {
+        if (msg->seqs[i] <= q->consumers[slot].tag_base)
+            continue; /* a delivery of a master that is gone: its successor requeued it */
         bool known = rmq_queue_ack(q, slot, msg->seqs[i]);
         BL_ASSERTF(known, "%s: queue %s: ack of delivery tag %llu the consumer does not hold",
                    node->node->name, queue_def(node, msg->queue)->name,
@@ -534,29 +784,63 @@ static void on_node_ack(rmq_node *node, const rmq_msg *msg)
 
 static void on_node_detach(rmq_node *node, const rmq_msg *msg)
 {
-    rmq_queue *q = &queue_def(node, msg->queue)->state;
-    uint32_t slot = rmq_queue_consumer_of(q, msg->client);
-    if (slot == RMQ_NO_CONSUMER || q->consumers[slot].conn != msg->conn) return;
-    rmq_queue_detach(q, slot);
+    rmq_replica *r = led(node, msg->queue);
+    if (r == NULL) return;
+    uint32_t slot = rmq_queue_consumer_of(&r->queue, msg->client);
+    if (slot == RMQ_NO_CONSUMER || r->queue.consumers[slot].conn != msg->conn) return;
+    rmq_queue_detach(&r->queue, slot);
     node->queue_dirty[msg->queue] = true;
 }
 
 /* ---- the view of other nodes ---- */
 
-/* Node `peer` is down as this node sees it: its queues' consumers here are cancelled,
- * publishes waiting for them nacked (R4, R7); consumers of this node's queues connected
+/* The member this node takes for the new master of `queue` when its master is gone: the
+ * oldest member it sees up (rabbit_mirror_queue_coordinator: the oldest mirror is
+ * promoted), if ha_promote_on_failure allows it; RMQ_NO_NODE if none. */
+static uint32_t successor(const rmq_node *node, uint32_t queue)
+{
+    const rmq_queue_def *def = queue_def(node, queue);
+    for (uint32_t m = 0; m < def->member_count; m++) {
+        uint32_t member = def->members[m];
+        if (member != node->index && node->peer_down[member]) continue;
+        if (def->promote == RABBITMQ_PROMOTE_WHEN_SYNCED && !def->synced[member])
+            return RMQ_NO_NODE; /* the oldest is not synchronised: the queue stays down */
+        return member;
+    }
+    return RMQ_NO_NODE;
+}
+
+/* Node `peer` is down as this node sees it. Mirrored queues it led get a new master (this
+ * node, if it is the oldest mirror up); the consumers here of queues it led follow the
+ * new master or are cancelled, publishes waiting for it are nacked, or acked if another
+ * queue already confirmed them (R4, PR #1893); consumers of this node's queues connected
  * through it are gone. */
 static void peer_went_down(rmq_node *node, uint32_t peer)
 {
     if (node->peer_down[peer]) return;
     node->peer_down[peer] = true;
     uint32_t peer_id = node_id(node, peer);
+    bool moved[RMQ_QUEUES_MAX] = {false};
     for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
         rmq_queue_def *def = queue_def(node, q);
-        if (def->home != node->index) continue;
-        for (uint32_t c = 0; c < def->state.consumer_count; c++)
-            if (def->state.consumers[c].attached && def->state.consumers[c].via == peer_id) {
-                rmq_queue_detach(&def->state, c);
+        if (def->mirrored && rmq_queue_def_has_member(def, peer)) {
+            rmq_queue_def_remove_member(def, peer);
+            node->queue_dirty[q] = true; /* confirms held for it may go */
+        }
+        if (def->mirrored && node->master_view[q] == peer) {
+            uint32_t next = successor(node, q);
+            node->master_view[q] = next;
+            moved[q] = next != RMQ_NO_NODE;
+            if (next == node->index && replica_of(node, q) != NULL) {
+                become_master(node, q);
+                rmq_queue_promote(&replica_of(node, q)->queue); /* broadcasts the requeues */
+            }
+        }
+        rmq_replica *r = led(node, q);
+        if (r == NULL) continue;
+        for (uint32_t c = 0; c < r->queue.consumer_count; c++)
+            if (r->queue.consumers[c].attached && r->queue.consumers[c].via == peer_id) {
+                rmq_queue_detach(&r->queue, c);
                 node->queue_dirty[q] = true;
             }
     }
@@ -564,7 +848,20 @@ static void peer_went_down(rmq_node *node, uint32_t peer)
         rmq_channel *ch = node->channels[id];
         if (ch == NULL || !ch->open) continue;
         if (!ch->publisher) {
-            if (ch->consuming && queue_def(node, ch->queue)->home == peer) {
+            if (!ch->consuming) continue;
+            if (moved[ch->queue]) { /* it consumes from the new master */
+                ch->consuming = false;
+                ch->moves++;
+                rmq_msg *attach = rmq_msg_new(RMQ_NODE_CONSUME, 0);
+                attach->first_seq = ch->moves;
+                attach->queue = ch->queue;
+                attach->client = ch->client;
+                attach->conn = ch->conn;
+                attach->via = self_id(node);
+                attach->prefetch = ch->prefetch;
+                attach->no_ack = ch->no_ack;
+                send_now(node, master_id(node, ch->queue), attach);
+            } else if (!home_up(node, ch->queue)) {
                 ch->consuming = false;
                 rmq_msg *cancel = rmq_msg_new(RMQ_CANCEL, 0);
                 cancel->queue = ch->queue;
@@ -572,26 +869,58 @@ static void peer_went_down(rmq_node *node, uint32_t peer)
             }
             continue;
         }
-        uint32_t targets[RMQ_QUEUES_MAX];
         uint64_t end_seq = ch->next_seq;
         for (uint64_t seq = ch->first_seq; seq < end_seq; seq++) {
             if (seq < ch->first_seq) continue; /* settled and forgotten meanwhile */
             rmq_pending *p = pending_at(ch, seq);
-            if (p->done) continue;
-            int32_t key = (int32_t)p->entry_key - 1;
-            uint32_t n = rmq_cluster_targets(node->cluster, ch->entry, key, targets);
-            for (uint32_t t = 0; t < n && !p->done; t++)
-                if (queue_def(node, targets[t])->home == peer)
-                    /* PR #1893: acked if another target already confirmed it */
-                    channel_confirmed(node, ch, targets[t], seq, p->confirmed_mask == 0);
+            while (!p->done && p->waiting[peer] > 0)
+                channel_confirmed(node, ch, peer, seq, p->confirmed_any == 0);
         }
     }
 }
 
-static void peer_heard(rmq_node *node, uint32_t peer)
+/* A master takes `peer` in as a new mirror of `queue` (an empty one, unsynchronised
+ * until the older messages are consumed: ha-sync-mode manual, the default). */
+static void take_in_mirror(rmq_node *node, uint32_t queue, uint32_t peer)
+{
+    rmq_queue_def *def = queue_def(node, queue);
+    rmq_replica *r = led(node, queue);
+    BL_ASSERT(def->mirrored && r != NULL && def->member_count < def->wanted);
+    uint64_t from = rmq_queue_next_seq(&r->queue);
+    rmq_queue_def_add_member(def, peer, from);
+    r->mirror_upto[peer] = from;
+    rmq_outbox *box = outbox_for(node, node_id(node, peer), RMQ_NODE_GM, 0, queue, 0);
+    box->size_bytes = def->size_bytes;
+    outbox_add(box, 0, -1, from, RMQ_GM_JOIN);
+    node->queue_dirty[queue] = true;
+}
+
+/* Mirrored queues this node leads with fewer members than their policy wants take in the
+ * nodes it sees up (rabbit_mirror_queue_misc:update_mirrors); a booted peer's old copy is
+ * gone, so it is taken in afresh. */
+static void top_up_mirrors(rmq_node *node, int32_t booted)
+{
+    for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
+        rmq_queue_def *def = queue_def(node, q);
+        if (!def->mirrored || led(node, q) == NULL) continue;
+        if (booted >= 0 && rmq_queue_def_has_member(def, (uint32_t)booted))
+            rmq_queue_def_remove_member(def, (uint32_t)booted);
+        for (uint32_t n = 0; n < node->cluster->node_count && def->member_count < def->wanted;
+             n++) {
+            uint32_t peer = (node->index + n) % node->cluster->node_count;
+            if (peer == node->index || node->peer_down[peer]) continue;
+            if (!rmq_queue_def_has_member(def, peer)) take_in_mirror(node, q, peer);
+        }
+    }
+}
+
+/* A node this node saw down speaks again (it booted, or a partition healed). */
+static void peer_heard(rmq_node *node, uint32_t peer, bool booted)
 {
     node->peer_heard_us[peer] = sim_now_us();
+    bool was_down = node->peer_down[peer];
     node->peer_down[peer] = false;
+    if (was_down || booted) top_up_mirrors(node, booted ? (int32_t)peer : -1);
 }
 
 /* ---- packets ---- */
@@ -599,7 +928,8 @@ static void peer_heard(rmq_node *node, uint32_t peer)
 static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
 {
     int32_t peer = rmq_cluster_node_index(node->cluster, source);
-    if (peer >= 0 && (uint32_t)peer != node->index) peer_heard(node, (uint32_t)peer);
+    if (peer >= 0 && (uint32_t)peer != node->index)
+        peer_heard(node, (uint32_t)peer, msg->kind == RMQ_NODE_TICK && msg->mode == 1);
     rmq_channel *ch = peer < 0 && msg->kind != RMQ_OPEN ? channel_of(node, source) : NULL;
     if (peer < 0 && msg->kind != RMQ_OPEN) {
         if (ch != NULL && msg->conn < ch->conn) { /* of a connection the client gave up */
@@ -626,7 +956,7 @@ static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
             msg->kind = RMQ_NODE_ACK;
             msg->queue = ch->queue;
             msg->client = ch->client;
-            send_now(node, node_id(node, queue_def(node, ch->queue)->home), msg);
+            send_now(node, master_id(node, ch->queue), msg);
             return; /* passed on */
         }
         break;
@@ -636,8 +966,9 @@ static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
         rmq_channel *publisher = channel_of(node, msg->client);
         if (publisher == NULL || !publisher->open || publisher->conn != msg->conn)
             break; /* its connection closed */
+        uint32_t from = (uint32_t)rmq_cluster_node_index(node->cluster, source);
         for (uint32_t i = 0; i < msg->count; i++)
-            channel_confirmed(node, publisher, msg->queue, msg->seqs[i], msg->flags[i] != 0);
+            channel_confirmed(node, publisher, from, msg->seqs[i], msg->flags[i] != 0);
         break;
     }
     case RMQ_NODE_CONSUME: on_node_consume(node, msg); break;
@@ -670,6 +1001,17 @@ static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
     case RMQ_NODE_ACK: on_node_ack(node, msg); break;
     case RMQ_NODE_DETACH: on_node_detach(node, msg); break;
     case RMQ_NODE_TICK: break;
+    case RMQ_NODE_GM: on_node_gm(node, msg); break;
+    case RMQ_NODE_GM_ACK: on_node_gm_ack(node, msg, source); break;
+    case RMQ_NODE_CANCEL: {
+        rmq_channel *consumer = channel_of(node, msg->client);
+        if (consumer == NULL || !consumer->open || consumer->conn != msg->conn) break;
+        consumer->consuming = false;
+        rmq_msg *cancel = rmq_msg_new(RMQ_CANCEL, 0);
+        cancel->queue = msg->queue;
+        to_client(node, consumer, cancel);
+        break;
+    }
     default:
         BL_ASSERTF(false, "%s: %s from %s", node->node->name, rmq_kind_name(msg->kind),
                    sim_node_by_id(source)->name);
@@ -681,10 +1023,10 @@ static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
 
 static void on_fsync_done(rmq_node *node, uint32_t queue)
 {
-    rmq_fsync_wait *wait = &node->fsync[queue];
-    BL_ASSERT(wait->in_flight);
-    disk_fsync_done(&node->disk, queue_def(node, queue)->state.file, wait->upto_bytes);
-    wait->in_flight = false;
+    rmq_replica *r = replica_of(node, queue);
+    BL_ASSERT(r != NULL && r->fsync.in_flight);
+    disk_fsync_done(&node->disk, r->queue.file, r->fsync.upto_bytes);
+    r->fsync.in_flight = false;
     release_fsync_confirms(node, queue);
     node->queue_dirty[queue] = true;
 }
@@ -700,6 +1042,7 @@ static void on_tick(rmq_node *node)
         /* no connection to a node seen down: it connects again when it boots */
         if (!node->peer_down[n]) send_now(node, node_id(node, n), rmq_msg_new(RMQ_NODE_TICK, 0));
     }
+    top_up_mirrors(node, -1);
     sim_timer_set(node->node, &node->tick_timer, now_us + ticktime_us / 4, NODE_TIMER_TICK);
 }
 
@@ -726,7 +1069,7 @@ static void on_writeback(rmq_node *node)
     int64_t now_us = sim_now_us();
     disk_writeback(&node->disk, now_us);
     for (uint32_t q = 0; q < node->cluster->queue_count; q++)
-        if (queue_def(node, q)->home == node->index) rmq_queue_trim(&queue_def(node, q)->state);
+        if (replica_of(node, q) != NULL) rmq_queue_trim(&replica_of(node, q)->queue);
     sim_timer_set(node->node, &node->writeback_timer,
                   now_us + node->cluster->scenario->cluster.os.writeback_interval_us,
                   NODE_TIMER_WRITEBACK);
@@ -787,36 +1130,57 @@ static void node_on_stop(sim_node *sn, bool power_loss)
         }
     outbox_clear(node);
     memset(node->queue_dirty, 0, sizeof node->queue_dirty);
-    for (uint32_t q = 0; q < RMQ_QUEUES_MAX; q++) {
-        node->fsync[q].in_flight = false;
-        node->fsync[q].count = 0;
+    for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
+        rmq_replica *r = replica_of(node, q);
+        if (r == NULL) continue;
+        r->fsync.in_flight = false; /* what waited for the fsync dies with the process */
+        r->fsync.count = 0;
+        r->held_count = 0;
     }
     if (power_loss) disk_power_loss(&node->disk);
 }
 
+/* The node boots. A classic queue's home recovers it from its index (rabbit_variable_queue;
+ * a transient queue is deleted at boot and declared again by its clients). A mirrored
+ * queue's member whose master runs elsewhere discards its copy and waits for the master
+ * to take it in again (R8: a rejoining mirror discards its contents); with no master
+ * running, the node that led it last recovers it from its own index and leads it. */
 static void node_on_start(sim_node *sn)
 {
     rmq_node *node = sn->model;
     int64_t now_us = sim_now_us();
-    for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
-        rmq_queue_def *def = queue_def(node, q);
-        if (def->home != node->index) continue;
-        /* rabbit_variable_queue's recovery from what the index file kept; a transient
-         * queue is deleted at boot (and declared again by its clients) */
-        rmq_queue_recover(&def->state, def->state.file != NULL ? def->state.file->size_bytes : 0);
-        node->queue_dirty[q] = true;
-    }
     for (uint32_t n = 0; n < node->cluster->node_count; n++) {
         node->peer_down[n] = false;
         node->peer_heard_us[n] = now_us;
+    }
+    for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
+        rmq_queue_def *def = queue_def(node, q);
+        uint32_t master = def->mirrored ? def->master : def->home;
+        bool master_elsewhere = master != RMQ_NO_NODE && master != node->index &&
+                                node->cluster->nodes[master]->process_up;
+        if (def->mirrored && master_elsewhere) replica_free(node, q);
+        node->master_view[q] = master;
+        if (master != node->index) continue;
+        rmq_replica *r = replica_of(node, q);
+        BL_ASSERT(r != NULL);
+        rmq_queue_recover(&r->queue, r->queue.file != NULL ? r->queue.file->size_bytes : 0);
+        if (def->mirrored) { /* the others rejoin as it hears them */
+            def->member_count = 0;
+            rmq_queue_def_add_member(def, node->index, 1);
+        }
+        become_master(node, q);
     }
     sim_timer_set(sn, &node->writeback_timer,
                   now_us + node->cluster->scenario->cluster.os.writeback_interval_us,
                   NODE_TIMER_WRITEBACK);
     /* a booting node connects to its cluster's peers at once (rabbit_node_monitor
      * announces it), so they see it up again without waiting for a tick */
-    for (uint32_t n = 0; n < node->cluster->node_count; n++)
-        if (n != node->index) send_now(node, node_id(node, n), rmq_msg_new(RMQ_NODE_TICK, 0));
+    for (uint32_t n = 0; n < node->cluster->node_count; n++) {
+        if (n == node->index) continue;
+        rmq_msg *hello = rmq_msg_new(RMQ_NODE_TICK, 0);
+        hello->mode = 1;
+        send_now(node, node_id(node, n), hello);
+    }
     if (node->cluster->node_count > 1)
         sim_timer_set(sn, &node->tick_timer, now_us + node->cluster->options.net_ticktime_us / 4,
                       NODE_TIMER_TICK);
@@ -851,17 +1215,9 @@ rmq_node *rmq_node_create(rmq_cluster *cluster, uint32_t index, uint32_t sim_nod
     node->node->hist_name = 0;
     cluster->nodes[index] = node->node;
     for (uint32_t q = 0; q < cluster->queue_count; q++) {
-        rmq_queue_def *def = &cluster->queues[q];
-        if (def->home != index) continue;
-        const scn_consumer *consumer = &cluster->scenario->consumers[def->group];
-        (void)consumer;
-        uint32_t size = 0;
-        for (uint32_t p = 0; p < cluster->scenario->producer_count; p++)
-            if (cluster->scenario->producers[p].topic_index == def->exchange &&
-                cluster->scenario->producers[p].message_size_bytes > size)
-                size = (uint32_t)cluster->scenario->producers[p].message_size_bytes;
-        rmq_queue_init(&def->state, q, def->durable, size,
-                       def->durable ? disk_open(&node->disk) : NULL);
+        const rmq_queue_def *def = &cluster->queues[q];
+        node->master_view[q] = def->master;
+        if (rmq_queue_def_has_member(def, index)) replica_create(node, q, 1);
     }
     return node;
 }
@@ -879,10 +1235,13 @@ void rmq_node_free(rmq_node *node)
         free(ch);
     }
     free(node->channels);
-    for (uint32_t q = 0; q < RMQ_QUEUES_MAX; q++) free(node->fsync[q].confirms);
-    for (uint32_t q = 0; q < node->cluster->queue_count; q++)
-        if (node->cluster->queues[q].home == node->index)
-            rmq_queue_free(&node->cluster->queues[q].state);
+    for (uint32_t q = 0; q < node->cluster->queue_count; q++) replica_free(node, q);
     disk_free(&node->disk);
     free(node);
+}
+
+const rmq_queue *rmq_node_led_queue(const rmq_node *node, uint32_t queue)
+{
+    const rmq_replica *r = led(node, queue);
+    return r != NULL && node->node->process_up ? &r->queue : NULL;
 }

@@ -11,12 +11,13 @@
 #include "rabbitmq_cluster.h"
 #include "rabbitmq_proto.h"
 
-/* One publish of a channel in confirm or tx mode, waiting for its queues (R4). */
+/* One publish of a channel in confirm or tx mode, waiting for its queues (R4): how many
+ * answers it waits for from each node (a queue's master answers for it). */
 typedef struct rmq_pending {
-    uint64_t confirmed_mask; /* route positions that confirmed */
-    uint32_t entry_key;      /* the message key + 1 (0 none): its targets by key */
-    uint16_t left;           /* target queues still to confirm */
-    uint8_t nacked;
+    uint8_t waiting[SCN_BROKERS_MAX];
+    uint16_t left;         /* answers still to come */
+    uint8_t nacked;        /* a queue refused it */
+    uint8_t confirmed_any; /* a queue accepted it */
     uint8_t done;
 } rmq_pending;
 
@@ -44,6 +45,9 @@ typedef struct rmq_channel {
     /* consumer */
     bool consuming;
     uint32_t queue;
+    uint32_t prefetch; /* its basic.consume's, for a new master */
+    bool no_ack;
+    uint32_t moves; /* times it followed its queue to a new master: names its tags */
 } rmq_channel;
 
 /* Confirms waiting for an fsync of one queue's index (up to 3.12). */
@@ -54,6 +58,21 @@ typedef struct rmq_fsync_wait {
     uint32_t count, capacity;
 } rmq_fsync_wait;
 
+/* This node's replica of a queue: the queue's state, and what mirroring adds to it. */
+typedef struct rmq_replica {
+    rmq_queue queue;
+    rmq_fsync_wait fsync;
+    /* as a mirrored queue's master: what each mirror confirmed (sequence numbers below
+     * it, by node), and the confirms to channels that wait for the mirrors */
+    uint64_t mirror_upto[SCN_BROKERS_MAX];
+    rmq_confirm *held;
+    uint32_t held_count, held_capacity;
+    /* as a mirror: which of the master's messages from unconfirmed_base it has written
+     * (uint8_t each), and the bound it last told the master */
+    bl_ring unconfirmed;
+    uint64_t unconfirmed_base, sent_upto;
+} rmq_replica;
+
 typedef struct rmq_node {
     rmq_cluster *cluster;
     uint32_t index;
@@ -63,9 +82,10 @@ typedef struct rmq_node {
     uint32_t channel_slots;
     bool peer_down[SCN_BROKERS_MAX]; /* its distribution's view of the other nodes */
     int64_t peer_heard_us[SCN_BROKERS_MAX];
-    bool queue_dirty[RMQ_QUEUES_MAX]; /* its queues with work for the end of the wake */
-    rmq_fsync_wait fsync[RMQ_QUEUES_MAX];
-    struct rmq_outbox *outbox; /* packets built during the wake, sent at its end */
+    bool queue_dirty[RMQ_QUEUES_MAX];      /* its queues with work for the end of the wake */
+    rmq_replica *replicas[RMQ_QUEUES_MAX]; /* of the queues it is a member of, else NULL */
+    uint32_t master_view[RMQ_QUEUES_MAX];  /* the node it takes for each queue's master */
+    struct rmq_outbox *outbox;             /* packets built during the wake, sent at its end */
     uint32_t outbox_count, outbox_capacity;
     sim_timer writeback_timer, tick_timer, heartbeat_timer;
     uint64_t internode_bytes; /* sent to other nodes (C12) */
@@ -73,5 +93,7 @@ typedef struct rmq_node {
 
 rmq_node *rmq_node_create(rmq_cluster *cluster, uint32_t index, uint32_t sim_nodes_max);
 void rmq_node_free(rmq_node *node);
+/* Its replica of `queue` if it leads it now, else NULL (faults, the stop's phrase). */
+const rmq_queue *rmq_node_led_queue(const rmq_node *node, uint32_t queue);
 
 #endif

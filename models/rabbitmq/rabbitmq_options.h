@@ -61,6 +61,13 @@ typedef enum rabbitmq_publish_mode {
     RABBITMQ_PUBLISH_TRANSACTIONS,        /* tx.select: tx.commit per tx_size publishes */
 } rabbitmq_publish_mode;
 
+/* consumers[].ha_promote_on_failure: may a mirror that is not synchronised become the
+ * master when the master fails (R8; `always` since 3.7.5)? */
+typedef enum rabbitmq_promote {
+    RABBITMQ_PROMOTE_ALWAYS = 0,
+    RABBITMQ_PROMOTE_WHEN_SYNCED
+} rabbitmq_promote;
+
 /* consumers[].ack: basic.consume's no_ack (R6). */
 typedef enum rabbitmq_ack_mode { RABBITMQ_ACK_MANUAL = 0, RABBITMQ_ACK_AUTO } rabbitmq_ack_mode;
 
@@ -68,7 +75,7 @@ typedef enum rabbitmq_ack_mode { RABBITMQ_ACK_MANUAL = 0, RABBITMQ_ACK_AUTO } ra
 #define RABBITMQ_PREFETCH_MAX    65535u /* basic.qos prefetch_count is a short */
 #define RABBITMQ_UNCONFIRMED_MAX 100000u
 #define RABBITMQ_TX_SIZE_MAX     100000u
-#define RABBITMQ_EMBED_DEFAULT   4096u /* queue_index_embed_msgs_below */
+#define RABBITMQ_MIRRORS_ALL     UINT32_MAX /* mirrors: all */
 
 typedef struct rabbitmq_cluster_options {
     int64_t heartbeat_us;    /* heartbeat (rabbit heartbeat, 60 s): a client connection
@@ -115,10 +122,14 @@ typedef struct rabbitmq_consumer_options {
                                       share one write (0 = one each) */
     int64_t recovery_interval_us;               /* recovery_interval: as for producers */
     int32_t connect_to;                         /* connect_to: as for producers */
-    int32_t queue_node; /* queue_node: the node the queue is declared on, its home (-1 =
+    int32_t queue_node;       /* queue_node: the node the queue is declared on, its home (-1 =
                            `each`: the first node of the instance declaring it, instance 0
                            or the queue's own, as queue_leader_locator client-local
                            places it) */
+    uint32_t mirrors;         /* mirrors (the ha-mode policy of classic mirrored queues, 3.x):
+                         0 = none, RABBITMQ_MIRRORS_ALL = every node (ha-mode all), N =
+                         N replicas, the master included (ha-mode exactly, ha-params N) */
+    rabbitmq_promote promote; /* ha_promote_on_failure: always | when-synced */
 } rabbitmq_consumer_options;
 
 _Static_assert(sizeof(rabbitmq_cluster_options) <= SCN_FAMILY_OPTIONS_BYTES, "fits");

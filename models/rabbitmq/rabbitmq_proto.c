@@ -19,6 +19,7 @@ rmq_msg *rmq_msg_new(rmq_kind kind, uint32_t count)
     case RMQ_NODE_ENQUEUE:
     case RMQ_DELIVER:
     case RMQ_NODE_DELIVER:
+    case RMQ_NODE_GM:
         msg->ids = malloc(count * sizeof *msg->ids);
         msg->keys = malloc(count * sizeof *msg->keys);
         msg->seqs = calloc(count, sizeof *msg->seqs);
@@ -80,6 +81,14 @@ uint32_t rmq_msg_size_bytes(const rmq_msg *msg)
     case RMQ_NODE_CONFIRM:
     case RMQ_ACK:
     case RMQ_NODE_ACK: bytes = (uint64_t)runs(msg) * RMQ_METHOD_BYTES; break;
+    case RMQ_NODE_GM:
+        bytes = 0;
+        for (uint32_t i = 0; i < msg->count; i++)
+            bytes += msg->flags[i] == RMQ_GM_PUBLISH_TRANSIENT ||
+                             msg->flags[i] == RMQ_GM_PUBLISH_PERSISTENT
+                         ? msg->size_bytes + RMQ_PUBLISH_OVERHEAD_BYTES
+                         : RMQ_GM_OP_BYTES;
+        break;
     default: break;
     }
     if (bytes < RMQ_METHOD_BYTES) bytes = RMQ_METHOD_BYTES;
@@ -96,6 +105,6 @@ const char *rmq_kind_name(rmq_kind kind)
         "deliver",      "ack",          "heartbeat",    "close",
         "node-enqueue", "node-confirm", "node-consume", "node-consume-ok",
         "node-cancel",  "node-deliver", "node-ack",     "node-detach",
-        "node-tick"};
+        "node-tick",    "node-gm",      "node-gm-ack"};
     return kind < RMQ_KIND_COUNT ? names[kind] : "?";
 }

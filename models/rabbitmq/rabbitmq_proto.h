@@ -47,9 +47,21 @@ typedef enum rmq_kind {
     RMQ_NODE_DELIVER, /* queue -> channel: as RMQ_DELIVER */
     RMQ_NODE_ACK,     /* channel -> queue: tags */
     RMQ_NODE_DETACH,  /* channel -> queue: the consumer's channel closed: requeue */
-    RMQ_NODE_TICK,    /* the Erlang distribution's keepalive */
+    RMQ_NODE_TICK,    /* the Erlang distribution's keepalive (mode 1: the sender booted) */
+    RMQ_NODE_GM,      /* a mirrored queue's master -> a mirror: ops (flags: rmq_gm_op) on
+                          messages by queue seq (seqs); publishes carry ids, keys, a body */
+    RMQ_NODE_GM_ACK,  /* a mirror -> its master: it has written every message below
+                          first_seq */
     RMQ_KIND_COUNT
 } rmq_kind;
+
+/* A broadcast's operations: 1..3 are rmq_change (rabbitmq_queue.h). */
+enum {
+    RMQ_GM_JOIN = 8,                /* seqs: the new mirror starts at this seq */
+    RMQ_GM_PUBLISH_TRANSIENT = 9,   /* a message to add, delivery_mode 1 */
+    RMQ_GM_PUBLISH_PERSISTENT = 10, /* ... delivery_mode 2 */
+};
+#define RMQ_GM_OP_BYTES 16 /* an operation without a body on the GM wire */
 
 typedef struct rmq_msg {
     rmq_kind kind;

@@ -98,7 +98,7 @@ bool rmq_queue_enqueue(rmq_queue *q, uint64_t msg_id, int32_t key, bool persiste
 }
 
 uint32_t rmq_queue_attach(rmq_queue *q, uint32_t client, uint32_t via, uint32_t prefetch,
-                          bool no_ack)
+                          bool no_ack, uint64_t tag_base)
 {
     BL_ASSERTF(rmq_queue_consumer_of(q, client) == RMQ_NO_CONSUMER,
                "queue %u: client %u attached twice", (unsigned)q->index, (unsigned)client);
@@ -118,7 +118,8 @@ uint32_t rmq_queue_attach(rmq_queue *q, uint32_t client, uint32_t via, uint32_t 
     c->via = via;
     c->prefetch = prefetch;
     c->no_ack = no_ack;
-    c->next_tag = c->first_tag = 1; /* a new channel's tags start at 1 */
+    c->tag_base = tag_base;
+    c->next_tag = c->first_tag = tag_base + 1; /* a new channel's tags start at 1 */
     c->unacked = 0;
     return slot;
 }
@@ -131,6 +132,7 @@ uint32_t rmq_queue_consumer_of(const rmq_queue *q, uint32_t client)
 }
 
 static void consumed(rmq_queue *q, uint64_t seq, rmq_entry *e);
+static void observe(rmq_queue *q, uint64_t seq, rmq_change change);
 
 /* Puts `seq` back among the ready ones at its place (ascending). Requeues are of the
  * oldest messages, so the place is near the front: the walk is short. */
@@ -166,6 +168,7 @@ uint32_t rmq_queue_detach(rmq_queue *q, uint32_t slot)
         e->consumer = RMQ_NO_CONSUMER;
         e->flags |= RMQ_FLAG_REDELIVERED;
         ready_insert(q, seq);
+        observe(q, seq, RMQ_CHANGE_REQUEUED);
         requeued++;
     }
     BL_ASSERT(requeued == c->unacked);
@@ -184,8 +187,14 @@ static bool has_room(const rmq_consumer_slot *c)
 /* The message is consumed: acked, or delivered to a no_ack consumer. Its ack is written
  * at the next sync if its publish was; a confirm still waiting for the write goes then
  * too (rmq_queue_sync skips the write of a consumed message). */
+static void observe(rmq_queue *q, uint64_t seq, rmq_change change)
+{
+    if (q->observer != NULL) q->observer(q->observer_ctx, q->index, seq, change);
+}
+
 static void consumed(rmq_queue *q, uint64_t seq, rmq_entry *e)
 {
+    observe(q, seq, RMQ_CHANGE_CONSUMED);
     e->state = RMQ_ENTRY_DONE;
     e->consumer = RMQ_NO_CONSUMER;
     q->counters.acked++;
@@ -214,6 +223,7 @@ bool rmq_queue_next_delivery(rmq_queue *q, uint32_t *slot, rmq_entry **entry, ui
     *tag = c->next_tag++;
     *slot = pick;
     *entry = e;
+    observe(q, seq, RMQ_CHANGE_DELIVERED);
     q->counters.delivered++;
     if ((e->flags & RMQ_FLAG_REDELIVERED) != 0) q->counters.redelivered++;
     if (c->no_ack) { /* delivered = done (R6): nothing to hold */
@@ -283,7 +293,8 @@ uint64_t rmq_queue_sync(rmq_queue *q, disk *d, int64_t now_us, rmq_confirm_fn co
         }
         if ((e->flags & RMQ_FLAG_CONFIRM_WAITS) != 0) {
             e->flags &= (uint8_t)~RMQ_FLAG_CONFIRM_WAITS;
-            rmq_confirm confirm = {.channel = e->channel, .via = e->via, .seq = e->confirm_seq};
+            rmq_confirm confirm = {
+                .channel = e->channel, .via = e->via, .seq = e->confirm_seq, .queue_seq = seq};
             confirmed(ctx, &confirm);
         }
     }
@@ -347,4 +358,86 @@ void rmq_queue_recover(rmq_queue *q, uint64_t surviving_bytes)
         e->flags = 0;
     }
     rmq_queue_trim(q);
+}
+
+uint64_t rmq_queue_next_seq(const rmq_queue *q)
+{
+    return next_seq(q);
+}
+
+uint64_t rmq_queue_oldest_live(const rmq_queue *q)
+{
+    uint32_t count = bl_ring_count(&q->table);
+    for (uint32_t i = 0; i < count; i++) {
+        const rmq_entry *e = BL_RING_AT(&q->table, rmq_entry, i);
+        if (e->msg_id != 0 && e->state != RMQ_ENTRY_DONE) return q->base_seq + i;
+    }
+    return next_seq(q);
+}
+
+void rmq_queue_start_at(rmq_queue *q, uint64_t seq)
+{
+    BL_ASSERTF(bl_ring_count(&q->table) == 0, "queue %u: a mirror starts empty",
+               (unsigned)q->index);
+    BL_ASSERT(seq >= 1);
+    q->base_seq = seq;
+}
+
+/* Takes `seq` out of the ready list (a mirror's copy of a delivery: it is near the front,
+ * where deliveries come from). */
+static void ready_remove(rmq_queue *q, uint64_t seq)
+{
+    uint32_t count = bl_ring_count(&q->ready);
+    uint32_t at = 0;
+    while (at < count && *BL_RING_AT(&q->ready, uint64_t, at) != seq) at++;
+    BL_ASSERTF(at < count, "queue %u: seq %llu is not ready", (unsigned)q->index,
+               (unsigned long long)seq);
+    for (uint32_t i = at; i + 1 < count; i++)
+        *BL_RING_AT(&q->ready, uint64_t, i) = *BL_RING_AT(&q->ready, uint64_t, i + 1);
+    bl_ring_pop_back(&q->ready);
+}
+
+void rmq_queue_mirror_change(rmq_queue *q, uint64_t seq, rmq_change change)
+{
+    if (seq < q->base_seq) return; /* older than this mirror */
+    rmq_entry *e = rmq_queue_entry(q, seq);
+    if (e->msg_id == 0) return;
+    switch (change) {
+    case RMQ_CHANGE_DELIVERED:
+        BL_ASSERT(e->state == RMQ_ENTRY_READY);
+        ready_remove(q, seq);
+        e->state = RMQ_ENTRY_UNACKED;
+        e->consumer = RMQ_NO_CONSUMER;
+        q->counters.delivered++;
+        return;
+    case RMQ_CHANGE_CONSUMED:
+        if (e->state == RMQ_ENTRY_READY) ready_remove(q, seq); /* a no_ack delivery */
+        consumed(q, seq, e);
+        return;
+    case RMQ_CHANGE_REQUEUED:
+        BL_ASSERT(e->state == RMQ_ENTRY_UNACKED);
+        e->state = RMQ_ENTRY_READY;
+        e->flags |= RMQ_FLAG_REDELIVERED;
+        ready_insert(q, seq);
+        return;
+    }
+    BL_ASSERTF(false, "change %d", (int)change);
+}
+
+uint32_t rmq_queue_promote(rmq_queue *q)
+{
+    uint32_t requeued = 0;
+    uint32_t count = bl_ring_count(&q->table);
+    for (uint32_t i = 0; i < count; i++) {
+        rmq_entry *e = BL_RING_AT(&q->table, rmq_entry, i);
+        if (e->msg_id == 0 || e->state != RMQ_ENTRY_UNACKED) continue;
+        BL_ASSERT(e->consumer == RMQ_NO_CONSUMER);
+        e->state = RMQ_ENTRY_READY;
+        e->flags |= RMQ_FLAG_REDELIVERED;
+        ready_insert(q, q->base_seq + i);
+        observe(q, q->base_seq + i, RMQ_CHANGE_REQUEUED);
+        requeued++;
+    }
+    q->counters.requeued += requeued;
+    return requeued;
 }

@@ -36,6 +36,8 @@
 #define RMQ_QUEUE_MESSAGES_MAX  (1u << 30) /* entries of one queue's table */
 #define RMQ_QUEUE_CONSUMERS_MAX 64         /* SCN_INSTANCES_MAX: one entry's instances */
 #define RMQ_NO_CONSUMER         UINT32_MAX
+/* A consumer's tags after its n-th move to a new master start at n << 32. */
+#define RMQ_TAG_GENERATION(n)   ((uint64_t)(n) << 32)
 /* Bytes of an index record besides the body of an embedded message: the v1 index's
  * publish record (rabbit_queue_index ?PUB_RECORD_BODY_BYTES: guid, expiry, size) and
  * its ack record (a journal entry of the sequence id). */
@@ -77,7 +79,10 @@ typedef struct rmq_consumer_slot {
     uint32_t via;      /* the node its connection is on */
     uint32_t prefetch; /* 0 = unlimited */
     bool no_ack;
-    uint64_t next_tag;  /* its channel's next delivery tag, from 1 */
+    uint64_t tag_base;  /* its tags are tag_base + 1, + 2, ...: a channel numbers its
+                           deliveries, so one that follows its queue to a new master goes
+                           on past what the old one delivered (RMQ_TAG_GENERATION) */
+    uint64_t next_tag;  /* its channel's next delivery tag, from tag_base + 1 */
     uint64_t first_tag; /* the tag of held[0] */
     bl_ring held;       /* uint64_t seq per tag from first_tag; 0 = acked */
     uint32_t unacked;   /* live entries of held */
@@ -90,8 +95,18 @@ typedef struct rmq_consumer_slot {
 #define RMQ_CHANNEL_CONN(channel)   ((channel) >> 16)
 typedef struct rmq_confirm {
     uint32_t channel, via;
-    uint64_t seq;
+    uint64_t seq;       /* the publisher channel's sequence number */
+    uint64_t queue_seq; /* the message's sequence number in the queue (set by the queue) */
 } rmq_confirm;
+
+/* What a mirrored queue's master tells its mirrors (rabbit_mirror_queue_master broadcasts
+ * each over the queue's GM group): a message delivered, consumed, requeued. */
+typedef enum rmq_change {
+    RMQ_CHANGE_DELIVERED = 1,
+    RMQ_CHANGE_CONSUMED,
+    RMQ_CHANGE_REQUEUED
+} rmq_change;
+typedef void (*rmq_observer_fn)(void *ctx, uint32_t queue, uint64_t seq, rmq_change change);
 
 typedef struct rmq_queue_counters {
     uint64_t enqueued, delivered, redelivered, acked, requeued, recovered, lost_at_restart;
@@ -109,8 +124,10 @@ typedef struct rmq_queue {
     bl_ring acks_to_write;       /* uint64_t seqs acked after their write, ack not written */
     disk_file *file;             /* the index on the home node's disk; NULL if transient */
     rmq_consumer_slot consumers[RMQ_QUEUE_CONSUMERS_MAX];
-    uint32_t consumer_count; /* slots in use or used: attached ones have `attached` */
-    uint32_t round_robin;    /* the slot to try first for the next delivery */
+    uint32_t consumer_count;  /* slots in use or used: attached ones have `attached` */
+    uint32_t round_robin;     /* the slot to try first for the next delivery */
+    rmq_observer_fn observer; /* a mirrored queue's master: every change, for its mirrors */
+    void *observer_ctx;
     rmq_queue_counters counters;
 } rmq_queue;
 
@@ -127,9 +144,10 @@ rmq_entry *rmq_queue_entry(rmq_queue *q, uint64_t seq);
 bool rmq_queue_enqueue(rmq_queue *q, uint64_t msg_id, int32_t key, bool persistent,
                        const rmq_confirm *confirm);
 
-/* Attaches a consumer (a new channel's basic.consume); returns its slot. */
+/* Attaches a consumer (a new channel's basic.consume, tags from tag_base + 1); returns
+ * its slot. */
 uint32_t rmq_queue_attach(rmq_queue *q, uint32_t client, uint32_t via, uint32_t prefetch,
-                          bool no_ack);
+                          bool no_ack, uint64_t tag_base);
 /* The attached slot of a client, or RMQ_NO_CONSUMER. */
 uint32_t rmq_queue_consumer_of(const rmq_queue *q, uint32_t client);
 /* Detaches it, requeueing what it held (redelivered). Returns how many were requeued. */
@@ -157,6 +175,20 @@ bool rmq_queue_sync_pending(const rmq_queue *q);
 
 /* Drops done entries from the front once their ack (if they were written) is durable. */
 void rmq_queue_trim(rmq_queue *q);
+
+/* The sequence number the next enqueued message gets. */
+uint64_t rmq_queue_next_seq(const rmq_queue *q);
+/* The lowest sequence number of a message not yet consumed (next_seq if none). */
+uint64_t rmq_queue_oldest_live(const rmq_queue *q);
+/* A mirror's copy of its master's changes, by the master's sequence numbers (a mirror's
+ * numbering starts where the master's was when it joined: rmq_queue_start_at). Changes
+ * of a message older than the mirror are ignored. */
+void rmq_queue_start_at(rmq_queue *q, uint64_t seq);
+void rmq_queue_mirror_change(rmq_queue *q, uint64_t seq, rmq_change change);
+/* A mirror becomes its queue's master (rabbit_mirror_queue_slave:promote_me): every
+ * message its old master had delivered and not seen acked is requeued, flagged
+ * redelivered (R8). Returns how many. */
+uint32_t rmq_queue_promote(rmq_queue *q);
 
 /* The home node restarted with `surviving_bytes` of the index file left (its size after
  * a kill -9, its durable size after a power loss): nothing of the queue process's memory

@@ -64,6 +64,33 @@ static bool rabbitmq_connect_parse(scn_ctx *ctx, yaml_node_t *node, void *target
     return true;
 }
 
+/* `none`, `all` or a replica count N (ha-mode exactly). */
+static bool rabbitmq_mirrors_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
+{
+    uint32_t *out = target;
+    const char *text = scn_scalar_get(ctx, node, "none, all or a replica count");
+    if (text == NULL) return false;
+    if (strcmp(text, "none") == 0) {
+        *out = 0;
+        return true;
+    }
+    if (strcmp(text, "all") == 0) {
+        *out = RABBITMQ_MIRRORS_ALL;
+        return true;
+    }
+    uint32_t count = 0;
+    if (!scn_u32_text(text, &count) || count < 1 || count > SCN_BROKERS_MAX)
+        return scn_fail(ctx, node,
+                        "%s: bad mirrors '%s', expected none, all or a replica count 1..%d "
+                        "(ha-mode exactly)",
+                        ctx->where, text, SCN_BROKERS_MAX);
+    *out = count;
+    return true;
+}
+
+static const char *const rabbitmq_promote_names[] = {"always", "when-synced", NULL};
+_Static_assert(sizeof(rabbitmq_promote) == sizeof(int), "enums are written as int");
+
 /* ---- cluster ---- */
 
 static const scn_field rabbitmq_cluster_fields[] = {
@@ -159,6 +186,25 @@ static const scn_schema rabbitmq_producer_schema =
 static bool rabbitmq_consumer_check(scn_ctx *ctx, const scn_seen *seen, void *base)
 {
     const rabbitmq_consumer_options *consumer = base;
+    yaml_node_t *mirrors = scn_seen_value(seen, "mirrors");
+    const char *preset = ctx->out->cluster.preset;
+    uint32_t nodes = ctx->out->cluster.broker_count;
+    if (mirrors != NULL && consumer->mirrors != 0 && rabbitmq_version_of(preset) >= RABBITMQ_4)
+        return scn_fail(ctx, mirrors,
+                        "%s.mirrors: classic mirrored queues were removed in RabbitMQ 4.0 "
+                        "(preset %s models 4.x), expected none, or a rabbitmq-3.10, "
+                        "rabbitmq-3.12 or rabbitmq-3.13 preset",
+                        ctx->where, preset);
+    if (mirrors != NULL && consumer->mirrors != RABBITMQ_MIRRORS_ALL && consumer->mirrors > nodes)
+        return scn_fail(ctx, mirrors, "%s.mirrors: %u replicas on %u node%s, expected all or 1..%u",
+                        ctx->where, (unsigned)consumer->mirrors, (unsigned)nodes,
+                        nodes == 1 ? "" : "s", (unsigned)nodes);
+    yaml_node_t *promote = scn_seen_value(seen, "ha_promote_on_failure");
+    if (promote != NULL && consumer->mirrors == 0)
+        return scn_fail(ctx, promote,
+                        "%s.ha_promote_on_failure: only applies to a mirrored queue, expected "
+                        "no ha_promote_on_failure with mirrors: none",
+                        ctx->where);
     yaml_node_t *prefetch = scn_seen_value(seen, "prefetch");
     if (prefetch != NULL && consumer->ack == RABBITMQ_ACK_AUTO && consumer->prefetch > 0)
         return scn_fail(ctx, prefetch,
@@ -185,6 +231,10 @@ static const scn_field rabbitmq_consumer_fields[] = {
      .parse = rabbitmq_connect_parse, .desc = "each or a node number", .def = "each"},
     {SCN_AT("queue_node", SCN_T_CUSTOM, rabbitmq_consumer_options, queue_node),
      .parse = rabbitmq_connect_parse, .desc = "each or a node number", .def = "each"},
+    {SCN_AT("mirrors", SCN_T_CUSTOM, rabbitmq_consumer_options, mirrors),
+     .parse = rabbitmq_mirrors_parse, .desc = "none, all or a replica count", .def = "none"},
+    {SCN_AT("ha_promote_on_failure", SCN_T_ENUM, rabbitmq_consumer_options, promote),
+     .names = rabbitmq_promote_names, .def = "always"},
 };
 static const scn_schema rabbitmq_consumer_schema =
     SCN_SCHEMA(rabbitmq_consumer_fields, rabbitmq_consumer_check);

@@ -2,7 +2,8 @@
  * deliveries under prefetch, acks, requeue on a consumer's detach (at its place, flagged
  * redelivered), confirms waiting for the index write (or for a consumption that makes it
  * unnecessary), and recovery after a kill -9 (page cache kept) and a power loss (only
- * what was durable), with acks that were or were not written. */
+ * what was durable), with acks that were or were not written; a mirror following its
+ * master's changes and its promotion. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -49,8 +50,8 @@ static void round_robin_under_prefetch(void **state)
     rmq_queue q;
     rmq_queue_init(&q, 0, false, 100, NULL);
     for (uint64_t m = 1; m <= 6; m++) assert_true(rmq_queue_enqueue(&q, m, -1, false, NULL));
-    uint32_t a = rmq_queue_attach(&q, 10, 1, 2, false);
-    uint32_t b = rmq_queue_attach(&q, 11, 1, 2, false);
+    uint32_t a = rmq_queue_attach(&q, 10, 1, 2, false, 0);
+    uint32_t b = rmq_queue_attach(&q, 11, 1, 2, false, 0);
     uint32_t slot;
     uint64_t tag;
     uint32_t got[2] = {0, 0};
@@ -74,13 +75,13 @@ static void detach_requeues_in_place_redelivered(void **state)
     rmq_queue q;
     rmq_queue_init(&q, 0, false, 100, NULL);
     for (uint64_t m = 1; m <= 4; m++) rmq_queue_enqueue(&q, m, -1, false, NULL);
-    uint32_t a = rmq_queue_attach(&q, 10, 1, 2, false);
+    uint32_t a = rmq_queue_attach(&q, 10, 1, 2, false, 0);
     uint32_t slot;
     uint64_t tag;
     assert_int_equal(deliver(&q, &slot, &tag), 1);
     assert_int_equal(deliver(&q, &slot, &tag), 2);
     assert_int_equal(rmq_queue_detach(&q, a), 2);
-    uint32_t b = rmq_queue_attach(&q, 11, 1, 0, false);
+    uint32_t b = rmq_queue_attach(&q, 11, 1, 0, false, 0);
     rmq_entry *entry = NULL;
     for (uint64_t want = 1; want <= 4; want++) {
         assert_true(rmq_queue_next_delivery(&q, &slot, &entry, &tag));
@@ -118,7 +119,7 @@ static void consumed_before_write_is_never_written(void **state)
     rmq_queue_init(&q, 0, true, 100, disk_open(&d));
     rmq_confirm c1 = {.channel = 5, .via = 1, .seq = 1};
     rmq_queue_enqueue(&q, 1, -1, true, &c1);
-    uint32_t a = rmq_queue_attach(&q, 10, 1, 0, false), slot;
+    uint32_t a = rmq_queue_attach(&q, 10, 1, 0, false, 0), slot;
     uint64_t tag;
     assert_int_equal(deliver(&q, &slot, &tag), 1);
     assert_true(rmq_queue_ack(&q, a, tag));
@@ -147,7 +148,7 @@ static void recovery_keeps_written_unacked(void **state)
         rmq_queue_enqueue(&q, 4, -1, false, NULL); /* transient: gone at any restart */
         confirms out = {0};
         rmq_queue_sync(&q, &d, 0, collect, &out);
-        uint32_t a = rmq_queue_attach(&q, 10, 1, 0, false), slot;
+        uint32_t a = rmq_queue_attach(&q, 10, 1, 0, false, 0), slot;
         uint64_t tag;
         assert_int_equal(deliver(&q, &slot, &tag), 1);
         assert_true(rmq_queue_ack(&q, a, tag));
@@ -155,7 +156,7 @@ static void recovery_keeps_written_unacked(void **state)
         rmq_queue_sync(&q, &d, 1, collect, &out);      /* the ack of 1 is written */
         if (power_loss) disk_power_loss(&d);
         rmq_queue_recover(&q, file->size_bytes);
-        uint32_t b = rmq_queue_attach(&q, 11, 1, 0, false);
+        uint32_t b = rmq_queue_attach(&q, 11, 1, 0, false, 0);
         rmq_entry *entry = NULL;
         uint64_t want = 2;
         while (rmq_queue_next_delivery(&q, &slot, &entry, &tag)) {
@@ -181,7 +182,7 @@ static void unwritten_ack_redelivers(void **state)
     rmq_queue_enqueue(&q, 1, -1, true, NULL);
     confirms out = {0};
     rmq_queue_sync(&q, &d, 0, collect, &out);
-    uint32_t a = rmq_queue_attach(&q, 10, 1, 0, false), slot;
+    uint32_t a = rmq_queue_attach(&q, 10, 1, 0, false, 0), slot;
     uint64_t tag;
     deliver(&q, &slot, &tag);
     assert_true(rmq_queue_ack(&q, a, tag)); /* no sync after it: the process dies */
@@ -202,6 +203,64 @@ static void transient_queue_comes_back_empty(void **state)
     rmq_queue_free(&q);
 }
 
+typedef struct changes {
+    uint64_t seqs[64];
+    rmq_change kinds[64];
+    uint32_t count;
+} changes;
+
+static void record_change(void *ctx, uint32_t queue, uint64_t seq, rmq_change change)
+{
+    changes *out = ctx;
+    (void)queue;
+    assert_true(out->count < 64);
+    out->seqs[out->count] = seq;
+    out->kinds[out->count++] = change;
+}
+
+/* A mirror that applies its master's changes holds the same messages in the same state;
+ * promoted, it requeues what the master had delivered unacknowledged (R8). A mirror that
+ * joined later ignores changes to messages older than itself. */
+static void mirror_follows_and_promotes(void **state)
+{
+    rmq_queue master, mirror, late;
+    rmq_queue_init(&master, 0, false, 100, NULL);
+    rmq_queue_init(&mirror, 0, false, 100, NULL);
+    rmq_queue_init(&late, 0, false, 100, NULL);
+    changes seen = {0};
+    master.observer = record_change;
+    master.observer_ctx = &seen;
+    for (uint64_t m = 1; m <= 4; m++) {
+        rmq_queue_enqueue(&master, m, -1, false, NULL);
+        rmq_queue_enqueue(&mirror, m, -1, false, NULL);
+    }
+    rmq_queue_start_at(&late, 4); /* joined when the master's next seq was 4 */
+    rmq_queue_enqueue(&late, 4, -1, false, NULL);
+    uint32_t a = rmq_queue_attach(&master, 10, 1, 0, false, 0), slot;
+    uint64_t tag;
+    for (int i = 0; i < 3; i++) deliver(&master, &slot, &tag); /* 1, 2, 3 delivered */
+    assert_true(rmq_queue_ack(&master, a, 1));                 /* 1 consumed */
+    for (uint32_t i = 0; i < seen.count; i++) {
+        rmq_queue_mirror_change(&mirror, seen.seqs[i], seen.kinds[i]);
+        rmq_queue_mirror_change(&late, seen.seqs[i], seen.kinds[i]);
+    }
+    assert_int_equal(seen.count, 4); /* 3 deliveries, 1 consumption */
+    assert_int_equal(rmq_queue_ready(&mirror), 1);
+    assert_int_equal(rmq_queue_promote(&mirror), 2); /* 2 and 3 back, redelivered */
+    uint32_t b = rmq_queue_attach(&mirror, 11, 1, 0, false, 0);
+    rmq_entry *entry = NULL;
+    for (uint64_t want = 2; want <= 4; want++) {
+        assert_true(rmq_queue_next_delivery(&mirror, &slot, &entry, &tag));
+        assert_int_equal(slot, b);
+        assert_int_equal(entry->msg_id, want);
+        assert_int_equal((entry->flags & RMQ_FLAG_REDELIVERED) != 0, want <= 3);
+    }
+    assert_int_equal(rmq_queue_ready(&late), 1); /* only 4, which it has */
+    rmq_queue_free(&master);
+    rmq_queue_free(&mirror);
+    rmq_queue_free(&late);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +271,7 @@ int main(void)
         cmocka_unit_test(recovery_keeps_written_unacked),
         cmocka_unit_test(unwritten_ack_redelivers),
         cmocka_unit_test(transient_queue_comes_back_empty),
+        cmocka_unit_test(mirror_follows_and_promotes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
