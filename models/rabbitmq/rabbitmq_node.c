@@ -270,6 +270,7 @@ static rmq_channel *channel_open(rmq_node *node, uint32_t client, const rmq_msg 
     ch->tx_count = 0;
     ch->commit_waiting = false;
     ch->consuming = false;
+    ch->consumes = 0;
     return ch;
 }
 
@@ -403,7 +404,6 @@ static void on_consume(rmq_node *node, rmq_channel *ch, const rmq_msg *msg)
 {
     BL_ASSERTF(!ch->publisher, "%s: basic.consume on a publisher's channel", node->node->name);
     ch->queue = msg->queue;
-    ch->moves = 0;
     ch->prefetch = msg->prefetch;
     ch->no_ack = msg->no_ack;
     if (!home_up(node, msg->queue)) { /* "home node ... is down" (R7): the client retries */
@@ -419,6 +419,7 @@ static void on_consume(rmq_node *node, rmq_channel *ch, const rmq_msg *msg)
     attach->via = self_id(node);
     attach->prefetch = msg->prefetch;
     attach->no_ack = msg->no_ack;
+    attach->first_seq = ch->consumes++; /* a consume again after a cancel: tags go on */
     send_now(node, master_id(node, msg->queue), attach);
 }
 
@@ -454,8 +455,12 @@ static rmq_replica *replica_create(rmq_node *node, uint32_t queue, uint64_t base
     BL_ASSERT(node->replicas[queue] == NULL);
     rmq_replica *r = calloc(1, sizeof *r);
     BL_ASSERT(r != NULL);
-    rmq_queue_init(&r->queue, queue, def->durable, def->size_bytes,
-                   def->durable ? disk_open(&node->disk) : NULL);
+    if (def->durable && node->files[queue] == NULL) node->files[queue] = disk_open(&node->disk);
+    disk_file *file = node->files[queue];
+    if (file != NULL && file->size_bytes > file->start_bytes) /* a discarded copy */
+        disk_truncate(&node->disk, file, file->start_bytes);
+    rmq_queue_init(&r->queue, queue, def->durable, def->size_bytes, file);
+    r->generation = ++node->replica_generations;
     if (base_seq > 1) rmq_queue_start_at(&r->queue, base_seq);
     BL_RING_INIT(&r->unconfirmed, uint8_t, RMQ_QUEUE_MESSAGES_MAX,
                  "a mirror's messages not yet confirmed to its master");
@@ -551,7 +556,8 @@ static void confirm_done(rmq_node *node, uint32_t queue, const rmq_confirm *conf
         mirror_confirmed(node, queue, confirm->queue_seq);
         return;
     }
-    if (confirm->seq == 0) return; /* no confirm asked (fire and forget, or a requeue) */
+    if (confirm->seq == 0 || confirm->channel == 0)
+        return; /* no confirm asked, or one it waited for as a mirror (to its old master) */
     if (mirrors_have(node, queue, confirm->queue_seq)) {
         confirm_to_channel(node, queue, confirm, false);
         return;
@@ -627,6 +633,9 @@ static void on_node_gm(rmq_node *node, const rmq_msg *msg)
             continue;
         }
         if (r == NULL || led(node, msg->queue) != NULL) continue; /* not (or no longer) a mirror */
+        if (rmq_cluster_node_index(node->cluster, msg->via) !=
+            (int32_t)node->master_view[msg->queue])
+            continue; /* from a master this node has seen go (its last broadcasts in flight) */
         if (op == RMQ_GM_PUBLISH_TRANSIENT || op == RMQ_GM_PUBLISH_PERSISTENT) {
             BL_ASSERTF(msg->seqs[i] == rmq_queue_next_seq(&r->queue),
                        "%s: queue %s: mirror got seq %llu, expected %llu", node->node->name,
@@ -691,8 +700,8 @@ static void queue_work(rmq_node *node, uint32_t queue)
             int64_t done_us = disk_fsync_start(&node->disk, q->file, sim_now_us());
             wait->in_flight = true;
             wait->upto_bytes = q->file->size_bytes;
-            sim_schedule(node->node, done_us, NODE_EVENT_FSYNC_DONE, queue, node->node->incarnation,
-                         NULL);
+            sim_schedule(node->node, done_us, NODE_EVENT_FSYNC_DONE, queue,
+                         (uint64_t)node->node->incarnation << 32 | r->generation, NULL);
         }
     }
     if (master && def->mirrored) {
@@ -794,6 +803,8 @@ static void on_node_detach(rmq_node *node, const rmq_msg *msg)
 
 /* ---- the view of other nodes ---- */
 
+static void top_up_mirrors(rmq_node *node, int32_t booted);
+
 /* The member this node takes for the new master of `queue` when its master is gone: the
  * oldest member it sees up (rabbit_mirror_queue_coordinator: the oldest mirror is
  * promoted), if ha_promote_on_failure allows it; RMQ_NO_NODE if none. */
@@ -820,21 +831,29 @@ static void peer_went_down(rmq_node *node, uint32_t peer)
     if (node->peer_down[peer]) return;
     node->peer_down[peer] = true;
     uint32_t peer_id = node_id(node, peer);
-    bool moved[RMQ_QUEUES_MAX] = {false};
+    bool moved[RMQ_QUEUES_MAX] = {false}, promoted[RMQ_QUEUES_MAX] = {false};
     for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
         rmq_queue_def *def = queue_def(node, q);
-        if (def->mirrored && rmq_queue_def_has_member(def, peer)) {
-            rmq_queue_def_remove_member(def, peer);
-            node->queue_dirty[q] = true; /* confirms held for it may go */
-        }
         if (def->mirrored && node->master_view[q] == peer) {
             uint32_t next = successor(node, q);
             node->master_view[q] = next;
             moved[q] = next != RMQ_NO_NODE;
             if (next == node->index && replica_of(node, q) != NULL) {
+                /* The surviving mirrors may have had more or fewer of the old master's last
+                 * broadcasts than this node (GM's ring delivers them to all or none; the
+                 * model's direct sends do not): they restart their copies from here, taken
+                 * in again at once. */
+                for (uint32_t m = def->member_count; m-- > 0;)
+                    if (def->members[m] != node->index)
+                        rmq_queue_def_remove_member(def, def->members[m]);
                 become_master(node, q);
-                rmq_queue_promote(&replica_of(node, q)->queue); /* broadcasts the requeues */
+                rmq_queue_promote(&replica_of(node, q)->queue);
+                promoted[q] = true;
             }
+        }
+        if (def->mirrored && led(node, q) != NULL && rmq_queue_def_has_member(def, peer)) {
+            rmq_queue_def_remove_member(def, peer); /* the master drops a member it saw go */
+            node->queue_dirty[q] = true;            /* confirms held for it may go */
         }
         rmq_replica *r = led(node, q);
         if (r == NULL) continue;
@@ -844,6 +863,11 @@ static void peer_went_down(rmq_node *node, uint32_t peer)
                 node->queue_dirty[q] = true;
             }
     }
+    for (uint32_t q = 0; q < node->cluster->queue_count; q++)
+        if (promoted[q]) {
+            top_up_mirrors(node, -1);
+            break;
+        }
     for (uint32_t id = 0; id < node->channel_slots; id++) {
         rmq_channel *ch = node->channels[id];
         if (ch == NULL || !ch->open) continue;
@@ -851,9 +875,8 @@ static void peer_went_down(rmq_node *node, uint32_t peer)
             if (!ch->consuming) continue;
             if (moved[ch->queue]) { /* it consumes from the new master */
                 ch->consuming = false;
-                ch->moves++;
                 rmq_msg *attach = rmq_msg_new(RMQ_NODE_CONSUME, 0);
-                attach->first_seq = ch->moves;
+                attach->first_seq = ch->consumes++;
                 attach->queue = ch->queue;
                 attach->client = ch->client;
                 attach->conn = ch->conn;
@@ -920,6 +943,7 @@ static void peer_heard(rmq_node *node, uint32_t peer, bool booted)
     node->peer_heard_us[peer] = sim_now_us();
     bool was_down = node->peer_down[peer];
     node->peer_down[peer] = false;
+    node->peer_reset[peer] = false;
     if (was_down || booted) top_up_mirrors(node, booted ? (int32_t)peer : -1);
 }
 
@@ -1021,10 +1045,11 @@ static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
 
 /* ---- timers ---- */
 
-static void on_fsync_done(rmq_node *node, uint32_t queue)
+static void on_fsync_done(rmq_node *node, uint32_t queue, uint32_t generation)
 {
     rmq_replica *r = replica_of(node, queue);
-    BL_ASSERT(r != NULL && r->fsync.in_flight);
+    if (r == NULL || r->generation != generation) return; /* its replica was discarded */
+    BL_ASSERT(r->fsync.in_flight);
     disk_fsync_done(&node->disk, r->queue.file, r->fsync.upto_bytes);
     r->fsync.in_flight = false;
     release_fsync_confirms(node, queue);
@@ -1039,8 +1064,11 @@ static void on_tick(rmq_node *node)
         if (n == node->index) continue;
         if (!node->peer_down[n] && now_us - node->peer_heard_us[n] > ticktime_us)
             peer_went_down(node, n);
-        /* no connection to a node seen down: it connects again when it boots */
-        if (!node->peer_down[n]) send_now(node, node_id(node, n), rmq_msg_new(RMQ_NODE_TICK, 0));
+        /* to a node that fell silent too (net_kernel keeps trying to connect, so a healed
+         * partition is noticed); not to one whose process is gone (its connection reset):
+         * it connects again when it boots */
+        if (!node->peer_down[n] || !node->peer_reset[n])
+            send_now(node, node_id(node, n), rmq_msg_new(RMQ_NODE_TICK, 0));
     }
     top_up_mirrors(node, -1);
     sim_timer_set(node->node, &node->tick_timer, now_us + ticktime_us / 4, NODE_TIMER_TICK);
@@ -1068,8 +1096,17 @@ static void on_writeback(rmq_node *node)
 {
     int64_t now_us = sim_now_us();
     disk_writeback(&node->disk, now_us);
-    for (uint32_t q = 0; q < node->cluster->queue_count; q++)
-        if (replica_of(node, q) != NULL) rmq_queue_trim(&replica_of(node, q)->queue);
+    for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
+        rmq_replica *r = replica_of(node, q);
+        if (r == NULL) continue;
+        rmq_queue_trim(&r->queue);
+        /* the index's segments whose messages are all acked (durably) are deleted */
+        disk_file *file = r->queue.file;
+        if (file == NULL || r->fsync.in_flight) continue;
+        uint64_t keep_from = rmq_queue_live_from_bytes(&r->queue);
+        if (keep_from > file->durable_bytes) keep_from = file->durable_bytes;
+        if (keep_from > file->start_bytes) disk_release_front(&node->disk, file, keep_from);
+    }
     sim_timer_set(node->node, &node->writeback_timer,
                   now_us + node->cluster->scenario->cluster.os.writeback_interval_us,
                   NODE_TIMER_WRITEBACK);
@@ -1086,6 +1123,7 @@ static void node_on_event(sim_node *sn, const sim_event *ev)
         int32_t peer = rmq_cluster_node_index(node->cluster, ev->arg);
         if (peer >= 0) {
             peer_went_down(node, (uint32_t)peer); /* the distribution connection closed */
+            node->peer_reset[peer] = true;
             return;
         }
         rmq_channel *ch = channel_of(node, ev->arg);
@@ -1096,7 +1134,8 @@ static void node_on_event(sim_node *sn, const sim_event *ev)
     case NODE_TIMER_TICK: on_tick(node); return;
     case NODE_TIMER_HEARTBEAT: on_heartbeat(node); return;
     case NODE_EVENT_FSYNC_DONE:
-        if (ev->token == sn->incarnation) on_fsync_done(node, ev->arg);
+        if (ev->token >> 32 == sn->incarnation)
+            on_fsync_done(node, ev->arg, (uint32_t)(ev->token & 0xffffffffu));
         return;
     default: BL_ASSERTF(false, "%s: event kind %u", sn->name, ev->kind);
     }
@@ -1150,7 +1189,7 @@ static void node_on_start(sim_node *sn)
     rmq_node *node = sn->model;
     int64_t now_us = sim_now_us();
     for (uint32_t n = 0; n < node->cluster->node_count; n++) {
-        node->peer_down[n] = false;
+        node->peer_down[n] = node->peer_reset[n] = false;
         node->peer_heard_us[n] = now_us;
     }
     for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
@@ -1158,9 +1197,10 @@ static void node_on_start(sim_node *sn)
         uint32_t master = def->mirrored ? def->master : def->home;
         bool master_elsewhere = master != RMQ_NO_NODE && master != node->index &&
                                 node->cluster->nodes[master]->process_up;
-        if (def->mirrored && master_elsewhere) replica_free(node, q);
+        if (def->mirrored && master_elsewhere && sn->incarnation > 1) replica_free(node, q);
         node->master_view[q] = master;
-        if (master != node->index) continue;
+        if (master != node->index || (def->mirrored && sn->incarnation == 1 && master_elsewhere))
+            continue;
         rmq_replica *r = replica_of(node, q);
         BL_ASSERT(r != NULL);
         rmq_queue_recover(&r->queue, r->queue.file != NULL ? r->queue.file->size_bytes : 0);

@@ -14,7 +14,7 @@
 /* One publish of a channel in confirm or tx mode, waiting for its queues (R4): how many
  * answers it waits for from each node (a queue's master answers for it). */
 typedef struct rmq_pending {
-    uint8_t waiting[SCN_BROKERS_MAX];
+    uint16_t waiting[SCN_BROKERS_MAX];
     uint16_t left;         /* answers still to come */
     uint8_t nacked;        /* a queue refused it */
     uint8_t confirmed_any; /* a queue accepted it */
@@ -47,7 +47,8 @@ typedef struct rmq_channel {
     uint32_t queue;
     uint32_t prefetch; /* its basic.consume's, for a new master */
     bool no_ack;
-    uint32_t moves; /* times it followed its queue to a new master: names its tags */
+    uint32_t consumes; /* basic.consume sent on for it (its own, and each move to a new
+                          master): names the tags of each (RMQ_TAG_GENERATION) */
 } rmq_channel;
 
 /* Confirms waiting for an fsync of one queue's index (up to 3.12). */
@@ -61,6 +62,7 @@ typedef struct rmq_fsync_wait {
 /* This node's replica of a queue: the queue's state, and what mirroring adds to it. */
 typedef struct rmq_replica {
     rmq_queue queue;
+    uint32_t generation; /* a new replica per (re)join: an fsync of an older one is stale */
     rmq_fsync_wait fsync;
     /* as a mirrored queue's master: what each mirror confirmed (sequence numbers below
      * it, by node), and the confirms to channels that wait for the mirrors */
@@ -82,10 +84,14 @@ typedef struct rmq_node {
     uint32_t channel_slots;
     bool peer_down[SCN_BROKERS_MAX]; /* its distribution's view of the other nodes */
     int64_t peer_heard_us[SCN_BROKERS_MAX];
+    bool peer_reset[SCN_BROKERS_MAX];      /* seen down by a reset: its process is gone */
     bool queue_dirty[RMQ_QUEUES_MAX];      /* its queues with work for the end of the wake */
     rmq_replica *replicas[RMQ_QUEUES_MAX]; /* of the queues it is a member of, else NULL */
     uint32_t master_view[RMQ_QUEUES_MAX];  /* the node it takes for each queue's master */
-    struct rmq_outbox *outbox;             /* packets built during the wake, sent at its end */
+    disk_file *files[RMQ_QUEUES_MAX];      /* each durable queue's index on its disk, kept
+                                              across its replicas */
+    uint32_t replica_generations;
+    struct rmq_outbox *outbox; /* packets built during the wake, sent at its end */
     uint32_t outbox_count, outbox_capacity;
     sim_timer writeback_timer, tick_timer, heartbeat_timer;
     uint64_t internode_bytes; /* sent to other nodes (C12) */

@@ -216,9 +216,9 @@ static void pump(rmq_publisher *pub)
     if (!pub->node->process_up) return;
     int64_t now_us = sim_now_us();
     wl_generator *gen = &pub->generator;
+    expire_outgoing(pub, now_us); /* first: what it gives up makes room */
     /* arrivals the application was blocked on happen now, late */
     while (gen->next_us <= now_us && room(pub) > 0) offer_next(pub, now_us);
-    expire_outgoing(pub, now_us);
     write_outgoing(pub, now_us);
     maybe_commit(pub);
     if (!pub->connected) return;
@@ -229,7 +229,7 @@ static void pump(rmq_publisher *pub)
         int64_t end_us = gen->next_us + pub->options.write_coalesce_us;
         if (end_us < next_us) {
             while (gen->next_us <= end_us && room(pub) > 0) {
-                int64_t at_us = gen->next_us;
+                int64_t at_us = gen->next_us > now_us ? gen->next_us : now_us;
                 offer_next(pub, at_us);
                 BL_RING_BACK(&pub->outgoing, rmq_publish_item)->ready_us = end_us;
             }
@@ -309,6 +309,8 @@ static void on_commit_ok(rmq_publisher *pub, const rmq_msg *msg)
 
 /* confirm_timeout passed for the oldest publishes (confirm mode): republish them; in tx
  * mode a commit unanswered for delivery_timeout is given up the same way. */
+static void connection_lost(rmq_publisher *pub);
+
 static void on_confirm_timer(rmq_publisher *pub)
 {
     int64_t now_us = sim_now_us();
@@ -321,8 +323,13 @@ static void on_confirm_timer(rmq_publisher *pub)
         if (!item->done) republish(pub, *item, now_us, true);
         bl_ring_pop_front(&pub->unconfirmed);
     }
-    if (pub->options.mode == RABBITMQ_PUBLISH_TRANSACTIONS && unconfirmed_count(pub) == 0)
-        pub->commit_waiting = false;
+    if (pub->options.mode == RABBITMQ_PUBLISH_TRANSACTIONS && pub->commit_waiting &&
+        unconfirmed_count(pub) == 0) {
+        /* a commit unanswered for delivery_timeout: the application gives the channel up
+         * (its broker side still waits on that commit) and opens a new connection */
+        connection_lost(pub);
+        return;
+    }
     arm_confirm_timer(pub);
 }
 

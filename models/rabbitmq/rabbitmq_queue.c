@@ -135,15 +135,16 @@ static void consumed(rmq_queue *q, uint64_t seq, rmq_entry *e);
 static void observe(rmq_queue *q, uint64_t seq, rmq_change change);
 
 /* Puts `seq` back among the ready ones at its place (ascending). Requeues are of the
- * oldest messages, so the place is near the front: the walk is short. */
+ * oldest messages, so the place is near the front: the walk and the shift (of the items
+ * before it, towards a new front slot) are short. */
 static void ready_insert(rmq_queue *q, uint64_t seq)
 {
     uint32_t count = bl_ring_count(&q->ready);
     uint32_t at = 0;
     while (at < count && *BL_RING_AT(&q->ready, uint64_t, at) < seq) at++;
-    *BL_RING_PUSH_BACK(&q->ready, uint64_t) = seq;
-    for (uint32_t i = count; i > at; i--)
-        *BL_RING_AT(&q->ready, uint64_t, i) = *BL_RING_AT(&q->ready, uint64_t, i - 1);
+    *BL_RING_PUSH_FRONT(&q->ready, uint64_t) = seq;
+    for (uint32_t i = 0; i < at; i++)
+        *BL_RING_AT(&q->ready, uint64_t, i) = *BL_RING_AT(&q->ready, uint64_t, i + 1);
     *BL_RING_AT(&q->ready, uint64_t, at) = seq;
 }
 
@@ -384,7 +385,7 @@ void rmq_queue_start_at(rmq_queue *q, uint64_t seq)
 }
 
 /* Takes `seq` out of the ready list (a mirror's copy of a delivery: it is near the front,
- * where deliveries come from). */
+ * where deliveries come from, so the items before it move up one and the front goes). */
 static void ready_remove(rmq_queue *q, uint64_t seq)
 {
     uint32_t count = bl_ring_count(&q->ready);
@@ -392,9 +393,9 @@ static void ready_remove(rmq_queue *q, uint64_t seq)
     while (at < count && *BL_RING_AT(&q->ready, uint64_t, at) != seq) at++;
     BL_ASSERTF(at < count, "queue %u: seq %llu is not ready", (unsigned)q->index,
                (unsigned long long)seq);
-    for (uint32_t i = at; i + 1 < count; i++)
-        *BL_RING_AT(&q->ready, uint64_t, i) = *BL_RING_AT(&q->ready, uint64_t, i + 1);
-    bl_ring_pop_back(&q->ready);
+    for (uint32_t i = at; i > 0; i--)
+        *BL_RING_AT(&q->ready, uint64_t, i) = *BL_RING_AT(&q->ready, uint64_t, i - 1);
+    bl_ring_pop_front(&q->ready);
 }
 
 void rmq_queue_mirror_change(rmq_queue *q, uint64_t seq, rmq_change change)
@@ -440,4 +441,14 @@ uint32_t rmq_queue_promote(rmq_queue *q)
     }
     q->counters.requeued += requeued;
     return requeued;
+}
+
+uint64_t rmq_queue_live_from_bytes(const rmq_queue *q)
+{
+    uint32_t count = bl_ring_count(&q->table);
+    for (uint32_t i = 0; i < count; i++) {
+        const rmq_entry *e = BL_RING_AT(&q->table, rmq_entry, i);
+        if (e->pub_end > 0) return e->pub_end - RMQ_PUB_RECORD_BYTES - q->message_size_bytes;
+    }
+    return UINT64_MAX;
 }

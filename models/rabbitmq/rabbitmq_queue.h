@@ -176,6 +176,10 @@ bool rmq_queue_sync_pending(const rmq_queue *q);
 /* Drops done entries from the front once their ack (if they were written) is durable. */
 void rmq_queue_trim(rmq_queue *q);
 
+/* Where in the index the oldest record still needed begins (the publish record of the
+ * oldest entry kept; UINT64_MAX if none): what is before it may be deleted, as the
+ * index's segment files are once all their messages are acked. */
+uint64_t rmq_queue_live_from_bytes(const rmq_queue *q);
 /* The sequence number the next enqueued message gets. */
 uint64_t rmq_queue_next_seq(const rmq_queue *q);
 /* The lowest sequence number of a message not yet consumed (next_seq if none). */
