@@ -4,7 +4,6 @@
  * the fault injector; reports the effective durability settings (see family.h). */
 #include "kafka_family.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "kafka_controller.h"
 #include "kafka_producer.h"
 #include "kafka_schema.h"
+#include "../common/settings.h"
 
 #define KAFKA_NAMES_LISTED 3 /* partitions or groups a stop's phrase names */
 
@@ -270,30 +270,6 @@ static void kafka_describe_stop(void *state, const sim_node *node, fault_hit *hi
 }
 
 /* ---- durability settings ---- */
-
-typedef struct settings_out {
-    scn_setting *rows;
-    uint32_t count, max;
-} settings_out;
-
-static void setting_add(settings_out *out, scn_setting_scope scope, const char *entry,
-                        const char *key, const char *format, ...)
-    __attribute__((format(printf, 5, 6)));
-
-/* One row; format NULL = the key does not apply to the entry (null). */
-static void setting_add(settings_out *out, scn_setting_scope scope, const char *entry,
-                        const char *key, const char *format, ...)
-{
-    BL_ASSERTF(out->count < out->max, "more than %u durability settings", out->max);
-    scn_setting *row = &out->rows[out->count++];
-    *row = (scn_setting){.scope = scope, .entry = entry, .key = key, .none = format == NULL};
-    if (format == NULL) return;
-    va_list args;
-    va_start(args, format);
-    int n = vsnprintf(row->value, sizeof row->value, format, args);
-    va_end(args);
-    BL_ASSERTF(n > 0 && (size_t)n < sizeof row->value, "setting %s: value too long", key);
-}
 
 static const char *duration_text(int64_t us, char *buf)
 {

@@ -4,7 +4,6 @@
  * durability settings (see family.h). */
 #include "rabbitmq_family.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "rabbitmq_node.h"
 #include "rabbitmq_publisher.h"
 #include "rabbitmq_schema.h"
+#include "../common/settings.h"
 
 typedef struct rabbitmq_run {
     rmq_cluster cluster;
@@ -137,29 +137,6 @@ static void rabbitmq_describe_stop(void *state, const sim_node *node, fault_hit 
 }
 
 /* ---- durability settings ---- */
-
-typedef struct settings_out {
-    scn_setting *rows;
-    uint32_t count, max;
-} settings_out;
-
-static void setting_add(settings_out *out, scn_setting_scope scope, const char *entry,
-                        const char *key, const char *format, ...)
-    __attribute__((format(printf, 5, 6)));
-
-static void setting_add(settings_out *out, scn_setting_scope scope, const char *entry,
-                        const char *key, const char *format, ...)
-{
-    BL_ASSERTF(out->count < out->max, "more than %u durability settings", out->max);
-    scn_setting *row = &out->rows[out->count++];
-    *row = (scn_setting){.scope = scope, .entry = entry, .key = key, .none = format == NULL};
-    if (format == NULL) return;
-    va_list args;
-    va_start(args, format);
-    int n = vsnprintf(row->value, sizeof row->value, format, args);
-    va_end(args);
-    BL_ASSERTF(n > 0 && (size_t)n < sizeof row->value, "setting %s: value too long", key);
-}
 
 /* What decides whether a confirmed message survives: the publishers' mode and delivery
  * mode, the queues' durability and ack mode, and the version's fsync before confirms. */
