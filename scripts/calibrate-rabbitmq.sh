@@ -48,13 +48,18 @@ exit 1
 EOF
 cat >"$dir/kill.sh" <<EOF
 #!/usr/bin/env bash
-pkill -9 -f "beam.*$RABBITMQ_NODENAME" || true
-sleep 1
+# the broker's own OS pid (its command line does not name it), then kill -9 and wait
+pid=\$(timeout 10 rabbitmqctl -q eval 'os:getpid().' 2>/dev/null | tr -dc 0-9)
+[ -n "\$pid" ] || exit 0
+kill -9 "\$pid"
+while kill -0 "\$pid" 2>/dev/null; do sleep 0.1; done
 EOF
 chmod +x "$dir/start.sh" "$dir/kill.sh"
 cleanup() { "$dir/kill.sh"; pkill -f "epmd.*-port $ERL_EPMD_PORT" || true; rm -rf "$dir"; }
 trap cleanup EXIT
 
+# a broker of this name left running (an interrupted run) would answer instead of ours
+"$dir/kill.sh"
 "$dir/start.sh" || exit 2
 # Debian's python3, where python3-pika is installed
 /usr/bin/python3 scripts/calibrate_rabbitmq.py "$brokerlab" "$port" "$dir/kill.sh" "$dir/start.sh"

@@ -36,8 +36,15 @@ ROOT = os.path.dirname(HERE)
 
 
 def connect(port):
-    return pika.BlockingConnection(
-        pika.ConnectionParameters(host="127.0.0.1", port=port, heartbeat=60))
+    """A connection to the broker, retried for 30 s while it finishes starting."""
+    for attempt in range(30):
+        try:
+            return pika.BlockingConnection(
+                pika.ConnectionParameters(host="127.0.0.1", port=port, heartbeat=60))
+        except pika.exceptions.AMQPConnectionError:
+            if attempt == 29:
+                raise
+            time.sleep(1)
 
 
 def fresh_queue(channel, name, arguments=None):
