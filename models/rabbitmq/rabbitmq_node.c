@@ -175,7 +175,6 @@ static void send_now(rmq_node *node, uint32_t dest, rmq_msg *msg)
         return;
     }
     uint32_t bytes = rmq_msg_size_bytes(msg);
-    if (rmq_cluster_node_index(node->cluster, dest) >= 0) node->internode_bytes += bytes;
     net_send(node->node, sim_node_by_id(dest), bytes, msg);
 }
 

@@ -94,7 +94,6 @@ typedef struct rmq_node {
     struct rmq_outbox *outbox; /* packets built during the wake, sent at its end */
     uint32_t outbox_count, outbox_capacity;
     sim_timer writeback_timer, tick_timer, heartbeat_timer;
-    uint64_t internode_bytes; /* sent to other nodes (C12) */
 } rmq_node;
 
 rmq_node *rmq_node_create(rmq_cluster *cluster, uint32_t index, uint32_t sim_nodes_max);
