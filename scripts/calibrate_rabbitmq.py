@@ -229,8 +229,8 @@ def main():
     lost_kill9 = 500 - real_kill9(port, kill_cmd, start_cmd)
 
     res, hist = model_run(brokerlab, "requeue-on-kill", latency_us, fsync_us, out_dir, True)
-    model_held = sum(1 for r in hist if r["f"] == "deliver" and r["node"] == "consumer/work/0")
-    model_redelivered = group(res, "work")["redelivered"]
+    model_held = sum(1 for r in hist if r["f"] == "deliver" and r["node"] == "consumer/jobs/0")
+    model_redelivered = group(res, "jobs")["redelivered"]
     res, _ = model_run(brokerlab, "kill9-confirmed", latency_us, fsync_us, out_dir)
     model_lost_kill9 = group(res, "q")["lost"]
     res, _ = model_run(brokerlab, "sync-confirm", latency_us, fsync_us, out_dir)
