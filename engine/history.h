@@ -13,13 +13,21 @@
  *   send     invoke: msg, key, seq, topic, intended_t      (key null = no key)
  *   send     ok: msg, partition, offset (offset -1 for acks=0)   fail/info: msg
  *   deliver  ok: msg, group, partition, offset, redelivered (bool)
- *   dedup    ok: msg, group
- *   process  ok: msg, group
+ *            [death_reason, death_group: a dead letter (RabbitMQ), from its x-death
+ *            header: why ("expired", "maxlen", "rejected") and the group of the queue it
+ *            died in; only on a dead letter's records]
+ *   dedup    ok: msg, group   [death_reason, death_group: as for deliver]
+ *   process  ok: msg, group   [death_reason, death_group: as for deliver]
  *   commit   invoke/ok/fail/info: group, partition, offset
  *   fault    info: kind, target, phase ("start"/"stop")   (target written whole, however
  *            many nodes a network fault's sides name: "broker/0 <-> broker/1,producer/a/0")
  *   request  invoke: req, intended_t     ok: req          (producer application, C01)
  *   subscribe ok: group, topic          (a consumer joins its group's subscription)
+ *   stats    ok: group, partition, source, counter, value   (a metrics scrape saw the
+ *            counter of the group's queue `partition` on broker `source` at `value`:
+ *            counted since that broker's boot, so a value below the last one means it
+ *            restarted; RabbitMQ's per-queue limits: "expired", "maxlen",
+ *            "dead_lettered", "dropped")
  */
 #ifndef BL_HISTORY_H
 #define BL_HISTORY_H
@@ -49,6 +57,7 @@ typedef enum hist_fn {
     HIST_FAULT,
     HIST_REQUEST,
     HIST_SUBSCRIBE,
+    HIST_STATS,
     HIST_FN_COUNT,
 } hist_fn;
 
@@ -61,6 +70,16 @@ typedef enum hist_type {
 } hist_type;
 
 typedef enum hist_phase { HIST_PHASE_START = 0, HIST_PHASE_STOP } hist_phase;
+
+/* Why a dead letter died (its x-death reason), 0 for a message that is none. */
+typedef enum hist_death {
+    HIST_DEATH_NONE = 0,
+    HIST_DEATH_EXPIRED,
+    HIST_DEATH_MAXLEN,
+    HIST_DEATH_REJECTED,
+    HIST_DEATH_COUNT
+} hist_death;
+const char *hist_death_name(hist_death reason); /* "expired", ...; "" for none */
 
 typedef struct hist_record {
     int64_t t_us;
@@ -80,6 +99,11 @@ typedef struct hist_record {
     uint8_t type;          /* hist_type */
     uint8_t redelivered;   /* deliver: 0/1 */
     uint8_t phase;         /* fault: hist_phase */
+    uint8_t death_reason;  /* deliver/process of a dead letter: hist_death; else 0 */
+    uint16_t death_group;  /* ... its source group's name index */
+    uint16_t source;       /* stats: the broker's name index */
+    uint16_t counter;      /* stats: the counter's name index */
+    uint64_t value;        /* stats: the counter's value */
     uint32_t count;        /* messages the record covers: 1, or up to HIST_BATCH_MAX for a
                                batch (send ok/fail/info of one produce batch, deliver of
                                one poll's run from one partition); see hist_expand */
@@ -124,7 +148,7 @@ bool hist_names_set(hist_names *names, uint32_t index, const char *name, size_t 
 
 /* The name indices a record refers to (its node, then topic, group, fault kind and
  * target as its f and type have them); returns how many. */
-#define HIST_RECORD_NAMES_MAX 3
+#define HIST_RECORD_NAMES_MAX 4
 uint32_t hist_record_names(const hist_record *rec, uint16_t names[HIST_RECORD_NAMES_MAX]);
 
 const char *hist_fn_name(hist_fn fn);       /* "send", "deliver", ... */

@@ -81,7 +81,16 @@ static uint8_t *put_names_of(hist_bin_state *state, uint8_t *p, const hist_recor
     case HIST_DELIVER:
     case HIST_DEDUP:
     case HIST_PROCESS:
+        p = put_name_if_new(state, p, names, rec->group);
+        if (rec->death_reason != HIST_DEATH_NONE)
+            p = put_name_if_new(state, p, names, rec->death_group);
+        break;
     case HIST_COMMIT: p = put_name_if_new(state, p, names, rec->group); break;
+    case HIST_STATS:
+        p = put_name_if_new(state, p, names, rec->group);
+        p = put_name_if_new(state, p, names, rec->source);
+        p = put_name_if_new(state, p, names, rec->counter);
+        break;
     case HIST_FAULT:
         p = put_name_if_new(state, p, names, rec->fault_kind);
         p = put_name_if_new(state, p, names, rec->fault_target);
@@ -118,6 +127,28 @@ size_t hist_bin_encode(hist_bin_state *state, const hist_record *rec, const hist
     BL_ASSERTF(rec->t_us >= state->prev_t_us, "history record out of order: %lld after %lld",
                (long long)rec->t_us, (long long)state->prev_t_us);
     uint8_t *p = put_names_of(state, buf, rec, names);
+    if (rec->death_reason != HIST_DEATH_NONE) {
+        BL_ASSERT((rec->fn == HIST_DELIVER || rec->fn == HIST_DEDUP || rec->fn == HIST_PROCESS) &&
+                  rec->death_reason < HIST_DEATH_COUNT);
+        *p++ = HIST_BIN_TAG_DEATH;
+        p = put_varint(p, rec->death_reason);
+        p = put_varint(p, rec->death_group);
+    }
+    if (rec->fn == HIST_STATS) {
+        BL_ASSERT(rec->type == HIST_OK && rec->count == 1 && rec->partition >= 0);
+        *p++ = HIST_BIN_TAG_STATS;
+        p = put_varint(p, (uint64_t)(rec->t_us - state->prev_t_us));
+        state->prev_t_us = rec->t_us;
+        p = put_varint(p, rec->node);
+        p = put_varint(p, rec->group);
+        p = put_varint(p, (uint64_t)rec->partition);
+        p = put_varint(p, rec->source);
+        p = put_varint(p, rec->counter);
+        p = put_varint(p, rec->value);
+        size_t length = (size_t)(p - buf);
+        BL_ASSERT(length <= hist_bin_record_bound(rec, names));
+        return length;
+    }
     *p++ = (uint8_t)(HIST_BIN_TAG_RECORD | rec->fn << 2 | rec->type);
     p = put_varint(p, (uint64_t)(rec->t_us - state->prev_t_us));
     state->prev_t_us = rec->t_us;
@@ -177,6 +208,7 @@ size_t hist_bin_encode(hist_bin_state *state, const hist_record *rec, const hist
         p = put_varint(p, rec->group);
         p = put_varint(p, rec->topic);
         break;
+    case HIST_STATS:
     case HIST_FN_COUNT: BL_ASSERT(false);
     }
     size_t length = (size_t)(p - buf);
@@ -390,6 +422,7 @@ static void read_fields(reader *r, hist_bin_state *state, hist_record *rec, uint
         rec->group = get_name(r, state);
         rec->topic = get_name(r, state);
         return;
+    case HIST_STATS:
     case HIST_FN_COUNT: break;
     }
     r->error = "unknown record kind";
@@ -418,6 +451,41 @@ hist_bin_status hist_bin_decode(hist_bin_state *state, const uint8_t *buf, size_
             *used = (size_t)(r.p - buf);
             return HIST_BIN_END;
         }
+        if (tag == HIST_BIN_TAG_DEATH) {
+            if (state->death_reason != HIST_DEATH_NONE) {
+                snprintf(why, 160, "two death items for one record");
+                return HIST_BIN_ERROR;
+            }
+            uint64_t reason = get_varint(&r);
+            if (r.error == NULL && (reason == HIST_DEATH_NONE || reason >= HIST_DEATH_COUNT))
+                r.error = "death reason out of range";
+            uint16_t group = get_name(&r, state);
+            if (r.error != NULL) break;
+            state->death_reason = (uint8_t)reason;
+            state->death_group = group;
+            continue;
+        }
+        if (tag == HIST_BIN_TAG_STATS) {
+            if (state->death_reason != HIST_DEATH_NONE) {
+                snprintf(why, 160, "a death item before a stats record");
+                return HIST_BIN_ERROR;
+            }
+            uint64_t dt_us = get_varint(&r);
+            if (r.error == NULL && dt_us > (uint64_t)(INT64_MAX - state->prev_t_us))
+                r.error = "time out of range";
+            if (r.error != NULL) break;
+            *rec = hist_record_init(HIST_STATS, HIST_OK, 0, state->prev_t_us + (int64_t)dt_us);
+            rec->node = get_name(&r, state);
+            rec->group = get_name(&r, state);
+            rec->partition = (int32_t)get_bounded(&r, INT32_MAX, "partition out of range");
+            rec->source = get_name(&r, state);
+            rec->counter = get_name(&r, state);
+            rec->value = get_bounded(&r, (uint64_t)INT64_MAX, "value out of range");
+            if (r.error != NULL) break;
+            state->prev_t_us = rec->t_us;
+            *used = (size_t)(r.p - buf);
+            return HIST_BIN_RECORD;
+        }
         if ((tag & 0xe0) != HIST_BIN_TAG_RECORD) {
             snprintf(why, 160, "unknown item tag 0x%02x", tag);
             return HIST_BIN_ERROR;
@@ -436,6 +504,15 @@ hist_bin_status hist_bin_decode(hist_bin_state *state, const uint8_t *buf, size_
         rec->node = get_name(&r, state);
         read_fields(&r, state, rec, ids);
         if (r.error != NULL) break;
+        if (state->death_reason != HIST_DEATH_NONE) {
+            if (rec->fn != HIST_DELIVER && rec->fn != HIST_DEDUP && rec->fn != HIST_PROCESS) {
+                snprintf(why, 160, "a death item before a %s record", hist_fn_name((hist_fn)fn));
+                return HIST_BIN_ERROR;
+            }
+            rec->death_reason = state->death_reason;
+            rec->death_group = state->death_group;
+            state->death_reason = HIST_DEATH_NONE;
+        }
         if (rec->fn == HIST_SEND && rec->type == HIST_INVOKE && rec->intended_t_us < 0) {
             snprintf(why, 160, "intended_t before the start of the run");
             return HIST_BIN_ERROR;

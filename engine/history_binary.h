@@ -33,10 +33,14 @@
 
 #include "history.h"
 
-#define HIST_BIN_MAGIC      "BLHIST\0\1"
-#define HIST_BIN_MAGIC_LEN  8
-#define HIST_BIN_TAG_NAME   0x01
-#define HIST_BIN_TAG_END    0x02
+#define HIST_BIN_MAGIC     "BLHIST\0\1"
+#define HIST_BIN_MAGIC_LEN 8
+#define HIST_BIN_TAG_NAME  0x01
+#define HIST_BIN_TAG_END   0x02
+#define HIST_BIN_TAG_STATS 0x03 /* a stats record (its f does not fit a record tag) */
+#define HIST_BIN_TAG_DEATH \
+    0x04 /* the next record, a deliver or process, is a dead
+                                    letter's: reason, death_group */
 #define HIST_BIN_TAG_RECORD 0x40
 /* The most bytes one record can take, its names included (any of which may be long:
  * the decoder cannot tell which name a record will use when it reads it). */
@@ -47,6 +51,8 @@ typedef struct hist_bin_state {
     int64_t prev_t_us;
     uint64_t prev_id[HIST_FN_COUNT][HIST_TYPE_COUNT];
     uint8_t name_known[HIST_NAMES_MAX]; /* the encoder sent / the decoder read it */
+    uint8_t death_reason;               /* decoder: a death item read for the next record */
+    uint16_t death_group;
 } hist_bin_state;
 
 /* Writes the header into buf (HIST_BIN_MAGIC_LEN bytes); returns its length. */

@@ -26,6 +26,7 @@ static const uint8_t g_allowed_types[HIST_FN_COUNT] = {
     [HIST_DEDUP] = 1u << HIST_OK, [HIST_PROCESS] = 1u << HIST_OK,
     [HIST_COMMIT] = TYPES_ALL,    [HIST_FAULT] = 1u << HIST_INFO,
     [HIST_REQUEST] = TYPES_ALL,   [HIST_SUBSCRIBE] = 1u << HIST_OK,
+    [HIST_STATS] = 1u << HIST_OK,
 };
 
 bool hist_type_allowed(unsigned fn, unsigned type)
@@ -130,6 +131,20 @@ static char *put_partition_offset(char *p, const hist_record *rec)
     return put_i64(p, rec->offset);
 }
 
+/* A dead letter's x-death, on its deliver and process records only. */
+static char *put_death(char *p, const hist_record *rec, const hist_names *names)
+{
+    if (rec->death_reason == HIST_DEATH_NONE) return p;
+    BL_ASSERT(rec->death_reason < HIST_DEATH_COUNT);
+    PUT_LIT(p, ",\"death_reason\":\"");
+    const char *reason = hist_death_name((hist_death)rec->death_reason);
+    size_t length = strlen(reason);
+    memcpy(p, reason, length);
+    p += length;
+    PUT_LIT(p, "\",\"death_group\":");
+    return put_name(p, names, rec->death_group);
+}
+
 static char *put_fields(char *p, const hist_record *rec, const hist_names *names)
 {
     switch ((hist_fn)rec->fn) {
@@ -141,9 +156,21 @@ static char *put_fields(char *p, const hist_record *rec, const hist_names *names
             PUT_LIT(p, ",\"redelivered\":true");
         else
             PUT_LIT(p, ",\"redelivered\":false");
-        return p;
+        return put_death(p, rec, names);
     case HIST_DEDUP:
-    case HIST_PROCESS: return put_msg_group(p, rec, names);
+    case HIST_PROCESS: return put_death(put_msg_group(p, rec, names), rec, names);
+    case HIST_STATS:
+        PUT_LIT(p, ",\"group\":");
+        p = put_name(p, names, rec->group);
+        PUT_LIT(p, ",\"partition\":");
+        p = put_i64(p, rec->partition);
+        PUT_LIT(p, ",\"source\":");
+        p = put_name(p, names, rec->source);
+        PUT_LIT(p, ",\"counter\":");
+        p = put_name(p, names, rec->counter);
+        PUT_LIT(p, ",\"value\":");
+        BL_ASSERT(rec->value <= (uint64_t)INT64_MAX);
+        return put_u64(p, rec->value);
     case HIST_COMMIT:
         PUT_LIT(p, ",\"group\":");
         p = put_name(p, names, rec->group);
@@ -255,11 +282,18 @@ enum {
     FIELD_TARGET,
     FIELD_PHASE,
     FIELD_REQ,
+    FIELD_DEATH_REASON,
+    FIELD_DEATH_GROUP,
+    FIELD_SOURCE,
+    FIELD_COUNTER,
+    FIELD_VALUE,
     FIELD_COUNT,
 };
 static const char *const g_field_names[FIELD_COUNT] = {
-    "t",         "node",   "f",     "type",        "msg",  "key",    "seq",   "topic", "intended_t",
-    "partition", "offset", "group", "redelivered", "kind", "target", "phase", "req",
+    "t",           "node",   "f",          "type",      "msg",    "key",
+    "seq",         "topic",  "intended_t", "partition", "offset", "group",
+    "redelivered", "kind",   "target",     "phase",     "req",    "death_reason",
+    "death_group", "source", "counter",    "value",
 };
 
 typedef enum { VALUE_INT = 0, VALUE_STRING, VALUE_NULL, VALUE_BOOL, VALUE_OTHER } value_type;
@@ -562,6 +596,33 @@ static bool parse_deliver(const line_fields *in, hist_record *rec, hist_names *n
     return true;
 }
 
+/* death_reason and death_group, both or neither (a dead letter's deliver or process). */
+static bool parse_death(const line_fields *in, hist_record *rec, hist_names *names,
+                        char why[HIST_WHY_LEN])
+{
+    static const char *const reasons[] = {"expired", "maxlen", "rejected"};
+    if (!in->field[FIELD_DEATH_REASON].present && !in->field[FIELD_DEATH_GROUP].present)
+        return true;
+    int reason;
+    if (!get_enum(in, FIELD_DEATH_REASON, reasons, 3, &reason, why)) return false;
+    rec->death_reason = (uint8_t)(reason + 1);
+    return get_name(in, FIELD_DEATH_GROUP, names, &rec->death_group, why);
+}
+
+static bool parse_stats(const line_fields *in, hist_record *rec, hist_names *names,
+                        char why[HIST_WHY_LEN])
+{
+    int64_t partition, value;
+    if (!get_name(in, FIELD_GROUP, names, &rec->group, why)) return false;
+    if (!get_int(in, FIELD_PARTITION, 0, INT32_MAX, &partition, why)) return false;
+    rec->partition = (int32_t)partition;
+    if (!get_name(in, FIELD_SOURCE, names, &rec->source, why)) return false;
+    if (!get_name(in, FIELD_COUNTER, names, &rec->counter, why)) return false;
+    if (!get_int(in, FIELD_VALUE, 0, INT64_MAX, &value, why)) return false;
+    rec->value = (uint64_t)value;
+    return true;
+}
+
 static bool parse_fault(const line_fields *in, hist_record *rec, hist_names *names,
                         char why[HIST_WHY_LEN])
 {
@@ -579,11 +640,14 @@ static bool parse_fields(const line_fields *in, hist_record *rec, hist_names *na
 {
     switch ((hist_fn)rec->fn) {
     case HIST_SEND: return parse_send(in, rec, names, why);
-    case HIST_DELIVER: return parse_deliver(in, rec, names, why);
+    case HIST_DELIVER:
+        return parse_deliver(in, rec, names, why) && parse_death(in, rec, names, why);
     case HIST_DEDUP:
     case HIST_PROCESS:
         return get_msg(in, FIELD_MSG, rec, why) &&
-               get_name(in, FIELD_GROUP, names, &rec->group, why);
+               get_name(in, FIELD_GROUP, names, &rec->group, why) &&
+               parse_death(in, rec, names, why);
+    case HIST_STATS: return parse_stats(in, rec, names, why);
     case HIST_COMMIT:
         return get_name(in, FIELD_GROUP, names, &rec->group, why) &&
                get_partition_offset(in, rec, why);
@@ -603,8 +667,8 @@ static bool parse_fields(const line_fields *in, hist_record *rec, hist_names *na
 static bool parse_record(const line_fields *in, hist_record *out, hist_names *names,
                          char why[HIST_WHY_LEN])
 {
-    static const char *const fns[HIST_FN_COUNT] = {"send",   "deliver", "dedup",   "process",
-                                                   "commit", "fault",   "request", "subscribe"};
+    static const char *const fns[HIST_FN_COUNT] = {
+        "send", "deliver", "dedup", "process", "commit", "fault", "request", "subscribe", "stats"};
     static const char *const types[HIST_TYPE_COUNT] = {"invoke", "ok", "fail", "info"};
     int64_t t_us;
     uint16_t node;

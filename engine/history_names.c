@@ -171,7 +171,15 @@ uint32_t hist_record_names(const hist_record *rec, uint16_t names[HIST_RECORD_NA
     case HIST_DELIVER:
     case HIST_DEDUP:
     case HIST_PROCESS:
+        names[n++] = rec->group;
+        if (rec->death_reason != HIST_DEATH_NONE) names[n++] = rec->death_group;
+        break;
     case HIST_COMMIT: names[n++] = rec->group; break;
+    case HIST_STATS:
+        names[n++] = rec->group;
+        names[n++] = rec->source;
+        names[n++] = rec->counter;
+        break;
     case HIST_FAULT:
         names[n++] = rec->fault_kind;
         names[n++] = rec->fault_target;
@@ -192,7 +200,7 @@ const char *hist_fn_name(hist_fn fn)
     static const char *const fn_names[HIST_FN_COUNT] = {
         [HIST_SEND] = "send",       [HIST_DELIVER] = "deliver",     [HIST_DEDUP] = "dedup",
         [HIST_PROCESS] = "process", [HIST_COMMIT] = "commit",       [HIST_FAULT] = "fault",
-        [HIST_REQUEST] = "request", [HIST_SUBSCRIBE] = "subscribe",
+        [HIST_REQUEST] = "request", [HIST_SUBSCRIBE] = "subscribe", [HIST_STATS] = "stats",
     };
     BL_ASSERT((unsigned)fn < HIST_FN_COUNT);
     return fn_names[fn];
@@ -208,4 +216,16 @@ const char *hist_type_name(hist_type type)
     };
     BL_ASSERT((unsigned)type < HIST_TYPE_COUNT);
     return type_names[type];
+}
+
+const char *hist_death_name(hist_death reason)
+{
+    static const char *const names[HIST_DEATH_COUNT] = {
+        [HIST_DEATH_NONE] = "",
+        [HIST_DEATH_EXPIRED] = "expired",
+        [HIST_DEATH_MAXLEN] = "maxlen",
+        [HIST_DEATH_REJECTED] = "rejected",
+    };
+    BL_ASSERT((unsigned)reason < HIST_DEATH_COUNT);
+    return names[reason];
 }

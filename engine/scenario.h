@@ -144,6 +144,9 @@ typedef struct scn_topic {
     char name[SCN_NAME_LEN];   /* topics[].name: required, unique */
     uint32_t partition_count;  /* topics[].partitions: 1..SCN_PARTITIONS_MAX */
     scn_family_options family; /* the family's topic keys (Kafka: replication, retention) */
+    bool fed_by_brokers;       /* the brokers publish into it themselves (set by the family's
+                                  schema: RabbitMQ's dead-letter exchanges), so a group
+                                  reading it gets messages without a producer */
     scn_mark mark;
 } scn_topic;
 

@@ -30,7 +30,7 @@ static void lint_idle_groups(scn_lint_sink *l)
     const scn_scenario *s = l->scenario;
     for (uint32_t g = 0; g < s->consumer_count; g++) {
         const scn_consumer *consumer = &s->consumers[g];
-        bool written = false;
+        bool written = s->topics[consumer->topic_index].fed_by_brokers;
         for (uint32_t p = 0; p < s->producer_count && !written; p++)
             written = s->producers[p].topic_index == consumer->topic_index;
         if (!written)

@@ -24,7 +24,7 @@
 #include "time.h"
 
 #define SCN_WHERE_LEN     192 /* key path of the node being parsed: topics[0].name */
-#define SCN_FIELDS_MAX    32  /* keys in one schema table, a family's keys included */
+#define SCN_FIELDS_MAX    48  /* keys in one schema table, a family's keys included */
 #define SCN_ARG_LEN       160 /* one argument of `name(a, b)` */
 #define SCN_ARGS_MAX      2
 #define SCN_LIST_TEXT_LEN 400 /* "one of: a, b, c" lists in messages */

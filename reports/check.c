@@ -195,7 +195,8 @@ static uint32_t group_of(const check_state *state, const hist_record *rec, const
 static uint64_t group_backlog(const check_state *state, const check_group_state *group)
 {
     uint64_t acked = state->topics[group->topic].acked;
-    return acked > group->consumed ? acked - group->consumed : 0;
+    uint64_t gone = group->consumed + group->dead_lettered;
+    return acked > gone ? acked - gone : 0;
 }
 
 /* Called whenever the backlog may have changed at t_us: tracks the peak and the first
@@ -400,6 +401,106 @@ static void on_deliver(check_state *state, const hist_record *rec, const hist_na
     delivery->offset = rec->offset;
 }
 
+/* ---- dead letters (RabbitMQ, R12) ---- */
+
+/* A dead letter's deliver, dedup or process by a consumer of a dead-letter queue: its
+ * group subscribed to the dead-letter exchange, the message belongs to the group it died
+ * in (death_group), whose topic it was published to. Its first process by such a
+ * consumer settles it for that group: it reached an application, so it is not lost. */
+static void on_dead_letter(check_state *state, const hist_record *rec, const hist_names *names)
+{
+    check_live live;
+    uint64_t dense = message_of(state, rec, names, &live);
+    BL_ASSERT(rec->group < HIST_NAMES_MAX && rec->death_group < HIST_NAMES_MAX);
+    int16_t slot = state->group_of_name[rec->group];
+    int16_t source_slot = state->group_of_name[rec->death_group];
+    BL_ASSERTF(slot >= 0 && source_slot >= 0,
+               "dead letter %s of msg %llu by group %s, from group %s: a group without a "
+               "subscribe record",
+               hist_fn_name((hist_fn)rec->fn), (unsigned long long)rec->msg,
+               name_or_index(names, rec->group), name_or_index(names, rec->death_group));
+    check_group_state *group = &state->groups[slot];
+    check_group_state *source = &state->groups[source_slot];
+    if (live.msg != NULL) {
+        uint16_t topic = check_msg_topic(live.msg);
+        BL_ASSERTF(topic == source->topic,
+                   "dead letter of msg %llu (topic %s) from group %s (subscribed to %s)",
+                   (unsigned long long)rec->msg, name_or_index(names, state->topics[topic].name),
+                   name_or_index(names, rec->death_group),
+                   name_or_index(names, state->topics[source->topic].name));
+    }
+    (void)dense;
+    switch ((hist_fn)rec->fn) {
+    case HIST_DELIVER: group->dead_letters_delivered++; return;
+    case HIST_DEDUP: group->deduplicated++; return;
+    case HIST_PROCESS: {
+        group->dead_letters_processed++;
+        if (live.msg == NULL) return; /* settled already: its group had processed it */
+        uint8_t *count = check_live_count(state, &live, (uint32_t)source_slot);
+        if (*count > 0) return;
+        *count = 1;
+        source->dead_lettered++;
+        backlog_changed(state, source, rec->t_us);
+        return;
+    }
+    default: break;
+    }
+    BL_ASSERTF(false, "a dead letter's %s record", hist_fn_name((hist_fn)rec->fn));
+}
+
+/* ---- broker metrics (stats records) ---- */
+
+const char *check_broker_counter_name(check_broker_counter counter)
+{
+    static const char *const names[CHECK_BROKER_COUNTERS] = {
+        [CHECK_BROKER_EXPIRED] = "expired",
+        [CHECK_BROKER_MAXLEN] = "maxlen",
+        [CHECK_BROKER_DEAD_LETTERED] = "dead_lettered",
+        [CHECK_BROKER_DROPPED] = "dropped",
+    };
+    BL_ASSERT((unsigned)counter < CHECK_BROKER_COUNTERS);
+    return names[counter];
+}
+
+/* A scrape's value of one counter: its increase since the series' last value goes to
+ * the group's total; a value below the last means the broker restarted (its counters
+ * start from 0), so all of it is new. Counters of other names are not the checker's. */
+static void on_stats(check_state *state, const hist_record *rec, const hist_names *names)
+{
+    BL_ASSERT(rec->group < HIST_NAMES_MAX && rec->counter < names->count);
+    int16_t slot = state->group_of_name[rec->group];
+    BL_ASSERTF(slot >= 0, "stats of group %s, which has no subscribe record",
+               name_or_index(names, rec->group));
+    check_group_state *group = &state->groups[slot];
+    group->broker_stats = true;
+    int counter = -1;
+    for (int c = 0; c < CHECK_BROKER_COUNTERS; c++)
+        if (strcmp(hist_name(names, rec->counter),
+                   check_broker_counter_name((check_broker_counter)c)) == 0)
+            counter = c;
+    if (counter < 0) return;
+    check_stats_series *series = NULL;
+    for (uint32_t i = 0; i < state->stats_series_count && series == NULL; i++) {
+        check_stats_series *s = &state->stats_series[i];
+        if (s->group == rec->group && s->source == rec->source && s->counter == rec->counter &&
+            s->partition == rec->partition)
+            series = s;
+    }
+    if (series == NULL) {
+        BL_GROW(state->stats_series, state->stats_series_capacity,
+                (uint64_t)state->stats_series_count + 1, CHECK_STATS_SERIES_MAX,
+                "checker: scraped counter series");
+        series = &state->stats_series[state->stats_series_count++];
+        *series = (check_stats_series){.group = rec->group,
+                                       .source = rec->source,
+                                       .counter = rec->counter,
+                                       .partition = rec->partition};
+    }
+    group->broker_counts[counter] +=
+        rec->value >= series->last ? rec->value - series->last : rec->value;
+    series->last = rec->value;
+}
+
 static void on_dedup(check_state *state, const hist_record *rec, const hist_names *names)
 {
     check_live live;
@@ -539,9 +640,18 @@ static void feed_one(check_state *state, const hist_record *rec, const hist_name
         else
             on_send_completion(state, rec, names);
         return;
-    case HIST_DELIVER: on_deliver(state, rec, names); return;
-    case HIST_DEDUP: on_dedup(state, rec, names); return;
-    case HIST_PROCESS: on_process(state, rec, names); return;
+    case HIST_DELIVER:
+    case HIST_DEDUP:
+    case HIST_PROCESS:
+        if (rec->death_reason != HIST_DEATH_NONE) {
+            on_dead_letter(state, rec, names);
+            return;
+        }
+        if (rec->fn == HIST_DELIVER) on_deliver(state, rec, names);
+        if (rec->fn == HIST_DEDUP) on_dedup(state, rec, names);
+        if (rec->fn == HIST_PROCESS) on_process(state, rec, names);
+        return;
+    case HIST_STATS: on_stats(state, rec, names); return;
     case HIST_REQUEST: on_request(state, rec, names); return;
     case HIST_SUBSCRIBE: on_subscribe(state, rec, names); return;
     case HIST_COMMIT:

@@ -21,6 +21,20 @@
  *   throughput_per_s  first processes during the load phase (t < its length), per
  *                 second of it: the rate the group kept up with (capacity, when the
  *                 offered load exceeds it)
+ *   dead_lettered  (RabbitMQ) its messages that died in its queue and were processed
+ *                 by a consumer of a dead-letter queue (a dead letter's process names
+ *                 the group it died in, from its x-death header): not lost
+ *   broker_*      what the broker's metrics said of the group's queues (the stats
+ *                 records, counters summed over brokers and restarts, a restart
+ *                 being a value below the previous one, as Prometheus reads counter
+ *                 resets: one climbing back past the old value between two scrapes
+ *                 goes unseen): expired,
+ *                 maxlen, dead_lettered (republished to a dead-letter exchange) and
+ *                 dropped (gone without one)
+ *   lost_beyond_policy  lost minus what the broker says its policies removed without
+ *                 a copy the group's dead-letter consumers processed (dropped, plus
+ *                 dead-lettered ones no consumer processed), at least 0: loss the
+ *                 limits do not explain
  * A group's topic is known from its `subscribe` records. */
 #ifndef BL_CHECK_H
 #define BL_CHECK_H
@@ -33,6 +47,16 @@
 #define CHECK_GROUPS_MAX    16
 #define CHECK_PRODUCERS_MAX 1024 /* producer nodes */
 #define CHECK_EXAMPLES_MAX  8    /* example message ids kept per anomaly kind */
+
+/* The broker counters the checker sums from stats records, by the counter's name. */
+typedef enum check_broker_counter {
+    CHECK_BROKER_EXPIRED = 0,
+    CHECK_BROKER_MAXLEN,
+    CHECK_BROKER_DEAD_LETTERED,
+    CHECK_BROKER_DROPPED,
+    CHECK_BROKER_COUNTERS
+} check_broker_counter;
+const char *check_broker_counter_name(check_broker_counter counter); /* "expired", ... */
 
 typedef struct check_percentiles {
     uint64_t count;
@@ -62,13 +86,18 @@ typedef struct check_group {
     uint64_t produced, acked; /* of this group's topic */
     uint64_t consumed, lost, unacked_lost, duplicated, deduplicated;
     uint64_t reordered, reordered_partition;
-    uint64_t redelivered; /* deliver records with redelivered=true */
+    uint64_t redelivered;                          /* deliver records with redelivered=true */
+    uint64_t dead_lettered;                        /* see above */
+    uint64_t dead_letters_processed;               /* as a dead-letter queue's group */
+    uint64_t broker_counts[CHECK_BROKER_COUNTERS]; /* see above */
+    bool broker_stats;                             /* a stats record named the group */
+    uint64_t lost_beyond_policy;
     check_percentiles latency_ack, latency_e2e;
     double unavailable_s;
     uint64_t peak_backlog;
     double peak_backlog_at_s;
-    double drain_s; /* NAN (no data) if the backlog never drained; 0 if there was none */
-    bool drained;   /* the backlog drained, or there never was one */
+    double drain_s;          /* NAN (no data) if the backlog never drained; 0 if there was none */
+    bool drained;            /* the backlog drained, or there never was one */
     double throughput_per_s; /* NAN (no data) without a load length
                                 (check_set_load_length) or with nothing produced */
     uint64_t examples[CHECK_ANOMALY_KINDS][CHECK_EXAMPLES_MAX]; /* smallest message ids */
@@ -93,7 +122,7 @@ typedef struct check_results {
     uint64_t records;                          /* history records read */
     uint64_t inter_broker_bytes; /* not the checker's: the engine's network count, set by
                                     the run for network.* expectations */
-    double end_s;                              /* time of the last record */
+    double end_s;                /* time of the last record */
 } check_results;
 
 typedef struct check_state check_state; /* opaque, streaming */

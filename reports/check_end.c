@@ -168,6 +168,17 @@ static void fill_group(const check_state *state, const check_group_state *group,
     out->reordered = group->reordered;
     out->reordered_partition = group->reordered_partition;
     out->redelivered = group->redelivered;
+    out->dead_lettered = group->dead_lettered;
+    out->dead_letters_processed = group->dead_letters_processed;
+    memcpy(out->broker_counts, group->broker_counts, sizeof out->broker_counts);
+    out->broker_stats = group->broker_stats;
+    /* what the broker's policies removed with no processed copy: dropped outright, or
+     * dead-lettered with no consumer of the dead-letter queue processing it */
+    uint64_t dead_lettered = group->broker_counts[CHECK_BROKER_DEAD_LETTERED];
+    uint64_t removed =
+        group->broker_counts[CHECK_BROKER_DROPPED] +
+        (dead_lettered > group->dead_lettered ? dead_lettered - group->dead_lettered : 0);
+    out->lost_beyond_policy = group->lost > removed ? group->lost - removed : 0;
     check_hist_summary(&topic->latency_ack, &out->latency_ack);
     check_hist_summary(&group->latency_e2e, &out->latency_e2e);
     out->unavailable_s = unavailable_seconds(topic);
@@ -263,6 +274,7 @@ static void state_free(check_state *state)
     free(state->producers);
     check_window_free(state);
     free(state->streams);
+    free(state->stats_series);
     bl_idmap_free(&state->ids);
     free(state);
 }

@@ -158,7 +158,7 @@ typedef struct check_group_state {
     uint16_t name;
     uint16_t topic; /* topic slot, from the first subscribe */
     uint64_t consumed, deduplicated, redelivered, reordered, reordered_partition;
-    uint64_t consumed_in_load; /* first processes before the load phase ended */
+    uint64_t consumed_in_load;   /* first processes before the load phase ended */
     uint64_t lost, unacked_lost; /* counted by check_end */
     uint64_t duplicated;         /* counted when a message leaves the window, by a
                                         later process of it, or by check_end */
@@ -181,7 +181,24 @@ typedef struct check_group_state {
     int64_t drained_at_us; /* -1 until the backlog drains after the peak */
     uint64_t examples[CHECK_ANOMALY_KINDS][CHECK_EXAMPLES_MAX];
     uint32_t example_count[CHECK_ANOMALY_KINDS];
+    /* dead letters (RabbitMQ, R12): of this group's messages, those a consumer of a
+     * dead-letter queue processed first (they count as settled, not lost); as that
+     * consumer's group, the dead letters it got and processed */
+    uint64_t dead_lettered;
+    uint64_t dead_letters_delivered, dead_letters_processed;
+    /* what the broker's metrics said of its queues (stats records), summed over the
+     * series of every (queue, broker) with restarts taken into account */
+    uint64_t broker_counts[CHECK_BROKER_COUNTERS];
+    bool broker_stats; /* a stats record named it */
 } check_group_state;
+
+/* One scraped counter of one queue on one broker: its last value. */
+typedef struct check_stats_series {
+    uint16_t group, source, counter;
+    int32_t partition;
+    uint64_t last;
+} check_stats_series;
+#define CHECK_STATS_SERIES_MAX 65536u
 
 typedef struct check_producer_state {
     uint16_t node;
@@ -226,6 +243,8 @@ struct check_state {
     uint32_t producer_count;
     uint32_t producer_capacity;
     uint64_t produced, acked, failed, unknown;
+    check_stats_series *stats_series; /* every (group, queue, broker, counter) scraped */
+    uint32_t stats_series_count, stats_series_capacity;
 };
 
 /* Inserts id into a kind's examples, keeping the CHECK_EXAMPLES_MAX smallest, sorted. */

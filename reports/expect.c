@@ -39,6 +39,15 @@ static const char *const g_group_metrics[] = {
     "peak_backlog",
     "drain_s",
     "throughput_per_s",
+    /* a group's queue limits (RabbitMQ): what the broker's metrics said, and what the
+     * checker saw of dead letters; no data without a scrape of the group's queues */
+    "expired",
+    "maxlen",
+    "dead_lettered",
+    "dropped",
+    "dead_letters_seen",
+    "lost_beyond_policy",
+    "dead_letters_processed",
 };
 enum { GROUP_METRIC_COUNT = sizeof g_group_metrics / sizeof g_group_metrics[0] };
 static const char *const g_producer_metrics[] = {"sent", "acked", "failed", "unknown", "requests"};
@@ -152,6 +161,8 @@ static int unknown_metric(const expect_context *ctx, size_t offset, const char *
                         "unknown metric '%.*s'; expected produced, acked, consumed, lost, "
                         "unacked_lost, duplicated, deduplicated, reordered, reordered_partition, "
                         "redelivered, unavailable_s, peak_backlog, drain_s, throughput_per_s, "
+                        "expired, maxlen, dead_lettered, dropped, dead_letters_seen, "
+                        "lost_beyond_policy, dead_letters_processed, "
                         "latency.{ack,e2e}.{p50,p99,p999,max,mean}, total.{produced,acked,"
                         "failed,unknown}, network.{inter_broker_bytes,"
                         "inter_broker_bytes_per_message}, or producer(NAME).METRIC",
@@ -418,8 +429,11 @@ static double percentile_stat(const check_percentiles *p, uint32_t stat)
 /* Group metrics that measure what happened to produced messages: without any they have
  * no data (GROUP_METRIC order). produced, acked and consumed are counts, always defined. */
 static const bool g_group_metric_needs_traffic[GROUP_METRIC_COUNT] = {
-    false, false, false, true, true, true, true, true, true, true, true, true, true, true,
+    false, false, false, true,  true,  true,  true,  true,  true,  true,  true,
+    true,  true,  true,  false, false, false, false, false, false, false,
 };
+/* The first metric that needs the broker's scrape of the group's queues. */
+#define FIRST_POLICY_METRIC 14u
 
 static double no_data(char why[EXPECT_WHY_LEN], const char *fmt, const char *a, const char *b)
 {
@@ -447,6 +461,11 @@ static double group_value(const check_group *group, uint32_t metric, char why[EX
         return no_data(why, "the backlog of group %s never drained%s", group->name, "");
     if (strcmp(g_group_metrics[metric], "throughput_per_s") == 0 && isnan(group->throughput_per_s))
         return no_data(why, "group %s has no load phase to measure%s", group->name, "");
+    if (metric >= FIRST_POLICY_METRIC && metric != GROUP_METRIC_COUNT - 1 && !group->broker_stats)
+        return no_data(why,
+                       "no metrics scrape named the queues of group %s%s (a RabbitMQ queue "
+                       "with message_ttl, max_length or a dead_letter_exchange has one)",
+                       group->name, "");
     const double values[GROUP_METRIC_COUNT] = {
         (double)group->produced,
         (double)group->acked,
@@ -462,6 +481,13 @@ static double group_value(const check_group *group, uint32_t metric, char why[EX
         (double)group->peak_backlog,
         group->drain_s,
         group->throughput_per_s,
+        (double)group->broker_counts[CHECK_BROKER_EXPIRED],
+        (double)group->broker_counts[CHECK_BROKER_MAXLEN],
+        (double)group->broker_counts[CHECK_BROKER_DEAD_LETTERED],
+        (double)group->broker_counts[CHECK_BROKER_DROPPED],
+        (double)group->dead_lettered,
+        (double)group->lost_beyond_policy,
+        (double)group->dead_letters_processed,
     };
     return values[metric];
 }

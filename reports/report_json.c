@@ -134,6 +134,16 @@ static json_t *group_json(const check_group *group)
     set(object, "drain_s", seconds_json(group->drain_s));
     set(object, "drained", json_boolean(group->drained));
     set(object, "throughput_per_s", rate_json(group->throughput_per_s));
+    if (group->broker_stats || group->dead_letters_processed > 0) {
+        /* only for groups whose queues have limits (RabbitMQ R11-R13), or that consume a
+         * dead-letter queue: see check.h */
+        for (int c = 0; c < CHECK_BROKER_COUNTERS; c++)
+            set(object, check_broker_counter_name((check_broker_counter)c),
+                count_json(group->broker_counts[c]));
+        set(object, "dead_letters_seen", count_json(group->dead_lettered));
+        set(object, "lost_beyond_policy", count_json(group->lost_beyond_policy));
+        set(object, "dead_letters_processed", count_json(group->dead_letters_processed));
+    }
     set(object, "examples", examples_json(group));
     set(object, "timeseries", timeseries_json(group));
     return object;

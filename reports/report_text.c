@@ -157,6 +157,21 @@ static void print_group(FILE *out, const check_group *group)
     fprintf(out, "  %-13s %llu by key (producer order)   %llu within a partition (offset order)\n",
             "reordered", (unsigned long long)group->reordered,
             (unsigned long long)group->reordered_partition);
+    if (group->broker_stats) {
+        /* never seen by the application is not the same as lost: what the limits took */
+        fprintf(out,
+                "  %-13s expired %llu   max-length %llu   dead-lettered %llu (%llu processed "
+                "downstream)   dropped %llu   lost beyond them %llu\n",
+                "queue limits", (unsigned long long)group->broker_counts[CHECK_BROKER_EXPIRED],
+                (unsigned long long)group->broker_counts[CHECK_BROKER_MAXLEN],
+                (unsigned long long)group->broker_counts[CHECK_BROKER_DEAD_LETTERED],
+                (unsigned long long)group->dead_lettered,
+                (unsigned long long)group->broker_counts[CHECK_BROKER_DROPPED],
+                (unsigned long long)group->lost_beyond_policy);
+    }
+    if (group->dead_letters_processed > 0)
+        fprintf(out, "  %-13s processed %llu dead letters of other groups\n", "dead letters",
+                (unsigned long long)group->dead_letters_processed);
     print_latency(out, "latency ack", &group->latency_ack);
     print_latency(out, "latency e2e", &group->latency_e2e);
     print_backlog(out, group);

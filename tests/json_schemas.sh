@@ -63,9 +63,10 @@ run default 0 --default
 run every-fault 0 tests/scenarios/every-fault.yaml --history jsonl
 run c01 0 scenarios/claims/c01-async-request-latency.yaml --history none
 run c21 0 scenarios/claims/c21-kafka-buffer-autocommit-loss.yaml
+run c29-dead-letter 0 scenarios/claims/c29-rabbitmq-ttl-dead-letter.yaml --history jsonl
 run no-data 1 tests/scenarios/no-data.yaml # its expectations fail: no data
 results=()
-for name in default every-fault c01 c21 no-data; do results+=("$out/$name/results.json"); done
+for name in default every-fault c01 c21 c29-dead-letter no-data; do results+=("$out/$name/results.json"); done
 validate "$schemas/results.schema.json" "${results[@]}"
 
 # Strict: a count written as a string, an unknown key and a fault without its effect's

@@ -8,6 +8,25 @@
 #include "../../engine/bl_assert.h"
 #include "rabbitmq_routing.h"
 
+/* The queues a message with `routing_key` reaches through `exchange` (rabbit_exchange:
+ * route over the bindings). */
+static void route_through(const rmq_cluster *cluster, uint32_t exchange, const char *routing_key,
+                          rmq_route *route)
+{
+    const scn_scenario *scenario = cluster->scenario;
+    rabbitmq_topic_options type = rabbitmq_topic_options_of(&scenario->topics[exchange]);
+    route->by_key = type.type == RABBITMQ_EXCHANGE_CONSISTENT_HASH;
+    route->count = 0;
+    for (uint32_t q = 0; q < cluster->queue_count; q++) {
+        const rmq_queue_def *def = &cluster->queues[q];
+        if (def->exchange != exchange) continue;
+        rabbitmq_consumer_options bound =
+            rabbitmq_consumer_options_of(&scenario->consumers[def->group]);
+        if (rabbitmq_binding_matches(type.type, bound.binding_key, routing_key))
+            route->queues[route->count++] = q;
+    }
+}
+
 void rmq_cluster_init(rmq_cluster *cluster, const scn_scenario *scenario)
 {
     memset(cluster, 0, sizeof *cluster);
@@ -62,32 +81,48 @@ void rmq_cluster_init(rmq_cluster *cluster, const scn_scenario *scenario)
     for (uint32_t p = 0; p < scenario->producer_count; p++) {
         const scn_producer *producer = &scenario->producers[p];
         rabbitmq_producer_options options = rabbitmq_producer_options_of(producer);
-        rabbitmq_topic_options exchange =
-            rabbitmq_topic_options_of(&scenario->topics[producer->topic_index]);
-        rmq_route *route = &cluster->routes[p];
-        route->by_key = exchange.type == RABBITMQ_EXCHANGE_CONSISTENT_HASH;
-        for (uint32_t q = 0; q < cluster->queue_count; q++) {
-            const rmq_queue_def *def = &cluster->queues[q];
-            if (def->exchange != producer->topic_index) continue;
-            rabbitmq_consumer_options bound =
-                rabbitmq_consumer_options_of(&scenario->consumers[def->group]);
-            if (rabbitmq_binding_matches(exchange.type, bound.binding_key, options.routing_key))
-                route->queues[route->count++] = q;
+        route_through(cluster, producer->topic_index, options.routing_key, &cluster->routes[p]);
+    }
+    for (uint32_t q = 0; q < cluster->queue_count; q++) {
+        rmq_queue_def *def = &cluster->queues[q];
+        rabbitmq_consumer_options options =
+            rabbitmq_consumer_options_of(&scenario->consumers[def->group]);
+        def->limits = (rmq_queue_limits){
+            .message_ttl_us = options.message_ttl_us < 0 ? RMQ_NO_TTL : options.message_ttl_us,
+            .max_length = options.max_length,
+            .overflow = (rmq_overflow)options.overflow,
+            .dead_letter = options.dead_letter_exchange >= 0};
+        if (!def->limits.dead_letter) continue;
+        uint32_t exchange = (uint32_t)options.dead_letter_exchange;
+        def->dead_letter_route_count =
+            options.dead_letter_routing_key_set ? 1 : scenario->producer_count;
+        def->dead_letter_routes = calloc(def->dead_letter_route_count + 1, sizeof(rmq_route));
+        BL_ASSERT(def->dead_letter_routes != NULL);
+        for (uint32_t r = 0; r < def->dead_letter_route_count; r++) {
+            const char *key =
+                options.dead_letter_routing_key_set
+                    ? options.dead_letter_routing_key
+                    : rabbitmq_producer_options_of(&scenario->producers[r]).routing_key;
+            route_through(cluster, exchange, key, &def->dead_letter_routes[r]);
         }
+        /* its dead letters are the size of its own messages */
+        for (uint32_t t = 0; t < cluster->queue_count; t++)
+            if (cluster->queues[t].exchange == exchange &&
+                cluster->queues[t].size_bytes < def->size_bytes)
+                cluster->queues[t].size_bytes = def->size_bytes;
     }
 }
 
 void rmq_cluster_free(rmq_cluster *cluster)
 {
+    for (uint32_t q = 0; q < cluster->queue_count; q++) free(cluster->queues[q].dead_letter_routes);
     free(cluster->queues);
     free(cluster->routes);
     memset(cluster, 0, sizeof *cluster);
 }
 
-uint32_t rmq_cluster_targets(const rmq_cluster *cluster, uint32_t entry, int32_t key, uint32_t *out)
+static uint32_t route_targets(const rmq_route *route, int32_t key, uint32_t *out)
 {
-    BL_ASSERT(entry < cluster->scenario->producer_count);
-    const rmq_route *route = &cluster->routes[entry];
     if (route->count == 0) return 0;
     if (route->by_key) {
         out[0] = route->queues[rabbitmq_hash_pick(key < 0 ? 0 : key, route->count)];
@@ -95,6 +130,23 @@ uint32_t rmq_cluster_targets(const rmq_cluster *cluster, uint32_t entry, int32_t
     }
     memcpy(out, route->queues, route->count * sizeof *out);
     return route->count;
+}
+
+uint32_t rmq_cluster_targets(const rmq_cluster *cluster, uint32_t entry, int32_t key, uint32_t *out)
+{
+    BL_ASSERT(entry < cluster->scenario->producer_count);
+    return route_targets(&cluster->routes[entry], key, out);
+}
+
+uint32_t rmq_cluster_dead_letter_targets(const rmq_cluster *cluster, uint32_t queue,
+                                         uint32_t publisher, int32_t key, uint32_t *out)
+{
+    BL_ASSERT(queue < cluster->queue_count);
+    const rmq_queue_def *def = &cluster->queues[queue];
+    BL_ASSERT(def->limits.dead_letter && def->dead_letter_route_count >= 1);
+    uint32_t r = def->dead_letter_route_count == 1 ? 0 : publisher;
+    BL_ASSERT(r < def->dead_letter_route_count);
+    return route_targets(&def->dead_letter_routes[r], key, out);
 }
 
 int32_t rmq_cluster_node_index(const rmq_cluster *cluster, uint32_t sim_id)

@@ -44,6 +44,12 @@ typedef struct rmq_queue_def {
                                              when it joined (it has every message from it) */
     bool synced[SCN_BROKERS_MAX];         /* by node: it has every message the master has */
     uint32_t master;                      /* the node leading it now (RMQ_NO_NODE: none) */
+    rmq_queue_limits limits;              /* TTL, max length, overflow, DLX (R11-R13) */
+    /* with a dead-letter exchange: where its dead letters go (rabbit_dead_letter:publish
+     * routes them through it by dead_letter_routing_key, or by the routing key they were
+     * published with): one route, or one per producer entry without the key */
+    struct rmq_route *dead_letter_routes;
+    uint32_t dead_letter_route_count;
 } rmq_queue_def;
 
 bool rmq_queue_def_has_member(const rmq_queue_def *def, uint32_t node);
@@ -80,6 +86,10 @@ void rmq_cluster_free(rmq_cluster *cluster);
  * many. */
 uint32_t rmq_cluster_targets(const rmq_cluster *cluster, uint32_t entry, int32_t key,
                              uint32_t *out);
+/* Where a dead letter of `queue` (published by producer entry `publisher`, with `key`)
+ * goes through the queue's dead-letter exchange; as rmq_cluster_targets. */
+uint32_t rmq_cluster_dead_letter_targets(const rmq_cluster *cluster, uint32_t queue,
+                                         uint32_t publisher, int32_t key, uint32_t *out);
 /* The node index of a broker sim node id, or -1 if it is no broker. */
 int32_t rmq_cluster_node_index(const rmq_cluster *cluster, uint32_t sim_id);
 

@@ -44,12 +44,33 @@ enum {
 
 /* ---- history ---- */
 
+_Static_assert((int)RMQ_DEATH_EXPIRED == (int)HIST_DEATH_EXPIRED &&
+                   (int)RMQ_DEATH_MAXLEN == (int)HIST_DEATH_MAXLEN &&
+                   (int)RMQ_DEATH_REJECTED == (int)HIST_DEATH_REJECTED,
+               "a dead letter's reason is recorded as the queue gives it");
+
+/* A dead letter's x-death header (R12) on a record: why it died and the group of the
+ * queue it died in. */
+static void set_death(const rmq_consumer *consumer, uint32_t origin, hist_record *rec)
+{
+    uint32_t death = RMQ_ORIGIN_DEATH(origin);
+    if (death == RMQ_DEATH_NONE) return;
+    BL_ASSERT(death < RMQ_DEATH_COUNT);
+    const rmq_cluster *cluster = consumer->cluster;
+    uint32_t queue = RMQ_ORIGIN_QUEUE(origin);
+    BL_ASSERT(queue < cluster->queue_count);
+    rec->death_reason = (uint8_t)death;
+    rec->death_group = hist_names_intern(
+        hist_names_table(), cluster->scenario->consumers[cluster->queues[queue].group].group);
+}
+
 static void emit_for_group(rmq_consumer *consumer, uint32_t stream, hist_fn fn, int64_t t_us,
-                           uint64_t msg_id)
+                           uint64_t msg_id, uint32_t origin)
 {
     hist_record rec = hist_record_init(fn, HIST_OK, consumer->node->hist_name, t_us);
     rec.msg = msg_id;
     rec.group = consumer->hist_group;
+    set_death(consumer, origin, &rec);
     hist_emit(stream, &rec);
 }
 
@@ -66,6 +87,7 @@ static void record_deliver(rmq_consumer *consumer, const rmq_msg *msg, uint32_t 
     rec.partition = (int32_t)consumer->cluster->queues[consumer->queue].position;
     rec.offset = (int64_t)msg->seqs[first]; /* the delivery tag: consecutive in a packet */
     rec.redelivered = msg->flags[first];
+    set_death(consumer, msg->origins[first], &rec);
     hist_emit(HIST_STREAM_NOW, &rec);
 }
 
@@ -115,7 +137,7 @@ static void arm_ack_timer(rmq_consumer *consumer)
 }
 
 static void dispatch(rmq_consumer *consumer, uint64_t msg_id, int32_t key, uint64_t tag,
-                     int64_t now_us)
+                     uint32_t origin, int64_t now_us)
 {
     uint32_t w = pick_worker(consumer, key);
     int64_t start_us = consumer->worker_free_us[w];
@@ -126,12 +148,13 @@ static void dispatch(rmq_consumer *consumer, uint64_t msg_id, int32_t key, uint6
     }
     rmq_in_hand hand = {.tag = tag, .msg_id = msg_id, .channel = consumer->connections};
     if (consumer->dedup != NULL && dedup_store_contains(consumer->dedup, msg_id)) {
-        emit_for_group(consumer, consumer->worker_streams[w], HIST_DEDUP, start_us, msg_id);
+        emit_for_group(consumer, consumer->worker_streams[w], HIST_DEDUP, start_us, msg_id, origin);
         hand.done_us = start_us;
     } else {
         hand.done_us = start_us + client_draw_duration(&consumer->config->processing,
                                                        consumer->rng_processing);
-        emit_for_group(consumer, consumer->worker_streams[w], HIST_PROCESS, hand.done_us, msg_id);
+        emit_for_group(consumer, consumer->worker_streams[w], HIST_PROCESS, hand.done_us, msg_id,
+                       origin);
         if (consumer->dedup != NULL) {
             dedup_store_insert(consumer->dedup, msg_id);
             hand.inserted = 1;
@@ -153,13 +176,15 @@ static void on_deliver(rmq_consumer *consumer, const rmq_msg *msg)
     for (uint32_t first = 0; first < msg->count;) {
         uint32_t end = first + 1;
         while (end < msg->count && end - first < HIST_BATCH_MAX &&
-               msg->flags[end] == msg->flags[first] && msg->seqs[end] == msg->seqs[end - 1] + 1)
+               msg->flags[end] == msg->flags[first] && msg->seqs[end] == msg->seqs[end - 1] + 1 &&
+               RMQ_ORIGIN_DEATH(msg->origins[end]) == RMQ_ORIGIN_DEATH(msg->origins[first]) &&
+               RMQ_ORIGIN_QUEUE(msg->origins[end]) == RMQ_ORIGIN_QUEUE(msg->origins[first]))
             end++;
         record_deliver(consumer, msg, first, end - first);
         first = end;
     }
     for (uint32_t i = 0; i < msg->count; i++)
-        dispatch(consumer, msg->ids[i], msg->keys[i], msg->seqs[i], now_us);
+        dispatch(consumer, msg->ids[i], msg->keys[i], msg->seqs[i], msg->origins[i], now_us);
     arm_ack_timer(consumer);
 }
 

@@ -47,6 +47,7 @@
 #include <string.h>
 
 #include "../../engine/bl_assert.h"
+#include "../../engine/history.h"
 #include "../../engine/net.h"
 #include "../../engine/vec.h"
 #include "../common/host.h"
@@ -56,6 +57,8 @@ enum {
     NODE_TIMER_TICK,       /* the distribution's ticks to the other nodes */
     NODE_TIMER_HEARTBEAT,  /* heartbeats to the clients, and the silent ones closed */
     NODE_EVENT_FSYNC_DONE, /* arg: queue index */
+    NODE_EVENT_TTL,        /* arg: queue index: its head may have expired */
+    NODE_TIMER_STATS,      /* the metrics scrape of the queues it leads */
 };
 
 #define RMQ_PENDING_MAX \
@@ -76,6 +79,7 @@ typedef struct rmq_outbox {
     int32_t *keys;
     uint64_t *seqs;
     uint8_t *flags;
+    uint32_t *origins; /* RMQ_ORIGIN per message */
     uint32_t count, capacity;
 } rmq_outbox;
 
@@ -147,7 +151,8 @@ static rmq_outbox *outbox_for(rmq_node *node, uint32_t dest, rmq_kind kind, uint
     return box;
 }
 
-static void outbox_add(rmq_outbox *box, uint64_t id, int32_t key, uint64_t seq, uint8_t flag)
+static void outbox_add(rmq_outbox *box, uint64_t id, int32_t key, uint64_t seq, uint8_t flag,
+                       uint32_t origin)
 {
     if (box->count == box->capacity) {
         uint32_t capacity = box->capacity == 0 ? 16 : box->capacity * 2;
@@ -157,13 +162,16 @@ static void outbox_add(rmq_outbox *box, uint64_t id, int32_t key, uint64_t seq, 
         box->keys = realloc(box->keys, capacity * sizeof *box->keys);
         box->seqs = realloc(box->seqs, capacity * sizeof *box->seqs);
         box->flags = realloc(box->flags, capacity * sizeof *box->flags);
-        BL_ASSERT(box->ids != NULL && box->keys != NULL && box->seqs != NULL && box->flags != NULL);
+        box->origins = realloc(box->origins, capacity * sizeof *box->origins);
+        BL_ASSERT(box->ids != NULL && box->keys != NULL && box->seqs != NULL &&
+                  box->flags != NULL && box->origins != NULL);
         box->capacity = capacity;
     }
     box->ids[box->count] = id;
     box->keys[box->count] = key;
     box->seqs[box->count] = seq;
     box->flags[box->count] = flag;
+    box->origins[box->count] = origin;
     box->count++;
 }
 
@@ -202,6 +210,7 @@ static rmq_msg *outbox_take(rmq_outbox *box)
     msg->keys = box->keys;
     msg->seqs = box->seqs;
     msg->flags = box->flags;
+    msg->origins = box->origins;
     return msg;
 }
 
@@ -226,6 +235,7 @@ static void outbox_clear(rmq_node *node)
         free(node->outbox[i].keys);
         free(node->outbox[i].seqs);
         free(node->outbox[i].flags);
+        free(node->outbox[i].origins);
     }
     node->outbox_count = 0;
 }
@@ -301,7 +311,7 @@ static void pending_settle(rmq_node *node, rmq_channel *ch, uint64_t seq, rmq_pe
     p->done = 1;
     if (!ch->tx) {
         rmq_outbox *box = outbox_for(node, ch->client, RMQ_CONFIRM, 0, 0, ch->conn);
-        outbox_add(box, 0, -1, seq, p->nacked);
+        outbox_add(box, 0, -1, seq, p->nacked, 0);
     } else if (p->nacked)
         ch->tx_failed = true;
     while (bl_ring_count(&ch->pending) > 0 && BL_RING_FRONT(&ch->pending, rmq_pending)->done) {
@@ -361,7 +371,7 @@ static void route_publishes(rmq_node *node, rmq_channel *ch, const uint64_t *ids
                                          queue, ch->conn);
             box->size_bytes = size_bytes;
             box->persistent = persistent;
-            outbox_add(box, ids[i], keys[i], seq, 0);
+            outbox_add(box, ids[i], keys[i], seq, 0, RMQ_ORIGIN(ch->entry, 0, 0));
         }
     }
 }
@@ -459,6 +469,13 @@ static rmq_replica *replica_create(rmq_node *node, uint32_t queue, uint64_t base
     if (file != NULL && file->size_bytes > file->start_bytes) /* a discarded copy */
         disk_truncate(&node->disk, file, file->start_bytes);
     rmq_queue_init(&r->queue, queue, def->durable, def->size_bytes, file);
+    /* a mirror stamps expiries (its copy's, from its own arrival) but drops nothing
+     * itself: the master's drops reach it as consumptions */
+    rmq_queue_limits mirror_limits = {.message_ttl_us = def->limits.message_ttl_us,
+                                      .max_length = RMQ_NO_MAX_LENGTH};
+    rmq_queue_set_limits(&r->queue, &mirror_limits, NULL, NULL);
+    r->ttl_timer_us = SIM_TIME_NEVER;
+    memset(r->scraped, 0xff, sizeof r->scraped); /* the first scrape says every counter */
     r->generation = ++node->replica_generations;
     if (base_seq > 1) rmq_queue_start_at(&r->queue, base_seq);
     BL_RING_INIT(&r->unconfirmed, uint8_t, RMQ_QUEUE_MESSAGES_MAX,
@@ -480,6 +497,37 @@ static void replica_free(rmq_node *node, uint32_t queue)
     node->replicas[queue] = NULL;
 }
 
+/* A message leaves `queue` for its dead-letter exchange (rabbit_dead_letter:publish):
+ * republished at once, without a confirm, to the queues the exchange routes it to, its
+ * reason and source queue in its x-death header; the source's copy is gone already, so
+ * a target whose node is down never gets it (R12: at most once). A dead letter routed
+ * back into the queue it died in, with no reject on the way, is dropped (the cycle
+ * rule). Enqueues without a confirm are sent per target and persistence: the `client`
+ * of the packet only keeps persistent and transient ones apart. */
+static void dead_letter(void *ctx, uint32_t queue, const rmq_entry *e, rmq_death reason)
+{
+    rmq_node *node = ctx;
+    const rmq_queue_def *def = queue_def(node, queue);
+    uint32_t targets[RMQ_QUEUES_MAX];
+    uint32_t n =
+        rmq_cluster_dead_letter_targets(node->cluster, queue, e->publisher, e->key, targets);
+    bool persistent = (e->flags & RMQ_FLAG_PERSISTENT) != 0;
+    for (uint32_t t = 0; t < n; t++) {
+        uint32_t target = targets[t];
+        if (target == queue && reason != RMQ_DEATH_REJECTED) continue;
+        if (!home_up(node, target)) continue;
+        rmq_outbox *box = outbox_for(node, master_id(node, target), RMQ_NODE_ENQUEUE,
+                                     persistent ? 1 : 0, target, 0);
+        box->size_bytes = def->size_bytes;
+        box->persistent = persistent;
+        /* a dead letter dying again keeps its first death (x-first-death-reason, -queue) */
+        uint32_t origin = e->death != RMQ_DEATH_NONE
+                              ? RMQ_ORIGIN(e->publisher, e->death, e->death_queue)
+                              : RMQ_ORIGIN(e->publisher, reason, queue);
+        outbox_add(box, e->msg_id, e->key, 0, 0, origin);
+    }
+}
+
 /* This node leads `queue` from now on: its changes go to the mirrors. */
 static void become_master(rmq_node *node, uint32_t queue)
 {
@@ -488,6 +536,7 @@ static void become_master(rmq_node *node, uint32_t queue)
     rmq_queue_def *def = queue_def(node, queue);
     node->master_view[queue] = node->index;
     def->master = node->index;
+    rmq_queue_set_limits(&r->queue, &def->limits, dead_letter, node);
     if (def->mirrored) {
         r->queue.observer = observe_for_mirrors;
         r->queue.observer_ctx = node;
@@ -515,7 +564,7 @@ static void confirm_to_channel(rmq_node *node, uint32_t queue, const rmq_confirm
     rmq_outbox *box =
         outbox_for(node, confirm->via, RMQ_NODE_CONFIRM, RMQ_CHANNEL_CLIENT(confirm->channel),
                    queue, RMQ_CHANNEL_CONN(confirm->channel));
-    outbox_add(box, 0, -1, confirm->seq, nacked);
+    outbox_add(box, 0, -1, confirm->seq, nacked, 0);
 }
 
 /* Whether every live mirror that should have the message has confirmed it. */
@@ -602,7 +651,7 @@ static void release_fsync_confirms(rmq_node *node, uint32_t queue)
 /* ---- the master's broadcasts ---- */
 
 static void broadcast(rmq_node *node, uint32_t queue, uint64_t id, int32_t key, uint64_t seq,
-                      uint8_t op)
+                      uint8_t op, uint32_t origin)
 {
     const rmq_queue_def *def = queue_def(node, queue);
     for (uint32_t m = 0; m < def->member_count; m++) {
@@ -610,13 +659,27 @@ static void broadcast(rmq_node *node, uint32_t queue, uint64_t id, int32_t key, 
         if (!is_live_mirror(node, def, member)) continue;
         rmq_outbox *box = outbox_for(node, node_id(node, member), RMQ_NODE_GM, 0, queue, 0);
         box->size_bytes = def->size_bytes;
-        outbox_add(box, id, key, seq, op);
+        outbox_add(box, id, key, seq, op, origin);
     }
 }
 
 static void observe_for_mirrors(void *ctx, uint32_t queue, uint64_t seq, rmq_change change)
 {
-    broadcast(ctx, queue, 0, -1, seq, (uint8_t)change);
+    broadcast(ctx, queue, 0, -1, seq, (uint8_t)change, 0);
+}
+
+/* Message i of an enqueue or a GM publish, as its queue takes it in. */
+static rmq_publish publish_of(const rmq_msg *msg, uint32_t i, bool persistent,
+                              const rmq_confirm *confirm)
+{
+    uint32_t origin = msg->origins[i];
+    return (rmq_publish){.msg_id = msg->ids[i],
+                         .key = msg->keys[i],
+                         .persistent = persistent,
+                         .publisher = (uint16_t)RMQ_ORIGIN_PUBLISHER(origin),
+                         .confirm = confirm,
+                         .death = (uint8_t)RMQ_ORIGIN_DEATH(origin),
+                         .death_queue = (uint16_t)RMQ_ORIGIN_QUEUE(origin)};
 }
 
 /* A mirror's side of a broadcast. */
@@ -642,9 +705,10 @@ static void on_node_gm(rmq_node *node, const rmq_msg *msg)
                        (unsigned long long)rmq_queue_next_seq(&r->queue));
             *BL_RING_PUSH_BACK(&r->unconfirmed, uint8_t) = 0;
             rmq_confirm confirm = {.channel = 0, .via = 0, .seq = msg->seqs[i]};
-            bool now = rmq_queue_enqueue(&r->queue, msg->ids[i], msg->keys[i],
-                                         op == RMQ_GM_PUBLISH_PERSISTENT, &confirm);
-            if (now) mirror_confirmed(node, msg->queue, msg->seqs[i]);
+            rmq_publish publish = publish_of(msg, i, op == RMQ_GM_PUBLISH_PERSISTENT, &confirm);
+            rmq_publish_result result = rmq_queue_publish(&r->queue, &publish, sim_now_us());
+            BL_ASSERT(result != RMQ_PUBLISH_REJECTED); /* a mirror has no length limit */
+            if (result == RMQ_PUBLISH_CONFIRM_NOW) mirror_confirmed(node, msg->queue, msg->seqs[i]);
             continue;
         }
         rmq_queue_mirror_change(&r->queue, msg->seqs[i], (rmq_change)op);
@@ -663,6 +727,11 @@ static void on_node_gm_ack(rmq_node *node, const rmq_msg *msg, uint32_t source)
 
 /* ---- queue work at the end of a wake-up ---- */
 
+static uint32_t entry_origin(const rmq_entry *e)
+{
+    return RMQ_ORIGIN(e->publisher, e->death, e->death_queue);
+}
+
 static void deliver_ready(rmq_node *node, uint32_t queue, rmq_queue *q)
 {
     uint32_t slot;
@@ -678,7 +747,8 @@ static void deliver_ready(rmq_node *node, uint32_t queue, rmq_queue *q)
                                      local ? RMQ_DELIVER : RMQ_NODE_DELIVER, consumer->client,
                                      queue, consumer->conn);
         box->size_bytes = q->message_size_bytes;
-        outbox_add(box, entry->msg_id, entry->key, tag, (entry->flags & RMQ_FLAG_REDELIVERED) != 0);
+        outbox_add(box, entry->msg_id, entry->key, tag, (entry->flags & RMQ_FLAG_REDELIVERED) != 0,
+                   entry_origin(entry));
     }
 }
 
@@ -689,7 +759,16 @@ static void queue_work(rmq_node *node, uint32_t queue)
     rmq_queue *q = &r->queue;
     rmq_queue_def *def = queue_def(node, queue);
     bool master = led(node, queue) != NULL;
-    if (master) deliver_ready(node, queue, q);
+    if (master) {
+        /* drop_expired_msgs before fetching; then its TTL timer for the new head */
+        int64_t next_expiry_us = rmq_queue_expire(q, sim_now_us());
+        deliver_ready(node, queue, q);
+        if (next_expiry_us != RMQ_NO_TTL && next_expiry_us < r->ttl_timer_us) {
+            r->ttl_timer_us = next_expiry_us;
+            sim_schedule(node->node, next_expiry_us, NODE_EVENT_TTL, queue,
+                         (uint64_t)node->node->incarnation << 32 | r->generation, NULL);
+        }
+    }
     rmq_fsync_wait *wait = &r->fsync;
     if (rmq_queue_sync_pending(q) && !wait->in_flight) {
         confirm_sink sink = {.node = node, .queue = queue};
@@ -736,12 +815,22 @@ static void on_node_enqueue(rmq_node *node, const rmq_msg *msg)
         }
         rmq_queue *q = &r->queue;
         confirm.queue_seq = rmq_queue_next_seq(q);
+        rmq_publish publish =
+            publish_of(msg, i, msg->persistent, msg->seqs[i] != 0 ? &confirm : NULL);
+        if (rmq_queue_would_reject(q)) { /* overflow reject-publish: nacked (R13) */
+            rmq_publish_result rejected = rmq_queue_publish(q, &publish, sim_now_us());
+            BL_ASSERT(rejected == RMQ_PUBLISH_REJECTED);
+            if (msg->seqs[i] != 0) confirm_to_channel(node, msg->queue, &confirm, true);
+            continue;
+        }
         if (queue_def(node, msg->queue)->mirrored) /* gm:broadcast of the publish, body included */
             broadcast(node, msg->queue, msg->ids[i], msg->keys[i], confirm.queue_seq,
-                      msg->persistent ? RMQ_GM_PUBLISH_PERSISTENT : RMQ_GM_PUBLISH_TRANSIENT);
-        bool now = rmq_queue_enqueue(q, msg->ids[i], msg->keys[i], msg->persistent,
-                                     msg->seqs[i] != 0 ? &confirm : NULL);
-        if (now && msg->seqs[i] != 0) confirm_done(node, msg->queue, &confirm);
+                      msg->persistent ? RMQ_GM_PUBLISH_PERSISTENT : RMQ_GM_PUBLISH_TRANSIENT,
+                      msg->origins[i]);
+        rmq_publish_result result = rmq_queue_publish(q, &publish, sim_now_us());
+        BL_ASSERT(result != RMQ_PUBLISH_REJECTED);
+        if (result == RMQ_PUBLISH_CONFIRM_NOW && msg->seqs[i] != 0)
+            confirm_done(node, msg->queue, &confirm);
     }
     node->queue_dirty[msg->queue] = true;
 }
@@ -913,7 +1002,7 @@ static void take_in_mirror(rmq_node *node, uint32_t queue, uint32_t peer)
     r->mirror_upto[peer] = from;
     rmq_outbox *box = outbox_for(node, node_id(node, peer), RMQ_NODE_GM, 0, queue, 0);
     box->size_bytes = def->size_bytes;
-    outbox_add(box, 0, -1, from, RMQ_GM_JOIN);
+    outbox_add(box, 0, -1, from, RMQ_GM_JOIN, 0);
     node->queue_dirty[queue] = true;
 }
 
@@ -1044,6 +1133,24 @@ static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
 
 /* ---- timers ---- */
 
+static bool queue_has_limits(const rmq_queue_def *def)
+{
+    return def->limits.message_ttl_us != RMQ_NO_TTL ||
+           def->limits.max_length != RMQ_NO_MAX_LENGTH || def->limits.dead_letter;
+}
+
+/* The next scrape: the next multiple of stats_interval, or the run's last microsecond. */
+static void arm_stats(rmq_node *node, int64_t now_us)
+{
+    const scn_scenario *scenario = node->cluster->scenario;
+    int64_t interval_us = node->cluster->options.stats_interval_us;
+    int64_t last_us = scenario->duration_us + scenario->drain_us - 1;
+    int64_t next_us = (now_us / interval_us + 1) * interval_us;
+    if (next_us > last_us) next_us = last_us;
+    if (next_us <= now_us) return;
+    sim_timer_set(node->node, &node->stats_timer, next_us, NODE_TIMER_STATS);
+}
+
 static void on_fsync_done(rmq_node *node, uint32_t queue, uint32_t generation)
 {
     rmq_replica *r = replica_of(node, queue);
@@ -1053,6 +1160,58 @@ static void on_fsync_done(rmq_node *node, uint32_t queue, uint32_t generation)
     r->fsync.in_flight = false;
     release_fsync_confirms(node, queue);
     node->queue_dirty[queue] = true;
+}
+
+/* The queue's TTL timer (ensure_ttl_timer): an earlier one replaced it, or its replica
+ * was discarded, when the time is not the one it waits for. */
+static void on_ttl(rmq_node *node, uint32_t queue, uint32_t generation)
+{
+    rmq_replica *r = replica_of(node, queue);
+    if (r == NULL || r->generation != generation || r->ttl_timer_us != sim_now_us()) return;
+    r->ttl_timer_us = SIM_TIME_NEVER;
+    node->queue_dirty[queue] = true;
+}
+
+/* What a metrics scrape of this node reads every stats_interval, and once more just
+ * before the run's end: each queue it leads, each counter that changed since the last
+ * scrape, as a stats record of the history (counters start from 0 at every boot and on
+ * every new master, as rabbit_global_counters do). */
+static void on_stats(rmq_node *node)
+{
+    static const char *const names[RMQ_STAT_COUNT] = {
+        [RMQ_STAT_EXPIRED] = "expired",
+        [RMQ_STAT_MAXLEN] = "maxlen",
+        [RMQ_STAT_DEAD_LETTERED] = "dead_lettered",
+        [RMQ_STAT_DROPPED] = "dropped",
+    };
+    int64_t now_us = sim_now_us();
+    hist_names *table = hist_names_table();
+    for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
+        rmq_replica *r = led(node, q);
+        if (r == NULL || !queue_has_limits(queue_def(node, q))) continue;
+        const rmq_queue_counters *c = &r->queue.counters;
+        uint64_t values[RMQ_STAT_COUNT] = {
+            [RMQ_STAT_EXPIRED] = c->died[RMQ_DEATH_EXPIRED],
+            [RMQ_STAT_MAXLEN] = c->died[RMQ_DEATH_MAXLEN],
+            [RMQ_STAT_DEAD_LETTERED] = c->dead_lettered,
+            [RMQ_STAT_DROPPED] = c->dropped,
+        };
+        const rmq_queue_def *def = queue_def(node, q);
+        for (uint32_t k = 0; k < RMQ_STAT_COUNT; k++) {
+            if (values[k] == r->scraped[k]) continue;
+            r->scraped[k] = values[k];
+            hist_record rec =
+                hist_record_init(HIST_STATS, HIST_OK, hist_names_intern(table, "monitor"), now_us);
+            rec.group =
+                hist_names_intern(table, node->cluster->scenario->consumers[def->group].group);
+            rec.partition = (int32_t)def->position;
+            rec.source = hist_names_intern(table, node->node->name);
+            rec.counter = hist_names_intern(table, names[k]);
+            rec.value = values[k];
+            hist_emit(HIST_STREAM_NOW, &rec);
+        }
+    }
+    arm_stats(node, now_us);
 }
 
 static void on_tick(rmq_node *node)
@@ -1136,6 +1295,11 @@ static void node_on_event(sim_node *sn, const sim_event *ev)
         if (ev->token >> 32 == sn->incarnation)
             on_fsync_done(node, ev->arg, (uint32_t)(ev->token & 0xffffffffu));
         return;
+    case NODE_EVENT_TTL:
+        if (ev->token >> 32 == sn->incarnation)
+            on_ttl(node, ev->arg, (uint32_t)(ev->token & 0xffffffffu));
+        return;
+    case NODE_TIMER_STATS: on_stats(node); return;
     default: BL_ASSERTF(false, "%s: event kind %u", sn->name, ev->kind);
     }
 }
@@ -1183,6 +1347,14 @@ static void node_on_stop(sim_node *sn, bool power_loss)
  * queue's member whose master runs elsewhere discards its copy and waits for the master
  * to take it in again (R8: a rejoining mirror discards its contents); with no master
  * running, the node that led it last recovers it from its own index and leads it. */
+/* Whether any queue has a limit whose counters a scrape reads. */
+static bool node_has_limits(const rmq_node *node)
+{
+    for (uint32_t q = 0; q < node->cluster->queue_count; q++)
+        if (queue_has_limits(&node->cluster->queues[q])) return true;
+    return false;
+}
+
 static void node_on_start(sim_node *sn)
 {
     rmq_node *node = sn->model;
@@ -1203,6 +1375,8 @@ static void node_on_start(sim_node *sn)
         rmq_replica *r = replica_of(node, q);
         BL_ASSERT(r != NULL);
         rmq_queue_recover(&r->queue, r->queue.file != NULL ? r->queue.file->size_bytes : 0);
+        memset(r->scraped, 0xff, sizeof r->scraped); /* its counters start again */
+        r->ttl_timer_us = SIM_TIME_NEVER;
         if (def->mirrored) { /* the others rejoin as it hears them */
             def->member_count = 0;
             rmq_queue_def_add_member(def, node->index, 1);
@@ -1225,6 +1399,7 @@ static void node_on_start(sim_node *sn)
                       NODE_TIMER_TICK);
     sim_timer_set(sn, &node->heartbeat_timer, now_us + node->cluster->options.heartbeat_us / 2,
                   NODE_TIMER_HEARTBEAT);
+    if (node_has_limits(node)) arm_stats(node, now_us);
 }
 
 static const sim_node_ops node_ops = {

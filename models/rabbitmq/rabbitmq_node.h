@@ -11,6 +11,16 @@
 #include "rabbitmq_cluster.h"
 #include "rabbitmq_proto.h"
 
+/* The per-queue counters a metrics scrape reads (rabbit_global_counters'
+ * messages_dead_lettered, by queue here), in the history's stats records. */
+typedef enum rmq_stat {
+    RMQ_STAT_EXPIRED = 0,   /* left at the head past its TTL (dead-lettered or dropped) */
+    RMQ_STAT_MAXLEN,        /* left by max-length: drop-head, or refused with reject-publish-dlx */
+    RMQ_STAT_DEAD_LETTERED, /* republished to the dead-letter exchange */
+    RMQ_STAT_DROPPED,       /* gone without a dead-letter exchange */
+    RMQ_STAT_COUNT
+} rmq_stat;
+
 /* One publish of a channel in confirm or tx mode, waiting for its queues (R4): how many
  * answers it waits for from each node (a queue's master answers for it). */
 typedef struct rmq_pending {
@@ -73,6 +83,10 @@ typedef struct rmq_replica {
      * (uint8_t each), and the bound it last told the master */
     bl_ring unconfirmed;
     uint64_t unconfirmed_base, sent_upto;
+    /* as a master: when its TTL timer fires (ensure_ttl_timer; SIM_TIME_NEVER: none),
+     * and what the last metrics scrape saw of its counters */
+    int64_t ttl_timer_us;
+    uint64_t scraped[RMQ_STAT_COUNT];
 } rmq_replica;
 
 typedef struct rmq_node {
@@ -93,7 +107,7 @@ typedef struct rmq_node {
     uint32_t replica_generations;
     struct rmq_outbox *outbox; /* packets built during the wake, sent at its end */
     uint32_t outbox_count, outbox_capacity;
-    sim_timer writeback_timer, tick_timer, heartbeat_timer;
+    sim_timer writeback_timer, tick_timer, heartbeat_timer, stats_timer;
 } rmq_node;
 
 rmq_node *rmq_node_create(rmq_cluster *cluster, uint32_t index, uint32_t sim_nodes_max);

@@ -78,10 +78,13 @@ typedef enum rabbitmq_ack_mode { RABBITMQ_ACK_MANUAL = 0, RABBITMQ_ACK_AUTO } ra
 #define RABBITMQ_MIRRORS_ALL     UINT32_MAX /* mirrors: all */
 
 typedef struct rabbitmq_cluster_options {
-    int64_t heartbeat_us;    /* heartbeat (rabbit heartbeat, 60 s): a client connection
+    int64_t heartbeat_us;      /* heartbeat (rabbit heartbeat, 60 s): a client connection
                                     whose peer fell silent is closed after it */
-    int64_t net_ticktime_us; /* net_ticktime (Erlang kernel net_ticktime, 60 s): a node
+    int64_t net_ticktime_us;   /* net_ticktime (Erlang kernel net_ticktime, 60 s): a node
                                     that fell silent is declared down after it */
+    int64_t stats_interval_us; /* stats_interval (15 s, Prometheus' default scrape
+                                    interval): how often the queues' limit counters are
+                                    scraped into the history */
 } rabbitmq_cluster_options;
 
 typedef struct rabbitmq_topic_options {
@@ -130,6 +133,17 @@ typedef struct rabbitmq_consumer_options {
                          0 = none, RABBITMQ_MIRRORS_ALL = every node (ha-mode all), N =
                          N replicas, the master included (ha-mode exactly, ha-params N) */
     rabbitmq_promote promote; /* ha_promote_on_failure: always | when-synced */
+    /* limits (R11-R13), the queue's x-arguments */
+    int64_t message_ttl_us;       /* message_ttl (x-message-ttl): none (-1) or a duration */
+    uint32_t max_length;          /* max_length (x-max-length): ready messages, none =
+                                   UINT32_MAX */
+    int overflow;                 /* overflow (x-overflow): drop-head | reject-publish |
+                                   reject-publish-dlx (rmq_overflow) */
+    int32_t dead_letter_exchange; /* dead_letter_exchange (x-dead-letter-exchange): a topic
+                                     index, -1 = none */
+    char dead_letter_routing_key[RABBITMQ_ROUTING_KEY_LEN]; /* dead_letter_routing_key
+                                     (x-dead-letter-routing-key): "" = the message's own */
+    bool dead_letter_routing_key_set;
 } rabbitmq_consumer_options;
 
 _Static_assert(sizeof(rabbitmq_cluster_options) <= SCN_FAMILY_OPTIONS_BYTES, "fits");

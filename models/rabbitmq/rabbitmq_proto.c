@@ -25,6 +25,9 @@ rmq_msg *rmq_msg_new(rmq_kind kind, uint32_t count)
         msg->seqs = calloc(count, sizeof *msg->seqs);
         msg->flags = calloc(count, sizeof *msg->flags);
         BL_ASSERT(msg->ids != NULL && msg->keys != NULL);
+        if (kind == RMQ_PUBLISH) break;
+        msg->origins = calloc(count, sizeof *msg->origins);
+        BL_ASSERT(msg->origins != NULL);
         break;
     case RMQ_CONFIRM:
     case RMQ_NODE_CONFIRM:
@@ -46,6 +49,7 @@ void rmq_msg_free(rmq_msg *msg)
     free(msg->keys);
     free(msg->seqs);
     free(msg->flags);
+    free(msg->origins);
     free(msg);
 }
 

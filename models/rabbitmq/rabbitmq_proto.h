@@ -84,7 +84,18 @@ typedef struct rmq_msg {
     int32_t *keys;       /* message keys (-1 none) */
     uint64_t *seqs;      /* publish seqs, or delivery tags (RMQ_ACK) */
     uint8_t *flags;      /* per entry: nacked (confirms), redelivered (deliveries) */
+    uint32_t *origins;   /* per message of an enqueue, a GM broadcast or a delivery:
+                            RMQ_ORIGIN (NULL elsewhere) */
 } rmq_msg;
+
+/* Where a message comes from, as the queue that holds it keeps it: its producer entry
+ * (the routing key it was published with), and for a dead letter the rmq_death it died
+ * of and the queue it died in (its x-death header, R12). */
+#define RMQ_ORIGIN(publisher, death, queue) \
+    ((uint32_t)(publisher) << 24 | (uint32_t)(death) << 16 | (uint32_t)(queue))
+#define RMQ_ORIGIN_PUBLISHER(origin) ((origin) >> 24)
+#define RMQ_ORIGIN_DEATH(origin)     (((origin) >> 16) & 0xffu)
+#define RMQ_ORIGIN_QUEUE(origin)     ((origin)&0xffffu)
 
 /* A message of `kind` with room for `count` entries in the arrays it uses. */
 rmq_msg *rmq_msg_new(rmq_kind kind, uint32_t count);

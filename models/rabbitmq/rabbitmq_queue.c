@@ -19,6 +19,7 @@ void rmq_queue_init(rmq_queue *q, uint32_t index, bool durable, uint32_t message
     q->message_size_bytes = message_size_bytes;
     q->file = file;
     q->base_seq = 1;
+    q->limits = (rmq_queue_limits){.message_ttl_us = RMQ_NO_TTL, .max_length = RMQ_NO_MAX_LENGTH};
     BL_RING_INIT(&q->table, rmq_entry, RMQ_QUEUE_MESSAGES_MAX, "a classic queue's messages");
     BL_RING_INIT(&q->ready, uint64_t, RMQ_QUEUE_MESSAGES_MAX, "a classic queue's ready messages");
     BL_RING_INIT(&q->to_write, uint64_t, RMQ_QUEUE_MESSAGES_MAX,
@@ -67,17 +68,108 @@ static bool written_to_index(const rmq_queue *q, const rmq_entry *e)
     return q->file != NULL && (e->flags & RMQ_FLAG_PERSISTENT) != 0;
 }
 
-bool rmq_queue_enqueue(rmq_queue *q, uint64_t msg_id, int32_t key, bool persistent,
-                       const rmq_confirm *confirm)
+const char *rmq_death_name(rmq_death reason)
 {
-    BL_ASSERT(msg_id >= 1);
+    static const char *const names[RMQ_DEATH_COUNT] = {
+        [RMQ_DEATH_NONE] = "none",
+        [RMQ_DEATH_EXPIRED] = "expired",
+        [RMQ_DEATH_MAXLEN] = "maxlen",
+        [RMQ_DEATH_REJECTED] = "rejected",
+    };
+    BL_ASSERT((unsigned)reason < RMQ_DEATH_COUNT);
+    return names[reason];
+}
+
+void rmq_queue_set_limits(rmq_queue *q, const rmq_queue_limits *limits,
+                          rmq_dead_letter_fn dead_letter, void *ctx)
+{
+    BL_ASSERT(limits->message_ttl_us == RMQ_NO_TTL || limits->message_ttl_us > 0);
+    BL_ASSERTF(!limits->dead_letter || dead_letter != NULL,
+               "queue %u: a dead-letter exchange without a republisher", (unsigned)q->index);
+    q->limits = *limits;
+    q->dead_letter = dead_letter;
+    q->dead_letter_ctx = ctx;
+}
+
+static void consumed(rmq_queue *q, uint64_t seq, rmq_entry *e);
+static void observe(rmq_queue *q, uint64_t seq, rmq_change change);
+
+/* A message leaves for a reason of R11-R13: to the dead-letter exchange if the queue has
+ * one (rabbit_dead_letter:publish), else dropped; either way it is gone from the queue
+ * as if acked (BQ:ack / BQ:drop), and its mirrors hear of it as consumed. `e` may be an
+ * entry never enqueued (seq 0: a rejected publish with reject-publish-dlx). */
+static void dies(rmq_queue *q, uint64_t seq, rmq_entry *e, rmq_death reason)
+{
+    BL_ASSERT(reason != RMQ_DEATH_NONE);
+    q->counters.died[reason]++;
+    if (q->limits.dead_letter) {
+        q->counters.dead_lettered++;
+        q->dead_letter(q->dead_letter_ctx, q->index, e, reason);
+    } else {
+        q->counters.dropped++;
+    }
+    if (seq != 0) consumed(q, seq, e);
+}
+
+/* The oldest ready message leaves (maybe_drop_head / drop_expired_msgs: the head). */
+static void head_dies(rmq_queue *q, rmq_death reason)
+{
+    uint64_t seq = *BL_RING_FRONT(&q->ready, uint64_t);
+    bl_ring_pop_front(&q->ready);
+    rmq_entry *e = rmq_queue_entry(q, seq);
+    BL_ASSERT(e->state == RMQ_ENTRY_READY);
+    dies(q, seq, e, reason);
+}
+
+int64_t rmq_queue_expire(rmq_queue *q, int64_t now_us)
+{
+    while (bl_ring_count(&q->ready) > 0) {
+        rmq_entry *head = rmq_queue_entry(q, *BL_RING_FRONT(&q->ready, uint64_t));
+        if (head->expires_us == RMQ_NO_TTL) return RMQ_NO_TTL;
+        if (head->expires_us > now_us) return head->expires_us;
+        head_dies(q, RMQ_DEATH_EXPIRED);
+    }
+    return RMQ_NO_TTL;
+}
+
+bool rmq_queue_would_reject(const rmq_queue *q)
+{
+    const rmq_queue_limits *limits = &q->limits;
+    return limits->max_length != RMQ_NO_MAX_LENGTH && limits->overflow != RMQ_OVERFLOW_DROP_HEAD &&
+           (uint64_t)rmq_queue_ready(q) + 1 > limits->max_length;
+}
+
+rmq_publish_result rmq_queue_publish(rmq_queue *q, const rmq_publish *publish, int64_t now_us)
+{
+    BL_ASSERT(publish->msg_id >= 1 && now_us >= 0);
+    const rmq_queue_limits *limits = &q->limits;
+    if (rmq_queue_would_reject(q)) {
+        /* will_overflow: refused, its confirm nacked (send_reject_publish) */
+        q->counters.rejected_publishes++;
+        if (limits->overflow == RMQ_OVERFLOW_REJECT_PUBLISH_DLX) {
+            rmq_entry refused = {.msg_id = publish->msg_id,
+                                 .expires_us = RMQ_NO_TTL,
+                                 .key = publish->key,
+                                 .publisher = publish->publisher,
+                                 .consumer = RMQ_NO_CONSUMER};
+            dies(q, 0, &refused, RMQ_DEATH_MAXLEN);
+        }
+        return RMQ_PUBLISH_REJECTED;
+    }
     uint64_t seq = next_seq(q);
     rmq_entry *e = BL_RING_PUSH_BACK(&q->table, rmq_entry);
-    *e = (rmq_entry){.msg_id = msg_id,
-                     .key = key,
+    *e = (rmq_entry){.msg_id = publish->msg_id,
+                     .expires_us = limits->message_ttl_us == RMQ_NO_TTL
+                                       ? RMQ_NO_TTL
+                                       : now_us + limits->message_ttl_us,
+                     .key = publish->key,
                      .consumer = RMQ_NO_CONSUMER,
                      .state = RMQ_ENTRY_READY,
-                     .flags = persistent ? RMQ_FLAG_PERSISTENT : 0};
+                     .flags = publish->persistent ? RMQ_FLAG_PERSISTENT : 0,
+                     .death = publish->death,
+                     .publisher = publish->publisher,
+                     .death_queue = publish->death_queue};
+    const rmq_confirm *confirm = publish->confirm;
     if (confirm != NULL) {
         BL_ASSERT(confirm->seq >= 1);
         e->confirm_seq = confirm->seq;
@@ -86,15 +178,32 @@ bool rmq_queue_enqueue(rmq_queue *q, uint64_t msg_id, int32_t key, bool persiste
     }
     *BL_RING_PUSH_BACK(&q->ready, uint64_t) = seq;
     q->counters.enqueued++;
-    if (!written_to_index(q, e)) return true;
-    *BL_RING_PUSH_BACK(&q->to_write, uint64_t) = seq;
-    e->flags |= RMQ_FLAG_TO_WRITE;
-    if (confirm == NULL) return true;
-#ifdef BROKERLAB_MUTANT_CONFIRM_BEFORE_WRITE
-    return true; /* mutant: a persistent message is confirmed on enqueue */
+    rmq_publish_result result = RMQ_PUBLISH_CONFIRM_NOW;
+    if (written_to_index(q, e)) {
+        *BL_RING_PUSH_BACK(&q->to_write, uint64_t) = seq;
+        e->flags |= RMQ_FLAG_TO_WRITE;
+#ifndef BROKERLAB_MUTANT_CONFIRM_BEFORE_WRITE /* mutant: confirmed on enqueue */
+        if (confirm != NULL) {
+            e->flags |= RMQ_FLAG_CONFIRM_WAITS;
+            result = RMQ_PUBLISH_CONFIRM_WAITS;
+        }
 #endif
-    e->flags |= RMQ_FLAG_CONFIRM_WAITS;
-    return false;
+    }
+    /* maybe_drop_head: the oldest ready ones go while over max_length (this one, too, when
+     * max_length is 0; its confirm then goes with its death, or at the next sync) */
+    if (limits->max_length != RMQ_NO_MAX_LENGTH && limits->overflow == RMQ_OVERFLOW_DROP_HEAD)
+        while (rmq_queue_ready(q) > limits->max_length) head_dies(q, RMQ_DEATH_MAXLEN);
+    return result;
+}
+
+bool rmq_queue_enqueue(rmq_queue *q, uint64_t msg_id, int32_t key, bool persistent,
+                       const rmq_confirm *confirm)
+{
+    rmq_publish publish = {
+        .msg_id = msg_id, .key = key, .persistent = persistent, .confirm = confirm};
+    rmq_publish_result result = rmq_queue_publish(q, &publish, 0);
+    BL_ASSERT(result != RMQ_PUBLISH_REJECTED);
+    return result == RMQ_PUBLISH_CONFIRM_NOW;
 }
 
 uint32_t rmq_queue_attach(rmq_queue *q, uint32_t client, uint32_t via, uint32_t prefetch,
@@ -130,9 +239,6 @@ uint32_t rmq_queue_consumer_of(const rmq_queue *q, uint32_t client)
         if (q->consumers[c].attached && q->consumers[c].client == client) return c;
     return RMQ_NO_CONSUMER;
 }
-
-static void consumed(rmq_queue *q, uint64_t seq, rmq_entry *e);
-static void observe(rmq_queue *q, uint64_t seq, rmq_change change);
 
 /* Puts `seq` back among the ready ones at its place (ascending). Requeues are of the
  * oldest messages, so the place is near the front: the walk and the shift (of the items
@@ -326,6 +432,8 @@ void rmq_queue_trim(rmq_queue *q)
 
 void rmq_queue_recover(rmq_queue *q, uint64_t surviving_bytes)
 {
+    memset(q->counters.died, 0, sizeof q->counters.died);
+    q->counters.dead_lettered = q->counters.dropped = q->counters.rejected_publishes = 0;
     for (uint32_t c = 0; c < q->consumer_count; c++) {
         q->consumers[c].attached = false;
         q->consumers[c].unacked = 0;

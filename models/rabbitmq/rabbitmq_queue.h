@@ -20,6 +20,18 @@
  * recovered message delivered); a transient queue is deleted (R2). Entries stay in the
  * table until their ack is durable, so that recovery can tell.
  *
+ * Limits (R11-R13; rabbit_amqqueue_process). A queue with a message TTL stamps each
+ * message with its expiry at enqueue (a requeued message keeps it) and drops the ready
+ * messages past it from the head only (drop_expired_msgs, run before deliveries and on
+ * the queue's TTL timer): a message behind the head waits. `max_length` bounds the ready
+ * messages (unacked ones do not count): with overflow drop-head the oldest ready
+ * messages go once a publish takes the queue over it (maybe_drop_head), with
+ * reject-publish the publish that would is refused and its confirm nacked, and with
+ * reject-publish-dlx it is also dead-lettered (will_overflow). A message that goes this
+ * way is dead-lettered when the queue has a dead-letter exchange (the node republishes
+ * it, at most once, R12) and dropped when it has none; the counters say which, as
+ * rabbit_global_counters' messages_dead_lettered{reason, strategy} do.
+ *
  * Consumers (R6). Deliveries go round robin over the attached consumers with room under
  * their prefetch (rabbit_queue_consumers moves a consumer to the back of the queue once
  * it got one); a consumer with no_ack holds nothing. Detaching a consumer (its channel
@@ -57,8 +69,38 @@ enum {
     RMQ_FLAG_TO_WRITE = 1u << 3,      /* listed in to_write */
 };
 
+/* Why a message left its queue other than by consumption (x-death's reason, R12). */
+typedef enum rmq_death {
+    RMQ_DEATH_NONE = 0,
+    RMQ_DEATH_EXPIRED,
+    RMQ_DEATH_MAXLEN,
+    RMQ_DEATH_REJECTED,
+    RMQ_DEATH_COUNT
+} rmq_death;
+const char *rmq_death_name(rmq_death reason); /* "expired", "maxlen", "rejected" */
+
+/* max-length's overflow behaviour (R13). */
+typedef enum rmq_overflow {
+    RMQ_OVERFLOW_DROP_HEAD = 0,
+    RMQ_OVERFLOW_REJECT_PUBLISH,
+    RMQ_OVERFLOW_REJECT_PUBLISH_DLX,
+} rmq_overflow;
+
+#define RMQ_NO_TTL        (-1)
+#define RMQ_NO_MAX_LENGTH UINT32_MAX
+
+/* A queue's limits: its x-message-ttl, x-max-length, x-overflow, and whether it has a
+ * dead-letter exchange (x-dead-letter-exchange; where it routes is the node's). */
+typedef struct rmq_queue_limits {
+    int64_t message_ttl_us; /* RMQ_NO_TTL, or > 0 */
+    uint32_t max_length;    /* ready messages; RMQ_NO_MAX_LENGTH */
+    rmq_overflow overflow;
+    bool dead_letter;
+} rmq_queue_limits;
+
 typedef struct rmq_entry {
     uint64_t msg_id;      /* 0: a hole left by recovery */
+    int64_t expires_us;   /* when it expires (its TTL from enqueue); RMQ_NO_TTL */
     uint64_t pub_end;     /* file offset after its publish record; 0 = not written */
     uint64_t ack_end;     /* file offset after its ack record; 0 = not written */
     uint64_t confirm_seq; /* the publisher channel's sequence number; 0 = no confirm */
@@ -69,6 +111,9 @@ typedef struct rmq_entry {
     uint32_t consumer; /* consumer slot holding it while unacked */
     uint8_t state;     /* rmq_entry_state */
     uint8_t flags;
+    uint8_t death;      /* a dead letter: the rmq_death it died of in death_queue */
+    uint16_t publisher; /* its producer entry (a dead letter's original routing key) */
+    uint16_t death_queue;
 } rmq_entry;
 
 /* A consumer attached to the queue (basic.consume on a channel). */
@@ -99,6 +144,23 @@ typedef struct rmq_confirm {
     uint64_t queue_seq; /* the message's sequence number in the queue (set by the queue) */
 } rmq_confirm;
 
+/* A publish as a queue takes it in (rmq_queue_publish). */
+typedef struct rmq_publish {
+    uint64_t msg_id;
+    int32_t key;
+    bool persistent;
+    uint16_t publisher;
+    const rmq_confirm *confirm; /* NULL: no confirm */
+    uint8_t death;              /* a dead letter's rmq_death (RMQ_DEATH_NONE if none) ... */
+    uint16_t death_queue;       /* ... and the queue it died in */
+} rmq_publish;
+
+typedef enum rmq_publish_result {
+    RMQ_PUBLISH_CONFIRM_NOW = 0, /* enqueued; its confirm (if any) may go now */
+    RMQ_PUBLISH_CONFIRM_WAITS,   /* enqueued; its confirm waits for its write */
+    RMQ_PUBLISH_REJECTED,        /* refused by overflow reject-publish(-dlx): nack it */
+} rmq_publish_result;
+
 /* What a mirrored queue's master tells its mirrors (rabbit_mirror_queue_master broadcasts
  * each over the queue's GM group): a message delivered, consumed, requeued. */
 typedef enum rmq_change {
@@ -111,7 +173,16 @@ typedef void (*rmq_observer_fn)(void *ctx, uint32_t queue, uint64_t seq, rmq_cha
 typedef struct rmq_queue_counters {
     uint64_t enqueued, delivered, redelivered, acked, requeued, recovered, lost_at_restart;
     uint64_t written, writes_skipped; /* persistent messages written / acked before their write */
+    /* limits (R11-R13): by reason, and whether each went to the dead-letter exchange or
+     * was dropped (rabbit_global_counters: strategy at_most_once / disabled) */
+    uint64_t died[RMQ_DEATH_COUNT];
+    uint64_t dead_lettered, dropped;
+    uint64_t rejected_publishes; /* overflow reject-publish(-dlx) */
 } rmq_queue_counters;
+
+/* A message leaves the queue for its dead-letter exchange: the node republishes it. */
+typedef void (*rmq_dead_letter_fn)(void *ctx, uint32_t queue, const rmq_entry *entry,
+                                   rmq_death reason);
 
 typedef struct rmq_queue {
     uint32_t index; /* the run's queue index */
@@ -128,6 +199,9 @@ typedef struct rmq_queue {
     uint32_t round_robin;     /* the slot to try first for the next delivery */
     rmq_observer_fn observer; /* a mirrored queue's master: every change, for its mirrors */
     void *observer_ctx;
+    rmq_queue_limits limits;
+    rmq_dead_letter_fn dead_letter; /* with limits.dead_letter: where dead letters go */
+    void *dead_letter_ctx;
     rmq_queue_counters counters;
 } rmq_queue;
 
@@ -139,10 +213,26 @@ uint32_t rmq_queue_ready(const rmq_queue *q);
 uint64_t rmq_queue_unacked(const rmq_queue *q);
 rmq_entry *rmq_queue_entry(rmq_queue *q, uint64_t seq);
 
-/* Enqueues a message. Returns true if its confirm (when it has one) may go now: a
- * transient message or a transient queue; false if it waits for the message's write. */
+/* Sets the queue's limits (no TTL, no max length, no dead-letter exchange by default). */
+void rmq_queue_set_limits(rmq_queue *q, const rmq_queue_limits *limits,
+                          rmq_dead_letter_fn dead_letter, void *ctx);
+
+/* Takes a publish in at now_us (maybe_deliver_or_enqueue): refused if the overflow rule
+ * says so, else enqueued with its expiry, dropping (or dead-lettering) the head past
+ * max_length. A confirm may go now for a transient message or queue, else it waits for
+ * the message's write. */
+rmq_publish_result rmq_queue_publish(rmq_queue *q, const rmq_publish *publish, int64_t now_us);
+/* rmq_queue_publish of a message without limits' concerns (no death, time 0): returns
+ * whether its confirm may go now. */
 bool rmq_queue_enqueue(rmq_queue *q, uint64_t msg_id, int32_t key, bool persistent,
                        const rmq_confirm *confirm);
+/* Whether a publish now would be refused (overflow reject-publish or -dlx, the ready
+ * messages at max_length: will_overflow). */
+bool rmq_queue_would_reject(const rmq_queue *q);
+/* drop_expired_msgs: the ready messages at the head whose expiry is <= now_us leave
+ * (dead-lettered or dropped). Returns the expiry of the new head, or RMQ_NO_TTL: when
+ * the queue's TTL timer is due. */
+int64_t rmq_queue_expire(rmq_queue *q, int64_t now_us);
 
 /* Attaches a consumer (a new channel's basic.consume, tags from tag_base + 1); returns
  * its slot. */
@@ -200,5 +290,6 @@ uint32_t rmq_queue_promote(rmq_queue *q);
  * written, unacknowledged messages, flagged redelivered, and a transient one comes back
  * empty (deleted at boot, declared again by its clients). */
 void rmq_queue_recover(rmq_queue *q, uint64_t surviving_bytes);
+/* (The limits' counters live in the process's memory: recovery starts them from 0.) */
 
 #endif

@@ -89,6 +89,68 @@ static bool rabbitmq_mirrors_parse(scn_ctx *ctx, yaml_node_t *node, void *target
 }
 
 static const char *const rabbitmq_promote_names[] = {"always", "when-synced", NULL};
+static const char *const rabbitmq_overflow_names[] = {"drop-head", "reject-publish",
+                                                      "reject-publish-dlx", NULL};
+
+/* `none` or a duration of at least 1 ms (x-message-ttl is in ms; 0, "expire unless a
+ * consumer takes it at once", is not modelled). */
+static bool rabbitmq_ttl_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
+{
+    int64_t *out = target;
+    const char *text = scn_scalar_get(ctx, node, "none or a duration");
+    if (text == NULL) return false;
+    if (strcmp(text, "none") == 0) {
+        *out = -1;
+        return true;
+    }
+    char why[UNITS_WHY_LEN];
+    int64_t us = 0;
+    if (!units_parse_duration_us(text, &us, why) || us < 1000 || us > SCN_DURATION_MAX_US)
+        return scn_fail(ctx, node,
+                        "%s: bad duration '%s', expected none or a duration of 1ms or more",
+                        ctx->where, text);
+    *out = us;
+    return true;
+}
+
+/* `none` or a count of ready messages (0 is allowed: RabbitMQ then keeps none). */
+static bool rabbitmq_max_length_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
+{
+    uint32_t *out = target;
+    const char *text = scn_scalar_get(ctx, node, "none or a message count");
+    if (text == NULL) return false;
+    if (strcmp(text, "none") == 0) {
+        *out = UINT32_MAX;
+        return true;
+    }
+    if (!scn_u32_text(text, out) || *out == UINT32_MAX)
+        return scn_fail(ctx, node, "%s: bad count '%s', expected none or a message count 0..%u",
+                        ctx->where, text, (unsigned)UINT32_MAX - 1);
+    return true;
+}
+
+/* `none` or an exchange (a topic) of the scenario (topics come before consumers). */
+static bool rabbitmq_dlx_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
+{
+    int32_t *out = target;
+    const char *text = scn_scalar_get(ctx, node, "none or an exchange (topic) name");
+    if (text == NULL) return false;
+    if (strcmp(text, "none") == 0) {
+        *out = -1;
+        return true;
+    }
+    uint32_t index = 0;
+    if (!scn_topic_find(ctx->out, text, &index)) {
+        char names[SCN_LIST_TEXT_LEN];
+        return scn_fail(ctx, node,
+                        "%s: unknown exchange '%s', expected none or "
+                        "one of the topics: %s",
+                        ctx->where, text, scn_topic_names(ctx->out, names, sizeof names));
+    }
+    *out = (int32_t)index;
+    ctx->out->topics[index].fed_by_brokers = true; /* dead letters arrive there */
+    return true;
+}
 _Static_assert(sizeof(rabbitmq_promote) == sizeof(int), "enums are written as int");
 
 /* ---- cluster ---- */
@@ -96,6 +158,8 @@ _Static_assert(sizeof(rabbitmq_promote) == sizeof(int), "enums are written as in
 static const scn_field rabbitmq_cluster_fields[] = {
     SCN_DURATION_FIELD("heartbeat", rabbitmq_cluster_options, heartbeat_us, 1000000, "60s"),
     SCN_DURATION_FIELD("net_ticktime", rabbitmq_cluster_options, net_ticktime_us, 1000000, "60s"),
+    SCN_DURATION_FIELD("stats_interval", rabbitmq_cluster_options, stats_interval_us, 1000000,
+                       "15s"),
 };
 static const scn_schema rabbitmq_cluster_schema = SCN_SCHEMA(rabbitmq_cluster_fields, NULL);
 
@@ -205,6 +269,20 @@ static bool rabbitmq_consumer_check(scn_ctx *ctx, const scn_seen *seen, void *ba
                         "%s.ha_promote_on_failure: only applies to a mirrored queue, expected "
                         "no ha_promote_on_failure with mirrors: none",
                         ctx->where);
+    yaml_node_t *overflow = scn_seen_value(seen, "overflow");
+    if (overflow != NULL && consumer->max_length == UINT32_MAX)
+        return scn_fail(ctx, overflow,
+                        "%s.overflow: only applies to a queue with a max_length, expected a "
+                        "max_length or no overflow",
+                        ctx->where);
+    yaml_node_t *routing = scn_seen_value(seen, "dead_letter_routing_key");
+    if (routing != NULL && consumer->dead_letter_exchange < 0)
+        return scn_fail(ctx, routing,
+                        "%s.dead_letter_routing_key: only applies with a dead_letter_exchange, "
+                        "expected a dead_letter_exchange or no dead_letter_routing_key",
+                        ctx->where);
+    rabbitmq_consumer_options *options = base;
+    options->dead_letter_routing_key_set = routing != NULL;
     yaml_node_t *prefetch = scn_seen_value(seen, "prefetch");
     if (prefetch != NULL && consumer->ack == RABBITMQ_ACK_AUTO && consumer->prefetch > 0)
         return scn_fail(ctx, prefetch,
@@ -235,6 +313,17 @@ static const scn_field rabbitmq_consumer_fields[] = {
      .parse = rabbitmq_mirrors_parse, .desc = "none, all or a replica count", .def = "none"},
     {SCN_AT("ha_promote_on_failure", SCN_T_ENUM, rabbitmq_consumer_options, promote),
      .names = rabbitmq_promote_names, .def = "always"},
+    {SCN_AT("message_ttl", SCN_T_CUSTOM, rabbitmq_consumer_options, message_ttl_us),
+     .parse = rabbitmq_ttl_parse, .desc = "none or a duration", .def = "none"},
+    {SCN_AT("max_length", SCN_T_CUSTOM, rabbitmq_consumer_options, max_length),
+     .parse = rabbitmq_max_length_parse, .desc = "none or a message count", .def = "none"},
+    {SCN_AT("overflow", SCN_T_ENUM, rabbitmq_consumer_options, overflow),
+     .names = rabbitmq_overflow_names, .def = "drop-head"},
+    {SCN_AT("dead_letter_exchange", SCN_T_CUSTOM, rabbitmq_consumer_options, dead_letter_exchange),
+     .parse = rabbitmq_dlx_parse, .desc = "none or an exchange (topic) name", .def = "none"},
+    {SCN_AT("dead_letter_routing_key", SCN_T_TEXT, rabbitmq_consumer_options,
+            dead_letter_routing_key),
+     .max = RABBITMQ_ROUTING_KEY_LEN - 1},
 };
 static const scn_schema rabbitmq_consumer_schema =
     SCN_SCHEMA(rabbitmq_consumer_fields, rabbitmq_consumer_check);

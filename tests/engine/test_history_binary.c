@@ -74,6 +74,18 @@ static uint32_t sample_records(hist_names *names, hist_record *out, uint64_t *ba
     out[n].msg = 9, out[n].intended_t_us = 90, n++;
     out[n] = hist_record_init(HIST_REQUEST, HIST_OK, producer, 99);
     out[n].msg = 9, n++;
+    /* a dead letter's deliver and process (RabbitMQ), and a metrics scrape */
+    uint16_t parking = hist_names_intern(names, "parking");
+    out[n] = hist_record_init(HIST_DELIVER, HIST_OK, consumer, 100);
+    out[n].msg = 3, out[n].group = parking, out[n].partition = 0, out[n].offset = 1;
+    out[n].death_reason = HIST_DEATH_EXPIRED, out[n].death_group = group, n++;
+    out[n] = hist_record_init(HIST_PROCESS, HIST_OK, consumer, 101);
+    out[n].msg = 3, out[n].group = parking;
+    out[n].death_reason = HIST_DEATH_MAXLEN, out[n].death_group = group, n++;
+    out[n] = hist_record_init(HIST_STATS, HIST_OK, hist_names_intern(names, "monitor"), 102);
+    out[n].group = group, out[n].partition = 3,
+    out[n].source = hist_names_intern(names, "broker/0");
+    out[n].counter = hist_names_intern(names, "expired"), out[n].value = 1234567, n++;
     return n;
 }
 
@@ -128,8 +140,18 @@ static void round_trip(void **state)
                 assert_string_equal(f->read_names.names[a.fault_target],
                                     f->names.names[b.fault_target]);
             }
-            if (b.fn == HIST_DELIVER || b.fn == HIST_PROCESS || b.fn == HIST_COMMIT)
+            if (b.fn == HIST_DELIVER || b.fn == HIST_PROCESS || b.fn == HIST_COMMIT ||
+                b.fn == HIST_STATS)
                 assert_string_equal(f->read_names.names[a.group], f->names.names[b.group]);
+            assert_int_equal(a.death_reason, b.death_reason);
+            if (b.death_reason != HIST_DEATH_NONE)
+                assert_string_equal(f->read_names.names[a.death_group],
+                                    f->names.names[b.death_group]);
+            if (b.fn == HIST_STATS) {
+                assert_string_equal(f->read_names.names[a.source], f->names.names[b.source]);
+                assert_string_equal(f->read_names.names[a.counter], f->names.names[b.counter]);
+                assert_int_equal(a.value, b.value);
+            }
         }
     }
     hist_record got;

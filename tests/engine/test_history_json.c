@@ -52,6 +52,11 @@ static void assert_same_record(const hist_record *a, const hist_record *b)
     assert_int_equal(a->type, b->type);
     assert_int_equal(a->redelivered, b->redelivered);
     assert_int_equal(a->phase, b->phase);
+    assert_int_equal(a->death_reason, b->death_reason);
+    assert_int_equal(a->death_group, b->death_group);
+    assert_int_equal(a->source, b->source);
+    assert_int_equal(a->counter, b->counter);
+    assert_int_equal(a->value, b->value);
 }
 
 static void assert_line(const hist_record *rec, const char *expected)
@@ -139,6 +144,28 @@ static hist_record subscribe(void)
     return rec;
 }
 
+/* A dead letter's process by the parking group's consumer (RabbitMQ). */
+static hist_record dead_letter(void)
+{
+    hist_record rec = hist_record_init(HIST_PROCESS, HIST_OK, name("consumer/parking/0"), 3200);
+    rec.msg = 17;
+    rec.group = name("parking");
+    rec.death_reason = HIST_DEATH_EXPIRED;
+    rec.death_group = name("billing");
+    return rec;
+}
+
+static hist_record stats(void)
+{
+    hist_record rec = hist_record_init(HIST_STATS, HIST_OK, name("monitor"), 15000000);
+    rec.group = name("billing");
+    rec.partition = 0;
+    rec.source = name("broker/0");
+    rec.counter = name("expired");
+    rec.value = 1951;
+    return rec;
+}
+
 static size_t all_records(hist_record out[32])
 {
     size_t n = 0;
@@ -158,6 +185,8 @@ static size_t all_records(hist_record out[32])
     out[n++] = request(HIST_INVOKE);
     out[n++] = request(HIST_OK);
     out[n++] = subscribe();
+    out[n++] = dead_letter();
+    out[n++] = stats();
     return n;
 }
 
@@ -201,6 +230,14 @@ static void test_exact_lines(void **unused)
     rec = subscribe();
     assert_line(&rec, "{\"t\":0,\"node\":\"consumer/billing/0\",\"f\":\"subscribe\","
                       "\"type\":\"ok\",\"group\":\"billing\",\"topic\":\"orders\"}\n");
+    rec = dead_letter();
+    assert_line(&rec, "{\"t\":3200,\"node\":\"consumer/parking/0\",\"f\":\"process\","
+                      "\"type\":\"ok\",\"msg\":17,\"group\":\"parking\",\"death_reason\":"
+                      "\"expired\",\"death_group\":\"billing\"}\n");
+    rec = stats();
+    assert_line(&rec, "{\"t\":15000000,\"node\":\"monitor\",\"f\":\"stats\",\"type\":\"ok\","
+                      "\"group\":\"billing\",\"partition\":0,\"source\":\"broker/0\","
+                      "\"counter\":\"expired\",\"value\":1951}\n");
 }
 
 /* format → parse gives the record back, into the same table and into a fresh one (where

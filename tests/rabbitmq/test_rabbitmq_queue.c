@@ -3,7 +3,9 @@
  * redelivered), confirms waiting for the index write (or for a consumption that makes it
  * unnecessary), and recovery after a kill -9 (page cache kept) and a power loss (only
  * what was durable), with acks that were or were not written; a mirror following its
- * master's changes and its promotion. */
+ * master's changes and its promotion; limits: TTL expiry at the head only (a requeued
+ * message keeping its expiry), max-length with drop-head, reject-publish and
+ * reject-publish-dlx, and what goes to the dead-letter exchange or is dropped. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -261,6 +263,153 @@ static void mirror_follows_and_promotes(void **state)
     rmq_queue_free(&late);
 }
 
+/* ---- limits (R11-R13) ---- */
+
+typedef struct dead_letters {
+    uint64_t ids[64];
+    rmq_death reasons[64];
+    uint32_t count;
+} dead_letters;
+
+static void collect_dead(void *ctx, uint32_t queue, const rmq_entry *entry, rmq_death reason)
+{
+    (void)queue;
+    dead_letters *out = ctx;
+    assert_true(out->count < 64);
+    out->ids[out->count] = entry->msg_id;
+    out->reasons[out->count++] = reason;
+}
+
+static void publish_at(rmq_queue *q, uint64_t id, int64_t now_us, rmq_publish_result expected)
+{
+    rmq_publish publish = {.msg_id = id, .key = -1};
+    assert_int_equal(rmq_queue_publish(q, &publish, now_us), expected);
+}
+
+static void ttl_expires_at_the_head_only(void **state)
+{
+    (void)state;
+    rmq_queue q;
+    rmq_queue_init(&q, 0, false, 100, NULL);
+    dead_letters dead = {0};
+    rmq_queue_limits limits = {
+        .message_ttl_us = 10 * S, .max_length = RMQ_NO_MAX_LENGTH, .dead_letter = true};
+    rmq_queue_set_limits(&q, &limits, collect_dead, &dead);
+    publish_at(&q, 1, 0, RMQ_PUBLISH_CONFIRM_NOW);
+    publish_at(&q, 2, 1 * S, RMQ_PUBLISH_CONFIRM_NOW);
+    publish_at(&q, 3, 2 * S, RMQ_PUBLISH_CONFIRM_NOW);
+    /* message 1 is delivered and requeued: it keeps its expiry of 10 s */
+    uint32_t c = rmq_queue_attach(&q, 10, 1, 1, false, 0);
+    uint32_t slot;
+    uint64_t tag;
+    assert_int_equal(deliver(&q, &slot, &tag), 1);
+    assert_int_equal(rmq_queue_expire(&q, 9 * S), 1 * S + 10 * S); /* head is 2: not yet */
+    rmq_queue_detach(&q, c);
+    assert_int_equal(rmq_queue_expire(&q, 10 * S), 11 * S); /* 1 is back at the head: gone */
+    assert_int_equal(dead.count, 1);
+    assert_int_equal(dead.ids[0], 1);
+    assert_int_equal(dead.reasons[0], RMQ_DEATH_EXPIRED);
+    assert_int_equal(rmq_queue_expire(&q, 12 * S), RMQ_NO_TTL); /* 2 and 3 */
+    assert_int_equal(dead.count, 3);
+    assert_int_equal(q.counters.died[RMQ_DEATH_EXPIRED], 3);
+    assert_int_equal(q.counters.dead_lettered, 3);
+    assert_int_equal(q.counters.dropped, 0);
+    assert_int_equal(rmq_queue_ready(&q), 0);
+    rmq_queue_free(&q);
+}
+
+static void ttl_waits_behind_an_unexpired_head(void **state)
+{
+    (void)state;
+    rmq_queue q;
+    rmq_queue_init(&q, 0, false, 100, NULL);
+    rmq_queue_limits limits = {.message_ttl_us = 10 * S, .max_length = RMQ_NO_MAX_LENGTH};
+    rmq_queue_set_limits(&q, &limits, NULL, NULL);
+    publish_at(&q, 1, 5 * S, RMQ_PUBLISH_CONFIRM_NOW);
+    /* a message without the queue's TTL at the head (a recovered one) holds back the rest */
+    rmq_queue_entry(&q, 1)->expires_us = RMQ_NO_TTL;
+    publish_at(&q, 2, 6 * S, RMQ_PUBLISH_CONFIRM_NOW);
+    assert_int_equal(rmq_queue_expire(&q, 60 * S), RMQ_NO_TTL);
+    assert_int_equal(rmq_queue_ready(&q), 2);
+    assert_int_equal(q.counters.died[RMQ_DEATH_EXPIRED], 0);
+    rmq_queue_free(&q);
+}
+
+static void max_length_drop_head_counts_ready_only(void **state)
+{
+    (void)state;
+    rmq_queue q;
+    rmq_queue_init(&q, 0, false, 100, NULL);
+    rmq_queue_limits limits = {
+        .message_ttl_us = RMQ_NO_TTL, .max_length = 2, .overflow = RMQ_OVERFLOW_DROP_HEAD};
+    rmq_queue_set_limits(&q, &limits, NULL, NULL);
+    publish_at(&q, 1, 0, RMQ_PUBLISH_CONFIRM_NOW);
+    uint32_t slot;
+    uint64_t tag;
+    rmq_queue_attach(&q, 10, 1, 1, false, 0);
+    assert_int_equal(deliver(&q, &slot, &tag), 1); /* unacked: not counted */
+    publish_at(&q, 2, 0, RMQ_PUBLISH_CONFIRM_NOW);
+    publish_at(&q, 3, 0, RMQ_PUBLISH_CONFIRM_NOW);
+    assert_int_equal(q.counters.dropped, 0);
+    publish_at(&q, 4, 0, RMQ_PUBLISH_CONFIRM_NOW); /* 2 goes: the oldest ready */
+    assert_int_equal(q.counters.dropped, 1);
+    assert_int_equal(q.counters.died[RMQ_DEATH_MAXLEN], 1);
+    assert_int_equal(rmq_queue_ready(&q), 2);
+    assert_int_equal(*BL_RING_FRONT(&q.ready, uint64_t), 3);
+    rmq_queue_free(&q);
+}
+
+static void reject_publish_refuses_and_dlx_dead_letters(void **state)
+{
+    (void)state;
+    for (int dlx = 0; dlx <= 1; dlx++) {
+        rmq_queue q;
+        rmq_queue_init(&q, 0, false, 100, NULL);
+        dead_letters dead = {0};
+        rmq_queue_limits limits = {.message_ttl_us = RMQ_NO_TTL,
+                                   .max_length = 1,
+                                   .overflow = dlx ? RMQ_OVERFLOW_REJECT_PUBLISH_DLX
+                                                   : RMQ_OVERFLOW_REJECT_PUBLISH,
+                                   .dead_letter = dlx == 1};
+        rmq_queue_set_limits(&q, &limits, dlx ? collect_dead : NULL, &dead);
+        publish_at(&q, 1, 0, RMQ_PUBLISH_CONFIRM_NOW);
+        assert_true(rmq_queue_would_reject(&q));
+        publish_at(&q, 2, 0, RMQ_PUBLISH_REJECTED);
+        assert_int_equal(rmq_queue_ready(&q), 1); /* the head stays */
+        assert_int_equal(q.counters.rejected_publishes, 1);
+        assert_int_equal(dead.count, (uint32_t)dlx);
+        if (dlx) {
+            assert_int_equal(dead.ids[0], 2);
+            assert_int_equal(dead.reasons[0], RMQ_DEATH_MAXLEN);
+        }
+        /* reject-publish without a DLX counts no death: the publisher got a nack */
+        assert_int_equal(q.counters.died[RMQ_DEATH_MAXLEN], (uint64_t)dlx);
+        rmq_queue_free(&q);
+    }
+}
+
+static void expired_before_write_confirms_without_writing(void **state)
+{
+    (void)state;
+    disk d;
+    make_disk(&d);
+    rmq_queue q;
+    rmq_queue_init(&q, 0, true, 100, disk_open(&d));
+    rmq_queue_limits limits = {.message_ttl_us = 1 * S, .max_length = RMQ_NO_MAX_LENGTH};
+    rmq_queue_set_limits(&q, &limits, NULL, NULL);
+    rmq_confirm c1 = {.channel = 7, .via = 1, .seq = 1};
+    rmq_publish publish = {.msg_id = 1, .key = -1, .persistent = true, .confirm = &c1};
+    assert_int_equal(rmq_queue_publish(&q, &publish, 0), RMQ_PUBLISH_CONFIRM_WAITS);
+    rmq_queue_expire(&q, 2 * S);
+    confirms got = {0};
+    rmq_queue_sync(&q, &d, 2 * S, collect, &got);
+    assert_int_equal(got.count, 1); /* its confirm goes; nothing is written */
+    assert_int_equal(q.counters.written, 0);
+    assert_int_equal(q.counters.writes_skipped, 1);
+    rmq_queue_free(&q);
+    disk_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +421,11 @@ int main(void)
         cmocka_unit_test(unwritten_ack_redelivers),
         cmocka_unit_test(transient_queue_comes_back_empty),
         cmocka_unit_test(mirror_follows_and_promotes),
+        cmocka_unit_test(ttl_expires_at_the_head_only),
+        cmocka_unit_test(ttl_waits_behind_an_unexpired_head),
+        cmocka_unit_test(max_length_drop_head_counts_ready_only),
+        cmocka_unit_test(reject_publish_refuses_and_dlx_dead_letters),
+        cmocka_unit_test(expired_before_write_confirms_without_writing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -330,6 +330,68 @@ static void test_unacked_lost(void **unused)
     check_results_free(&results);
 }
 
+/* RabbitMQ limits. Messages 1-4 to billing's queue: 1 processed by billing; 2 expired
+ * and dead-lettered, processed by the parking consumer (x-death: expired, billing); 3
+ * expired and dropped (no copy); 4 lost with nothing to explain it. The broker's scrapes
+ * say expired 1, then 0 after its restart (its counters start again), then 1: expired 2,
+ * dead_lettered 1, dropped 1. So billing lost 2 (3 and 4), saw 1 dead letter, and loses
+ * 1 beyond its limits; parking processed 1 dead letter and lost nothing of its own. */
+static void stats_record(int64_t t, const char *counter, uint64_t value)
+{
+    hist_record rec = hist_record_init(HIST_STATS, HIST_OK, name("monitor"), t);
+    rec.group = name("billing");
+    rec.partition = 0;
+    rec.source = name("broker/0");
+    rec.counter = name(counter);
+    rec.value = value;
+    add(rec);
+}
+
+static void test_dead_letters_and_broker_stats(void **unused)
+{
+    (void)unused;
+    subscribe(0, C, "billing", "orders");
+    subscribe(0, "consumer/parking/0", "parking", "parking");
+    for (uint64_t m = 1; m <= 4; m++)
+        send(m * MS, P, m, HIST_NONE, (uint32_t)m - 1, "orders", 100, -1, -1);
+    consume(10 * MS, C, 1, "billing", 0, 1, 1 * MS);
+    hist_record rec = hist_record_init(HIST_DELIVER, HIST_OK, name("consumer/parking/0"), 20 * MS);
+    rec.msg = 2, rec.group = name("parking"), rec.partition = 0, rec.offset = 1;
+    rec.death_reason = HIST_DEATH_EXPIRED, rec.death_group = name("billing");
+    add(rec);
+    rec.fn = HIST_PROCESS, rec.t_us = 21 * MS, rec.partition = HIST_NONE, rec.offset = HIST_NONE;
+    add(rec);
+    stats_record(30 * MS, "expired", 1);
+    stats_record(30 * MS, "dead_lettered", 1);
+    stats_record(30 * MS, "dropped", 0);
+    stats_record(40 * MS, "expired", 0); /* after a restart: counts from 0 again */
+    stats_record(40 * MS, "dead_lettered", 0);
+    stats_record(40 * MS, "dropped", 0);
+    stats_record(50 * MS, "expired", 1);
+    stats_record(50 * MS, "dropped", 1);
+    stats_record(50 * MS, "some_other_counter", 99); /* not the checker's */
+    check_results results;
+    run_check(1 * S, &results);
+    const check_group *billing = &results.groups[0], *parking = &results.groups[1];
+    assert_string_equal(billing->name, "billing");
+    assert_int_equal(billing->consumed, 1);
+    assert_int_equal(billing->dead_lettered, 1);
+    assert_int_equal(billing->lost, 2);
+    assert_examples(billing, CHECK_LOST, 2, (const uint64_t[]){3, 4});
+    assert_true(billing->broker_stats);
+    assert_int_equal(billing->broker_counts[CHECK_BROKER_EXPIRED], 2);
+    assert_int_equal(billing->broker_counts[CHECK_BROKER_DEAD_LETTERED], 1);
+    assert_int_equal(billing->broker_counts[CHECK_BROKER_DROPPED], 1);
+    assert_int_equal(billing->lost_beyond_policy, 1);
+    assert_int_equal(billing->duplicated, 0);
+    assert_string_equal(parking->name, "parking");
+    assert_int_equal(parking->dead_letters_processed, 1);
+    assert_int_equal(parking->consumed, 0);
+    assert_int_equal(parking->lost, 0);
+    assert_false(parking->broker_stats);
+    check_results_free(&results);
+}
+
 /* Message 1 processed twice, 3 three times: two duplicated messages, each consumed once,
  * e2e latency from the first process only. */
 static void test_duplicate(void **unused)
@@ -1158,6 +1220,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_process_without_subscribe_aborts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_history_one_early_loss, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_after_eviction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dead_letters_and_broker_stats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lagging_group_pins_the_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_never_completed_sends, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sparse_ids_evicted, setup, teardown),
