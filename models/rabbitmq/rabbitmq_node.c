@@ -34,6 +34,19 @@
  * has been consumed. Broadcasts here go from the master to each mirror, where GM passes
  * them round a ring: the same bytes per mirror, fewer hops.
  *
+ * Limits (R11-R13). A queue with a TTL drops or dead-letters expired messages at its
+ * head before it delivers and on its TTL timer; max_length applies as each publish
+ * arrives; dead letters are republished from the queue's node, without confirms. A
+ * metrics scrape of the limited queues' counters goes into the history.
+ *
+ * Resource alarms (R14; rabbit_disk_monitor, rabbit_alarm). With a finite disk a node
+ * checks its free space (every 100 ms to 10 s, sooner the closer it is to the limit) and
+ * raises its disk alarm below disk_free_limit; it tells every other node, and while any
+ * node it sees is in alarm each node blocks its publishing connections: it sends
+ * connection.blocked and stops reading them at their next publish, so their publishes
+ * wait (not nacked) and nothing is confirmed, while consumers go on and, by consuming,
+ * free the disk. The alarm clears once there is room again.
+ *
  * Failure detection. A client connection is closed when the client's socket is reset
  * (its process killed: the kernel closes it) or after `heartbeat` of silence (a host
  * gone: rabbit_heartbeat); closing a consumer's channel requeues what it held. A node
@@ -59,14 +72,24 @@ enum {
     NODE_EVENT_FSYNC_DONE, /* arg: queue index */
     NODE_EVENT_TTL,        /* arg: queue index: its head may have expired */
     NODE_TIMER_STATS,      /* the metrics scrape of the queues it leads */
+    NODE_TIMER_DISK,       /* rabbit_disk_monitor's check of the free disk space */
 };
 
 #define RMQ_PENDING_MAX \
     (1u << 20) /* publishes one channel has awaiting confirms: the
                                       publisher keeps at most max_unconfirmed (<= 100000)
                                       or tx_size (<= 100000) */
-#define RMQ_OUTBOX_MAX (1u << 16)
-#define RMQ_ROUNDS_MAX 64 /* local hand-offs within one wake-up end */
+#define RMQ_OUTBOX_MAX            (1u << 16)
+#define RMQ_ROUNDS_MAX            64 /* local hand-offs within one wake-up end */
+/* Packets a blocked publisher's connection has that the node has not read: what it wrote
+ * before connection.blocked reached it (its confirm window, or for fire and forget one
+ * round trip of writes), and its heartbeats. */
+#define RMQ_UNREAD_MAX            (1u << 20)
+/* rabbit_disk_monitor: the check interval is 2 * (free - limit) / FAST_RATE (a disk
+ * filling at 250 MB/s), within 100 ms .. 10 s, and 10 s while the alarm is set. */
+#define RMQ_DISK_CHECK_MIN_US     100000
+#define RMQ_DISK_CHECK_MAX_US     10000000
+#define RMQ_DISK_FAST_BYTES_PER_S 250000000ULL
 
 /* A packet being built during the wake-up, sent at its end. */
 typedef struct rmq_outbox {
@@ -84,6 +107,7 @@ typedef struct rmq_outbox {
 } rmq_outbox;
 
 static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source);
+static void drop_unread(rmq_channel *ch);
 
 /* ---- small helpers ---- */
 
@@ -259,6 +283,8 @@ static rmq_channel *channel_open(rmq_node *node, uint32_t client, const rmq_msg 
         BL_ASSERT(ch != NULL);
         BL_RING_INIT(&ch->pending, rmq_pending, RMQ_PENDING_MAX,
                      "a channel's publishes awaiting confirms");
+        BL_RING_INIT(&ch->unread, rmq_msg *, RMQ_UNREAD_MAX,
+                     "a blocked publisher's packets not yet read");
         node->channels[client] = ch;
     }
     /* A client opens a new connection after it gave the old one up (its socket reset on
@@ -280,6 +306,8 @@ static rmq_channel *channel_open(rmq_node *node, uint32_t client, const rmq_msg 
     ch->commit_waiting = false;
     ch->consuming = false;
     ch->consumes = 0;
+    /* rabbit_reader: a connection opened while an alarm is in effect is told at once */
+    if (ch->publisher && node->blocking) to_client(node, ch, rmq_msg_new(RMQ_BLOCKED, 0));
     return ch;
 }
 
@@ -432,6 +460,79 @@ static void on_consume(rmq_node *node, rmq_channel *ch, const rmq_msg *msg)
     send_now(node, master_id(node, msg->queue), attach);
 }
 
+/* What a blocked connection had not read is gone with it. */
+static void drop_unread(rmq_channel *ch)
+{
+    while (bl_ring_count(&ch->unread) > 0) {
+        rmq_msg_free(*BL_RING_FRONT(&ch->unread, rmq_msg *));
+        bl_ring_pop_front(&ch->unread);
+    }
+}
+
+/* ---- resource alarms (R14) ---- */
+
+/* rabbit_alarm: publishers are blocked on every node while any node it sees has an
+ * alarm. Blocking tells each publishing connection (connection.blocked) and stops reading
+ * its socket at its next publish; unblocking reads on where it stopped. */
+static void update_blocking(rmq_node *node)
+{
+    bool want = node->disk_alarm;
+    for (uint32_t n = 0; n < node->cluster->node_count; n++)
+        if (n != node->index && node->peer_alarm[n] && !node->peer_down[n]) want = true;
+    if (want == node->blocking) return;
+    node->blocking = want;
+    for (uint32_t id = 0; id < node->channel_slots; id++) {
+        rmq_channel *ch = node->channels[id];
+        if (ch == NULL || !ch->open || !ch->publisher) continue;
+        to_client(node, ch, rmq_msg_new(want ? RMQ_BLOCKED : RMQ_UNBLOCKED, 0));
+        if (want) continue;
+        node->reading_unread = true;
+        while (ch->open && bl_ring_count(&ch->unread) > 0) {
+            rmq_msg *msg = *BL_RING_FRONT(&ch->unread, rmq_msg *);
+            bl_ring_pop_front(&ch->unread);
+            node_handle(node, msg, ch->client);
+        }
+        node->reading_unread = false;
+        drop_unread(ch);
+    }
+}
+
+/* Tells the other nodes its alarm changed (rabbit_alarm's remote alarms). */
+static void announce_alarm(rmq_node *node, uint32_t peer)
+{
+    rmq_msg *alarm = rmq_msg_new(RMQ_NODE_ALARM, 0);
+    alarm->mode = node->disk_alarm ? 1 : 0;
+    send_now(node, node_id(node, peer), alarm);
+}
+
+/* rabbit_disk_monitor's check: the alarm is set while the free space is below
+ * disk_free_limit. */
+static void on_disk_check(rmq_node *node)
+{
+    const disk *d = &node->disk;
+    uint64_t capacity = d->options.capacity_bytes;
+    BL_ASSERT(capacity > 0);
+    uint64_t free_bytes = capacity > d->used_bytes ? capacity - d->used_bytes : 0;
+    uint64_t limit = node->cluster->options.disk_free_limit_bytes;
+    bool alarm = free_bytes < limit;
+    if (alarm != node->disk_alarm) {
+        node->disk_alarm = alarm;
+        if (alarm) node->alarms_raised++;
+        for (uint32_t n = 0; n < node->cluster->node_count; n++)
+            if (n != node->index) announce_alarm(node, n);
+        update_blocking(node);
+    }
+    int64_t interval_us = RMQ_DISK_CHECK_MAX_US;
+    if (!alarm) {
+        double ideal_us =
+            2.0 * (double)(free_bytes - limit) * 1e6 / (double)RMQ_DISK_FAST_BYTES_PER_S;
+        interval_us = ideal_us < RMQ_DISK_CHECK_MIN_US   ? RMQ_DISK_CHECK_MIN_US
+                      : ideal_us > RMQ_DISK_CHECK_MAX_US ? RMQ_DISK_CHECK_MAX_US
+                                                         : (int64_t)ideal_us;
+    }
+    sim_timer_set(node->node, &node->disk_timer, sim_now_us() + interval_us, NODE_TIMER_DISK);
+}
+
 /* The channel closed (the client's socket reset, or its heartbeats stopped). */
 static void channel_close(rmq_node *node, rmq_channel *ch)
 {
@@ -448,6 +549,7 @@ static void channel_close(rmq_node *node, rmq_channel *ch)
     bl_ring_clear(&ch->pending);
     ch->tx_count = 0;
     ch->commit_waiting = false;
+    drop_unread(ch);
 }
 
 /* ---- queues on this node ---- */
@@ -918,6 +1020,8 @@ static void peer_went_down(rmq_node *node, uint32_t peer)
 {
     if (node->peer_down[peer]) return;
     node->peer_down[peer] = true;
+    node->peer_alarm[peer] = false; /* rabbit_alarm drops a down node's alarms */
+    update_blocking(node);
     uint32_t peer_id = node_id(node, peer);
     bool moved[RMQ_QUEUES_MAX] = {false}, promoted[RMQ_QUEUES_MAX] = {false};
     for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
@@ -1033,6 +1137,7 @@ static void peer_heard(rmq_node *node, uint32_t peer, bool booted)
     node->peer_down[peer] = false;
     node->peer_reset[peer] = false;
     if (was_down || booted) top_up_mirrors(node, booted ? (int32_t)peer : -1);
+    if ((was_down || booted) && node->disk_alarm) announce_alarm(node, peer);
 }
 
 /* ---- packets ---- */
@@ -1057,6 +1162,14 @@ static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
         }
         BL_ASSERT(msg->conn == ch->conn);
         ch->last_heard_us = sim_now_us();
+        /* blocked (R14): the reader stops at the connection's first publish and reads
+         * nothing more of it until the alarm clears */
+        if (ch->publisher && !node->reading_unread &&
+            (bl_ring_count(&ch->unread) > 0 ||
+             (node->blocking && (msg->kind == RMQ_PUBLISH || msg->kind == RMQ_TX_COMMIT)))) {
+            *BL_RING_PUSH_BACK(&ch->unread, rmq_msg *) = msg;
+            return;
+        }
     }
     switch (msg->kind) {
     case RMQ_OPEN: channel_open(node, source, msg); break;
@@ -1113,6 +1226,10 @@ static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
     case RMQ_NODE_ACK: on_node_ack(node, msg); break;
     case RMQ_NODE_DETACH: on_node_detach(node, msg); break;
     case RMQ_NODE_TICK: break;
+    case RMQ_NODE_ALARM:
+        node->peer_alarm[peer] = msg->mode == 1;
+        update_blocking(node);
+        break;
     case RMQ_NODE_GM: on_node_gm(node, msg); break;
     case RMQ_NODE_GM_ACK: on_node_gm_ack(node, msg, source); break;
     case RMQ_NODE_CANCEL: {
@@ -1260,7 +1377,7 @@ static void on_writeback(rmq_node *node)
         rmq_queue_trim(&r->queue);
         /* the index's segments whose messages are all acked (durably) are deleted */
         disk_file *file = r->queue.file;
-        if (file == NULL || r->fsync.in_flight) continue;
+        if (file == NULL) continue; /* (below what is durable: an fsync in flight is past it) */
         uint64_t keep_from = rmq_queue_live_from_bytes(&r->queue);
         if (keep_from > file->durable_bytes) keep_from = file->durable_bytes;
         if (keep_from > file->start_bytes) disk_release_front(&node->disk, file, keep_from);
@@ -1300,6 +1417,7 @@ static void node_on_event(sim_node *sn, const sim_event *ev)
             on_ttl(node, ev->arg, (uint32_t)(ev->token & 0xffffffffu));
         return;
     case NODE_TIMER_STATS: on_stats(node); return;
+    case NODE_TIMER_DISK: on_disk_check(node); return;
     default: BL_ASSERTF(false, "%s: event kind %u", sn->name, ev->kind);
     }
 }
@@ -1331,6 +1449,10 @@ static void node_on_stop(sim_node *sn, bool power_loss)
             node->channels[id]->consuming = false;
         }
     outbox_clear(node);
+    for (uint32_t id = 0; id < node->channel_slots; id++)
+        if (node->channels[id] != NULL) drop_unread(node->channels[id]);
+    node->disk_alarm = node->blocking = false; /* alarms live in the process */
+    memset(node->peer_alarm, 0, sizeof node->peer_alarm);
     memset(node->queue_dirty, 0, sizeof node->queue_dirty);
     for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
         rmq_replica *r = replica_of(node, q);
@@ -1400,6 +1522,8 @@ static void node_on_start(sim_node *sn)
     sim_timer_set(sn, &node->heartbeat_timer, now_us + node->cluster->options.heartbeat_us / 2,
                   NODE_TIMER_HEARTBEAT);
     if (node_has_limits(node)) arm_stats(node, now_us);
+    if (node->disk.options.capacity_bytes > 0)
+        sim_timer_set(sn, &node->disk_timer, now_us, NODE_TIMER_DISK);
 }
 
 static const sim_node_ops node_ops = {
@@ -1444,6 +1568,8 @@ void rmq_node_free(rmq_node *node)
         rmq_channel *ch = node->channels[id];
         if (ch == NULL) continue;
         bl_ring_free(&ch->pending);
+        drop_unread(ch);
+        bl_ring_free(&ch->unread);
         free(ch->tx_ids);
         free(ch->tx_keys);
         free(ch);

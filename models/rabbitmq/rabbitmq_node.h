@@ -59,6 +59,8 @@ typedef struct rmq_channel {
     bool no_ack;
     uint32_t consumes; /* basic.consume sent on for it (its own, and each move to a new
                           master): names the tags of each (RMQ_TAG_GENERATION) */
+    /* a blocked publisher's packets the node has not read (rmq_msg *, in order) */
+    bl_ring unread;
 } rmq_channel;
 
 /* Confirms waiting for an fsync of one queue's index (up to 3.12). */
@@ -98,7 +100,14 @@ typedef struct rmq_node {
     uint32_t channel_slots;
     bool peer_down[SCN_BROKERS_MAX]; /* its distribution's view of the other nodes */
     int64_t peer_heard_us[SCN_BROKERS_MAX];
-    bool peer_reset[SCN_BROKERS_MAX];      /* seen down by a reset: its process is gone */
+    bool peer_reset[SCN_BROKERS_MAX]; /* seen down by a reset: its process is gone */
+    /* resource alarms (R14, rabbit_disk_monitor, rabbit_alarm): its own disk alarm, the
+     * alarms other nodes told it of, and whether its publishers are blocked */
+    bool disk_alarm;
+    bool peer_alarm[SCN_BROKERS_MAX];
+    bool blocking;
+    bool reading_unread;    /* update_blocking is reading a blocked connection's packets */
+    uint64_t alarms_raised; /* times its disk alarm was set */
     bool queue_dirty[RMQ_QUEUES_MAX];      /* its queues with work for the end of the wake */
     rmq_replica *replicas[RMQ_QUEUES_MAX]; /* of the queues it is a member of, else NULL */
     uint32_t master_view[RMQ_QUEUES_MAX];  /* the node it takes for each queue's master */
@@ -107,7 +116,7 @@ typedef struct rmq_node {
     uint32_t replica_generations;
     struct rmq_outbox *outbox; /* packets built during the wake, sent at its end */
     uint32_t outbox_count, outbox_capacity;
-    sim_timer writeback_timer, tick_timer, heartbeat_timer, stats_timer;
+    sim_timer writeback_timer, tick_timer, heartbeat_timer, stats_timer, disk_timer;
 } rmq_node;
 
 rmq_node *rmq_node_create(rmq_cluster *cluster, uint32_t index, uint32_t sim_nodes_max);

@@ -78,11 +78,15 @@ typedef enum rabbitmq_ack_mode { RABBITMQ_ACK_MANUAL = 0, RABBITMQ_ACK_AUTO } ra
 #define RABBITMQ_MIRRORS_ALL     UINT32_MAX /* mirrors: all */
 
 typedef struct rabbitmq_cluster_options {
-    int64_t heartbeat_us;      /* heartbeat (rabbit heartbeat, 60 s): a client connection
+    int64_t heartbeat_us;           /* heartbeat (rabbit heartbeat, 60 s): a client connection
                                     whose peer fell silent is closed after it */
-    int64_t net_ticktime_us;   /* net_ticktime (Erlang kernel net_ticktime, 60 s): a node
+    int64_t net_ticktime_us;        /* net_ticktime (Erlang kernel net_ticktime, 60 s): a node
                                     that fell silent is declared down after it */
-    int64_t stats_interval_us; /* stats_interval (15 s, Prometheus' default scrape
+    uint64_t disk_free_limit_bytes; /* disk_free_limit (50 MB, rabbit_disk_monitor's
+                                    default): a node whose disk has less free space raises
+                                    the disk alarm (only with a finite cluster.disk
+                                    capacity) */
+    int64_t stats_interval_us;      /* stats_interval (15 s, Prometheus' default scrape
                                     interval): how often the queues' limit counters are
                                     scraped into the history */
 } rabbitmq_cluster_options;

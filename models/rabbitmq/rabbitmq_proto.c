@@ -109,6 +109,7 @@ const char *rmq_kind_name(rmq_kind kind)
         "deliver",      "ack",          "heartbeat",    "close",
         "node-enqueue", "node-confirm", "node-consume", "node-consume-ok",
         "node-cancel",  "node-deliver", "node-ack",     "node-detach",
-        "node-tick",    "node-gm",      "node-gm-ack"};
+        "node-tick",    "node-gm",      "node-gm-ack",  "blocked",
+        "unblocked",    "node-alarm"};
     return kind < RMQ_KIND_COUNT ? names[kind] : "?";
 }

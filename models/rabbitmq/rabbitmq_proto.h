@@ -52,6 +52,11 @@ typedef enum rmq_kind {
                           messages by queue seq (seqs); publishes carry ids, keys, a body */
     RMQ_NODE_GM_ACK,  /* a mirror -> its master: it has written every message below
                           first_seq */
+    RMQ_BLOCKED,      /* node -> publisher: connection.blocked (a resource alarm is in
+                         effect somewhere in the cluster: the node stops reading the
+                         publisher's socket) */
+    RMQ_UNBLOCKED,    /* connection.unblocked */
+    RMQ_NODE_ALARM,   /* rabbit_alarm: the sender's disk alarm is set (mode 1) or cleared */
     RMQ_KIND_COUNT
 } rmq_kind;
 

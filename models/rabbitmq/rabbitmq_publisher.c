@@ -16,6 +16,11 @@
  * node after recovery_interval (the Java client's automatic recovery): publishes whose
  * confirm had not come are then republished, which is how confirms duplicate (R4).
  *
+ * Flow control (R14). After connection.blocked (a resource alarm somewhere in the
+ * cluster) the client writes nothing more, as on a socket the broker stopped reading:
+ * the application's publishes wait in the client (and, once its room is used up, the
+ * application itself), confirms stop coming, and connection.unblocked lets it go on.
+ *
  * Cost: the publisher wakes once per write: the publishes offered within write_coalesce
  * share one TCP write. The application's sends up to the next write are drawn ahead and
  * recorded into the publisher's own history stream at their exact times. */
@@ -143,7 +148,7 @@ static void write_outgoing(rmq_publisher *pub, int64_t now_us)
     uint32_t total = bl_ring_count(&pub->outgoing), count = 0;
     for (uint32_t i = 0; i < total; i++)
         if (BL_RING_AT(&pub->outgoing, rmq_publish_item, i)->ready_us <= now_us) count++;
-    if (count == 0 || !pub->connected) return;
+    if (count == 0 || !pub->connected || pub->blocked) return;
     rmq_msg *msg = rmq_msg_new(RMQ_PUBLISH, count);
     msg->persistent = pub->options.persistent;
     msg->size_bytes = (uint32_t)pub->config->message_size_bytes;
@@ -184,7 +189,7 @@ static int64_t earliest_ready_us(const rmq_publisher *pub)
 static void maybe_commit(rmq_publisher *pub)
 {
     if (pub->options.mode != RABBITMQ_PUBLISH_TRANSACTIONS || pub->commit_waiting ||
-        !pub->connected || bl_ring_count(&pub->outgoing) > 0)
+        !pub->connected || pub->blocked || bl_ring_count(&pub->outgoing) > 0)
         return;
     uint32_t batch = unconfirmed_count(pub);
     if (batch == 0) return;
@@ -221,7 +226,9 @@ static void pump(rmq_publisher *pub)
     while (gen->next_us <= now_us && room(pub) > 0) offer_next(pub, now_us);
     write_outgoing(pub, now_us);
     maybe_commit(pub);
-    if (!pub->connected) return;
+    if (!pub->connected || pub->blocked)
+        return; /* blocked: nothing is written until
+                                                    connection.unblocked wakes it */
     /* the next write: at the next arrival plus the coalescing window, with the
      * arrivals up to it drawn ahead (their invokes recorded at their own times) */
     int64_t next_us = earliest_ready_us(pub);
@@ -342,6 +349,7 @@ static void open_connection(rmq_publisher *pub)
         (rabbitmq_first_node(pub->options.connect_to, pub->instance, nodes) + pub->attempts) %
         nodes;
     pub->connected = true;
+    pub->blocked = false;
     pub->connections++;
     BL_ASSERTF(pub->connections < 65536, "%s: more than 65535 connections", pub->node->name);
     pub->last_heard_us = sim_now_us();
@@ -359,6 +367,7 @@ static void connection_lost(rmq_publisher *pub)
 {
     if (!pub->connected) return;
     pub->connected = false;
+    pub->blocked = false;
     pub->attempts++;
     int64_t now_us = sim_now_us();
     bl_ring others = pub->outgoing;
@@ -412,6 +421,8 @@ static void publisher_on_event(sim_node *node, const sim_event *ev)
             case RMQ_TX_COMMIT_OK: on_commit_ok(pub, msg); break;
             case RMQ_CLOSE: connection_lost(pub); break;
             case RMQ_HEARTBEAT: break;
+            case RMQ_BLOCKED: pub->blocked = true; break;
+            case RMQ_UNBLOCKED: pub->blocked = false; break; /* the pump writes on */
             default: BL_ASSERTF(false, "%s: %s", node->name, rmq_kind_name(msg->kind));
             }
         }

@@ -36,6 +36,8 @@ typedef struct rmq_publisher {
     uint16_t hist_topic;
     uint32_t send_stream;
     bool connected;
+    bool blocked;         /* connection.blocked (R14): its writes wait, as on a socket the broker
+                     stopped reading, until connection.unblocked */
     uint32_t connection;  /* the node index of its connection */
     uint32_t attempts;    /* connections lost: each reconnects to the next node */
     uint32_t connections; /* connections opened: the current one's number */

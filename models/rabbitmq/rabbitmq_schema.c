@@ -160,6 +160,8 @@ static const scn_field rabbitmq_cluster_fields[] = {
     SCN_DURATION_FIELD("net_ticktime", rabbitmq_cluster_options, net_ticktime_us, 1000000, "60s"),
     SCN_DURATION_FIELD("stats_interval", rabbitmq_cluster_options, stats_interval_us, 1000000,
                        "15s"),
+    {SCN_AT("disk_free_limit", SCN_T_SIZE, rabbitmq_cluster_options, disk_free_limit_bytes),
+     .min = 1, .max = 1ULL << 50, .def = "50MB"},
 };
 static const scn_schema rabbitmq_cluster_schema = SCN_SCHEMA(rabbitmq_cluster_fields, NULL);
 
