@@ -22,7 +22,11 @@
  *   fault    info: kind, target, phase ("start"/"stop")   (target written whole, however
  *            many nodes a network fault's sides name: "broker/0 <-> broker/1,producer/a/0")
  *   request  invoke: req, intended_t     ok: req          (producer application, C01)
- *   subscribe ok: group, topic          (a consumer joins its group's subscription)
+ *   subscribe ok: group, topic [from_now: true]   (a consumer joins its group's
+ *            subscription; from_now: the group expects only messages sent after it, as
+ *            a queue declared and bound mid-run gets only what is published afterwards)
+ *   unsubscribe ok: group, topic        (the group leaves: it expects no message sent
+ *            after this; what it had not processed by then is lost to it)
  *   stats    ok: group, partition, source, counter, value   (a metrics scrape saw the
  *            counter of the group's queue `partition` on broker `source` at `value`:
  *            counted since that broker's boot, so a value below the last one means it
@@ -58,6 +62,7 @@ typedef enum hist_fn {
     HIST_REQUEST,
     HIST_SUBSCRIBE,
     HIST_STATS,
+    HIST_UNSUBSCRIBE,
     HIST_FN_COUNT,
 } hist_fn;
 
@@ -100,6 +105,7 @@ typedef struct hist_record {
     uint8_t redelivered;   /* deliver: 0/1 */
     uint8_t phase;         /* fault: hist_phase */
     uint8_t death_reason;  /* deliver/process of a dead letter: hist_death; else 0 */
+    uint8_t from_now;      /* subscribe: 1 = it expects only messages sent after it */
     uint16_t death_group;  /* ... its source group's name index */
     uint16_t source;       /* stats: the broker's name index */
     uint16_t counter;      /* stats: the counter's name index */

@@ -96,6 +96,7 @@ static uint8_t *put_names_of(hist_bin_state *state, uint8_t *p, const hist_recor
         p = put_name_if_new(state, p, names, rec->fault_target);
         break;
     case HIST_SUBSCRIBE:
+    case HIST_UNSUBSCRIBE:
         p = put_name_if_new(state, p, names, rec->group);
         p = put_name_if_new(state, p, names, rec->topic);
         break;
@@ -133,6 +134,20 @@ size_t hist_bin_encode(hist_bin_state *state, const hist_record *rec, const hist
         *p++ = HIST_BIN_TAG_DEATH;
         p = put_varint(p, rec->death_reason);
         p = put_varint(p, rec->death_group);
+    }
+    if (rec->from_now) {
+        BL_ASSERT(rec->fn == HIST_SUBSCRIBE && rec->from_now == 1);
+        *p++ = HIST_BIN_TAG_FROM_NOW;
+    }
+    if (rec->fn == HIST_UNSUBSCRIBE) {
+        BL_ASSERT(rec->type == HIST_OK && rec->count == 1);
+        *p++ = HIST_BIN_TAG_UNSUBSCRIBE;
+        p = put_varint(p, (uint64_t)(rec->t_us - state->prev_t_us));
+        state->prev_t_us = rec->t_us;
+        p = put_varint(p, rec->node);
+        p = put_varint(p, rec->group);
+        p = put_varint(p, rec->topic);
+        return (size_t)(p - buf);
     }
     if (rec->fn == HIST_STATS) {
         BL_ASSERT(rec->type == HIST_OK && rec->count == 1 && rec->partition >= 0);
@@ -209,6 +224,7 @@ size_t hist_bin_encode(hist_bin_state *state, const hist_record *rec, const hist
         p = put_varint(p, rec->topic);
         break;
     case HIST_STATS:
+    case HIST_UNSUBSCRIBE:
     case HIST_FN_COUNT: BL_ASSERT(false);
     }
     size_t length = (size_t)(p - buf);
@@ -423,6 +439,7 @@ static void read_fields(reader *r, hist_bin_state *state, hist_record *rec, uint
         rec->topic = get_name(r, state);
         return;
     case HIST_STATS:
+    case HIST_UNSUBSCRIBE:
     case HIST_FN_COUNT: break;
     }
     r->error = "unknown record kind";
@@ -465,8 +482,35 @@ hist_bin_status hist_bin_decode(hist_bin_state *state, const uint8_t *buf, size_
             state->death_group = group;
             continue;
         }
+        if (tag == HIST_BIN_TAG_FROM_NOW) {
+            if (state->from_now) {
+                snprintf(why, 160, "two from_now items for one record");
+                return HIST_BIN_ERROR;
+            }
+            state->from_now = 1;
+            continue;
+        }
+        if (tag == HIST_BIN_TAG_UNSUBSCRIBE) {
+            if (state->death_reason != HIST_DEATH_NONE || state->from_now) {
+                snprintf(why, 160, "a death or from_now item before an unsubscribe record");
+                return HIST_BIN_ERROR;
+            }
+            uint64_t dt_us = get_varint(&r);
+            if (r.error == NULL && dt_us > (uint64_t)(INT64_MAX - state->prev_t_us))
+                r.error = "time out of range";
+            if (r.error != NULL) break;
+            *rec =
+                hist_record_init(HIST_UNSUBSCRIBE, HIST_OK, 0, state->prev_t_us + (int64_t)dt_us);
+            rec->node = get_name(&r, state);
+            rec->group = get_name(&r, state);
+            rec->topic = get_name(&r, state);
+            if (r.error != NULL) break;
+            state->prev_t_us = rec->t_us;
+            *used = (size_t)(r.p - buf);
+            return HIST_BIN_RECORD;
+        }
         if (tag == HIST_BIN_TAG_STATS) {
-            if (state->death_reason != HIST_DEATH_NONE) {
+            if (state->death_reason != HIST_DEATH_NONE || state->from_now) {
                 snprintf(why, 160, "a death item before a stats record");
                 return HIST_BIN_ERROR;
             }
@@ -512,6 +556,14 @@ hist_bin_status hist_bin_decode(hist_bin_state *state, const uint8_t *buf, size_
             rec->death_reason = state->death_reason;
             rec->death_group = state->death_group;
             state->death_reason = HIST_DEATH_NONE;
+        }
+        if (state->from_now) {
+            if (rec->fn != HIST_SUBSCRIBE) {
+                snprintf(why, 160, "a from_now item before a %s record", hist_fn_name((hist_fn)fn));
+                return HIST_BIN_ERROR;
+            }
+            rec->from_now = 1;
+            state->from_now = 0;
         }
         if (rec->fn == HIST_SEND && rec->type == HIST_INVOKE && rec->intended_t_us < 0) {
             snprintf(why, 160, "intended_t before the start of the run");

@@ -39,9 +39,11 @@
 #define HIST_BIN_TAG_END   0x02
 #define HIST_BIN_TAG_STATS 0x03 /* a stats record (its f does not fit a record tag) */
 #define HIST_BIN_TAG_DEATH \
-    0x04 /* the next record, a deliver or process, is a dead
+    0x04                              /* the next record, a deliver or process, is a dead
                                     letter's: reason, death_group */
-#define HIST_BIN_TAG_RECORD 0x40
+#define HIST_BIN_TAG_UNSUBSCRIBE 0x05 /* an unsubscribe record: dt, node, group, topic */
+#define HIST_BIN_TAG_FROM_NOW    0x06 /* the next record, a subscribe, has from_now */
+#define HIST_BIN_TAG_RECORD      0x40
 /* The most bytes one record can take, its names included (any of which may be long:
  * the decoder cannot tell which name a record will use when it reads it). */
 #define HIST_BIN_RECORD_MAX \
@@ -52,6 +54,7 @@ typedef struct hist_bin_state {
     uint64_t prev_id[HIST_FN_COUNT][HIST_TYPE_COUNT];
     uint8_t name_known[HIST_NAMES_MAX]; /* the encoder sent / the decoder read it */
     uint8_t death_reason;               /* decoder: a death item read for the next record */
+    uint8_t from_now;                   /* decoder: a from_now item read for the next one */
     uint16_t death_group;
 } hist_bin_state;
 

@@ -26,7 +26,7 @@ static const uint8_t g_allowed_types[HIST_FN_COUNT] = {
     [HIST_DEDUP] = 1u << HIST_OK, [HIST_PROCESS] = 1u << HIST_OK,
     [HIST_COMMIT] = TYPES_ALL,    [HIST_FAULT] = 1u << HIST_INFO,
     [HIST_REQUEST] = TYPES_ALL,   [HIST_SUBSCRIBE] = 1u << HIST_OK,
-    [HIST_STATS] = 1u << HIST_OK,
+    [HIST_STATS] = 1u << HIST_OK, [HIST_UNSUBSCRIBE] = 1u << HIST_OK,
 };
 
 bool hist_type_allowed(unsigned fn, unsigned type)
@@ -196,10 +196,13 @@ static char *put_fields(char *p, const hist_record *rec, const hist_names *names
         }
         return p;
     case HIST_SUBSCRIBE:
+    case HIST_UNSUBSCRIBE:
         PUT_LIT(p, ",\"group\":");
         p = put_name(p, names, rec->group);
         PUT_LIT(p, ",\"topic\":");
-        return put_name(p, names, rec->topic);
+        p = put_name(p, names, rec->topic);
+        if (rec->from_now) PUT_LIT(p, ",\"from_now\":true");
+        return p;
     case HIST_FN_COUNT: break;
     }
     BL_ASSERTF(false, "history record with unknown f %u", (unsigned)rec->fn);
@@ -287,13 +290,14 @@ enum {
     FIELD_SOURCE,
     FIELD_COUNTER,
     FIELD_VALUE,
+    FIELD_FROM_NOW,
     FIELD_COUNT,
 };
 static const char *const g_field_names[FIELD_COUNT] = {
-    "t",           "node",   "f",          "type",      "msg",    "key",
-    "seq",         "topic",  "intended_t", "partition", "offset", "group",
-    "redelivered", "kind",   "target",     "phase",     "req",    "death_reason",
-    "death_group", "source", "counter",    "value",
+    "t",           "node",   "f",          "type",      "msg",      "key",
+    "seq",         "topic",  "intended_t", "partition", "offset",   "group",
+    "redelivered", "kind",   "target",     "phase",     "req",      "death_reason",
+    "death_group", "source", "counter",    "value",     "from_now",
 };
 
 typedef enum { VALUE_INT = 0, VALUE_STRING, VALUE_NULL, VALUE_BOOL, VALUE_OTHER } value_type;
@@ -657,8 +661,17 @@ static bool parse_fields(const line_fields *in, hist_record *rec, hist_names *na
         if (rec->type != HIST_INVOKE) return true;
         return get_int(in, FIELD_INTENDED_T, 0, INT64_MAX, &rec->intended_t_us, why);
     case HIST_SUBSCRIBE:
-        return get_name(in, FIELD_GROUP, names, &rec->group, why) &&
-               get_name(in, FIELD_TOPIC, names, &rec->topic, why);
+    case HIST_UNSUBSCRIBE: {
+        if (!get_name(in, FIELD_GROUP, names, &rec->group, why) ||
+            !get_name(in, FIELD_TOPIC, names, &rec->topic, why))
+            return false;
+        const line_field *from_now = &in->field[FIELD_FROM_NOW];
+        if (!from_now->present) return true;
+        if (from_now->type != VALUE_BOOL || rec->fn != HIST_SUBSCRIBE)
+            return fail_why(why, "expected true or false, on a subscribe", FIELD_FROM_NOW);
+        rec->from_now = (uint8_t)from_now->integer;
+        return true;
+    }
     case HIST_FN_COUNT: break;
     }
     return fail_why(why, "unknown value", FIELD_F);
@@ -667,8 +680,9 @@ static bool parse_fields(const line_fields *in, hist_record *rec, hist_names *na
 static bool parse_record(const line_fields *in, hist_record *out, hist_names *names,
                          char why[HIST_WHY_LEN])
 {
-    static const char *const fns[HIST_FN_COUNT] = {
-        "send", "deliver", "dedup", "process", "commit", "fault", "request", "subscribe", "stats"};
+    static const char *const fns[HIST_FN_COUNT] = {"send",   "deliver",    "dedup",   "process",
+                                                   "commit", "fault",      "request", "subscribe",
+                                                   "stats",  "unsubscribe"};
     static const char *const types[HIST_TYPE_COUNT] = {"invoke", "ok", "fail", "info"};
     int64_t t_us;
     uint16_t node;

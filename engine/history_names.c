@@ -185,6 +185,7 @@ uint32_t hist_record_names(const hist_record *rec, uint16_t names[HIST_RECORD_NA
         names[n++] = rec->fault_target;
         break;
     case HIST_SUBSCRIBE:
+    case HIST_UNSUBSCRIBE:
         names[n++] = rec->group;
         names[n++] = rec->topic;
         break;
@@ -198,9 +199,11 @@ uint32_t hist_record_names(const hist_record *rec, uint16_t names[HIST_RECORD_NA
 const char *hist_fn_name(hist_fn fn)
 {
     static const char *const fn_names[HIST_FN_COUNT] = {
-        [HIST_SEND] = "send",       [HIST_DELIVER] = "deliver",     [HIST_DEDUP] = "dedup",
-        [HIST_PROCESS] = "process", [HIST_COMMIT] = "commit",       [HIST_FAULT] = "fault",
-        [HIST_REQUEST] = "request", [HIST_SUBSCRIBE] = "subscribe", [HIST_STATS] = "stats",
+        [HIST_SEND] = "send",       [HIST_DELIVER] = "deliver",
+        [HIST_DEDUP] = "dedup",     [HIST_PROCESS] = "process",
+        [HIST_COMMIT] = "commit",   [HIST_FAULT] = "fault",
+        [HIST_REQUEST] = "request", [HIST_SUBSCRIBE] = "subscribe",
+        [HIST_STATS] = "stats",     [HIST_UNSUBSCRIBE] = "unsubscribe",
     };
     BL_ASSERT((unsigned)fn < HIST_FN_COUNT);
     return fn_names[fn];

@@ -194,7 +194,8 @@ static uint32_t group_of(const check_state *state, const hist_record *rec, const
 
 static uint64_t group_backlog(const check_state *state, const check_group_state *group)
 {
-    uint64_t acked = state->topics[group->topic].acked;
+    (void)state;
+    uint64_t acked = group->acked_expected;
     uint64_t gone = group->consumed + group->dead_lettered;
     return acked > gone ? acked - gone : 0;
 }
@@ -291,7 +292,7 @@ static void on_send_invoke(check_state *state, const hist_record *rec, const his
 }
 
 static void on_send_ok(check_state *state, check_producer_state *producer, const check_msg *msg,
-                       const hist_record *rec)
+                       uint64_t dense, const hist_record *rec)
 {
     uint16_t topic_slot = check_msg_topic(msg);
     int64_t intended_t_us = check_msg_intended_us(msg);
@@ -310,15 +311,17 @@ static void on_send_ok(check_state *state, check_producer_state *producer, const
         check_mark_unavailable(state, topic, intended_t_us / CHECK_US_PER_S);
     }
     for (uint32_t g = 0; g < state->group_count; g++) {
-        if (state->groups[g].topic != topic_slot) continue;
-        backlog_changed(state, &state->groups[g], rec->t_us);
+        check_group_state *group = &state->groups[g];
+        if (group->topic != topic_slot || !check_expects(group, dense)) continue;
+        group->acked_expected++;
+        backlog_changed(state, group, rec->t_us);
     }
 }
 
 static void on_send_completion(check_state *state, const hist_record *rec, const hist_names *names)
 {
     check_live live;
-    message_of(state, rec, names, &live);
+    uint64_t dense = message_of(state, rec, names, &live);
     check_msg *msg = live.msg;
     /* a message leaves the window only once its send completed */
     BL_ASSERTF(msg != NULL, "second completion of send msg %llu (already settled)",
@@ -334,7 +337,7 @@ static void on_send_completion(check_state *state, const hist_record *rec, const
     int64_t intended_second = check_msg_intended_us(msg) / CHECK_US_PER_S;
     if (rec->type == HIST_OK) {
         check_msg_set_outcome(msg, CHECK_OUTCOME_OK);
-        on_send_ok(state, producer, msg, rec);
+        on_send_ok(state, producer, msg, dense, rec);
     } else if (rec->type == HIST_FAIL) {
         check_msg_set_outcome(msg, CHECK_OUTCOME_FAIL);
         producer->failed++;
@@ -371,6 +374,11 @@ static void on_subscribe(check_state *state, const hist_record *rec, const hist_
     group->name = rec->group;
     group->topic = topic_slot;
     group->drained_at_us = -1;
+    /* from_now (a queue bound mid-run): only what is sent from now on is its; else
+     * everything of the topic, what was acknowledged before it came included */
+    group->since_dense = rec->from_now ? state->msg_count : 0;
+    group->until_dense = UINT64_MAX;
+    group->acked_expected = rec->from_now ? 0 : topic->acked;
     bl_idmap_init(&group->evicted_duplicates, 0, CHECK_MAP_ENTRIES_MAX,
                   "checker: a group's duplicates already counted");
     BL_IDMAP_INIT(&group->delivered, check_delivery, CHECK_MAP_ENTRIES_MAX,
@@ -380,7 +388,18 @@ static void on_subscribe(check_state *state, const hist_record *rec, const hist_
                              name_or_index(names, rec->topic));
     /* Before it subscribed the group had consumed nothing: its backlog was the topic's
      * acked count, which last grew at the topic's latest ack. */
-    if (topic->acked > 0) backlog_changed(state, group, topic->last_ack_t_us);
+    if (group->acked_expected > 0) backlog_changed(state, group, topic->last_ack_t_us);
+}
+
+/* The group leaves its topic: messages sent from now on are not its. */
+static void on_unsubscribe(check_state *state, const hist_record *rec, const hist_names *names)
+{
+    BL_ASSERT(rec->group < HIST_NAMES_MAX);
+    int16_t slot = state->group_of_name[rec->group];
+    BL_ASSERTF(slot >= 0, "unsubscribe of group %s, which never subscribed",
+               name_or_index(names, rec->group));
+    check_group_state *group = &state->groups[slot];
+    if (group->until_dense == UINT64_MAX) group->until_dense = state->msg_count;
 }
 
 static void on_deliver(check_state *state, const hist_record *rec, const hist_names *names)
@@ -392,6 +411,10 @@ static void on_deliver(check_state *state, const hist_record *rec, const hist_na
     BL_ASSERTF(rec->partition >= 0 && rec->partition < CHECK_PARTITIONS_MAX,
                "deliver of msg %llu with partition %d", (unsigned long long)rec->msg,
                (int)rec->partition);
+    if (!check_expects(group, dense)) { /* sent before it subscribed, or after it left */
+        group->unexpected++;
+        return;
+    }
     if (rec->redelivered) group->redelivered++;
     /* Only a first process needs its delivery's position; a message that left the
      * window was processed by every group. */
@@ -429,13 +452,13 @@ static void on_dead_letter(check_state *state, const hist_record *rec, const his
                    name_or_index(names, rec->death_group),
                    name_or_index(names, state->topics[source->topic].name));
     }
-    (void)dense;
     switch ((hist_fn)rec->fn) {
     case HIST_DELIVER: group->dead_letters_delivered++; return;
     case HIST_DEDUP: group->deduplicated++; return;
     case HIST_PROCESS: {
         group->dead_letters_processed++;
         if (live.msg == NULL) return; /* settled already: its group had processed it */
+        if (!check_expects(source, dense)) return;
         uint8_t *count = check_live_count(state, &live, (uint32_t)source_slot);
         if (*count > 0) return;
         *count = 1;
@@ -504,8 +527,13 @@ static void on_stats(check_state *state, const hist_record *rec, const hist_name
 static void on_dedup(check_state *state, const hist_record *rec, const hist_names *names)
 {
     check_live live;
-    message_of(state, rec, names, &live);
-    state->groups[group_of(state, rec, &live, names)].deduplicated++;
+    uint64_t dense = message_of(state, rec, names, &live);
+    check_group_state *group = &state->groups[group_of(state, rec, &live, names)];
+    if (!check_expects(group, dense)) {
+        group->unexpected++;
+        return;
+    }
+    group->deduplicated++;
 }
 
 /* Per-key and per-partition order of a first process; returns whether it is reordered
@@ -572,6 +600,10 @@ static void on_process(check_state *state, const hist_record *rec, const hist_na
     uint64_t dense = message_of(state, rec, names, &live);
     uint32_t slot = group_of(state, rec, &live, names);
     check_group_state *group = &state->groups[slot];
+    if (!check_expects(group, dense)) {
+        group->unexpected++;
+        return;
+    }
     if (live.msg == NULL) { /* it left the window settled: processed before, a duplicate */
         check_count_duplicated(group, dense, rec->msg);
         return;
@@ -652,6 +684,7 @@ static void feed_one(check_state *state, const hist_record *rec, const hist_name
         if (rec->fn == HIST_PROCESS) on_process(state, rec, names);
         return;
     case HIST_STATS: on_stats(state, rec, names); return;
+    case HIST_UNSUBSCRIBE: on_unsubscribe(state, rec, names); return;
     case HIST_REQUEST: on_request(state, rec, names); return;
     case HIST_SUBSCRIBE: on_subscribe(state, rec, names); return;
     case HIST_COMMIT:

@@ -53,7 +53,7 @@ static void classify_message(check_state *state, const check_live *live, uint64_
     uint64_t id = check_msg_id(state, msg, dense);
     for (uint32_t g = 0; g < state->group_count; g++) {
         check_group_state *group = &state->groups[g];
-        if (group->topic != check_msg_topic(msg)) continue;
+        if (group->topic != check_msg_topic(msg) || !check_expects(group, dense)) continue;
         uint8_t count = *check_live_count(state, live, g);
         if (count == 0 && check_msg_outcome(msg) == CHECK_OUTCOME_OK) {
             group->lost++;

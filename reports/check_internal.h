@@ -190,6 +190,11 @@ typedef struct check_group_state {
      * series of every (queue, broker) with restarts taken into account */
     uint64_t broker_counts[CHECK_BROKER_COUNTERS];
     bool broker_stats; /* a stats record named it */
+    /* the messages it expects, by dense index: [since_dense, until_dense), from its
+     * subscribe with from_now (0 without) to its unsubscribe (UINT64_MAX without) */
+    uint64_t since_dense, until_dense;
+    uint64_t acked_expected; /* send oks of the messages it expects (its backlog's base) */
+    uint64_t unexpected;     /* deliver/process records of messages it does not expect */
 } check_group_state;
 
 /* One scraped counter of one queue on one broker: its last value. */
@@ -289,6 +294,12 @@ static inline check_live check_window_find(const check_state *state, uint64_t de
 }
 
 /* The process count of group slot `group` for a live message (live->msg != NULL). */
+/* Whether the group expects message `dense` (sent while it was subscribed). */
+static inline bool check_expects(const check_group_state *group, uint64_t dense)
+{
+    return dense >= group->since_dense && dense < group->until_dense;
+}
+
 static inline uint8_t *check_live_count(const check_state *state, const check_live *live,
                                         uint32_t group)
 {

@@ -115,13 +115,15 @@ void check_count_duplicated(check_group_state *group, uint64_t dense, uint64_t i
 
 /* ---- settling ---- */
 
-static bool live_settled(const check_state *state, const check_live *live)
+static bool live_settled(const check_state *state, const check_live *live, uint64_t dense)
 {
     if (check_msg_outcome(live->msg) == CHECK_OUTCOME_NONE) return false;
     uint32_t mask = state->topics[check_msg_topic(live->msg)].group_mask;
     if (mask == 0) return false; /* nobody reads the topic (yet): keep it */
     for (; mask != 0; mask &= mask - 1) {
-        if (*check_live_count(state, live, (uint32_t)__builtin_ctz(mask)) == 0) return false;
+        uint32_t g = (uint32_t)__builtin_ctz(mask);
+        if (!check_expects(&state->groups[g], dense)) continue;
+        if (*check_live_count(state, live, g) == 0) return false;
     }
     return true;
 }
@@ -148,7 +150,7 @@ static void exceptions_sweep(check_state *state)
     size_t kept = 0;
     for (size_t i = 0; i < state->exception_count; i++) {
         check_live live = check_exception_live(state, i);
-        if (live_settled(state, &live)) {
+        if (live_settled(state, &live, state->exceptions[i].dense)) {
             evict(state, &live, state->exceptions[i].dense);
             state->exceptions_settled++;
             continue;
@@ -187,7 +189,7 @@ static void window_pop_settled(check_state *state)
 {
     while (state->window_base < state->msg_count) {
         check_live head = check_window_find(state, state->window_base);
-        if (!live_settled(state, &head)) return;
+        if (!live_settled(state, &head, state->window_base)) return;
         evict(state, &head, state->window_base);
         state->window_base++;
     }
@@ -242,7 +244,8 @@ static void window_make_room(check_state *state)
     uint64_t unsettled = 0;
     for (uint64_t dense = state->window_base; dense < state->msg_count; dense++) {
         check_live live = check_window_find(state, dense);
-        if (!live_settled(state, &live) && ++unsettled * 2 >= capacity) break; /* in flight */
+        if (!live_settled(state, &live, dense) && ++unsettled * 2 >= capacity)
+            break; /* in flight */
     }
     if (capacity == 0 || unsettled * 2 >= capacity) {
         window_grow(state);
@@ -250,7 +253,7 @@ static void window_make_room(check_state *state)
     }
     while (window_size(state) > capacity / 2) {
         check_live head = check_window_find(state, state->window_base);
-        if (live_settled(state, &head))
+        if (live_settled(state, &head, state->window_base))
             evict(state, &head, state->window_base);
         else
             exception_add(state, &head, state->window_base);
@@ -278,7 +281,7 @@ void check_window_group_added(check_state *state, uint32_t group, const char *gr
     BL_ASSERT(group < state->group_count && group < CHECK_GROUPS_MAX);
     check_group_state *slot = &state->groups[group];
     check_topic *topic = &state->topics[slot->topic];
-    BL_ASSERTF(topic->evicted == 0,
+    BL_ASSERTF(topic->evicted == 0 || slot->since_dense > 0, /* from_now: evicted are older */
                "group %s subscribes to %s after %llu of its messages were processed by every "
                "other group and forgotten: the checker needs every group's subscribe before "
                "that (the simulator subscribes all at time 0)",

@@ -87,6 +87,8 @@ void rmq_cluster_init(rmq_cluster *cluster, const scn_scenario *scenario)
         rmq_queue_def *def = &cluster->queues[q];
         rabbitmq_consumer_options options =
             rabbitmq_consumer_options_of(&scenario->consumers[def->group]);
+        def->declared_later = options.declare_at_us > 0;
+        def->bound = !def->declared_later;
         def->limits = (rmq_queue_limits){
             .message_ttl_us = options.message_ttl_us < 0 ? RMQ_NO_TTL : options.message_ttl_us,
             .max_length = options.max_length,
@@ -121,21 +123,22 @@ void rmq_cluster_free(rmq_cluster *cluster)
     memset(cluster, 0, sizeof *cluster);
 }
 
-static uint32_t route_targets(const rmq_route *route, int32_t key, uint32_t *out)
+/* The route's queues that are bound now (a queue declared later, or deleted, is not). */
+static uint32_t route_targets(const rmq_cluster *cluster, const rmq_route *route, int32_t key,
+                              uint32_t *out)
 {
-    if (route->count == 0) return 0;
-    if (route->by_key) {
-        out[0] = route->queues[rabbitmq_hash_pick(key < 0 ? 0 : key, route->count)];
-        return 1;
-    }
-    memcpy(out, route->queues, route->count * sizeof *out);
-    return route->count;
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < route->count; i++)
+        if (cluster->queues[route->queues[i]].bound) out[count++] = route->queues[i];
+    if (count == 0 || !route->by_key) return count;
+    out[0] = out[rabbitmq_hash_pick(key < 0 ? 0 : key, count)];
+    return 1;
 }
 
 uint32_t rmq_cluster_targets(const rmq_cluster *cluster, uint32_t entry, int32_t key, uint32_t *out)
 {
     BL_ASSERT(entry < cluster->scenario->producer_count);
-    return route_targets(&cluster->routes[entry], key, out);
+    return route_targets(cluster, &cluster->routes[entry], key, out);
 }
 
 uint32_t rmq_cluster_dead_letter_targets(const rmq_cluster *cluster, uint32_t queue,
@@ -146,7 +149,7 @@ uint32_t rmq_cluster_dead_letter_targets(const rmq_cluster *cluster, uint32_t qu
     BL_ASSERT(def->limits.dead_letter && def->dead_letter_route_count >= 1);
     uint32_t r = def->dead_letter_route_count == 1 ? 0 : publisher;
     BL_ASSERT(r < def->dead_letter_route_count);
-    return route_targets(&def->dead_letter_routes[r], key, out);
+    return route_targets(cluster, &def->dead_letter_routes[r], key, out);
 }
 
 int32_t rmq_cluster_node_index(const rmq_cluster *cluster, uint32_t sim_id)

@@ -50,6 +50,11 @@ typedef struct rmq_queue_def {
      * published with): one route, or one per producer entry without the key */
     struct rmq_route *dead_letter_routes;
     uint32_t dead_letter_route_count;
+    /* its life (C03): bound = declared and bound now, so exchanges route to it (set when
+     * its declaring consumer's basic.consume reaches a node after declare_at, cleared by
+     * its deletion: cluster-wide metadata, as Mnesia's transactions make it) */
+    bool declared_later; /* declare_at > 0 */
+    bool bound, deleted;
 } rmq_queue_def;
 
 bool rmq_queue_def_has_member(const rmq_queue_def *def, uint32_t node);

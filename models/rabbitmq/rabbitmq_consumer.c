@@ -36,6 +36,8 @@ enum {
     CONSUMER_TIMER_ACK = SIM_EVENT_MODEL_BASE,
     CONSUMER_TIMER_HEARTBEAT,
     CONSUMER_TIMER_RECONNECT, /* reconnect, or consume again after a cancel */
+    CONSUMER_TIMER_DECLARE,   /* declare_at: declare and bind the queue, consume */
+    CONSUMER_TIMER_DELETE,    /* delete_at: the application deletes its queue and stops */
 };
 
 #define RMQ_IN_HAND_MAX \
@@ -261,6 +263,7 @@ static void connection_lost(rmq_consumer *consumer)
 
 static void on_reconnect_timer(rmq_consumer *consumer)
 {
+    if (consumer->left) return;
     if (!consumer->connected) {
         open_connection(consumer);
         return;
@@ -283,6 +286,9 @@ static void on_heartbeat_timer(rmq_consumer *consumer)
 
 /* ---- sim_node_ops ---- */
 
+static void record_subscribe(rmq_consumer *consumer, bool from_now);
+static void on_delete_timer(rmq_consumer *consumer);
+
 static void consumer_on_event(sim_node *node, const sim_event *ev)
 {
     rmq_consumer *consumer = node->model;
@@ -294,9 +300,13 @@ static void consumer_on_event(sim_node *node, const sim_event *ev)
             consumer->last_heard_us = sim_now_us();
             switch (msg->kind) {
             case RMQ_DELIVER: on_deliver(consumer, msg); break;
-            case RMQ_CONSUME_OK: consumer->consuming = true; break;
+            case RMQ_CONSUME_OK:
+                consumer->consuming = true;
+                if (consumer->subscribe_pending) record_subscribe(consumer, true);
+                break;
             case RMQ_CANCEL:
                 consumer->consuming = false;
+                if (consumer->left) break; /* its queue was deleted: it is done */
                 sim_timer_set(node, &consumer->reconnect_timer,
                               sim_now_us() + consumer->options.recovery_interval_us,
                               CONSUMER_TIMER_RECONNECT);
@@ -316,6 +326,11 @@ static void consumer_on_event(sim_node *node, const sim_event *ev)
     case CONSUMER_TIMER_ACK: on_ack_timer(consumer); return;
     case CONSUMER_TIMER_HEARTBEAT: on_heartbeat_timer(consumer); return;
     case CONSUMER_TIMER_RECONNECT: on_reconnect_timer(consumer); return;
+    case CONSUMER_TIMER_DECLARE:
+        consumer->subscribe_pending = true;
+        open_connection(consumer);
+        return;
+    case CONSUMER_TIMER_DELETE: on_delete_timer(consumer); return;
     default: BL_ASSERTF(false, "%s: event kind %u", node->name, ev->kind);
     }
 }
@@ -351,13 +366,44 @@ static void consumer_on_stop(sim_node *node, bool power_loss)
     BL_MAYBE(power_loss);
 }
 
+static void record_subscribe(rmq_consumer *consumer, bool from_now)
+{
+    hist_fn fn = consumer->left ? HIST_UNSUBSCRIBE : HIST_SUBSCRIBE;
+    hist_record rec = hist_record_init(fn, HIST_OK, consumer->node->hist_name, sim_now_us());
+    rec.group = consumer->hist_group;
+    rec.topic = consumer->hist_topic;
+    rec.from_now = from_now ? 1 : 0;
+    hist_emit(HIST_STREAM_NOW, &rec);
+    consumer->subscribe_pending = false;
+}
+
+/* delete_at (C03): the application leaves: instance 0 deletes the queue (queue.delete:
+ * what it still holds is gone), every instance stops consuming. */
+static void on_delete_timer(rmq_consumer *consumer)
+{
+    consumer->left = true;
+    record_subscribe(consumer, false); /* the unsubscribe */
+    sim_timer_cancel(&consumer->reconnect_timer);
+    if (consumer->instance != 0 || !consumer->connected) return;
+    rmq_msg *drop = rmq_msg_new(RMQ_QUEUE_DELETE, 0);
+    drop->queue = consumer->queue;
+    send_to_broker(consumer, drop);
+}
+
 static void consumer_on_start(sim_node *node)
 {
     rmq_consumer *consumer = node->model;
-    hist_record rec = hist_record_init(HIST_SUBSCRIBE, HIST_OK, node->hist_name, sim_now_us());
-    rec.group = consumer->hist_group;
-    rec.topic = consumer->hist_topic;
-    hist_emit(HIST_STREAM_NOW, &rec);
+    int64_t now_us = sim_now_us();
+    if (consumer->left) return;
+    if (consumer->options.delete_at_us >= 0 && consumer->options.delete_at_us > now_us)
+        sim_timer_set(node, &consumer->delete_timer, consumer->options.delete_at_us,
+                      CONSUMER_TIMER_DELETE);
+    if (consumer->options.declare_at_us > now_us) { /* its queue does not exist yet */
+        sim_timer_set(node, &consumer->declare_timer, consumer->options.declare_at_us,
+                      CONSUMER_TIMER_DECLARE);
+        return;
+    }
+    record_subscribe(consumer, false);
     open_connection(consumer);
 }
 

@@ -36,7 +36,10 @@ typedef struct rmq_consumer {
     uint32_t connection;  /* node index */
     uint32_t connections; /* connections made: names a channel for its acks */
     uint32_t attempts;
-    bool consuming; /* basic.consume-ok came */
+    bool consuming;         /* basic.consume-ok came */
+    bool subscribe_pending; /* declared mid-run: its subscribe (from_now) is recorded at its
+                               first basic.consume-ok, once the queue is bound */
+    bool left;              /* past its queue's delete_at: it consumes no more */
     int64_t last_heard_us;
     int64_t *worker_free_us;
     uint32_t *worker_streams;
@@ -46,7 +49,7 @@ typedef struct rmq_consumer {
     uint64_t stall_held;
     uint64_t *ack_tags;
     uint32_t ack_capacity;
-    sim_timer ack_timer, heartbeat_timer, reconnect_timer;
+    sim_timer ack_timer, heartbeat_timer, reconnect_timer, declare_timer, delete_timer;
 } rmq_consumer;
 
 rmq_consumer *rmq_consumer_create(rmq_cluster *cluster, uint32_t entry, uint32_t instance,

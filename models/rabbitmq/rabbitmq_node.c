@@ -443,7 +443,12 @@ static void on_consume(rmq_node *node, rmq_channel *ch, const rmq_msg *msg)
     ch->queue = msg->queue;
     ch->prefetch = msg->prefetch;
     ch->no_ack = msg->no_ack;
-    if (!home_up(node, msg->queue)) { /* "home node ... is down" (R7): the client retries */
+    rmq_queue_def *def = queue_def(node, msg->queue);
+    /* a queue declared mid-run: its consumer's queue.declare and queue.bind come first
+     * (cluster-wide metadata from now on, C03) */
+    if (!def->bound && !def->deleted) def->bound = true;
+    if (!home_up(node, msg->queue) || def->deleted) {
+        /* "home node ... is down" (R7): the client retries; a deleted queue: NOT_FOUND */
         rmq_msg *cancel = rmq_msg_new(RMQ_CANCEL, 0);
         cancel->queue = msg->queue;
         to_client(node, ch, cancel);
@@ -981,6 +986,26 @@ static void on_node_ack(rmq_node *node, const rmq_msg *msg)
     node->queue_dirty[msg->queue] = true;
 }
 
+/* rabbit_amqqueue:delete at the queue's master: its messages go, its consumers are
+ * cancelled (basic.cancel to their channels). */
+static void delete_queue(rmq_node *node, uint32_t queue)
+{
+    rmq_replica *r = led(node, queue);
+    if (r == NULL) return;
+    rmq_queue *q = &r->queue;
+    for (uint32_t c = 0; c < q->consumer_count; c++) {
+        const rmq_consumer_slot *slot = &q->consumers[c];
+        if (!slot->attached) continue;
+        rmq_msg *cancel = rmq_msg_new(RMQ_NODE_CANCEL, 0);
+        cancel->queue = queue;
+        cancel->client = slot->client;
+        cancel->conn = slot->conn;
+        send_now(node, slot->via, cancel);
+    }
+    rmq_queue_recover(q, 0); /* nothing of it is kept */
+    node->queue_dirty[queue] = true;
+}
+
 static void on_node_detach(rmq_node *node, const rmq_msg *msg)
 {
     rmq_replica *r = led(node, msg->queue);
@@ -1230,6 +1255,19 @@ static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
         node->peer_alarm[peer] = msg->mode == 1;
         update_blocking(node);
         break;
+    case RMQ_QUEUE_DELETE: {
+        /* queue.delete: exchanges stop routing to it at once; its master drops it */
+        rmq_queue_def *def = queue_def(node, msg->queue);
+        def->bound = false;
+        def->deleted = true;
+        if (home_up(node, msg->queue)) {
+            rmq_msg *drop = rmq_msg_new(RMQ_NODE_DELETE, 0);
+            drop->queue = msg->queue;
+            send_now(node, master_id(node, msg->queue), drop);
+        }
+        break;
+    }
+    case RMQ_NODE_DELETE: delete_queue(node, msg->queue); break;
     case RMQ_NODE_GM: on_node_gm(node, msg); break;
     case RMQ_NODE_GM_ACK: on_node_gm_ack(node, msg, source); break;
     case RMQ_NODE_CANCEL: {

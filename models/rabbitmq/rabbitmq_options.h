@@ -148,6 +148,10 @@ typedef struct rabbitmq_consumer_options {
     char dead_letter_routing_key[RABBITMQ_ROUTING_KEY_LEN]; /* dead_letter_routing_key
                                      (x-dead-letter-routing-key): "" = the message's own */
     bool dead_letter_routing_key_set;
+    /* the queue's life (C03): declared and bound at declare_at (0 = before the run's
+     * first publish), deleted at delete_at (-1 = never) */
+    int64_t declare_at_us;
+    int64_t delete_at_us;
 } rabbitmq_consumer_options;
 
 _Static_assert(sizeof(rabbitmq_cluster_options) <= SCN_FAMILY_OPTIONS_BYTES, "fits");

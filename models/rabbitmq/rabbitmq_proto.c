@@ -110,6 +110,6 @@ const char *rmq_kind_name(rmq_kind kind)
         "node-enqueue", "node-confirm", "node-consume", "node-consume-ok",
         "node-cancel",  "node-deliver", "node-ack",     "node-detach",
         "node-tick",    "node-gm",      "node-gm-ack",  "blocked",
-        "unblocked",    "node-alarm"};
+        "unblocked",    "node-alarm",   "queue-delete", "node-delete"};
     return kind < RMQ_KIND_COUNT ? names[kind] : "?";
 }

@@ -57,6 +57,8 @@ typedef enum rmq_kind {
                          publisher's socket) */
     RMQ_UNBLOCKED,    /* connection.unblocked */
     RMQ_NODE_ALARM,   /* rabbit_alarm: the sender's disk alarm is set (mode 1) or cleared */
+    RMQ_QUEUE_DELETE, /* client -> its node: queue.delete of `queue` (C03) */
+    RMQ_NODE_DELETE,  /* that node -> the queue's master: drop it and cancel its consumers */
     RMQ_KIND_COUNT
 } rmq_kind;
 

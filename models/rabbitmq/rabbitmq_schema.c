@@ -113,6 +113,25 @@ static bool rabbitmq_ttl_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
     return true;
 }
 
+/* `none` or a time in the run. */
+static bool rabbitmq_delete_at_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
+{
+    int64_t *out = target;
+    const char *text = scn_scalar_get(ctx, node, "none or a time");
+    if (text == NULL) return false;
+    if (strcmp(text, "none") == 0) {
+        *out = -1;
+        return true;
+    }
+    char why[UNITS_WHY_LEN];
+    int64_t us = 0;
+    if (!units_parse_duration_us(text, &us, why) || us < 1 || us > SCN_DURATION_MAX_US)
+        return scn_fail(ctx, node, "%s: bad time '%s', expected none or a time after 0s",
+                        ctx->where, text);
+    *out = us;
+    return true;
+}
+
 /* `none` or a count of ready messages (0 is allowed: RabbitMQ then keeps none). */
 static bool rabbitmq_max_length_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
 {
@@ -285,6 +304,18 @@ static bool rabbitmq_consumer_check(scn_ctx *ctx, const scn_seen *seen, void *ba
                         ctx->where);
     rabbitmq_consumer_options *options = base;
     options->dead_letter_routing_key_set = routing != NULL;
+    yaml_node_t *delete_at = scn_seen_value(seen, "delete_at");
+    if (delete_at != NULL && consumer->delete_at_us >= 0 &&
+        consumer->delete_at_us <= consumer->declare_at_us)
+        return scn_fail(ctx, delete_at,
+                        "%s.delete_at: the queue is deleted before it is declared "
+                        "(declare_at), expected a time after declare_at",
+                        ctx->where);
+    if (delete_at != NULL && consumer->delete_at_us >= 0 && consumer->mirrors != 0)
+        return scn_fail(ctx, delete_at,
+                        "%s.delete_at: deleting a mirrored queue is not modelled, expected "
+                        "mirrors: none or no delete_at",
+                        ctx->where);
     yaml_node_t *prefetch = scn_seen_value(seen, "prefetch");
     if (prefetch != NULL && consumer->ack == RABBITMQ_ACK_AUTO && consumer->prefetch > 0)
         return scn_fail(ctx, prefetch,
@@ -323,6 +354,9 @@ static const scn_field rabbitmq_consumer_fields[] = {
      .names = rabbitmq_overflow_names, .def = "drop-head"},
     {SCN_AT("dead_letter_exchange", SCN_T_CUSTOM, rabbitmq_consumer_options, dead_letter_exchange),
      .parse = rabbitmq_dlx_parse, .desc = "none or an exchange (topic) name", .def = "none"},
+    SCN_DURATION_FIELD("declare_at", rabbitmq_consumer_options, declare_at_us, 0, "0s"),
+    {SCN_AT("delete_at", SCN_T_CUSTOM, rabbitmq_consumer_options, delete_at_us),
+     .parse = rabbitmq_delete_at_parse, .desc = "none or a time", .def = "none"},
     {SCN_AT("dead_letter_routing_key", SCN_T_TEXT, rabbitmq_consumer_options,
             dead_letter_routing_key),
      .max = RABBITMQ_ROUTING_KEY_LEN - 1},

@@ -86,6 +86,11 @@ static uint32_t sample_records(hist_names *names, hist_record *out, uint64_t *ba
     out[n].group = group, out[n].partition = 3,
     out[n].source = hist_names_intern(names, "broker/0");
     out[n].counter = hist_names_intern(names, "expired"), out[n].value = 1234567, n++;
+    /* a group joining from now on, and one leaving */
+    out[n] = hist_record_init(HIST_SUBSCRIBE, HIST_OK, consumer, 103);
+    out[n].group = parking, out[n].topic = topic, out[n].from_now = 1, n++;
+    out[n] = hist_record_init(HIST_UNSUBSCRIBE, HIST_OK, consumer, 104);
+    out[n].group = group, out[n].topic = topic, n++;
     return n;
 }
 
@@ -144,6 +149,9 @@ static void round_trip(void **state)
                 b.fn == HIST_STATS)
                 assert_string_equal(f->read_names.names[a.group], f->names.names[b.group]);
             assert_int_equal(a.death_reason, b.death_reason);
+            assert_int_equal(a.from_now, b.from_now);
+            if (b.fn == HIST_SUBSCRIBE || b.fn == HIST_UNSUBSCRIBE)
+                assert_string_equal(f->read_names.names[a.topic], f->names.names[b.topic]);
             if (b.death_reason != HIST_DEATH_NONE)
                 assert_string_equal(f->read_names.names[a.death_group],
                                     f->names.names[b.death_group]);

@@ -57,6 +57,7 @@ static void assert_same_record(const hist_record *a, const hist_record *b)
     assert_int_equal(a->source, b->source);
     assert_int_equal(a->counter, b->counter);
     assert_int_equal(a->value, b->value);
+    assert_int_equal(a->from_now, b->from_now);
 }
 
 static void assert_line(const hist_record *rec, const char *expected)
@@ -187,6 +188,12 @@ static size_t all_records(hist_record out[32])
     out[n++] = subscribe();
     out[n++] = dead_letter();
     out[n++] = stats();
+    hist_record joined = subscribe();
+    joined.from_now = 1;
+    out[n++] = joined;
+    hist_record left = subscribe();
+    left.fn = HIST_UNSUBSCRIBE;
+    out[n++] = left;
     return n;
 }
 

@@ -392,6 +392,52 @@ static void test_dead_letters_and_broker_stats(void **unused)
     check_results_free(&results);
 }
 
+/* A queue bound mid-run (from_now) and one deleted mid-run: "late" subscribes after
+ * messages 1-40 were processed by "early" and forgotten, so it expects 41-60 only (41 is
+ * processed, 42-60 are lost to it; message 40, sent before it joined but delivered to it,
+ * is not its); "early" unsubscribes after 50, so 51-60 are not its, and it lost 49 and
+ * 50 (sent before it left, never processed). */
+static void subscribe_from_now(int64_t t, const char *group)
+{
+    hist_record rec = hist_record_init(HIST_SUBSCRIBE, HIST_OK, name("consumer/x/0"), t);
+    rec.group = name(group);
+    rec.topic = name("orders");
+    rec.from_now = 1;
+    add(rec);
+}
+
+static void test_from_now_and_unsubscribe(void **unused)
+{
+    (void)unused;
+    subscribe(0, C, "early", "orders");
+    for (uint64_t m = 1; m <= 60; m++) {
+        send((int64_t)m * MS, P, m, HIST_NONE, (uint32_t)m - 1, "orders", 100, -1, -1);
+        if (m <= 48) consume((int64_t)m * MS + 200, C, m, "early", 0, (int64_t)m, 100);
+        if (m == 40) subscribe_from_now((int64_t)m * MS + 500, "late");
+        if (m == 50) {
+            hist_record rec =
+                hist_record_init(HIST_UNSUBSCRIBE, HIST_OK, name(C), (int64_t)m * MS + 500);
+            rec.group = name("early");
+            rec.topic = name("orders");
+            add(rec);
+        }
+    }
+    consume(41 * MS + 300, "consumer/x/0", 41, "late", 0, 1, 100);
+    consume(45 * MS, "consumer/x/0", 40, "late", 0, 0, 100); /* not its */
+    check_results results;
+    run_check(1 * S, &results);
+    const check_group *early = &results.groups[0], *late = &results.groups[1];
+    assert_string_equal(early->name, "early");
+    assert_int_equal(early->consumed, 48);
+    assert_int_equal(early->lost, 2);
+    assert_examples(early, CHECK_LOST, 2, (const uint64_t[]){49, 50});
+    assert_string_equal(late->name, "late");
+    assert_int_equal(late->consumed, 1);
+    assert_int_equal(late->lost, 19);
+    assert_int_equal(late->duplicated, 0);
+    check_results_free(&results);
+}
+
 /* Message 1 processed twice, 3 three times: two duplicated messages, each consumed once,
  * e2e latency from the first process only. */
 static void test_duplicate(void **unused)
@@ -1221,6 +1267,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_long_history_one_early_loss, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_after_eviction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dead_letters_and_broker_stats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_from_now_and_unsubscribe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lagging_group_pins_the_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_never_completed_sends, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sparse_ids_evicted, setup, teardown),
