@@ -88,6 +88,7 @@ void rmq_cluster_init(rmq_cluster *cluster, const scn_scenario *scenario)
         rabbitmq_consumer_options options =
             rabbitmq_consumer_options_of(&scenario->consumers[def->group]);
         def->declared_later = options.declare_at_us > 0;
+        def->single_active = options.single_active_consumer;
         def->bound = !def->declared_later;
         def->limits = (rmq_queue_limits){
             .message_ttl_us = options.message_ttl_us < 0 ? RMQ_NO_TTL : options.message_ttl_us,

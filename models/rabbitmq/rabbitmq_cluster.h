@@ -54,6 +54,7 @@ typedef struct rmq_queue_def {
      * its declaring consumer's basic.consume reaches a node after declare_at, cleared by
      * its deletion: cluster-wide metadata, as Mnesia's transactions make it) */
     bool declared_later; /* declare_at > 0 */
+    bool single_active;  /* x-single-active-consumer */
     bool bound, deleted;
 } rmq_queue_def;
 

@@ -576,6 +576,7 @@ static rmq_replica *replica_create(rmq_node *node, uint32_t queue, uint64_t base
     if (file != NULL && file->size_bytes > file->start_bytes) /* a discarded copy */
         disk_truncate(&node->disk, file, file->start_bytes);
     rmq_queue_init(&r->queue, queue, def->durable, def->size_bytes, file);
+    r->queue.single_active = def->single_active;
     /* a mirror stamps expiries (its copy's, from its own arrival) but drops nothing
      * itself: the master's drops reach it as consumptions */
     rmq_queue_limits mirror_limits = {.message_ttl_us = def->limits.message_ttl_us,

@@ -152,6 +152,7 @@ typedef struct rabbitmq_consumer_options {
      * first publish), deleted at delete_at (-1 = never) */
     int64_t declare_at_us;
     int64_t delete_at_us;
+    bool single_active_consumer; /* single_active_consumer (x-single-active-consumer) */
 } rabbitmq_consumer_options;
 
 _Static_assert(sizeof(rabbitmq_cluster_options) <= SCN_FAMILY_OPTIONS_BYTES, "fits");

@@ -229,6 +229,7 @@ uint32_t rmq_queue_attach(rmq_queue *q, uint32_t client, uint32_t via, uint32_t 
     c->no_ack = no_ack;
     c->tag_base = tag_base;
     c->next_tag = c->first_tag = tag_base + 1; /* a new channel's tags start at 1 */
+    c->attach_order = ++q->attaches;
     c->unacked = 0;
     return slot;
 }
@@ -312,11 +313,21 @@ bool rmq_queue_next_delivery(rmq_queue *q, uint32_t *slot, rmq_entry **entry, ui
 {
     if (bl_ring_count(&q->ready) == 0 || q->consumer_count == 0) return false;
     uint32_t pick = RMQ_NO_CONSUMER;
-    for (uint32_t i = 0; i < q->consumer_count; i++) {
-        uint32_t c = (q->round_robin + i) % q->consumer_count;
-        if (has_room(&q->consumers[c])) {
-            pick = c;
-            break;
+    if (q->single_active) { /* the earliest attached consumer, if it has room */
+        uint32_t active = RMQ_NO_CONSUMER;
+        for (uint32_t c = 0; c < q->consumer_count; c++)
+            if (q->consumers[c].attached &&
+                (active == RMQ_NO_CONSUMER ||
+                 q->consumers[c].attach_order < q->consumers[active].attach_order))
+                active = c;
+        if (active != RMQ_NO_CONSUMER && has_room(&q->consumers[active])) pick = active;
+    } else {
+        for (uint32_t i = 0; i < q->consumer_count; i++) {
+            uint32_t c = (q->round_robin + i) % q->consumer_count;
+            if (has_room(&q->consumers[c])) {
+                pick = c;
+                break;
+            }
         }
     }
     if (pick == RMQ_NO_CONSUMER) return false;

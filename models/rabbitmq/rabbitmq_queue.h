@@ -35,7 +35,10 @@
  * Consumers (R6). Deliveries go round robin over the attached consumers with room under
  * their prefetch (rabbit_queue_consumers moves a consumer to the back of the queue once
  * it got one); a consumer with no_ack holds nothing. Detaching a consumer (its channel
- * closed) requeues everything it held, flagged redelivered. */
+ * closed) requeues everything it held, flagged redelivered. With single active consumer
+ * (x-single-active-consumer, 3.8+) only the consumer attached first of those attached
+ * gets deliveries; when it detaches, the next in attach order takes over, with the
+ * requeued messages at the front (rabbit_queue_consumers' single active mode). */
 #ifndef BL_RABBITMQ_QUEUE_H
 #define BL_RABBITMQ_QUEUE_H
 
@@ -124,13 +127,14 @@ typedef struct rmq_consumer_slot {
     uint32_t via;      /* the node its connection is on */
     uint32_t prefetch; /* 0 = unlimited */
     bool no_ack;
-    uint64_t tag_base;  /* its tags are tag_base + 1, + 2, ...: a channel numbers its
+    uint64_t tag_base;     /* its tags are tag_base + 1, + 2, ...: a channel numbers its
                            deliveries, so one that follows its queue to a new master goes
                            on past what the old one delivered (RMQ_TAG_GENERATION) */
-    uint64_t next_tag;  /* its channel's next delivery tag, from tag_base + 1 */
-    uint64_t first_tag; /* the tag of held[0] */
-    bl_ring held;       /* uint64_t seq per tag from first_tag; 0 = acked */
-    uint32_t unacked;   /* live entries of held */
+    uint64_t next_tag;     /* its channel's next delivery tag, from tag_base + 1 */
+    uint64_t attach_order; /* when it attached, in the queue's count of attaches */
+    uint64_t first_tag;    /* the tag of held[0] */
+    bl_ring held;          /* uint64_t seq per tag from first_tag; 0 = acked */
+    uint32_t unacked;      /* live entries of held */
 } rmq_consumer_slot;
 
 /* What a confirm goes to: a publisher's channel (RMQ_CHANNEL: its client node id and
@@ -197,6 +201,8 @@ typedef struct rmq_queue {
     rmq_consumer_slot consumers[RMQ_QUEUE_CONSUMERS_MAX];
     uint32_t consumer_count;  /* slots in use or used: attached ones have `attached` */
     uint32_t round_robin;     /* the slot to try first for the next delivery */
+    bool single_active;       /* x-single-active-consumer */
+    uint64_t attaches;        /* basic.consumes it has taken (attach_order's clock) */
     rmq_observer_fn observer; /* a mirrored queue's master: every change, for its mirrors */
     void *observer_ctx;
     rmq_queue_limits limits;

@@ -410,6 +410,36 @@ static void expired_before_write_confirms_without_writing(void **state)
     disk_free(&d);
 }
 
+/* Single active consumer: only the earliest attached consumer gets deliveries; when it
+ * detaches, the next in attach order gets its requeued messages first, in order. */
+static void single_active_consumer_fails_over_in_order(void **state)
+{
+    (void)state;
+    rmq_queue q;
+    rmq_queue_init(&q, 0, false, 100, NULL);
+    q.single_active = true;
+    for (uint64_t m = 1; m <= 6; m++) rmq_queue_enqueue(&q, m, -1, false, NULL);
+    uint32_t first = rmq_queue_attach(&q, 10, 1, 2, false, 0);
+    uint32_t second = rmq_queue_attach(&q, 11, 1, 2, false, 0);
+    uint32_t slot;
+    uint64_t tag;
+    assert_int_equal(deliver(&q, &slot, &tag), 1);
+    assert_int_equal(slot, first);
+    assert_int_equal(deliver(&q, &slot, &tag), 2);
+    assert_int_equal(slot, first);
+    assert_int_equal(deliver(&q, &slot, &tag), 0); /* the active one is full: nobody else */
+    assert_int_equal(rmq_queue_detach(&q, first), 2);
+    uint64_t got[4];
+    for (int i = 0; i < 2; i++) {
+        got[i] = deliver(&q, &slot, &tag);
+        assert_int_equal(slot, second);
+    }
+    assert_int_equal(got[0], 1);
+    assert_int_equal(got[1], 2);
+    assert_int_equal(rmq_queue_entry(&q, 1)->flags & RMQ_FLAG_REDELIVERED, RMQ_FLAG_REDELIVERED);
+    rmq_queue_free(&q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +456,7 @@ int main(void)
         cmocka_unit_test(max_length_drop_head_counts_ready_only),
         cmocka_unit_test(reject_publish_refuses_and_dlx_dead_letters),
         cmocka_unit_test(expired_before_write_confirms_without_writing),
+        cmocka_unit_test(single_active_consumer_fails_over_in_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
