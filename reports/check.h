@@ -34,7 +34,10 @@
  *   lost_beyond_policy  lost minus what the broker says its policies removed without
  *                 a copy the group's dead-letter consumers processed (dropped, plus
  *                 dead-lettered ones no consumer processed), at least 0: loss the
- *                 limits do not explain
+ *                 limits do not explain (as far as the scrapes saw: what a broker
+ *                 counted after its last scrape before it crashed is not among them,
+ *                 nor are reject-publish refusals, which are nacks, of fire-and-forget
+ *                 publishes)
  * A group's topic is known from its `subscribe` records. */
 #ifndef BL_CHECK_H
 #define BL_CHECK_H

@@ -244,7 +244,13 @@ static void open_connection(rmq_consumer *consumer)
     rmq_msg *open = rmq_msg_new(RMQ_OPEN, 0);
     open->mode = UINT32_MAX;
     send_to_broker(consumer, open);
-    consume(consumer);
+    if (consumer->delete_pending) { /* it left while disconnected: the delete it owes */
+        rmq_msg *drop = rmq_msg_new(RMQ_QUEUE_DELETE, 0);
+        drop->queue = consumer->queue;
+        send_to_broker(consumer, drop);
+        consumer->delete_pending = false;
+    }
+    if (!consumer->left) consume(consumer);
     sim_timer_set(consumer->node, &consumer->heartbeat_timer,
                   sim_now_us() + consumer->cluster->options.heartbeat_us / 2,
                   CONSUMER_TIMER_HEARTBEAT);
@@ -263,7 +269,7 @@ static void connection_lost(rmq_consumer *consumer)
 
 static void on_reconnect_timer(rmq_consumer *consumer)
 {
-    if (consumer->left) return;
+    if (consumer->left && !consumer->delete_pending) return;
     if (!consumer->connected) {
         open_connection(consumer);
         return;
@@ -302,7 +308,8 @@ static void consumer_on_event(sim_node *node, const sim_event *ev)
             case RMQ_DELIVER: on_deliver(consumer, msg); break;
             case RMQ_CONSUME_OK:
                 consumer->consuming = true;
-                if (consumer->subscribe_pending) record_subscribe(consumer, true);
+                if (consumer->subscribe_pending && !consumer->left)
+                    record_subscribe(consumer, true);
                 break;
             case RMQ_CANCEL:
                 consumer->consuming = false;
@@ -366,25 +373,41 @@ static void consumer_on_stop(sim_node *node, bool power_loss)
     BL_MAYBE(power_loss);
 }
 
-static void record_subscribe(rmq_consumer *consumer, bool from_now)
+static void emit_membership(rmq_consumer *consumer, hist_fn fn, bool from_now)
 {
-    hist_fn fn = consumer->left ? HIST_UNSUBSCRIBE : HIST_SUBSCRIBE;
     hist_record rec = hist_record_init(fn, HIST_OK, consumer->node->hist_name, sim_now_us());
     rec.group = consumer->hist_group;
     rec.topic = consumer->hist_topic;
     rec.from_now = from_now ? 1 : 0;
     hist_emit(HIST_STREAM_NOW, &rec);
+}
+
+/* Its subscribe (again after a restart; the checker keeps a group's first): from_now for
+ * a queue declared mid-run, once its basic.consume-ok says it is bound. */
+static void record_subscribe(rmq_consumer *consumer, bool from_now)
+{
+    emit_membership(consumer, HIST_SUBSCRIBE, from_now);
+    consumer->subscribed = true;
     consumer->subscribe_pending = false;
 }
 
 /* delete_at (C03): the application leaves: instance 0 deletes the queue (queue.delete:
- * what it still holds is gone), every instance stops consuming. */
+ * what it still holds is gone; on its next connection if it has none now), every
+ * instance stops consuming. */
 static void on_delete_timer(rmq_consumer *consumer)
 {
     consumer->left = true;
-    record_subscribe(consumer, false); /* the unsubscribe */
+    consumer->subscribe_pending = false;
+    if (consumer->subscribed) emit_membership(consumer, HIST_UNSUBSCRIBE, false);
     sim_timer_cancel(&consumer->reconnect_timer);
-    if (consumer->instance != 0 || !consumer->connected) return;
+    if (consumer->instance != 0) return;
+    if (!consumer->connected) {
+        consumer->delete_pending = true;
+        sim_timer_set(consumer->node, &consumer->reconnect_timer,
+                      sim_now_us() + consumer->options.recovery_interval_us,
+                      CONSUMER_TIMER_RECONNECT);
+        return;
+    }
     rmq_msg *drop = rmq_msg_new(RMQ_QUEUE_DELETE, 0);
     drop->queue = consumer->queue;
     send_to_broker(consumer, drop);
@@ -394,7 +417,10 @@ static void consumer_on_start(sim_node *node)
 {
     rmq_consumer *consumer = node->model;
     int64_t now_us = sim_now_us();
-    if (consumer->left) return;
+    if (consumer->left) {
+        if (consumer->delete_pending) open_connection(consumer);
+        return;
+    }
     if (consumer->options.delete_at_us >= 0 && consumer->options.delete_at_us > now_us)
         sim_timer_set(node, &consumer->delete_timer, consumer->options.delete_at_us,
                       CONSUMER_TIMER_DELETE);
@@ -403,7 +429,10 @@ static void consumer_on_start(sim_node *node)
                       CONSUMER_TIMER_DECLARE);
         return;
     }
-    record_subscribe(consumer, false);
+    if (consumer->options.declare_at_us > 0 && !consumer->subscribed)
+        consumer->subscribe_pending = true; /* declared mid-run: at its consume-ok */
+    else
+        record_subscribe(consumer, false);
     open_connection(consumer);
 }
 

@@ -40,6 +40,8 @@ typedef struct rmq_consumer {
     bool subscribe_pending; /* declared mid-run: its subscribe (from_now) is recorded at its
                                first basic.consume-ok, once the queue is bound */
     bool left;              /* past its queue's delete_at: it consumes no more */
+    bool subscribed;        /* it recorded a subscribe */
+    bool delete_pending;    /* instance 0 owes the queue.delete (it was disconnected) */
     int64_t last_heard_us;
     int64_t *worker_free_us;
     uint32_t *worker_streams;

@@ -611,7 +611,8 @@ static void replica_free(rmq_node *node, uint32_t queue)
  * a target whose node is down never gets it (R12: at most once). A dead letter routed
  * back into the queue it died in, with no reject on the way, is dropped (the cycle
  * rule). Enqueues without a confirm are sent per target and persistence: the `client`
- * of the packet only keeps persistent and transient ones apart. */
+ * of the packet (UINT32_MAX or one below, no client's id) only keeps persistent and
+ * transient ones apart. */
 static void dead_letter(void *ctx, uint32_t queue, const rmq_entry *e, rmq_death reason)
 {
     rmq_node *node = ctx;
@@ -622,10 +623,14 @@ static void dead_letter(void *ctx, uint32_t queue, const rmq_entry *e, rmq_death
     bool persistent = (e->flags & RMQ_FLAG_PERSISTENT) != 0;
     for (uint32_t t = 0; t < n; t++) {
         uint32_t target = targets[t];
-        if (target == queue && reason != RMQ_DEATH_REJECTED) continue;
+        /* rabbit_dead_letter's cycle rule, on what this model keeps of x-death: the queue
+         * it dies in now and the queue it first died in */
+        if (reason != RMQ_DEATH_REJECTED &&
+            (target == queue || (e->death != RMQ_DEATH_NONE && target == e->death_queue)))
+            continue;
         if (!home_up(node, target)) continue;
         rmq_outbox *box = outbox_for(node, master_id(node, target), RMQ_NODE_ENQUEUE,
-                                     persistent ? 1 : 0, target, 0);
+                                     UINT32_MAX - (persistent ? 1u : 0u), target, 0);
         box->size_bytes = def->size_bytes;
         box->persistent = persistent;
         /* a dead letter dying again keeps its first death (x-first-death-reason, -queue) */
@@ -871,6 +876,7 @@ static void queue_work(rmq_node *node, uint32_t queue)
         /* drop_expired_msgs before fetching; then its TTL timer for the new head */
         int64_t next_expiry_us = rmq_queue_expire(q, sim_now_us());
         deliver_ready(node, queue, q);
+        rmq_queue_drop_head(q);
         if (next_expiry_us != RMQ_NO_TTL && next_expiry_us < r->ttl_timer_us) {
             r->ttl_timer_us = next_expiry_us;
             sim_schedule(node->node, next_expiry_us, NODE_EVENT_TTL, queue,
@@ -1003,6 +1009,19 @@ static void delete_queue(rmq_node *node, uint32_t queue)
         cancel->conn = slot->conn;
         send_now(node, slot->via, cancel);
     }
+    /* a deleted queue settles what its publishers wait for (it is gone for good, as an
+     * eol queue is to rabbit_confirms): their confirms go now */
+    uint32_t count = bl_ring_count(&q->table);
+    for (uint32_t i = 0; i < count; i++) {
+        rmq_entry *e = BL_RING_AT(&q->table, rmq_entry, i);
+        if ((e->flags & RMQ_FLAG_CONFIRM_WAITS) == 0) continue;
+        e->flags &= (uint8_t)~RMQ_FLAG_CONFIRM_WAITS;
+        rmq_confirm confirm = {.channel = e->channel,
+                               .via = e->via,
+                               .seq = e->confirm_seq,
+                               .queue_seq = q->base_seq + i};
+        confirm_done(node, queue, &confirm);
+    }
     rmq_queue_recover(q, 0); /* nothing of it is kept */
     node->queue_dirty[queue] = true;
 }
@@ -1047,7 +1066,6 @@ static void peer_went_down(rmq_node *node, uint32_t peer)
     if (node->peer_down[peer]) return;
     node->peer_down[peer] = true;
     node->peer_alarm[peer] = false; /* rabbit_alarm drops a down node's alarms */
-    update_blocking(node);
     uint32_t peer_id = node_id(node, peer);
     bool moved[RMQ_QUEUES_MAX] = {false}, promoted[RMQ_QUEUES_MAX] = {false};
     for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
@@ -1118,6 +1136,7 @@ static void peer_went_down(rmq_node *node, uint32_t peer)
                 channel_confirmed(node, ch, peer, seq, p->confirmed_any == 0);
         }
     }
+    update_blocking(node); /* after the promotions: what it reads on goes to new masters */
 }
 
 /* A master takes `peer` in as a new mirror of `queue` (an empty one, unsynchronised
@@ -1164,6 +1183,10 @@ static void peer_heard(rmq_node *node, uint32_t peer, bool booted)
     node->peer_reset[peer] = false;
     if (was_down || booted) top_up_mirrors(node, booted ? (int32_t)peer : -1);
     if ((was_down || booted) && node->disk_alarm) announce_alarm(node, peer);
+    if (booted && node->peer_alarm[peer]) { /* its alarm died with its old process */
+        node->peer_alarm[peer] = false;
+        update_blocking(node);
+    }
 }
 
 /* ---- packets ---- */
@@ -1251,7 +1274,13 @@ static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
     }
     case RMQ_NODE_ACK: on_node_ack(node, msg); break;
     case RMQ_NODE_DETACH: on_node_detach(node, msg); break;
-    case RMQ_NODE_TICK: break;
+    case RMQ_NODE_TICK: /* a tick carries the sender's alarm too: one lost in a cut is not
+                           lost for good (the distribution's TCP would deliver it) */
+        if (node->peer_alarm[peer] != msg->alarm) {
+            node->peer_alarm[peer] = msg->alarm;
+            update_blocking(node);
+        }
+        break;
     case RMQ_NODE_ALARM:
         node->peer_alarm[peer] = msg->mode == 1;
         update_blocking(node);
@@ -1344,7 +1373,8 @@ static void on_stats(rmq_node *node)
     hist_names *table = hist_names_table();
     for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
         rmq_replica *r = led(node, q);
-        if (r == NULL || !queue_has_limits(queue_def(node, q))) continue;
+        const rmq_queue_def *limited = queue_def(node, q);
+        if (r == NULL || !queue_has_limits(limited) || !limited->bound) continue;
         const rmq_queue_counters *c = &r->queue.counters;
         uint64_t values[RMQ_STAT_COUNT] = {
             [RMQ_STAT_EXPIRED] = c->died[RMQ_DEATH_EXPIRED],
@@ -1381,8 +1411,11 @@ static void on_tick(rmq_node *node)
         /* to a node that fell silent too (net_kernel keeps trying to connect, so a healed
          * partition is noticed); not to one whose process is gone (its connection reset):
          * it connects again when it boots */
-        if (!node->peer_down[n] || !node->peer_reset[n])
-            send_now(node, node_id(node, n), rmq_msg_new(RMQ_NODE_TICK, 0));
+        if (!node->peer_down[n] || !node->peer_reset[n]) {
+            rmq_msg *tick = rmq_msg_new(RMQ_NODE_TICK, 0);
+            tick->alarm = node->disk_alarm;
+            send_now(node, node_id(node, n), tick);
+        }
     }
     top_up_mirrors(node, -1);
     sim_timer_set(node->node, &node->tick_timer, now_us + ticktime_us / 4, NODE_TIMER_TICK);

@@ -82,6 +82,7 @@ typedef struct rmq_msg {
     bool no_ack;         /* RMQ_CONSUME */
     bool persistent;     /* RMQ_PUBLISH, RMQ_NODE_ENQUEUE */
     bool failed;         /* RMQ_TX_COMMIT_OK */
+    bool alarm;          /* RMQ_NODE_TICK: the sender's disk alarm is set */
     uint32_t mode;       /* RMQ_OPEN: rabbitmq_publish_mode, or UINT32_MAX for a consumer */
     uint32_t publisher;  /* RMQ_PUBLISH / ENQUEUE: the producer entry (its routing key) */
     uint64_t first_seq;  /* RMQ_PUBLISH: seq of ids[0] (0 = not in confirm mode) */

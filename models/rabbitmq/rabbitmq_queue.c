@@ -150,8 +150,11 @@ rmq_publish_result rmq_queue_publish(rmq_queue *q, const rmq_publish *publish, i
             rmq_entry refused = {.msg_id = publish->msg_id,
                                  .expires_us = RMQ_NO_TTL,
                                  .key = publish->key,
+                                 .consumer = RMQ_NO_CONSUMER,
+                                 .flags = publish->persistent ? RMQ_FLAG_PERSISTENT : 0,
+                                 .death = publish->death,
                                  .publisher = publish->publisher,
-                                 .consumer = RMQ_NO_CONSUMER};
+                                 .death_queue = publish->death_queue};
             dies(q, 0, &refused, RMQ_DEATH_MAXLEN);
         }
         return RMQ_PUBLISH_REJECTED;
@@ -189,11 +192,17 @@ rmq_publish_result rmq_queue_publish(rmq_queue *q, const rmq_publish *publish, i
         }
 #endif
     }
-    /* maybe_drop_head: the oldest ready ones go while over max_length (this one, too, when
-     * max_length is 0; its confirm then goes with its death, or at the next sync) */
-    if (limits->max_length != RMQ_NO_MAX_LENGTH && limits->overflow == RMQ_OVERFLOW_DROP_HEAD)
-        while (rmq_queue_ready(q) > limits->max_length) head_dies(q, RMQ_DEATH_MAXLEN);
-    return result;
+    return result; /* drop-head applies after the deliveries: rmq_queue_drop_head */
+}
+
+uint32_t rmq_queue_drop_head(rmq_queue *q)
+{
+    const rmq_queue_limits *limits = &q->limits;
+    if (limits->max_length == RMQ_NO_MAX_LENGTH || limits->overflow != RMQ_OVERFLOW_DROP_HEAD)
+        return 0;
+    uint32_t dropped = 0;
+    for (; rmq_queue_ready(q) > limits->max_length; dropped++) head_dies(q, RMQ_DEATH_MAXLEN);
+    return dropped;
 }
 
 bool rmq_queue_enqueue(rmq_queue *q, uint64_t msg_id, int32_t key, bool persistent,

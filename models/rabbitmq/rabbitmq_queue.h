@@ -27,7 +27,10 @@
  * messages (unacked ones do not count): with overflow drop-head the oldest ready
  * messages go once a publish takes the queue over it (maybe_drop_head), with
  * reject-publish the publish that would is refused and its confirm nacked, and with
- * reject-publish-dlx it is also dead-lettered (will_overflow). A message that goes this
+ * reject-publish-dlx it is also dead-lettered (will_overflow). Publishes arriving in one
+ * wake-up are offered to the consumers before drop-head applies; reject-publish counts
+ * them as they arrive, so a burst larger than the room left may be refused where
+ * RabbitMQ, handing some to consumers on the way, would take them. A message that goes this
  * way is dead-lettered when the queue has a dead-letter exchange (the node republishes
  * it, at most once, R12) and dropped when it has none; the counters say which, as
  * rabbit_global_counters' messages_dead_lettered{reason, strategy} do.
@@ -232,6 +235,11 @@ rmq_publish_result rmq_queue_publish(rmq_queue *q, const rmq_publish *publish, i
  * whether its confirm may go now. */
 bool rmq_queue_enqueue(rmq_queue *q, uint64_t msg_id, int32_t key, bool persistent,
                        const rmq_confirm *confirm);
+/* maybe_drop_head, once the publishes that arrived have been offered to the consumers
+ * with room (RabbitMQ hands a message to such a consumer before enqueueing it, and
+ * drops the head only of what it enqueued): the oldest ready messages die while more
+ * than max_length are ready (overflow drop-head). Returns how many. */
+uint32_t rmq_queue_drop_head(rmq_queue *q);
 /* Whether a publish now would be refused (overflow reject-publish or -dlx, the ready
  * messages at max_length: will_overflow). */
 bool rmq_queue_would_reject(const rmq_queue *q);

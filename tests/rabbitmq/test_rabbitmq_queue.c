@@ -351,7 +351,8 @@ static void max_length_drop_head_counts_ready_only(void **state)
     publish_at(&q, 2, 0, RMQ_PUBLISH_CONFIRM_NOW);
     publish_at(&q, 3, 0, RMQ_PUBLISH_CONFIRM_NOW);
     assert_int_equal(q.counters.dropped, 0);
-    publish_at(&q, 4, 0, RMQ_PUBLISH_CONFIRM_NOW); /* 2 goes: the oldest ready */
+    publish_at(&q, 4, 0, RMQ_PUBLISH_CONFIRM_NOW);
+    assert_int_equal(rmq_queue_drop_head(&q), 1); /* 2 goes: the oldest ready */
     assert_int_equal(q.counters.dropped, 1);
     assert_int_equal(q.counters.died[RMQ_DEATH_MAXLEN], 1);
     assert_int_equal(rmq_queue_ready(&q), 2);
