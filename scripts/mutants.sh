@@ -45,6 +45,8 @@ mutants=(
   NO_REQUEUE_ON_CLOSE         c20-rabbitmq-consumer-acks "a closed channel's unacknowledged messages are dropped, not requeued"
   CONFIRM_BEFORE_WRITE        c18-rabbitmq-publisher-throughput "a classic queue confirms a persistent message before writing it"
   PREFETCH_IGNORED            c20-rabbitmq-consumer-acks "a queue delivers past its consumers' prefetch"
+  TTL_IGNORED                 c29-rabbitmq-ttl-drops-backlog "a queue's messages never expire"
+  ALARM_LOCAL_ONLY            disk-alarm-cluster-wide    "a disk alarm blocks only its own node's publishers"
 )
 
 # Every mutant in the sources is in the list, and every listed one is in the sources.

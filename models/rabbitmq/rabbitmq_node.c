@@ -523,8 +523,10 @@ static void on_disk_check(rmq_node *node)
     if (alarm != node->disk_alarm) {
         node->disk_alarm = alarm;
         if (alarm) node->alarms_raised++;
+#ifndef BROKERLAB_MUTANT_ALARM_LOCAL_ONLY /* mutant: the other nodes never hear of it */
         for (uint32_t n = 0; n < node->cluster->node_count; n++)
             if (n != node->index) announce_alarm(node, n);
+#endif
         update_blocking(node);
     }
     int64_t interval_us = RMQ_DISK_CHECK_MAX_US;
@@ -1414,6 +1416,9 @@ static void on_tick(rmq_node *node)
         if (!node->peer_down[n] || !node->peer_reset[n]) {
             rmq_msg *tick = rmq_msg_new(RMQ_NODE_TICK, 0);
             tick->alarm = node->disk_alarm;
+#ifdef BROKERLAB_MUTANT_ALARM_LOCAL_ONLY
+            tick->alarm = false;
+#endif
             send_now(node, node_id(node, n), tick);
         }
     }

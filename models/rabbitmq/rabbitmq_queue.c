@@ -123,6 +123,9 @@ static void head_dies(rmq_queue *q, rmq_death reason)
 
 int64_t rmq_queue_expire(rmq_queue *q, int64_t now_us)
 {
+#ifdef BROKERLAB_MUTANT_TTL_IGNORED
+    return RMQ_NO_TTL; /* mutant: nothing ever expires */
+#endif
     while (bl_ring_count(&q->ready) > 0) {
         rmq_entry *head = rmq_queue_entry(q, *BL_RING_FRONT(&q->ready, uint64_t));
         if (head->expires_us == RMQ_NO_TTL) return RMQ_NO_TTL;
