@@ -445,6 +445,16 @@ static void read_fields(reader *r, hist_bin_state *state, hist_record *rec, uint
     r->error = "unknown record kind";
 }
 
+/* A record's time: the delta from the previous record's, checked against overflow.
+ * Returns -1 (r->error set) when it is not a time. */
+static int64_t get_record_time(reader *r, const hist_bin_state *state)
+{
+    uint64_t dt_us = get_varint(r);
+    if (r->error == NULL && dt_us > (uint64_t)(INT64_MAX - state->prev_t_us))
+        r->error = "time out of range";
+    return r->error != NULL ? -1 : state->prev_t_us + (int64_t)dt_us;
+}
+
 hist_bin_status hist_bin_decode(hist_bin_state *state, const uint8_t *buf, size_t length,
                                 hist_record *rec, uint64_t *ids, hist_names *names,
                                 uint64_t trailer[2], size_t *used, char why[160])
@@ -495,12 +505,9 @@ hist_bin_status hist_bin_decode(hist_bin_state *state, const uint8_t *buf, size_
                 snprintf(why, 160, "a death or from_now item before an unsubscribe record");
                 return HIST_BIN_ERROR;
             }
-            uint64_t dt_us = get_varint(&r);
-            if (r.error == NULL && dt_us > (uint64_t)(INT64_MAX - state->prev_t_us))
-                r.error = "time out of range";
+            int64_t t_us = get_record_time(&r, state);
             if (r.error != NULL) break;
-            *rec =
-                hist_record_init(HIST_UNSUBSCRIBE, HIST_OK, 0, state->prev_t_us + (int64_t)dt_us);
+            *rec = hist_record_init(HIST_UNSUBSCRIBE, HIST_OK, 0, t_us);
             rec->node = get_name(&r, state);
             rec->group = get_name(&r, state);
             rec->topic = get_name(&r, state);
@@ -514,11 +521,9 @@ hist_bin_status hist_bin_decode(hist_bin_state *state, const uint8_t *buf, size_
                 snprintf(why, 160, "a death item before a stats record");
                 return HIST_BIN_ERROR;
             }
-            uint64_t dt_us = get_varint(&r);
-            if (r.error == NULL && dt_us > (uint64_t)(INT64_MAX - state->prev_t_us))
-                r.error = "time out of range";
+            int64_t t_us = get_record_time(&r, state);
             if (r.error != NULL) break;
-            *rec = hist_record_init(HIST_STATS, HIST_OK, 0, state->prev_t_us + (int64_t)dt_us);
+            *rec = hist_record_init(HIST_STATS, HIST_OK, 0, t_us);
             rec->node = get_name(&r, state);
             rec->group = get_name(&r, state);
             rec->partition = (int32_t)get_bounded(&r, INT32_MAX, "partition out of range");
@@ -540,11 +545,9 @@ hist_bin_status hist_bin_decode(hist_bin_state *state, const uint8_t *buf, size_
                      hist_type_name((hist_type)type));
             return HIST_BIN_ERROR;
         }
-        uint64_t dt_us = get_varint(&r);
-        if (r.error == NULL && dt_us > (uint64_t)(INT64_MAX - state->prev_t_us))
-            r.error = "time out of range";
-        if (r.error != NULL) break; /* dt_us is not a time to add */
-        *rec = hist_record_init((hist_fn)fn, (hist_type)type, 0, state->prev_t_us + (int64_t)dt_us);
+        int64_t t_us = get_record_time(&r, state);
+        if (r.error != NULL) break; /* not a time to add */
+        *rec = hist_record_init((hist_fn)fn, (hist_type)type, 0, t_us);
         rec->node = get_name(&r, state);
         read_fields(&r, state, rec, ids);
         if (r.error != NULL) break;
