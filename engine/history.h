@@ -14,7 +14,7 @@
  *   send     ok: msg, partition, offset (offset -1 for acks=0)   fail/info: msg
  *   deliver  ok: msg, group, partition, offset, redelivered (bool)
  *            [death_reason, death_group: a dead letter (RabbitMQ), from its x-death
- *            header: why ("expired", "maxlen", "rejected") and the group of the queue it
+ *            header: why ("expired", "maxlen", "rejected", "delivery_limit") and the group of the queue it
  *            died in; only on a dead letter's records]
  *   dedup    ok: msg, group   [death_reason, death_group: as for deliver]
  *   process  ok: msg, group   [death_reason, death_group: as for deliver]
@@ -82,6 +82,7 @@ typedef enum hist_death {
     HIST_DEATH_EXPIRED,
     HIST_DEATH_MAXLEN,
     HIST_DEATH_REJECTED,
+    HIST_DEATH_DELIVERY_LIMIT,
     HIST_DEATH_COUNT
 } hist_death;
 const char *hist_death_name(hist_death reason); /* "expired", ...; "" for none */

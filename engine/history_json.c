@@ -604,11 +604,11 @@ static bool parse_deliver(const line_fields *in, hist_record *rec, hist_names *n
 static bool parse_death(const line_fields *in, hist_record *rec, hist_names *names,
                         char why[HIST_WHY_LEN])
 {
-    static const char *const reasons[] = {"expired", "maxlen", "rejected"};
+    static const char *const reasons[] = {"expired", "maxlen", "rejected", "delivery_limit"};
     if (!in->field[FIELD_DEATH_REASON].present && !in->field[FIELD_DEATH_GROUP].present)
         return true;
     int reason;
-    if (!get_enum(in, FIELD_DEATH_REASON, reasons, 3, &reason, why)) return false;
+    if (!get_enum(in, FIELD_DEATH_REASON, reasons, 4, &reason, why)) return false;
     rec->death_reason = (uint8_t)(reason + 1);
     return get_name(in, FIELD_DEATH_GROUP, names, &rec->death_group, why);
 }

@@ -228,6 +228,7 @@ const char *hist_death_name(hist_death reason)
         [HIST_DEATH_EXPIRED] = "expired",
         [HIST_DEATH_MAXLEN] = "maxlen",
         [HIST_DEATH_REJECTED] = "rejected",
+        [HIST_DEATH_DELIVERY_LIMIT] = "delivery_limit",
     };
     BL_ASSERT((unsigned)reason < HIST_DEATH_COUNT);
     return names[reason];

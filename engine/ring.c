@@ -1,4 +1,4 @@
-/* ring.c — the ring buffer's cold paths: init, free and growth (see ring.h). */
+/* ring.c — the ring buffer's cold paths: init, free, growth and copy (see ring.h). */
 #include "ring.h"
 
 #include <stdlib.h>
@@ -41,4 +41,24 @@ void bl_ring_grow(bl_ring *ring)
     memcpy(items + (size_t)old_capacity * item_size, items, (size_t)wrapped * item_size);
     ring->items = items;
     ring->capacity = capacity;
+}
+
+void bl_ring_copy(bl_ring *dst, const bl_ring *src)
+{
+    *dst = *src;
+    dst->items = NULL;
+    dst->head = 0;
+    dst->capacity = 0;
+    dst->count = 0;
+    if (src->count == 0) return;
+    uint32_t capacity =
+        BL_RING_CAPACITY_MIN < src->capacity_max ? BL_RING_CAPACITY_MIN : src->capacity_max;
+    while (capacity < src->count) capacity *= 2;
+    dst->items = malloc((size_t)capacity * src->item_size);
+    BL_ASSERT(dst->items != NULL);
+    dst->capacity = capacity;
+    for (uint32_t i = 0; i < src->count; i++)
+        memcpy(dst->items + (size_t)i * src->item_size, bl_ring_slot_(src, i, src->item_size),
+               src->item_size);
+    dst->count = src->count;
 }

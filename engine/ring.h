@@ -38,6 +38,8 @@ typedef struct bl_ring {
 void bl_ring_init(bl_ring *ring, uint32_t item_size, uint32_t capacity_max, const char *what);
 /* Frees the items; the ring is empty and may be used again. */
 void bl_ring_free(bl_ring *ring);
+/* dst (uninitialised, or a struct copy of src) becomes an independent copy of src. */
+void bl_ring_copy(bl_ring *dst, const bl_ring *src);
 /* Doubles a full ring (asserts it is below its maximum); the push functions call it. */
 void bl_ring_grow(bl_ring *ring);
 

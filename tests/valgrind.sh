@@ -30,7 +30,8 @@ memcheck 0 replicated-faults run scenarios/claims/c23-kafka-zero-loss.yaml --out
 memcheck 0 coordinator-power-loss run tests/scenarios/coordinator-crash.yaml --out "$out/coord"
 memcheck 1 no-data run tests/scenarios/no-data.yaml --out "$out/no-data"
 memcheck 0 platform-file run tests/scenarios/platform-file-simgrid.yaml --out "$out/platform"
+memcheck 0 quorum-queue run tests/scenarios/quorum-survives-rolling-kills.yaml --out "$out/quorum"
 memcheck 0 history-read history "$out/c23"
 memcheck 2 refused validate tests/bad_scenarios/nesting_too_deep.yaml
 [ "$failed" -eq 0 ] || exit 1
-echo "valgrind: 6 runs clean"
+echo "valgrind: 7 runs clean"

@@ -64,11 +64,16 @@ void rmq_cluster_init(rmq_cluster *cluster, const scn_scenario *scenario)
                             ? (uint32_t)options.queue_node
                             : rabbitmq_first_node(options.connect_to, n, cluster->node_count);
             def->mirrored = options.mirrors != 0;
+            def->quorum = options.queue_type == RABBITMQ_QUEUE_QUORUM;
             def->wanted = options.mirrors == RABBITMQ_MIRRORS_ALL ? cluster->node_count
+                          : def->quorum                           ? options.quorum_size
                           : options.mirrors == 0                  ? 1
                                                                   : options.mirrors;
             def->promote = options.promote;
-            /* rabbit_mirror_queue_misc: the master on its home, mirrors on the next nodes */
+            /* rabbit_mirror_queue_misc: the master on its home, mirrors on the next nodes;
+             * a quorum queue's members likewise (rabbit_queue_location: the declaring node
+             * and the nodes with the fewest replicas, here the next ones), its first
+             * leader on its home (queue-leader-locator client-local) */
             for (uint32_t m = 0; m < def->wanted; m++)
                 rmq_queue_def_add_member(def, (def->home + m) % cluster->node_count, 1);
             def->master = def->home;
@@ -94,7 +99,10 @@ void rmq_cluster_init(rmq_cluster *cluster, const scn_scenario *scenario)
             .message_ttl_us = options.message_ttl_us < 0 ? RMQ_NO_TTL : options.message_ttl_us,
             .max_length = options.max_length,
             .overflow = (rmq_overflow)options.overflow,
-            .dead_letter = options.dead_letter_exchange >= 0};
+            .dead_letter = options.dead_letter_exchange >= 0,
+            .delivery_limited =
+                def->quorum && options.delivery_limit != RABBITMQ_DELIVERY_LIMIT_NONE,
+            .delivery_limit = options.delivery_limit};
         if (!def->limits.dead_letter) continue;
         uint32_t exchange = (uint32_t)options.dead_letter_exchange;
         def->dead_letter_route_count =

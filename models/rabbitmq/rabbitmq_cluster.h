@@ -36,6 +36,7 @@ typedef struct rmq_queue_def {
     bool durable;
     uint32_t size_bytes;               /* the largest message published to its exchange */
     bool mirrored;                     /* mirrors other than none */
+    bool quorum;                       /* queue_type quorum: its members form a Raft group */
     uint32_t wanted;                   /* replicas its policy asks for (all: every node) */
     rabbitmq_promote promote;          /* ha_promote_on_failure */
     uint32_t members[SCN_BROKERS_MAX]; /* node indices, oldest first: members[0] leads */

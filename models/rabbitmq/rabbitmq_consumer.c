@@ -48,7 +48,9 @@ enum {
 
 _Static_assert((int)RMQ_DEATH_EXPIRED == (int)HIST_DEATH_EXPIRED &&
                    (int)RMQ_DEATH_MAXLEN == (int)HIST_DEATH_MAXLEN &&
-                   (int)RMQ_DEATH_REJECTED == (int)HIST_DEATH_REJECTED,
+                   (int)RMQ_DEATH_REJECTED == (int)HIST_DEATH_REJECTED &&
+                   (int)RMQ_DEATH_DELIVERY_LIMIT == (int)HIST_DEATH_DELIVERY_LIMIT &&
+                   (int)RMQ_DEATH_COUNT == (int)HIST_DEATH_COUNT,
                "a dead letter's reason is recorded as the queue gives it");
 
 /* A dead letter's x-death header (R12) on a record: why it died and the group of the

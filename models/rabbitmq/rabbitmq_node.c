@@ -64,16 +64,8 @@
 #include "../../engine/net.h"
 #include "../../engine/vec.h"
 #include "../common/host.h"
-
-enum {
-    NODE_TIMER_WRITEBACK = SIM_EVENT_MODEL_BASE,
-    NODE_TIMER_TICK,       /* the distribution's ticks to the other nodes */
-    NODE_TIMER_HEARTBEAT,  /* heartbeats to the clients, and the silent ones closed */
-    NODE_EVENT_FSYNC_DONE, /* arg: queue index */
-    NODE_EVENT_TTL,        /* arg: queue index: its head may have expired */
-    NODE_TIMER_STATS,      /* the metrics scrape of the queues it leads */
-    NODE_TIMER_DISK,       /* rabbit_disk_monitor's check of the free disk space */
-};
+#include "rabbitmq_node_internal.h"
+#include "rabbitmq_quorum.h"
 
 #define RMQ_PENDING_MAX \
     (1u << 20) /* publishes one channel has awaiting confirms: the
@@ -90,21 +82,6 @@ enum {
 #define RMQ_DISK_CHECK_MIN_US     100000
 #define RMQ_DISK_CHECK_MAX_US     10000000
 #define RMQ_DISK_FAST_BYTES_PER_S 250000000ULL
-
-/* A packet being built during the wake-up, sent at its end. */
-typedef struct rmq_outbox {
-    uint32_t dest; /* sim node id */
-    rmq_kind kind;
-    uint32_t client, queue, via, conn;
-    uint32_t size_bytes;
-    bool failed, persistent;
-    uint64_t *ids;
-    int32_t *keys;
-    uint64_t *seqs;
-    uint8_t *flags;
-    uint32_t *origins; /* RMQ_ORIGIN per message */
-    uint32_t count, capacity;
-} rmq_outbox;
 
 static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source);
 static void drop_unread(rmq_channel *ch);
@@ -152,10 +129,20 @@ static rmq_replica *led(const rmq_node *node, uint32_t queue)
     return node->master_view[queue] == node->index ? node->replicas[queue] : NULL;
 }
 
+uint32_t rmq_node_sim_id(const rmq_node *node, uint32_t index)
+{
+    return node_id(node, index);
+}
+
+rmq_queue_def *rmq_node_def(const rmq_node *node, uint32_t queue)
+{
+    return queue_def(node, queue);
+}
+
 /* ---- the outbox ---- */
 
-static rmq_outbox *outbox_for(rmq_node *node, uint32_t dest, rmq_kind kind, uint32_t client,
-                              uint32_t queue, uint32_t conn)
+rmq_outbox *rmq_outbox_for(rmq_node *node, uint32_t dest, rmq_kind kind, uint32_t client,
+                           uint32_t queue, uint32_t conn)
 {
     for (uint32_t i = 0; i < node->outbox_count; i++) {
         rmq_outbox *box = &node->outbox[i];
@@ -175,8 +162,8 @@ static rmq_outbox *outbox_for(rmq_node *node, uint32_t dest, rmq_kind kind, uint
     return box;
 }
 
-static void outbox_add(rmq_outbox *box, uint64_t id, int32_t key, uint64_t seq, uint8_t flag,
-                       uint32_t origin)
+void rmq_outbox_add(rmq_outbox *box, uint64_t id, int32_t key, uint64_t seq, uint8_t flag,
+                    uint32_t origin)
 {
     if (box->count == box->capacity) {
         uint32_t capacity = box->capacity == 0 ? 16 : box->capacity * 2;
@@ -200,7 +187,7 @@ static void outbox_add(rmq_outbox *box, uint64_t id, int32_t key, uint64_t seq, 
 }
 
 /* A packet with no messages, at once. */
-static void send_now(rmq_node *node, uint32_t dest, rmq_msg *msg)
+void rmq_node_send(rmq_node *node, uint32_t dest, rmq_msg *msg)
 {
     if (dest == self_id(node)) {
         node_handle(node, msg, dest);
@@ -214,7 +201,7 @@ static void send_now(rmq_node *node, uint32_t dest, rmq_msg *msg)
 static void to_client(rmq_node *node, const rmq_channel *ch, rmq_msg *msg)
 {
     msg->conn = ch->conn;
-    send_now(node, ch->client, msg);
+    rmq_node_send(node, ch->client, msg);
 }
 
 static rmq_msg *outbox_take(rmq_outbox *box)
@@ -247,7 +234,7 @@ static bool outbox_flush(rmq_node *node)
     uint32_t count = node->outbox_count;
     node->outbox = NULL;
     node->outbox_count = node->outbox_capacity = 0;
-    for (uint32_t i = 0; i < count; i++) send_now(node, boxes[i].dest, outbox_take(&boxes[i]));
+    for (uint32_t i = 0; i < count; i++) rmq_node_send(node, boxes[i].dest, outbox_take(&boxes[i]));
     free(boxes);
     return true;
 }
@@ -306,9 +293,16 @@ static rmq_channel *channel_open(rmq_node *node, uint32_t client, const rmq_msg 
     ch->commit_waiting = false;
     ch->consuming = false;
     ch->consumes = 0;
+    ch->last_tag = 0;
+    ch->flow_blocked = false;
     /* rabbit_reader: a connection opened while an alarm is in effect is told at once */
     if (ch->publisher && node->blocking) to_client(node, ch, rmq_msg_new(RMQ_BLOCKED, 0));
     return ch;
+}
+
+rmq_channel *rmq_node_channel(rmq_node *node, uint32_t client)
+{
+    return client < node->channel_slots ? node->channels[client] : NULL;
 }
 
 static rmq_pending *pending_at(rmq_channel *ch, uint64_t seq)
@@ -338,8 +332,8 @@ static void pending_settle(rmq_node *node, rmq_channel *ch, uint64_t seq, rmq_pe
     BL_ASSERT(!p->done);
     p->done = 1;
     if (!ch->tx) {
-        rmq_outbox *box = outbox_for(node, ch->client, RMQ_CONFIRM, 0, 0, ch->conn);
-        outbox_add(box, 0, -1, seq, p->nacked, 0);
+        rmq_outbox *box = rmq_outbox_for(node, ch->client, RMQ_CONFIRM, 0, 0, ch->conn);
+        rmq_outbox_add(box, 0, -1, seq, p->nacked, 0);
     } else if (p->nacked)
         ch->tx_failed = true;
     while (bl_ring_count(&ch->pending) > 0 && BL_RING_FRONT(&ch->pending, rmq_pending)->done) {
@@ -365,7 +359,18 @@ static void channel_confirmed(rmq_node *node, rmq_channel *ch, uint32_t from, ui
     if (--p->left == 0) pending_settle(node, ch, seq, p);
 }
 
-/* Routes publishes (seq 0: fire and forget) to their queues' home nodes. */
+void rmq_node_quorum_confirmed(rmq_node *node, rmq_channel *ch, uint64_t seq)
+{
+    if (seq < ch->first_seq) return;
+    rmq_pending *p = pending_at(ch, seq);
+    if (p->done) return;
+    p->confirmed_any = 1;
+    BL_ASSERT(p->left > 0);
+    if (--p->left == 0) pending_settle(node, ch, seq, p);
+}
+
+/* Routes publishes (seq 0: fire and forget) to their queues' home nodes (a quorum
+ * queue's: its leader, through rabbitmq_quorum.c). */
 static void route_publishes(rmq_node *node, rmq_channel *ch, const uint64_t *ids,
                             const int32_t *keys, uint32_t count, uint64_t first_seq,
                             bool persistent, uint32_t size_bytes)
@@ -387,6 +392,11 @@ static void route_publishes(rmq_node *node, rmq_channel *ch, const uint64_t *ids
         }
         for (uint32_t t = 0; t < n; t++) {
             uint32_t queue = targets[t];
+            if (queue_def(node, queue)->quorum) { /* held until applied, never nacked here */
+                rmq_quorum_route(node, ch, queue, ids[i], keys[i], seq, persistent,
+                                 RMQ_ORIGIN(ch->entry, 0, 0), size_bytes);
+                continue;
+            }
             if (!home_up(node, queue)) { /* R7: not enqueued; nacked, or lost silently */
                 if (p != NULL) {
                     p->nacked = 1;
@@ -395,11 +405,11 @@ static void route_publishes(rmq_node *node, rmq_channel *ch, const uint64_t *ids
                 continue;
             }
             if (p != NULL) p->waiting[node->master_view[queue]]++;
-            rmq_outbox *box = outbox_for(node, master_id(node, queue), RMQ_NODE_ENQUEUE, ch->client,
-                                         queue, ch->conn);
+            rmq_outbox *box = rmq_outbox_for(node, master_id(node, queue), RMQ_NODE_ENQUEUE,
+                                             ch->client, queue, ch->conn);
             box->size_bytes = size_bytes;
             box->persistent = persistent;
-            outbox_add(box, ids[i], keys[i], seq, 0, RMQ_ORIGIN(ch->entry, 0, 0));
+            rmq_outbox_add(box, ids[i], keys[i], seq, 0, RMQ_ORIGIN(ch->entry, 0, 0));
         }
     }
 }
@@ -462,7 +472,7 @@ static void on_consume(rmq_node *node, rmq_channel *ch, const rmq_msg *msg)
     attach->prefetch = msg->prefetch;
     attach->no_ack = msg->no_ack;
     attach->first_seq = ch->consumes++; /* a consume again after a cancel: tags go on */
-    send_now(node, master_id(node, msg->queue), attach);
+    rmq_node_send(node, master_id(node, msg->queue), attach);
 }
 
 /* What a blocked connection had not read is gone with it. */
@@ -475,6 +485,26 @@ static void drop_unread(rmq_channel *ch)
 }
 
 /* ---- resource alarms (R14) ---- */
+
+/* Reads on what a blocked connection's socket held, until it blocks again. */
+static void read_unread(rmq_node *node, rmq_channel *ch)
+{
+    node->reading_unread = true;
+    while (ch->open && !node->blocking && !ch->flow_blocked && bl_ring_count(&ch->unread) > 0) {
+        rmq_msg *msg = *BL_RING_FRONT(&ch->unread, rmq_msg *);
+        bl_ring_pop_front(&ch->unread);
+        node_handle(node, msg, ch->client);
+    }
+    node->reading_unread = false;
+    if (!ch->open) drop_unread(ch);
+}
+
+void rmq_node_channel_flow(rmq_node *node, rmq_channel *ch, bool blocked)
+{
+    if (ch->flow_blocked == blocked) return;
+    ch->flow_blocked = blocked;
+    if (!blocked && !node->reading_unread) read_unread(node, ch);
+}
 
 /* rabbit_alarm: publishers are blocked on every node while any node it sees has an
  * alarm. Blocking tells each publishing connection (connection.blocked) and stops reading
@@ -490,15 +520,7 @@ static void update_blocking(rmq_node *node)
         rmq_channel *ch = node->channels[id];
         if (ch == NULL || !ch->open || !ch->publisher) continue;
         to_client(node, ch, rmq_msg_new(want ? RMQ_BLOCKED : RMQ_UNBLOCKED, 0));
-        if (want) continue;
-        node->reading_unread = true;
-        while (ch->open && bl_ring_count(&ch->unread) > 0) {
-            rmq_msg *msg = *BL_RING_FRONT(&ch->unread, rmq_msg *);
-            bl_ring_pop_front(&ch->unread);
-            node_handle(node, msg, ch->client);
-        }
-        node->reading_unread = false;
-        drop_unread(ch);
+        if (!want) read_unread(node, ch);
     }
 }
 
@@ -507,7 +529,7 @@ static void announce_alarm(rmq_node *node, uint32_t peer)
 {
     rmq_msg *alarm = rmq_msg_new(RMQ_NODE_ALARM, 0);
     alarm->mode = node->disk_alarm ? 1 : 0;
-    send_now(node, node_id(node, peer), alarm);
+    rmq_node_send(node, node_id(node, peer), alarm);
 }
 
 /* rabbit_disk_monitor's check: the alarm is set while the free space is below
@@ -545,12 +567,16 @@ static void channel_close(rmq_node *node, rmq_channel *ch)
 {
     if (!ch->open) return;
     ch->open = false;
+    if (ch->publisher || (ch->consuming && queue_def(node, ch->queue)->quorum)) {
+        rmq_quorum_channel_closed(node, ch);
+        ch->consuming = false;
+    }
     if (!ch->publisher && ch->consuming && home_up(node, ch->queue)) {
         rmq_msg *detach = rmq_msg_new(RMQ_NODE_DETACH, 0);
         detach->queue = ch->queue;
         detach->client = ch->client;
         detach->conn = ch->conn;
-        send_now(node, master_id(node, ch->queue), detach);
+        rmq_node_send(node, master_id(node, ch->queue), detach);
     }
     ch->consuming = false;
     bl_ring_clear(&ch->pending);
@@ -573,7 +599,8 @@ static rmq_replica *replica_create(rmq_node *node, uint32_t queue, uint64_t base
     BL_ASSERT(node->replicas[queue] == NULL);
     rmq_replica *r = calloc(1, sizeof *r);
     BL_ASSERT(r != NULL);
-    if (def->durable && node->files[queue] == NULL) node->files[queue] = disk_open(&node->disk);
+    if (def->durable && !def->quorum && node->files[queue] == NULL)
+        node->files[queue] = disk_open(&node->disk);
     disk_file *file = node->files[queue];
     if (file != NULL && file->size_bytes > file->start_bytes) /* a discarded copy */
         disk_truncate(&node->disk, file, file->start_bytes);
@@ -592,6 +619,7 @@ static rmq_replica *replica_create(rmq_node *node, uint32_t queue, uint64_t base
                  "a mirror's messages not yet confirmed to its master");
     r->unconfirmed_base = r->sent_upto = base_seq;
     node->replicas[queue] = r;
+    if (def->quorum) rmq_quorum_member_init(node, queue, r);
     return r;
 }
 
@@ -599,6 +627,7 @@ static void replica_free(rmq_node *node, uint32_t queue)
 {
     rmq_replica *r = node->replicas[queue];
     if (r == NULL) return;
+    rmq_quorum_member_free(r);
     rmq_queue_free(&r->queue);
     free(r->fsync.confirms);
     free(r->held);
@@ -631,16 +660,21 @@ static void dead_letter(void *ctx, uint32_t queue, const rmq_entry *e, rmq_death
             (target == queue || (e->death != RMQ_DEATH_NONE && target == e->death_queue)))
             continue;
         if (!home_up(node, target)) continue;
-        rmq_outbox *box = outbox_for(node, master_id(node, target), RMQ_NODE_ENQUEUE,
-                                     UINT32_MAX - (persistent ? 1u : 0u), target, 0);
+        rmq_outbox *box = rmq_outbox_for(node, master_id(node, target), RMQ_NODE_ENQUEUE,
+                                         UINT32_MAX - (persistent ? 1u : 0u), target, 0);
         box->size_bytes = def->size_bytes;
         box->persistent = persistent;
         /* a dead letter dying again keeps its first death (x-first-death-reason, -queue) */
         uint32_t origin = e->death != RMQ_DEATH_NONE
                               ? RMQ_ORIGIN(e->publisher, e->death, e->death_queue)
                               : RMQ_ORIGIN(e->publisher, reason, queue);
-        outbox_add(box, e->msg_id, e->key, 0, 0, origin);
+        rmq_outbox_add(box, e->msg_id, e->key, 0, 0, origin);
     }
+}
+
+void rmq_node_dead_letter(rmq_node *node, uint32_t queue, const rmq_entry *e, rmq_death reason)
+{
+    dead_letter(node, queue, e, reason);
 }
 
 /* This node leads `queue` from now on: its changes go to the mirrors. */
@@ -677,9 +711,9 @@ static void confirm_to_channel(rmq_node *node, uint32_t queue, const rmq_confirm
                                bool nacked)
 {
     rmq_outbox *box =
-        outbox_for(node, confirm->via, RMQ_NODE_CONFIRM, RMQ_CHANNEL_CLIENT(confirm->channel),
-                   queue, RMQ_CHANNEL_CONN(confirm->channel));
-    outbox_add(box, 0, -1, confirm->seq, nacked, 0);
+        rmq_outbox_for(node, confirm->via, RMQ_NODE_CONFIRM, RMQ_CHANNEL_CLIENT(confirm->channel),
+                       queue, RMQ_CHANNEL_CONN(confirm->channel));
+    rmq_outbox_add(box, 0, -1, confirm->seq, nacked, 0);
 }
 
 /* Whether every live mirror that should have the message has confirmed it. */
@@ -772,9 +806,9 @@ static void broadcast(rmq_node *node, uint32_t queue, uint64_t id, int32_t key, 
     for (uint32_t m = 0; m < def->member_count; m++) {
         uint32_t member = def->members[m];
         if (!is_live_mirror(node, def, member)) continue;
-        rmq_outbox *box = outbox_for(node, node_id(node, member), RMQ_NODE_GM, 0, queue, 0);
+        rmq_outbox *box = rmq_outbox_for(node, node_id(node, member), RMQ_NODE_GM, 0, queue, 0);
         box->size_bytes = def->size_bytes;
-        outbox_add(box, id, key, seq, op, origin);
+        rmq_outbox_add(box, id, key, seq, op, origin);
     }
 }
 
@@ -847,7 +881,7 @@ static uint32_t entry_origin(const rmq_entry *e)
     return RMQ_ORIGIN(e->publisher, e->death, e->death_queue);
 }
 
-static void deliver_ready(rmq_node *node, uint32_t queue, rmq_queue *q)
+void rmq_node_deliver_ready(rmq_node *node, uint32_t queue, rmq_queue *q)
 {
     uint32_t slot;
     rmq_entry *entry;
@@ -858,12 +892,12 @@ static void deliver_ready(rmq_node *node, uint32_t queue, rmq_queue *q)
     while (rmq_queue_next_delivery(q, &slot, &entry, &tag)) {
         const rmq_consumer_slot *consumer = &q->consumers[slot];
         bool local = consumer->via == self_id(node);
-        rmq_outbox *box = outbox_for(node, local ? consumer->client : consumer->via,
-                                     local ? RMQ_DELIVER : RMQ_NODE_DELIVER, consumer->client,
-                                     queue, consumer->conn);
+        rmq_outbox *box = rmq_outbox_for(node, local ? consumer->client : consumer->via,
+                                         local ? RMQ_DELIVER : RMQ_NODE_DELIVER, consumer->client,
+                                         queue, consumer->conn);
         box->size_bytes = q->message_size_bytes;
-        outbox_add(box, entry->msg_id, entry->key, tag, (entry->flags & RMQ_FLAG_REDELIVERED) != 0,
-                   entry_origin(entry));
+        rmq_outbox_add(box, entry->msg_id, entry->key, tag,
+                       (entry->flags & RMQ_FLAG_REDELIVERED) != 0, entry_origin(entry));
     }
 }
 
@@ -871,13 +905,17 @@ static void queue_work(rmq_node *node, uint32_t queue)
 {
     rmq_replica *r = replica_of(node, queue);
     if (r == NULL) return;
+    if (r->quorum != NULL) {
+        rmq_quorum_work(node, queue);
+        return;
+    }
     rmq_queue *q = &r->queue;
     rmq_queue_def *def = queue_def(node, queue);
     bool master = led(node, queue) != NULL;
     if (master) {
         /* drop_expired_msgs before fetching; then its TTL timer for the new head */
         int64_t next_expiry_us = rmq_queue_expire(q, sim_now_us());
-        deliver_ready(node, queue, q);
+        rmq_node_deliver_ready(node, queue, q);
         rmq_queue_drop_head(q);
         if (next_expiry_us != RMQ_NO_TTL && next_expiry_us < r->ttl_timer_us) {
             r->ttl_timer_us = next_expiry_us;
@@ -912,7 +950,7 @@ static void queue_work(rmq_node *node, uint32_t queue)
         ack->queue = queue;
         ack->first_seq = r->unconfirmed_base;
         r->sent_upto = r->unconfirmed_base;
-        send_now(node, master_id(node, queue), ack);
+        rmq_node_send(node, master_id(node, queue), ack);
     }
     rmq_queue_trim(q);
 }
@@ -921,6 +959,10 @@ static void queue_work(rmq_node *node, uint32_t queue)
 
 static void on_node_enqueue(rmq_node *node, const rmq_msg *msg)
 {
+    if (queue_def(node, msg->queue)->quorum) { /* a dead letter (at most once) */
+        rmq_quorum_on_enqueue(node, msg);
+        return;
+    }
     rmq_replica *r = led(node, msg->queue);
     for (uint32_t i = 0; i < msg->count; i++) {
         rmq_confirm confirm = {
@@ -953,13 +995,17 @@ static void on_node_enqueue(rmq_node *node, const rmq_msg *msg)
 
 static void on_node_consume(rmq_node *node, const rmq_msg *msg)
 {
+    if (queue_def(node, msg->queue)->quorum) {
+        rmq_quorum_on_consume(node, msg);
+        return;
+    }
     rmq_replica *r = led(node, msg->queue);
     if (r == NULL) { /* not its master (any more): the consumer is cancelled, and retries */
         rmq_msg *cancel = rmq_msg_new(RMQ_NODE_CANCEL, 0);
         cancel->queue = msg->queue;
         cancel->client = msg->client;
         cancel->conn = msg->conn;
-        send_now(node, msg->via, cancel);
+        rmq_node_send(node, msg->via, cancel);
         return;
     }
     rmq_queue *q = &r->queue;
@@ -973,11 +1019,15 @@ static void on_node_consume(rmq_node *node, const rmq_msg *msg)
     ok->queue = msg->queue;
     ok->client = msg->client;
     ok->conn = msg->conn;
-    send_now(node, msg->via, ok);
+    rmq_node_send(node, msg->via, ok);
 }
 
 static void on_node_ack(rmq_node *node, const rmq_msg *msg)
 {
+    if (queue_def(node, msg->queue)->quorum) {
+        rmq_quorum_on_ack(node, msg);
+        return;
+    }
     rmq_replica *r = led(node, msg->queue);
     if (r == NULL) return; /* acks for an old master: its successor requeued everything */
     rmq_queue *q = &r->queue;
@@ -1009,7 +1059,7 @@ static void delete_queue(rmq_node *node, uint32_t queue)
         cancel->queue = queue;
         cancel->client = slot->client;
         cancel->conn = slot->conn;
-        send_now(node, slot->via, cancel);
+        rmq_node_send(node, slot->via, cancel);
     }
     /* a deleted queue settles what its publishers wait for (it is gone for good, as an
      * eol queue is to rabbit_confirms): their confirms go now */
@@ -1030,6 +1080,10 @@ static void delete_queue(rmq_node *node, uint32_t queue)
 
 static void on_node_detach(rmq_node *node, const rmq_msg *msg)
 {
+    if (queue_def(node, msg->queue)->quorum) {
+        rmq_quorum_on_detach(node, msg);
+        return;
+    }
     rmq_replica *r = led(node, msg->queue);
     if (r == NULL) return;
     uint32_t slot = rmq_queue_consumer_of(&r->queue, msg->client);
@@ -1070,8 +1124,10 @@ static void peer_went_down(rmq_node *node, uint32_t peer)
     node->peer_alarm[peer] = false; /* rabbit_alarm drops a down node's alarms */
     uint32_t peer_id = node_id(node, peer);
     bool moved[RMQ_QUEUES_MAX] = {false}, promoted[RMQ_QUEUES_MAX] = {false};
+    rmq_quorum_peer_down(node, peer, node->peer_reset[peer]);
     for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
         rmq_queue_def *def = queue_def(node, q);
+        if (def->quorum) continue; /* rabbitmq_quorum.c */
         if (def->mirrored && node->master_view[q] == peer) {
             uint32_t next = successor(node, q);
             node->master_view[q] = next;
@@ -1110,7 +1166,7 @@ static void peer_went_down(rmq_node *node, uint32_t peer)
         rmq_channel *ch = node->channels[id];
         if (ch == NULL || !ch->open) continue;
         if (!ch->publisher) {
-            if (!ch->consuming) continue;
+            if (!ch->consuming || queue_def(node, ch->queue)->quorum) continue;
             if (moved[ch->queue]) { /* it consumes from the new master */
                 ch->consuming = false;
                 rmq_msg *attach = rmq_msg_new(RMQ_NODE_CONSUME, 0);
@@ -1121,7 +1177,7 @@ static void peer_went_down(rmq_node *node, uint32_t peer)
                 attach->via = self_id(node);
                 attach->prefetch = ch->prefetch;
                 attach->no_ack = ch->no_ack;
-                send_now(node, master_id(node, ch->queue), attach);
+                rmq_node_send(node, master_id(node, ch->queue), attach);
             } else if (!home_up(node, ch->queue)) {
                 ch->consuming = false;
                 rmq_msg *cancel = rmq_msg_new(RMQ_CANCEL, 0);
@@ -1151,9 +1207,9 @@ static void take_in_mirror(rmq_node *node, uint32_t queue, uint32_t peer)
     uint64_t from = rmq_queue_next_seq(&r->queue);
     rmq_queue_def_add_member(def, peer, from);
     r->mirror_upto[peer] = from;
-    rmq_outbox *box = outbox_for(node, node_id(node, peer), RMQ_NODE_GM, 0, queue, 0);
+    rmq_outbox *box = rmq_outbox_for(node, node_id(node, peer), RMQ_NODE_GM, 0, queue, 0);
     box->size_bytes = def->size_bytes;
-    outbox_add(box, 0, -1, from, RMQ_GM_JOIN, 0);
+    rmq_outbox_add(box, 0, -1, from, RMQ_GM_JOIN, 0);
     node->queue_dirty[queue] = true;
 }
 
@@ -1208,16 +1264,18 @@ static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
             rmq_msg *close = rmq_msg_new(RMQ_CLOSE, 0);
             close->conn = msg->conn;
             rmq_msg_free(msg);
-            send_now(node, source, close);
+            rmq_node_send(node, source, close);
             return;
         }
         BL_ASSERT(msg->conn == ch->conn);
         ch->last_heard_us = sim_now_us();
-        /* blocked (R14): the reader stops at the connection's first publish and reads
-         * nothing more of it until the alarm clears */
+        /* blocked (R14; or by credit flow, a quorum queue's client slow): the reader
+         * stops at the connection's first publish and reads nothing more of it until the
+         * alarm clears */
         if (ch->publisher && !node->reading_unread &&
             (bl_ring_count(&ch->unread) > 0 ||
-             (node->blocking && (msg->kind == RMQ_PUBLISH || msg->kind == RMQ_TX_COMMIT)))) {
+             ((node->blocking || ch->flow_blocked) &&
+              (msg->kind == RMQ_PUBLISH || msg->kind == RMQ_TX_COMMIT)))) {
             *BL_RING_PUSH_BACK(&ch->unread, rmq_msg *) = msg;
             return;
         }
@@ -1232,7 +1290,7 @@ static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
             msg->kind = RMQ_NODE_ACK;
             msg->queue = ch->queue;
             msg->client = ch->client;
-            send_now(node, master_id(node, ch->queue), msg);
+            rmq_node_send(node, master_id(node, ch->queue), msg);
             return; /* passed on */
         }
         break;
@@ -1256,7 +1314,7 @@ static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
             detach->queue = msg->queue;
             detach->client = msg->client;
             detach->conn = msg->conn;
-            send_now(node, source, detach);
+            rmq_node_send(node, source, detach);
             break;
         }
         consumer->consuming = true;
@@ -1269,7 +1327,22 @@ static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
         rmq_channel *consumer = channel_of(node, msg->client);
         if (consumer == NULL || !consumer->open || !consumer->consuming ||
             consumer->conn != msg->conn)
-            break; /* requeued when the queue learns of the close */
+            break;                                 /* requeued when the queue learns of the close */
+        if (queue_def(node, msg->queue)->quorum) { /* a quorum leader's resends */
+            uint32_t kept = 0;
+            for (uint32_t i = 0; i < msg->count; i++) {
+                if (msg->seqs[i] <= consumer->last_tag) continue;
+                consumer->last_tag = msg->seqs[i];
+                msg->ids[kept] = msg->ids[i];
+                msg->keys[kept] = msg->keys[i];
+                msg->seqs[kept] = msg->seqs[i];
+                msg->flags[kept] = msg->flags[i];
+                msg->origins[kept] = msg->origins[i];
+                kept++;
+            }
+            msg->count = kept;
+            if (kept == 0) break;
+        }
         msg->kind = RMQ_DELIVER;
         to_client(node, consumer, msg);
         return; /* passed on */
@@ -1295,11 +1368,21 @@ static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
         if (home_up(node, msg->queue)) {
             rmq_msg *drop = rmq_msg_new(RMQ_NODE_DELETE, 0);
             drop->queue = msg->queue;
-            send_now(node, master_id(node, msg->queue), drop);
+            rmq_node_send(node, master_id(node, msg->queue), drop);
         }
         break;
     }
     case RMQ_NODE_DELETE: delete_queue(node, msg->queue); break;
+    case RMQ_NODE_QQ_ENQUEUE:
+    case RMQ_NODE_QQ_APPLIED:
+    case RMQ_NODE_QQ_REJECT:
+    case RMQ_NODE_QQ_LEADER:
+    case RMQ_NODE_RAFT_APPEND:
+    case RMQ_NODE_RAFT_APPEND_REPLY:
+    case RMQ_NODE_RAFT_VOTE:
+    case RMQ_NODE_RAFT_VOTE_REPLY:
+    case RMQ_NODE_RAFT_SNAPSHOT:
+    case RMQ_NODE_ATEN: rmq_quorum_on_packet(node, msg, source); break;
     case RMQ_NODE_GM: on_node_gm(node, msg); break;
     case RMQ_NODE_GM_ACK: on_node_gm_ack(node, msg, source); break;
     case RMQ_NODE_CANCEL: {
@@ -1419,7 +1502,7 @@ static void on_tick(rmq_node *node)
 #ifdef BROKERLAB_MUTANT_ALARM_LOCAL_ONLY
             tick->alarm = false;
 #endif
-            send_now(node, node_id(node, n), tick);
+            rmq_node_send(node, node_id(node, n), tick);
         }
     }
     top_up_mirrors(node, -1);
@@ -1474,8 +1557,9 @@ static void node_on_event(sim_node *sn, const sim_event *ev)
     case SIM_EVENT_NET_RESET: {
         int32_t peer = rmq_cluster_node_index(node->cluster, ev->arg);
         if (peer >= 0) {
-            peer_went_down(node, (uint32_t)peer); /* the distribution connection closed */
+            bool was_down = node->peer_down[peer];
             node->peer_reset[peer] = true;
+            if (!was_down) peer_went_down(node, (uint32_t)peer); /* the distribution closed */
             return;
         }
         rmq_channel *ch = channel_of(node, ev->arg);
@@ -1495,6 +1579,9 @@ static void node_on_event(sim_node *sn, const sim_event *ev)
         return;
     case NODE_TIMER_STATS: on_stats(node); return;
     case NODE_TIMER_DISK: on_disk_check(node); return;
+    case NODE_TIMER_ATEN:
+    case NODE_EVENT_ELECTION:
+    case NODE_EVENT_WAL_SYNCED: rmq_quorum_on_event(node, ev); return;
     default: BL_ASSERTF(false, "%s: event kind %u", sn->name, ev->kind);
     }
 }
@@ -1512,6 +1599,7 @@ static void node_on_wake_end(sim_node *sn)
             queue_work(node, q);
             worked = true;
         }
+        if (!worked) rmq_quorum_wal_flush(node); /* the WAL's batch, once all is appended */
         if (outbox_flush(node)) worked = true;
         if (!worked) break;
     }
@@ -1527,7 +1615,11 @@ static void node_on_stop(sim_node *sn, bool power_loss)
         }
     outbox_clear(node);
     for (uint32_t id = 0; id < node->channel_slots; id++)
-        if (node->channels[id] != NULL) drop_unread(node->channels[id]);
+        if (node->channels[id] != NULL) {
+            drop_unread(node->channels[id]);
+            node->channels[id]->enqueuer_count = 0;
+        }
+    rmq_quorum_on_stop(node);
     node->disk_alarm = node->blocking = false; /* alarms live in the process */
     memset(node->peer_alarm, 0, sizeof node->peer_alarm);
     memset(node->queue_dirty, 0, sizeof node->queue_dirty);
@@ -1564,6 +1656,7 @@ static void node_on_start(sim_node *sn)
     }
     for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
         rmq_queue_def *def = queue_def(node, q);
+        if (def->quorum) continue; /* rmq_quorum_on_start */
         uint32_t master = def->mirrored ? def->master : def->home;
         bool master_elsewhere = master != RMQ_NO_NODE && master != node->index &&
                                 node->cluster->nodes[master]->process_up;
@@ -1591,13 +1684,14 @@ static void node_on_start(sim_node *sn)
         if (n == node->index) continue;
         rmq_msg *hello = rmq_msg_new(RMQ_NODE_TICK, 0);
         hello->mode = 1;
-        send_now(node, node_id(node, n), hello);
+        rmq_node_send(node, node_id(node, n), hello);
     }
     if (node->cluster->node_count > 1)
         sim_timer_set(sn, &node->tick_timer, now_us + node->cluster->options.net_ticktime_us / 4,
                       NODE_TIMER_TICK);
     sim_timer_set(sn, &node->heartbeat_timer, now_us + node->cluster->options.heartbeat_us / 2,
                   NODE_TIMER_HEARTBEAT);
+    rmq_quorum_on_start(node);
     if (node_has_limits(node)) arm_stats(node, now_us);
     if (node->disk.options.capacity_bytes > 0)
         sim_timer_set(sn, &node->disk_timer, now_us, NODE_TIMER_DISK);
@@ -1629,6 +1723,7 @@ rmq_node *rmq_node_create(rmq_cluster *cluster, uint32_t index, uint32_t sim_nod
     node->node->disk = &node->disk;
     node->node->hist_name = 0;
     cluster->nodes[index] = node->node;
+    rmq_quorum_node_init(node);
     for (uint32_t q = 0; q < cluster->queue_count; q++) {
         const rmq_queue_def *def = &cluster->queues[q];
         node->master_view[q] = def->master;
@@ -1647,12 +1742,14 @@ void rmq_node_free(rmq_node *node)
         bl_ring_free(&ch->pending);
         drop_unread(ch);
         bl_ring_free(&ch->unread);
+        rmq_quorum_channel_free(ch);
         free(ch->tx_ids);
         free(ch->tx_keys);
         free(ch);
     }
     free(node->channels);
     for (uint32_t q = 0; q < node->cluster->queue_count; q++) replica_free(node, q);
+    rmq_quorum_node_free(node);
     disk_free(&node->disk);
     free(node);
 }

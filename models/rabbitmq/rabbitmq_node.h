@@ -59,8 +59,13 @@ typedef struct rmq_channel {
     bool no_ack;
     uint32_t consumes; /* basic.consume sent on for it (its own, and each move to a new
                           master): names the tags of each (RMQ_TAG_GENERATION) */
+    uint64_t last_tag; /* of a quorum queue: the last delivery tag it passed on */
     /* a blocked publisher's packets the node has not read (rmq_msg *, in order) */
     bl_ring unread;
+    bool flow_blocked; /* credit flow: a quorum queue's client has too much pending */
+    /* publisher: its enqueues to each quorum queue (rabbitmq_quorum.c) */
+    struct rmq_enqueuer *enqueuers;
+    uint32_t enqueuer_count, enqueuer_capacity;
 } rmq_channel;
 
 /* Confirms waiting for an fsync of one queue's index (up to 3.12). */
@@ -89,6 +94,8 @@ typedef struct rmq_replica {
      * and what the last metrics scrape saw of its counters */
     int64_t ttl_timer_us;
     uint64_t scraped[RMQ_STAT_COUNT];
+    /* a quorum queue's member (rabbitmq_quorum.c): `queue` is its state machine */
+    struct rmq_quorum_member *quorum;
 } rmq_replica;
 
 typedef struct rmq_node {
@@ -116,6 +123,7 @@ typedef struct rmq_node {
     uint32_t replica_generations;
     struct rmq_outbox *outbox; /* packets built during the wake, sent at its end */
     uint32_t outbox_count, outbox_capacity;
+    struct rmq_quorum_node *quorum; /* its WAL, aten, elections (rabbitmq_quorum.c) */
     sim_timer writeback_timer, tick_timer, heartbeat_timer, stats_timer, disk_timer;
 } rmq_node;
 

@@ -68,6 +68,23 @@ typedef enum rabbitmq_promote {
     RABBITMQ_PROMOTE_WHEN_SYNCED
 } rabbitmq_promote;
 
+/* consumers[].queue_type: x-queue-type (R7, R8, R10). */
+typedef enum rabbitmq_queue_type {
+    RABBITMQ_QUEUE_CLASSIC = 0,
+    RABBITMQ_QUEUE_QUORUM, /* 3.8+: a Raft group per queue (Ra, rabbit_fifo) */
+} rabbitmq_queue_type;
+
+/* consumers[].delivery_limit's default: none up to 3.13, 20 from 4.0 (rabbit_quorum_queue
+ * ?DEFAULT_DELIVERY_LIMIT) */
+#define RABBITMQ_DELIVERY_LIMIT_NONE    UINT32_MAX
+#define RABBITMQ_DELIVERY_LIMIT_VERSION (UINT32_MAX - 1) /* the version's default */
+#define RABBITMQ_DELIVERY_LIMIT_MAX     65534u
+#define RABBITMQ_QUORUM_SIZE_DEFAULT    3u /* rabbit quorum_cluster_size */
+static inline uint32_t rabbitmq_default_delivery_limit(rabbitmq_version version)
+{
+    return version >= RABBITMQ_4 ? 20u : RABBITMQ_DELIVERY_LIMIT_NONE;
+}
+
 /* consumers[].ack: basic.consume's no_ack (R6). */
 typedef enum rabbitmq_ack_mode { RABBITMQ_ACK_MANUAL = 0, RABBITMQ_ACK_AUTO } rabbitmq_ack_mode;
 
@@ -152,7 +169,12 @@ typedef struct rabbitmq_consumer_options {
      * first publish), deleted at delete_at (-1 = never) */
     int64_t declare_at_us;
     int64_t delete_at_us;
-    bool single_active_consumer; /* single_active_consumer (x-single-active-consumer) */
+    bool single_active_consumer;    /* single_active_consumer (x-single-active-consumer) */
+    rabbitmq_queue_type queue_type; /* queue_type (x-queue-type): classic | quorum */
+    uint32_t quorum_size;           /* quorum_size (x-quorum-initial-group-size): members, 1..nodes,
+                                3 by default (or every node of a smaller cluster) */
+    uint32_t delivery_limit;        /* delivery_limit (x-delivery-limit): returns before a quorum
+                                queue dead-letters a message, none or 0..65534 */
 } rabbitmq_consumer_options;
 
 _Static_assert(sizeof(rabbitmq_cluster_options) <= SCN_FAMILY_OPTIONS_BYTES, "fits");

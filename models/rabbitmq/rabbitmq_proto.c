@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "../../engine/bl_assert.h"
+#include "rabbitmq_raft.h"
 
 rmq_msg *rmq_msg_new(rmq_kind kind, uint32_t count)
 {
@@ -17,6 +18,7 @@ rmq_msg *rmq_msg_new(rmq_kind kind, uint32_t count)
     switch (kind) {
     case RMQ_PUBLISH:
     case RMQ_NODE_ENQUEUE:
+    case RMQ_NODE_QQ_ENQUEUE:
     case RMQ_DELIVER:
     case RMQ_NODE_DELIVER:
     case RMQ_NODE_GM:
@@ -33,9 +35,14 @@ rmq_msg *rmq_msg_new(rmq_kind kind, uint32_t count)
     case RMQ_NODE_CONFIRM:
     case RMQ_ACK:
     case RMQ_NODE_ACK:
+    case RMQ_NODE_QQ_APPLIED:
         msg->seqs = malloc(count * sizeof *msg->seqs);
         msg->flags = calloc(count, sizeof *msg->flags);
         break;
+    case RMQ_NODE_RAFT_APPEND:
+        msg->entries = malloc(count * sizeof *msg->entries);
+        BL_ASSERT(msg->entries != NULL);
+        return msg;
     default: BL_ASSERTF(false, "%s carries no messages", rmq_kind_name(kind));
     }
     BL_ASSERT(msg->seqs != NULL && msg->flags != NULL);
@@ -50,6 +57,8 @@ void rmq_msg_free(rmq_msg *msg)
     free(msg->seqs);
     free(msg->flags);
     free(msg->origins);
+    free(msg->entries);
+    if (msg->payload != NULL) msg->free_payload(msg->payload);
     free(msg);
 }
 
@@ -75,8 +84,17 @@ uint32_t rmq_msg_size_bytes(const rmq_msg *msg)
     switch (msg->kind) {
     case RMQ_PUBLISH:
     case RMQ_NODE_ENQUEUE:
+    case RMQ_NODE_QQ_ENQUEUE:
         bytes = (uint64_t)msg->count * (msg->size_bytes + RMQ_PUBLISH_OVERHEAD_BYTES);
         break;
+    case RMQ_NODE_QQ_APPLIED: bytes = RMQ_METHOD_BYTES + (uint64_t)msg->count * 8; break;
+    case RMQ_NODE_RAFT_APPEND:
+        bytes = RMQ_RAFT_ENTRY_BYTES;
+        for (uint32_t i = 0; i < msg->count; i++)
+            bytes += RMQ_RAFT_ENTRY_BYTES +
+                     (msg->entries[i].op == RAFT_OP_ENQUEUE ? msg->size_bytes : 0);
+        break;
+    case RMQ_NODE_RAFT_SNAPSHOT: bytes = RMQ_RAFT_ENTRY_BYTES + msg->payload_bytes; break;
     case RMQ_DELIVER:
     case RMQ_NODE_DELIVER:
         bytes = (uint64_t)msg->count * (msg->size_bytes + RMQ_DELIVER_OVERHEAD_BYTES);
@@ -103,13 +121,24 @@ uint32_t rmq_msg_size_bytes(const rmq_msg *msg)
 
 const char *rmq_kind_name(rmq_kind kind)
 {
-    static const char *const names[RMQ_KIND_COUNT] = {
-        "open",         "publish",      "tx.commit",    "tx.commit-ok",
-        "confirm",      "consume",      "consume-ok",   "cancel",
-        "deliver",      "ack",          "heartbeat",    "close",
-        "node-enqueue", "node-confirm", "node-consume", "node-consume-ok",
-        "node-cancel",  "node-deliver", "node-ack",     "node-detach",
-        "node-tick",    "node-gm",      "node-gm-ack",  "blocked",
-        "unblocked",    "node-alarm",   "queue-delete", "node-delete"};
+    static const char *const names[RMQ_KIND_COUNT] = {"open",          "publish",
+                                                      "tx.commit",     "tx.commit-ok",
+                                                      "confirm",       "consume",
+                                                      "consume-ok",    "cancel",
+                                                      "deliver",       "ack",
+                                                      "heartbeat",     "close",
+                                                      "node-enqueue",  "node-confirm",
+                                                      "node-consume",  "node-consume-ok",
+                                                      "node-cancel",   "node-deliver",
+                                                      "node-ack",      "node-detach",
+                                                      "node-tick",     "node-gm",
+                                                      "node-gm-ack",   "blocked",
+                                                      "unblocked",     "node-alarm",
+                                                      "queue-delete",  "node-delete",
+                                                      "qq-enqueue",    "qq-applied",
+                                                      "qq-reject",     "qq-leader",
+                                                      "raft-append",   "raft-append-reply",
+                                                      "raft-vote",     "raft-vote-reply",
+                                                      "raft-snapshot", "aten"};
     return kind < RMQ_KIND_COUNT ? names[kind] : "?";
 }

@@ -59,6 +59,21 @@ typedef enum rmq_kind {
     RMQ_NODE_ALARM,   /* rabbit_alarm: the sender's disk alarm is set (mode 1) or cleared */
     RMQ_QUEUE_DELETE, /* client -> its node: queue.delete of `queue` (C03) */
     RMQ_NODE_DELETE,  /* that node -> the queue's master: drop it and cancel its consumers */
+    /* quorum queues (R10): a channel's enqueues and the member's answers
+     * (rabbit_fifo_client), Ra's messages between members, aten's heartbeats */
+    RMQ_NODE_QQ_ENQUEUE,        /* channel -> leader: ids, keys, origins; seqs: the enqueuer's
+                            sequence numbers (client, conn, via: the enqueuer) */
+    RMQ_NODE_QQ_APPLIED,        /* leader -> channel: seqs of its enqueues now applied */
+    RMQ_NODE_QQ_REJECT,         /* a member that is not the leader -> channel: mode = the leader it
+                            knows (node index, RMQ_NO_NODE: none) */
+    RMQ_NODE_QQ_LEADER,         /* a new leader -> every node: term (rabbit_fifo's leader_change) */
+    RMQ_NODE_RAFT_APPEND,       /* term; index_a, index_b: prev index and term; commit;
+                                   entries (count) */
+    RMQ_NODE_RAFT_APPEND_REPLY, /* term; failed; index_a: its written (or last) index */
+    RMQ_NODE_RAFT_VOTE,         /* term; index_a, index_b: last index and term; mode 1: pre */
+    RMQ_NODE_RAFT_VOTE_REPLY,   /* term; failed: refused; mode 1: pre */
+    RMQ_NODE_RAFT_SNAPSHOT,     /* term; index_a, index_b: its index and term; payload */
+    RMQ_NODE_ATEN,              /* aten_emitter's heartbeat */
     RMQ_KIND_COUNT
 } rmq_kind;
 
@@ -68,7 +83,10 @@ enum {
     RMQ_GM_PUBLISH_TRANSIENT = 9,   /* a message to add, delivery_mode 1 */
     RMQ_GM_PUBLISH_PERSISTENT = 10, /* ... delivery_mode 2 */
 };
-#define RMQ_GM_OP_BYTES 16 /* an operation without a body on the GM wire */
+#define RMQ_GM_OP_BYTES      16 /* an operation without a body on the GM wire */
+/* A Ra command on the wire or in the WAL besides an enqueue's body: the entry's index,
+ * term and the command's fields (ra_log_wal's record header is 8 + 8 + 4 + checksum). */
+#define RMQ_RAFT_ENTRY_BYTES 48
 
 typedef struct rmq_msg {
     rmq_kind kind;
@@ -94,6 +112,12 @@ typedef struct rmq_msg {
     uint8_t *flags;      /* per entry: nacked (confirms), redelivered (deliveries) */
     uint32_t *origins;   /* per message of an enqueue, a GM broadcast or a delivery:
                             RMQ_ORIGIN (NULL elsewhere) */
+    /* Ra's messages (RMQ_NODE_RAFT_*, RMQ_NODE_QQ_LEADER) */
+    uint64_t term, index_a, index_b, commit;
+    struct raft_entry *entries; /* RMQ_NODE_RAFT_APPEND: count of them (owned) */
+    void *payload;              /* RMQ_NODE_RAFT_SNAPSHOT: the snapshot (owned) ... */
+    void (*free_payload)(void *payload);
+    uint64_t payload_bytes; /* ... and its size on the wire */
 } rmq_msg;
 
 /* Where a message comes from, as the queue that holds it keeps it: its producer entry

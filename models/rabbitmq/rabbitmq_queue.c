@@ -28,6 +28,18 @@ void rmq_queue_init(rmq_queue *q, uint32_t index, bool durable, uint32_t message
                  "a classic queue's acks waiting for their write");
 }
 
+void rmq_queue_clone(rmq_queue *dst, const rmq_queue *src)
+{
+    BL_ASSERT(src->file == NULL); /* a state machine's, with nothing on a disk */
+    *dst = *src;
+    bl_ring_copy(&dst->table, &src->table);
+    bl_ring_copy(&dst->ready, &src->ready);
+    bl_ring_copy(&dst->to_write, &src->to_write);
+    bl_ring_copy(&dst->acks_to_write, &src->acks_to_write);
+    for (uint32_t c = 0; c < src->consumer_count; c++)
+        bl_ring_copy(&dst->consumers[c].held, &src->consumers[c].held);
+}
+
 void rmq_queue_free(rmq_queue *q)
 {
     bl_ring_free(&q->table);
@@ -75,6 +87,7 @@ const char *rmq_death_name(rmq_death reason)
         [RMQ_DEATH_EXPIRED] = "expired",
         [RMQ_DEATH_MAXLEN] = "maxlen",
         [RMQ_DEATH_REJECTED] = "rejected",
+        [RMQ_DEATH_DELIVERY_LIMIT] = "delivery_limit",
     };
     BL_ASSERT((unsigned)reason < RMQ_DEATH_COUNT);
     return names[reason];
@@ -287,9 +300,16 @@ uint32_t rmq_queue_detach(rmq_queue *q, uint32_t slot)
         e->state = RMQ_ENTRY_READY;
         e->consumer = RMQ_NO_CONSUMER;
         e->flags |= RMQ_FLAG_REDELIVERED;
+        requeued++;
+        /* rabbit_fifo return_one: a quorum queue counts the returns, and one returned
+         * more than delivery_limit times leaves (rabbit_fifo_dlx:discard) */
+        if (e->delivery_count < UINT16_MAX) e->delivery_count++;
+        if (q->limits.delivery_limited && e->delivery_count > q->limits.delivery_limit) {
+            dies(q, seq, e, RMQ_DEATH_DELIVERY_LIMIT);
+            continue;
+        }
         ready_insert(q, seq);
         observe(q, seq, RMQ_CHANGE_REQUEUED);
-        requeued++;
     }
     BL_ASSERT(requeued == c->unacked);
     q->counters.requeued += requeued;

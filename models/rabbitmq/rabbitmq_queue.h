@@ -81,9 +81,11 @@ typedef enum rmq_death {
     RMQ_DEATH_EXPIRED,
     RMQ_DEATH_MAXLEN,
     RMQ_DEATH_REJECTED,
+    RMQ_DEATH_DELIVERY_LIMIT, /* a quorum queue's message returned too often (R10) */
     RMQ_DEATH_COUNT
 } rmq_death;
-const char *rmq_death_name(rmq_death reason); /* "expired", "maxlen", "rejected" */
+/* "expired", "maxlen", "rejected", "delivery_limit" */
+const char *rmq_death_name(rmq_death reason);
 
 /* max-length's overflow behaviour (R13). */
 typedef enum rmq_overflow {
@@ -102,6 +104,8 @@ typedef struct rmq_queue_limits {
     uint32_t max_length;    /* ready messages; RMQ_NO_MAX_LENGTH */
     rmq_overflow overflow;
     bool dead_letter;
+    bool delivery_limited;   /* a quorum queue's x-delivery-limit: ... */
+    uint32_t delivery_limit; /* ... returns a message may have */
 } rmq_queue_limits;
 
 typedef struct rmq_entry {
@@ -117,8 +121,9 @@ typedef struct rmq_entry {
     uint32_t consumer; /* consumer slot holding it while unacked */
     uint8_t state;     /* rmq_entry_state */
     uint8_t flags;
-    uint8_t death;      /* a dead letter: the rmq_death it died of in death_queue */
-    uint16_t publisher; /* its producer entry (a dead letter's original routing key) */
+    uint8_t death;           /* a dead letter: the rmq_death it died of in death_queue */
+    uint16_t delivery_count; /* times it was returned (requeued by a detach) */
+    uint16_t publisher;      /* its producer entry (a dead letter's original routing key) */
     uint16_t death_queue;
 } rmq_entry;
 
@@ -217,6 +222,8 @@ typedef struct rmq_queue {
 void rmq_queue_init(rmq_queue *q, uint32_t index, bool durable, uint32_t message_size_bytes,
                     disk_file *file);
 void rmq_queue_free(rmq_queue *q);
+/* A deep copy of a queue with no file (a quorum queue's state machine, for its snapshot). */
+void rmq_queue_clone(rmq_queue *dst, const rmq_queue *src);
 
 uint32_t rmq_queue_ready(const rmq_queue *q);
 uint64_t rmq_queue_unacked(const rmq_queue *q);

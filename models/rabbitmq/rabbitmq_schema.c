@@ -89,6 +89,31 @@ static bool rabbitmq_mirrors_parse(scn_ctx *ctx, yaml_node_t *node, void *target
 }
 
 static const char *const rabbitmq_promote_names[] = {"always", "when-synced", NULL};
+static const char *const rabbitmq_queue_type_names[] = {"classic", "quorum", NULL};
+
+/* `none`, `version` (the preset's default) or a count of returns. */
+static bool rabbitmq_delivery_limit_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
+{
+    uint32_t *out = target;
+    const char *text = scn_scalar_get(ctx, node, "none or a count of returns");
+    if (text == NULL) return false;
+    if (strcmp(text, "none") == 0) {
+        *out = RABBITMQ_DELIVERY_LIMIT_NONE;
+        return true;
+    }
+    if (strcmp(text, "version") == 0) {
+        *out = rabbitmq_default_delivery_limit(rabbitmq_version_of(ctx->out->cluster.preset));
+        return true;
+    }
+    uint32_t count = 0;
+    if (!scn_u32_text(text, &count) || count > RABBITMQ_DELIVERY_LIMIT_MAX)
+        return scn_fail(ctx, node,
+                        "%s: bad delivery_limit '%s', expected none or a count of returns "
+                        "0..%u",
+                        ctx->where, text, RABBITMQ_DELIVERY_LIMIT_MAX);
+    *out = count;
+    return true;
+}
 static const char *const rabbitmq_overflow_names[] = {"drop-head", "reject-publish",
                                                       "reject-publish-dlx", NULL};
 
@@ -171,6 +196,7 @@ static bool rabbitmq_dlx_parse(scn_ctx *ctx, yaml_node_t *node, void *target)
     return true;
 }
 _Static_assert(sizeof(rabbitmq_promote) == sizeof(int), "enums are written as int");
+_Static_assert(sizeof(rabbitmq_queue_type) == sizeof(int), "enums are written as int");
 
 /* ---- cluster ---- */
 
@@ -316,6 +342,43 @@ static bool rabbitmq_consumer_check(scn_ctx *ctx, const scn_seen *seen, void *ba
                         "%s.delete_at: deleting a mirrored queue is not modelled, expected "
                         "mirrors: none or no delete_at",
                         ctx->where);
+    yaml_node_t *type = scn_seen_value(seen, "queue_type");
+    bool quorum = consumer->queue_type == RABBITMQ_QUEUE_QUORUM;
+    static const char *const quorum_only[] = {"quorum_size", "delivery_limit"};
+    for (uint32_t k = 0; k < 2 && !quorum; k++) {
+        yaml_node_t *key = scn_seen_value(seen, quorum_only[k]);
+        if (key != NULL)
+            return scn_fail(ctx, key,
+                            "%s.%s: only applies to a quorum queue, expected queue_type: "
+                            "quorum or no %s",
+                            ctx->where, quorum_only[k], quorum_only[k]);
+    }
+    if (quorum && !consumer->durable)
+        return scn_fail(ctx, scn_seen_value(seen, "durable"),
+                        "%s.durable: a quorum queue is always durable (x-queue-type quorum "
+                        "refuses durable false), expected durable: true",
+                        ctx->where);
+    /* what this model has for classic queues only */
+    static const char *const classic_only[] = {
+        "mirrors",  "ha_promote_on_failure", "message_ttl", "max_length", "overflow", "declare_at",
+        "delete_at"};
+    for (uint32_t k = 0; k < 7 && quorum; k++) {
+        yaml_node_t *key = scn_seen_value(seen, classic_only[k]);
+        if (key != NULL)
+            return scn_fail(ctx, key,
+                            "%s.%s: not modelled for quorum queues (queue_type: quorum), "
+                            "expected queue_type: classic or no %s",
+                            ctx->where, classic_only[k], classic_only[k]);
+    }
+    (void)type;
+    yaml_node_t *size = scn_seen_value(seen, "quorum_size");
+    if (size != NULL && (consumer->quorum_size < 1 || consumer->quorum_size > nodes))
+        return scn_fail(ctx, size, "%s.quorum_size: %u members on %u node%s, expected 1..%u",
+                        ctx->where, (unsigned)consumer->quorum_size, (unsigned)nodes,
+                        nodes == 1 ? "" : "s", (unsigned)nodes);
+    if (size == NULL && quorum)
+        options->quorum_size =
+            nodes < RABBITMQ_QUORUM_SIZE_DEFAULT ? nodes : RABBITMQ_QUORUM_SIZE_DEFAULT;
     yaml_node_t *prefetch = scn_seen_value(seen, "prefetch");
     if (prefetch != NULL && consumer->ack == RABBITMQ_ACK_AUTO && consumer->prefetch > 0)
         return scn_fail(ctx, prefetch,
@@ -363,6 +426,13 @@ static const scn_field rabbitmq_consumer_fields[] = {
     {SCN_AT("dead_letter_routing_key", SCN_T_TEXT, rabbitmq_consumer_options,
             dead_letter_routing_key),
      .max = RABBITMQ_ROUTING_KEY_LEN - 1},
+    {SCN_AT("queue_type", SCN_T_ENUM, rabbitmq_consumer_options, queue_type),
+     .names = rabbitmq_queue_type_names, .def = "classic"},
+    {SCN_AT("quorum_size", SCN_T_U32, rabbitmq_consumer_options, quorum_size), .min = 1,
+     .max = SCN_BROKERS_MAX, .def = "3"},
+    {SCN_AT("delivery_limit", SCN_T_CUSTOM, rabbitmq_consumer_options, delivery_limit),
+     .parse = rabbitmq_delivery_limit_parse, .desc = "none or a count of returns",
+     .def = "version"},
 };
 static const scn_schema rabbitmq_consumer_schema =
     SCN_SCHEMA(rabbitmq_consumer_fields, rabbitmq_consumer_check);
