@@ -47,6 +47,8 @@ mutants=(
   PREFETCH_IGNORED            c20-rabbitmq-consumer-acks "a queue delivers past its consumers' prefetch"
   TTL_IGNORED                 c29-rabbitmq-ttl-drops-backlog "a queue's messages never expire"
   ALARM_LOCAL_ONLY            disk-alarm-cluster-wide    "a disk alarm blocks only its own node's publishers"
+  QQ_NO_DEDUP                 c12-rabbitmq-quorum-failover "a quorum queue enqueues a channel's resends again"
+  VOTE_IGNORES_LOG            quorum-stale-member-not-elected "a quorum queue's member votes for any log"
 )
 
 # Every mutant in the sources is in the list, and every listed one is in the sources.

@@ -293,7 +293,7 @@ static rmq_channel *channel_open(rmq_node *node, uint32_t client, const rmq_msg 
     ch->commit_waiting = false;
     ch->consuming = false;
     ch->consumes = 0;
-    ch->last_tag = 0;
+    ch->last_tag = ch->gap_from = ch->gap_to = 0;
     ch->flow_blocked = false;
     /* rabbit_reader: a connection opened while an alarm is in effect is told at once */
     if (ch->publisher && node->blocking) to_client(node, ch, rmq_msg_new(RMQ_BLOCKED, 0));
@@ -898,6 +898,10 @@ void rmq_node_deliver_ready(rmq_node *node, uint32_t queue, rmq_queue *q)
         box->size_bytes = q->message_size_bytes;
         rmq_outbox_add(box, entry->msg_id, entry->key, tag,
                        (entry->flags & RMQ_FLAG_REDELIVERED) != 0, entry_origin(entry));
+        if (local && queue_def(node, queue)->quorum) { /* what the channel passed on */
+            rmq_channel *ch = channel_of(node, consumer->client);
+            if (ch != NULL && ch->conn == consumer->conn && tag > ch->last_tag) ch->last_tag = tag;
+        }
     }
 }
 
@@ -1240,6 +1244,7 @@ static void peer_heard(rmq_node *node, uint32_t peer, bool booted)
     node->peer_down[peer] = false;
     node->peer_reset[peer] = false;
     if (was_down || booted) top_up_mirrors(node, booted ? (int32_t)peer : -1);
+    if (was_down || booted) rmq_quorum_peer_up(node, peer, booted);
     if ((was_down || booted) && node->disk_alarm) announce_alarm(node, peer);
     if (booted && node->peer_alarm[peer]) { /* its alarm died with its old process */
         node->peer_alarm[peer] = false;
@@ -1286,6 +1291,10 @@ static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
     case RMQ_TX_COMMIT: on_tx_commit(node, ch); break;
     case RMQ_CONSUME: on_consume(node, ch, msg); break;
     case RMQ_ACK:
+        if (ch->consuming && queue_def(node, ch->queue)->quorum) {
+            rmq_quorum_settle(node, ch, msg); /* kept until applied */
+            break;
+        }
         if (ch->consuming && home_up(node, ch->queue)) {
             msg->kind = RMQ_NODE_ACK;
             msg->queue = ch->queue;
@@ -1327,22 +1336,10 @@ static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
         rmq_channel *consumer = channel_of(node, msg->client);
         if (consumer == NULL || !consumer->open || !consumer->consuming ||
             consumer->conn != msg->conn)
-            break;                                 /* requeued when the queue learns of the close */
-        if (queue_def(node, msg->queue)->quorum) { /* a quorum leader's resends */
-            uint32_t kept = 0;
-            for (uint32_t i = 0; i < msg->count; i++) {
-                if (msg->seqs[i] <= consumer->last_tag) continue;
-                consumer->last_tag = msg->seqs[i];
-                msg->ids[kept] = msg->ids[i];
-                msg->keys[kept] = msg->keys[i];
-                msg->seqs[kept] = msg->seqs[i];
-                msg->flags[kept] = msg->flags[i];
-                msg->origins[kept] = msg->origins[i];
-                kept++;
-            }
-            msg->count = kept;
-            if (kept == 0) break;
-        }
+            break; /* requeued when the queue learns of the close */
+        if (queue_def(node, msg->queue)->quorum &&
+            rmq_quorum_filter_deliveries(node, consumer, msg) == 0)
+            break; /* all of them passed on before */
         msg->kind = RMQ_DELIVER;
         to_client(node, consumer, msg);
         return; /* passed on */
@@ -1377,6 +1374,9 @@ static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
     case RMQ_NODE_QQ_APPLIED:
     case RMQ_NODE_QQ_REJECT:
     case RMQ_NODE_QQ_LEADER:
+    case RMQ_NODE_QQ_SETTLE:
+    case RMQ_NODE_QQ_SETTLED:
+    case RMQ_NODE_QQ_MISSING:
     case RMQ_NODE_RAFT_APPEND:
     case RMQ_NODE_RAFT_APPEND_REPLY:
     case RMQ_NODE_RAFT_VOTE:
@@ -1618,6 +1618,7 @@ static void node_on_stop(sim_node *sn, bool power_loss)
         if (node->channels[id] != NULL) {
             drop_unread(node->channels[id]);
             node->channels[id]->enqueuer_count = 0;
+            bl_ring_clear(&node->channels[id]->settles);
         }
     rmq_quorum_on_stop(node);
     node->disk_alarm = node->blocking = false; /* alarms live in the process */
@@ -1742,6 +1743,7 @@ void rmq_node_free(rmq_node *node)
         bl_ring_free(&ch->pending);
         drop_unread(ch);
         bl_ring_free(&ch->unread);
+        bl_ring_free(&ch->settles);
         rmq_quorum_channel_free(ch);
         free(ch->tx_ids);
         free(ch->tx_keys);

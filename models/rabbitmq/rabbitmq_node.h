@@ -59,13 +59,19 @@ typedef struct rmq_channel {
     bool no_ack;
     uint32_t consumes; /* basic.consume sent on for it (its own, and each move to a new
                           master): names the tags of each (RMQ_TAG_GENERATION) */
-    uint64_t last_tag; /* of a quorum queue: the last delivery tag it passed on */
+    uint64_t last_tag; /* of a quorum queue: the last delivery tag it passed on, and the
+                          tags it asked its leader for again (a gap: gap_from..gap_to) */
+    uint64_t gap_from, gap_to;
     /* a blocked publisher's packets the node has not read (rmq_msg *, in order) */
     bl_ring unread;
     bool flow_blocked; /* credit flow: a quorum queue's client has too much pending */
     /* publisher: its enqueues to each quorum queue (rabbitmq_quorum.c) */
     struct rmq_enqueuer *enqueuers;
     uint32_t enqueuer_count, enqueuer_capacity;
+    /* consumer of a quorum queue: its settle commands awaiting `applied` (qq_settle) */
+    bl_ring settles;
+    uint64_t settle_next_seq;
+    int64_t settle_sent_us;
 } rmq_channel;
 
 /* Confirms waiting for an fsync of one queue's index (up to 3.12). */

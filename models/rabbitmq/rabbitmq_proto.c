@@ -19,6 +19,7 @@ rmq_msg *rmq_msg_new(rmq_kind kind, uint32_t count)
     case RMQ_PUBLISH:
     case RMQ_NODE_ENQUEUE:
     case RMQ_NODE_QQ_ENQUEUE:
+    case RMQ_NODE_QQ_SETTLE:
     case RMQ_DELIVER:
     case RMQ_NODE_DELIVER:
     case RMQ_NODE_GM:
@@ -36,6 +37,7 @@ rmq_msg *rmq_msg_new(rmq_kind kind, uint32_t count)
     case RMQ_ACK:
     case RMQ_NODE_ACK:
     case RMQ_NODE_QQ_APPLIED:
+    case RMQ_NODE_QQ_SETTLED:
         msg->seqs = malloc(count * sizeof *msg->seqs);
         msg->flags = calloc(count, sizeof *msg->flags);
         break;
@@ -87,7 +89,9 @@ uint32_t rmq_msg_size_bytes(const rmq_msg *msg)
     case RMQ_NODE_QQ_ENQUEUE:
         bytes = (uint64_t)msg->count * (msg->size_bytes + RMQ_PUBLISH_OVERHEAD_BYTES);
         break;
-    case RMQ_NODE_QQ_APPLIED: bytes = RMQ_METHOD_BYTES + (uint64_t)msg->count * 8; break;
+    case RMQ_NODE_QQ_APPLIED:
+    case RMQ_NODE_QQ_SETTLED: bytes = RMQ_METHOD_BYTES + (uint64_t)msg->count * 8; break;
+    case RMQ_NODE_QQ_SETTLE: bytes = RMQ_METHOD_BYTES + (uint64_t)msg->count * 24; break;
     case RMQ_NODE_RAFT_APPEND:
         bytes = RMQ_RAFT_ENTRY_BYTES;
         for (uint32_t i = 0; i < msg->count; i++)
@@ -121,24 +125,46 @@ uint32_t rmq_msg_size_bytes(const rmq_msg *msg)
 
 const char *rmq_kind_name(rmq_kind kind)
 {
-    static const char *const names[RMQ_KIND_COUNT] = {"open",          "publish",
-                                                      "tx.commit",     "tx.commit-ok",
-                                                      "confirm",       "consume",
-                                                      "consume-ok",    "cancel",
-                                                      "deliver",       "ack",
-                                                      "heartbeat",     "close",
-                                                      "node-enqueue",  "node-confirm",
-                                                      "node-consume",  "node-consume-ok",
-                                                      "node-cancel",   "node-deliver",
-                                                      "node-ack",      "node-detach",
-                                                      "node-tick",     "node-gm",
-                                                      "node-gm-ack",   "blocked",
-                                                      "unblocked",     "node-alarm",
-                                                      "queue-delete",  "node-delete",
-                                                      "qq-enqueue",    "qq-applied",
-                                                      "qq-reject",     "qq-leader",
-                                                      "raft-append",   "raft-append-reply",
-                                                      "raft-vote",     "raft-vote-reply",
-                                                      "raft-snapshot", "aten"};
+    static const char *const names[RMQ_KIND_COUNT] = {"open",
+                                                      "publish",
+                                                      "tx.commit",
+                                                      "tx.commit-ok",
+                                                      "confirm",
+                                                      "consume",
+                                                      "consume-ok",
+                                                      "cancel",
+                                                      "deliver",
+                                                      "ack",
+                                                      "heartbeat",
+                                                      "close",
+                                                      "node-enqueue",
+                                                      "node-confirm",
+                                                      "node-consume",
+                                                      "node-consume-ok",
+                                                      "node-cancel",
+                                                      "node-deliver",
+                                                      "node-ack",
+                                                      "node-detach",
+                                                      "node-tick",
+                                                      "node-gm",
+                                                      "node-gm-ack",
+                                                      "blocked",
+                                                      "unblocked",
+                                                      "node-alarm",
+                                                      "queue-delete",
+                                                      "node-delete",
+                                                      "qq-enqueue",
+                                                      "qq-applied",
+                                                      "qq-reject",
+                                                      "qq-leader",
+                                                      "qq-settle",
+                                                      "qq-settled",
+                                                      "qq-missing",
+                                                      "raft-append",
+                                                      "raft-append-reply",
+                                                      "raft-vote",
+                                                      "raft-vote-reply",
+                                                      "raft-snapshot",
+                                                      "aten"};
     return kind < RMQ_KIND_COUNT ? names[kind] : "?";
 }

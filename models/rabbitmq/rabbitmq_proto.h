@@ -67,6 +67,10 @@ typedef enum rmq_kind {
     RMQ_NODE_QQ_REJECT,         /* a member that is not the leader -> channel: mode = the leader it
                             knows (node index, RMQ_NO_NODE: none) */
     RMQ_NODE_QQ_LEADER,         /* a new leader -> every node: term (rabbit_fifo's leader_change) */
+    RMQ_NODE_QQ_SETTLE,         /* consumer's channel -> leader: per run of tags, ids: the
+                            command's sequence number, seqs: the first tag, keys: the run */
+    RMQ_NODE_QQ_SETTLED,        /* leader -> channel: seqs of its settle commands now applied */
+    RMQ_NODE_QQ_MISSING,        /* channel -> leader: deliveries first_seq..first_tag it missed */
     RMQ_NODE_RAFT_APPEND,       /* term; index_a, index_b: prev index and term; commit;
                                    entries (count) */
     RMQ_NODE_RAFT_APPEND_REPLY, /* term; failed; index_a: its written (or last) index */

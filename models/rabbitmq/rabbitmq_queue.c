@@ -248,6 +248,7 @@ uint32_t rmq_queue_attach(rmq_queue *q, uint32_t client, uint32_t via, uint32_t 
     rmq_consumer_slot *c = &q->consumers[slot];
     bl_ring_clear(&c->held);
     c->attached = true;
+    c->suspected = false;
     c->client = client;
     c->via = via;
     c->prefetch = prefetch;
@@ -282,6 +283,14 @@ static void ready_insert(rmq_queue *q, uint64_t seq)
 
 uint32_t rmq_queue_detach(rmq_queue *q, uint32_t slot)
 {
+    uint32_t requeued = rmq_queue_return_all(q, slot);
+    q->consumers[slot].attached = false;
+    q->consumers[slot].suspected = false;
+    return requeued;
+}
+
+uint32_t rmq_queue_return_all(rmq_queue *q, uint32_t slot)
+{
     BL_ASSERT(slot < q->consumer_count && q->consumers[slot].attached);
     rmq_consumer_slot *c = &q->consumers[slot];
     uint32_t requeued = 0;
@@ -315,13 +324,13 @@ uint32_t rmq_queue_detach(rmq_queue *q, uint32_t slot)
     q->counters.requeued += requeued;
     bl_ring_clear(&c->held);
     c->unacked = 0;
-    c->attached = false;
     return requeued;
 }
 
 static bool has_room(const rmq_consumer_slot *c)
 {
-    return c->attached && (c->no_ack || c->prefetch == 0 || c->unacked < c->prefetch);
+    return c->attached && !c->suspected &&
+           (c->no_ack || c->prefetch == 0 || c->unacked < c->prefetch);
 }
 
 /* The message is consumed: acked, or delivered to a no_ack consumer. Its ack is written

@@ -130,6 +130,8 @@ typedef struct rmq_entry {
 /* A consumer attached to the queue (basic.consume on a channel). */
 typedef struct rmq_consumer_slot {
     bool attached;
+    bool suspected;    /* a quorum queue's consumer on a node seen down: attached, no
+                       deliveries until its node is up (rabbit_fifo suspected_down) */
     uint32_t client;   /* the consumer's client node id */
     uint32_t conn;     /* its connection number (set by the node after attaching) */
     uint32_t via;      /* the node its connection is on */
@@ -261,6 +263,9 @@ uint32_t rmq_queue_attach(rmq_queue *q, uint32_t client, uint32_t via, uint32_t 
                           bool no_ack, uint64_t tag_base);
 /* The attached slot of a client, or RMQ_NO_CONSUMER. */
 uint32_t rmq_queue_consumer_of(const rmq_queue *q, uint32_t client);
+/* Requeues what it holds (redelivered; a quorum queue counts the return), keeping it
+ * attached. Returns how many were requeued. */
+uint32_t rmq_queue_return_all(rmq_queue *q, uint32_t slot);
 /* Detaches it, requeueing what it held (redelivered). Returns how many were requeued. */
 uint32_t rmq_queue_detach(rmq_queue *q, uint32_t slot);
 

@@ -4,16 +4,21 @@
  * queue (rabbit_fifo, here an rmq_queue with no file), the leader alone carrying out the
  * effects (deliveries, confirms, consume-oks, dead letters).
  *
- * Enqueues (rabbit_fifo_client). A channel numbers its enqueues to each quorum queue
- * from 1 and keeps them pending until the leader tells it they are applied; then the
- * publish is confirmed for that queue. It sends them to the leader it knows of; a member
- * that is not the leader rejects them naming the leader it knows, and the channel
- * resends every pending one there; so it does when a new leader announces itself
- * (rabbit_fifo's leader_change to its enqueuers) and every 10 s while some stay pending
+ * Enqueues and settles (rabbit_fifo_client). A channel numbers its enqueues to each
+ * quorum queue from 1 and keeps them pending until the leader tells it they are applied;
+ * then the publish is confirmed for that queue. It sends them to the leader it knows
+ * of; a member that is not the leader rejects them naming the leader it knows, and the
+ * channel resends every pending one there; so it does when a new leader announces
+ * itself (rabbit_fifo's leader_change) and every 10 s while some stay pending
  * (?TIMER_TIME). The state machine keeps each enqueuer's next number and takes an
  * enqueue only in order: a resent one it has is applied again as a duplicate (answered,
  * not enqueued), one past a gap is not enqueued (rabbit_fifo:maybe_enqueue). So channel
- * resends never duplicate a message; a client's republish does.
+ * resends never duplicate a message; a client's republish does. With 32 enqueues
+ * pending the client is slow and the channel's socket is not read on (credit flow). A
+ * consumer's acks are settle commands, kept and resent the same way (send_command keeps
+ * every command); its channel passes on each delivery tag once, and a gap in them asks
+ * the leader for the deliveries it missed (handle_delivery, get_missing_deliveries). A
+ * basic.consume or a channel's close that reaches a follower goes on to its leader.
  *
  * The WAL (ra_log_wal). Every member on a node writes to the node's one WAL: what the
  * wake-up appended is written in one batch and synced (datasync), and only then does a
@@ -26,15 +31,22 @@
  * as it is taken) and its surviving log, and applies again as the commit index reaches
  * it; a follower too far behind gets the leader's snapshot.
  *
- * Failure detection. A follower starts an election when its leader's node is seen down:
- * at once when its connection resets (a killed process: Erlang's monitor says
- * noconnection, the `short` timeout, 101-600 ms) or when aten stops hearing the node (its
- * heartbeats every 100 ms, polled every second: silence past 1.5 intervals; then the
- * `long` timeout, 1001-2000 ms); a message from the leader cancels it. A candidate that
- * does not win retries after the `medium` timeout (101-1100 ms). The leader returns a
- * consumer's messages when the distribution sees the consumer's node go (3.12-3.13:
- * noconnection returns them at once) or its channel closes; a message returned more than
- * delivery_limit times is dead-lettered, or dropped without a dead-letter exchange.
+ * Failure detection (ra_server_proc). A follower starts an election when its leader's
+ * node is seen down: when the distribution sees it go (Erlang's monitor says
+ * noconnection: the `short` timeout, 101-600 ms; a killed process's connection resets at
+ * once) or when aten stops hearing the node (its heartbeats every 100 ms, polled every
+ * second: silence past 1.5 intervals; then the `long` timeout, 1001-2000 ms, unless one
+ * is armed already); a message from the leader cancels it. A failed pre-vote waits the
+ * `long` timeout, a candidate `short` then `medium` before standing again in a new term;
+ * a restarted member `short`. The leader marks the consumers of a node the distribution
+ * sees go suspected and returns what they held at once (3.12-3.13: {down, Pid,
+ * noconnection}), gives them deliveries again when the node is back (nodeup), and removes
+ * those whose channel closed or whose node restarted; a message returned more than
+ * delivery_limit times is dead-lettered, or dropped without a dead-letter exchange. A cut
+ * shorter than net_ticktime is not seen by the distribution, whose TCP connection would
+ * carry what the cut held once it heals: the model's cut drops packets, so the leader
+ * sends again, once aten hears the node again, what it delivered through it unsettled,
+ * and the channel there passes on only tags it has not passed (TCP's sequence numbers).
  *
  * Not modelled: membership changes (members are fixed at declaration), TTL and length
  * limits on quorum queues, at-least-once dead-lettering, leader transfer on restart,
@@ -93,9 +105,18 @@ typedef struct rmq_quorum_member {
     uint64_t commit_sent[SCN_BROKERS_MAX]; /* a leader: the commit index each peer has */
     uint64_t compacted_wal_end;            /* the WAL offset its snapshot covers */
     uint32_t election_token; /* its election timer: events of other tokens are stale */
-    bool election_by_aten;   /* armed because aten lost its leader's node */
-    int64_t tick_due_us;     /* a leader: its next tick (stale peers resent) */
+    bool election_armed;
+    uint32_t dedup_last;   /* the enqueuer found last (consecutive enqueues share one) */
+    bool election_by_aten; /* armed because aten lost its leader's node */
+    int64_t tick_due_us;   /* a leader: its next tick (stale peers resent) */
 } rmq_quorum_member;
+
+/* A consumer channel's settle command awaiting `applied` (rabbit_fifo_client's pending:
+ * send_command keeps every command it sends, and resends them as it resends enqueues). */
+typedef struct qq_settle {
+    uint64_t seq, tag;
+    uint32_t count;
+} qq_settle;
 
 /* A channel's enqueue awaiting `applied` (rabbit_fifo_client's pending). */
 typedef struct qq_pending {
@@ -127,6 +148,7 @@ typedef struct rmq_quorum_node {
     bool aten_down[SCN_BROKERS_MAX];
     uint32_t aten_beats;
     uint64_t leader_term[RMQ_QUEUES_MAX]; /* the newest leader announced, by queue */
+    uint32_t guesses[RMQ_QUEUES_MAX];     /* find_leaders' turn, by queue */
     qq_owed *owed;
     uint32_t owed_count, owed_capacity;
     sim_timer aten_timer;
@@ -165,10 +187,14 @@ static int64_t timeout_us(rmq_node *node, qq_timeout kind)
     }
 }
 
-static void arm_election(rmq_node *node, uint32_t queue, qq_timeout kind, bool by_aten)
+/* Arms its election timer; with keep, one already armed stays (ra_server_proc
+ * maybe_set_election_timeout). */
+static void arm_election(rmq_node *node, uint32_t queue, qq_timeout kind, bool by_aten, bool keep)
 {
     rmq_quorum_member *m = member_of(node, queue);
+    if (keep && m->election_armed) return;
     m->election_token++;
+    m->election_armed = true;
     m->election_by_aten = by_aten;
     sim_schedule(node->node, sim_now_us() + timeout_us(node, kind), NODE_EVENT_ELECTION, queue,
                  (uint64_t)node->node->incarnation << 32 | m->election_token, NULL);
@@ -177,6 +203,7 @@ static void arm_election(rmq_node *node, uint32_t queue, qq_timeout kind, bool b
 static void cancel_election(rmq_quorum_member *m)
 {
     m->election_token++;
+    m->election_armed = false;
     m->election_by_aten = false;
 }
 
@@ -198,10 +225,16 @@ static void state_init(rmq_node *node, uint32_t queue, rmq_queue *q)
 
 static qq_dedup *dedup_of(rmq_quorum_member *m, uint32_t client)
 {
+    if (m->dedup_last < m->dedup_count && m->dedup[m->dedup_last].client == client)
+        return &m->dedup[m->dedup_last];
     for (uint32_t i = 0; i < m->dedup_count; i++)
-        if (m->dedup[i].client == client) return &m->dedup[i];
+        if (m->dedup[i].client == client) {
+            m->dedup_last = i;
+            return &m->dedup[i];
+        }
     BL_GROW(m->dedup, m->dedup_capacity, (uint64_t)m->dedup_count + 1, QQ_DEDUP_MAX,
-            "a quorum queue's enqueuers");
+            "a quorum queue's enqueuers (one per client)");
+    m->dedup_last = m->dedup_count;
     qq_dedup *d = &m->dedup[m->dedup_count++];
     *d = (qq_dedup){.client = client, .conn = 0, .next_seq = 1};
     return d;
@@ -236,6 +269,9 @@ static void apply(rmq_node *node, uint32_t queue, rmq_quorum_member *m, const ra
             if (e->conn == d->conn) {
                 if (e->seq > d->next_seq) break; /* out of sequence: not enqueued, stays pending */
                 take = e->seq == d->next_seq;    /* else a duplicate: answered, not enqueued */
+#ifdef BROKERLAB_MUTANT_QQ_NO_DEDUP
+                take = true; /* mutant: a resent enqueue is enqueued again */
+#endif
                 if (take) d->next_seq++;
                 if (leader) {
                     rmq_outbox *box = rmq_outbox_for(node, e->via, RMQ_NODE_QQ_APPLIED, e->client,
@@ -271,6 +307,11 @@ static void apply(rmq_node *node, uint32_t queue, rmq_quorum_member *m, const ra
         break;
     }
     case RAFT_OP_SETTLE: {
+        if (leader && e->via != 0) {
+            rmq_outbox *box =
+                rmq_outbox_for(node, e->via, RMQ_NODE_QQ_SETTLED, e->client, queue, e->conn);
+            rmq_outbox_add(box, 0, -1, e->msg_id, 0, 0);
+        }
         uint32_t slot = rmq_queue_consumer_of(q, e->client);
         if (slot == RMQ_NO_CONSUMER || q->consumers[slot].conn != e->conn) break;
         for (uint32_t i = 0; i < e->origin; i++) {
@@ -286,6 +327,19 @@ static void apply(rmq_node *node, uint32_t queue, rmq_quorum_member *m, const ra
             rmq_queue_detach(q, slot);
         break;
     }
+    case RAFT_OP_SUSPECT: /* {down, Pid, noconnection}: its node's consumers return all */
+    case RAFT_OP_NODEUP:  /* {nodeup, Node}: they are up again */
+        for (uint32_t c = 0; c < q->consumer_count; c++) {
+            rmq_consumer_slot *slot = &q->consumers[c];
+            if (!slot->attached || slot->via != e->via) continue;
+            if (e->op == RAFT_OP_SUSPECT) {
+                rmq_queue_return_all(q, c);
+                slot->suspected = true;
+            } else {
+                slot->suspected = false;
+            }
+        }
+        break;
     default: BL_ASSERTF(false, "quorum queue %u: command %u", (unsigned)queue, (unsigned)e->op);
     }
     checkout(node, queue, q, leader);
@@ -320,19 +374,26 @@ static qq_snapshot *snapshot_copy(const rmq_queue *q, const qq_dedup *dedup, uin
 }
 
 /* The member's state machine and enqueuers become the snapshot's. */
+/* The member's state machine and enqueuers become the snapshot's. */
 static void restore(rmq_node *node, uint32_t queue, rmq_quorum_member *m, const qq_snapshot *s)
 {
     rmq_queue *q = &node->replicas[queue]->queue;
     rmq_queue_free(q);
+    m->dedup_count = m->dedup_last = 0;
     if (s == NULL) {
         state_init(node, queue, q);
-        m->dedup_count = 0;
         m->applied = 0;
         return;
     }
     rmq_queue_clone(q, &s->queue);
-    m->dedup_count = 0;
-    for (uint32_t i = 0; i < s->dedup_count; i++) *dedup_of(m, s->dedup[i].client) = s->dedup[i];
+    /* the clone's dead letters are this node's (a snapshot may come from the leader) */
+    rmq_queue_set_limits(q, &rmq_node_def(node, queue)->limits, state_dead_letter, node);
+    if (s->dedup_count > 0) {
+        BL_GROW(m->dedup, m->dedup_capacity, s->dedup_count, QQ_DEDUP_MAX,
+                "a quorum queue's enqueuers (one per client)");
+        memcpy(m->dedup, s->dedup, s->dedup_count * sizeof *s->dedup);
+    }
+    m->dedup_count = s->dedup_count;
     m->applied = s->index;
 }
 
@@ -439,7 +500,7 @@ void rmq_quorum_route(rmq_node *node, rmq_channel *ch, uint32_t queue, uint64_t 
 static bool channel_fast(const rmq_channel *ch)
 {
     for (uint32_t i = 0; i < ch->enqueuer_count; i++)
-        if (bl_ring_count(&ch->enqueuers[i].pending) > QQ_SOFT_LIMIT) return false;
+        if (bl_ring_count(&ch->enqueuers[i].pending) >= QQ_SOFT_LIMIT) return false;
     return true;
 }
 
@@ -458,8 +519,10 @@ static void on_applied(rmq_node *node, const rmq_msg *msg)
             if (confirm_seq != 0) rmq_node_quorum_confirmed(node, ch, confirm_seq);
             if (!ch->open) return;
         }
-    if (ch->flow_blocked && channel_fast(ch)) rmq_node_channel_flow(node, ch, false);
+    if (ch->flow_blocked && channel_fast(ch)) rmq_node_channel_flow(node, ch, false); /* < 32 */
 }
+
+static void send_settles(rmq_node *node, rmq_channel *ch, uint32_t from);
 
 /* A leader is known for `queue` (announced, or named by a reject): what waited for it
  * goes there. */
@@ -468,7 +531,11 @@ static void leader_found(rmq_node *node, uint32_t queue)
     if (!leader_known(node, queue)) return;
     for (uint32_t id = 0; id < node->channel_slots; id++) {
         rmq_channel *ch = node->channels[id];
-        if (ch == NULL || !ch->open || !ch->publisher) continue;
+        if (ch == NULL || !ch->open) continue;
+        if (!ch->publisher) {
+            if (ch->queue == queue && ch->settles.capacity_max != 0) send_settles(node, ch, 0);
+            continue;
+        }
         rmq_enqueuer *enq = enqueuer_of(ch, queue, false);
         if (enq != NULL && bl_ring_count(&enq->pending) > 0) resend_all(node, ch, enq);
     }
@@ -489,9 +556,11 @@ static void leader_found(rmq_node *node, uint32_t queue)
     qn->owed_count = kept;
 }
 
-static void set_leader_view(rmq_node *node, uint32_t queue, uint32_t leader)
+/* This node takes `leader` for the queue's leader; what waited for one goes there when it
+ * is news, or always with `announced` (rabbit_fifo_client: leader_change resends all). */
+static void set_leader_view(rmq_node *node, uint32_t queue, uint32_t leader, bool announced)
 {
-    if (node->master_view[queue] == leader) return;
+    if (node->master_view[queue] == leader && !announced) return;
     node->master_view[queue] = leader;
     leader_found(node, queue);
 }
@@ -500,6 +569,7 @@ void rmq_quorum_channel_closed(rmq_node *node, rmq_channel *ch)
 {
     for (uint32_t i = 0; i < ch->enqueuer_count; i++) bl_ring_clear(&ch->enqueuers[i].pending);
     ch->enqueuer_count = 0;
+    bl_ring_clear(&ch->settles);
     if (ch->publisher || !ch->consuming) return;
     if (leader_known(node, ch->queue)) {
         rmq_msg *detach = rmq_msg_new(RMQ_NODE_DETACH, 0);
@@ -582,12 +652,22 @@ void rmq_quorum_on_enqueue(rmq_node *node, const rmq_msg *msg)
 
 void rmq_quorum_on_consume(rmq_node *node, const rmq_msg *msg)
 {
-    if (!leads(node, msg->queue)) { /* the consumer is cancelled, and retries */
-        rmq_msg *cancel = rmq_msg_new(RMQ_NODE_CANCEL, 0);
-        cancel->queue = msg->queue;
-        cancel->client = msg->client;
-        cancel->conn = msg->conn;
-        rmq_node_send(node, msg->via, cancel);
+    if (!leads(node, msg->queue)) {
+        /* a follower passes the checkout on to the leader it knows (ra's redirect, and
+         * rabbit_fifo_client tries every member); with none, the consumer is cancelled
+         * and retries */
+        const rmq_quorum_member *m = member_of(node, msg->queue);
+        uint32_t leader = m != NULL ? m->raft.leader : RAFT_NONE;
+        bool forward = leader != RAFT_NONE && leader != node->index && !node->peer_down[leader];
+        rmq_msg *out = rmq_msg_new(forward ? RMQ_NODE_CONSUME : RMQ_NODE_CANCEL, 0);
+        out->queue = msg->queue;
+        out->client = msg->client;
+        out->conn = msg->conn;
+        out->via = msg->via;
+        out->prefetch = msg->prefetch;
+        out->no_ack = msg->no_ack;
+        out->first_seq = msg->first_seq;
+        rmq_node_send(node, forward ? rmq_node_sim_id(node, leader) : msg->via, out);
         return;
     }
     raft_entry e = {.op = RAFT_OP_CHECKOUT,
@@ -602,43 +682,117 @@ void rmq_quorum_on_consume(rmq_node *node, const rmq_msg *msg)
 
 void rmq_quorum_on_ack(rmq_node *node, const rmq_msg *msg)
 {
-    if (!leads(node, msg->queue)) return; /* a settle to a member that is not the leader */
-    /* rabbit_fifo's #settle{msg_ids}: one command per run of consecutive tags */
-    for (uint32_t i = 0; i < msg->count;) {
-        uint32_t run = 1;
-        while (i + run < msg->count && msg->seqs[i + run] == msg->seqs[i] + run) run++;
+    if (!leads(node, msg->queue)) {
+        const rmq_quorum_member *m = member_of(node, msg->queue);
+        reject(node, msg, m != NULL ? m->raft.leader : node->master_view[msg->queue]);
+        return;
+    }
+    for (uint32_t i = 0; i < msg->count; i++) { /* rabbit_fifo's #settle{msg_ids} */
         raft_entry e = {.op = RAFT_OP_SETTLE,
                         .client = msg->client,
                         .conn = msg->conn,
+                        .via = msg->via,
+                        .msg_id = msg->ids[i],
                         .seq = msg->seqs[i],
-                        .origin = run};
+                        .origin = (uint32_t)msg->keys[i]};
         append(node, msg->queue, &e);
+    }
+}
+
+static void send_settles(rmq_node *node, rmq_channel *ch, uint32_t from)
+{
+    if (!leader_known(node, ch->queue)) return;
+    uint32_t count = bl_ring_count(&ch->settles);
+    if (from >= count) return;
+    rmq_outbox *box = rmq_outbox_for(node, rmq_node_sim_id(node, node->master_view[ch->queue]),
+                                     RMQ_NODE_QQ_SETTLE, ch->client, ch->queue, ch->conn);
+    for (uint32_t i = from; i < count; i++) {
+        const qq_settle *s = BL_RING_AT(&ch->settles, qq_settle, i);
+        rmq_outbox_add(box, s->seq, (int32_t)s->count, s->tag, 0, 0);
+    }
+    ch->settle_sent_us = sim_now_us();
+}
+
+void rmq_quorum_settle(rmq_node *node, rmq_channel *ch, const rmq_msg *ack)
+{
+    if (ch->settles.capacity_max == 0)
+        BL_RING_INIT(&ch->settles, qq_settle, QQ_PENDING_MAX,
+                     "a consumer channel's quorum settles pending");
+    uint32_t from = bl_ring_count(&ch->settles);
+    for (uint32_t i = 0; i < ack->count;) { /* one command per run of consecutive tags */
+        uint32_t run = 1;
+        while (i + run < ack->count && ack->seqs[i + run] == ack->seqs[i] + run) run++;
+        *BL_RING_PUSH_BACK(&ch->settles, qq_settle) =
+            (qq_settle){.seq = ++ch->settle_next_seq, .tag = ack->seqs[i], .count = run};
         i += run;
     }
+    send_settles(node, ch, from);
+}
+
+static void on_settled(rmq_node *node, const rmq_msg *msg)
+{
+    rmq_channel *ch = rmq_node_channel(node, msg->client);
+    if (ch == NULL || !ch->open || ch->conn != msg->conn) return;
+    for (uint32_t i = 0; i < msg->count; i++)
+        while (bl_ring_count(&ch->settles) > 0 &&
+               BL_RING_FRONT(&ch->settles, qq_settle)->seq <= msg->seqs[i]) {
+            bl_ring_pop_front(&ch->settles);
+            ch->settle_sent_us = sim_now_us();
+        }
 }
 
 void rmq_quorum_on_detach(rmq_node *node, const rmq_msg *msg)
 {
-    if (!leads(node, msg->queue)) return;
+    if (!leads(node, msg->queue)) {
+        /* the leader's monitor of the channel is what fires: a member passes it on */
+        const rmq_quorum_member *m = member_of(node, msg->queue);
+        uint32_t leader = m != NULL ? m->raft.leader : RAFT_NONE;
+        if (leader == RAFT_NONE || leader == node->index || node->peer_down[leader]) return;
+        rmq_msg *out = rmq_msg_new(RMQ_NODE_DETACH, 0);
+        out->queue = msg->queue;
+        out->client = msg->client;
+        out->conn = msg->conn;
+        rmq_node_send(node, rmq_node_sim_id(node, leader), out);
+        return;
+    }
     raft_entry e = {.op = RAFT_OP_DOWN, .client = msg->client, .conn = msg->conn};
     append(node, msg->queue, &e);
 }
 
 /* The leader's monitors: consumers whose node it sees down, or whose channel on this
  * node is gone, are returned (rabbit_fifo handle_down). */
-static void down_consumers(rmq_node *node, uint32_t queue, int32_t peer)
+/* The leader's monitors (rabbit_fifo handle_down, 3.12-3.13): the consumers on a node
+ * the distribution sees go are suspected and return everything at once; they get
+ * deliveries again when it is up (nodeup); those whose process is gone (a restarted
+ * node, a closed channel here) are removed. */
+static void monitor_node(rmq_node *node, uint32_t queue, uint32_t peer, raft_op op)
+{
+    const rmq_queue *q = &node->replicas[queue]->queue;
+    uint32_t peer_id = rmq_node_sim_id(node, peer);
+    bool any = false;
+    for (uint32_t c = 0; c < q->consumer_count; c++) {
+        const rmq_consumer_slot *slot = &q->consumers[c];
+        if (!slot->attached || slot->via != peer_id) continue;
+        if (op == RAFT_OP_DOWN) {
+            raft_entry e = {.op = RAFT_OP_DOWN, .client = slot->client, .conn = slot->conn};
+            append(node, queue, &e);
+        }
+        any = any || (op == RAFT_OP_SUSPECT && !slot->suspected) ||
+              (op == RAFT_OP_NODEUP && slot->suspected);
+    }
+    if (!any || op == RAFT_OP_DOWN) return;
+    raft_entry e = {.op = op, .via = peer_id};
+    append(node, queue, &e);
+}
+
+static void down_closed_channels(rmq_node *node, uint32_t queue)
 {
     const rmq_queue *q = &node->replicas[queue]->queue;
     for (uint32_t c = 0; c < q->consumer_count; c++) {
         const rmq_consumer_slot *slot = &q->consumers[c];
-        if (!slot->attached) continue;
-        int32_t via = rmq_cluster_node_index(node->cluster, slot->via);
-        bool gone = peer >= 0 ? via == peer : via >= 0 && node->peer_down[via];
-        if (peer < 0 && via == (int32_t)node->index) {
-            const rmq_channel *ch = rmq_node_channel(node, slot->client);
-            gone = ch == NULL || !ch->open || ch->conn != slot->conn;
-        }
-        if (!gone) continue;
+        if (!slot->attached || slot->via != rmq_node_sim_id(node, node->index)) continue;
+        const rmq_channel *ch = rmq_node_channel(node, slot->client);
+        if (ch != NULL && ch->open && ch->conn == slot->conn) continue;
         raft_entry e = {.op = RAFT_OP_DOWN, .client = slot->client, .conn = slot->conn};
         append(node, queue, &e);
     }
@@ -679,10 +833,12 @@ static void became_leader(rmq_node *node, uint32_t queue)
         rmq_node_send(node, rmq_node_sim_id(node, n), notice);
     }
     /* its state machine is as far as it applied: the consumers it holds are monitored
-     * again, the dead ones returned */
-    down_consumers(node, queue, -1);
+     * again (state_enter leader), the dead ones returned */
+    for (uint32_t n = 0; n < node->cluster->node_count; n++)
+        if (n != node->index && node->peer_down[n]) monitor_node(node, queue, n, RAFT_OP_SUSPECT);
+    down_closed_channels(node, queue);
     node->master_view[queue] = RMQ_NO_NODE;
-    set_leader_view(node, queue, node->index);
+    set_leader_view(node, queue, node->index, true);
     node->queue_dirty[queue] = true;
 }
 
@@ -690,7 +846,10 @@ static void lost_leadership(rmq_node *node, uint32_t queue, bool was_leader)
 {
     rmq_quorum_member *m = member_of(node, queue);
     if (!was_leader || m->raft.role == RAFT_LEADER) return;
-    node->master_view[queue] = m->raft.leader;
+    if (m->raft.leader != RAFT_NONE)
+        set_leader_view(node, queue, m->raft.leader, true);
+    else
+        node->master_view[queue] = RMQ_NO_NODE;
 }
 
 static void on_vote(rmq_node *node, const rmq_msg *msg, uint32_t peer)
@@ -700,7 +859,7 @@ static void on_vote(rmq_node *node, const rmq_msg *msg, uint32_t peer)
     bool pre = msg->mode == 1;
     bool was_leader = m->raft.role == RAFT_LEADER;
     bool granted;
-    if (pre) {
+    if (pre) {                                         /* ra_server process_pre_vote */
         if (was_leader && msg->term <= m->raft.term) { /* it re-asserts itself */
             memset(m->commit_sent, 0, sizeof m->commit_sent);
             raft_rewind_stale(&m->raft);
@@ -710,14 +869,16 @@ static void on_vote(rmq_node *node, const rmq_msg *msg, uint32_t peer)
         if (msg->term > m->raft.term) raft_step_down(&m->raft, msg->term);
         lost_leadership(node, msg->queue, was_leader);
         granted = raft_grant_pre_vote(&m->raft, msg->term, msg->index_a, msg->index_b);
-        if (!granted && msg->term >= m->raft.term) { /* its own log is more up to date */
-            arm_election(node, msg->queue, QQ_SHORT, false);
+        if (!granted && msg->term >= m->raft.term && m->raft.role == RAFT_FOLLOWER) {
+            /* its own log is more up to date: no answer, an election of its own */
+            arm_election(node, msg->queue, QQ_LONG, false, true);
             return;
         }
     } else {
         granted = raft_grant_vote(&m->raft, peer, msg->term, msg->index_a, msg->index_b);
         lost_leadership(node, msg->queue, was_leader);
-        if (granted) arm_election(node, msg->queue, QQ_MEDIUM, false);
+        /* (should the candidate fail, this member stands itself) */
+        if (granted) arm_election(node, msg->queue, QQ_LONG, false, false);
     }
     rmq_msg *reply = rmq_msg_new(RMQ_NODE_RAFT_VOTE_REPLY, 0);
     reply->queue = msg->queue;
@@ -735,7 +896,7 @@ static void on_vote_reply(rmq_node *node, const rmq_msg *msg, uint32_t peer)
         raft_on_vote_reply(&m->raft, peer, msg->term, !msg->failed, msg->mode == 1);
     if (outcome == RAFT_NOW_CANDIDATE) {
         send_vote(node, msg->queue, false);
-        arm_election(node, msg->queue, QQ_MEDIUM, false);
+        arm_election(node, msg->queue, QQ_SHORT, false, false); /* entering candidate */
     } else if (outcome == RAFT_NOW_LEADER) {
         became_leader(node, msg->queue);
     }
@@ -801,7 +962,17 @@ static void heard_leader(rmq_node *node, uint32_t queue, uint32_t leader)
 {
     rmq_quorum_member *m = member_of(node, queue);
     cancel_election(m);
-    set_leader_view(node, queue, leader);
+    set_leader_view(node, queue, leader, false);
+}
+
+/* What a truncation dropped is written again: the WAL goes on from before it. */
+static void wal_rewind(rmq_quorum_member *m)
+{
+    uint64_t from = m->raft.truncated_from;
+    m->raft.truncated_from = 0;
+    if (from != 0 && m->wal_queued >= from) m->wal_queued = from - 1;
+    if (m->wal_queued > raft_last_index(&m->raft)) m->wal_queued = raft_last_index(&m->raft);
+    if (m->wal_queued < m->raft.snapshot_index) m->wal_queued = m->raft.snapshot_index;
 }
 
 static void on_append(rmq_node *node, const rmq_msg *msg, uint32_t peer)
@@ -822,7 +993,7 @@ static void on_append(rmq_node *node, const rmq_msg *msg, uint32_t peer)
         return;
     }
     heard_leader(node, msg->queue, peer);
-    if (m->wal_queued > raft_last_index(&m->raft)) m->wal_queued = raft_last_index(&m->raft);
+    wal_rewind(m);
     if (!ok) {
         reply_append(node, msg->queue, false, m->raft.reject_hint);
         return;
@@ -850,7 +1021,17 @@ static void on_snapshot(rmq_node *node, const rmq_msg *msg, uint32_t peer)
     bool was_leader = m->raft.role == RAFT_LEADER;
     if (msg->term > m->raft.term) raft_step_down(&m->raft, msg->term);
     lost_leadership(node, msg->queue, was_leader);
-    if (msg->term < m->raft.term) return;
+    if (msg->term < m->raft.term) { /* a stale leader: it hears of the newer term */
+        rmq_msg *reply = rmq_msg_new(RMQ_NODE_RAFT_APPEND_REPLY, 0);
+        reply->queue = msg->queue;
+        reply->term = m->raft.term;
+        reply->failed = true;
+        reply->index_a = raft_last_index(&m->raft);
+        rmq_node_send(node, rmq_node_sim_id(node, peer), reply);
+        return;
+    }
+    BL_ASSERTF(m->raft.role != RAFT_LEADER, "%s: two leaders of term %llu", node->node->name,
+               (unsigned long long)msg->term);
     m->raft.role = RAFT_FOLLOWER;
     m->raft.leader = peer;
     heard_leader(node, msg->queue, peer);
@@ -860,11 +1041,14 @@ static void on_snapshot(rmq_node *node, const rmq_msg *msg, uint32_t peer)
         snapshot_free(m->snapshot);
         m->snapshot = snapshot_copy(&s->queue, s->dedup, s->dedup_count, s->index, s->term);
         restore(node, msg->queue, m, m->snapshot);
-        if (m->wal_queued < s->index) m->wal_queued = s->index;
+        wal_rewind(m);
     }
+    if (m->raft.verified_index < s->index) m->raft.verified_index = s->index;
     reply_append(node, msg->queue, true, m->raft.written_index);
     node->queue_dirty[msg->queue] = true;
 }
+
+static void on_missing(rmq_node *node, const rmq_msg *msg);
 
 void rmq_quorum_on_packet(rmq_node *node, const rmq_msg *msg, uint32_t source)
 {
@@ -872,17 +1056,15 @@ void rmq_quorum_on_packet(rmq_node *node, const rmq_msg *msg, uint32_t source)
     switch (msg->kind) {
     case RMQ_NODE_QQ_ENQUEUE: on_qq_enqueue(node, msg); return;
     case RMQ_NODE_QQ_APPLIED: on_applied(node, msg); return;
+    case RMQ_NODE_QQ_SETTLE: rmq_quorum_on_ack(node, msg); return;
+    case RMQ_NODE_QQ_SETTLED: on_settled(node, msg); return;
+    case RMQ_NODE_QQ_MISSING: on_missing(node, msg); return;
     case RMQ_NODE_QQ_REJECT: {
         rmq_channel *ch = rmq_node_channel(node, msg->client);
         if (ch == NULL || !ch->open || ch->conn != msg->conn || msg->mode == RMQ_NO_NODE) return;
-        set_leader_view(node, msg->queue, msg->mode); /* resends to it if it is new */
-        rmq_enqueuer *enq = enqueuer_of(ch, msg->queue, false);
-        if (enq == NULL || bl_ring_count(&enq->pending) == 0) return;
-        /* one reject per packet sent: one resend per broadcast time at most */
-        if (sim_now_us() - enq->sent_us >= QQ_BROADCAST_US)
-            resend_all(node, ch, enq);
-        else if (enq->resend_due_us == SIM_TIME_NEVER)
-            enq->resend_due_us = enq->sent_us + QQ_BROADCAST_US;
+        /* {rejected, {not_leader, Leader}}: resend all there, unless it is the leader this
+         * node went to already (a reject of what it sent before it knew) */
+        set_leader_view(node, msg->queue, msg->mode, false);
         return;
     }
     case RMQ_NODE_QQ_LEADER: {
@@ -891,7 +1073,7 @@ void rmq_quorum_on_packet(rmq_node *node, const rmq_msg *msg, uint32_t source)
         if (msg->term < qn->leader_term[msg->queue]) return;
         qn->leader_term[msg->queue] = msg->term;
         if (leads(node, msg->queue) && member_of(node, msg->queue)->raft.term >= msg->term) return;
-        set_leader_view(node, msg->queue, (uint32_t)peer);
+        set_leader_view(node, msg->queue, (uint32_t)peer, true);
         return;
     }
     case RMQ_NODE_RAFT_APPEND: on_append(node, msg, (uint32_t)peer); return;
@@ -996,13 +1178,16 @@ static void on_wal_synced(rmq_node *node)
     for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
         rmq_quorum_member *m = member_of(node, q);
         if (m == NULL) continue;
-        uint64_t index = m->wal_sync_upto;
-        if (index > raft_last_index(&m->raft)) index = raft_last_index(&m->raft);
-        /* what a truncation replaced since is not what was synced */
-        while (index > m->raft.snapshot_index) {
-            const raft_entry *e = raft_entry_at(&m->raft, index);
-            if (e->wal_end != 0 && e->wal_end <= qn->wal_sync_bytes) break;
-            index--;
+        /* written: the run of entries from its last written whose records this sync
+         * covered (a truncation's replacements wait for their own) */
+        uint64_t upto = m->wal_sync_upto < raft_last_index(&m->raft) ? m->wal_sync_upto
+                                                                     : raft_last_index(&m->raft);
+        uint64_t index = m->raft.written_index;
+        if (index < m->raft.snapshot_index) index = m->raft.snapshot_index;
+        while (index < upto) {
+            const raft_entry *e = raft_entry_at(&m->raft, index + 1);
+            if (e->wal_end == 0 || e->wal_end > qn->wal_sync_bytes) break;
+            index++;
         }
         raft_on_written(&m->raft, index);
         node->queue_dirty[q] = true;
@@ -1011,49 +1196,144 @@ static void on_wal_synced(rmq_node *node)
 
 /* ---- failure detection and elections ---- */
 
+/* Its election timeout (ra_server_proc): a follower or a pre-vote runs a pre-vote (the
+ * `long` timeout again if it fails); a candidate stands again in a new term. */
 static void on_election(rmq_node *node, uint32_t queue, uint32_t token)
 {
     rmq_quorum_member *m = member_of(node, queue);
     if (m == NULL || token != m->election_token || m->raft.role == RAFT_LEADER) return;
-    raft_start_pre_vote(&m->raft);
-    if (node->master_view[queue] != RMQ_NO_NODE && node->master_view[queue] != node->index &&
-        member_of(node, queue) != NULL)
+    m->election_armed = false;
+    if (node->master_view[queue] != RMQ_NO_NODE && node->master_view[queue] != node->index)
         node->master_view[queue] = RMQ_NO_NODE; /* it follows no one now */
-    raft_outcome outcome = raft_on_vote_reply(&m->raft, node->index, m->raft.term, true, true);
-    if (outcome == RAFT_NOW_LEADER) {
-        became_leader(node, queue);
-        return;
+    raft_outcome outcome;
+    if (m->raft.role == RAFT_CANDIDATE) {
+        outcome = raft_start_candidacy(&m->raft);
+        if (outcome == RAFT_NOW_CANDIDATE) send_vote(node, queue, false);
+        arm_election(node, queue, QQ_MEDIUM, false, false);
+    } else {
+        raft_start_pre_vote(&m->raft);
+        outcome = raft_on_vote_reply(&m->raft, node->index, m->raft.term, true, true);
+        if (outcome == RAFT_NOTHING) {
+            send_vote(node, queue, true);
+            arm_election(node, queue, QQ_LONG, false, false);
+        } else if (outcome == RAFT_NOW_CANDIDATE) { /* a majority of one and its vote */
+            send_vote(node, queue, false);
+            arm_election(node, queue, QQ_SHORT, false, false);
+        }
     }
-    if (outcome == RAFT_NOW_CANDIDATE)
-        send_vote(node, queue, false);
-    else
-        send_vote(node, queue, true);
-    arm_election(node, queue, QQ_MEDIUM, false);
+    if (outcome == RAFT_NOW_LEADER) became_leader(node, queue);
 }
 
 /* The distribution's TCP connection outlives a cut shorter than net_ticktime and
  * retransmits what it held; the model's cut drops packets instead. So a leader that hears
  * a node again sends again what it delivered through it and was not settled, and the
  * channel there passes on only tags past the last it passed (TCP's sequence numbers). */
+/* The deliveries a consumer holds with tags from_tag..to_tag, sent again to its channel. */
+static void send_held(rmq_node *node, uint32_t queue, const rmq_consumer_slot *slot,
+                      uint64_t from_tag, uint64_t to_tag)
+{
+    rmq_queue *q = &node->replicas[queue]->queue;
+    rmq_outbox *box =
+        rmq_outbox_for(node, slot->via, RMQ_NODE_DELIVER, slot->client, queue, slot->conn);
+    box->size_bytes = q->message_size_bytes;
+    for (uint32_t i = 0; i < bl_ring_count(&slot->held); i++) {
+        uint64_t seq = *BL_RING_AT(&slot->held, uint64_t, i);
+        uint64_t tag = slot->first_tag + i;
+        if (seq == 0 || tag < from_tag || tag > to_tag) continue;
+        const rmq_entry *e = rmq_queue_entry(q, seq);
+        rmq_outbox_add(box, e->msg_id, e->key, tag, (e->flags & RMQ_FLAG_REDELIVERED) != 0,
+                       RMQ_ORIGIN(e->publisher, e->death, e->death_queue));
+    }
+}
+
 static void resend_deliveries(rmq_node *node, uint32_t queue, uint32_t peer)
 {
     rmq_queue *q = &node->replicas[queue]->queue;
     uint32_t peer_id = rmq_node_sim_id(node, peer);
     for (uint32_t c = 0; c < q->consumer_count; c++) {
         const rmq_consumer_slot *slot = &q->consumers[c];
-        if (!slot->attached || slot->via != peer_id) continue;
-        rmq_outbox *box =
-            rmq_outbox_for(node, peer_id, RMQ_NODE_DELIVER, slot->client, queue, slot->conn);
-        box->size_bytes = q->message_size_bytes;
-        for (uint32_t i = 0; i < bl_ring_count(&slot->held); i++) {
-            uint64_t seq = *BL_RING_AT(&slot->held, uint64_t, i);
-            if (seq == 0) continue;
-            const rmq_entry *e = rmq_queue_entry(q, seq);
-            rmq_outbox_add(box, e->msg_id, e->key, slot->first_tag + i,
-                           (e->flags & RMQ_FLAG_REDELIVERED) != 0,
-                           RMQ_ORIGIN(e->publisher, e->death, e->death_queue));
-        }
+        if (!slot->attached || slot->suspected || slot->via != peer_id) continue;
+        send_held(node, queue, slot, 0, UINT64_MAX);
     }
+}
+
+uint32_t rmq_quorum_filter_deliveries(rmq_node *node, rmq_channel *ch, rmq_msg *msg)
+{
+    uint32_t kept = 0;
+    bool gap_answer = ch->gap_to != 0; /* a leader's packet: the gap's answer, or later */
+    for (uint32_t i = 0; i < msg->count; i++) {
+        uint64_t tag = msg->seqs[i];
+        bool filling = ch->gap_to != 0 && tag >= ch->gap_from && tag <= ch->gap_to;
+        if (tag <= ch->last_tag && !filling) continue; /* passed on before */
+        if (tag > ch->last_tag) {
+            bool same_generation = (tag >> 32) == (ch->last_tag >> 32) && ch->last_tag != 0;
+            if (same_generation && tag > ch->last_tag + 1 && ch->gap_to == 0) {
+                ch->gap_from = ch->last_tag + 1;
+                ch->gap_to = tag - 1;
+                gap_answer = false;
+                rmq_msg *ask = rmq_msg_new(RMQ_NODE_QQ_MISSING, 0);
+                ask->queue = msg->queue;
+                ask->client = ch->client;
+                ask->conn = ch->conn;
+                ask->first_seq = ch->gap_from;
+                ask->first_tag = ch->gap_to;
+                rmq_node_send(node, msg->via, ask);
+            }
+            ch->last_tag = tag;
+        }
+        msg->ids[kept] = msg->ids[i];
+        msg->keys[kept] = msg->keys[i];
+        msg->seqs[kept] = msg->seqs[i];
+        msg->flags[kept] = msg->flags[i];
+        msg->origins[kept] = msg->origins[i];
+        kept++;
+    }
+    if (gap_answer && msg->failed) ch->gap_from = ch->gap_to = 0; /* the answer came */
+    msg->count = kept;
+    return kept;
+}
+
+/* The leader's answer to a channel's gap: what the consumer still holds of it, again,
+ * in a packet of its own marked as the answer (the channel takes that range in until it
+ * comes; one of nothing closes the gap too). */
+/* The leader's answer to a channel's gap: what the consumer still holds of it, again,
+ * in a packet of its own marked as the answer (the channel takes that range in until it
+ * comes; one of nothing closes the gap too). */
+static void on_missing(rmq_node *node, const rmq_msg *msg)
+{
+    if (!leads(node, msg->queue)) return;
+    rmq_queue *q = &node->replicas[msg->queue]->queue;
+    uint32_t c = rmq_queue_consumer_of(q, msg->client);
+    if (c == RMQ_NO_CONSUMER || q->consumers[c].conn != msg->conn) return;
+    const rmq_consumer_slot *slot = &q->consumers[c];
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < bl_ring_count(&slot->held); i++) {
+        uint64_t tag = slot->first_tag + i;
+        n += *BL_RING_AT(&slot->held, uint64_t, i) != 0 && tag >= msg->first_seq &&
+             tag <= msg->first_tag;
+    }
+    rmq_msg *answer = rmq_msg_new(RMQ_NODE_DELIVER, n);
+    answer->queue = msg->queue;
+    answer->client = slot->client;
+    answer->conn = slot->conn;
+    answer->via = rmq_node_sim_id(node, node->index);
+    answer->failed = true; /* marks the answer */
+    answer->size_bytes = q->message_size_bytes;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < bl_ring_count(&slot->held); i++) {
+        uint64_t seq = *BL_RING_AT(&slot->held, uint64_t, i);
+        uint64_t tag = slot->first_tag + i;
+        if (seq == 0 || tag < msg->first_seq || tag > msg->first_tag) continue;
+        const rmq_entry *e = rmq_queue_entry(q, seq);
+        answer->ids[k] = e->msg_id;
+        answer->keys[k] = e->key;
+        answer->seqs[k] = tag;
+        answer->flags[k] = (e->flags & RMQ_FLAG_REDELIVERED) != 0;
+        answer->origins[k] = RMQ_ORIGIN(e->publisher, e->death, e->death_queue);
+        k++;
+    }
+    BL_ASSERT(k == n);
+    rmq_node_send(node, slot->via, answer);
 }
 
 /* aten: a node silent past the threshold at a poll is down; heard again, up. */
@@ -1071,9 +1351,30 @@ static void aten_poll(rmq_node *node)
             if (m != NULL && m->raft.role == RAFT_LEADER && !down) resend_deliveries(node, q, n);
             if (m == NULL || m->raft.role != RAFT_FOLLOWER || m->raft.leader != n) continue;
             if (down)
-                arm_election(node, q, QQ_LONG, true);
+                arm_election(node, q, QQ_LONG, true, true);
             else if (m->election_by_aten)
                 cancel_election(m);
+        }
+    }
+}
+
+/* A queue whose leader this node does not know (a leader_change it missed, its leader
+ * seen down): ask a live member in turn, every rabbit_fifo_client timer (find_leader: a
+ * member that is not the leader rejects, naming the one it knows). */
+static void find_leaders(rmq_node *node)
+{
+    rmq_quorum_node *qn = node->quorum;
+    uint32_t tries = (uint32_t)(QQ_RESEND_US / QQ_ATEN_POLL_US);
+    if ((qn->aten_beats / (QQ_ATEN_POLL_US / QQ_ATEN_HEARTBEAT_US)) % tries != 0) return;
+    for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
+        const rmq_queue_def *def = rmq_node_def(node, q);
+        if (!def->quorum || leader_known(node, q) || member_of(node, q) != NULL) continue;
+        for (uint32_t i = 0; i < def->member_count; i++) {
+            uint32_t guess = def->members[(qn->guesses[q] + i) % def->member_count];
+            if (node->peer_down[guess]) continue;
+            qn->guesses[q] += i + 1;
+            set_leader_view(node, q, guess, true);
+            break;
         }
     }
 }
@@ -1088,7 +1389,12 @@ static void on_aten(rmq_node *node)
     int64_t now_us = sim_now_us();
     for (uint32_t id = 0; id < node->channel_slots; id++) {
         rmq_channel *ch = node->channels[id];
-        if (ch == NULL || !ch->open || !ch->publisher) continue;
+        if (ch == NULL || !ch->open) continue;
+        if (!ch->publisher) {
+            if (bl_ring_count(&ch->settles) > 0 && now_us - ch->settle_sent_us >= QQ_RESEND_US)
+                send_settles(node, ch, 0);
+            continue;
+        }
         for (uint32_t i = 0; i < ch->enqueuer_count; i++) {
             rmq_enqueuer *enq = &ch->enqueuers[i];
             if (bl_ring_count(&enq->pending) > 0 &&
@@ -1098,6 +1404,7 @@ static void on_aten(rmq_node *node)
     }
     if (++qn->aten_beats % (QQ_ATEN_POLL_US / QQ_ATEN_HEARTBEAT_US) == 0) {
         aten_poll(node);
+        find_leaders(node);
         for (uint32_t q = 0; q < node->cluster->queue_count; q++)
             if (leads(node, q) && now_us >= member_of(node, q)->tick_due_us)
                 node->queue_dirty[q] = true;
@@ -1123,13 +1430,20 @@ void rmq_quorum_on_event(rmq_node *node, const sim_event *ev)
 
 void rmq_quorum_peer_down(rmq_node *node, uint32_t peer, bool reset)
 {
+    (void)reset; /* reset or ticks missed, the monitor says noconnection: `short` */
     for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
         rmq_quorum_member *m = member_of(node, q);
         if (m == NULL) continue;
         if (m->raft.role == RAFT_FOLLOWER && m->raft.leader == peer)
-            arm_election(node, q, reset ? QQ_SHORT : QQ_LONG, false);
-        if (m->raft.role == RAFT_LEADER) down_consumers(node, q, (int32_t)peer); /* noconnection */
+            arm_election(node, q, QQ_SHORT, false, false);
+        if (m->raft.role == RAFT_LEADER) monitor_node(node, q, peer, RAFT_OP_SUSPECT);
     }
+}
+
+void rmq_quorum_peer_up(rmq_node *node, uint32_t peer, bool booted)
+{
+    for (uint32_t q = 0; q < node->cluster->queue_count; q++)
+        if (leads(node, q)) monitor_node(node, q, peer, booted ? RAFT_OP_DOWN : RAFT_OP_NODEUP);
 }
 
 /* ---- lifecycle ---- */
@@ -1228,6 +1542,6 @@ void rmq_quorum_on_start(rmq_node *node)
         m->replied_written = 0;
         restore(node, q, m, m->snapshot);
         node->master_view[q] = RMQ_NO_NODE;
-        arm_election(node, q, QQ_LONG, false);
+        arm_election(node, q, QQ_SHORT, false, false); /* recovered: `short` */
     }
 }

@@ -80,6 +80,8 @@ static void truncate_from(raft_member *m, uint64_t index)
                (unsigned long long)index, (unsigned long long)m->commit_index);
     while (raft_last_index(m) >= index) bl_ring_pop_back(&m->log);
     if (m->written_index >= index) m->written_index = index - 1;
+    if (m->verified_index >= index) m->verified_index = index - 1;
+    if (m->truncated_from == 0 || index < m->truncated_from) m->truncated_from = index;
 }
 
 /* ---- election ---- */
@@ -93,6 +95,9 @@ static uint32_t granted_count(const raft_member *m)
 
 static bool log_up_to_date(const raft_member *m, uint64_t last_index, uint64_t last_term)
 {
+#ifdef BROKERLAB_MUTANT_VOTE_IGNORES_LOG
+    return true; /* mutant: any candidate's log will do */
+#endif
     uint64_t my_term = raft_last_term(m);
     return last_term > my_term || (last_term == my_term && last_index >= raft_last_index(m));
 }
@@ -138,6 +143,24 @@ void raft_become_leader(raft_member *m)
     raft_append(m, &noop);
 }
 
+raft_outcome raft_start_candidacy(raft_member *m)
+{
+    BL_ASSERT(m->role != RAFT_LEADER);
+    /* call_for_election(candidate): a new term, its own vote */
+    m->term++;
+    m->voted_for = m->self;
+    m->role = RAFT_CANDIDATE;
+    m->leader = RAFT_NONE;
+    m->verified_index = 0;
+    memset(m->granted, 0, sizeof m->granted);
+    m->granted[m->self] = true;
+    if (granted_count(m) >= raft_majority(m)) { /* a group of one */
+        raft_become_leader(m);
+        return RAFT_NOW_LEADER;
+    }
+    return RAFT_NOW_CANDIDATE;
+}
+
 raft_outcome raft_on_vote_reply(raft_member *m, uint32_t voter, uint64_t term, bool granted,
                                 bool pre)
 {
@@ -150,17 +173,7 @@ raft_outcome raft_on_vote_reply(raft_member *m, uint32_t voter, uint64_t term, b
         if (m->role != RAFT_PRE_VOTE || term != m->term) return RAFT_NOTHING;
         m->granted[voter] = true;
         if (granted_count(m) < raft_majority(m)) return RAFT_NOTHING;
-        /* call_for_election(candidate): a new term, its own vote */
-        m->term++;
-        m->voted_for = m->self;
-        m->role = RAFT_CANDIDATE;
-        memset(m->granted, 0, sizeof m->granted);
-        m->granted[m->self] = true;
-        if (granted_count(m) >= raft_majority(m)) { /* a group of one */
-            raft_become_leader(m);
-            return RAFT_NOW_LEADER;
-        }
-        return RAFT_NOW_CANDIDATE;
+        return raft_start_candidacy(m);
     }
     if (m->role != RAFT_CANDIDATE || term != m->term) return RAFT_NOTHING;
     m->granted[voter] = true;
@@ -176,21 +189,22 @@ static bool advance_commit(raft_member *m)
 {
     BL_ASSERT(m->role == RAFT_LEADER);
     m->match_index[m->self] = m->written_index;
-    uint64_t last = raft_last_index(m);
-    uint64_t moved = m->commit_index;
-    for (uint64_t n = last; n > m->commit_index && n > m->snapshot_index; n--) {
-        if (raft_term_at(m, n) != m->term) break; /* older terms commit with one of its own */
-        uint32_t have = 0;
-        for (uint32_t i = 0; i < m->member_count; i++)
-            if (m->match_index[m->members[i]] >= n) have++;
-        if (have >= raft_majority(m)) {
-            moved = n;
-            break;
+    /* agreed_commit: the majority-th highest match index */
+    uint64_t matches[SCN_BROKERS_MAX];
+    uint32_t n = m->member_count;
+    for (uint32_t i = 0; i < n; i++) matches[i] = m->match_index[m->members[i]];
+    for (uint32_t i = 1; i < n; i++) /* insertion sort, descending: n <= 32 */
+        for (uint32_t j = i; j > 0 && matches[j - 1] < matches[j]; j--) {
+            uint64_t t = matches[j];
+            matches[j] = matches[j - 1];
+            matches[j - 1] = t;
         }
-    }
-    bool advanced = moved > m->commit_index;
-    m->commit_index = moved;
-    return advanced;
+    uint64_t agreed = matches[raft_majority(m) - 1];
+    if (agreed > raft_last_index(m)) agreed = raft_last_index(m);
+    if (agreed <= m->commit_index || agreed <= m->snapshot_index) return false;
+    if (raft_term_at(m, agreed) != m->term) return false; /* older terms commit with its own */
+    m->commit_index = agreed;
+    return true;
 }
 
 uint64_t raft_append(raft_member *m, const raft_entry *entry)
@@ -266,7 +280,8 @@ bool raft_on_append(raft_member *m, uint32_t leader, uint64_t term, uint64_t pre
         e->wal_end = 0;
     }
     if (index > m->verified_index) m->verified_index = index;
-    uint64_t commit = leader_commit < m->verified_index ? leader_commit : m->verified_index;
+    /* what this rpc proved matches: its commit goes no further */
+    uint64_t commit = leader_commit < index ? leader_commit : index;
     if (commit > m->commit_index) m->commit_index = commit;
     return true;
 }
@@ -340,6 +355,7 @@ void raft_install_snapshot(raft_member *m, uint64_t index, uint64_t term)
     } else {
         bl_ring_clear(&m->log);
         m->snapshot_index = index;
+        m->written_index = m->verified_index = index;
     }
     m->snapshot_term = term;
     if (m->commit_index < index) m->commit_index = index;

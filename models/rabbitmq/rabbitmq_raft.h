@@ -49,6 +49,8 @@ typedef enum raft_op {
     RAFT_OP_CHECKOUT, /* client, conn, via: the consumer; seq: its tag base; origin: prefetch */
     RAFT_OP_SETTLE,   /* client, conn: the consumer; seq: the delivery tag */
     RAFT_OP_DOWN,     /* client, conn: the consumer whose channel is gone */
+    RAFT_OP_SUSPECT,  /* via: the node a leader saw go: its consumers return all */
+    RAFT_OP_NODEUP,   /* via: that node is up again: its consumers get deliveries again */
 } raft_op;
 
 enum { RAFT_FLAG_PERSISTENT = 1u << 0, RAFT_FLAG_NO_ACK = 1u << 1 };
@@ -83,7 +85,9 @@ typedef struct raft_member {
     /* by node: after a refused append, one rpc at a time until one is accepted (a peer
      * whose log diverged is probed, not flooded) */
     bool probing[SCN_BROKERS_MAX], probe_sent[SCN_BROKERS_MAX];
-    uint64_t reject_hint; /* a follower's last refusal: resend from after this index */
+    uint64_t reject_hint;    /* a follower's last refusal: resend from after this index */
+    uint64_t truncated_from; /* the lowest index dropped since the node last read it (its
+                                WAL must write the replacements); 0: none */
     /* a pre-vote or a candidate: who granted */
     bool granted[SCN_BROKERS_MAX];
 } raft_member;
@@ -119,6 +123,9 @@ typedef enum raft_outcome {
     RAFT_NOW_CANDIDATE, /* send request_vote (m->term, last index, last term) to all */
     RAFT_NOW_LEADER,    /* it appended its noop: announce it, send appends */
 } raft_outcome;
+/* It stands as a candidate (a pre-vote won, or its candidacy timed out): term + 1, its own
+ * vote; a group of one leads at once. */
+raft_outcome raft_start_candidacy(raft_member *m);
 /* An answer to its pre-vote (pre) or its vote request, for `term`. */
 raft_outcome raft_on_vote_reply(raft_member *m, uint32_t voter, uint64_t term, bool granted,
                                 bool pre);

@@ -2,7 +2,8 @@
  * hand: pre-vote and vote with the log up-to-date rule, one vote per term, commit once a
  * majority has *written* (the leader's own entry counts only after its WAL wrote it),
  * older-term entries committed only with one of the leader's term, a follower dropping
- * what conflicts with its leader, and a restart keeping only what the WAL kept. */
+ * what conflicts with its leader (and committing only what an rpc proved), a snapshot
+ * replacing a log, and a restart keeping only what the WAL kept. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -128,6 +129,66 @@ static void follower_drops_what_conflicts(void **state)
     raft_free(&f);
 }
 
+static void follower_commits_only_what_an_rpc_proved(void **state)
+{
+    (void)state;
+    raft_member f;
+    raft_init(&f, 1, three, 3);
+    raft_entry old[] = {{.term = 1}, {.term = 1}, {.term = 1}, {.term = 1}, {.term = 1}};
+    assert_true(raft_on_append(&f, 0, 1, 0, 0, old, 5, 0));
+    raft_on_written(&f, 5);
+    /* a leader of term 2 whose log differs from index 1: its commit of 10 reaches only
+     * as far as this rpc proved the logs agree */
+    raft_entry fresh[] = {{.term = 2, .msg_id = 100}};
+    assert_true(raft_on_append(&f, 2, 2, 0, 0, fresh, 1, 10));
+    assert_int_equal(f.commit_index, 1);
+    assert_int_equal(f.verified_index, 1);
+    assert_int_equal(f.truncated_from, 1); /* its WAL writes the replacement */
+    assert_int_equal(f.written_index, 0);
+    assert_int_equal(raft_last_index(&f), 1);
+    raft_free(&f);
+}
+
+static void five_members_commit_at_the_third_highest_match(void **state)
+{
+    (void)state;
+    static const uint32_t five[] = {0, 1, 2, 3, 4};
+    raft_member m;
+    raft_init(&m, 0, five, 5);
+    m.term = 1;
+    raft_become_leader(&m);
+    for (uint64_t i = 0; i < 9; i++) {
+        raft_entry e = command(i);
+        raft_append(&m, &e);
+    }
+    raft_on_written(&m, 10);
+    assert_false(raft_on_append_reply(&m, 1, 1, true, 4));
+    assert_int_equal(m.commit_index, 0); /* 10 and 4: two of five */
+    assert_true(raft_on_append_reply(&m, 3, 1, true, 7));
+    assert_int_equal(m.commit_index, 4); /* 10, 7, 4: the third highest */
+    assert_true(raft_on_append_reply(&m, 1, 1, true, 9));
+    assert_int_equal(m.commit_index, 7);
+    raft_free(&m);
+}
+
+static void a_snapshot_replacing_the_log_resets_what_is_written(void **state)
+{
+    (void)state;
+    raft_member f;
+    raft_init(&f, 1, three, 3);
+    raft_entry entries[40];
+    for (int i = 0; i < 40; i++) entries[i] = (raft_entry){.term = 1};
+    assert_true(raft_on_append(&f, 0, 1, 0, 0, entries, 40, 0));
+    raft_on_written(&f, 40);
+    /* a leader of term 3 whose snapshot at 20 (term 2) conflicts with this log */
+    raft_step_down(&f, 3);
+    raft_install_snapshot(&f, 20, 2);
+    assert_int_equal(raft_last_index(&f), 20);
+    assert_int_equal(f.written_index, 20);
+    assert_int_equal(f.commit_index, 20);
+    raft_free(&f);
+}
+
 static void pipeline_batches_and_rewinds(void **state)
 {
     (void)state;
@@ -176,6 +237,9 @@ int main(void)
         cmocka_unit_test(vote_goes_to_an_up_to_date_log_once_per_term),
         cmocka_unit_test(a_minority_never_elects),
         cmocka_unit_test(follower_drops_what_conflicts),
+        cmocka_unit_test(follower_commits_only_what_an_rpc_proved),
+        cmocka_unit_test(five_members_commit_at_the_third_highest_match),
+        cmocka_unit_test(a_snapshot_replacing_the_log_resets_what_is_written),
         cmocka_unit_test(pipeline_batches_and_rewinds),
         cmocka_unit_test(restart_keeps_what_the_wal_kept),
     };
