@@ -307,7 +307,7 @@ static void apply(rmq_node *node, uint32_t queue, rmq_quorum_member *m, const ra
         break;
     }
     case RAFT_OP_SETTLE: {
-        if (leader && e->via != 0) {
+        if (leader && (e->flags & RAFT_FLAG_TRACKED) != 0) {
             rmq_outbox *box =
                 rmq_outbox_for(node, e->via, RMQ_NODE_QQ_SETTLED, e->client, queue, e->conn);
             rmq_outbox_add(box, 0, -1, e->msg_id, 0, 0);
@@ -694,7 +694,8 @@ void rmq_quorum_on_ack(rmq_node *node, const rmq_msg *msg)
                         .via = msg->via,
                         .msg_id = msg->ids[i],
                         .seq = msg->seqs[i],
-                        .origin = (uint32_t)msg->keys[i]};
+                        .origin = (uint32_t)msg->keys[i],
+                        .flags = RAFT_FLAG_TRACKED};
         append(node, msg->queue, &e);
     }
 }

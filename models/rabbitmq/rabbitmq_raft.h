@@ -53,7 +53,11 @@ typedef enum raft_op {
     RAFT_OP_NODEUP,   /* via: that node is up again: its consumers get deliveries again */
 } raft_op;
 
-enum { RAFT_FLAG_PERSISTENT = 1u << 0, RAFT_FLAG_NO_ACK = 1u << 1 };
+enum {
+    RAFT_FLAG_PERSISTENT = 1u << 0,
+    RAFT_FLAG_NO_ACK = 1u << 1,
+    RAFT_FLAG_TRACKED = 1u << 2 /* a settle whose channel waits for `applied` */
+};
 
 typedef struct raft_entry {
     uint64_t term;
