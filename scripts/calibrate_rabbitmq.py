@@ -16,6 +16,8 @@ time), and one table prints both columns with their difference:
                 per second (a round trip and, on 3.10, an fsync each)
   ttl           per-queue TTL: of 200 messages in a queue with a 500 ms x-message-ttl and
                 no consumer, how many expired (R11)
+  quorum        the prefetch, requeue and kill9 workloads on a quorum queue (x-queue-type
+                quorum, one member: R10)
 
 Exit 0 when the count rows agree exactly, 1 otherwise (the rate row is reported, not
 gated: the real machine's scheduler is in it). Standard library and pika only.
@@ -82,14 +84,41 @@ time.sleep(3600)
 """
 
 
-def real_prefetch_requeue(port):
+QUORUM = {"x-queue-type": "quorum"}
+
+
+def message_count(ch, queue, arguments=None):
+    """The queue's ready messages once the count has settled: asked every 0.5 s until two
+    answers 2 s apart agree, for at most 60 s (a quorum queue's member replays its log
+    after a restart, and answers what it has applied so far; until it is back the
+    declare fails)."""
+    deadline = time.time() + 60
+    last, last_t = None, 0.0
+    while True:
+        try:
+            count = ch.queue_declare(queue=queue, durable=True, passive=True,
+                                     arguments=arguments).method.message_count
+        except pika.exceptions.ChannelClosedByBroker:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.5)
+            ch = ch.connection.channel()
+            continue
+        if count != last:
+            last, last_t = count, time.time()
+        elif time.time() - last_t >= 2 or time.time() > deadline:
+            return count
+        time.sleep(0.5)
+
+
+def real_prefetch_requeue(port, queue="calibrate.requeue", arguments=None):
     """A consumer with prefetch 50 holds deliveries without acking; killed, a second one
     gets them redelivered."""
     conn = connect(port)
     ch = conn.channel()
-    fresh_queue(ch, "calibrate.requeue")
-    publish_confirmed(ch, "calibrate.requeue", 200)
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(port), "calibrate.requeue", "50"],
+    fresh_queue(ch, queue, arguments)
+    publish_confirmed(ch, queue, 200)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(port), queue, "50"],
                               stdout=subprocess.PIPE, text=True)
     held = int(holder.stdout.readline())
     os.kill(holder.pid, signal.SIGKILL)  # the kernel resets its socket
@@ -97,39 +126,40 @@ def real_prefetch_requeue(port):
     time.sleep(0.5)
     redelivered = 0
     for _ in range(200):
-        method, props, body = ch.basic_get(queue="calibrate.requeue", auto_ack=True)
+        method, props, body = ch.basic_get(queue=queue, auto_ack=True)
         if method is None:
             break
         redelivered += 1 if method.redelivered else 0
-    ch.queue_delete(queue="calibrate.requeue")
+    ch.queue_delete(queue=queue)
     conn.close()
     return held, redelivered
 
 
-def real_kill9(port, kill_cmd, start_cmd):
+def real_kill9(port, kill_cmd, start_cmd, queue="calibrate.kill9", arguments=None):
     conn = connect(port)
     ch = conn.channel()
-    fresh_queue(ch, "calibrate.kill9")
-    publish_confirmed(ch, "calibrate.kill9", 500)
+    fresh_queue(ch, queue, arguments)
+    publish_confirmed(ch, queue, 500)
     conn.close()
     subprocess.run(kill_cmd, shell=True, check=True)
     subprocess.run(start_cmd, shell=True, check=True)
     conn = connect(port)
     ch = conn.channel()
-    count = ch.queue_declare(queue="calibrate.kill9", durable=True, passive=True).method.message_count
-    ch.queue_delete(queue="calibrate.kill9")
+    count = message_count(ch, queue, arguments)
+    ch = conn.channel()
+    ch.queue_delete(queue=queue)
     conn.close()
     return count
 
 
-def real_sync_confirm(port, count=500):
+def real_sync_confirm(port, count=500, queue="calibrate.sync", arguments=None):
     conn = connect(port)
     ch = conn.channel()
-    fresh_queue(ch, "calibrate.sync")
+    fresh_queue(ch, queue, arguments)
     start = time.monotonic()
-    publish_confirmed(ch, "calibrate.sync", count)
+    publish_confirmed(ch, queue, count)
     rate = count / (time.monotonic() - start)
-    ch.queue_delete(queue="calibrate.sync")
+    ch.queue_delete(queue=queue)
     conn.close()
     return rate
 
@@ -228,6 +258,9 @@ def main():
     ttl_expired = real_ttl(port)
     sync_rate = real_sync_confirm(port)
     lost_kill9 = 500 - real_kill9(port, kill_cmd, start_cmd)
+    q_held, q_redelivered = real_prefetch_requeue(port, "calibrate.qq.requeue", QUORUM)
+    q_sync_rate = real_sync_confirm(port, 500, "calibrate.qq.sync", QUORUM)
+    q_lost_kill9 = 500 - real_kill9(port, kill_cmd, start_cmd, "calibrate.qq.kill9", QUORUM)
 
     res, hist = model_run(brokerlab, "requeue-on-kill", latency_us, fsync_us, out_dir, True)
     model_held = sum(1 for r in hist if r["f"] == "deliver" and r["node"] == "consumer/jobs/0")
@@ -238,6 +271,13 @@ def main():
     model_rate = group(res, "s")["throughput_per_s"]  # its load phase, the publisher blocked
     res, _ = model_run(brokerlab, "ttl-expiry", latency_us, fsync_us, out_dir)
     model_expired = group(res, "ttl")["expired"]
+    res, hist = model_run(brokerlab, "requeue-on-kill-quorum", latency_us, fsync_us, out_dir, True)
+    model_q_held = sum(1 for r in hist if r["f"] == "deliver" and r["node"] == "consumer/jobs/0")
+    model_q_redelivered = group(res, "jobs")["redelivered"]
+    res, _ = model_run(brokerlab, "kill9-confirmed-quorum", latency_us, fsync_us, out_dir)
+    model_q_lost_kill9 = group(res, "q")["lost"]
+    res, _ = model_run(brokerlab, "sync-confirm-quorum", latency_us, fsync_us, out_dir)
+    model_q_rate = group(res, "s")["throughput_per_s"]
 
     rows = [
         ("prefetch: deliveries held unacked (prefetch 50)", held, model_held, True),
@@ -245,6 +285,12 @@ def main():
         ("kill9: confirmed persistent lost at a broker kill -9", lost_kill9, model_lost_kill9, True),
         ("sync-confirm: msg/s, one confirm at a time", sync_rate, model_rate, False),
         ("ttl: expired of 200 (x-message-ttl 500 ms)", ttl_expired, model_expired, True),
+        ("quorum prefetch: deliveries held unacked (prefetch 50)", q_held, model_q_held, True),
+        ("quorum requeue: redelivered after kill -9 of the holder", q_redelivered,
+         model_q_redelivered, True),
+        ("quorum kill9: confirmed lost at a broker kill -9", q_lost_kill9, model_q_lost_kill9,
+         True),
+        ("quorum sync-confirm: msg/s, one confirm at a time", q_sync_rate, model_q_rate, False),
     ]
     print("%-56s %12s %12s %12s" % ("workload", "real 3.10", "model 3.10", "model-real"))
     ok = True
