@@ -59,7 +59,6 @@
 #include <string.h>
 
 #include "../../engine/bl_assert.h"
-#include "../../engine/net.h"
 #include "../../engine/rng.h"
 #include "../../engine/vec.h"
 #include "rabbitmq_node_internal.h"
@@ -129,9 +128,8 @@ typedef struct qq_pending {
 typedef struct rmq_enqueuer {
     uint32_t queue;
     uint64_t next_seq;
-    bl_ring pending;       /* qq_pending, by enq_seq */
-    int64_t sent_us;       /* when it last sent (or resent) */
-    int64_t resend_due_us; /* a resend put off (rejects in a row); SIM_TIME_NEVER */
+    bl_ring pending; /* qq_pending, by enq_seq */
+    int64_t sent_us; /* when it last sent (or resent) */
 } rmq_enqueuer;
 
 typedef struct qq_owed {
@@ -446,7 +444,6 @@ static rmq_enqueuer *enqueuer_of(rmq_channel *ch, uint32_t queue, bool create)
     enq->queue = queue;
     enq->next_seq = 1;
     enq->sent_us = 0;
-    enq->resend_due_us = SIM_TIME_NEVER;
     return enq;
 }
 
@@ -468,7 +465,6 @@ static void send_enqueue(rmq_node *node, rmq_channel *ch, uint32_t queue, const 
 /* resend_all_pending: every pending enqueue again, in order, to the leader it knows. */
 static void resend_all(rmq_node *node, rmq_channel *ch, rmq_enqueuer *enq)
 {
-    enq->resend_due_us = SIM_TIME_NEVER;
     if (!leader_known(node, enq->queue)) return;
     uint32_t count = bl_ring_count(&enq->pending);
     for (uint32_t i = 0; i < count; i++)
@@ -1386,26 +1382,25 @@ static void on_aten(rmq_node *node)
     for (uint32_t n = 0; n < node->cluster->node_count; n++)
         if (n != node->index)
             rmq_node_send(node, rmq_node_sim_id(node, n), rmq_msg_new(RMQ_NODE_ATEN, 0));
-    /* rabbit_fifo_client's timer: what stays pending is resent; and resends put off */
-    int64_t now_us = sim_now_us();
-    for (uint32_t id = 0; id < node->channel_slots; id++) {
-        rmq_channel *ch = node->channels[id];
-        if (ch == NULL || !ch->open) continue;
-        if (!ch->publisher) {
-            if (bl_ring_count(&ch->settles) > 0 && now_us - ch->settle_sent_us >= QQ_RESEND_US)
-                send_settles(node, ch, 0);
-            continue;
-        }
-        for (uint32_t i = 0; i < ch->enqueuer_count; i++) {
-            rmq_enqueuer *enq = &ch->enqueuers[i];
-            if (bl_ring_count(&enq->pending) > 0 &&
-                (now_us >= enq->resend_due_us || now_us - enq->sent_us >= QQ_RESEND_US))
-                resend_all(node, ch, enq);
-        }
-    }
     if (++qn->aten_beats % (QQ_ATEN_POLL_US / QQ_ATEN_HEARTBEAT_US) == 0) {
         aten_poll(node);
         find_leaders(node);
+        /* rabbit_fifo_client's timer: what stays pending is resent */
+        int64_t now_us = sim_now_us();
+        for (uint32_t id = 0; id < node->channel_slots; id++) {
+            rmq_channel *ch = node->channels[id];
+            if (ch == NULL || !ch->open) continue;
+            if (!ch->publisher) {
+                if (bl_ring_count(&ch->settles) > 0 && now_us - ch->settle_sent_us >= QQ_RESEND_US)
+                    send_settles(node, ch, 0);
+                continue;
+            }
+            for (uint32_t i = 0; i < ch->enqueuer_count; i++) {
+                rmq_enqueuer *enq = &ch->enqueuers[i];
+                if (bl_ring_count(&enq->pending) > 0 && now_us - enq->sent_us >= QQ_RESEND_US)
+                    resend_all(node, ch, enq);
+            }
+        }
         for (uint32_t q = 0; q < node->cluster->queue_count; q++)
             if (leads(node, q) && now_us >= member_of(node, q)->tick_due_us)
                 node->queue_dirty[q] = true;
