@@ -302,7 +302,7 @@ static rmq_channel *channel_open(rmq_node *node, uint32_t client, const rmq_msg 
 
 rmq_channel *rmq_node_channel(rmq_node *node, uint32_t client)
 {
-    return client < node->channel_slots ? node->channels[client] : NULL;
+    return channel_of(node, client);
 }
 
 static rmq_pending *pending_at(rmq_channel *ch, uint64_t seq)

@@ -646,15 +646,24 @@ void rmq_quorum_on_enqueue(rmq_node *node, const rmq_msg *msg)
     }
 }
 
+/* A follower's leader, when it knows one it can reach (what it passes commands on to);
+ * RAFT_NONE otherwise. */
+static uint32_t leader_to_forward_to(const rmq_node *node, uint32_t queue)
+{
+    const rmq_quorum_member *m = member_of(node, queue);
+    uint32_t leader = m != NULL ? m->raft.leader : RAFT_NONE;
+    if (leader == RAFT_NONE || leader == node->index || node->peer_down[leader]) return RAFT_NONE;
+    return leader;
+}
+
 void rmq_quorum_on_consume(rmq_node *node, const rmq_msg *msg)
 {
     if (!leads(node, msg->queue)) {
         /* a follower passes the checkout on to the leader it knows (ra's redirect, and
          * rabbit_fifo_client tries every member); with none, the consumer is cancelled
          * and retries */
-        const rmq_quorum_member *m = member_of(node, msg->queue);
-        uint32_t leader = m != NULL ? m->raft.leader : RAFT_NONE;
-        bool forward = leader != RAFT_NONE && leader != node->index && !node->peer_down[leader];
+        uint32_t leader = leader_to_forward_to(node, msg->queue);
+        bool forward = leader != RAFT_NONE;
         rmq_msg *out = rmq_msg_new(forward ? RMQ_NODE_CONSUME : RMQ_NODE_CANCEL, 0);
         out->queue = msg->queue;
         out->client = msg->client;
@@ -742,9 +751,8 @@ void rmq_quorum_on_detach(rmq_node *node, const rmq_msg *msg)
 {
     if (!leads(node, msg->queue)) {
         /* the leader's monitor of the channel is what fires: a member passes it on */
-        const rmq_quorum_member *m = member_of(node, msg->queue);
-        uint32_t leader = m != NULL ? m->raft.leader : RAFT_NONE;
-        if (leader == RAFT_NONE || leader == node->index || node->peer_down[leader]) return;
+        uint32_t leader = leader_to_forward_to(node, msg->queue);
+        if (leader == RAFT_NONE) return;
         rmq_msg *out = rmq_msg_new(RMQ_NODE_DETACH, 0);
         out->queue = msg->queue;
         out->client = msg->client;
@@ -972,6 +980,18 @@ static void wal_rewind(rmq_quorum_member *m)
     if (m->wal_queued < m->raft.snapshot_index) m->wal_queued = m->raft.snapshot_index;
 }
 
+/* An rpc of an older term: its sender hears of the newer one, and steps down. */
+static void refuse_stale_leader(rmq_node *node, uint32_t queue, uint32_t peer)
+{
+    rmq_quorum_member *m = member_of(node, queue);
+    rmq_msg *reply = rmq_msg_new(RMQ_NODE_RAFT_APPEND_REPLY, 0);
+    reply->queue = queue;
+    reply->term = m->raft.term;
+    reply->failed = true;
+    reply->index_a = raft_last_index(&m->raft);
+    rmq_node_send(node, rmq_node_sim_id(node, peer), reply);
+}
+
 static void on_append(rmq_node *node, const rmq_msg *msg, uint32_t peer)
 {
     rmq_quorum_member *m = member_of(node, msg->queue);
@@ -980,13 +1000,8 @@ static void on_append(rmq_node *node, const rmq_msg *msg, uint32_t peer)
     bool ok = raft_on_append(&m->raft, peer, msg->term, msg->index_a, msg->index_b, msg->entries,
                              msg->count, msg->commit);
     lost_leadership(node, msg->queue, was_leader);
-    if (msg->term < m->raft.term) { /* a stale leader: it hears of the newer term */
-        rmq_msg *reply = rmq_msg_new(RMQ_NODE_RAFT_APPEND_REPLY, 0);
-        reply->queue = msg->queue;
-        reply->term = m->raft.term;
-        reply->failed = true;
-        reply->index_a = raft_last_index(&m->raft);
-        rmq_node_send(node, rmq_node_sim_id(node, peer), reply);
+    if (msg->term < m->raft.term) {
+        refuse_stale_leader(node, msg->queue, peer);
         return;
     }
     heard_leader(node, msg->queue, peer);
@@ -1018,13 +1033,8 @@ static void on_snapshot(rmq_node *node, const rmq_msg *msg, uint32_t peer)
     bool was_leader = m->raft.role == RAFT_LEADER;
     if (msg->term > m->raft.term) raft_step_down(&m->raft, msg->term);
     lost_leadership(node, msg->queue, was_leader);
-    if (msg->term < m->raft.term) { /* a stale leader: it hears of the newer term */
-        rmq_msg *reply = rmq_msg_new(RMQ_NODE_RAFT_APPEND_REPLY, 0);
-        reply->queue = msg->queue;
-        reply->term = m->raft.term;
-        reply->failed = true;
-        reply->index_a = raft_last_index(&m->raft);
-        rmq_node_send(node, rmq_node_sim_id(node, peer), reply);
+    if (msg->term < m->raft.term) {
+        refuse_stale_leader(node, msg->queue, peer);
         return;
     }
     BL_ASSERTF(m->raft.role != RAFT_LEADER, "%s: two leaders of term %llu", node->node->name,
