@@ -62,7 +62,9 @@ foreach(scenario_name isr-min-insync-1 idempotence-off-retries isr-min-insync-2 
         offsets-rf1-power-loss offsets-rf3-power-loss mirror-unsynced-promotion
         mirror-promote-when-synced max-length-overflow disk-alarm-cluster-wide
         quorum-minority-leader quorum-survives-rolling-kills quorum-delivery-limit
-        quorum-stale-member-not-elected)
+        quorum-stale-member-not-elected
+        partition-ignore-split-brain
+        partition-pause-minority)
   add_test(NAME scenario.${scenario_name}
            COMMAND sh -c "\"$1\" check \"$2\" --seeds 1..5 --jobs 1 --quiet --out \"$3\""
                    sh $<TARGET_FILE:brokerlab> ${CMAKE_SOURCE_DIR}/tests/scenarios/${scenario_name}.yaml

@@ -75,7 +75,7 @@ void rmq_cluster_init(rmq_cluster *cluster, const scn_scenario *scenario)
              * and the nodes with the fewest replicas, here the next ones), its first
              * leader on its home (queue-leader-locator client-local) */
             for (uint32_t m = 0; m < def->wanted; m++)
-                rmq_queue_def_add_member(def, (def->home + m) % cluster->node_count, 1);
+                rmq_members_add(&def->members, (def->home + m) % cluster->node_count, 1);
             def->master = def->home;
             for (uint32_t p = 0; p < scenario->producer_count; p++)
                 if (scenario->producers[p].topic_index == def->exchange &&
@@ -168,27 +168,27 @@ int32_t rmq_cluster_node_index(const rmq_cluster *cluster, uint32_t sim_id)
     return -1;
 }
 
-bool rmq_queue_def_has_member(const rmq_queue_def *def, uint32_t node)
+bool rmq_members_has(const rmq_members *members, uint32_t node)
 {
-    for (uint32_t m = 0; m < def->member_count; m++)
-        if (def->members[m] == node) return true;
+    for (uint32_t m = 0; m < members->count; m++)
+        if (members->node[m] == node) return true;
     return false;
 }
 
-void rmq_queue_def_remove_member(rmq_queue_def *def, uint32_t node)
+void rmq_members_remove(rmq_members *members, uint32_t node)
 {
     uint32_t kept = 0;
-    for (uint32_t m = 0; m < def->member_count; m++)
-        if (def->members[m] != node) def->members[kept++] = def->members[m];
-    def->member_count = kept;
-    def->synced[node] = false;
+    for (uint32_t m = 0; m < members->count; m++)
+        if (members->node[m] != node) members->node[kept++] = members->node[m];
+    members->count = kept;
+    members->synced[node] = false;
 }
 
-void rmq_queue_def_add_member(rmq_queue_def *def, uint32_t node, uint64_t joined_seq)
+void rmq_members_add(rmq_members *members, uint32_t node, uint64_t joined_seq)
 {
-    BL_ASSERT(node < SCN_BROKERS_MAX && !rmq_queue_def_has_member(def, node));
-    BL_ASSERT(def->member_count < SCN_BROKERS_MAX);
-    def->members[def->member_count++] = node;
-    def->joined_seq[node] = joined_seq;
-    def->synced[node] = joined_seq == 1;
+    BL_ASSERT(node < SCN_BROKERS_MAX && !rmq_members_has(members, node));
+    BL_ASSERT(members->count < SCN_BROKERS_MAX);
+    members->node[members->count++] = node;
+    members->joined_seq[node] = joined_seq;
+    members->synced[node] = joined_seq == 1;
 }

@@ -23,10 +23,29 @@
 
 #define RMQ_NO_NODE UINT32_MAX
 
+/* A mirrored queue's membership as one node's metadata store holds it (rabbit_amqqueue's
+ * pid, slave_pids and sync_slave_pids: a Mnesia record, which each side of a partition
+ * changes on its own): the members in the order they joined, the oldest first
+ * (rabbit_mirror_queue_misc), what the master had when each joined, and whether it holds
+ * every message the master has. A quorum queue's members are fixed at declaration. */
+typedef struct rmq_members {
+    uint32_t node[SCN_BROKERS_MAX]; /* node indices, oldest first */
+    uint32_t count;
+    uint64_t joined_seq[SCN_BROKERS_MAX]; /* by node: the master's next sequence number
+                                             when it joined (it has every message from it) */
+    bool synced[SCN_BROKERS_MAX];         /* by node: it has every message the master has */
+    uint64_t version; /* every change raises it: a copy received replaces an older one */
+} rmq_members;
+
+bool rmq_members_has(const rmq_members *members, uint32_t node);
+void rmq_members_remove(rmq_members *members, uint32_t node);
+/* Appends `node` as the youngest member, holding the master's messages from joined_seq. */
+void rmq_members_add(rmq_members *members, uint32_t node, uint64_t joined_seq);
+
 /* A queue's cluster-wide metadata (rabbit_amqqueue's record in the metadata store). Its
  * messages are in the replicas of its member nodes (rmq_node.replicas): a classic queue
- * has one member, its home; a mirrored one (3.x `mirrors`) a master and mirrors, the
- * members in the order they joined, the oldest first (rabbit_mirror_queue_misc). */
+ * has one member, its home; a mirrored one (3.x `mirrors`) a master and mirrors, each
+ * node's view of them in rmq_node.mirror_view, declared as `members` here. */
 typedef struct rmq_queue_def {
     char name[RMQ_QUEUE_NAME_LEN]; /* GROUP or GROUP.N */
     uint32_t group;                /* its consumer entry */
@@ -34,18 +53,14 @@ typedef struct rmq_queue_def {
     uint32_t exchange;             /* the topic it is bound to */
     uint32_t home;                 /* the node it was declared on (client-local) */
     bool durable;
-    uint32_t size_bytes;               /* the largest message published to its exchange */
-    bool mirrored;                     /* mirrors other than none */
-    bool quorum;                       /* queue_type quorum: its members form a Raft group */
-    uint32_t wanted;                   /* replicas its policy asks for (all: every node) */
-    rabbitmq_promote promote;          /* ha_promote_on_failure */
-    uint32_t members[SCN_BROKERS_MAX]; /* node indices, oldest first: members[0] leads */
-    uint32_t member_count;
-    uint64_t joined_seq[SCN_BROKERS_MAX]; /* by node: the master's next sequence number
-                                             when it joined (it has every message from it) */
-    bool synced[SCN_BROKERS_MAX];         /* by node: it has every message the master has */
-    uint32_t master;                      /* the node leading it now (RMQ_NO_NODE: none) */
-    rmq_queue_limits limits;              /* TTL, max length, overflow, DLX (R11-R13) */
+    uint32_t size_bytes;      /* the largest message published to its exchange */
+    bool mirrored;            /* mirrors other than none */
+    bool quorum;              /* queue_type quorum: its members form a Raft group */
+    uint32_t wanted;          /* replicas its policy asks for (all: every node) */
+    rabbitmq_promote promote; /* ha_promote_on_failure */
+    rmq_members members;      /* as declared: members.node[0] leads */
+    uint32_t master;          /* the node leading it now (RMQ_NO_NODE: none) */
+    rmq_queue_limits limits;  /* TTL, max length, overflow, DLX (R11-R13) */
     /* with a dead-letter exchange: where its dead letters go (rabbit_dead_letter:publish
      * routes them through it by dead_letter_routing_key, or by the routing key they were
      * published with): one route, or one per producer entry without the key */
@@ -58,11 +73,6 @@ typedef struct rmq_queue_def {
     bool single_active;  /* x-single-active-consumer */
     bool bound, deleted;
 } rmq_queue_def;
-
-bool rmq_queue_def_has_member(const rmq_queue_def *def, uint32_t node);
-void rmq_queue_def_remove_member(rmq_queue_def *def, uint32_t node);
-/* Appends `node` as the youngest member, holding the master's messages from joined_seq. */
-void rmq_queue_def_add_member(rmq_queue_def *def, uint32_t node, uint64_t joined_seq);
 
 /* Where one publisher entry's messages go: the queues its routing key reaches through its
  * exchange (fanout, direct, topic), or the candidates one of which each message's key

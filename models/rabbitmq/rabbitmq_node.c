@@ -52,7 +52,17 @@
  * gone: rabbit_heartbeat); closing a consumer's channel requeues what it held. A node
  * sees another down when their distribution connection resets, or after `net_ticktime`
  * of silence (Erlang's net_kernel ticks four times per ticktime), and then cancels its
- * consumers of that node's queues and nacks its publishes waiting there. */
+ * consumers of that node's queues and nacks its publishes waiting there.
+ *
+ * Partitions (R9; rabbit_node_monitor). Each node keeps its own copy of every mirrored
+ * queue's membership (the queue's Mnesia record), changed by the nodes that share its
+ * metadata and sent to them: the two sides of a partition change theirs apart. A peer
+ * heard again that ran on while it was seen down is a partition; under `ignore` the
+ * sides stay apart for mirrored queues until one of them restarts. Under
+ * `pause_minority` a node that sees no majority of the cluster connected stops its
+ * rabbit application (app_pause: clients closed, queues stopped, the Erlang node ticking
+ * on) before anything else sees the peer gone, and starts it again (app_start) once a
+ * recheck every second finds a majority. */
 #include "rabbitmq_node.h"
 
 #include <stdio.h>
@@ -82,8 +92,13 @@
 #define RMQ_DISK_CHECK_MIN_US     100000
 #define RMQ_DISK_CHECK_MAX_US     10000000
 #define RMQ_DISK_FAST_BYTES_PER_S 250000000ULL
+/* rabbit_node_monitor: a paused node looks for a majority this often */
+#define RMQ_PAUSE_RECHECK_US      1000000
 
 static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source);
+static bool majority_visible(const rmq_node *node);
+static void pause_for_minority(rmq_node *node);
+static void app_start(rmq_node *node, bool boot);
 static void drop_unread(rmq_channel *ch);
 
 /* ---- small helpers ---- */
@@ -127,6 +142,31 @@ static rmq_replica *replica_of(const rmq_node *node, uint32_t queue)
 static rmq_replica *led(const rmq_node *node, uint32_t queue)
 {
     return node->master_view[queue] == node->index ? node->replicas[queue] : NULL;
+}
+
+/* Its copy of a queue's membership (a classic queue's: its home alone). */
+static rmq_members *view_of(const rmq_node *node, uint32_t queue)
+{
+    BL_ASSERT(queue < node->cluster->queue_count);
+    return &node->mirror_view[queue];
+}
+
+/* Whether `peer` shares this node's metadata now: it sees it up and not across a
+ * partition (a Mnesia transaction reaches it). Mirrored queues' membership and
+ * promotion go by it. */
+static bool metadata_shared(const rmq_node *node, uint32_t peer)
+{
+    return peer == node->index || (!node->peer_down[peer] && !node->partitioned[peer]);
+}
+
+/* This node changed its copy of `queue`'s membership: a Mnesia transaction, which the
+ * nodes sharing its metadata receive at the end of this wake (send_views). The version
+ * orders copies, ties broken by the writer. */
+static void view_changed(rmq_node *node, uint32_t queue)
+{
+    rmq_members *view = view_of(node, queue);
+    view->version = ((view->version / SCN_BROKERS_MAX) + 1) * SCN_BROKERS_MAX + node->index;
+    node->view_dirty[queue] = true;
 }
 
 uint32_t rmq_node_sim_id(const rmq_node *node, uint32_t index)
@@ -695,9 +735,9 @@ static void become_master(rmq_node *node, uint32_t queue)
 }
 
 /* The mirrors the master broadcasts to: the other members it sees up. */
-static bool is_live_mirror(const rmq_node *node, const rmq_queue_def *def, uint32_t member)
+static bool is_live_mirror(const rmq_node *node, uint32_t member)
 {
-    return member != node->index && !node->peer_down[member];
+    return member != node->index && metadata_shared(node, member);
 }
 
 /* ---- confirms ---- */
@@ -719,11 +759,11 @@ static void confirm_to_channel(rmq_node *node, uint32_t queue, const rmq_confirm
 /* Whether every live mirror that should have the message has confirmed it. */
 static bool mirrors_have(const rmq_node *node, uint32_t queue, uint64_t queue_seq)
 {
-    const rmq_queue_def *def = queue_def(node, queue);
+    const rmq_members *view = view_of(node, queue);
     const rmq_replica *r = replica_of(node, queue);
-    for (uint32_t m = 0; m < def->member_count; m++) {
-        uint32_t member = def->members[m];
-        if (!is_live_mirror(node, def, member) || def->joined_seq[member] > queue_seq) continue;
+    for (uint32_t m = 0; m < view->count; m++) {
+        uint32_t member = view->node[m];
+        if (!is_live_mirror(node, member) || view->joined_seq[member] > queue_seq) continue;
         if (r->mirror_upto[member] <= queue_seq) return false;
     }
     return true;
@@ -803,9 +843,10 @@ static void broadcast(rmq_node *node, uint32_t queue, uint64_t id, int32_t key, 
                       uint8_t op, uint32_t origin)
 {
     const rmq_queue_def *def = queue_def(node, queue);
-    for (uint32_t m = 0; m < def->member_count; m++) {
-        uint32_t member = def->members[m];
-        if (!is_live_mirror(node, def, member)) continue;
+    const rmq_members *view = view_of(node, queue);
+    for (uint32_t m = 0; m < view->count; m++) {
+        uint32_t member = view->node[m];
+        if (!is_live_mirror(node, member)) continue;
         rmq_outbox *box = rmq_outbox_for(node, node_id(node, member), RMQ_NODE_GM, 0, queue, 0);
         box->size_bytes = def->size_bytes;
         rmq_outbox_add(box, id, key, seq, op, origin);
@@ -924,7 +965,7 @@ static void queue_work(rmq_node *node, uint32_t queue)
         if (next_expiry_us != RMQ_NO_TTL && next_expiry_us < r->ttl_timer_us) {
             r->ttl_timer_us = next_expiry_us;
             sim_schedule(node->node, next_expiry_us, NODE_EVENT_TTL, queue,
-                         (uint64_t)node->node->incarnation << 32 | r->generation, NULL);
+                         (uint64_t)node->app_incarnation << 32 | r->generation, NULL);
         }
     }
     rmq_fsync_wait *wait = &r->fsync;
@@ -937,7 +978,7 @@ static void queue_work(rmq_node *node, uint32_t queue)
             wait->in_flight = true;
             wait->upto_bytes = q->file->size_bytes;
             sim_schedule(node->node, done_us, NODE_EVENT_FSYNC_DONE, queue,
-                         (uint64_t)node->node->incarnation << 32 | r->generation, NULL);
+                         (uint64_t)node->app_incarnation << 32 | r->generation, NULL);
         }
     }
     if (master && def->mirrored) {
@@ -945,9 +986,14 @@ static void queue_work(rmq_node *node, uint32_t queue)
         /* rabbit_mirror_queue_misc: a mirror is synchronised once the master holds no
          * message older than the mirror's join */
         uint64_t oldest = rmq_queue_oldest_live(q);
-        for (uint32_t m = 0; m < def->member_count; m++)
-            if (def->members[m] != node->index && oldest >= def->joined_seq[def->members[m]])
-                def->synced[def->members[m]] = true;
+        rmq_members *view = view_of(node, queue);
+        for (uint32_t m = 0; m < view->count; m++) {
+            uint32_t member = view->node[m];
+            if (member == node->index || view->synced[member] || oldest < view->joined_seq[member])
+                continue;
+            view->synced[member] = true;
+            view_changed(node, queue);
+        }
     }
     if (!master && r->unconfirmed_base > r->sent_upto && home_up(node, queue)) {
         rmq_msg *ack = rmq_msg_new(RMQ_NODE_GM_ACK, 0);
@@ -1106,10 +1152,11 @@ static void top_up_mirrors(rmq_node *node, int32_t booted);
 static uint32_t successor(const rmq_node *node, uint32_t queue)
 {
     const rmq_queue_def *def = queue_def(node, queue);
-    for (uint32_t m = 0; m < def->member_count; m++) {
-        uint32_t member = def->members[m];
-        if (member != node->index && node->peer_down[member]) continue;
-        if (def->promote == RABBITMQ_PROMOTE_WHEN_SYNCED && !def->synced[member])
+    const rmq_members *view = view_of(node, queue);
+    for (uint32_t m = 0; m < view->count; m++) {
+        uint32_t member = view->node[m];
+        if (!metadata_shared(node, member)) continue;
+        if (def->promote == RABBITMQ_PROMOTE_WHEN_SYNCED && !view->synced[member])
             return RMQ_NO_NODE; /* the oldest is not synchronised: the queue stays down */
         return member;
     }
@@ -1123,8 +1170,19 @@ static uint32_t successor(const rmq_node *node, uint32_t queue)
  * through it are gone. */
 static void peer_went_down(rmq_node *node, uint32_t peer)
 {
-    if (node->peer_down[peer]) return;
+    if (node->peer_down[peer] || node->paused) {
+        node->peer_down[peer] = true;
+        return;
+    }
     node->peer_down[peer] = true;
+    /* pause_minority: the node pauses before anything else sees the peer gone, so no
+     * confirm leaves once the minority is known (rabbit_node_monitor:
+     * pause_partition_guard, checked by channels before confirming) */
+    if (node->cluster->options.partition_handling == RABBITMQ_PARTITIONS_PAUSE_MINORITY &&
+        !majority_visible(node)) {
+        pause_for_minority(node);
+        return;
+    }
     node->peer_alarm[peer] = false; /* rabbit_alarm drops a down node's alarms */
     uint32_t peer_id = node_id(node, peer);
     bool moved[RMQ_QUEUES_MAX] = {false}, promoted[RMQ_QUEUES_MAX] = {false};
@@ -1141,17 +1199,19 @@ static void peer_went_down(rmq_node *node, uint32_t peer)
                  * broadcasts than this node (GM's ring delivers them to all or none; the
                  * model's direct sends do not): they restart their copies from here, taken
                  * in again at once. */
-                for (uint32_t m = def->member_count; m-- > 0;)
-                    if (def->members[m] != node->index)
-                        rmq_queue_def_remove_member(def, def->members[m]);
+                rmq_members *view = view_of(node, q);
+                for (uint32_t m = view->count; m-- > 0;)
+                    if (view->node[m] != node->index) rmq_members_remove(view, view->node[m]);
+                view_changed(node, q);
                 become_master(node, q);
                 rmq_queue_promote(&replica_of(node, q)->queue);
                 promoted[q] = true;
             }
         }
-        if (def->mirrored && led(node, q) != NULL && rmq_queue_def_has_member(def, peer)) {
-            rmq_queue_def_remove_member(def, peer); /* the master drops a member it saw go */
-            node->queue_dirty[q] = true;            /* confirms held for it may go */
+        if (def->mirrored && led(node, q) != NULL && rmq_members_has(view_of(node, q), peer)) {
+            rmq_members_remove(view_of(node, q), peer); /* the master drops a member it saw go */
+            view_changed(node, q);
+            node->queue_dirty[q] = true; /* confirms held for it may go */
         }
         rmq_replica *r = led(node, q);
         if (r == NULL) continue;
@@ -1201,15 +1261,49 @@ static void peer_went_down(rmq_node *node, uint32_t peer)
     update_blocking(node); /* after the promotions: what it reads on goes to new masters */
 }
 
+/* The memberships this node changed in this wake go to the nodes that share its
+ * metadata (Mnesia's transaction on the queue's record). */
+static void send_views(rmq_node *node)
+{
+    for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
+        if (!node->view_dirty[q]) continue;
+        node->view_dirty[q] = false;
+        for (uint32_t peer = 0; peer < node->cluster->node_count; peer++) {
+            if (peer == node->index || !metadata_shared(node, peer)) continue;
+            rmq_msg *copy = rmq_msg_new(RMQ_NODE_MEMBERS, 0);
+            copy->queue = q;
+            rmq_members *payload = malloc(sizeof *payload);
+            BL_ASSERT(payload != NULL);
+            *payload = *view_of(node, q);
+            copy->payload = payload;
+            copy->free_payload = free;
+            copy->payload_bytes = 16 + (uint64_t)payload->count * 12;
+            rmq_node_send(node, node_id(node, peer), copy);
+        }
+    }
+}
+
+/* Another node's newer copy of a membership replaces this node's (not across a
+ * partition: the two sides' records went apart, and nothing merges them, R9). */
+static void on_node_members(rmq_node *node, const rmq_msg *msg, uint32_t peer)
+{
+    const rmq_members *copy = msg->payload;
+    rmq_members *view = view_of(node, msg->queue);
+    if (!metadata_shared(node, peer) || copy->version <= view->version) return;
+    *view = *copy;
+}
+
 /* A master takes `peer` in as a new mirror of `queue` (an empty one, unsynchronised
  * until the older messages are consumed: ha-sync-mode manual, the default). */
 static void take_in_mirror(rmq_node *node, uint32_t queue, uint32_t peer)
 {
     rmq_queue_def *def = queue_def(node, queue);
     rmq_replica *r = led(node, queue);
-    BL_ASSERT(def->mirrored && r != NULL && def->member_count < def->wanted);
+    rmq_members *view = view_of(node, queue);
+    BL_ASSERT(def->mirrored && r != NULL && view->count < def->wanted);
     uint64_t from = rmq_queue_next_seq(&r->queue);
-    rmq_queue_def_add_member(def, peer, from);
+    rmq_members_add(view, peer, from);
+    view_changed(node, queue);
     r->mirror_upto[peer] = from;
     rmq_outbox *box = rmq_outbox_for(node, node_id(node, peer), RMQ_NODE_GM, 0, queue, 0);
     box->size_bytes = def->size_bytes;
@@ -1225,24 +1319,87 @@ static void top_up_mirrors(rmq_node *node, int32_t booted)
     for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
         rmq_queue_def *def = queue_def(node, q);
         if (!def->mirrored || led(node, q) == NULL) continue;
-        if (booted >= 0 && rmq_queue_def_has_member(def, (uint32_t)booted))
-            rmq_queue_def_remove_member(def, (uint32_t)booted);
-        for (uint32_t n = 0; n < node->cluster->node_count && def->member_count < def->wanted;
-             n++) {
+        rmq_members *view = view_of(node, q);
+        if (booted >= 0 && rmq_members_has(view, (uint32_t)booted)) {
+            rmq_members_remove(view, (uint32_t)booted);
+            view_changed(node, q);
+        }
+        for (uint32_t n = 0; n < node->cluster->node_count && view->count < def->wanted; n++) {
             uint32_t peer = (node->index + n) % node->cluster->node_count;
-            if (peer == node->index || node->peer_down[peer]) continue;
-            if (!rmq_queue_def_has_member(def, peer)) take_in_mirror(node, q, peer);
+            if (peer == node->index || !metadata_shared(node, peer)) continue;
+            if (!rmq_members_has(view, peer)) take_in_mirror(node, q, peer);
         }
     }
 }
 
-/* A node this node saw down speaks again (it booted, or a partition healed). */
-static void peer_heard(rmq_node *node, uint32_t peer, bool booted)
+/* Whether this node's Erlang distribution is connected to node `n` now (the nodes
+ * rabbit_node_monitor:majority/0 counts: paused ones included). */
+static bool distribution_up(const rmq_node *node, uint32_t n)
+{
+    if (n == node->index) return true;
+    if (node->peer_reset[n]) return false;
+    if (!node->paused) return !node->peer_down[n] || node->peer_paused[n];
+    return sim_now_us() - node->peer_heard_us[n] <= node->cluster->options.net_ticktime_us;
+}
+
+/* rabbit_node_monitor:majority/0: more than half of the cluster's nodes connected. */
+static bool majority_visible(const rmq_node *node)
+{
+    uint32_t up = 0;
+    for (uint32_t n = 0; n < node->cluster->node_count; n++) up += distribution_up(node, n);
+    return up * 2 > node->cluster->node_count;
+}
+
+static void app_pause(rmq_node *node);
+
+/* pause_minority: the node stops its rabbit and rechecks every second
+ * (rabbit_node_monitor's await_cluster_recovery). */
+static void pause_for_minority(rmq_node *node)
+{
+    app_pause(node);
+    node->pauses++;
+    sim_timer_set(node->node, &node->pause_timer, sim_now_us() + RMQ_PAUSE_RECHECK_US,
+                  NODE_TIMER_PAUSE);
+}
+
+/* A peer heard again that ran on while this node had it down: a partition
+ * (Mnesia's running_partitioned_network). Their metadata went apart and stays so; the
+ * peer learns it too, as the connection this node closed reaches it. */
+static void partition_detected(rmq_node *node, uint32_t peer)
+{
+    if (node->partitioned[peer]) return;
+    node->partitioned[peer] = true;
+    rmq_msg *tick = rmq_msg_new(RMQ_NODE_TICK, 0);
+    tick->mode = RMQ_TICK_DISCONNECTED;
+    rmq_node_send(node, node_id(node, peer), tick);
+}
+
+/* A packet from `peer`; `mode` is what its tick says (RMQ_TICK_ALIVE for any other). */
+static void peer_heard(rmq_node *node, uint32_t peer, rmq_tick_mode mode)
 {
     node->peer_heard_us[peer] = sim_now_us();
-    bool was_down = node->peer_down[peer];
-    node->peer_down[peer] = false;
+    bool was_reset = node->peer_reset[peer];
     node->peer_reset[peer] = false;
+    if (mode == RMQ_TICK_PAUSED || mode == RMQ_TICK_STARTED)
+        node->peer_paused[peer] = mode == RMQ_TICK_PAUSED;
+    if (node->paused) return;      /* its distribution's view only */
+    if (mode == RMQ_TICK_PAUSED) { /* its rabbit went: the monitors of its processes fire */
+        peer_went_down(node, peer);
+        return;
+    }
+    if (node->peer_paused[peer]) return; /* sent before it paused */
+    bool booted = mode == RMQ_TICK_STARTED;
+    bool was_down = node->peer_down[peer];
+    if (mode == RMQ_TICK_DISCONNECTED && !was_down) {
+        peer_went_down(node, peer);
+        if (node->paused) return;
+        was_down = true;
+    }
+    if (booted)
+        node->partitioned[peer] = false;
+    else if (was_down && !was_reset)
+        partition_detected(node, peer);
+    node->peer_down[peer] = false;
     if (was_down || booted) top_up_mirrors(node, booted ? (int32_t)peer : -1);
     if (was_down || booted) rmq_quorum_peer_up(node, peer, booted);
     if ((was_down || booted) && node->disk_alarm) announce_alarm(node, peer);
@@ -1258,7 +1415,17 @@ static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
 {
     int32_t peer = rmq_cluster_node_index(node->cluster, source);
     if (peer >= 0 && (uint32_t)peer != node->index)
-        peer_heard(node, (uint32_t)peer, msg->kind == RMQ_NODE_TICK && msg->mode == 1);
+        peer_heard(node, (uint32_t)peer,
+                   msg->kind == RMQ_NODE_TICK ? (rmq_tick_mode)msg->mode : RMQ_TICK_ALIVE);
+    if (node->paused) { /* only its Erlang node runs: rabbit's packets find no process */
+        if (peer < 0 && msg->kind != RMQ_CLOSE) { /* its listeners are closed */
+            rmq_msg *close = rmq_msg_new(RMQ_CLOSE, 0);
+            close->conn = msg->conn;
+            rmq_node_send(node, source, close);
+        }
+        rmq_msg_free(msg);
+        return;
+    }
     rmq_channel *ch = peer < 0 && msg->kind != RMQ_OPEN ? channel_of(node, source) : NULL;
     if (peer < 0 && msg->kind != RMQ_OPEN) {
         if (ch != NULL && msg->conn < ch->conn) { /* of a connection the client gave up */
@@ -1385,6 +1552,7 @@ static void node_handle(rmq_node *node, rmq_msg *msg, uint32_t source)
     case RMQ_NODE_ATEN: rmq_quorum_on_packet(node, msg, source); break;
     case RMQ_NODE_GM: on_node_gm(node, msg); break;
     case RMQ_NODE_GM_ACK: on_node_gm_ack(node, msg, source); break;
+    case RMQ_NODE_MEMBERS: on_node_members(node, msg, (uint32_t)peer); break;
     case RMQ_NODE_CANCEL: {
         rmq_channel *consumer = channel_of(node, msg->client);
         if (consumer == NULL || !consumer->open || consumer->conn != msg->conn) break;
@@ -1491,21 +1659,23 @@ static void on_tick(rmq_node *node)
     int64_t ticktime_us = node->cluster->options.net_ticktime_us;
     for (uint32_t n = 0; n < node->cluster->node_count; n++) {
         if (n == node->index) continue;
-        if (!node->peer_down[n] && now_us - node->peer_heard_us[n] > ticktime_us)
-            peer_went_down(node, n);
+        bool silent = now_us - node->peer_heard_us[n] > ticktime_us;
+        if (silent && node->peer_paused[n]) node->peer_paused[n] = false; /* and now gone */
+        if (!node->peer_down[n] && silent) peer_went_down(node, n);
         /* to a node that fell silent too (net_kernel keeps trying to connect, so a healed
          * partition is noticed); not to one whose process is gone (its connection reset):
          * it connects again when it boots */
         if (!node->peer_down[n] || !node->peer_reset[n]) {
             rmq_msg *tick = rmq_msg_new(RMQ_NODE_TICK, 0);
             tick->alarm = node->disk_alarm;
+            tick->mode = node->paused ? RMQ_TICK_PAUSED : RMQ_TICK_ALIVE;
 #ifdef BROKERLAB_MUTANT_ALARM_LOCAL_ONLY
             tick->alarm = false;
 #endif
             rmq_node_send(node, node_id(node, n), tick);
         }
     }
-    top_up_mirrors(node, -1);
+    if (!node->paused) top_up_mirrors(node, -1);
     sim_timer_set(node->node, &node->tick_timer, now_us + ticktime_us / 4, NODE_TIMER_TICK);
 }
 
@@ -1552,6 +1722,9 @@ static void on_writeback(rmq_node *node)
 static void node_on_event(sim_node *sn, const sim_event *ev)
 {
     rmq_node *node = sn->model;
+    if (node->paused && ev->kind >= SIM_EVENT_MODEL_BASE && ev->kind != NODE_TIMER_TICK &&
+        ev->kind != NODE_TIMER_WRITEBACK && ev->kind != NODE_TIMER_PAUSE)
+        return; /* its rabbit's timers and disk completions: the application is stopped */
     switch (ev->kind) {
     case SIM_EVENT_PACKET: node_handle(node, ev->data, ev->arg); return;
     case SIM_EVENT_NET_RESET: {
@@ -1568,13 +1741,22 @@ static void node_on_event(sim_node *sn, const sim_event *ev)
     }
     case NODE_TIMER_WRITEBACK: on_writeback(node); return;
     case NODE_TIMER_TICK: on_tick(node); return;
+    case NODE_TIMER_PAUSE:
+        if (!node->paused) return;
+        if (majority_visible(node)) {
+            app_start(node, false); /* rabbit_node_monitor: a majority again, start */
+            return;
+        }
+        sim_timer_set(sn, &node->pause_timer, sim_now_us() + RMQ_PAUSE_RECHECK_US,
+                      NODE_TIMER_PAUSE);
+        return;
     case NODE_TIMER_HEARTBEAT: on_heartbeat(node); return;
     case NODE_EVENT_FSYNC_DONE:
-        if (ev->token >> 32 == sn->incarnation)
+        if (ev->token >> 32 == node->app_incarnation)
             on_fsync_done(node, ev->arg, (uint32_t)(ev->token & 0xffffffffu));
         return;
     case NODE_EVENT_TTL:
-        if (ev->token >> 32 == sn->incarnation)
+        if (ev->token >> 32 == node->app_incarnation)
             on_ttl(node, ev->arg, (uint32_t)(ev->token & 0xffffffffu));
         return;
     case NODE_TIMER_STATS: on_stats(node); return;
@@ -1600,14 +1782,25 @@ static void node_on_wake_end(sim_node *sn)
             worked = true;
         }
         if (!worked) rmq_quorum_wal_flush(node); /* the WAL's batch, once all is appended */
+        if (!worked) send_views(node);
         if (outbox_flush(node)) worked = true;
         if (!worked) break;
     }
 }
 
-static void node_on_stop(sim_node *sn, bool power_loss)
+/* ---- its rabbit application's life: stop, start, pause (R9) ---- */
+
+/* Whether node `index`'s rabbit application runs (its process up, not paused). */
+static bool rabbit_runs(const rmq_node *node, uint32_t index)
 {
-    rmq_node *node = sn->model;
+    const sim_node *sn = node->cluster->nodes[index];
+    return sn->process_up && !((const rmq_node *)sn->model)->paused;
+}
+
+/* The rabbit application stops: with the process (kill -9, a power loss) or alone
+ * (pause_minority, autoheal). What it held in memory is gone. */
+static void app_stop(rmq_node *node)
+{
     for (uint32_t id = 0; id < node->channel_slots; id++)
         if (node->channels[id] != NULL) {
             node->channels[id]->open = false;
@@ -1624,6 +1817,7 @@ static void node_on_stop(sim_node *sn, bool power_loss)
     node->disk_alarm = node->blocking = false; /* alarms live in the process */
     memset(node->peer_alarm, 0, sizeof node->peer_alarm);
     memset(node->queue_dirty, 0, sizeof node->queue_dirty);
+    memset(node->view_dirty, 0, sizeof node->view_dirty);
     for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
         rmq_replica *r = replica_of(node, q);
         if (r == NULL) continue;
@@ -1631,14 +1825,17 @@ static void node_on_stop(sim_node *sn, bool power_loss)
         r->fsync.count = 0;
         r->held_count = 0;
     }
+}
+
+static void node_on_stop(sim_node *sn, bool power_loss)
+{
+    rmq_node *node = sn->model;
+    app_stop(node);
+    node->paused = false;
+    sim_timer_cancel(&node->pause_timer);
     if (power_loss) disk_power_loss(&node->disk);
 }
 
-/* The node boots. A classic queue's home recovers it from its index (rabbit_variable_queue;
- * a transient queue is deleted at boot and declared again by its clients). A mirrored
- * queue's member whose master runs elsewhere discards its copy and waits for the master
- * to take it in again (R8: a rejoining mirror discards its contents); with no master
- * running, the node that led it last recovers it from its own index and leads it. */
 /* Whether any queue has a limit whose counters a scrape reads. */
 static bool node_has_limits(const rmq_node *node)
 {
@@ -1647,23 +1844,58 @@ static bool node_has_limits(const rmq_node *node)
     return false;
 }
 
-static void node_on_start(sim_node *sn)
+/* Where a starting rabbit finds a queue's master and membership: in the metadata of a
+ * node whose rabbit runs (its Mnesia tables load from there), else as it was last
+ * recorded anywhere (a node that booted alone). */
+static uint32_t master_at_start(rmq_node *node, uint32_t queue)
 {
-    rmq_node *node = sn->model;
+    const rmq_queue_def *def = queue_def(node, queue);
+    if (node->app_incarnation > 1)
+        for (uint32_t n = 0; n < node->cluster->node_count; n++) {
+            if (n == node->index || !rabbit_runs(node, n)) continue;
+            const rmq_node *running = node->cluster->nodes[n]->model;
+            node->mirror_view[queue] = running->mirror_view[queue];
+            /* no master there (none could be promoted): the record still names the
+             * last one, whose node recovers it */
+            if (running->master_view[queue] != RMQ_NO_NODE) return running->master_view[queue];
+            break;
+        }
+    return def->mirrored ? def->master : def->home;
+}
+
+/* The rabbit application starts: at the process's boot, or when a pause ends. A classic
+ * queue's home recovers it from its index (rabbit_variable_queue; a transient queue is
+ * deleted at boot and declared again by its clients). A mirrored queue's member whose
+ * master runs elsewhere discards its copy and waits for the master to take it in again
+ * (R8: a rejoining mirror discards its contents); with no master running, the node that
+ * led it last recovers it from its own index and leads it. */
+static void app_start(rmq_node *node, bool boot)
+{
+    sim_node *sn = node->node;
     int64_t now_us = sim_now_us();
+    node->app_incarnation++;
+    node->paused = false;
+    memset(node->partitioned, 0, sizeof node->partitioned); /* a new node monitor */
     for (uint32_t n = 0; n < node->cluster->node_count; n++) {
-        node->peer_down[n] = node->peer_reset[n] = false;
-        node->peer_heard_us[n] = now_us;
+        if (boot) {
+            node->peer_reset[n] = node->peer_paused[n] = false;
+            node->peer_heard_us[n] = now_us;
+        }
+        /* what its distribution tells it now (a pause ends with the others heard) */
+        node->peer_down[n] = n != node->index && (node->peer_reset[n] || node->peer_paused[n] ||
+                                                  now_us - node->peer_heard_us[n] >
+                                                      node->cluster->options.net_ticktime_us);
     }
     for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
         rmq_queue_def *def = queue_def(node, q);
         if (def->quorum) continue; /* rmq_quorum_on_start */
-        uint32_t master = def->mirrored ? def->master : def->home;
-        bool master_elsewhere = master != RMQ_NO_NODE && master != node->index &&
-                                node->cluster->nodes[master]->process_up;
-        if (def->mirrored && master_elsewhere && sn->incarnation > 1) replica_free(node, q);
+        uint32_t master = master_at_start(node, q);
+        bool master_elsewhere =
+            master != RMQ_NO_NODE && master != node->index && rabbit_runs(node, master);
+        if (def->mirrored && master_elsewhere && node->app_incarnation > 1) replica_free(node, q);
         node->master_view[q] = master;
-        if (master != node->index || (def->mirrored && sn->incarnation == 1 && master_elsewhere))
+        if (master != node->index ||
+            (def->mirrored && node->app_incarnation == 1 && master_elsewhere))
             continue;
         rmq_replica *r = replica_of(node, q);
         BL_ASSERT(r != NULL);
@@ -1671,23 +1903,27 @@ static void node_on_start(sim_node *sn)
         memset(r->scraped, 0xff, sizeof r->scraped); /* its counters start again */
         r->ttl_timer_us = SIM_TIME_NEVER;
         if (def->mirrored) { /* the others rejoin as it hears them */
-            def->member_count = 0;
-            rmq_queue_def_add_member(def, node->index, 1);
+            rmq_members *view = view_of(node, q);
+            uint64_t version = view->version;
+            *view = (rmq_members){.version = version};
+            rmq_members_add(view, node->index, 1);
+            view_changed(node, q);
         }
         become_master(node, q);
     }
-    sim_timer_set(sn, &node->writeback_timer,
-                  now_us + node->cluster->scenario->cluster.os.writeback_interval_us,
-                  NODE_TIMER_WRITEBACK);
-    /* a booting node connects to its cluster's peers at once (rabbit_node_monitor
-     * announces it), so they see it up again without waiting for a tick */
+    if (boot)
+        sim_timer_set(sn, &node->writeback_timer,
+                      now_us + node->cluster->scenario->cluster.os.writeback_interval_us,
+                      NODE_TIMER_WRITEBACK);
+    /* a starting rabbit announces itself to its cluster's peers at once
+     * (rabbit_node_monitor), so they see it up again without waiting for a tick */
     for (uint32_t n = 0; n < node->cluster->node_count; n++) {
         if (n == node->index) continue;
         rmq_msg *hello = rmq_msg_new(RMQ_NODE_TICK, 0);
-        hello->mode = 1;
+        hello->mode = RMQ_TICK_STARTED;
         rmq_node_send(node, node_id(node, n), hello);
     }
-    if (node->cluster->node_count > 1)
+    if (boot && node->cluster->node_count > 1)
         sim_timer_set(sn, &node->tick_timer, now_us + node->cluster->options.net_ticktime_us / 4,
                       NODE_TIMER_TICK);
     sim_timer_set(sn, &node->heartbeat_timer, now_us + node->cluster->options.heartbeat_us / 2,
@@ -1696,6 +1932,39 @@ static void node_on_start(sim_node *sn)
     if (node_has_limits(node)) arm_stats(node, now_us);
     if (node->disk.options.capacity_bytes > 0)
         sim_timer_set(sn, &node->disk_timer, now_us, NODE_TIMER_DISK);
+}
+
+static void node_on_start(sim_node *sn)
+{
+    app_start(sn->model, true);
+}
+
+/* Its rabbit application stops while the Erlang node runs on (rabbit_node_monitor's
+ * pause, or an autoheal loser's restart): its clients' connections are closed (they
+ * reconnect elsewhere), what their channels held is given back, its queues stop, and the
+ * other nodes see its rabbit go (a tick saying so: their monitors of its processes fire
+ * while the distribution stays up). */
+static void app_pause(rmq_node *node)
+{
+    BL_ASSERT(!node->paused);
+    for (uint32_t id = 0; id < node->channel_slots; id++) {
+        rmq_channel *ch = node->channels[id];
+        if (ch == NULL || !ch->open) continue;
+        channel_close(node, ch);
+        to_client(node, ch, rmq_msg_new(RMQ_CLOSE, 0));
+    }
+    outbox_flush(node); /* the detaches go before the queues stop */
+    app_stop(node);
+    node->paused = true;
+    sim_timer_cancel(&node->heartbeat_timer);
+    sim_timer_cancel(&node->stats_timer);
+    sim_timer_cancel(&node->disk_timer);
+    for (uint32_t n = 0; n < node->cluster->node_count; n++) {
+        if (n == node->index || node->peer_reset[n]) continue;
+        rmq_msg *tick = rmq_msg_new(RMQ_NODE_TICK, 0);
+        tick->mode = RMQ_TICK_PAUSED;
+        rmq_node_send(node, node_id(node, n), tick);
+    }
 }
 
 static const sim_node_ops node_ops = {
@@ -1711,6 +1980,9 @@ rmq_node *rmq_node_create(rmq_cluster *cluster, uint32_t index, uint32_t sim_nod
     rmq_node *node = calloc(1, sizeof *node);
     BL_ASSERT(node != NULL);
     node->cluster = cluster;
+    node->mirror_view =
+        calloc(cluster->queue_count > 0 ? cluster->queue_count : 1, sizeof *node->mirror_view);
+    BL_ASSERT(node->mirror_view != NULL);
     node->index = index;
     disk_options host_disk = host_disk_options(&cluster->scenario->cluster);
     disk_init(&node->disk, &host_disk);
@@ -1728,7 +2000,8 @@ rmq_node *rmq_node_create(rmq_cluster *cluster, uint32_t index, uint32_t sim_nod
     for (uint32_t q = 0; q < cluster->queue_count; q++) {
         const rmq_queue_def *def = &cluster->queues[q];
         node->master_view[q] = def->master;
-        if (rmq_queue_def_has_member(def, index)) replica_create(node, q, 1);
+        node->mirror_view[q] = def->members;
+        if (rmq_members_has(&def->members, index)) replica_create(node, q, 1);
     }
     return node;
 }
@@ -1751,6 +2024,7 @@ void rmq_node_free(rmq_node *node)
     }
     free(node->channels);
     for (uint32_t q = 0; q < node->cluster->queue_count; q++) replica_free(node, q);
+    free(node->mirror_view);
     rmq_quorum_node_free(node);
     disk_free(&node->disk);
     free(node);

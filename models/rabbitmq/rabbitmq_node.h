@@ -111,9 +111,22 @@ typedef struct rmq_node {
     disk disk;
     rmq_channel **channels; /* by client sim node id; NULL where none ever connected */
     uint32_t channel_slots;
-    bool peer_down[SCN_BROKERS_MAX]; /* its distribution's view of the other nodes */
+    /* its view of the other nodes: down (their rabbit is gone as it sees it: silent for
+     * net_ticktime, reset, or paused), when it last heard their distribution, whether
+     * that closed (the process is gone), whether they said they are paused
+     * (pause_minority), and whether it saw them down while they ran on (a partition,
+     * rabbit_node_monitor's `partitions`: their metadata and its own went apart) */
+    bool peer_down[SCN_BROKERS_MAX];
     int64_t peer_heard_us[SCN_BROKERS_MAX];
-    bool peer_reset[SCN_BROKERS_MAX]; /* seen down by a reset: its process is gone */
+    bool peer_reset[SCN_BROKERS_MAX];
+    bool peer_paused[SCN_BROKERS_MAX];
+    bool partitioned[SCN_BROKERS_MAX];
+    /* cluster_partition_handling (R9): paused by pause_minority (its rabbit application
+     * stopped, the Erlang node running on), times it paused, times autoheal restarted it */
+    bool paused;
+    uint64_t pauses, autoheal_restarts;
+    uint32_t app_incarnation; /* +1 at every start of its rabbit application: an event of
+                                 an older one is stale */
     /* resource alarms (R14, rabbit_disk_monitor, rabbit_alarm): its own disk alarm, the
      * alarms other nodes told it of, and whether its publishers are blocked */
     bool disk_alarm;
@@ -124,13 +137,16 @@ typedef struct rmq_node {
     bool queue_dirty[RMQ_QUEUES_MAX];      /* its queues with work for the end of the wake */
     rmq_replica *replicas[RMQ_QUEUES_MAX]; /* of the queues it is a member of, else NULL */
     uint32_t master_view[RMQ_QUEUES_MAX];  /* the node it takes for each queue's master */
+    rmq_members *mirror_view;              /* queue_count: its copy of each mirrored queue's
+                                              membership (its metadata store) */
+    bool view_dirty[RMQ_QUEUES_MAX];       /* changed in this wake: sent at its end */
     disk_file *files[RMQ_QUEUES_MAX];      /* each durable queue's index on its disk, kept
                                               across its replicas */
     uint32_t replica_generations;
     struct rmq_outbox *outbox; /* packets built during the wake, sent at its end */
     uint32_t outbox_count, outbox_capacity;
     struct rmq_quorum_node *quorum; /* its WAL, aten, elections (rabbitmq_quorum.c) */
-    sim_timer writeback_timer, tick_timer, heartbeat_timer, stats_timer, disk_timer;
+    sim_timer writeback_timer, tick_timer, heartbeat_timer, stats_timer, disk_timer, pause_timer;
 } rmq_node;
 
 rmq_node *rmq_node_create(rmq_cluster *cluster, uint32_t index, uint32_t sim_nodes_max);

@@ -17,6 +17,7 @@ enum {
     NODE_TIMER_ATEN,       /* aten's heartbeats and polls (quorum queues) */
     NODE_EVENT_ELECTION,   /* arg: queue index: a member's election timeout */
     NODE_EVENT_WAL_SYNCED, /* the WAL's fsync of a batch completed */
+    NODE_TIMER_PAUSE,      /* pause_minority: a paused node looks for a majority */
 };
 
 /* A packet being built during the wake-up, sent at its end. */

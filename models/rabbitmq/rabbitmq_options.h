@@ -68,6 +68,12 @@ typedef enum rabbitmq_promote {
     RABBITMQ_PROMOTE_WHEN_SYNCED
 } rabbitmq_promote;
 
+/* cluster.cluster_partition_handling (R9; rabbit_node_monitor, rabbit_autoheal). */
+typedef enum rabbitmq_partition_handling {
+    RABBITMQ_PARTITIONS_IGNORE = 0,    /* both sides run on; nothing merges after the heal */
+    RABBITMQ_PARTITIONS_PAUSE_MINORITY /* a node seeing no majority stops its rabbit */
+} rabbitmq_partition_handling;
+
 /* consumers[].queue_type: x-queue-type (R7, R8, R10). */
 typedef enum rabbitmq_queue_type {
     RABBITMQ_QUEUE_CLASSIC = 0,
@@ -103,7 +109,8 @@ typedef struct rabbitmq_cluster_options {
                                     default): a node whose disk has less free space raises
                                     the disk alarm (only with a finite cluster.disk
                                     capacity) */
-    int64_t stats_interval_us;      /* stats_interval (15 s, Prometheus' default scrape
+    rabbitmq_partition_handling partition_handling; /* cluster_partition_handling */
+    int64_t stats_interval_us; /* stats_interval (15 s, Prometheus' default scrape
                                     interval): how often the queues' limit counters are
                                     scraped into the history */
 } rabbitmq_cluster_options;

@@ -165,6 +165,7 @@ const char *rmq_kind_name(rmq_kind kind)
                                                       "raft-vote",
                                                       "raft-vote-reply",
                                                       "raft-snapshot",
-                                                      "aten"};
+                                                      "aten",
+                                                      "node-members"};
     return kind < RMQ_KIND_COUNT ? names[kind] : "?";
 }

@@ -47,7 +47,7 @@ typedef enum rmq_kind {
     RMQ_NODE_DELIVER, /* queue -> channel: as RMQ_DELIVER */
     RMQ_NODE_ACK,     /* channel -> queue: tags */
     RMQ_NODE_DETACH,  /* channel -> queue: the consumer's channel closed: requeue */
-    RMQ_NODE_TICK,    /* the Erlang distribution's keepalive (mode 1: the sender booted) */
+    RMQ_NODE_TICK,    /* the Erlang distribution's keepalive (mode: rmq_tick_mode) */
     RMQ_NODE_GM,      /* a mirrored queue's master -> a mirror: ops (flags: rmq_gm_op) on
                           messages by queue seq (seqs); publishes carry ids, keys, a body */
     RMQ_NODE_GM_ACK,  /* a mirror -> its master: it has written every message below
@@ -78,8 +78,19 @@ typedef enum rmq_kind {
     RMQ_NODE_RAFT_VOTE_REPLY,   /* term; failed: refused; mode 1: pre */
     RMQ_NODE_RAFT_SNAPSHOT,     /* term; index_a, index_b: its index and term; payload */
     RMQ_NODE_ATEN,              /* aten_emitter's heartbeat */
+    RMQ_NODE_MEMBERS,           /* a node -> the nodes sharing its metadata: its copy of a mirrored
+                         queue's membership (payload: an rmq_members), a Mnesia write */
     RMQ_KIND_COUNT
 } rmq_kind;
+
+/* What a tick says besides "alive". */
+typedef enum rmq_tick_mode {
+    RMQ_TICK_ALIVE = 0,
+    RMQ_TICK_STARTED = 1,      /* the sender's rabbit application started (booted, or resumed) */
+    RMQ_TICK_PAUSED = 2,       /* its rabbit application is stopped, the Erlang node runs */
+    RMQ_TICK_DISCONNECTED = 3, /* it saw this node down while this node ran: it closed their
+                                  connection, which this node learns now (a partition) */
+} rmq_tick_mode;
 
 /* A broadcast's operations: 1..3 are rmq_change (rabbitmq_queue.h). */
 enum {

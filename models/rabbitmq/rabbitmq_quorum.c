@@ -195,7 +195,7 @@ static void arm_election(rmq_node *node, uint32_t queue, qq_timeout kind, bool b
     m->election_armed = true;
     m->election_by_aten = by_aten;
     sim_schedule(node->node, sim_now_us() + timeout_us(node, kind), NODE_EVENT_ELECTION, queue,
-                 (uint64_t)node->node->incarnation << 32 | m->election_token, NULL);
+                 (uint64_t)node->app_incarnation << 32 | m->election_token, NULL);
 }
 
 static void cancel_election(rmq_quorum_member *m)
@@ -1173,7 +1173,7 @@ void rmq_quorum_wal_flush(rmq_node *node)
     qn->wal_sync_bytes = qn->wal->size_bytes;
     int64_t done_us = disk_fsync_start(&node->disk, qn->wal, sim_now_us());
     sim_schedule(node->node, done_us, NODE_EVENT_WAL_SYNCED, 0,
-                 (uint64_t)node->node->incarnation << 32, NULL);
+                 (uint64_t)node->app_incarnation << 32, NULL);
 }
 
 static void on_wal_synced(rmq_node *node)
@@ -1376,8 +1376,8 @@ static void find_leaders(rmq_node *node)
     for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
         const rmq_queue_def *def = rmq_node_def(node, q);
         if (!def->quorum || leader_known(node, q) || member_of(node, q) != NULL) continue;
-        for (uint32_t i = 0; i < def->member_count; i++) {
-            uint32_t guess = def->members[(qn->guesses[q] + i) % def->member_count];
+        for (uint32_t i = 0; i < def->members.count; i++) {
+            uint32_t guess = def->members.node[(qn->guesses[q] + i) % def->members.count];
             if (node->peer_down[guess]) continue;
             qn->guesses[q] += i + 1;
             set_leader_view(node, q, guess, true);
@@ -1424,11 +1424,11 @@ void rmq_quorum_on_event(rmq_node *node, const sim_event *ev)
     switch (ev->kind) {
     case NODE_TIMER_ATEN: on_aten(node); return;
     case NODE_EVENT_ELECTION:
-        if (ev->token >> 32 == node->node->incarnation)
+        if (ev->token >> 32 == node->app_incarnation)
             on_election(node, ev->arg, (uint32_t)(ev->token & 0xffffffffu));
         return;
     case NODE_EVENT_WAL_SYNCED:
-        if (ev->token >> 32 == node->node->incarnation) on_wal_synced(node);
+        if (ev->token >> 32 == node->app_incarnation) on_wal_synced(node);
         return;
     default: BL_ASSERTF(false, "%s: event kind %u", node->node->name, ev->kind);
     }
@@ -1485,7 +1485,7 @@ void rmq_quorum_member_init(rmq_node *node, uint32_t queue, rmq_replica *r)
     BL_ASSERT(def->quorum && r->quorum == NULL);
     rmq_quorum_member *m = calloc(1, sizeof *m);
     BL_ASSERT(m != NULL);
-    raft_init(&m->raft, node->index, def->members, def->member_count);
+    raft_init(&m->raft, node->index, def->members.node, def->members.count);
     /* declared: its first leader is its home, in term 1 (the declaring node triggers
      * the group's first election) */
     m->raft.term = 1;
@@ -1529,7 +1529,7 @@ void rmq_quorum_on_start(rmq_node *node)
         qn->aten_down[n] = false;
     }
     sim_timer_set(node->node, &qn->aten_timer, now_us + QQ_ATEN_HEARTBEAT_US, NODE_TIMER_ATEN);
-    if (node->node->incarnation == 1) return; /* its first boot: as declared */
+    if (node->app_incarnation == 1) return; /* its first boot: as declared */
     for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
         rmq_quorum_member *m = member_of(node, q);
         if (m == NULL) {
