@@ -1332,6 +1332,12 @@ static void top_up_mirrors(rmq_node *node, int32_t booted)
     }
 }
 
+/* Whether node `n` has been silent for longer than net_ticktime. */
+static bool peer_silent(const rmq_node *node, uint32_t n)
+{
+    return sim_now_us() - node->peer_heard_us[n] > node->cluster->options.net_ticktime_us;
+}
+
 /* Whether this node's Erlang distribution is connected to node `n` now (the nodes
  * rabbit_node_monitor:majority/0 counts: paused ones included). */
 static bool distribution_up(const rmq_node *node, uint32_t n)
@@ -1339,7 +1345,7 @@ static bool distribution_up(const rmq_node *node, uint32_t n)
     if (n == node->index) return true;
     if (node->peer_reset[n]) return false;
     if (!node->paused) return !node->peer_down[n] || node->peer_paused[n];
-    return sim_now_us() - node->peer_heard_us[n] <= node->cluster->options.net_ticktime_us;
+    return !peer_silent(node, n);
 }
 
 /* rabbit_node_monitor:majority/0: more than half of the cluster's nodes connected. */
@@ -1357,7 +1363,6 @@ static void app_pause(rmq_node *node);
 static void pause_for_minority(rmq_node *node)
 {
     app_pause(node);
-    node->pauses++;
     sim_timer_set(node->node, &node->pause_timer, sim_now_us() + RMQ_PAUSE_RECHECK_US,
                   NODE_TIMER_PAUSE);
 }
@@ -1659,7 +1664,7 @@ static void on_tick(rmq_node *node)
     int64_t ticktime_us = node->cluster->options.net_ticktime_us;
     for (uint32_t n = 0; n < node->cluster->node_count; n++) {
         if (n == node->index) continue;
-        bool silent = now_us - node->peer_heard_us[n] > ticktime_us;
+        bool silent = peer_silent(node, n);
         if (silent && node->peer_paused[n]) node->peer_paused[n] = false; /* and now gone */
         if (!node->peer_down[n] && silent) peer_went_down(node, n);
         /* to a node that fell silent too (net_kernel keeps trying to connect, so a healed
@@ -1831,9 +1836,20 @@ static void node_on_stop(sim_node *sn, bool power_loss)
 {
     rmq_node *node = sn->model;
     app_stop(node);
-    node->paused = false;
-    sim_timer_cancel(&node->pause_timer);
+    node->paused = false; /* (its timers, the pause's too, die with the process) */
     if (power_loss) disk_power_loss(&node->disk);
+}
+
+/* A tick saying `mode` to every peer whose process it has not seen go (a booting node
+ * has seen none go). */
+static void announce_rabbit(rmq_node *node, rmq_tick_mode mode)
+{
+    for (uint32_t n = 0; n < node->cluster->node_count; n++) {
+        if (n == node->index || node->peer_reset[n]) continue;
+        rmq_msg *tick = rmq_msg_new(RMQ_NODE_TICK, 0);
+        tick->mode = mode;
+        rmq_node_send(node, node_id(node, n), tick);
+    }
 }
 
 /* Whether any queue has a limit whose counters a scrape reads. */
@@ -1844,10 +1860,10 @@ static bool node_has_limits(const rmq_node *node)
     return false;
 }
 
-/* Where a starting rabbit finds a queue's master and membership: in the metadata of a
- * node whose rabbit runs (its Mnesia tables load from there), else as it was last
- * recorded anywhere (a node that booted alone). */
-static uint32_t master_at_start(rmq_node *node, uint32_t queue)
+/* A starting rabbit loads a queue's membership from the metadata of a node whose
+ * rabbit runs (its Mnesia tables load from there) and returns the queue's master there,
+ * else the master last recorded anywhere (a node that booted alone). */
+static uint32_t load_metadata_at_start(rmq_node *node, uint32_t queue)
 {
     const rmq_queue_def *def = queue_def(node, queue);
     if (node->app_incarnation > 1)
@@ -1882,14 +1898,13 @@ static void app_start(rmq_node *node, bool boot)
             node->peer_heard_us[n] = now_us;
         }
         /* what its distribution tells it now (a pause ends with the others heard) */
-        node->peer_down[n] = n != node->index && (node->peer_reset[n] || node->peer_paused[n] ||
-                                                  now_us - node->peer_heard_us[n] >
-                                                      node->cluster->options.net_ticktime_us);
+        node->peer_down[n] = n != node->index &&
+                             (node->peer_reset[n] || node->peer_paused[n] || peer_silent(node, n));
     }
     for (uint32_t q = 0; q < node->cluster->queue_count; q++) {
         rmq_queue_def *def = queue_def(node, q);
         if (def->quorum) continue; /* rmq_quorum_on_start */
-        uint32_t master = master_at_start(node, q);
+        uint32_t master = load_metadata_at_start(node, q);
         bool master_elsewhere =
             master != RMQ_NO_NODE && master != node->index && rabbit_runs(node, master);
         if (def->mirrored && master_elsewhere && node->app_incarnation > 1) replica_free(node, q);
@@ -1917,12 +1932,7 @@ static void app_start(rmq_node *node, bool boot)
                       NODE_TIMER_WRITEBACK);
     /* a starting rabbit announces itself to its cluster's peers at once
      * (rabbit_node_monitor), so they see it up again without waiting for a tick */
-    for (uint32_t n = 0; n < node->cluster->node_count; n++) {
-        if (n == node->index) continue;
-        rmq_msg *hello = rmq_msg_new(RMQ_NODE_TICK, 0);
-        hello->mode = RMQ_TICK_STARTED;
-        rmq_node_send(node, node_id(node, n), hello);
-    }
+    announce_rabbit(node, RMQ_TICK_STARTED);
     if (boot && node->cluster->node_count > 1)
         sim_timer_set(sn, &node->tick_timer, now_us + node->cluster->options.net_ticktime_us / 4,
                       NODE_TIMER_TICK);
@@ -1959,12 +1969,7 @@ static void app_pause(rmq_node *node)
     sim_timer_cancel(&node->heartbeat_timer);
     sim_timer_cancel(&node->stats_timer);
     sim_timer_cancel(&node->disk_timer);
-    for (uint32_t n = 0; n < node->cluster->node_count; n++) {
-        if (n == node->index || node->peer_reset[n]) continue;
-        rmq_msg *tick = rmq_msg_new(RMQ_NODE_TICK, 0);
-        tick->mode = RMQ_TICK_PAUSED;
-        rmq_node_send(node, node_id(node, n), tick);
-    }
+    announce_rabbit(node, RMQ_TICK_PAUSED);
 }
 
 static const sim_node_ops node_ops = {
@@ -2033,5 +2038,5 @@ void rmq_node_free(rmq_node *node)
 const rmq_queue *rmq_node_led_queue(const rmq_node *node, uint32_t queue)
 {
     const rmq_replica *r = led(node, queue);
-    return r != NULL && node->node->process_up ? &r->queue : NULL;
+    return r != NULL && rabbit_runs(node, node->index) ? &r->queue : NULL;
 }

@@ -122,9 +122,8 @@ typedef struct rmq_node {
     bool peer_paused[SCN_BROKERS_MAX];
     bool partitioned[SCN_BROKERS_MAX];
     /* cluster_partition_handling (R9): paused by pause_minority (its rabbit application
-     * stopped, the Erlang node running on), times it paused, times autoheal restarted it */
+     * stopped, the Erlang node running on) */
     bool paused;
-    uint64_t pauses, autoheal_restarts;
     uint32_t app_incarnation; /* +1 at every start of its rabbit application: an event of
                                  an older one is stale */
     /* resource alarms (R14, rabbit_disk_monitor, rabbit_alarm): its own disk alarm, the

@@ -78,8 +78,9 @@ typedef enum rmq_kind {
     RMQ_NODE_RAFT_VOTE_REPLY,   /* term; failed: refused; mode 1: pre */
     RMQ_NODE_RAFT_SNAPSHOT,     /* term; index_a, index_b: its index and term; payload */
     RMQ_NODE_ATEN,              /* aten_emitter's heartbeat */
-    RMQ_NODE_MEMBERS,           /* a node -> the nodes sharing its metadata: its copy of a mirrored
-                         queue's membership (payload: an rmq_members), a Mnesia write */
+    /* a node -> the nodes sharing its metadata: its copy of a mirrored queue's
+     * membership (payload: an rmq_members), a Mnesia write */
+    RMQ_NODE_MEMBERS,
     RMQ_KIND_COUNT
 } rmq_kind;
 
